@@ -1,0 +1,12 @@
+DROP TABLE outbox;
+DROP TABLE revoked_tokens;
+DROP TABLE ticket_events;
+DROP TABLE attachments;
+DROP TABLE messages;
+DROP TABLE tickets;
+DROP TABLE ticket_counters;
+DROP TABLE category_forms;
+DROP TABLE categories;
+DROP TABLE team_members;
+DROP TABLE teams;
+DROP TABLE users;

@@ -1,0 +1,74 @@
+//! The JSON API, `/api/v1`. Handlers are thin: extract → call a service → serialise.
+//! Routes are registered through utoipa-actix-web, so the OpenAPI document lists exactly
+//! the routes that are served.
+
+mod accounts;
+mod admin;
+pub mod body;
+mod categories;
+mod health;
+mod problem;
+mod tickets;
+
+use actix_web::web;
+use utoipa::OpenApi;
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
+
+pub use health::routes as ops_routes;
+pub use problem::{ApiError, Problem};
+
+use crate::domain::TicketNumber;
+use crate::error::ServiceError;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "helpdesk API", version = "1", description = "The student help desk: accounts, categories, tickets."),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope::scope("/api/v1")
+            .service(accounts::register)
+            .service(accounts::login)
+            .service(accounts::logout)
+            .service(accounts::sign_in_link)
+            .service(accounts::redeem_sign_in_link)
+            .service(accounts::me)
+            .service(admin::create_agent)
+            .service(admin::add_team_member)
+            .service(categories::list)
+            .service(tickets::create_ticket)
+            .service(tickets::list_tickets)
+            .service(tickets::get_ticket)
+            .service(tickets::update_ticket)
+            .service(tickets::add_message)
+            .service(tickets::add_attachments)
+            .service(tickets::events)
+            .service(tickets::verify_guest)
+            .service(tickets::download),
+    );
+}
+
+/// A ticket number from the path; a malformed one is simply not found.
+fn number(raw: &str) -> Result<TicketNumber, ApiError> {
+    raw.parse().map_err(|_| ServiceError::NotFound.into())
+}
+
+type Data = web::Data<AppState>;

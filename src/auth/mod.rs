@@ -1,0 +1,10 @@
+//! Who is calling: JWT tokens, password hashing, and the extractors that put the caller's
+//! role in a handler's signature (`CurrentUser`, `MaybeUser`, `Staff`, `Admin`).
+
+mod extract;
+mod password;
+mod token;
+
+pub use extract::{claims_of, Admin, CurrentUser, MaybeUser, Staff};
+pub use password::{hash_password, verify_password};
+pub use token::{Claims, JwtKeys, SESSION_COOKIE};

@@ -1,0 +1,220 @@
+//! A category's form as data, and the validation that the portal and the API share.
+
+use chrono::{Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::domain::{CodiceFiscale, Email, Locale};
+use crate::error::FieldErrors;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct Text {
+    pub it: String,
+    pub en: String,
+}
+
+impl Text {
+    pub fn get(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::It => &self.it,
+            Locale::En => &self.en,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    Textarea,
+    Select,
+    Date,
+    Email,
+    Checkbox,
+    CodiceFiscale,
+    Matricola,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct FieldOption {
+    pub value: String,
+    pub label: Text,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct FormField {
+    pub key: String,
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    pub label: Text,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<Text>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<FieldOption>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct RequiredAttachment {
+    pub key: String,
+    pub label: Text,
+    /// Identity documents: every staff download is logged.
+    #[serde(default)]
+    pub identity_document: bool,
+}
+
+fn default_max(kind: FieldType) -> usize {
+    match kind {
+        FieldType::Textarea => 5000,
+        _ => 200,
+    }
+}
+
+/// Checks answers against the form. Returns the normalised answers (trimmed text, upper-case
+/// codice fiscale…) or records per-field errors as `fields.<key>`.
+pub fn validate_answers(fields: &[FormField], answers: &Value, errors: &mut FieldErrors) -> Map<String, Value> {
+    let mut clean = Map::new();
+    let empty = Map::new();
+    let answers = match answers {
+        Value::Object(map) => map,
+        Value::Null => &empty,
+        _ => {
+            errors.add("fields", "must be an object of answers");
+            return clean;
+        }
+    };
+    for key in answers.keys() {
+        if !fields.iter().any(|f| &f.key == key) {
+            errors.add(format!("fields.{key}"), "is not a field of this category");
+        }
+    }
+    for field in fields {
+        let name = format!("fields.{}", field.key);
+        let value = answers.get(&field.key).filter(|v| !is_blank(v));
+        let Some(value) = value else {
+            if field.required {
+                errors.add(name, "is required");
+            }
+            continue;
+        };
+        match check_value(field, value) {
+            Ok(v) => {
+                clean.insert(field.key.clone(), v);
+            }
+            Err(message) => errors.add(name, message),
+        }
+    }
+    clean
+}
+
+fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+fn check_value(field: &FormField, value: &Value) -> Result<Value, String> {
+    if field.kind == FieldType::Checkbox {
+        return match value {
+            Value::Bool(b) => Ok(Value::Bool(*b)),
+            Value::String(s) if matches!(s.as_str(), "true" | "on" | "1" | "yes") => Ok(Value::Bool(true)),
+            Value::String(s) if matches!(s.as_str(), "false" | "off" | "0" | "no") => Ok(Value::Bool(false)),
+            _ => Err("must be true or false".into()),
+        };
+    }
+    let Value::String(raw) = value else {
+        return Err("must be text".into());
+    };
+    let text = raw.trim();
+    let max = field.max_length.unwrap_or_else(|| default_max(field.kind));
+    if text.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err("contains control characters".into());
+    }
+    let normalised = match field.kind {
+        FieldType::Text | FieldType::Textarea => text.to_owned(),
+        FieldType::Select => {
+            if !field.options.iter().any(|o| o.value == text) {
+                return Err("is not one of the offered options".into());
+            }
+            text.to_owned()
+        }
+        FieldType::Date => {
+            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| "must be a date like 2001-12-31")?;
+            if date.year() < 1900 || date > Utc::now().date_naive() {
+                return Err("is not a plausible date".into());
+            }
+            date.to_string()
+        }
+        FieldType::Email => Email::parse(text).map_err(|e| e.0)?.to_string(),
+        FieldType::CodiceFiscale => CodiceFiscale::parse(text).map_err(|e| e.0)?.to_string(),
+        FieldType::Matricola => {
+            let ok = (4..=12).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric());
+            if !ok {
+                return Err("must be 4 to 12 letters or digits".into());
+            }
+            text.to_uppercase()
+        }
+        FieldType::Checkbox => return Err("must be true or false".into()),
+    };
+    Ok(Value::String(normalised))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn form() -> Vec<FormField> {
+        serde_json::from_value(json!([
+            {"key": "cf", "type": "codice_fiscale", "required": true, "label": {"it": "CF", "en": "CF"}},
+            {"key": "topic", "type": "select", "required": true, "label": {"it": "T", "en": "T"},
+             "options": [{"value": "a", "label": {"it": "A", "en": "A"}}]},
+            {"key": "born", "type": "date", "required": false, "label": {"it": "D", "en": "D"}},
+            {"key": "b2", "type": "checkbox", "label": {"it": "B", "en": "B"}}
+        ]))
+        .unwrap()
+    }
+
+    fn fields_of(errors: FieldErrors) -> Vec<String> {
+        match errors.into_result() {
+            Err(crate::error::ServiceError::Validation(list)) => list.into_iter().map(|e| e.field).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn accepts_and_normalises_good_answers() {
+        let mut errors = FieldErrors::default();
+        let clean = validate_answers(&form(), &json!({"cf": "rssmra85t10a562s", "topic": "a", "b2": "on"}), &mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(clean["cf"], "RSSMRA85T10A562S");
+        assert_eq!(clean["b2"], true);
+    }
+
+    #[test]
+    fn reports_every_bad_field_at_once() {
+        let mut errors = FieldErrors::default();
+        validate_answers(&form(), &json!({"cf": "RSSMRA85T10A562T", "born": "31/12/2001", "extra": 1}), &mut errors);
+        let mut fields = fields_of(errors);
+        fields.sort();
+        assert_eq!(fields, ["fields.born", "fields.cf", "fields.extra", "fields.topic"]);
+    }
+
+    #[test]
+    fn refuses_wrong_types() {
+        let mut errors = FieldErrors::default();
+        validate_answers(&form(), &json!({"cf": 12, "topic": ["a"], "b2": "maybe"}), &mut errors);
+        assert_eq!(fields_of(errors).len(), 3);
+        let mut errors = FieldErrors::default();
+        validate_answers(&form(), &json!([1, 2]), &mut errors);
+        assert_eq!(fields_of(errors), ["fields"]);
+    }
+}

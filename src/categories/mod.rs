@@ -1,0 +1,205 @@
+//! Categories: their team, SLA, and versioned forms (as data). Seeded from
+//! `seeds/categories.json`; admins edit them later without touching tickets' answers.
+
+pub mod form;
+mod seed;
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+pub use form::{FormField, RequiredAttachment, Text};
+pub use seed::seed;
+
+use crate::db::schema::{categories, category_forms, teams};
+use crate::db::DbConn;
+use crate::domain::Locale;
+use crate::error::ServiceError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = categories)]
+pub struct CategoryRow {
+    pub id: String,
+    pub slug: String,
+    pub name_it: String,
+    pub name_en: String,
+    pub description_it: String,
+    pub description_en: String,
+    pub team_id: String,
+    pub guests_allowed: bool,
+    pub first_response_hours: i32,
+    pub resolution_hours: i32,
+    pub position: i32,
+    pub active: bool,
+}
+
+/// A category with its current form.
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub row: CategoryRow,
+    pub team_slug: String,
+    pub form_id: String,
+    pub form_version: i32,
+    pub fields: Vec<FormField>,
+    pub required_attachments: Vec<RequiredAttachment>,
+}
+
+impl Category {
+    pub fn name(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::It => &self.row.name_it,
+            Locale::En => &self.row.name_en,
+        }
+    }
+}
+
+/// What `GET /api/v1/categories` answers, in one language.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CategoryView {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub team: String,
+    pub guests_allowed: bool,
+    pub form_version: i32,
+    pub fields: Vec<FieldView>,
+    pub required_attachments: Vec<AttachmentView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldView {
+    pub key: String,
+    #[serde(rename = "type")]
+    pub kind: form::FieldType,
+    pub label: String,
+    pub labels: Text,
+    pub required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<OptionView>>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OptionView {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttachmentView {
+    pub key: String,
+    pub label: String,
+    pub identity_document: bool,
+}
+
+impl Category {
+    pub fn view(&self, locale: Locale) -> CategoryView {
+        let r = &self.row;
+        CategoryView {
+            slug: r.slug.clone(),
+            name: self.name(locale).to_owned(),
+            description: match locale {
+                Locale::It => r.description_it.clone(),
+                Locale::En => r.description_en.clone(),
+            },
+            team: self.team_slug.clone(),
+            guests_allowed: r.guests_allowed,
+            form_version: self.form_version,
+            fields: self
+                .fields
+                .iter()
+                .map(|f| FieldView {
+                    key: f.key.clone(),
+                    kind: f.kind,
+                    label: f.label.get(locale).to_owned(),
+                    labels: f.label.clone(),
+                    required: f.required,
+                    help: f.help.as_ref().map(|h| h.get(locale).to_owned()),
+                    options: (!f.options.is_empty()).then(|| {
+                        f.options
+                            .iter()
+                            .map(|o| OptionView { value: o.value.clone(), label: o.label.get(locale).to_owned() })
+                            .collect()
+                    }),
+                })
+                .collect(),
+            required_attachments: self
+                .required_attachments
+                .iter()
+                .map(|a| AttachmentView {
+                    key: a.key.clone(),
+                    label: a.label.get(locale).to_owned(),
+                    identity_document: a.identity_document,
+                })
+                .collect(),
+        }
+    }
+}
+
+type FormRow = (String, i32, String, String);
+
+fn assemble(row: CategoryRow, team_slug: String, form: FormRow) -> Result<Category, ServiceError> {
+    let (form_id, form_version, fields, required) = form;
+    let bad = |e: serde_json::Error| ServiceError::Internal(format!("category {} has a bad form: {e}", row.slug));
+    Ok(Category {
+        fields: serde_json::from_str(&fields).map_err(bad)?,
+        required_attachments: serde_json::from_str(&required).map_err(bad)?,
+        row,
+        team_slug,
+        form_id,
+        form_version,
+    })
+}
+
+fn current_form(conn: &mut DbConn, category_id: &str) -> Result<FormRow, ServiceError> {
+    Ok(category_forms::table
+        .filter(category_forms::category_id.eq(category_id))
+        .filter(category_forms::retired.eq(false))
+        .order(category_forms::version.desc())
+        .select((category_forms::id, category_forms::version, category_forms::fields, category_forms::required_attachments))
+        .first(conn)?)
+}
+
+/// Active categories in display order, each with its current form.
+pub fn list(conn: &mut DbConn) -> Result<Vec<Category>, ServiceError> {
+    let rows: Vec<(CategoryRow, String)> = categories::table
+        .inner_join(teams::table)
+        .filter(categories::active.eq(true))
+        .order((categories::position, categories::slug))
+        .select((CategoryRow::as_select(), teams::slug))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(row, team)| {
+            let form = current_form(conn, &row.id)?;
+            assemble(row, team, form)
+        })
+        .collect()
+}
+
+/// An active category by slug.
+pub fn by_slug(conn: &mut DbConn, slug: &str) -> Result<Option<Category>, ServiceError> {
+    let row: Option<(CategoryRow, String)> = categories::table
+        .inner_join(teams::table)
+        .filter(categories::slug.eq(slug))
+        .filter(categories::active.eq(true))
+        .select((CategoryRow::as_select(), teams::slug))
+        .first(conn)
+        .optional()?;
+    match row {
+        Some((row, team)) => {
+            let form = current_form(conn, &row.id)?;
+            Ok(Some(assemble(row, team, form)?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The form a ticket was filled with (its version may since be retired).
+pub fn form_by_id(conn: &mut DbConn, form_id: &str) -> Result<(Vec<FormField>, Vec<RequiredAttachment>), ServiceError> {
+    let (fields, required): (String, String) = category_forms::table
+        .find(form_id)
+        .select((category_forms::fields, category_forms::required_attachments))
+        .first(conn)?;
+    let bad = |e: serde_json::Error| ServiceError::Internal(format!("form {form_id} is bad: {e}"));
+    Ok((serde_json::from_str(&fields).map_err(bad)?, serde_json::from_str(&required).map_err(bad)?))
+}

@@ -1,0 +1,25 @@
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "helpdesk", version, about = "The help desk of the university's student offices")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the desk (the default).
+    Serve,
+    /// Apply the database migrations and seed the categories, then exit.
+    Migrate,
+    /// Create an administrator account (or reset its password).
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value = "Amministratore")]
+        name: String,
+    },
+}

@@ -1,0 +1,92 @@
+//! Settings from `HELPDESK_*` environment variables, read once and passed down.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use rand::RngCore;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub base_url: String,
+    pub jwt_secret: Vec<u8>,
+    pub token_ttl_hours: i64,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub workers: usize,
+    pub db_pool_size: u32,
+    pub ticket_prefix: String,
+    pub max_file_bytes: usize,
+    pub max_message_bytes: usize,
+    pub max_json_bytes: usize,
+    pub inbound_api_key: Option<String>,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        Some(v) => v.parse().map_err(|e| anyhow::anyhow!("{name}={v}: {e}")),
+        None => Ok(default),
+    }
+}
+
+impl Settings {
+    /// Reads the environment. Creates the data folder and, on first start, the JWT key in it.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let bind: SocketAddr = parsed("HELPDESK_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+        let data_dir = PathBuf::from(var("HELPDESK_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+        let database_url = var("HELPDESK_DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("helpdesk.db").display()));
+        let base_url = var("HELPDESK_BASE_URL").unwrap_or_else(|| format!("http://{bind}"));
+        let jwt_secret = match var("HELPDESK_JWT_SECRET") {
+            Some(secret) => secret.into_bytes(),
+            None => stored_secret(&data_dir)?,
+        };
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Ok(Self {
+            bind,
+            data_dir,
+            database_url,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            jwt_secret,
+            token_ttl_hours: parsed("HELPDESK_TOKEN_TTL_HOURS", 12)?,
+            smtp_url: var("HELPDESK_SMTP_URL"),
+            mail_from: var("HELPDESK_MAIL_FROM").unwrap_or_else(|| "Help Desk <helpdesk@localhost>".into()),
+            workers: parsed("HELPDESK_WORKERS", cores)?,
+            db_pool_size: parsed("HELPDESK_DB_POOL_SIZE", 8)?,
+            ticket_prefix: var("HELPDESK_TICKET_PREFIX").unwrap_or_else(|| "HD".into()),
+            max_file_bytes: parsed("HELPDESK_MAX_FILE_BYTES", 10 * 1024 * 1024)?,
+            max_message_bytes: parsed("HELPDESK_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)?,
+            max_json_bytes: parsed("HELPDESK_MAX_JSON_BYTES", 256 * 1024)?,
+            inbound_api_key: var("HELPDESK_INBOUND_API_KEY"),
+        })
+    }
+
+    pub fn attachments_dir(&self) -> PathBuf {
+        self.data_dir.join("attachments")
+    }
+}
+
+/// The signing key kept in the data folder, so tokens survive a restart.
+fn stored_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("jwt.key");
+    if let Ok(existing) = std::fs::read(&path) {
+        if existing.len() >= 32 {
+            return Ok(existing);
+        }
+    }
+    let mut key = vec![0u8; 64];
+    rand::thread_rng().fill_bytes(&mut key);
+    std::fs::write(&path, &key).with_context(|| format!("writing {}", path.display()))?;
+    Ok(key)
+}

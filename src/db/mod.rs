@@ -1,0 +1,222 @@
+//! The database: one connection type over SQLite or PostgreSQL, chosen at run time from the URL.
+//! Handlers and services never see which backend runs; the few dialect differences live here.
+
+pub mod counters;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("database: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database connection: {0}")]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("the blocking task was cancelled")]
+    Cancelled,
+}
+
+/// Opens connections of the right backend, with the per-connection settings SQLite needs.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    backend: Backend,
+    target: String,
+}
+
+impl Manager {
+    pub fn new(database_url: &str) -> Self {
+        match database_url.split_once("://") {
+            Some(("postgres" | "postgresql", _)) => Self { backend: Backend::Postgres, target: database_url.to_owned() },
+            Some(("sqlite", path)) => Self { backend: Backend::Sqlite, target: path.to_owned() },
+            _ => Self { backend: Backend::Sqlite, target: database_url.to_owned() },
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.target)
+                .map(DbConn::Pg)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(&self.target)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the one writer; busy_timeout makes other
+                // processes wait for the write lock instead of failing.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
+
+/// Pools for one database. On SQLite every write goes through a single writer connection
+/// (one writer at a time is all SQLite allows; queuing in-process beats busy-timeout sleeps);
+/// on PostgreSQL readers and writers share one pool.
+#[derive(Clone)]
+pub struct Db {
+    backend: Backend,
+    writer: DbPool,
+    reader: DbPool,
+}
+
+impl Db {
+    pub fn connect(database_url: &str, pool_size: u32) -> Result<Self, DbError> {
+        let manager = Manager::new(database_url);
+        let backend = manager.backend;
+        let build = |size: u32| {
+            Pool::builder()
+                .max_size(size)
+                .connection_timeout(Duration::from_secs(30))
+                .build(manager.clone())
+        };
+        let (writer, reader) = match backend {
+            Backend::Sqlite => (build(1)?, build(pool_size.max(2))?),
+            Backend::Postgres => {
+                let pool = build(pool_size.max(4))?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Self { backend, writer, reader })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for work outside a request (migrations, commands, jobs).
+    pub fn get_writer(&self) -> Result<PooledConn, DbError> {
+        Ok(self.writer.get()?)
+    }
+
+    /// Runs `f` on the writer connection on the blocking thread pool.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        run(self.writer.clone(), f).await
+    }
+
+    /// Runs `f` on a reader connection on the blocking thread pool.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        run(self.reader.clone(), f).await
+    }
+
+    /// Applies pending migrations; on PostgreSQL under an advisory lock, so that several
+    /// instances starting together do not race.
+    pub fn migrate(&self) -> anyhow::Result<()> {
+        let mut conn = self.get_writer()?;
+        match &mut *conn {
+            DbConn::Sqlite(c) => {
+                c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| anyhow::anyhow!(e))?;
+            }
+            DbConn::Pg(c) => {
+                c.batch_execute("SELECT pg_advisory_lock(724201)")?;
+                let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+                c.batch_execute("SELECT pg_advisory_unlock(724201)")?;
+                result.map_err(|e| anyhow::anyhow!(e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn run<T, E, F>(pool: DbPool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    let span = tracing::Span::current();
+    actix_web::web::block(move || {
+        let _entered = span.enter();
+        let mut conn = pool.get().map_err(DbError::from)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|_| E::from(DbError::Cancelled))?
+}
+
+/// A write transaction. On SQLite it is `BEGIN IMMEDIATE`, so the write lock is taken up front
+/// (other processes wait on busy_timeout rather than failing to upgrade a read lock).
+pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Pg(_) => conn.transaction(f),
+        DbConn::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(value) => match conn.batch_execute("COMMIT") {
+                    Ok(()) => Ok(value),
+                    Err(e) => {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        Err(e.into())
+                    }
+                },
+                Err(e) => {
+                    // The original error matters more than a failed rollback.
+                    let _ = conn.batch_execute("ROLLBACK");
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+pub fn backend_of(conn: &DbConn) -> Backend {
+    match conn {
+        DbConn::Pg(_) => Backend::Postgres,
+        DbConn::Sqlite(_) => Backend::Sqlite,
+    }
+}

@@ -1,0 +1,54 @@
+use std::fmt;
+
+use super::ParseError;
+
+/// An e-mail address, trimmed and lower-cased so that one person has one account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let value = raw.trim().to_lowercase();
+        let bad = || ParseError::new("is not a valid e-mail address");
+        if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        let (local, domain) = value.rsplit_once('@').ok_or_else(bad)?;
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
+            return Err(bad());
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_case_and_spaces() {
+        assert_eq!(Email::parse("  Mario.Rossi@Studenti.UniBG.it ").unwrap().as_str(), "mario.rossi@studenti.unibg.it");
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_address() {
+        for bad in ["", "mario", "mario@", "@unibg.it", "mario@unibg", "ma rio@unibg.it", "a@b@unibg.it", "m@.it", "m@unibg..it"] {
+            assert!(Email::parse(bad).is_err(), "{bad} should not parse");
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! helpdesk: the help desk of a university's student offices.
+
+pub mod accounts;
+pub mod api;
+pub mod auth;
+pub mod categories;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod mail;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod tickets;

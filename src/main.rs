@@ -1,0 +1,54 @@
+use anyhow::Context;
+use clap::Parser;
+
+use helpdesk::cli::{Cli, Command};
+use helpdesk::config::Settings;
+use helpdesk::db::Db;
+use helpdesk::domain::Email;
+use helpdesk::startup::{has_admin, prepare_database, Application};
+use helpdesk::{accounts, auth, telemetry};
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init();
+    let settings = Settings::from_env()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => {
+            let db = Db::connect(&settings.database_url, 2)?;
+            prepare_database(&db)?;
+            println!("database ready: migrations applied, categories seeded");
+            Ok(())
+        }
+        Command::CreateAdmin { email, password, name } => {
+            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            if password.chars().count() < accounts::MIN_PASSWORD {
+                anyhow::bail!("--password: must be at least {} characters", accounts::MIN_PASSWORD);
+            }
+            let db = Db::connect(&settings.database_url, 2)?;
+            prepare_database(&db)?;
+            let hash = auth::hash_password(&password)?;
+            let mut conn = db.get_writer()?;
+            let user = accounts::upsert_admin(&mut conn, &email, &hash, name.trim()).context("creating the admin")?;
+            println!("admin {} ready (id {})", user.email, user.id);
+            Ok(())
+        }
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let base_url = settings.base_url.clone();
+        let backend = if settings.database_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
+        let app = Application::build(settings).await?;
+        let db = app.state().db.clone();
+        if !tokio::task::spawn_blocking(move || has_admin(&db)).await?? {
+            println!(
+                "No administrator yet. Create the first one with:\n  cargo run --release -- create-admin --email you@example.org --password 'a long password'"
+            );
+        }
+        println!("helpdesk serving at {base_url} ({backend}, port {})", app.port());
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}

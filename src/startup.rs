@@ -1,0 +1,106 @@
+//! Builds the application: database, migrations and seed, the route table, the server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, DefaultHeaders};
+use actix_web::{web, App, HttpServer};
+use diesel::prelude::*;
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+use crate::api::{self, body, ApiDoc, ApiError};
+use crate::auth::JwtKeys;
+use crate::config::Settings;
+use crate::db::schema::users;
+use crate::db::Db;
+use crate::domain::Role;
+use crate::state::AppState;
+use crate::tickets::attachments::FileStore;
+
+/// Migrations, then the seed of teams and categories (idempotent).
+pub fn prepare_database(db: &Db) -> anyhow::Result<()> {
+    db.migrate()?;
+    let mut conn = db.get_writer()?;
+    crate::categories::seed(&mut conn)?;
+    Ok(())
+}
+
+pub fn has_admin(db: &Db) -> anyhow::Result<bool> {
+    let mut conn = db.get_writer()?;
+    let count: i64 = users::table.filter(users::role.eq(Role::Admin.as_str())).count().get_result(&mut *conn)?;
+    Ok(count > 0)
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = Db::connect(&settings.database_url, settings.db_pool_size)?;
+        let ready = db.clone();
+        tokio::task::spawn_blocking(move || prepare_database(&ready)).await??;
+        let files = FileStore::new(settings.attachments_dir())?;
+        let keys = Arc::new(JwtKeys::new(&settings.jwt_secret, settings.token_ttl_hours));
+        let listener = TcpListener::bind(settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let workers = settings.workers.max(1);
+        let state = AppState { db, settings: Arc::new(settings), keys, files };
+        let server = run(listener, state.clone(), workers)?;
+        Ok(Self { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result<Server> {
+    let max_json = state.settings.max_json_bytes;
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .app_data(data.clone())
+            .app_data(web::JsonConfig::default().limit(max_json).error_handler(body::json_error))
+            .app_data(web::QueryConfig::default().error_handler(body::query_error))
+            .app_data(web::PayloadConfig::default().limit(max_json))
+            .configure(api::configure)
+            .openapi_service(|doc| {
+                web::resource("/api/v1/openapi.json").route(web::get().to(move || {
+                    let doc = doc.clone();
+                    async move { actix_web::HttpResponse::Ok().json(doc) }
+                }))
+            })
+            .into_app()
+            .configure(api::ops_routes)
+            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NoRoute) }))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "same-origin")),
+            )
+            .wrap(Compress::default())
+            .wrap(TracingLogger::default())
+    })
+    .workers(workers)
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,240 @@
+//! Opening a ticket: validate against the category's form on a reader, then one short write
+//! transaction: number, ticket, first message, attachments, audit event, notification.
+
+use base64::Engine;
+use chrono::{Datelike, Utc};
+use diesel::prelude::*;
+use rand::RngCore;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::attachments::{link_uploads, Upload};
+use super::model::{record_event, MessageKind, MessageRow, TicketRow};
+use super::view::{message_view, ticket_view, Names, TicketView, Viewer};
+use crate::accounts::{self, new_id, User};
+use crate::categories::{self, form::validate_answers, Category};
+use crate::db::counters::next_ticket_seq;
+use crate::db::schema::{messages, tickets};
+use crate::db::{write_tx, DbConn};
+use crate::domain::sla::BusinessCalendar;
+use crate::domain::{Email, Locale, Priority, Role, Status, TicketNumber};
+use crate::error::{FieldErrors, ServiceError};
+use crate::mail::outbox::{self, Notification};
+
+pub const MAX_SUBJECT: usize = 200;
+pub const MAX_BODY: usize = 20_000;
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTicket {
+    pub category: String,
+    pub subject: String,
+    pub body: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub fields: Value,
+    #[serde(default)]
+    pub locale: Option<Locale>,
+    /// Reserved for the career-procedures issue: accepted and kept with the ticket's fields.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub career_action: Option<Value>,
+    #[serde(default)]
+    pub guest: Option<GuestInput>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestInput {
+    pub email: String,
+    pub name: String,
+}
+
+/// Who opens the ticket: a signed-in user, or a guest (name and e-mail to verify).
+pub enum Opener {
+    User(User),
+    Guest { email: Email, name: String },
+}
+
+/// A request that passed every check, ready for the write transaction.
+pub struct Checked {
+    category: Category,
+    subject: String,
+    body: String,
+    fields: Value,
+    locale: Locale,
+    opener: Opener,
+}
+
+pub struct Opened {
+    pub ticket: TicketView,
+    /// The guest's secret link token (only ever shown in the verification mail).
+    pub guest_secret: Option<String>,
+}
+
+/// Checks text: trimmed, not empty, bounded, no control characters but line breaks and tabs.
+pub fn check_text(errors: &mut FieldErrors, field: &str, raw: &str, max: usize) -> String {
+    let text = raw.trim();
+    if text.is_empty() {
+        errors.add(field, "is required");
+    } else if text.chars().count() > max {
+        errors.add(field, format!("must be at most {max} characters"));
+    } else if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        errors.add(field, "contains control characters");
+    }
+    text.to_owned()
+}
+
+/// Every check that needs no write: category, guest rules, subject, body, form answers and
+/// required attachments. Runs on a reader connection.
+pub fn check(conn: &mut DbConn, input: NewTicket, user: Option<User>, uploads: &mut [Upload]) -> Result<Checked, ServiceError> {
+    let mut errors = FieldErrors::default();
+    let Some(category) = categories::by_slug(conn, input.category.trim())? else {
+        return Err(ServiceError::field("category", format!("unknown category '{}'", input.category)));
+    };
+    let opener = match (user, input.guest) {
+        (Some(user), _) => Opener::User(user),
+        (None, None) => return Err(ServiceError::Unauthenticated),
+        (None, Some(_)) if !category.row.guests_allowed => {
+            return Err(ServiceError::field("category", "sign in to open a ticket in this category"));
+        }
+        (None, Some(guest)) => {
+            let email = errors.check("guest.email", Email::parse(&guest.email));
+            let name = check_text(&mut errors, "guest.name", &guest.name, 120);
+            match email {
+                Some(email) => Opener::Guest { email, name },
+                None => return Err(finish(errors)),
+            }
+        }
+    };
+    let subject = check_text(&mut errors, "subject", &input.subject, MAX_SUBJECT);
+    let body = check_text(&mut errors, "body", &input.body, MAX_BODY);
+    let mut answers = validate_answers(&category.fields, &input.fields, &mut errors);
+    if let Some(action) = input.career_action {
+        if !action.is_object() {
+            errors.add("career_action", "must be an object");
+        }
+        answers.insert("career_action_request".into(), action);
+    }
+    for required in &category.required_attachments {
+        let mut present = false;
+        for upload in uploads.iter_mut().filter(|u| u.key == required.key) {
+            upload.identity_document = required.identity_document;
+            present = true;
+        }
+        if !present {
+            errors.add(format!("attachments.{}", required.key), "is required");
+        }
+    }
+    errors.into_result()?;
+    let locale = input.locale.unwrap_or(match &opener {
+        Opener::User(user) => user.locale,
+        Opener::Guest { .. } => Locale::It,
+    });
+    Ok(Checked { category, subject, body, fields: Value::Object(answers), locale, opener })
+}
+
+fn finish(errors: FieldErrors) -> ServiceError {
+    match errors.into_result() {
+        Err(e) => e,
+        Ok(()) => ServiceError::Internal("no error recorded".into()),
+    }
+}
+
+fn new_secret() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let hash = hash_secret(&secret);
+    (secret, hash)
+}
+
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The write: one short transaction.
+#[tracing::instrument(skip_all, fields(category = %checked.category.row.slug))]
+pub fn open(conn: &mut DbConn, checked: Checked, uploads: &[Upload], prefix: &str, base_url: &str) -> Result<Opened, ServiceError> {
+    let Checked { category, subject, body, fields, locale, opener } = checked;
+    let now_utc = Utc::now();
+    let now = now_utc.naive_utc();
+    let year = now_utc.with_timezone(&chrono_tz::Europe::Rome).year();
+    let calendar = BusinessCalendar::default();
+    let first_due = calendar.add_business_minutes(now_utc, i64::from(category.row.first_response_hours) * 60);
+    let due = calendar.add_business_minutes(now_utc, i64::from(category.row.resolution_hours) * 60);
+    let fields_json = fields.to_string();
+
+    let (ticket, message, attachment_rows, requester, secret) = write_tx(conn, |conn| -> Result<_, ServiceError> {
+        let (requester, status, secret) = match &opener {
+            Opener::User(user) => ((user.id.clone(), user.display_name.clone(), user.email.clone(), user.role), Status::New, None),
+            Opener::Guest { email, name } => {
+                let id = accounts::guest_account(conn, email, name, locale)?;
+                let (secret, hash) = new_secret();
+                ((id, name.clone(), email.to_string(), Role::Student), Status::Unverified, Some((secret, hash)))
+            }
+        };
+        let seq = next_ticket_seq(conn, year)?;
+        let number = TicketNumber::new(prefix, year, seq).to_string();
+        let ticket = TicketRow {
+            id: new_id(),
+            number,
+            year,
+            seq,
+            category_id: category.row.id.clone(),
+            form_id: category.form_id.clone(),
+            subject: subject.clone(),
+            status: status.as_str().to_owned(),
+            priority: Priority::Normal.as_str().to_owned(),
+            requester_id: requester.0.clone(),
+            assignee_id: None,
+            team_id: category.row.team_id.clone(),
+            fields: fields_json.clone(),
+            locale: locale.as_str().to_owned(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            first_response_due_at: Some(first_due.naive_utc()),
+            due_at: Some(due.naive_utc()),
+            first_responded_at: None,
+            resolved_at: None,
+            closed_at: None,
+            merged_into_id: None,
+            guest_secret_hash: secret.as_ref().map(|(_, hash)| hash.clone()),
+        };
+        diesel::insert_into(tickets::table).values(&ticket).execute(conn)?;
+        let message = MessageRow::new(&ticket.id, MessageKind::Public, Some(&requester.0), body.clone());
+        diesel::insert_into(messages::table).values(&message).execute(conn)?;
+        let attachment_rows = link_uploads(conn, &ticket.id, Some(&message.id), Some(&requester.0), uploads)?;
+        record_event(
+            conn,
+            &ticket.id,
+            Some(&requester.0),
+            "created",
+            json!({"number": ticket.number, "category": category.row.slug, "status": status.as_str(),
+                   "form_version": category.form_version, "attachments": attachment_rows.len()}),
+        )?;
+        let link = format!("{base_url}/tickets/{}", ticket.number);
+        let (kind, payload) = match &secret {
+            Some((secret, _)) => (
+                "guest_verify",
+                json!({"number": ticket.number, "subject": subject, "name": requester.1,
+                       "link": format!("{link}?secret={secret}")}),
+            ),
+            None => ("ticket_created", json!({"number": ticket.number, "subject": subject, "name": requester.1, "link": link})),
+        };
+        outbox::enqueue(conn, Notification { kind, recipient: &requester.2, locale, ticket_id: Some(&ticket.id), payload })?;
+        Ok((ticket, message, attachment_rows, requester, secret.map(|(s, _)| s)))
+    })?;
+
+    let mut names = Names::default();
+    names.set_place(&category.row.id, &category.row.slug, &category.row.team_id, &category.team_slug);
+    names.add_person(&requester.0, &requester.1, &requester.2, requester.3);
+    let viewer = Viewer { id: &requester.0, is_staff: requester.3.is_staff() };
+    let mut view = ticket_view(&ticket, &names, &viewer)?;
+    view.form_version = Some(category.form_version);
+    view.messages = Some(vec![message_view(&message, &attachment_rows, &names, &viewer)]);
+    view.attachments = Some(attachment_rows.iter().map(super::view::attachment_view).collect());
+    Ok(Opened { ticket: view, guest_secret: secret })
+}

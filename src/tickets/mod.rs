@@ -1,0 +1,12 @@
+//! Tickets: creation with its number, the thread, changes with optimistic versions, audit
+//! events and attachments. Functions take a connection; handlers stay thin.
+
+pub mod access;
+pub mod attachments;
+pub mod create;
+pub mod model;
+pub mod query;
+pub mod update;
+pub mod view;
+
+pub use model::{EventRow, MessageKind, MessageRow, TicketRow};

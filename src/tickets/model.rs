@@ -1,0 +1,141 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::accounts::{new_id, now};
+use crate::db::schema::{attachments, messages, ticket_events, tickets};
+use crate::db::DbConn;
+use crate::domain::{Priority, Status};
+use crate::error::ServiceError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tickets)]
+pub struct TicketRow {
+    pub id: String,
+    pub number: String,
+    pub year: i32,
+    pub seq: i64,
+    pub category_id: String,
+    pub form_id: String,
+    pub subject: String,
+    pub status: String,
+    pub priority: String,
+    pub requester_id: String,
+    pub assignee_id: Option<String>,
+    pub team_id: String,
+    pub fields: String,
+    pub locale: String,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub first_response_due_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+    pub first_responded_at: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub merged_into_id: Option<String>,
+    pub guest_secret_hash: Option<String>,
+}
+
+impl TicketRow {
+    pub fn status(&self) -> Result<Status, ServiceError> {
+        Status::parse(&self.status).map_err(|e| ServiceError::Internal(e.0))
+    }
+
+    pub fn priority(&self) -> Result<Priority, ServiceError> {
+        Priority::parse(&self.priority).map_err(|e| ServiceError::Internal(e.0))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    Public,
+    Internal,
+    System,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Public => "public",
+            MessageKind::Internal => "internal",
+            MessageKind::System => "system",
+        }
+    }
+
+    pub fn from_db(value: &str) -> Self {
+        match value {
+            "internal" => MessageKind::Internal,
+            "system" => MessageKind::System,
+            _ => MessageKind::Public,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = messages)]
+pub struct MessageRow {
+    pub id: String,
+    pub ticket_id: String,
+    pub kind: String,
+    pub author_id: Option<String>,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl MessageRow {
+    pub fn new(ticket_id: &str, kind: MessageKind, author_id: Option<&str>, body: String) -> Self {
+        Self {
+            id: new_id(),
+            ticket_id: ticket_id.to_owned(),
+            kind: kind.as_str().to_owned(),
+            author_id: author_id.map(str::to_owned),
+            body,
+            created_at: now(),
+        }
+    }
+
+    pub fn kind(&self) -> MessageKind {
+        MessageKind::from_db(&self.kind)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = attachments)]
+pub struct AttachmentRow {
+    pub id: String,
+    pub ticket_id: String,
+    pub message_id: Option<String>,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub uploaded_by: Option<String>,
+    pub identity_document: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ticket_events)]
+pub struct EventRow {
+    pub id: String,
+    pub ticket_id: String,
+    pub actor_id: Option<String>,
+    pub kind: String,
+    pub data: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Appends an audit event. Call inside the transaction of the change it records.
+pub fn record_event(conn: &mut DbConn, ticket_id: &str, actor_id: Option<&str>, kind: &str, data: Value) -> QueryResult<()> {
+    let row = EventRow {
+        id: new_id(),
+        ticket_id: ticket_id.to_owned(),
+        actor_id: actor_id.map(str::to_owned),
+        kind: kind.to_owned(),
+        data: data.to_string(),
+        created_at: now(),
+    };
+    diesel::insert_into(ticket_events::table).values(&row).execute(conn).map(|_| ())
+}

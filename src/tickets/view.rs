@@ -1,0 +1,219 @@
+//! The JSON shapes of tickets, and the loading of the names they show.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::model::{AttachmentRow, EventRow, MessageKind, MessageRow, TicketRow};
+use crate::db::schema::{categories, teams, users};
+use crate::db::DbConn;
+use crate::domain::{Priority, Role, Status};
+use crate::error::ServiceError;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PersonView {
+    pub id: String,
+    pub display_name: String,
+    /// Only shown to staff and to the person themself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AttachmentView {
+    pub id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MessageView {
+    pub id: String,
+    pub kind: MessageKind,
+    pub author: Option<PersonView>,
+    pub body: String,
+    pub attachments: Vec<AttachmentView>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TicketView {
+    pub id: String,
+    pub number: String,
+    pub category: String,
+    pub subject: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub requester: Option<PersonView>,
+    pub assignee: Option<PersonView>,
+    pub team: String,
+    #[schema(value_type = Object)]
+    pub fields: Value,
+    pub form_version: Option<i32>,
+    #[schema(value_type = Vec<Object>)]
+    pub career_actions: Vec<Value>,
+    pub locale: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<MessageView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentView>>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub id: String,
+    pub kind: String,
+    pub actor: Option<PersonView>,
+    #[schema(value_type = Object)]
+    pub data: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// Names for the ids that rows refer to, loaded in a few batched queries.
+#[derive(Default)]
+pub struct Names {
+    people: HashMap<String, (String, String, String)>,
+    categories: HashMap<String, String>,
+    teams: HashMap<String, String>,
+}
+
+impl Names {
+    pub fn load<'a>(conn: &mut DbConn, user_ids: impl IntoIterator<Item = &'a str>, with_places: bool) -> Result<Self, ServiceError> {
+        let mut ids: Vec<&str> = user_ids.into_iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let people = users::table
+            .filter(users::id.eq_any(&ids))
+            .select((users::id, users::display_name, users::email, users::role))
+            .load::<(String, String, String, String)>(conn)?
+            .into_iter()
+            .map(|(id, name, email, role)| (id, (name, email, role)))
+            .collect();
+        let (categories, teams) = if with_places {
+            (
+                categories::table.select((categories::id, categories::slug)).load::<(String, String)>(conn)?.into_iter().collect(),
+                teams::table.select((teams::id, teams::slug)).load::<(String, String)>(conn)?.into_iter().collect(),
+            )
+        } else {
+            (HashMap::new(), HashMap::new())
+        };
+        Ok(Self { people, categories, teams })
+    }
+
+    /// `show_email`: staff see everyone's address; a student sees only their own.
+    pub fn person(&self, id: Option<&str>, viewer_is_staff: bool, viewer_id: &str) -> Option<PersonView> {
+        let id = id?;
+        let (name, email, role) = self.people.get(id)?;
+        let role = Role::parse(role).unwrap_or(Role::Student);
+        let show_email = viewer_is_staff || id == viewer_id;
+        Some(PersonView {
+            id: id.to_owned(),
+            display_name: name.clone(),
+            email: show_email.then(|| email.clone()),
+            role,
+        })
+    }
+
+    pub fn set_place(&mut self, category_id: &str, category: &str, team_id: &str, team: &str) {
+        self.categories.insert(category_id.to_owned(), category.to_owned());
+        self.teams.insert(team_id.to_owned(), team.to_owned());
+    }
+
+    pub fn add_person(&mut self, id: &str, name: &str, email: &str, role: Role) {
+        self.people.insert(id.to_owned(), (name.to_owned(), email.to_owned(), role.as_str().to_owned()));
+    }
+}
+
+pub struct Viewer<'a> {
+    pub id: &'a str,
+    pub is_staff: bool,
+}
+
+pub fn attachment_view(row: &AttachmentRow) -> AttachmentView {
+    AttachmentView {
+        id: row.id.clone(),
+        filename: row.filename.clone(),
+        content_type: row.content_type.clone(),
+        size: row.size_bytes,
+        url: format!("/api/v1/attachments/{}", row.id),
+        message_id: row.message_id.clone(),
+        created_at: utc(row.created_at),
+    }
+}
+
+pub fn message_view(row: &MessageRow, attachments: &[AttachmentRow], names: &Names, viewer: &Viewer) -> MessageView {
+    MessageView {
+        id: row.id.clone(),
+        kind: row.kind(),
+        author: names.person(row.author_id.as_deref(), viewer.is_staff, viewer.id),
+        body: row.body.clone(),
+        attachments: attachments
+            .iter()
+            .filter(|a| a.message_id.as_deref() == Some(row.id.as_str()))
+            .map(attachment_view)
+            .collect(),
+        created_at: utc(row.created_at),
+    }
+}
+
+pub fn ticket_view(row: &TicketRow, names: &Names, viewer: &Viewer) -> Result<TicketView, ServiceError> {
+    Ok(TicketView {
+        id: row.id.clone(),
+        number: row.number.clone(),
+        category: names.categories.get(&row.category_id).cloned().unwrap_or_default(),
+        subject: row.subject.clone(),
+        status: row.status()?,
+        priority: row.priority()?,
+        requester: names.person(Some(&row.requester_id), viewer.is_staff, viewer.id),
+        assignee: names.person(row.assignee_id.as_deref(), viewer.is_staff, viewer.id),
+        team: names.teams.get(&row.team_id).cloned().unwrap_or_default(),
+        fields: serde_json::from_str(&row.fields).unwrap_or(Value::Null),
+        form_version: None,
+        career_actions: Vec::new(),
+        locale: row.locale.clone(),
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
+        first_response_due_at: row.first_response_due_at.map(utc),
+        due_at: row.due_at.map(utc),
+        resolved_at: row.resolved_at.map(utc),
+        closed_at: row.closed_at.map(utc),
+        version: row.version,
+        messages: None,
+        attachments: None,
+    })
+}
+
+pub fn event_view(row: &EventRow, names: &Names, viewer: &Viewer) -> EventView {
+    EventView {
+        id: row.id.clone(),
+        kind: row.kind.clone(),
+        actor: names.person(row.actor_id.as_deref(), viewer.is_staff, viewer.id),
+        data: serde_json::from_str(&row.data).unwrap_or(Value::Null),
+        created_at: utc(row.created_at),
+    }
+}
+
+/// Students never see internal notes, nor files attached to them.
+pub fn visible_to(kind: MessageKind, viewer_is_staff: bool) -> bool {
+    viewer_is_staff || kind != MessageKind::Internal
+}
