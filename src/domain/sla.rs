@@ -156,8 +156,10 @@ mod tests {
     #[test]
     fn skips_easter_monday_and_christmas() {
         let cal = BusinessCalendar::default();
-        // Thursday 2 Apr 2026 16:00 + 8 h: Friday 3 Apr 16:00... +1 h → Tuesday 7 Apr (6 Apr is Pasquetta).
-        assert_eq!(cal.add_business_minutes(rome(2026, 4, 2, 16, 0), 9 * 60), rome(2026, 4, 7, 10, 0));
+        // Thursday 2 Apr 2026 16:00 + 10 h: 1 h Thursday, 8 h Friday 3 Apr (Good Friday is no
+        // holiday), then the weekend and Pasquetta (6 Apr) → Tuesday 7 Apr 10:00.
+        assert_eq!(cal.add_business_minutes(rome(2026, 4, 2, 16, 0), 9 * 60), rome(2026, 4, 3, 17, 0));
+        assert_eq!(cal.add_business_minutes(rome(2026, 4, 2, 16, 0), 10 * 60), rome(2026, 4, 7, 10, 0));
         // Thursday 24 Dec 2026 16:00 + 2 h: 25 Dec (Fri) holiday, weekend → Monday 28 Dec 10:00.
         assert_eq!(cal.add_business_minutes(rome(2026, 12, 24, 16, 0), 120), rome(2026, 12, 28, 10, 0));
     }

@@ -1,0 +1,231 @@
+//! spawn_app: the real application on a random port, on a fresh SQLite file or a fresh
+//! PostgreSQL database, with a real HTTP client.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use helpdesk::config::Settings;
+use helpdesk::db::Db;
+use helpdesk::domain::Email;
+use helpdesk::startup::Application;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server the test command started. Its absence is a failure, not a skip.
+pub fn pg_admin_url() -> String {
+    match std::env::var("HELPDESK_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "HELPDESK_TEST_PG_URL is not set: the PostgreSQL suite cannot run. \
+             Run the tests with scripts/test.sh, which starts a PostgreSQL server."
+        ),
+    }
+}
+
+/// A new empty database on the test server; returns its URL.
+pub fn fresh_pg_database() -> String {
+    let admin = pg_admin_url();
+    let name = format!("hd_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = diesel::PgConnection::establish(&admin).unwrap_or_else(|e| panic!("connecting to {admin}: {e}"));
+    conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("creating a test database");
+    let (base, _) = admin.rsplit_once('/').expect("the admin URL ends with a database name");
+    format!("{base}/{name}")
+}
+
+pub fn database_url(backend: Backend, data_dir: &std::path::Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}", data_dir.join("helpdesk.db").display()),
+        Backend::Postgres => fresh_pg_database(),
+    }
+}
+
+pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
+    Settings {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir,
+        database_url,
+        base_url: "http://127.0.0.1".into(),
+        jwt_secret: b"test secret that is long enough for HS256 use".to_vec(),
+        token_ttl_hours: 1,
+        smtp_url: None,
+        mail_from: "Help Desk <helpdesk@localhost>".into(),
+        workers: 2,
+        db_pool_size: 4,
+        ticket_prefix: "HD".into(),
+        max_file_bytes: 10 * 1024 * 1024,
+        max_message_bytes: 25 * 1024 * 1024,
+        max_json_bytes: 256 * 1024,
+        inbound_api_key: None,
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+    pub client: Client,
+    _data_dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    helpdesk::telemetry::init();
+    let data_dir = tempfile::tempdir().expect("a temp dir");
+    let url = database_url(backend, data_dir.path());
+    let settings = test_settings(data_dir.path().to_path_buf(), url);
+    let app = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.state().db.clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        db,
+        client: Client::builder().build().expect("a client"),
+        _data_dir: data_dir,
+    }
+}
+
+/// A signed-in user as the tests see them.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub id: String,
+}
+
+pub fn segreteria_ticket(subject: &str) -> Value {
+    json!({
+        "category": "segreteria",
+        "subject": subject,
+        "body": "Buongiorno, vorrei sapere come modificare il piano di studio.",
+        "fields": {"matricola": "1012345", "course": "Ingegneria informatica", "topic": "piano-di-studio"}
+    })
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let res = self.post("/api/v1/auth/login", None, &json!({"email": email, "password": password})).await;
+        assert_eq!(res.status(), StatusCode::OK, "login of {email}");
+        let body: Value = res.json().await.expect("json");
+        Session {
+            token: body["token"].as_str().expect("token").to_owned(),
+            id: body["user"]["id"].as_str().expect("id").to_owned(),
+        }
+    }
+
+    pub async fn student(&self, email: &str) -> Session {
+        let res = self
+            .post(
+                "/api/v1/auth/register",
+                None,
+                &json!({"email": email, "password": "password-123", "display_name": email.split('@').next().unwrap_or("x")}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "registering {email}");
+        self.login(email, "password-123").await
+    }
+
+    /// The first admin, made the way `helpdesk create-admin` makes it.
+    pub async fn admin(&self) -> Session {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || {
+            let hash = helpdesk::auth::hash_password("admin-password").expect("hash");
+            let mut conn = db.get_writer().expect("conn");
+            let email = Email::parse("admin@unibg.it").expect("email");
+            helpdesk::accounts::upsert_admin(&mut conn, &email, &hash, "Admin").expect("admin");
+        })
+        .await
+        .expect("blocking");
+        self.login("admin@unibg.it", "admin-password").await
+    }
+
+    /// A staff account made through the admin API.
+    pub async fn staff(&self, admin: &Session, email: &str, role: &str, teams: &[&str]) -> Session {
+        let res = self
+            .post(
+                "/api/v1/admin/agents",
+                Some(&admin.token),
+                &json!({"email": email, "password": "agent-password", "display_name": email, "role": role, "teams": teams}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "creating {email}");
+        self.login(email, "agent-password").await
+    }
+
+    /// Opens a segreteria ticket and returns its JSON.
+    pub async fn open_ticket(&self, who: &Session, subject: &str) -> Value {
+        let res = self.post("/api/v1/tickets", Some(&who.token), &segreteria_ticket(subject)).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json().await.expect("json")
+    }
+
+    /// Notifications queued for a recipient, oldest first (kind, ticket number in payload).
+    pub async fn outbox_for(&self, recipient: &str) -> Vec<(String, Value)> {
+        use diesel::prelude::*;
+        use helpdesk::db::schema::outbox;
+        let db = self.db.clone();
+        let recipient = recipient.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get_writer().expect("conn");
+            outbox::table
+                .filter(outbox::recipient.eq(recipient))
+                .order(outbox::id.asc())
+                .select((outbox::kind, outbox::payload))
+                .load::<(String, String)>(&mut *conn)
+                .expect("outbox rows")
+                .into_iter()
+                .map(|(k, p)| (k, serde_json::from_str(&p).expect("payload json")))
+                .collect()
+        })
+        .await
+        .expect("blocking")
+    }
+}
+
+/// Runs one async test body on SQLite and on PostgreSQL, as two tests.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,10 @@
+//! The integration suite: the real app over HTTP, on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod access;
+mod concurrency;
+mod input;
+mod lifecycle;
