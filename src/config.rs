@@ -23,6 +23,7 @@ pub struct Settings {
     pub max_message_bytes: usize,
     pub max_json_bytes: usize,
     pub inbound_api_key: Option<String>,
+    pub rate_limit_per_minute: u32,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -69,6 +70,7 @@ impl Settings {
             max_message_bytes: parsed("HELPDESK_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)?,
             max_json_bytes: parsed("HELPDESK_MAX_JSON_BYTES", 256 * 1024)?,
             inbound_api_key: var("HELPDESK_INBOUND_API_KEY"),
+            rate_limit_per_minute: parsed("HELPDESK_RATE_LIMIT_PER_MINUTE", 30)?,
         })
     }
 

@@ -4,7 +4,10 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, DefaultHeaders};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Compress, DefaultHeaders, Next};
+use actix_web::HttpMessage;
 use actix_web::{web, App, HttpServer};
 use diesel::prelude::*;
 use tracing_actix_web::TracingLogger;
@@ -12,6 +15,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
 use crate::api::{self, body, ApiDoc, ApiError};
+
 use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::db::schema::users;
@@ -50,7 +54,8 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers.max(1);
-        let state = AppState { db, settings: Arc::new(settings), keys, files };
+        let limiter = Arc::new(crate::auth::RateLimiter::new(settings.rate_limit_per_minute));
+        let state = AppState { db, settings: Arc::new(settings), keys, files, limiter };
         let server = run(listener, state.clone(), workers)?;
         Ok(Self { port, server, state })
     }
@@ -68,24 +73,35 @@ impl Application {
     }
 }
 
+/// Returns the request id of the log lines (set by TracingLogger) as `X-Request-Id`.
+async fn echo_request_id(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(value) = id.and_then(|id| actix_web::http::header::HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
+}
+
+/// The OpenAPI document of exactly the routes that `api::configure` registers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(api::configure).split_for_parts();
+    doc
+}
+
 fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result<Server> {
     let max_json = state.settings.max_json_bytes;
     let data = web::Data::new(state);
+    let doc = web::Data::new(api::OpenApiJson(openapi()));
     let server = HttpServer::new(move || {
         App::new()
             .into_utoipa_app()
-            .openapi(ApiDoc::openapi())
             .app_data(data.clone())
+            .app_data(doc.clone())
             .app_data(web::JsonConfig::default().limit(max_json).error_handler(body::json_error))
             .app_data(web::QueryConfig::default().error_handler(body::query_error))
             .app_data(web::PayloadConfig::default().limit(max_json))
             .configure(api::configure)
-            .openapi_service(|doc| {
-                web::resource("/api/v1/openapi.json").route(web::get().to(move || {
-                    let doc = doc.clone();
-                    async move { actix_web::HttpResponse::Ok().json(doc) }
-                }))
-            })
             .into_app()
             .configure(api::ops_routes)
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NoRoute) }))
@@ -96,6 +112,7 @@ fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result
                     .add(("Referrer-Policy", "same-origin")),
             )
             .wrap(Compress::default())
+            .wrap(from_fn(echo_request_id))
             .wrap(TracingLogger::default())
     })
     .workers(workers)

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use crate::auth::JwtKeys;
+use crate::auth::{JwtKeys, RateLimiter};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::tickets::attachments::FileStore;
@@ -12,4 +12,17 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub keys: Arc<JwtKeys>,
     pub files: FileStore,
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    /// Counts an attempt at a rate-limited form from the request's address.
+    pub fn limit(&self, req: &actix_web::HttpRequest, form: &'static str) -> Result<(), crate::api::ApiError> {
+        let Some(ip) = req.peer_addr().map(|a| a.ip()) else {
+            return Ok(());
+        };
+        self.limiter
+            .check(ip, form)
+            .map_err(|wait| crate::api::ApiError::RateLimited(format!("too many attempts: try again in {wait} s")))
+    }
 }

@@ -74,7 +74,8 @@ fn session_response(state: &AppState, user: User, status: actix_web::http::Statu
 #[utoipa::path(tag = "accounts", request_body = RegisterRequest,
     responses((status = 201, body = UserResponse), (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
 #[post("/auth/register")]
-pub async fn register(state: Data, body: web::Json<RegisterRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn register(state: Data, req: HttpRequest, body: web::Json<RegisterRequest>) -> Result<HttpResponse, ApiError> {
+    state.limit(&req, "register")?;
     let body = body.into_inner();
     let (email, display_name) = svc::parse_account(&body.email, &body.password, &body.display_name)?;
     let password = body.password;
@@ -92,9 +93,10 @@ pub async fn register(state: Data, body: web::Json<RegisterRequest>) -> Result<H
 }
 
 #[utoipa::path(tag = "accounts", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = super::Problem)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = super::Problem), (status = 429, body = super::Problem)))]
 #[post("/auth/login")]
-pub async fn login(state: Data, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
+    state.limit(&req, "login")?;
     let LoginRequest { email, password } = body.into_inner();
     let row = state.db.read(move |conn| svc::login_candidate(conn, &email)).await?;
     let (ok, row) = blocking(move || Ok((svc::password_matches(&password, row.as_ref()), row))).await?;
@@ -118,7 +120,8 @@ pub async fn logout(state: Data, req: HttpRequest, _user: CurrentUser) -> Result
 /// Mails a one-time sign-in link (15 minutes). Always 202, so it tells nobody who has an account.
 #[utoipa::path(tag = "accounts", request_body = SignInLinkRequest, responses((status = 202)))]
 #[post("/auth/sign-in-link")]
-pub async fn sign_in_link(state: Data, body: web::Json<SignInLinkRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn sign_in_link(state: Data, req: HttpRequest, body: web::Json<SignInLinkRequest>) -> Result<HttpResponse, ApiError> {
+    state.limit(&req, "sign-in-link")?;
     let email = Email::parse(&body.email).map_err(|e| ServiceError::field("email", e.0))?;
     let keys = state.keys.clone();
     let base_url = state.settings.base_url.clone();
@@ -149,7 +152,8 @@ pub async fn sign_in_link(state: Data, body: web::Json<SignInLinkRequest>) -> Re
 #[utoipa::path(tag = "accounts", request_body = RedeemRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = super::Problem)))]
 #[post("/auth/sign-in-link/redeem")]
-pub async fn redeem_sign_in_link(state: Data, body: web::Json<RedeemRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn redeem_sign_in_link(state: Data, req: HttpRequest, body: web::Json<RedeemRequest>) -> Result<HttpResponse, ApiError> {
+    state.limit(&req, "sign-in-link")?;
     let claims = state.keys.verify_sign_in(&body.token).ok_or(ServiceError::Unauthenticated)?;
     let user = state
         .db

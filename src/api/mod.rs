@@ -42,9 +42,17 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The generated document, served as is.
+pub struct OpenApiJson(pub utoipa::openapi::OpenApi);
+
+async fn openapi_json(doc: web::Data<OpenApiJson>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(&doc.0)
+}
+
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
         scope::scope("/api/v1")
+            .route("/openapi.json", web::get().to(openapi_json))
             .service(accounts::register)
             .service(accounts::login)
             .service(accounts::logout)

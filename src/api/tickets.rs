@@ -22,6 +22,9 @@ use crate::tickets::attachments;
     security((), ("bearer" = [])))]
 #[post("/tickets")]
 pub async fn create_ticket(state: Data, req: HttpRequest, payload: web::Payload, user: MaybeUser) -> Result<HttpResponse, ApiError> {
+    if user.0.is_none() {
+        state.limit(&req, "guest-ticket")?;
+    }
     let (input, mut uploads): (NewTicket, _) = json_or_multipart(&req, payload, &state, "ticket").await?;
     let checked = state
         .db

@@ -3,8 +3,10 @@
 
 mod extract;
 mod password;
+mod rate_limit;
 mod token;
 
 pub use extract::{claims_of, Admin, CurrentUser, MaybeUser, Staff};
 pub use password::{hash_password, verify_password};
+pub use rate_limit::RateLimiter;
 pub use token::{Claims, JwtKeys, SESSION_COOKIE};

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::both_backends;
 use crate::helpers::{spawn_app, Backend};
 
-both_backends!(another_students_ticket_is_not_found, agents_see_their_teams_only, staff_actions_are_staff_only, tokens_are_checked);
+both_backends!(another_students_ticket_is_not_found, agents_see_their_teams_only, staff_actions_are_staff_only, tokens_are_checked, sign_in_is_rate_limited);
 
 async fn another_students_ticket_is_not_found(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -121,4 +121,20 @@ async fn tokens_are_checked(backend: Backend) {
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     assert_eq!(jar_client.get(app.url("/api/v1/me")).send().await.unwrap().status(), StatusCode::OK);
+}
+
+async fn sign_in_is_rate_limited(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.student("brute@studenti.unibg.it").await; // one login of the 30 a minute
+    let wrong = json!({"email": "brute@studenti.unibg.it", "password": "not-the-password"});
+    for _ in 0..29 {
+        assert_eq!(app.post("/api/v1/auth/login", None, &wrong).await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = app.post("/api/v1/auth/login", None, &json!({"email": "brute@studenti.unibg.it", "password": "password-123"})).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits once the limit is reached");
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    // Other routes are not limited, and every answer carries its request id.
+    let res = app.get("/healthz", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(!res.headers()["x-request-id"].to_str().unwrap().is_empty());
 }

@@ -64,6 +64,7 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
         max_message_bytes: 25 * 1024 * 1024,
         max_json_bytes: 256 * 1024,
         inbound_api_key: None,
+        rate_limit_per_minute: 30,
     }
 }
 
@@ -75,7 +76,7 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    helpdesk::telemetry::init();
+    helpdesk::telemetry::init_with_default("warn");
     let data_dir = tempfile::tempdir().expect("a temp dir");
     let url = database_url(backend, data_dir.path());
     let settings = test_settings(data_dir.path().to_path_buf(), url);

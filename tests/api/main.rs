@@ -6,5 +6,6 @@ mod helpers;
 
 mod access;
 mod concurrency;
+mod contract;
 mod input;
 mod lifecycle;
