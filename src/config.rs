@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use rand::RngCore;
@@ -24,6 +25,7 @@ pub struct Settings {
     pub max_json_bytes: usize,
     pub inbound_api_key: Option<String>,
     pub rate_limit_per_minute: u32,
+    pub mail: crate::mail::worker::WorkerConfig,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -71,11 +73,24 @@ impl Settings {
             max_json_bytes: parsed("HELPDESK_MAX_JSON_BYTES", 256 * 1024)?,
             inbound_api_key: var("HELPDESK_INBOUND_API_KEY"),
             rate_limit_per_minute: parsed("HELPDESK_RATE_LIMIT_PER_MINUTE", 30)?,
+            mail: crate::mail::worker::WorkerConfig {
+                workers: parsed("HELPDESK_MAIL_WORKERS", 2)?,
+                batch: parsed("HELPDESK_MAIL_BATCH", 32)?,
+                lease: Duration::from_secs(parsed("HELPDESK_MAIL_LEASE_SECS", 120)?),
+                idle_poll: Duration::from_millis(parsed("HELPDESK_MAIL_POLL_MS", 200)?),
+                retry_base: Duration::from_secs(parsed("HELPDESK_MAIL_RETRY_BASE_SECS", 30)?),
+                retry_max: Duration::from_secs(parsed("HELPDESK_MAIL_RETRY_MAX_SECS", 3600)?),
+                give_up_after: Duration::from_secs(3600 * parsed::<u64>("HELPDESK_MAIL_GIVE_UP_HOURS", 24)?),
+            },
         })
     }
 
     pub fn attachments_dir(&self) -> PathBuf {
         self.data_dir.join("attachments")
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
     }
 }
 

@@ -21,6 +21,7 @@ use crate::config::Settings;
 use crate::db::schema::users;
 use crate::db::Db;
 use crate::domain::Role;
+use crate::mail::mailer::Mailer;
 use crate::state::AppState;
 use crate::tickets::attachments::FileStore;
 
@@ -56,6 +57,13 @@ impl Application {
         let workers = settings.workers.max(1);
         let limiter = Arc::new(crate::auth::RateLimiter::new(settings.rate_limit_per_minute));
         let state = AppState { db, settings: Arc::new(settings), keys, files, limiter };
+        let mailer = Arc::new(Mailer::new(
+            state.settings.smtp_url.as_deref(),
+            state.settings.mail_dir(),
+            &state.settings.mail_from,
+            state.settings.mail.batch.clamp(1, 64) as u32,
+        )?);
+        crate::mail::worker::spawn(state.db.clone(), mailer, state.settings.mail.clone());
         let server = run(listener, state.clone(), workers)?;
         Ok(Self { port, server, state })
     }

@@ -1,4 +1,4 @@
-use actix_web::{post, web, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
 
 use super::{ApiError, Data};
@@ -91,4 +91,34 @@ pub async fn add_team_member(state: Data, _admin: Admin, slug: web::Path<String>
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct OutboxQuery {
+    /// `pending`, `sent` or `dead` (default).
+    status: Option<String>,
+    limit: Option<i64>,
+}
+
+/// Notifications by status; dead letters by default.
+#[utoipa::path(tag = "admin", params(OutboxQuery),
+    responses((status = 200, body = Vec<crate::mail::admin::OutboxView>), (status = 403, body = super::Problem)),
+    security(("bearer" = [])))]
+#[get("/admin/outbox")]
+pub async fn list_outbox(state: Data, _admin: Admin, query: web::Query<OutboxQuery>) -> Result<HttpResponse, ApiError> {
+    let status = query.status.clone().unwrap_or_else(|| "dead".into());
+    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    let rows = state.db.read(move |conn| crate::mail::admin::list(conn, &status, limit)).await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// Puts a dead letter back in the queue.
+#[utoipa::path(tag = "admin", params(("id" = String, Path)),
+    responses((status = 200, body = crate::mail::admin::OutboxView), (status = 404, body = super::Problem), (status = 409, body = super::Problem)),
+    security(("bearer" = [])))]
+#[post("/admin/outbox/{id}/requeue")]
+pub async fn requeue_outbox(state: Data, _admin: Admin, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let row = state.db.write(move |conn| crate::mail::admin::requeue(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(row))
 }

@@ -61,6 +61,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(accounts::me)
             .service(admin::create_agent)
             .service(admin::add_team_member)
+            .service(admin::list_outbox)
+            .service(admin::requeue_outbox)
             .service(categories::list)
             .service(tickets::create_ticket)
             .service(tickets::list_tickets)

@@ -2,6 +2,7 @@
 //! Handlers and services never see which backend runs; the few dialect differences live here.
 
 pub mod counters;
+pub mod outbox;
 pub mod schema;
 
 use std::time::Duration;

@@ -94,6 +94,7 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         merged_into_id -> Nullable<Text>,
         guest_secret_hash -> Nullable<Text>,
+        follow_up_of -> Nullable<Text>,
     }
 }
 
@@ -156,6 +157,20 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        requeued_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mail_quarantine (id) {
+        id -> Text,
+        received_at -> Timestamp,
+        sender -> Text,
+        subject -> Text,
+        ticket_number -> Nullable<Text>,
+        reason -> Text,
+        raw_path -> Text,
+        released -> Bool,
     }
 }
 
@@ -182,4 +197,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_events,
     revoked_tokens,
     outbox,
+    mail_quarantine,
 );

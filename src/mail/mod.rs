@@ -1,4 +1,8 @@
-//! E-mail. This issue's part is the outbox: notifications are rows written in the same
-//! transaction as the change that causes them; sending workers come with the mail issue.
+//! E-mail: the outbox (rows written in the transaction of the change that causes them), the
+//! workers that send them, the templates, and (inbound) replies that land on tickets.
 
+pub mod admin;
+pub mod mailer;
 pub mod outbox;
+pub mod templates;
+pub mod worker;

@@ -202,6 +202,7 @@ pub fn open(conn: &mut DbConn, checked: Checked, uploads: &[Upload], prefix: &st
             closed_at: None,
             merged_into_id: None,
             guest_secret_hash: secret.as_ref().map(|(_, hash)| hash.clone()),
+            follow_up_of: None,
         };
         diesel::insert_into(tickets::table).values(&ticket).execute(conn)?;
         let message = MessageRow::new(&ticket.id, MessageKind::Public, Some(&requester.0), body.clone());

@@ -35,6 +35,7 @@ pub struct TicketRow {
     pub closed_at: Option<NaiveDateTime>,
     pub merged_into_id: Option<String>,
     pub guest_secret_hash: Option<String>,
+    pub follow_up_of: Option<String>,
 }
 
 impl TicketRow {

@@ -65,6 +65,15 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
         max_json_bytes: 256 * 1024,
         inbound_api_key: None,
         rate_limit_per_minute: 30,
+        mail: helpdesk::mail::worker::WorkerConfig {
+            workers: 1,
+            batch: 16,
+            lease: std::time::Duration::from_secs(30),
+            idle_poll: std::time::Duration::from_millis(50),
+            retry_base: std::time::Duration::from_millis(200),
+            retry_max: std::time::Duration::from_secs(1),
+            give_up_after: std::time::Duration::from_secs(24 * 3600),
+        },
     }
 }
 

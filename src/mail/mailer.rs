@@ -1,0 +1,158 @@
+//! Building a notification's message (headers for threading, both parts) and sending it over
+//! SMTP (lettre, pooled) or, with no SMTP configured, into `<data dir>/mail/<id>.eml`.
+
+use std::path::PathBuf;
+
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde_json::Value;
+
+use super::templates::{Rendered, Templates};
+use crate::db::outbox::OutboxRow;
+use crate::domain::Locale;
+
+pub enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(PathBuf),
+}
+
+pub struct Mailer {
+    transport: Transport,
+    templates: Templates,
+    from: Mailbox,
+    /// Domain of Message-IDs and of the plus-addressed Reply-To.
+    domain: String,
+    /// Local part before `+` in Reply-To (`helpdesk+HD-2026-000042@domain`).
+    reply_local: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Will not get better by retrying (bad template, bad address): dead-letter now.
+    #[error("{0}")]
+    Permanent(String),
+    /// Worth retrying (server down, timeout, 4xx).
+    #[error("{0}")]
+    Transient(String),
+}
+
+impl Mailer {
+    pub fn new(smtp_url: Option<&str>, mail_dir: PathBuf, from: &str, pool_size: u32) -> anyhow::Result<Self> {
+        let from: Mailbox = from.parse().map_err(|e| anyhow::anyhow!("HELPDESK_MAIL_FROM: {e}"))?;
+        let domain = from.email.domain().to_owned();
+        let reply_local = from.email.user().split('+').next().unwrap_or("helpdesk").to_owned();
+        let transport = match smtp_url {
+            Some(url) => {
+                let pool = lettre::transport::smtp::PoolConfig::new().max_size(pool_size.max(1));
+                Transport::Smtp(
+                    AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                        .map_err(|e| anyhow::anyhow!("HELPDESK_SMTP_URL: {e}"))?
+                        .timeout(Some(std::time::Duration::from_secs(20)))
+                        .pool_config(pool)
+                        .build(),
+                )
+            }
+            None => {
+                std::fs::create_dir_all(&mail_dir)?;
+                Transport::Files(mail_dir)
+            }
+        };
+        Ok(Self { transport, templates: Templates::load()?, from, domain, reply_local })
+    }
+
+    pub fn describe(&self) -> String {
+        match &self.transport {
+            Transport::Smtp(_) => "SMTP".into(),
+            Transport::Files(dir) => format!("files in {}", dir.display()),
+        }
+    }
+
+    /// The Message-ID of a ticket's first mail: every later mail of the ticket refers to it.
+    pub fn thread_id(&self, number: &str) -> String {
+        format!("<{number}@{}>", self.domain)
+    }
+
+    /// Stable per notification, so a resend after a crash is recognisably the same mail.
+    pub fn message_id(&self, row: &OutboxRow) -> String {
+        match (row.kind.as_str(), ticket_number(row)) {
+            ("ticket_created" | "guest_verify", Some(number)) => self.thread_id(&number),
+            _ => format!("<{}@{}>", row.id, self.domain),
+        }
+    }
+
+    pub fn build(&self, row: &OutboxRow) -> Result<Message, SendError> {
+        let payload: Value = serde_json::from_str(&row.payload).map_err(|e| SendError::Permanent(format!("payload: {e}")))?;
+        let Rendered { subject, text, html } = self
+            .templates
+            .render(&row.kind, Locale::from_db(&row.locale), &payload)
+            .map_err(|e| SendError::Permanent(e.to_string()))?;
+        let to: Mailbox = row.recipient.parse().map_err(|e| SendError::Permanent(format!("recipient: {e}")))?;
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(self.message_id(row)))
+            .header(AutoSubmitted);
+        if let Some(number) = ticket_number(row) {
+            let thread = self.thread_id(&number);
+            if self.message_id(row) != thread {
+                builder = builder.in_reply_to(thread.clone()).references(thread);
+            }
+            let reply_to = format!("{}+{number}@{}", self.reply_local, self.domain);
+            if let Ok(mailbox) = reply_to.parse::<Mailbox>() {
+                builder = builder.reply_to(Mailbox::new(self.from.name.clone(), mailbox.email));
+            }
+        }
+        builder
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html)),
+            )
+            .map_err(|e| SendError::Permanent(format!("building the message: {e}")))
+    }
+
+    pub async fn send(&self, row: &OutboxRow) -> Result<(), SendError> {
+        let message = self.build(row)?;
+        match &self.transport {
+            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    SendError::Permanent(e.to_string())
+                } else {
+                    SendError::Transient(e.to_string())
+                }
+            }),
+            Transport::Files(dir) => {
+                // Named by the notification: a resend overwrites, it does not duplicate.
+                let path = dir.join(format!("{}.eml", row.id));
+                tokio::fs::write(&path, message.formatted()).await.map_err(|e| SendError::Transient(e.to_string()))?;
+                tracing::info!(kind = %row.kind, path = %path.display(), "mail written to file");
+                Ok(())
+            }
+        }
+    }
+}
+
+fn ticket_number(row: &OutboxRow) -> Option<String> {
+    let payload: Value = serde_json::from_str(&row.payload).ok()?;
+    payload.get("number")?.as_str().map(str::to_owned)
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834), so auto-responders do not answer back.
+#[derive(Clone)]
+struct AutoSubmitted;
+
+impl lettre::message::header::Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".into())
+    }
+}

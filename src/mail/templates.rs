@@ -1,0 +1,113 @@
+//! Mail templates: `templates/email/<kind>/<lang>/{subject.txt,body.txt,body.html}.hbs`,
+//! embedded in the binary. Strict mode: a missing value is an error, not an empty hole.
+
+use handlebars::Handlebars;
+use serde_json::Value;
+
+use crate::domain::Locale;
+
+#[derive(rust_embed::Embed)]
+#[folder = "templates/email/"]
+#[include = "*.hbs"]
+struct EmailTemplates;
+
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Two registries: text parts must not be HTML-escaped, HTML parts must be.
+pub struct Templates {
+    text: Handlebars<'static>,
+    html: Handlebars<'static>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("no template for mail kind '{0}'")]
+    Missing(String),
+    #[error("rendering {0}: {1}")]
+    Render(String, handlebars::RenderError),
+    #[error("loading templates: {0}")]
+    Load(#[from] Box<handlebars::TemplateError>),
+}
+
+impl Templates {
+    pub fn load() -> Result<Self, TemplateError> {
+        let mut text = Handlebars::new();
+        text.set_strict_mode(true);
+        text.register_escape_fn(handlebars::no_escape);
+        text.register_embed_templates_with_extension::<EmailTemplates>(".hbs").map_err(Box::new)?;
+        let mut html = Handlebars::new();
+        html.set_strict_mode(true);
+        html.register_embed_templates_with_extension::<EmailTemplates>(".hbs").map_err(Box::new)?;
+        Ok(Self { text, html })
+    }
+
+    pub fn has(&self, kind: &str) -> bool {
+        self.text.has_template(&format!("{kind}/it/subject.txt"))
+    }
+
+    pub fn render(&self, kind: &str, locale: Locale, data: &Value) -> Result<Rendered, TemplateError> {
+        let name = |part: &str| format!("{kind}/{}/{part}", locale.as_str());
+        if !self.text.has_template(&name("subject.txt")) {
+            return Err(TemplateError::Missing(kind.to_owned()));
+        }
+        let render = |reg: &Handlebars<'static>, part: &str| {
+            reg.render(&name(part), data).map_err(|e| TemplateError::Render(name(part), e))
+        };
+        Ok(Rendered {
+            // A subject is one line, whatever the data holds.
+            subject: render(&self.text, "subject.txt")?.replace(['\r', '\n'], " ").trim().to_owned(),
+            text: render(&self.text, "body.txt")?,
+            html: render(&self.html, "body.html")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const KINDS: [&str; 9] = [
+        "ticket_created", "guest_verify", "staff_reply", "ticket_waiting", "ticket_resolved",
+        "ticket_closed", "ticket_assigned", "student_reply", "sign_in_link",
+    ];
+
+    fn data() -> Value {
+        json!({"number": "HD-2026-000042", "subject": "Piano <di> studio", "name": "Mario",
+               "link": "http://x/t/HD-2026-000042", "reply": "Buongiorno & grazie", "author": "Laura"})
+    }
+
+    #[test]
+    fn every_kind_renders_in_both_languages() {
+        let t = Templates::load().unwrap();
+        for kind in KINDS {
+            for locale in [Locale::It, Locale::En] {
+                let r = t.render(kind, locale, &data()).unwrap();
+                assert!(!r.subject.is_empty() && !r.text.is_empty() && r.html.contains("</html>"), "{kind}");
+            }
+        }
+    }
+
+    #[test]
+    fn ticket_mails_carry_the_number_in_the_subject_and_escape_html() {
+        let t = Templates::load().unwrap();
+        let r = t.render("staff_reply", Locale::En, &data()).unwrap();
+        assert!(r.subject.starts_with("[HD-2026-000042]"), "{}", r.subject);
+        assert!(r.text.contains("Buongiorno & grazie"));
+        assert!(r.html.contains("Buongiorno &amp; grazie"));
+        assert!(r.html.contains("lang=\"en\""));
+        let it = t.render("staff_reply", Locale::It, &data()).unwrap();
+        assert!(it.subject.contains("Risposta"));
+    }
+
+    #[test]
+    fn a_missing_value_or_kind_is_an_error() {
+        let t = Templates::load().unwrap();
+        assert!(matches!(t.render("staff_reply", Locale::It, &json!({"number": "x"})), Err(TemplateError::Render(..))));
+        assert!(matches!(t.render("nope", Locale::It, &data()), Err(TemplateError::Missing(_))));
+    }
+}

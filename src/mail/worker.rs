@@ -1,0 +1,144 @@
+//! Outbox workers: claim due notifications, send them outside any request, record the outcome.
+//! Failures retry with exponential backoff and jitter for up to 24 hours, then dead-letter.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+use futures_util::StreamExt;
+use rand::Rng;
+
+use super::mailer::{Mailer, SendError};
+use crate::db::outbox::{claim, OutboxRow};
+use crate::db::schema::outbox;
+use crate::db::{write_tx, Db};
+use crate::error::ServiceError;
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub workers: usize,
+    /// Rows claimed at once, and sent concurrently.
+    pub batch: i64,
+    pub lease: Duration,
+    pub idle_poll: Duration,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    pub give_up_after: Duration,
+}
+
+/// `base · 2^attempts`, capped, with ±25 % jitter so retries of a burst do not stampede.
+pub fn backoff(cfg: &WorkerConfig, attempts: i32) -> Duration {
+    let exp = 2u32.saturating_pow(attempts.clamp(0, 30) as u32);
+    let delay = cfg.retry_base.saturating_mul(exp).min(cfg.retry_max);
+    let factor = rand::thread_rng().gen_range(0.75..1.25);
+    delay.mul_f64(factor)
+}
+
+pub fn spawn(db: Db, mailer: Arc<Mailer>, cfg: WorkerConfig) {
+    for n in 0..cfg.workers.max(1) {
+        let (db, mailer, cfg) = (db.clone(), mailer.clone(), cfg.clone());
+        tokio::spawn(async move {
+            tracing::info!(worker = n, transport = %mailer.describe(), "mail worker started");
+            loop {
+                match tick(&db, &mailer, &cfg).await {
+                    Ok(0) => tokio::time::sleep(cfg.idle_poll).await,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(worker = n, error = %e, "mail worker could not reach the outbox");
+                        tokio::time::sleep(cfg.idle_poll.max(Duration::from_secs(1))).await;
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// One round: claim, send, record. Returns how many notifications it handled.
+pub async fn tick(db: &Db, mailer: &Mailer, cfg: &WorkerConfig) -> Result<usize, ServiceError> {
+    let now = Utc::now().naive_utc();
+    let lease_until = now + chrono::Duration::from_std(cfg.lease).unwrap_or_default();
+    let batch = cfg.batch;
+    let rows = db.write(move |conn| Ok::<_, ServiceError>(claim(conn, now, lease_until, batch)?)).await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let results: Vec<(OutboxRow, Result<(), SendError>)> = futures_util::stream::iter(rows)
+        .map(|row| async move {
+            let result = mailer.send(&row).await;
+            (row, result)
+        })
+        .buffer_unordered(batch.max(1) as usize)
+        .collect()
+        .await;
+    let handled = results.len();
+    let cfg = cfg.clone();
+    db.write(move |conn| record(conn, &results, &cfg)).await?;
+    Ok(handled)
+}
+
+fn record(conn: &mut crate::db::DbConn, results: &[(OutboxRow, Result<(), SendError>)], cfg: &WorkerConfig) -> Result<(), ServiceError> {
+    let now = Utc::now().naive_utc();
+    write_tx(conn, |conn| -> Result<(), ServiceError> {
+        for (row, result) in results {
+            let target = outbox::table.find(&row.id);
+            match result {
+                Ok(()) => {
+                    diesel::update(target)
+                        .set((outbox::status.eq("sent"), outbox::sent_at.eq(Some(now)), outbox::locked_until.eq(None::<NaiveDateTime>), outbox::last_error.eq(None::<String>)))
+                        .execute(conn)?;
+                }
+                Err(e) => {
+                    let attempts = row.attempts + 1;
+                    let window_start = row.requeued_at.unwrap_or(row.created_at);
+                    let expired = (now - window_start).to_std().unwrap_or_default() >= cfg.give_up_after;
+                    let dead = matches!(e, SendError::Permanent(_)) || expired;
+                    let next = now + chrono::Duration::from_std(backoff(cfg, row.attempts)).unwrap_or_default();
+                    if dead {
+                        tracing::error!(id = %row.id, kind = %row.kind, attempts, error = %e, "mail dead-lettered");
+                    } else {
+                        tracing::warn!(id = %row.id, kind = %row.kind, attempts, error = %e, "mail send failed; will retry");
+                    }
+                    diesel::update(target)
+                        .set((
+                            outbox::status.eq(if dead { "dead" } else { "pending" }),
+                            outbox::attempts.eq(attempts),
+                            outbox::next_attempt_at.eq(next),
+                            outbox::locked_until.eq(None::<NaiveDateTime>),
+                            outbox::last_error.eq(Some(e.to_string())),
+                        ))
+                        .execute(conn)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> WorkerConfig {
+        WorkerConfig {
+            workers: 1,
+            batch: 10,
+            lease: Duration::from_secs(60),
+            idle_poll: Duration::from_millis(100),
+            retry_base: Duration::from_secs(60),
+            retry_max: Duration::from_secs(3600),
+            give_up_after: Duration::from_secs(24 * 3600),
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let cfg = cfg();
+        for attempts in 0..6 {
+            let expected = 60.0 * 2f64.powi(attempts);
+            let got = backoff(&cfg, attempts).as_secs_f64();
+            assert!(got >= expected * 0.75 && got <= expected * 1.25, "attempt {attempts}: {got}");
+        }
+        assert!(backoff(&cfg, 40).as_secs_f64() <= 3600.0 * 1.25);
+    }
+}
