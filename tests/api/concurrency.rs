@@ -2,62 +2,22 @@
 //! one database give 200 distinct, consecutive numbers, on each backend.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::helpers::{database_url, segreteria_ticket, Backend};
+use crate::helpers::{database_url, segreteria_ticket, start_server, Backend};
 
 both_backends!(two_hundred_creations_across_four_processes);
-
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `helpdesk serve` on a free port and reads the port from its banner.
-fn start_server(data_dir: &std::path::Path, url: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_helpdesk"))
-        .arg("serve")
-        .env("HELPDESK_DATA_DIR", data_dir)
-        .env("HELPDESK_DATABASE_URL", url)
-        .env("HELPDESK_BIND", "127.0.0.1:0")
-        .env("HELPDESK_JWT_SECRET", "a shared secret for the four test processes")
-        .env("HELPDESK_WORKERS", "2")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the helpdesk binary starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut port = None;
-    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-        if let Some(rest) = line.split("port ").nth(1) {
-            port = rest.trim_end_matches(')').parse::<u16>().ok();
-            break;
-        }
-    }
-    let port = port.expect("the server printed its port");
-    Server { child, address: format!("http://127.0.0.1:{port}") }
-}
 
 async fn two_hundred_creations_across_four_processes(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let url = database_url(backend, dir.path());
     // The first process migrates; the others start on the ready database.
-    let mut servers = vec![start_server(dir.path(), &url)];
+    let mut servers = vec![start_server(dir.path(), &url, &[])];
     for _ in 0..3 {
-        servers.push(start_server(dir.path(), &url));
+        servers.push(start_server(dir.path(), &url, &[]));
     }
     let client = reqwest::Client::new();
     let first = &servers[0].address;

@@ -1,8 +1,11 @@
 //! spawn_app: the real application on a random port, on a fresh SQLite file or a fresh
 //! PostgreSQL database, with a real HTTP client.
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
@@ -85,10 +88,16 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    helpdesk::telemetry::init_with_default("warn");
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// `spawn_app` with settings changed first (an SMTP server, smaller limits…).
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    helpdesk::telemetry::init_with_default("error");
     let data_dir = tempfile::tempdir().expect("a temp dir");
     let url = database_url(backend, data_dir.path());
-    let settings = test_settings(data_dir.path().to_path_buf(), url);
+    let mut settings = test_settings(data_dir.path().to_path_buf(), url);
+    configure(&mut settings);
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.state().db.clone();
@@ -238,4 +247,135 @@ macro_rules! both_backends {
             }
         )*
     };
+}
+
+/// `helpdesk serve` as its own process, on a free port read from its banner. Killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start_server(data_dir: &Path, url: &str, envs: &[(&str, &str)]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+        .arg("serve")
+        .env("HELPDESK_DATA_DIR", data_dir)
+        .env("HELPDESK_DATABASE_URL", url)
+        .env("HELPDESK_BIND", "127.0.0.1:0")
+        .env("HELPDESK_JWT_SECRET", "a shared secret for the test processes")
+        .env("HELPDESK_WORKERS", "2")
+        .env("RUST_LOG", "warn")
+        .envs(envs.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the helpdesk binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    let port = lines
+        .find_map(|line| line.split("port ").nth(1).and_then(|rest| rest.trim_end_matches(')').parse::<u16>().ok()))
+        .expect("the server printed its port");
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Server { child, address: format!("http://127.0.0.1:{port}") }
+}
+
+/// A free TCP port on 127.0.0.1 (free when asked; good enough for tests).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// A real SMTP server (scripts/smtp-sink.py, aiosmtpd) writing each message to a folder.
+pub struct SmtpSink {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A mail as the SMTP server received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub to: String,
+    pub subject: String,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub reply_to: String,
+    pub text: String,
+    pub html: String,
+    pub raw: String,
+}
+
+impl SmtpSink {
+    pub fn start(port: u16, delay_secs: f64) -> SmtpSink {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/smtp-sink.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args(["--port", &port.to_string(), "--dir"])
+            .arg(dir.path())
+            .args(["--delay", &delay_secs.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 runs the SMTP sink (scripts/test.sh installs aiosmtpd)");
+        let stdout = child.stdout.take().expect("stdout");
+        let ready = BufReader::new(stdout).lines().map_while(Result::ok).any(|l| l.starts_with("ready"));
+        assert!(ready, "the SMTP sink did not start (is aiosmtpd installed? run scripts/test.sh)");
+        SmtpSink { child, port, dir }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .expect("the sink folder")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        names.sort();
+        names.iter().map(|p| parse_mail(&std::fs::read(p).expect("a mail file"))).collect()
+    }
+
+    /// Waits until at least `n` mails arrived (or panics after `secs`).
+    pub async fn wait_for(&self, n: usize, secs: u64) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let got = self.received();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(Instant::now() < deadline, "only {} of {n} mails arrived in {secs} s", got.len());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+pub fn parse_mail(raw: &[u8]) -> Received {
+    let message = mail_parser::MessageParser::default().parse(raw).expect("a parsable mail");
+    let header_text = |name: &str| message.header_raw(name).map(|v| v.trim().to_owned());
+    Received {
+        to: header_text("X-Envelope-To").unwrap_or_default(),
+        subject: message.subject().unwrap_or_default().to_owned(),
+        message_id: message.message_id().map(|id| format!("<{id}>")).unwrap_or_default(),
+        in_reply_to: header_text("In-Reply-To"),
+        reply_to: header_text("Reply-To").unwrap_or_default(),
+        text: message.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+        html: message.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
+        raw: String::from_utf8_lossy(raw).into_owned(),
+    }
 }

@@ -9,3 +9,4 @@ mod concurrency;
 mod contract;
 mod input;
 mod lifecycle;
+mod mail;
