@@ -68,10 +68,11 @@ impl ManageConnection for Manager {
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(&self.target)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
-                // WAL lets readers run beside the one writer; busy_timeout makes other
-                // processes wait for the write lock instead of failing.
+                // busy_timeout first: it makes every later statement (switching to WAL
+                // included) wait for another connection's lock instead of failing. WAL lets
+                // readers run beside the one writer.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
                 )
                 .map_err(diesel::r2d2::Error::QueryError)?;

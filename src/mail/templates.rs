@@ -71,9 +71,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const KINDS: [&str; 9] = [
+    const KINDS: [&str; 10] = [
         "ticket_created", "guest_verify", "staff_reply", "ticket_waiting", "ticket_resolved",
-        "ticket_closed", "ticket_assigned", "student_reply", "sign_in_link",
+        "ticket_closed", "ticket_assigned", "student_reply", "sign_in_link", "team_new_ticket",
     ];
 
     fn data() -> Value {

@@ -226,6 +226,10 @@ pub fn open(conn: &mut DbConn, checked: Checked, uploads: &[Upload], prefix: &st
             None => ("ticket_created", json!({"number": ticket.number, "subject": subject, "name": requester.1, "link": link})),
         };
         outbox::enqueue(conn, Notification { kind, recipient: &requester.2, locale, ticket_id: Some(&ticket.id), payload })?;
+        if status == Status::New {
+            let payload = json!({"number": ticket.number, "subject": subject, "link": link});
+            outbox::notify_staff(conn, &ticket.id, &ticket.team_id, None, "team_new_ticket", &payload)?;
+        }
         Ok((ticket, message, attachment_rows, requester, secret.map(|(s, _)| s)))
     })?;
 

@@ -348,20 +348,8 @@ pub fn add_message(
             )?;
         }
         if !user.is_staff() {
-            if let Some(assignee_id) = &ticket.assignee_id {
-                let (email, locale): (String, String) =
-                    users::table.find(assignee_id).select((users::email, users::locale)).first(conn)?;
-                outbox::enqueue(
-                    conn,
-                    Notification {
-                        kind: "student_reply",
-                        recipient: &email,
-                        locale: Locale::from_db(&locale),
-                        ticket_id: Some(&ticket.id),
-                        payload: json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)}),
-                    },
-                )?;
-            }
+            let payload = json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)});
+            outbox::notify_staff(conn, &ticket.id, &ticket.team_id, ticket.assignee_id.as_deref(), "student_reply", &payload)?;
         }
         Ok((message, files))
     })?;
@@ -413,6 +401,8 @@ pub fn verify_guest(conn: &mut DbConn, number: &TicketNumber, secret: &str, base
                     payload: json!({"number": ticket.number, "subject": ticket.subject, "name": name, "link": link(base_url, &ticket)}),
                 },
             )?;
+            let payload = json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)});
+            outbox::notify_staff(conn, &ticket.id, &ticket.team_id, None, "team_new_ticket", &payload)?;
         }
         Ok(tickets::table.find(&ticket.id).select(TicketRow::as_select()).first(conn)?)
     })?;

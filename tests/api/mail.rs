@@ -40,12 +40,17 @@ async fn lifecycle_mails_arrive(backend: Backend) {
     let res = app.patch(&path, &student.token, &json!({"version": t["version"], "status": "closed"})).await;
     assert_eq!(res.status(), StatusCode::OK);
 
-    // Student: received, reply, waiting, resolved, closed. Agent: assigned, student replied.
-    let mails = sink.wait_for(7, 30).await;
+    // Student: received, reply, waiting, resolved, closed.
+    // Agent: new ticket in the team, assigned to her, the student replied.
+    let mails = sink.wait_for(8, 30).await;
     let to_student: Vec<_> = mails.iter().filter(|m| m.to == "john@studenti.unibg.it").collect();
     let to_agent: Vec<_> = mails.iter().filter(|m| m.to == "laura@unibg.it").collect();
     assert_eq!(to_student.len(), 5, "{:#?}", mails.iter().map(|m| (&m.to, &m.subject)).collect::<Vec<_>>());
-    assert_eq!(to_agent.len(), 2);
+    let agent_subjects: Vec<&str> = to_agent.iter().map(|m| m.subject.as_str()).collect();
+    assert_eq!(agent_subjects.len(), 3, "{agent_subjects:?}");
+    for expected in ["Nuovo ticket per il tuo team", "Ti è stato assegnato", "Lo studente ha risposto"] {
+        assert!(agent_subjects.iter().any(|s| s.contains(expected)), "no '{expected}' in {agent_subjects:?}");
+    }
     let tag = format!("[{number}]");
     assert!(mails.iter().all(|m| m.subject.starts_with(&tag)), "every subject carries the ticket number");
     let subjects: BTreeSet<&str> = to_student.iter().map(|m| m.subject.as_str()).collect();
@@ -71,7 +76,7 @@ async fn lifecycle_mails_arrive(backend: Backend) {
     // An Italian student gets Italian mails.
     let mario = app.student("mario@studenti.unibg.it").await;
     app.open_ticket(&mario, "Piano di studio").await;
-    let mails = sink.wait_for(8, 30).await;
+    let mails = sink.wait_for(10, 30).await;
     let it = mails.iter().find(|m| m.to == "mario@studenti.unibg.it").unwrap();
     assert!(it.subject.contains("Abbiamo ricevuto la tua richiesta"), "{}", it.subject);
     assert!(it.text.contains("Gentile"));
