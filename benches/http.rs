@@ -170,6 +170,9 @@ impl Server {
             .env("HELPDESK_BIND", format!("127.0.0.1:{port}"))
             .env("HELPDESK_DATABASE_URL", database_url)
             .env("RUST_LOG", "warn")
+            // Creations queue their notification; sending is measured by its own benchmark.
+            // BENCH_MAIL_WORKERS=2 measures creation while the default file transport sends.
+            .env("HELPDESK_MAIL_WORKERS", std::env::var("BENCH_MAIL_WORKERS").unwrap_or_else(|_| "0".into()))
             .stdin(Stdio::null())
             .stdout(Stdio::null()) // banner only; warnings and errors go to stderr, kept
             .spawn()

@@ -4,6 +4,7 @@
 pub mod counters;
 pub mod outbox;
 pub mod schema;
+mod writer;
 
 use std::time::Duration;
 
@@ -37,6 +38,8 @@ pub enum DbError {
     Connection(#[from] diesel::ConnectionError),
     #[error("the blocking task was cancelled")]
     Cancelled,
+    #[error("starting the writer: {0}")]
+    Io(String),
 }
 
 /// Opens connections of the right backend, with the per-connection settings SQLite needs.
@@ -99,8 +102,11 @@ pub type PooledConn = PooledConnection<Manager>;
 #[derive(Clone)]
 pub struct Db {
     backend: Backend,
+    /// Connections for commands and jobs outside requests (and all writes on PostgreSQL).
     writer: DbPool,
     reader: DbPool,
+    /// SQLite only: the thread that runs request writes in group-committed batches.
+    batcher: Option<writer::Writer>,
 }
 
 impl Db {
@@ -110,17 +116,28 @@ impl Db {
         let build = |size: u32| {
             Pool::builder()
                 .max_size(size)
+                .min_idle(Some(1))
+                // A broken connection fails its query and is replaced; a ping per checkout
+                // would cost a round trip on every request.
+                .test_on_check_out(false)
                 .connection_timeout(Duration::from_secs(30))
                 .build(manager.clone())
         };
-        let (writer, reader) = match backend {
-            Backend::Sqlite => (build(1)?, build(pool_size.max(2))?),
+        let (writer, reader, batcher) = match backend {
+            Backend::Sqlite => {
+                let conn = manager.connect().map_err(|e| match e {
+                    diesel::r2d2::Error::ConnectionError(e) => DbError::Connection(e),
+                    diesel::r2d2::Error::QueryError(e) => DbError::Query(e),
+                })?;
+                let batcher = writer::Writer::start(conn).map_err(|e| DbError::Io(e.to_string()))?;
+                (build(1)?, build(pool_size.max(2))?, Some(batcher))
+            }
             Backend::Postgres => {
                 let pool = build(pool_size.max(4))?;
-                (pool.clone(), pool)
+                (pool.clone(), pool, None)
             }
         };
-        Ok(Self { backend, writer, reader })
+        Ok(Self { backend, writer, reader, batcher })
     }
 
     pub fn backend(&self) -> Backend {
@@ -132,14 +149,18 @@ impl Db {
         Ok(self.writer.get()?)
     }
 
-    /// Runs `f` on the writer connection on the blocking thread pool.
+    /// Runs `f` where writes go: SQLite's writer thread (batched, answered after commit), or
+    /// a pooled PostgreSQL connection on the blocking thread pool.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        run(self.writer.clone(), f).await
+        match &self.batcher {
+            Some(batcher) => batcher.run(f).await,
+            None => run(self.writer.clone(), f).await,
+        }
     }
 
     /// Runs `f` on a reader connection on the blocking thread pool.
@@ -196,6 +217,7 @@ where
 {
     match conn {
         DbConn::Pg(_) => conn.transaction(f),
+        DbConn::Sqlite(_) if writer::in_batch() => writer::savepoint(conn, f),
         DbConn::Sqlite(_) => {
             conn.batch_execute("BEGIN IMMEDIATE")?;
             match f(conn) {

@@ -35,8 +35,9 @@ pub fn backoff(cfg: &WorkerConfig, attempts: i32) -> Duration {
     delay.mul_f64(factor)
 }
 
+/// Starts `cfg.workers` workers (0: none; another instance sends).
 pub fn spawn(db: Db, mailer: Arc<Mailer>, cfg: WorkerConfig) {
-    for n in 0..cfg.workers.max(1) {
+    for n in 0..cfg.workers {
         let (db, mailer, cfg) = (db.clone(), mailer.clone(), cfg.clone());
         tokio::spawn(async move {
             tracing::info!(worker = n, transport = %mailer.describe(), "mail worker started");

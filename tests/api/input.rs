@@ -193,3 +193,35 @@ async fn guests_verify_by_link(backend: Backend) {
     let mails = app.outbox_for("ardit@example.org").await;
     assert_eq!(mails.last().unwrap().0, "ticket_created");
 }
+
+both_backends!(concurrent_changes_one_wins);
+
+/// Twenty agents change the same version at once (on SQLite they share group-committed
+/// batches): exactly one wins, the others get 409, and nothing of theirs is written.
+async fn concurrent_changes_one_wins(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let s = app.student("race@studenti.unibg.it").await;
+    let t = app.open_ticket(&s, "Corsa").await;
+    let path = format!("/api/v1/tickets/{}", t["number"].as_str().unwrap());
+    let priorities = ["low", "high", "urgent", "low", "high"];
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let (client, url, token) = (app.client.clone(), app.url(&path), admin.token.clone());
+        let priority = priorities[i % priorities.len()];
+        tasks.push(tokio::spawn(async move {
+            let res = client.patch(url).bearer_auth(token).json(&json!({"version": 1, "priority": priority})).send().await.unwrap();
+            res.status()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 19);
+    let now: Value = app.get(&path, Some(&admin.token)).await.json().await.unwrap();
+    assert_eq!(now["version"], 2);
+    let events: Value = app.get(&format!("{path}/events"), Some(&admin.token)).await.json().await.unwrap();
+    assert_eq!(events.as_array().unwrap().iter().filter(|e| e["kind"] == "priority_changed").count(), 1);
+}
