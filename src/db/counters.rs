@@ -1,6 +1,7 @@
-//! Per-year ticket counters. The upsert takes the row lock (PostgreSQL) or the write lock
-//! (SQLite) inside the ticket's own transaction, so numbers never collide and a rolled back
-//! insert gives its number back instead of leaving a hole.
+//! Per-year ticket numbers, allocated inside the ticket's own transaction.
+//! SQLite: a row counter (the one writer holds the write lock anyway; a rolled back insert
+//! gives its number back). PostgreSQL: a sequence per year (`next_ticket_seq`, see the
+//! migration), so concurrent creations on any number of instances never wait on each other.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
@@ -8,19 +9,19 @@ use diesel::sql_types::{BigInt, Integer};
 use super::DbConn;
 
 #[derive(QueryableByName)]
-struct Last {
+struct Next {
     #[diesel(sql_type = BigInt)]
-    last: i64,
+    seq: i64,
 }
 
-/// The next sequence number of `year`. Call inside a write transaction.
+/// The next sequence number of `year`. Call inside the write transaction of the insert.
 pub fn next_ticket_seq(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
-    // The same statement is valid on both backends (SQLite ≥ 3.35 has RETURNING).
-    diesel::sql_query(
-        "INSERT INTO ticket_counters (year, last) VALUES ($1, 1) \
-         ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
-    )
-    .bind::<Integer, _>(year)
-    .get_result::<Last>(conn)
-    .map(|row| row.last)
+    let sql = match conn {
+        DbConn::Pg(_) => "SELECT next_ticket_seq($1) AS seq",
+        DbConn::Sqlite(_) => {
+            "INSERT INTO ticket_counters (year, last) VALUES ($1, 1) \
+             ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last AS seq"
+        }
+    };
+    diesel::sql_query(sql).bind::<Integer, _>(year).get_result::<Next>(conn).map(|row| row.seq)
 }
