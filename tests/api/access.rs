@@ -138,3 +138,35 @@ async fn sign_in_is_rate_limited(backend: Backend) {
     assert_eq!(res.status(), StatusCode::OK);
     assert!(!res.headers()["x-request-id"].to_str().unwrap().is_empty());
 }
+
+both_backends!(identity_documents_are_audited);
+
+/// Every staff download of an identity document is logged in the ticket's history; the
+/// student's own downloads are not staff access and are not logged.
+async fn identity_documents_are_audited(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let it = app.staff(&admin, "it-agent@unibg.it", "agent", &["it"]).await;
+    let s = app.student("cred@studenti.unibg.it").await;
+    let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00].to_vec();
+    let ticket = json!({"category": "credenziali", "subject": "Primo accesso", "body": "Non ho mai ricevuto le credenziali",
+        "fields": {"first_name": "Mario", "last_name": "Rossi", "codice_fiscale": "RSSMRA85T10A562S",
+                   "birth_date": "1985-12-10", "situation": "never-received"}});
+    let form = reqwest::multipart::Form::new()
+        .text("ticket", ticket.to_string())
+        .part("id_front", reqwest::multipart::Part::bytes(jpeg.clone()).file_name("fronte.jpg"))
+        .part("id_back", reqwest::multipart::Part::bytes(jpeg).file_name("retro.jpg"));
+    let res = app.client.post(app.url("/api/v1/tickets")).bearer_auth(&s.token).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let t: Value = res.json().await.unwrap();
+    let url = t["messages"][0]["attachments"][0]["url"].as_str().unwrap().to_owned();
+    let events_path = format!("/api/v1/tickets/{}/events", t["number"].as_str().unwrap());
+
+    assert_eq!(app.get(&url, Some(&s.token)).await.status(), StatusCode::OK);
+    assert_eq!(app.get(&url, Some(&it.token)).await.status(), StatusCode::OK);
+    assert_eq!(app.get(&url, Some(&it.token)).await.status(), StatusCode::OK);
+    let events: Value = app.get(&events_path, Some(&it.token)).await.json().await.unwrap();
+    let views: Vec<&Value> = events.as_array().unwrap().iter().filter(|e| e["kind"] == "identity_document_viewed").collect();
+    assert_eq!(views.len(), 2, "one entry per staff download");
+    assert!(views.iter().all(|e| e["actor"]["id"] == it.id.as_str()));
+}
