@@ -136,70 +136,76 @@ impl Category {
     }
 }
 
-type FormRow = (String, i32, String, String);
+/// A form version's content never changes (a change is a new version), so parsed forms are
+/// kept by their id: the same id is the same form in any database.
+type Form = (Vec<FormField>, Vec<RequiredAttachment>);
+static FORMS: std::sync::LazyLock<std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<Form>>>> =
+    std::sync::LazyLock::new(Default::default);
 
-fn assemble(row: CategoryRow, team_slug: String, form: FormRow) -> Result<Category, ServiceError> {
-    let (form_id, form_version, fields, required) = form;
-    let bad = |e: serde_json::Error| ServiceError::Internal(format!("category {} has a bad form: {e}", row.slug));
-    Ok(Category {
-        fields: serde_json::from_str(&fields).map_err(bad)?,
-        required_attachments: serde_json::from_str(&required).map_err(bad)?,
-        row,
-        team_slug,
-        form_id,
-        form_version,
-    })
-}
-
-fn current_form(conn: &mut DbConn, category_id: &str) -> Result<FormRow, ServiceError> {
-    Ok(category_forms::table
-        .filter(category_forms::category_id.eq(category_id))
-        .filter(category_forms::retired.eq(false))
-        .order(category_forms::version.desc())
-        .select((category_forms::id, category_forms::version, category_forms::fields, category_forms::required_attachments))
-        .first(conn)?)
-}
-
-/// Active categories in display order, each with its current form.
-pub fn list(conn: &mut DbConn) -> Result<Vec<Category>, ServiceError> {
-    let rows: Vec<(CategoryRow, String)> = categories::table
-        .inner_join(teams::table)
-        .filter(categories::active.eq(true))
-        .order((categories::position, categories::slug))
-        .select((CategoryRow::as_select(), teams::slug))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(row, team)| {
-            let form = current_form(conn, &row.id)?;
-            assemble(row, team, form)
-        })
-        .collect()
-}
-
-/// An active category by slug.
-pub fn by_slug(conn: &mut DbConn, slug: &str) -> Result<Option<Category>, ServiceError> {
-    let row: Option<(CategoryRow, String)> = categories::table
-        .inner_join(teams::table)
-        .filter(categories::slug.eq(slug))
-        .filter(categories::active.eq(true))
-        .select((CategoryRow::as_select(), teams::slug))
-        .first(conn)
-        .optional()?;
-    match row {
-        Some((row, team)) => {
-            let form = current_form(conn, &row.id)?;
-            Ok(Some(assemble(row, team, form)?))
-        }
-        None => Ok(None),
+fn parsed_form(conn: &mut DbConn, form_id: &str) -> Result<std::sync::Arc<Form>, ServiceError> {
+    if let Some(form) = FORMS.read().ok().and_then(|forms| forms.get(form_id).cloned()) {
+        return Ok(form);
     }
-}
-
-/// The form a ticket was filled with (its version may since be retired).
-pub fn form_by_id(conn: &mut DbConn, form_id: &str) -> Result<(Vec<FormField>, Vec<RequiredAttachment>), ServiceError> {
     let (fields, required): (String, String) = category_forms::table
         .find(form_id)
         .select((category_forms::fields, category_forms::required_attachments))
         .first(conn)?;
     let bad = |e: serde_json::Error| ServiceError::Internal(format!("form {form_id} is bad: {e}"));
-    Ok((serde_json::from_str(&fields).map_err(bad)?, serde_json::from_str(&required).map_err(bad)?))
+    let form = std::sync::Arc::new((serde_json::from_str(&fields).map_err(bad)?, serde_json::from_str(&required).map_err(bad)?));
+    if let Ok(mut forms) = FORMS.write() {
+        forms.insert(form_id.to_owned(), form.clone());
+    }
+    Ok(form)
+}
+
+/// Category, team and current form version in one query; the form's content from the cache.
+fn load(conn: &mut DbConn, slug: Option<&str>) -> Result<Vec<Category>, ServiceError> {
+    let newer = diesel::alias!(category_forms as newer);
+    let mut query = categories::table
+        .inner_join(teams::table)
+        .inner_join(category_forms::table)
+        .filter(categories::active.eq(true))
+        .filter(category_forms::retired.eq(false))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            newer
+                .filter(newer.field(category_forms::category_id).eq(categories::id))
+                .filter(newer.field(category_forms::retired).eq(false))
+                .filter(newer.field(category_forms::version).gt(category_forms::version)),
+        )))
+        .order((categories::position, categories::slug))
+        .select((CategoryRow::as_select(), teams::slug, category_forms::id, category_forms::version))
+        .into_boxed();
+    if let Some(slug) = slug {
+        query = query.filter(categories::slug.eq(slug.to_owned()));
+    }
+    let rows: Vec<(CategoryRow, String, String, i32)> = query.load(conn)?;
+    rows.into_iter()
+        .map(|(row, team_slug, form_id, form_version)| {
+            let form = parsed_form(conn, &form_id)?;
+            Ok(Category {
+                row,
+                team_slug,
+                form_id,
+                form_version,
+                fields: form.0.clone(),
+                required_attachments: form.1.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Active categories in display order, each with its current form.
+pub fn list(conn: &mut DbConn) -> Result<Vec<Category>, ServiceError> {
+    load(conn, None)
+}
+
+/// An active category by slug.
+pub fn by_slug(conn: &mut DbConn, slug: &str) -> Result<Option<Category>, ServiceError> {
+    Ok(load(conn, Some(slug))?.into_iter().next())
+}
+
+/// The form a ticket was filled with (its version may since be retired).
+pub fn form_by_id(conn: &mut DbConn, form_id: &str) -> Result<(Vec<FormField>, Vec<RequiredAttachment>), ServiceError> {
+    let form = parsed_form(conn, form_id)?;
+    Ok((form.0.clone(), form.1.clone()))
 }
