@@ -22,4 +22,7 @@ pub enum Command {
         #[arg(long, default_value = "Amministratore")]
         name: String,
     },
+    /// Read one raw e-mail (RFC 5322) on stdin and put it on its ticket (for an MTA pipe).
+    /// Prints the outcome as one JSON line; exits 75 when the MTA should retry.
+    IngestMail,
 }

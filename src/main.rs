@@ -10,6 +10,10 @@ use helpdesk::{accounts, auth, telemetry};
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::IngestMail) = cli.command {
+        // Before logging starts: its stdout is one JSON line for the MTA, its logs go to stderr.
+        std::process::exit(helpdesk::mail::ingest::run_command());
+    }
     telemetry::init();
     let settings = Settings::from_env()?;
     match cli.command.unwrap_or(Command::Serve) {
@@ -33,6 +37,7 @@ fn main() -> anyhow::Result<()> {
             println!("admin {} ready (id {})", user.email, user.id);
             Ok(())
         }
+        Command::IngestMail => Ok(()), // handled above, before logging starts
     }
 }
 

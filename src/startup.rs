@@ -99,6 +99,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result<Server> {
     let max_json = state.settings.max_json_bytes;
+    let blocking_threads = (state.settings.db_pool_size as usize).clamp(2, 64);
     let data = web::Data::new(state);
     let doc = web::Data::new(api::OpenApiJson(openapi()));
     let server = HttpServer::new(move || {
@@ -124,6 +125,9 @@ fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result
             .wrap(TracingLogger::default())
     })
     .workers(workers)
+    // Database calls are the only blocking work: a few threads per worker serve them all,
+    // where the default (512 in all) lets memory grow with every burst.
+    .worker_max_blocking_threads(blocking_threads)
     .shutdown_timeout(10)
     .listen(listener)?
     .run();

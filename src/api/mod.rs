@@ -7,6 +7,7 @@ mod admin;
 pub mod body;
 mod categories;
 mod health;
+mod inbound;
 mod problem;
 mod tickets;
 
@@ -63,6 +64,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(admin::add_team_member)
             .service(admin::list_outbox)
             .service(admin::requeue_outbox)
+            .service(inbound::inbound_mail)
+            .service(inbound::list_quarantine)
             .service(categories::list)
             .service(tickets::create_ticket)
             .service(tickets::list_tickets)

@@ -7,9 +7,12 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// (address, form) → (window start, attempts in it).
+type Windows = HashMap<(IpAddr, &'static str), (Instant, u32)>;
+
 pub struct RateLimiter {
     per_minute: u32,
-    windows: Mutex<HashMap<(IpAddr, &'static str), (Instant, u32)>>,
+    windows: Mutex<Windows>,
 }
 
 const WINDOW: Duration = Duration::from_secs(60);

@@ -2,6 +2,7 @@
 //! workers that send them, the templates, and (inbound) replies that land on tickets.
 
 pub mod admin;
+pub mod ingest;
 pub mod mailer;
 pub mod outbox;
 pub mod templates;

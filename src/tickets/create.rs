@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::attachments::{link_uploads, Upload};
-use super::model::{record_event, MessageKind, MessageRow, TicketRow};
+use super::model::{record_event, AttachmentRow, MessageKind, MessageRow, TicketRow};
 use super::view::{message_view, ticket_view, Names, TicketView, Viewer};
 use crate::accounts::{self, new_id, User};
 use crate::categories::{self, form::validate_answers, Category};
@@ -142,7 +142,7 @@ fn finish(errors: FieldErrors) -> ServiceError {
     }
 }
 
-fn new_secret() -> (String, String) {
+pub(crate) fn new_secret() -> (String, String) {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
@@ -154,89 +154,160 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// The write: one short transaction.
-#[tracing::instrument(skip_all, fields(category = %checked.category.row.slug))]
-pub fn open(conn: &mut DbConn, checked: Checked, uploads: &[Upload], prefix: &str, base_url: &str) -> Result<Opened, ServiceError> {
-    let Checked { category, subject, body, fields, locale, opener } = checked;
+/// The person a new ticket is for, as the write needs them.
+#[derive(Debug, Clone)]
+pub(crate) struct Requester {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+impl Requester {
+    pub fn of(user: &User) -> Self {
+        Self { id: user.id.clone(), name: user.display_name.clone(), email: user.email.clone(), role: user.role }
+    }
+}
+
+/// What a new ticket is made of, however it was asked for: the form (`open`), or an e-mail
+/// reply to a closed ticket (`mail::ingest`, which sets `follow_up_of`).
+pub(crate) struct Draft<'a> {
+    pub category_id: &'a str,
+    pub category_slug: &'a str,
+    pub team_id: &'a str,
+    pub form_id: &'a str,
+    pub form_version: i32,
+    pub first_response_hours: i32,
+    pub resolution_hours: i32,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub fields_json: &'a str,
+    pub locale: Locale,
+    pub status: Status,
+    /// A guest's secret link token and its hash.
+    pub secret: Option<&'a (String, String)>,
+    /// The closed ticket this one continues.
+    pub follow_up_of: Option<&'a TicketRow>,
+}
+
+/// The shared write of every new ticket: number, ticket, first message, files, the `created`
+/// event and the mails (the requester's, and the team's for a ticket in the queues).
+/// Call inside a write transaction: the number is allocated in it.
+pub(crate) fn insert_ticket(
+    conn: &mut DbConn,
+    draft: &Draft<'_>,
+    requester: &Requester,
+    uploads: &[Upload],
+    prefix: &str,
+    base_url: &str,
+) -> Result<(TicketRow, MessageRow, Vec<AttachmentRow>), ServiceError> {
     let now_utc = Utc::now();
     let now = now_utc.naive_utc();
     let year = now_utc.with_timezone(&chrono_tz::Europe::Rome).year();
     let calendar = BusinessCalendar::default();
-    let first_due = calendar.add_business_minutes(now_utc, i64::from(category.row.first_response_hours) * 60);
-    let due = calendar.add_business_minutes(now_utc, i64::from(category.row.resolution_hours) * 60);
+    let first_due = calendar.add_business_minutes(now_utc, i64::from(draft.first_response_hours) * 60);
+    let due = calendar.add_business_minutes(now_utc, i64::from(draft.resolution_hours) * 60);
+    let seq = next_ticket_seq(conn, year)?;
+    let number = TicketNumber::new(prefix, year, seq).to_string();
+    let ticket = TicketRow {
+        id: new_id(),
+        number,
+        year,
+        seq,
+        category_id: draft.category_id.to_owned(),
+        form_id: draft.form_id.to_owned(),
+        subject: draft.subject.to_owned(),
+        status: draft.status.as_str().to_owned(),
+        priority: Priority::Normal.as_str().to_owned(),
+        requester_id: requester.id.clone(),
+        assignee_id: None,
+        team_id: draft.team_id.to_owned(),
+        fields: draft.fields_json.to_owned(),
+        locale: draft.locale.as_str().to_owned(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        first_response_due_at: Some(first_due.naive_utc()),
+        due_at: Some(due.naive_utc()),
+        first_responded_at: None,
+        resolved_at: None,
+        closed_at: None,
+        merged_into_id: None,
+        guest_secret_hash: draft.secret.map(|(_, hash)| hash.clone()),
+        follow_up_of: draft.follow_up_of.map(|old| old.id.clone()),
+    };
+    diesel::insert_into(tickets::table).values(&ticket).execute(conn)?;
+    let message = MessageRow::new(&ticket.id, MessageKind::Public, Some(&requester.id), draft.body.to_owned());
+    diesel::insert_into(messages::table).values(&message).execute(conn)?;
+    let attachment_rows = link_uploads(conn, &ticket.id, Some(&message.id), Some(&requester.id), uploads)?;
+    let mut created = json!({"number": ticket.number, "category": draft.category_slug, "status": draft.status.as_str(),
+                             "form_version": draft.form_version, "attachments": attachment_rows.len()});
+    if let (Some(old), Some(data)) = (draft.follow_up_of, created.as_object_mut()) {
+        data.insert("follow_up_of".into(), json!(old.number));
+    }
+    record_event(conn, &ticket.id, Some(&requester.id), "created", created)?;
+    let link = format!("{base_url}/tickets/{}", ticket.number);
+    let (kind, payload) = match (draft.status, draft.secret) {
+        (Status::Unverified, Some((secret, _))) => (
+            "guest_verify",
+            json!({"number": ticket.number, "subject": draft.subject, "name": requester.name,
+                   "link": format!("{link}?secret={secret}")}),
+        ),
+        // A guest's ticket already in the queues (a follow-up): the link carries the secret.
+        (_, Some((secret, _))) => (
+            "ticket_created",
+            json!({"number": ticket.number, "subject": draft.subject, "name": requester.name,
+                   "link": format!("{link}?secret={secret}")}),
+        ),
+        (_, None) => ("ticket_created", json!({"number": ticket.number, "subject": draft.subject, "name": requester.name, "link": link})),
+    };
+    outbox::enqueue(conn, Notification { kind, recipient: &requester.email, locale: draft.locale, ticket_id: Some(&ticket.id), payload })?;
+    if draft.status == Status::New {
+        let payload = json!({"number": ticket.number, "subject": draft.subject, "link": link});
+        outbox::notify_staff(conn, &ticket.id, &ticket.team_id, None, "team_new_ticket", &payload)?;
+    }
+    Ok((ticket, message, attachment_rows))
+}
+
+/// The write: one short transaction.
+#[tracing::instrument(skip_all, fields(category = %checked.category.row.slug))]
+pub fn open(conn: &mut DbConn, checked: Checked, uploads: &[Upload], prefix: &str, base_url: &str) -> Result<Opened, ServiceError> {
+    let Checked { category, subject, body, fields, locale, opener } = checked;
     let fields_json = fields.to_string();
 
     let (ticket, message, attachment_rows, requester, secret) = write_tx(conn, |conn| -> Result<_, ServiceError> {
         let (requester, status, secret) = match &opener {
-            Opener::User(user) => ((user.id.clone(), user.display_name.clone(), user.email.clone(), user.role), Status::New, None),
+            Opener::User(user) => (Requester::of(user), Status::New, None),
             Opener::Guest { email, name } => {
                 let id = accounts::guest_account(conn, email, name, locale)?;
-                let (secret, hash) = new_secret();
-                ((id, name.clone(), email.to_string(), Role::Student), Status::Unverified, Some((secret, hash)))
+                let requester = Requester { id, name: name.clone(), email: email.to_string(), role: Role::Student };
+                (requester, Status::Unverified, Some(new_secret()))
             }
         };
-        let seq = next_ticket_seq(conn, year)?;
-        let number = TicketNumber::new(prefix, year, seq).to_string();
-        let ticket = TicketRow {
-            id: new_id(),
-            number,
-            year,
-            seq,
-            category_id: category.row.id.clone(),
-            form_id: category.form_id.clone(),
-            subject: subject.clone(),
-            status: status.as_str().to_owned(),
-            priority: Priority::Normal.as_str().to_owned(),
-            requester_id: requester.0.clone(),
-            assignee_id: None,
-            team_id: category.row.team_id.clone(),
-            fields: fields_json.clone(),
-            locale: locale.as_str().to_owned(),
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            first_response_due_at: Some(first_due.naive_utc()),
-            due_at: Some(due.naive_utc()),
-            first_responded_at: None,
-            resolved_at: None,
-            closed_at: None,
-            merged_into_id: None,
-            guest_secret_hash: secret.as_ref().map(|(_, hash)| hash.clone()),
+        let draft = Draft {
+            category_id: &category.row.id,
+            category_slug: &category.row.slug,
+            team_id: &category.row.team_id,
+            form_id: &category.form_id,
+            form_version: category.form_version,
+            first_response_hours: category.row.first_response_hours,
+            resolution_hours: category.row.resolution_hours,
+            subject: &subject,
+            body: &body,
+            fields_json: &fields_json,
+            locale,
+            status,
+            secret: secret.as_ref(),
             follow_up_of: None,
         };
-        diesel::insert_into(tickets::table).values(&ticket).execute(conn)?;
-        let message = MessageRow::new(&ticket.id, MessageKind::Public, Some(&requester.0), body.clone());
-        diesel::insert_into(messages::table).values(&message).execute(conn)?;
-        let attachment_rows = link_uploads(conn, &ticket.id, Some(&message.id), Some(&requester.0), uploads)?;
-        record_event(
-            conn,
-            &ticket.id,
-            Some(&requester.0),
-            "created",
-            json!({"number": ticket.number, "category": category.row.slug, "status": status.as_str(),
-                   "form_version": category.form_version, "attachments": attachment_rows.len()}),
-        )?;
-        let link = format!("{base_url}/tickets/{}", ticket.number);
-        let (kind, payload) = match &secret {
-            Some((secret, _)) => (
-                "guest_verify",
-                json!({"number": ticket.number, "subject": subject, "name": requester.1,
-                       "link": format!("{link}?secret={secret}")}),
-            ),
-            None => ("ticket_created", json!({"number": ticket.number, "subject": subject, "name": requester.1, "link": link})),
-        };
-        outbox::enqueue(conn, Notification { kind, recipient: &requester.2, locale, ticket_id: Some(&ticket.id), payload })?;
-        if status == Status::New {
-            let payload = json!({"number": ticket.number, "subject": subject, "link": link});
-            outbox::notify_staff(conn, &ticket.id, &ticket.team_id, None, "team_new_ticket", &payload)?;
-        }
+        let (ticket, message, attachment_rows) = insert_ticket(conn, &draft, &requester, uploads, prefix, base_url)?;
         Ok((ticket, message, attachment_rows, requester, secret.map(|(s, _)| s)))
     })?;
 
     let mut names = Names::default();
     names.set_place(&category.row.id, &category.row.slug, &category.row.team_id, &category.team_slug);
-    names.add_person(&requester.0, &requester.1, &requester.2, requester.3);
-    let viewer = Viewer { id: &requester.0, is_staff: requester.3.is_staff() };
+    names.add_person(&requester.id, &requester.name, &requester.email, requester.role);
+    let viewer = Viewer { id: &requester.id, is_staff: requester.role.is_staff() };
     let mut view = ticket_view(&ticket, &names, &viewer)?;
     view.form_version = Some(category.form_version);
     view.messages = Some(vec![message_view(&message, &attachment_rows, &names, &viewer)]);

@@ -379,3 +379,20 @@ pub fn parse_mail(raw: &[u8]) -> Received {
         raw: String::from_utf8_lossy(raw).into_owned(),
     }
 }
+
+/// `spawn_app_with`, also answering the app's data folder and database URL, so that the
+/// `helpdesk` binary (e.g. `ingest-mail`) can be run against the same desk.
+pub async fn spawn_app_with_paths(backend: Backend, configure: impl FnOnce(&mut Settings)) -> (TestApp, PathBuf, String) {
+    helpdesk::telemetry::init_with_default("error");
+    let data_dir = tempfile::tempdir().expect("a temp dir");
+    let url = database_url(backend, data_dir.path());
+    let mut settings = test_settings(data_dir.path().to_path_buf(), url.clone());
+    configure(&mut settings);
+    let app = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.state().db.clone();
+    tokio::spawn(app.run_until_stopped());
+    let path = data_dir.path().to_path_buf();
+    let app = TestApp { address, db, client: Client::builder().build().expect("a client"), _data_dir: data_dir };
+    (app, path, url)
+}
