@@ -26,6 +26,8 @@ pub struct Settings {
     pub inbound_api_key: Option<String>,
     pub rate_limit_per_minute: u32,
     pub mail: crate::mail::worker::WorkerConfig,
+    /// How long verified sessions and the category catalog are remembered per instance.
+    pub cache_ttl: Duration,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -73,6 +75,7 @@ impl Settings {
             max_json_bytes: parsed("HELPDESK_MAX_JSON_BYTES", 256 * 1024)?,
             inbound_api_key: var("HELPDESK_INBOUND_API_KEY"),
             rate_limit_per_minute: parsed("HELPDESK_RATE_LIMIT_PER_MINUTE", 30)?,
+            cache_ttl: Duration::from_millis(parsed("HELPDESK_CACHE_TTL_MS", 2000)?),
             mail: crate::mail::worker::WorkerConfig {
                 workers: parsed("HELPDESK_MAIL_WORKERS", 2)?,
                 batch: parsed("HELPDESK_MAIL_BATCH", 32)?,

@@ -56,7 +56,9 @@ impl Application {
         let port = listener.local_addr()?.port();
         let workers = settings.workers.max(1);
         let limiter = Arc::new(crate::auth::RateLimiter::new(settings.rate_limit_per_minute));
-        let state = AppState { db, settings: Arc::new(settings), keys, files, limiter };
+        let sessions = Arc::new(crate::auth::SessionCache::new(settings.cache_ttl));
+        let catalog = Arc::new(crate::categories::Catalog::new(settings.cache_ttl));
+        let state = AppState { db, settings: Arc::new(settings), keys, files, limiter, sessions, catalog };
         let mailer = Arc::new(Mailer::new(
             state.settings.smtp_url.as_deref(),
             state.settings.mail_dir(),

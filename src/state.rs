@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
-use crate::auth::{JwtKeys, RateLimiter};
+use crate::auth::{JwtKeys, RateLimiter, SessionCache};
+use crate::categories::Catalog;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::tickets::attachments::FileStore;
@@ -13,9 +14,20 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     pub files: FileStore,
     pub limiter: Arc<RateLimiter>,
+    pub sessions: Arc<SessionCache>,
+    pub catalog: Arc<Catalog>,
 }
 
 impl AppState {
+    /// The active categories: remembered, or read once and remembered.
+    pub async fn categories(&self) -> Result<Arc<Vec<crate::categories::Category>>, crate::error::ServiceError> {
+        if let Some(list) = self.catalog.fresh() {
+            return Ok(list);
+        }
+        let list = self.db.read(crate::categories::list).await?;
+        Ok(self.catalog.remember(list))
+    }
+
     /// Counts an attempt at a rate-limited form from the request's address.
     pub fn limit(&self, req: &actix_web::HttpRequest, form: &'static str) -> Result<(), crate::api::ApiError> {
         let Some(ip) = req.peer_addr().map(|a| a.ip()) else {

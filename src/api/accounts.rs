@@ -111,6 +111,7 @@ pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginRequest>)
 #[post("/auth/logout")]
 pub async fn logout(state: Data, req: HttpRequest, _user: CurrentUser) -> Result<HttpResponse, ApiError> {
     let claims = crate::auth::claims_of(&req, &state.keys).ok_or(ServiceError::Unauthenticated)?;
+    state.sessions.forget(&claims.jti);
     state.db.write(move |conn| svc::revoke(conn, &claims)).await?;
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).finish();
     gone.make_removal();

@@ -3,7 +3,7 @@ use serde::Deserialize;
 
 use super::{ApiError, Data};
 use crate::auth::MaybeUser;
-use crate::categories::{self as svc, CategoryView};
+use crate::categories::CategoryView;
 use crate::domain::Locale;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -29,6 +29,6 @@ pub fn pick_locale(req: &HttpRequest, asked: Option<Locale>, user: Option<Locale
 #[get("/categories")]
 pub async fn list(state: Data, req: HttpRequest, user: MaybeUser, query: web::Query<LocaleParam>) -> Result<HttpResponse, ApiError> {
     let locale = pick_locale(&req, query.locale, user.0.map(|u| u.locale));
-    let categories = state.db.read(svc::list).await?;
+    let categories = state.categories().await?;
     Ok(HttpResponse::Ok().json(categories.iter().map(|c| c.view(locale)).collect::<Vec<_>>()))
 }

@@ -26,13 +26,8 @@ pub async fn create_ticket(state: Data, req: HttpRequest, payload: web::Payload,
         state.limit(&req, "guest-ticket")?;
     }
     let (input, mut uploads): (NewTicket, _) = json_or_multipart(&req, payload, &state, "ticket").await?;
-    let checked = state
-        .db
-        .read(move |conn| {
-            let checked = opening::check(conn, input, user.0, &mut uploads)?;
-            Ok::<_, ServiceError>((checked, uploads))
-        })
-        .await?;
+    let category = state.categories().await?.iter().find(|c| c.row.slug == input.category.trim()).cloned();
+    let checked = (opening::check_with(category, input, user.0, &mut uploads)?, uploads);
     let prefix = state.settings.ticket_prefix.clone();
     let base_url = state.settings.base_url.clone();
     let opened = state

@@ -43,12 +43,19 @@ async fn authenticate(req: &HttpRequest) -> Result<Option<User>, ApiError> {
     let Some(claims) = state.keys.verify(&token) else {
         return Err(ServiceError::Unauthenticated.into());
     };
+    if let Some(user) = state.sessions.get(&claims.jti) {
+        return Ok(Some(user));
+    }
+    let jti = claims.jti.clone();
     let user = state
         .db
         .read(move |conn| accounts::session_user(conn, &claims.sub, &claims.jti))
         .await?;
     match user {
-        Some(user) => Ok(Some(user)),
+        Some(user) => {
+            state.sessions.put(&jti, user.clone());
+            Ok(Some(user))
+        }
         None => Err(ServiceError::Unauthenticated.into()),
     }
 }

@@ -4,9 +4,11 @@
 mod extract;
 mod password;
 mod rate_limit;
+mod session_cache;
 mod token;
 
 pub use extract::{claims_of, Admin, CurrentUser, MaybeUser, Staff};
 pub use password::{hash_password, verify_password};
 pub use rate_limit::RateLimiter;
+pub use session_cache::SessionCache;
 pub use token::{Claims, JwtKeys, SESSION_COOKIE};

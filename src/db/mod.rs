@@ -74,9 +74,11 @@ impl ManageConnection for Manager {
                 // busy_timeout first: it makes every later statement (switching to WAL
                 // included) wait for another connection's lock instead of failing. WAL lets
                 // readers run beside the one writer.
+                // temp_store in memory: the writer's per-job savepoints would otherwise open,
+                // write and unlink a statement-journal file each time.
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;",
                 )
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))

@@ -89,8 +89,14 @@ pub fn check_text(errors: &mut FieldErrors, field: &str, raw: &str, max: usize) 
 /// Every check that needs no write: category, guest rules, subject, body, form answers and
 /// required attachments. Runs on a reader connection.
 pub fn check(conn: &mut DbConn, input: NewTicket, user: Option<User>, uploads: &mut [Upload]) -> Result<Checked, ServiceError> {
+    let category = categories::by_slug(conn, input.category.trim())?;
+    check_with(category, input, user, uploads)
+}
+
+/// `check` for a category already looked up (`None`: no such active category).
+pub fn check_with(category: Option<Category>, input: NewTicket, user: Option<User>, uploads: &mut [Upload]) -> Result<Checked, ServiceError> {
     let mut errors = FieldErrors::default();
-    let Some(category) = categories::by_slug(conn, input.category.trim())? else {
+    let Some(category) = category else {
         return Err(ServiceError::field("category", format!("unknown category '{}'", input.category)));
     };
     let opener = match (user, input.guest) {

@@ -68,6 +68,7 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
         max_json_bytes: 256 * 1024,
         inbound_api_key: None,
         rate_limit_per_minute: 30,
+        cache_ttl: std::time::Duration::from_secs(2),
         mail: helpdesk::mail::worker::WorkerConfig {
             workers: 1,
             batch: 16,
