@@ -5,6 +5,7 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 
 use super::token::SESSION_COOKIE;
 use crate::accounts::{self, User};
+use crate::domain::Role;
 use crate::api::ApiError;
 use crate::error::ServiceError;
 use crate::state::AppState;
@@ -84,19 +85,22 @@ impl FromRequest for CurrentUser {
     }
 }
 
+/// A signed-in user whose role passes `allowed`; 403 with `refusal` otherwise.
+async fn with_role(req: &HttpRequest, allowed: fn(Role) -> bool, refusal: &str) -> Result<User, ApiError> {
+    let user = authenticate(req).await?.ok_or(ServiceError::Unauthenticated)?;
+    if !allowed(user.role) {
+        return Err(ServiceError::Forbidden(refusal.into()).into());
+    }
+    Ok(user)
+}
+
 impl FromRequest for Staff {
     type Error = ApiError;
     type Future = Fut<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move {
-            let user = authenticate(&req).await?.ok_or(ServiceError::Unauthenticated)?;
-            if !user.role.is_staff() {
-                return Err(ServiceError::Forbidden("this action is for staff only".into()).into());
-            }
-            Ok(Staff(user))
-        })
+        Box::pin(async move { with_role(&req, Role::is_staff, "this action is for staff only").await.map(Staff) })
     }
 }
 
@@ -107,11 +111,7 @@ impl FromRequest for Admin {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let user = authenticate(&req).await?.ok_or(ServiceError::Unauthenticated)?;
-            if user.role != crate::domain::Role::Admin {
-                return Err(ServiceError::Forbidden("this action is for administrators only".into()).into());
-            }
-            Ok(Admin(user))
+            with_role(&req, |role| role == Role::Admin, "this action is for administrators only").await.map(Admin)
         })
     }
 }

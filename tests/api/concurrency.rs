@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::helpers::{database_url, segreteria_ticket, start_server, Backend};
+use crate::helpers::{database_url, register_and_login, segreteria_ticket, start_server, Backend};
 
 both_backends!(two_hundred_creations_across_four_processes);
 
@@ -21,23 +21,7 @@ async fn two_hundred_creations_across_four_processes(backend: Backend) {
     }
     let client = reqwest::Client::new();
     let first = &servers[0].address;
-    let res = client
-        .post(format!("{first}/api/v1/auth/register"))
-        .json(&serde_json::json!({"email": "conc@studenti.unibg.it", "password": "password-123", "display_name": "C"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let login: Value = client
-        .post(format!("{first}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": "conc@studenti.unibg.it", "password": "password-123"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    let token = register_and_login(&client, first, "conc@studenti.unibg.it").await;
 
     let mut tasks = Vec::new();
     for i in 0..200 {

@@ -397,3 +397,19 @@ pub async fn spawn_app_with_paths(backend: Backend, configure: impl FnOnce(&mut 
     let app = TestApp { address, db, client: Client::builder().build().expect("a client"), _data_dir: data_dir };
     (app, path, url)
 }
+
+/// Registers a student on a server process and returns their token.
+pub async fn register_and_login(client: &reqwest::Client, base: &str, email: &str) -> String {
+    let credentials = json!({"email": email, "password": "password-123", "display_name": "Student"});
+    let res = client.post(format!("{base}/api/v1/auth/register")).json(&credentials).send().await.expect("register");
+    assert_eq!(res.status(), StatusCode::CREATED, "registering {email}");
+    let res = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": "password-123"}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), StatusCode::OK, "login of {email}");
+    let body: Value = res.json().await.expect("json");
+    body["token"].as_str().expect("token").to_owned()
+}

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{database_url, free_port, segreteria_ticket, spawn_app_with, start_server, Backend, SmtpSink};
+use crate::helpers::{database_url, free_port, register_and_login, segreteria_ticket, spawn_app_with, start_server, Backend, SmtpSink};
 
 both_backends!(lifecycle_mails_arrive, nothing_is_lost_while_smtp_is_down, a_killed_sender_resends_after_restart);
 
@@ -122,22 +122,7 @@ async fn a_killed_sender_resends_after_restart(backend: Backend) {
     let mut server = start_server(dir.path(), &url, &envs);
     let client = reqwest::Client::new();
     let base = server.address.clone();
-    client
-        .post(format!("{base}/api/v1/auth/register"))
-        .json(&json!({"email": "kill@studenti.unibg.it", "password": "password-123", "display_name": "K"}))
-        .send()
-        .await
-        .unwrap();
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": "kill@studenti.unibg.it", "password": "password-123"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    let token = register_and_login(&client, &base, "kill@studenti.unibg.it").await;
     let mut numbers = BTreeSet::new();
     for i in 0..20 {
         let res = client.post(format!("{base}/api/v1/tickets")).bearer_auth(&token).json(&segreteria_ticket(&format!("Kill {i}"))).send().await.unwrap();
