@@ -10,4 +10,5 @@ mod contract;
 mod ingest;
 mod input;
 mod lifecycle;
+mod listing;
 mod mail;
