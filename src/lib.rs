@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod career;
 pub mod categories;
 pub mod cli;
 pub mod config;

@@ -5,6 +5,7 @@
 mod accounts;
 mod admin;
 pub mod body;
+mod career;
 mod categories;
 mod health;
 mod inbound;
@@ -67,6 +68,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(inbound::inbound_mail)
             .service(inbound::list_quarantine)
             .service(categories::list)
+            .service(career::quote_career_action)
             .service(tickets::create_ticket)
             .service(tickets::list_tickets)
             .service(tickets::get_ticket)

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod access;
+mod career;
 mod concurrency;
 mod contract;
 mod ingest;
