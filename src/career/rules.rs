@@ -1,5 +1,7 @@
 //! The guide's rules, computed (a.a. 2025-2026, Università di Bergamo, "Guida dello studente").
-//! Money is in euro cents. Each test cites the sentence of the guide it checks.
+//! Money is in euro cents, written `euros_cents` (25_00 is € 25,00). Each test cites the
+//! sentence of the guide it checks.
+#![allow(clippy::inconsistent_digit_grouping)]
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

@@ -516,6 +516,7 @@ pub fn run_command() -> i32 {
 
 #[cfg(test)]
 mod tests {
+    use super::locate::{plus_numbers, subject_numbers, thread_ids};
     use super::*;
 
     fn config() -> Inbound {

@@ -24,7 +24,7 @@ fn plus_tag<'a>(address: &'a str, reply_local: &str) -> Option<&'a str> {
 }
 
 /// Ticket numbers from the plus-addresses the message was sent to.
-fn plus_numbers(message: &Message<'_>, config: &Inbound) -> Vec<String> {
+pub(super) fn plus_numbers(message: &Message<'_>, config: &Inbound) -> Vec<String> {
     let mut addresses: Vec<String> = message
         .to()
         .into_iter()
@@ -43,12 +43,12 @@ fn plus_numbers(message: &Message<'_>, config: &Inbound) -> Vec<String> {
 }
 
 /// Ticket numbers of `[HD-2026-000042]` tags in the subject.
-fn subject_numbers(subject: &str) -> Vec<String> {
+pub(super) fn subject_numbers(subject: &str) -> Vec<String> {
     subject.split('[').skip(1).filter_map(|rest| rest.split_once(']')).filter_map(|(inside, _)| as_number(inside)).collect()
 }
 
 /// Message-IDs this message answers: In-Reply-To first, then References newest first.
-fn thread_ids(message: &Message<'_>) -> Vec<String> {
+pub(super) fn thread_ids(message: &Message<'_>) -> Vec<String> {
     fn ids(value: &mail_parser::HeaderValue<'_>) -> Vec<String> {
         match value {
             mail_parser::HeaderValue::Text(id) => vec![id.to_string()],
