@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
 # The one command that runs every test: it installs and starts what the tests need (a
-# PostgreSQL server; aiosmtpd for the real SMTP server the mail tests start), runs the unit and
-# integration suites on SQLite and PostgreSQL, and stops what it started.
+# PostgreSQL server; aiosmtpd for the real SMTP server the mail tests start; Debian's Chromium
+# and ChromeDriver and axe-core for the browser tests), runs the unit, integration and
+# end-to-end suites, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore aiosmtpd
+fi
+# The browser suite (tests/e2e) fails, never skips, without these.
+if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver) >/dev/null
+  else
+    echo "chromium and chromium-driver are missing: apt-get install chromium chromium-driver" >&2
+  fi
+fi
+if [ ! -f tests/e2e/node_modules/axe-core/axe.min.js ]; then
+  npm ci --prefix tests/e2e --no-audit --no-fund --silent
 fi
 started=""
 if [ -z "${HELPDESK_TEST_PG_URL:-}" ]; then

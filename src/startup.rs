@@ -115,6 +115,7 @@ fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result
             .configure(api::configure)
             .into_app()
             .configure(api::ops_routes)
+            .configure(crate::web::routes)
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NoRoute) }))
             .wrap(
                 DefaultHeaders::new()

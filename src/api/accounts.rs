@@ -8,7 +8,6 @@ use crate::accounts::{self as svc, NewAccount, User};
 use crate::auth::{hash_password, CurrentUser, SESSION_COOKIE};
 use crate::domain::{Email, Locale, Role};
 use crate::error::ServiceError;
-use crate::mail::outbox::{self, Notification};
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -126,26 +125,7 @@ pub async fn sign_in_link(state: Data, req: HttpRequest, body: web::Json<SignInL
     let email = Email::parse(&body.email).map_err(|e| ServiceError::field("email", e.0))?;
     let keys = state.keys.clone();
     let base_url = state.settings.base_url.clone();
-    state
-        .db
-        .write(move |conn| -> Result<(), ServiceError> {
-            let Some(row) = svc::login_candidate(conn, email.as_str())? else {
-                return Ok(());
-            };
-            let token = keys.issue_sign_in(&row.id)?;
-            outbox::enqueue(
-                conn,
-                Notification {
-                    kind: "sign_in_link",
-                    recipient: &row.email,
-                    locale: Locale::from_db(&row.locale),
-                    ticket_id: None,
-                    payload: json!({"name": row.display_name, "link": format!("{base_url}/sign-in/link?token={token}")}),
-                },
-            )?;
-            Ok(())
-        })
-        .await?;
+    state.db.write(move |conn| svc::send_sign_in_link(conn, &keys, &email, &base_url)).await?;
     Ok(HttpResponse::Accepted().json(json!({"status": "sent"})))
 }
 
@@ -156,14 +136,7 @@ pub async fn sign_in_link(state: Data, req: HttpRequest, body: web::Json<SignInL
 pub async fn redeem_sign_in_link(state: Data, req: HttpRequest, body: web::Json<RedeemRequest>) -> Result<HttpResponse, ApiError> {
     state.limit(&req, "sign-in-link")?;
     let claims = state.keys.verify_sign_in(&body.token).ok_or(ServiceError::Unauthenticated)?;
-    let user = state
-        .db
-        .write(move |conn| -> Result<User, ServiceError> {
-            let user = svc::session_user(conn, &claims.sub, &claims.jti)?.ok_or(ServiceError::Unauthenticated)?;
-            svc::revoke(conn, &claims)?;
-            Ok(user)
-        })
-        .await?;
+    let user = state.db.write(move |conn| svc::redeem_sign_in_link(conn, &claims)).await?;
     session_response(&state, user, actix_web::http::StatusCode::OK)
 }
 

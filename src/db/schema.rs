@@ -174,6 +174,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ticket_ratings (ticket_id) {
+        ticket_id -> Text,
+        rated_by -> Text,
+        stars -> Integer,
+        comment -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> users (user_id));
 diesel::joinable!(categories -> teams (team_id));
@@ -183,6 +193,7 @@ diesel::joinable!(tickets -> teams (team_id));
 diesel::joinable!(messages -> tickets (ticket_id));
 diesel::joinable!(attachments -> tickets (ticket_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
+diesel::joinable!(ticket_ratings -> tickets (ticket_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -198,4 +209,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     revoked_tokens,
     outbox,
     mail_quarantine,
+    ticket_ratings,
 );

@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod create;
 pub mod model;
 pub mod query;
+pub mod rating;
 pub mod update;
 pub mod view;
 

@@ -373,17 +373,22 @@ pub fn add_attachments(conn: &mut DbConn, user: &User, number: &TicketNumber, up
     Ok(rows.iter().map(super::view::attachment_view).collect())
 }
 
+/// The ticket that a guest's secret opens; NotFound for a wrong number or secret.
+pub fn guest_ticket(conn: &mut DbConn, number: &TicketNumber, secret: &str) -> Result<TicketRow, ServiceError> {
+    let hash = hash_secret(secret);
+    tickets::table
+        .filter(tickets::number.eq(number.to_string()))
+        .filter(tickets::guest_secret_hash.eq(&hash))
+        .select(TicketRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(ServiceError::NotFound)
+}
+
 /// The guest followed the mailed link: the ticket enters the queues.
 pub fn verify_guest(conn: &mut DbConn, number: &TicketNumber, secret: &str, base_url: &str) -> Result<(User, TicketView), ServiceError> {
-    let hash = hash_secret(secret);
     let ticket = write_tx(conn, |conn| -> Result<TicketRow, ServiceError> {
-        let ticket: TicketRow = tickets::table
-            .filter(tickets::number.eq(number.to_string()))
-            .filter(tickets::guest_secret_hash.eq(&hash))
-            .select(TicketRow::as_select())
-            .first(conn)
-            .optional()?
-            .ok_or(ServiceError::NotFound)?;
+        let ticket = guest_ticket(conn, number, secret)?;
         if ticket.status()? == Status::Unverified {
             diesel::update(tickets::table.find(&ticket.id))
                 .set((tickets::status.eq(Status::New.as_str()), tickets::version.eq(ticket.version + 1), tickets::updated_at.eq(now())))

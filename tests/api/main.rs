@@ -13,3 +13,5 @@ mod input;
 mod lifecycle;
 mod listing;
 mod mail;
+mod portal;
+mod portal_flows;

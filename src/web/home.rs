@@ -1,0 +1,61 @@
+//! The home page (the categories), the stylesheet and the language switch.
+
+use actix_web::cookie::{time, Cookie, SameSite};
+use actix_web::http::header::{CACHE_CONTROL, LOCATION};
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::OrPage;
+use super::page::{local_path, Ctx};
+use super::render::CSS;
+use crate::domain::Locale;
+
+pub async fn home(ctx: Ctx) -> Result<HttpResponse, super::WebError> {
+    let categories = ctx.state.db.read(crate::categories::list).await.or_page(ctx.locale)?;
+    let items: Vec<_> = categories
+        .iter()
+        .map(|c| {
+            let description = match ctx.locale {
+                Locale::It => &c.row.description_it,
+                Locale::En => &c.row.description_en,
+            };
+            json!({
+                "slug": c.row.slug,
+                "name": c.name(ctx.locale),
+                "description": description,
+                "guests": c.row.guests_allowed,
+                "href": format!("/tickets/new?category={}", c.row.slug),
+            })
+        })
+        .collect();
+    ctx.render("pages/home", &ctx.t("home.title"), json!({"categories": items}))
+}
+
+pub async fn css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((CACHE_CONTROL, "public, max-age=3600"))
+        .body(CSS)
+}
+
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+/// `/lang/{it|en}`: remembers the choice for a year and goes back where the reader was.
+pub async fn set_language(ctx: Ctx, path: web::Path<String>, query: web::Query<Next>) -> Result<HttpResponse, super::WebError> {
+    let lang = match path.as_str() {
+        "it" | "en" => path.into_inner(),
+        _ => return Err(super::WebError::not_found(ctx.locale)),
+    };
+    let cookie = Cookie::build(super::i18n::LANG_COOKIE, lang)
+        .path("/")
+        .http_only(true)
+        .secure(ctx.secure_cookies())
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::days(365))
+        .finish();
+    Ok(HttpResponse::SeeOther().cookie(cookie).insert_header((LOCATION, local_path(query.next.as_deref()))).finish())
+}

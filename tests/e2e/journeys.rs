@@ -1,0 +1,257 @@
+use std::path::PathBuf;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::browser::Browser;
+use crate::helpers::{spawn_app, Backend, TestApp};
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+/// Files to upload, written where the browser can read them.
+struct Files {
+    dir: tempfile::TempDir,
+}
+
+impl Files {
+    fn new() -> Files {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("documento.pdf"), PDF).unwrap();
+        let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+        png.extend_from_slice(&[0u8; 64]);
+        std::fs::write(dir.path().join("carta-fronte.png"), png).unwrap();
+        let mut jpg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00];
+        jpg.extend_from_slice(&[0u8; 64]);
+        std::fs::write(dir.path().join("carta-retro.jpg"), jpg).unwrap();
+        Files { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+async fn check(b: &Browser, name: &str) {
+    b.assert_accessible(name).await;
+    b.screenshot(name).await;
+}
+
+async fn sign_up(app: &TestApp, b: &Browser, name: &str, email: &str) {
+    b.goto(&app.url("/")).await;
+    check(b, "01-home-it").await;
+    b.click("a[href='/sign-up']").await;
+    assert_eq!(b.text("h1").await, "Crea un account");
+    check(b, "02-sign-up").await;
+    b.type_in("display-name", name).await;
+    b.type_in("email", email).await;
+    b.type_in("password", "password-123").await;
+    b.click("form.form button[type=submit]").await;
+    assert_eq!(b.path().await, "/tickets");
+    assert!(b.source().await.contains(name), "signed in as {name}");
+}
+
+async fn submit_and_read_number(b: &Browser) -> String {
+    b.click("form.form button[type=submit]").await;
+    let number = b.text("#ticket-number").await;
+    assert!(number.starts_with("HD-") && number.len() == 14, "a ticket number: {number}");
+    number
+}
+
+/// One ticket in each category, through its form, with files.
+async fn open_in_each_category(app: &TestApp, b: &Browser, files: &Files) -> Vec<String> {
+    let mut numbers = Vec::new();
+
+    b.goto(&app.url("/tickets/new")).await;
+    check(b, "03-new-pick").await;
+    b.click("a[href='/tickets/new?category=segreteria']").await;
+    b.type_in("subject", "Modifica del piano di studio").await;
+    b.type_in("body", "Buongiorno,\nvorrei sapere come modificare il piano di studio.").await;
+    b.type_in("f-matricola", "1012345").await;
+    b.type_in("f-course", "Ingegneria informatica").await;
+    b.choose("f-topic", "piano-di-studio").await;
+    b.choose("f-career_action", "piano-di-studio").await;
+    b.attach("files", &files.path("documento.pdf")).await;
+    b.resize(1280, 1900).await;
+    check(b, "04-new-segreteria").await;
+    b.resize(1280, 1000).await;
+    numbers.push(submit_and_read_number(b).await);
+    check(b, "05-created").await;
+
+    b.goto(&app.url("/tickets/new?category=stranieri")).await;
+    b.type_in("subject", "Dichiarazione di valore").await;
+    b.type_in("body", "Dove richiedo la dichiarazione di valore?").await;
+    b.type_in("f-nationality", "Brasile").await;
+    b.choose("f-topic", "declaration-of-value").await;
+    b.attach("files", &files.path("documento.pdf")).await;
+    check(b, "06-new-stranieri").await;
+    numbers.push(submit_and_read_number(b).await);
+
+    b.goto(&app.url("/tickets/new?category=ita-l2")).await;
+    b.type_in("subject", "Prenotazione test ITA-L2").await;
+    b.type_in("body", "Vorrei prenotare il test di settembre.").await;
+    b.type_in("f-nationality", "Cina").await;
+    b.type_in("f-passport_number", "E12345678").await;
+    b.type_in("f-universitaly_ref", "UNI-2026-0042").await;
+    b.type_in("f-session", "Settembre, in presenza").await;
+    b.click("#f-b2_certificate").await;
+    b.attach("files", &files.path("documento.pdf")).await;
+    check(b, "07-new-ita-l2").await;
+    numbers.push(submit_and_read_number(b).await);
+
+    b.goto(&app.url("/tickets/new?category=credenziali")).await;
+    fill_credentials(b, files).await;
+    b.attach("files", &files.path("documento.pdf")).await;
+    numbers.push(submit_and_read_number(b).await);
+    numbers
+}
+
+async fn fill_credentials(b: &Browser, files: &Files) {
+    b.type_in("subject", "Password dimenticata").await;
+    b.type_in("body", "Non riesco più ad accedere allo Sportello Internet.").await;
+    b.type_in("f-first_name", "Mario").await;
+    b.type_in("f-last_name", "Rossi").await;
+    b.type_in("f-codice_fiscale", "RSSMRA85T10A562S").await;
+    b.set_date("f-birth_date", "1985-12-10").await;
+    b.choose("f-situation", "forgotten-password").await;
+    b.attach("a-id_front", &files.path("carta-fronte.png")).await;
+    b.attach("a-id_back", &files.path("carta-retro.jpg")).await;
+}
+
+async fn api_json(res: reqwest::Response) -> Value {
+    assert!(res.status().is_success(), "{}", res.status());
+    res.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_student_opens_follows_replies_and_reopens() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let b = Browser::start().await;
+    let files = Files::new();
+    sign_up(&app, &b, "Giulia Verdi", "giulia@studenti.unibg.it").await;
+    let numbers = open_in_each_category(&app, &b, &files).await;
+    assert_eq!(numbers.len(), 4);
+
+    b.goto(&app.url("/tickets")).await;
+    let list = b.source().await;
+    for n in &numbers {
+        assert!(list.contains(n.as_str()), "{n} in my list");
+    }
+    check(&b, "08-my-tickets").await;
+
+    // Staff answer through the API; a note stays internal.
+    let admin = app.admin().await;
+    let agent = app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
+    let api = format!("/api/v1/tickets/{}", numbers[0]);
+    api_json(app.post(&format!("{api}/messages"), Some(&agent.token), &json!({"body": "Buongiorno, può modificarlo dallo Sportello Internet entro il 31 ottobre."})).await).await;
+    api_json(app.post(&format!("{api}/messages"), Some(&agent.token), &json!({"body": "NOTA INTERNA: studente fuori corso", "internal": true})).await).await;
+
+    b.goto(&app.url(&format!("/tickets/{}", numbers[0]))).await;
+    let page = b.source().await;
+    assert!(page.contains("entro il 31 ottobre") && !page.contains("NOTA INTERNA"));
+    assert!(page.contains("documento.pdf"), "the file is linked");
+    b.type_in("reply-body", "Grazie, fatto. Allego la ricevuta.").await;
+    b.attach("reply-files", &files.path("documento.pdf")).await;
+    b.click("form[action$='/reply'] button[type=submit]").await;
+    b.wait_for_text("Grazie, fatto. Allego la ricevuta.").await;
+
+    let version = api_json(app.get(&api, Some(&agent.token)).await).await["version"].as_i64().unwrap();
+    let res = app.patch(&api, &agent.token, &json!({"version": version, "status": "resolved"})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    b.goto(&app.url(&format!("/tickets/{}", numbers[0]))).await;
+    assert_eq!(b.text(".ticket-head .status").await, "Risolta");
+    b.resize(1280, 2200).await;
+    check(&b, "09-ticket-resolved").await;
+    b.resize(1280, 1000).await;
+    b.click("input[name=stars][value='4']").await;
+    b.type_in("rate-comment", "Chiari e veloci").await;
+    b.click("form[action$='/rating'] button[type=submit]").await;
+    b.wait_for_text("4/5").await;
+    b.click("form[action$='/status'] input[value=reopen] ~ button").await;
+    assert_eq!(b.text(".ticket-head .status").await, "In lavorazione");
+    let status = api_json(app.get(&api, Some(&agent.token)).await).await["status"].clone();
+    assert_eq!(status, "open");
+    check(&b, "10-ticket-reopened").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_recovers_credentials_through_the_mailed_link() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let b = Browser::start().await;
+    let files = Files::new();
+    b.goto(&app.url("/tickets/new?category=credenziali")).await;
+    b.type_in("guest-name", "Mario Rossi").await;
+    b.type_in("guest-email", "mario.rossi@example.org").await;
+    fill_credentials(&b, &files).await;
+    b.resize(1280, 2400).await;
+    check(&b, "11-guest-credenziali-form").await;
+    b.resize(1280, 1000).await;
+    let number = submit_and_read_number(&b).await;
+    assert!(b.source().await.contains("48 ore"));
+    check(&b, "12-guest-created").await;
+
+    let mails = app.outbox_for("mario.rossi@example.org").await;
+    let (_, payload) = mails.iter().find(|(kind, p)| kind == "guest_verify" && p["number"] == number.as_str()).expect("the verification mail");
+    let link = payload["link"].as_str().unwrap().replace("http://127.0.0.1", &app.address);
+    b.goto(&link).await;
+    assert_eq!(b.path().await, format!("/tickets/{number}"));
+    assert!(!b.client.current_url().await.unwrap().as_str().contains("secret"));
+    assert_eq!(b.text(".ticket-head .status").await, "Nuova");
+    let page = b.source().await;
+    assert!(page.contains("carta-fronte.png") && page.contains("carta-retro.jpg"));
+
+    let admin = app.admin().await;
+    let agent = app.staff(&admin, "it@unibg.it", "agent", &["it"]).await;
+    api_json(app.post(&format!("/api/v1/tickets/{number}/messages"), Some(&agent.token), &json!({"body": "Le abbiamo inviato le nuove credenziali."})).await).await;
+    b.goto(&app.url(&format!("/tickets/{number}"))).await;
+    assert!(b.source().await.contains("nuove credenziali"));
+    b.type_in("reply-body", "Ricevute, grazie!").await;
+    b.click("form[action$='/reply'] button[type=submit]").await;
+    b.wait_for_text("Ricevute, grazie!").await;
+    check(&b, "13-guest-ticket").await;
+    // The guest's file downloads only through this ticket's page.
+    let href = b.client.find(fantoccini::Locator::Css(".files a")).await.unwrap().attr("href").await.unwrap().unwrap();
+    assert!(href.starts_with(&format!("/tickets/{number}/files/")), "{href}");
+    b.goto(&app.url("/tickets")).await;
+    assert_eq!(b.path().await, "/sign-in", "a guest has no list of tickets");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn english_pages_and_form_errors_that_keep_the_typed_values() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let b = Browser::start().await;
+    sign_up(&app, &b, "John Smith", "john@studenti.unibg.it").await;
+    b.goto(&app.url("/tickets/new?category=segreteria")).await;
+    b.click("a.lang").await;
+    assert_eq!(b.path().await, "/tickets/new");
+    let html = b.source().await;
+    assert!(html.contains(r#"<html lang="en">"#) && html.contains("Student number or pre-enrolment number"));
+    b.type_in("subject", "Exam registration").await;
+    b.type_in("body", "I cannot register for the exam.").await;
+    b.type_in("f-matricola", "12").await;
+    b.choose("f-topic", "esami").await;
+    b.click("form.form button[type=submit]").await;
+    assert_eq!(b.text(".error-summary h2").await, "Some fields are not right");
+    assert_eq!(b.value("subject").await, "Exam registration");
+    assert_eq!(b.value("body").await, "I cannot register for the exam.");
+    assert_eq!(b.value("f-matricola").await, "12");
+    assert_eq!(b.value("f-topic").await, "esami");
+    assert!(b.text("#f-matricola-error").await.contains("4 to 12 letters or digits."));
+    assert!(b.text("#f-course-error").await.contains("This field is required."));
+    b.resize(1280, 2000).await;
+    check(&b, "14-form-errors-en").await;
+    b.type_in("f-matricola", "1012345").await;
+    b.type_in("f-course", "Economics").await;
+    let number = submit_and_read_number(&b).await;
+    assert!(b.source().await.contains("What happens next"));
+    b.goto(&app.url("/")).await;
+    check(&b, "15-home-en").await;
+    b.resize(390, 844).await;
+    check(&b, "16-home-phone").await;
+    b.goto(&app.url(&format!("/tickets/{number}"))).await;
+    check(&b, "17-ticket-phone").await;
+    b.goto(&app.url("/sign-in")).await;
+    check(&b, "18-sign-in-phone").await;
+    b.goto(&app.url("/tickets/HD-2026-999999")).await;
+    assert!(b.source().await.contains("Page not found"));
+    check(&b, "19-not-found").await;
+}
