@@ -6,13 +6,14 @@ CREATE FUNCTION next_ticket_seq(y integer) RETURNS bigint AS $$
 DECLARE
     name text := 'ticket_seq_' || y;
 BEGIN
-    RETURN nextval(name::regclass);
-EXCEPTION WHEN undefined_table THEN
-    BEGIN
-        EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %I', name);
-    EXCEPTION WHEN unique_violation OR duplicate_table THEN
-        NULL; -- another instance made it at the same moment
-    END;
+    IF to_regclass(name) IS NULL THEN
+        -- Only the first ticket of a year pays for this block (a subtransaction).
+        BEGIN
+            EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %I', name);
+        EXCEPTION WHEN unique_violation OR duplicate_table THEN
+            NULL; -- another instance made it at the same moment
+        END;
+    END IF;
     RETURN nextval(name::regclass);
 END
 $$ LANGUAGE plpgsql;
