@@ -85,15 +85,11 @@ async fn command_line_makes_the_first_admin(backend: Backend) {
     // The admin signs in on a server started on that database and makes an agent.
     let server = start_server(dir.path(), &url, &[]);
     let client = reqwest::Client::new();
-    let login: Value = client
-        .post(format!("{}/api/v1/auth/login", server.address))
-        .json(&json!({"email": "capo@unibg.it", "password": "a long enough password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login_as = |email: &'static str, password: &'static str| {
+        let (client, url) = (client.clone(), format!("{}/api/v1/auth/login", server.address));
+        async move { client.post(url).json(&json!({"email": email, "password": password})).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let login = login_as("capo@unibg.it", "a long enough password").await;
     assert_eq!(login["user"]["role"], "admin");
     let token = login["token"].as_str().unwrap();
     let res = client
@@ -113,14 +109,6 @@ async fn command_line_makes_the_first_admin(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let login: Value = client
-        .post(format!("{}/api/v1/auth/login", server.address))
-        .json(&json!({"email": "nuovo@unibg.it", "password": "agent-password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login = login_as("nuovo@unibg.it", "agent-password").await;
     assert_eq!(login["user"]["teams"], json!(["stranieri"]));
 }
