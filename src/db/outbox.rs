@@ -29,6 +29,8 @@ pub struct OutboxRow {
     pub requeued_at: Option<NaiveDateTime>,
 }
 
+/// Placeholders are numbered in bind order: $1 now, $2 lease end, $3 limit. SQLite numbers
+/// `$N` by first appearance (not by N), so its variant uses `?N`, which it does honour.
 const CLAIMABLE: &str = "status = 'pending' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until < $1)";
 
 /// Leases up to `limit` due notifications until `lease_until`, oldest first.
@@ -42,7 +44,8 @@ pub fn claim(conn: &mut DbConn, now: NaiveDateTime, lease_until: NaiveDateTime, 
         DbConn::Sqlite(_) => format!(
             "UPDATE outbox SET locked_until = $2 WHERE id IN \
              (SELECT id FROM outbox WHERE {CLAIMABLE} ORDER BY next_attempt_at LIMIT $3) RETURNING *"
-        ),
+        )
+        .replace('$', "?"),
     };
     write_tx(conn, |conn| {
         diesel::sql_query(sql)

@@ -151,3 +151,27 @@ async fn a_killed_sender_resends_after_restart(backend: Backend) {
     // At least once: duplicates are allowed and recognisable by their Message-ID.
     assert!(sink.received().len() >= 20);
 }
+
+both_backends!(several_workers_send_each_mail_once);
+
+/// Three workers share the outbox: each notification is claimed by one of them, so every
+/// mail arrives exactly once (when nothing fails; duplicates are only for crashes).
+async fn several_workers_send_each_mail_once(backend: Backend) {
+    let sink = SmtpSink::start(free_port(), 0.02);
+    let url = sink.url();
+    let app = spawn_app_with(backend, |s| {
+        s.smtp_url = Some(url);
+        s.mail.workers = 3;
+        s.mail.batch = 2;
+    })
+    .await;
+    let student = app.student("once@studenti.unibg.it").await;
+    for i in 0..12 {
+        app.open_ticket(&student, &format!("Una volta sola {i}")).await;
+    }
+    sink.wait_for(12, 30).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mails = sink.received();
+    let ids: BTreeSet<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
+    assert_eq!((mails.len(), ids.len()), (12, 12), "each notification is sent once");
+}
