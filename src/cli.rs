@@ -25,4 +25,11 @@ pub enum Command {
     /// Read one raw e-mail (RFC 5322) on stdin and put it on its ticket (for an MTA pipe).
     /// Prints the outcome as one JSON line; exits 75 when the MTA should retry.
     IngestMail,
+    /// Split the guides into knowledge-base articles and store them (re-importing replaces
+    /// each article by its slug). Without --dir: the guides shipped in seeds/guides.
+    ImportGuide {
+        /// A folder of guides (`*.txt`; `name.it.txt` / `name.en.txt` give the language).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
 }

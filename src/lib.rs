@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod booking;
 pub mod career;
 pub mod categories;
 pub mod cli;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod kb;
 pub mod mail;
 pub mod startup;
 pub mod state;

@@ -49,6 +49,18 @@ fn main() -> anyhow::Result<()> {
             println!("admin {} ready (id {})", user.email, user.id);
             Ok(())
         }
+        Command::ImportGuide { dir } => {
+            let guides = match dir {
+                Some(dir) => helpdesk::kb::Guide::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?,
+                None => helpdesk::kb::Guide::shipped(),
+            };
+            let db = Db::connect(&settings.database_url, 2)?;
+            prepare_database(&db)?;
+            let mut conn = db.get_writer()?;
+            let report = helpdesk::kb::import_guides(&mut conn, &guides).context("importing the guides")?;
+            println!("{} guides imported: {} articles ({} removed)", report.guides, report.articles, report.removed);
+            Ok(())
+        }
         Command::IngestMail => Ok(()), // handled above, before logging starts
     }
 }

@@ -30,6 +30,7 @@ pub fn prepare_database(db: &Db) -> anyhow::Result<()> {
     db.migrate()?;
     let mut conn = db.get_writer()?;
     crate::categories::seed(&mut conn)?;
+    crate::kb::import_if_empty(&mut conn)?;
     Ok(())
 }
 

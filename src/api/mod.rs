@@ -4,11 +4,13 @@
 
 mod accounts;
 mod admin;
+mod booking;
 pub mod body;
 mod career;
 mod categories;
 mod health;
 mod inbound;
+mod kb;
 mod problem;
 mod tickets;
 
@@ -69,6 +71,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(inbound::list_quarantine)
             .service(categories::list)
             .service(career::quote_career_action)
+            .service(booking::create_session)
+            .service(booking::list_sessions)
+            .service(booking::book)
+            .service(booking::cancel)
+            .service(kb::search)
             .service(tickets::create_ticket)
             .service(tickets::list_tickets)
             .service(tickets::get_ticket)

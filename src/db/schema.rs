@@ -184,6 +184,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ita_l2_sessions (id) {
+        id -> Text,
+        starts_at -> Timestamp,
+        mode -> Text,
+        location -> Text,
+        capacity -> Integer,
+        booking_opens_at -> Nullable<Timestamp>,
+        booking_closes_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ita_l2_bookings (id) {
+        id -> Text,
+        session_id -> Text,
+        ticket_id -> Text,
+        student_id -> Text,
+        status -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+        cancelled_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> users (user_id));
 diesel::joinable!(categories -> teams (team_id));
@@ -194,6 +220,8 @@ diesel::joinable!(messages -> tickets (ticket_id));
 diesel::joinable!(attachments -> tickets (ticket_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(ticket_ratings -> tickets (ticket_id));
+diesel::joinable!(ita_l2_bookings -> ita_l2_sessions (session_id));
+diesel::joinable!(ita_l2_bookings -> tickets (ticket_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -210,4 +238,27 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     mail_quarantine,
     ticket_ratings,
+    ita_l2_sessions,
+    ita_l2_bookings,
 );
+
+diesel::table! {
+    kb_articles (id) {
+        id -> Text,
+        slug -> Text,
+        locale -> Text,
+        title -> Text,
+        body -> Text,
+        source -> Text,
+        section -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    kb_deflections (article_id) {
+        article_id -> Text,
+        views -> Integer,
+    }
+}

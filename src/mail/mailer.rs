@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;
 
@@ -104,13 +104,19 @@ impl Mailer {
                 builder = builder.reply_to(Mailbox::new(self.from.name.clone(), mailbox.email));
             }
         }
-        builder
-            .multipart(
-                MultiPart::alternative()
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html)),
-            )
-            .map_err(|e| SendError::Permanent(format!("building the message: {e}")))
+        let body = MultiPart::alternative()
+            .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+            .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html));
+        // A payload `ics` (an ITA-L2 booking's calendar file) travels as an attachment.
+        let body = match payload.get("ics").and_then(Value::as_str) {
+            Some(ics) => {
+                let calendar = ContentType::parse("text/calendar; method=PUBLISH; charset=utf-8")
+                    .map_err(|e| SendError::Permanent(format!("calendar content type: {e}")))?;
+                MultiPart::mixed().multipart(body).singlepart(Attachment::new("ita-l2.ics".into()).body(ics.to_owned(), calendar))
+            }
+            None => body,
+        };
+        builder.multipart(body).map_err(|e| SendError::Permanent(format!("building the message: {e}")))
     }
 
     pub async fn send(&self, row: &OutboxRow) -> Result<(), SendError> {

@@ -8,6 +8,7 @@ mod form_view;
 mod guest;
 mod home;
 mod i18n;
+mod kb;
 mod multipart;
 mod new_ticket;
 mod page;
@@ -48,6 +49,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/sign-in", web::get().to(account::sign_in_form), web::post().to(account::sign_in)))
         .service(page!("/sign-in/link", web::get().to(account::link), web::post().to(account::send_link)))
         .service(page!("/sign-out", web::post().to(account::sign_out)))
+        .service(page!("/kb", web::get().to(kb::search)))
+        .service(page!("/kb/{slug}", web::get().to(kb::article)))
         .service(page!("/tickets/new", web::get().to(new_ticket::form), web::post().to(new_ticket::submit)))
         .service(page!("/tickets", web::get().to(tickets::list)))
         .service(page!("/tickets/{number}", web::get().to(ticket::show)))

@@ -118,6 +118,7 @@ fn show_form(ctx: &Ctx, status: StatusCode, category: &Category, state: &FormSta
         "description": category.view(ctx.locale).description,
         "guest_fields": json(&guest_fields),
         "subject": subject.to_json(),
+        "kb_href": format!("/kb?from={}&q={}", super::kb::FROM_NEW_TICKET, encode(subject.value)),
         "body": body.to_json(),
         "fields": json(&own),
         "documents": json(&documents),

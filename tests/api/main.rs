@@ -5,11 +5,13 @@
 mod helpers;
 
 mod access;
+mod booking;
 mod career;
 mod concurrency;
 mod contract;
 mod ingest;
 mod input;
+mod kb;
 mod lifecycle;
 mod listing;
 mod mail;

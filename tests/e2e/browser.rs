@@ -100,6 +100,19 @@ impl Browser {
         self.client.current_url().await.expect("the url").path().to_owned()
     }
 
+    /// Waits (up to 10 s) until a submitted form's navigation lands on `expected`; returns
+    /// where the browser is then, so the caller's assertion shows the page it stayed on.
+    pub async fn path_after_navigation(&self, expected: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let path = self.path().await;
+            if path == expected || Instant::now() >= deadline {
+                return path;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Types into a field, as a person would.
     pub async fn type_in(&self, id: &str, value: &str) {
         let el = self.client.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));

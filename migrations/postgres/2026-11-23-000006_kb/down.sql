@@ -1,0 +1,2 @@
+DROP TABLE kb_deflections;
+DROP TABLE kb_articles;

@@ -1,0 +1,3 @@
+DROP TABLE kb_deflections;
+DROP TABLE kb_fts;
+DROP TABLE kb_articles;

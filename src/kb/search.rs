@@ -1,0 +1,155 @@
+//! Ranked search over the articles, with a highlighted snippet.
+//! SQLite: FTS5 over the stored Snowball stems, any query term (OR), bm25 with the title
+//! weighing more; the snippet is cut from the original text around the matching words.
+//! PostgreSQL: the article's language picks the text-search configuration (italian or english
+//! stemmer and stop-words), the query's terms are OR-ed, `ts_rank` orders and `ts_headline` cuts.
+//! Snippets are safe HTML: the text escaped, the matching words in `<mark>`.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use serde::Serialize;
+
+use super::text::{self, fts5_match, query_terms};
+use super::Article;
+use crate::db::schema::{kb_articles, kb_deflections};
+use crate::db::DbConn;
+use crate::domain::Locale;
+use crate::error::ServiceError;
+
+/// Longer queries are refused (422): a question, not a document.
+pub const MAX_QUERY_CHARS: usize = 200;
+const SNIPPET_WORDS: usize = 30;
+
+/// A query worth searching: trimmed, not blank, not longer than `MAX_QUERY_CHARS`.
+pub fn checked_query(q: Option<&str>) -> Result<String, ServiceError> {
+    let q = q.unwrap_or("").trim();
+    if q.is_empty() {
+        return Err(ServiceError::field("q", "must not be empty"));
+    }
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ServiceError::field("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
+    }
+    Ok(q.to_owned())
+}
+
+/// One search result.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct KbHit {
+    pub id: String,
+    pub title: String,
+    /// Safe HTML: the text around the matching words, which are in `<mark>`.
+    pub snippet: String,
+    /// The article's page, `/kb/{slug}`.
+    pub url: String,
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    slug: String,
+    #[diesel(sql_type = Text)]
+    locale: String,
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Text)]
+    snippet: String,
+}
+
+// Numbered `?N` parameters: SQLite numbers `$N` ones by first appearance, not by N.
+const SQLITE_SEARCH: &str = "SELECT a.id, a.slug, a.locale, a.title, a.body AS snippet \
+     FROM kb_fts JOIN kb_articles a ON a.id = kb_fts.article_id \
+     WHERE kb_fts MATCH ?1 AND (?2 IS NULL OR a.locale = ?2) \
+     ORDER BY a.locale = ?4 DESC, bm25(kb_fts, 0.0, 4.0, 1.0), a.position LIMIT ?3";
+
+// The WHERE expression is the migration's index expression, so the GIN index serves it.
+const PG_SEARCH: &str = "WITH q AS ( \
+       SELECT replace(plainto_tsquery('italian', $1)::text, '&', '|')::tsquery AS it, \
+              replace(plainto_tsquery('english', $1)::text, '&', '|')::tsquery AS en) \
+     SELECT a.id, a.slug, a.locale, a.title, \
+            ts_headline(c.cfg, a.body, c.q, \
+              'MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=\" … \", StartSel=' || chr(2) || ', StopSel=' || chr(3)) AS snippet \
+     FROM kb_articles a CROSS JOIN q \
+     CROSS JOIN LATERAL (SELECT \
+         CASE a.locale WHEN 'it' THEN 'italian'::regconfig ELSE 'english'::regconfig END AS cfg, \
+         CASE a.locale WHEN 'it' THEN q.it ELSE q.en END AS q) c \
+     WHERE to_tsvector(CASE a.locale WHEN 'it' THEN 'italian'::regconfig ELSE 'english'::regconfig END, a.title || ' ' || a.body) @@ c.q \
+       AND ($2::text IS NULL OR a.locale = $2) \
+     ORDER BY a.locale = $4::text DESC NULLS LAST, ts_rank(setweight(to_tsvector(c.cfg, a.title), 'A') || to_tsvector(c.cfg, a.body), c.q) DESC, a.position \
+     LIMIT $3";
+
+/// The articles best matching `query`, in `locale` or in both languages.
+#[tracing::instrument(skip(conn))]
+pub fn search(conn: &mut DbConn, query: &str, locale: Option<Locale>, limit: i64) -> QueryResult<Vec<KbHit>> {
+    let limit = limit.clamp(1, 50);
+    let wanted = locale.map(Locale::as_str);
+    // Both languages when none is asked, those in the query's own language first.
+    let preferred = locale.or_else(|| text::guess_locale(query)).map(Locale::as_str);
+    let hits = match conn {
+        DbConn::Sqlite(_) => {
+            let locales: &[Locale] = match locale {
+                Some(Locale::It) => &[Locale::It],
+                Some(Locale::En) => &[Locale::En],
+                None => &[Locale::It, Locale::En],
+            };
+            let Some(expr) = fts5_match(&query_terms(query, locales)) else { return Ok(Vec::new()) };
+            let rows: Vec<Row> = diesel::sql_query(SQLITE_SEARCH)
+                .bind::<Text, _>(expr)
+                .bind::<Nullable<Text>, _>(wanted)
+                .bind::<BigInt, _>(limit)
+                .bind::<Nullable<Text>, _>(preferred)
+                .load(conn)?;
+            rows.into_iter()
+                .map(|row| {
+                    let article_locale = Locale::from_db(&row.locale);
+                    let terms = query_terms(query, &[article_locale]);
+                    let snippet = text::snippet(&row.snippet, article_locale, &terms, SNIPPET_WORDS);
+                    KbHit { url: format!("/kb/{}", row.slug), id: row.id, title: row.title, snippet }
+                })
+                .collect()
+        }
+        DbConn::Pg(_) => {
+            let rows: Vec<Row> = diesel::sql_query(PG_SEARCH)
+                .bind::<Text, _>(query)
+                .bind::<Nullable<Text>, _>(wanted)
+                .bind::<BigInt, _>(limit)
+                .bind::<Nullable<Text>, _>(preferred)
+                .load(conn)?;
+            rows.into_iter()
+                .map(|row| KbHit {
+                    url: format!("/kb/{}", row.slug),
+                    id: row.id,
+                    title: row.title,
+                    snippet: text::marked_to_html(&row.snippet),
+                })
+                .collect()
+        }
+    };
+    Ok(hits)
+}
+
+pub fn article_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Article>> {
+    kb_articles::table.filter(kb_articles::slug.eq(slug)).select(Article::as_select()).first(conn).optional()
+}
+
+/// One more view of an article reached from the new-ticket page's suggestions.
+pub fn count_deflection(conn: &mut DbConn, article_id: &str) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO kb_deflections (article_id, views) VALUES ($1, 1) \
+         ON CONFLICT (article_id) DO UPDATE SET views = kb_deflections.views + 1",
+    )
+    .bind::<Text, _>(article_id)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Views from the new-ticket suggestions, by article id.
+pub fn deflections(conn: &mut DbConn, article_id: &str) -> QueryResult<i32> {
+    kb_deflections::table
+        .find(article_id)
+        .select(kb_deflections::views)
+        .first(conn)
+        .optional()
+        .map(|v| v.unwrap_or(0))
+}
