@@ -4,14 +4,15 @@
 //! Run: `cargo bench --bench http`. BENCH_SECONDS (measured seconds per run, default 5) and
 //! BENCH_RUNS (runs per measurement, default 3; the median is reported) tune it.
 
-use std::net::TcpListener;
+mod common;
+
+
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{env_or, free_port, PgDatabase};
 use anyhow::{bail, Context, Result};
-use diesel::connection::SimpleConnection;
-use diesel::Connection;
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -63,15 +64,6 @@ impl Config {
     }
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v.trim().parse().map_err(|e| anyhow::anyhow!("{name}={v}: {e}")),
-        _ => Ok(default),
-    }
-}
 
 enum Backend {
     Sqlite,
@@ -215,46 +207,7 @@ impl Drop for Server {
     }
 }
 
-/// A port nobody listens on now; the server binds it a moment later.
-fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
-}
 
-/// A fresh database on the PostgreSQL server, dropped afterwards so runs leave nothing behind.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create(admin_url: &str) -> Result<Self> {
-        let name = format!("hd_bench_{}", uuid::Uuid::new_v4().simple());
-        let (base, _) = admin_url
-            .rsplit_once('/')
-            .context("HELPDESK_TEST_PG_URL must end with a database name")?;
-        let mut conn = diesel::PgConnection::establish(admin_url).with_context(|| format!("connecting to {admin_url}"))?;
-        conn.batch_execute(&format!("CREATE DATABASE {name}"))
-            .context("creating the bench database")?;
-        Ok(Self {
-            admin_url: admin_url.to_owned(),
-            url: format!("{base}/{name}"),
-            name,
-        })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let dropped = diesel::PgConnection::establish(&self.admin_url)
-            .map_err(anyhow::Error::from)
-            .and_then(|mut conn| Ok(conn.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))?));
-        if let Err(e) = dropped {
-            eprintln!("could not drop the bench database {}: {e}", self.name);
-        }
-    }
-}
 
 /// Registers a student and signs in, as a browser would before opening tickets.
 async fn student_token(base: &str) -> Result<String> {

@@ -9,16 +9,17 @@
 //! BENCH_MAIL_BATCH (the server's HELPDESK_MAIL_WORKERS / HELPDESK_MAIL_BATCH; its defaults
 //! when unset) and BENCH_CEILING_CONNS (connections of the ceiling client, default 32) tune it.
 
+mod common;
+
+
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{env_or, free_port, PgDatabase};
 use anyhow::{anyhow, bail, Context, Result};
-use diesel::connection::SimpleConnection;
-use diesel::Connection;
 use futures_util::StreamExt;
 use helpdesk::db::outbox::OutboxRow;
 use helpdesk::db::{write_tx, Db};
@@ -109,15 +110,6 @@ impl Config {
     }
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v.trim().parse().map_err(|e| anyhow!("{name}={v}: {e}")),
-        _ => Ok(default),
-    }
-}
 
 /// A count given in the environment, checked here so a typo fails before any server starts.
 fn env_count(name: &str) -> Result<Option<String>> {
@@ -481,46 +473,7 @@ impl Drop for Server {
     }
 }
 
-/// A port nobody listens on now; the server or the sink binds it a moment later.
-fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
-}
 
-/// A fresh database on the PostgreSQL server, dropped afterwards so runs leave nothing behind.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create(admin_url: &str) -> Result<Self> {
-        let name = format!("hd_bench_{}", uuid::Uuid::new_v4().simple());
-        let (base, _) = admin_url
-            .rsplit_once('/')
-            .context("HELPDESK_TEST_PG_URL must end with a database name")?;
-        let mut conn = diesel::PgConnection::establish(admin_url).with_context(|| format!("connecting to {admin_url}"))?;
-        conn.batch_execute(&format!("CREATE DATABASE {name}"))
-            .context("creating the bench database")?;
-        Ok(Self {
-            admin_url: admin_url.to_owned(),
-            url: format!("{base}/{name}"),
-            name,
-        })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let dropped = diesel::PgConnection::establish(&self.admin_url)
-            .map_err(anyhow::Error::from)
-            .and_then(|mut conn| Ok(conn.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))?));
-        if let Err(e) = dropped {
-            eprintln!("could not drop the bench database {}: {e}", self.name);
-        }
-    }
-}
 
 /// CPU time a process (all its threads together) used since `start`.
 struct CpuClock {

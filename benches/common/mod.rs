@@ -1,0 +1,59 @@
+//! What the benchmarks share: settings from the environment, free ports, and throwaway
+//! PostgreSQL databases.
+
+use std::net::TcpListener;
+
+use anyhow::{Context, Result};
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().map_err(|e| anyhow::anyhow!("{name}={v}: {e}")),
+        _ => Ok(default),
+    }
+}
+
+/// A port nobody listens on now; the server binds it a moment later.
+pub fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// A fresh database on the PostgreSQL server, dropped afterwards so runs leave nothing behind.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub fn create(admin_url: &str) -> Result<Self> {
+        let name = format!("hd_bench_{}", uuid::Uuid::new_v4().simple());
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .context("HELPDESK_TEST_PG_URL must end with a database name")?;
+        let mut conn = diesel::PgConnection::establish(admin_url).with_context(|| format!("connecting to {admin_url}"))?;
+        conn.batch_execute(&format!("CREATE DATABASE {name}"))
+            .context("creating the bench database")?;
+        Ok(Self {
+            admin_url: admin_url.to_owned(),
+            url: format!("{base}/{name}"),
+            name,
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let dropped = diesel::PgConnection::establish(&self.admin_url)
+            .map_err(anyhow::Error::from)
+            .and_then(|mut conn| Ok(conn.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))?));
+        if let Err(e) = dropped {
+            eprintln!("could not drop the bench database {}: {e}", self.name);
+        }
+    }
+}
