@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{env_or, free_port, PgDatabase};
+use common::{backends, env_or, free_port, Backend, PgDatabase};
 use anyhow::{bail, Context, Result};
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Client, Method, StatusCode};
@@ -65,29 +65,6 @@ impl Config {
 }
 
 
-enum Backend {
-    Sqlite,
-    Postgres { admin_url: String },
-}
-
-impl Backend {
-    fn name(&self) -> &'static str {
-        match self {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres { .. } => "PostgreSQL",
-        }
-    }
-}
-
-/// SQLite always; PostgreSQL only with a server to use, and saying so when there is none.
-fn backends() -> Vec<Backend> {
-    let mut list = vec![Backend::Sqlite];
-    match std::env::var("HELPDESK_TEST_PG_URL") {
-        Ok(url) if !url.trim().is_empty() => list.push(Backend::Postgres { admin_url: url }),
-        _ => println!("**PostgreSQL skipped: HELPDESK_TEST_PG_URL is not set** (see BENCHMARKS.md to start a server).\n"),
-    }
-    list
-}
 
 struct Row {
     load: String,

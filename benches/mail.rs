@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{env_or, free_port, PgDatabase};
+use common::{backends, env_or, free_port, Backend, PgDatabase};
 use anyhow::{anyhow, bail, Context, Result};
 use futures_util::StreamExt;
 use helpdesk::db::outbox::OutboxRow;
@@ -122,29 +122,6 @@ fn env_count(name: &str) -> Result<Option<String>> {
     }
 }
 
-enum Backend {
-    Sqlite,
-    Postgres { admin_url: String },
-}
-
-impl Backend {
-    fn name(&self) -> &'static str {
-        match self {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres { .. } => "PostgreSQL",
-        }
-    }
-}
-
-/// SQLite always; PostgreSQL only with a server to use, and saying so when there is none.
-fn backends() -> Vec<Backend> {
-    let mut list = vec![Backend::Sqlite];
-    match std::env::var("HELPDESK_TEST_PG_URL") {
-        Ok(url) if !url.trim().is_empty() => list.push(Backend::Postgres { admin_url: url }),
-        _ => println!("**PostgreSQL skipped: HELPDESK_TEST_PG_URL is not set** (see BENCHMARKS.md to start a server).\n"),
-    }
-    list
-}
 
 fn repeat(runs: usize, mut once: impl FnMut() -> Result<RunResult>) -> Result<Vec<RunResult>> {
     (1..=runs)

@@ -57,3 +57,28 @@ impl Drop for PgDatabase {
         }
     }
 }
+
+/// Where a benchmark runs.
+pub enum Backend {
+    Sqlite,
+    Postgres { admin_url: String },
+}
+
+impl Backend {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres { .. } => "PostgreSQL",
+        }
+    }
+}
+
+/// SQLite always; PostgreSQL only with a server to use, and saying so when there is none.
+pub fn backends() -> Vec<Backend> {
+    let mut list = vec![Backend::Sqlite];
+    match std::env::var("HELPDESK_TEST_PG_URL") {
+        Ok(url) if !url.trim().is_empty() => list.push(Backend::Postgres { admin_url: url }),
+        _ => println!("**PostgreSQL skipped: HELPDESK_TEST_PG_URL is not set** (see BENCHMARKS.md to start a server).\n"),
+    }
+    list
+}
