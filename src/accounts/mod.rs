@@ -1,8 +1,10 @@
 //! Accounts: students, guests and staff; registration, sign-in, teams.
 
 mod link;
+mod password;
 mod service;
 
 pub use link::{redeem_sign_in_link, send_sign_in_link};
+pub use password::{check_credentials, hash_off_thread};
 
 pub use service::*;

@@ -3,7 +3,7 @@ use diesel::dsl::exists;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::auth::{hash_password, verify_password, Claims};
+use crate::auth::{verify_password, Claims};
 use crate::db::schema::{revoked_tokens, team_members, teams, users};
 use crate::db::{write_tx, DbConn};
 use crate::domain::{Email, Locale, Role};
@@ -139,9 +139,6 @@ pub fn parse_account(
     }
 }
 
-pub fn hash_new_password(password: &str) -> Result<String, ServiceError> {
-    hash_password(password)
-}
 
 /// Creates an account; 409 when the address is taken (a guest's password-less account is
 /// completed instead, so a guest can sign up later with the same address).

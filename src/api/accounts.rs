@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{ApiError, Data};
 use crate::accounts::{self as svc, NewAccount, User};
-use crate::auth::{hash_password, CurrentUser, SESSION_COOKIE};
+use crate::auth::{CurrentUser, SESSION_COOKIE};
 use crate::domain::{Email, Locale, Role};
 use crate::error::ServiceError;
 use crate::state::AppState;
@@ -51,10 +51,6 @@ pub struct RedeemRequest {
     token: String,
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ServiceError> + Send + 'static) -> Result<T, ApiError> {
-    Ok(web::block(f).await.map_err(|e| ServiceError::Internal(e.to_string()))??)
-}
-
 /// Issues a session: the token in the body (for Bearer) and in an HttpOnly cookie (for pages).
 fn session_response(state: &AppState, user: User, status: actix_web::http::StatusCode) -> Result<HttpResponse, ApiError> {
     let (token, claims) = state.keys.issue(&user.id, user.role)?;
@@ -77,8 +73,7 @@ pub async fn register(state: Data, req: HttpRequest, body: web::Json<RegisterReq
     state.limit(&req, "register")?;
     let body = body.into_inner();
     let (email, display_name) = svc::parse_account(&body.email, &body.password, &body.display_name)?;
-    let password = body.password;
-    let password_hash = blocking(move || hash_password(&password)).await?;
+    let password_hash = svc::hash_off_thread(body.password).await?;
     let account = NewAccount {
         email,
         password_hash,
@@ -97,12 +92,7 @@ pub async fn register(state: Data, req: HttpRequest, body: web::Json<RegisterReq
 pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
     state.limit(&req, "login")?;
     let LoginRequest { email, password } = body.into_inner();
-    let row = state.db.read(move |conn| svc::login_candidate(conn, &email)).await?;
-    let (ok, row) = blocking(move || Ok((svc::password_matches(&password, row.as_ref()), row))).await?;
-    let Some(row) = row.filter(|_| ok) else {
-        return Err(ServiceError::Unauthenticated.into());
-    };
-    let user = state.db.read(move |conn| svc::find_user(conn, &row.id)).await?;
+    let user = svc::check_credentials(&state.db, email, password).await?.ok_or(ServiceError::Unauthenticated)?;
     session_response(&state, user, actix_web::http::StatusCode::OK)
 }
 

@@ -3,7 +3,7 @@ use serde::Deserialize;
 
 use super::{ApiError, Data};
 use crate::accounts::{self as svc, NewAccount};
-use crate::auth::{hash_password, Admin};
+use crate::auth::Admin;
 use crate::db::schema::{team_members, teams, users};
 use crate::db::write_tx;
 use crate::domain::{Locale, Role};
@@ -43,8 +43,7 @@ pub async fn create_agent(state: Data, _admin: Admin, body: web::Json<NewAgent>)
     }
     let slugs = body.teams.clone();
     let team_ids = state.db.read(move |conn| svc::team_ids_for(conn, &slugs)).await?;
-    let password = body.password;
-    let password_hash = web::block(move || hash_password(&password)).await.map_err(|e| ServiceError::Internal(e.to_string()))??;
+    let password_hash = svc::hash_off_thread(body.password).await?;
     let account = NewAccount {
         email,
         password_hash,

@@ -13,7 +13,7 @@ use super::error::{OrPage, WebError};
 use super::form_view::{error_list, Field, FormState, Kind};
 use super::page::{encode, local_path, redirect, Ctx};
 use crate::accounts::{self as svc, NewAccount, User};
-use crate::auth::{hash_password, SESSION_COOKIE};
+use crate::auth::SESSION_COOKIE;
 use crate::domain::{Email, Role};
 use crate::error::{FieldError, ServiceError};
 
@@ -116,11 +116,7 @@ pub async fn sign_up(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
         Err(ServiceError::Validation(list)) => return account_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, "sign_up", &with_errors(&form, list), &form.next),
         Err(other) => return Err(ctx.fail(other)),
     };
-    let password = form.password.clone();
-    let password_hash = web::block(move || hash_password(&password))
-        .await
-        .map_err(|e| ctx.fail(ServiceError::Internal(e.to_string())))?
-        .or_page(ctx.locale)?;
+    let password_hash = svc::hash_off_thread(form.password.clone()).await.or_page(ctx.locale)?;
     let account = NewAccount { email, password_hash, display_name, role: Role::Student, locale: ctx.locale, team_ids: Vec::new() };
     match ctx.state.db.write(move |conn| svc::create_account(conn, account)).await {
         Ok(user) => signed_in(&ctx, &user, &form.next),
@@ -139,17 +135,11 @@ pub async fn sign_in_form(ctx: Ctx, q: web::Query<NextQuery>) -> Page {
 pub async fn sign_in(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     ctx.check_csrf(&form.csrf)?;
     ctx.limit("login")?;
-    let email = form.email.clone();
-    let row = ctx.state.db.read(move |conn| svc::login_candidate(conn, &email)).await.or_page(ctx.locale)?;
-    let password = form.password.clone();
-    let (ok, row) = web::block(move || (svc::password_matches(&password, row.as_ref()), row))
-        .await
-        .map_err(|e| ctx.fail(ServiceError::Internal(e.to_string())))?;
-    let Some(row) = row.filter(|_| ok) else {
+    let found = svc::check_credentials(&ctx.state.db, form.email.clone(), form.password.clone()).await.or_page(ctx.locale)?;
+    let Some(user) = found else {
         let errors = vec![FieldError { field: "form".into(), message: "account.bad_login".into() }];
         return account_page(&ctx, StatusCode::UNAUTHORIZED, "sign_in", &with_errors(&form, errors), &form.next);
     };
-    let user = ctx.state.db.read(move |conn| svc::find_user(conn, &row.id)).await.or_page(ctx.locale)?;
     signed_in(&ctx, &user, &form.next)
 }
 
