@@ -15,13 +15,7 @@ pub struct LocaleParam {
 /// The language of an answer: asked for, the user's own, the browser's, or Italian.
 pub fn pick_locale(req: &HttpRequest, asked: Option<Locale>, user: Option<Locale>) -> Locale {
     asked.or(user).unwrap_or_else(|| {
-        let header = req.headers().get("accept-language").and_then(|v| v.to_str().ok()).unwrap_or("");
-        let first = header.split(',').next().unwrap_or("").trim().to_ascii_lowercase();
-        if first.starts_with("en") {
-            Locale::En
-        } else {
-            Locale::It
-        }
+        Locale::from_accept_language(req.headers().get("accept-language").and_then(|v| v.to_str().ok()).unwrap_or(""))
     })
 }
 

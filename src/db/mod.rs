@@ -105,7 +105,6 @@ pub type PooledConn = PooledConnection<Manager>;
 /// on PostgreSQL readers and writers share one pool.
 #[derive(Clone)]
 pub struct Db {
-    backend: Backend,
     /// Connections for commands and jobs outside requests (and all writes on PostgreSQL).
     writer: DbPool,
     reader: DbPool,
@@ -116,7 +115,6 @@ pub struct Db {
 impl Db {
     pub fn connect(database_url: &str, pool_size: u32) -> Result<Self, DbError> {
         let manager = Manager::new(database_url);
-        let backend = manager.backend;
         let build = |size: u32| {
             Pool::builder()
                 .max_size(size)
@@ -127,7 +125,7 @@ impl Db {
                 .connection_timeout(Duration::from_secs(30))
                 .build(manager.clone())
         };
-        let (writer, reader, batcher) = match backend {
+        let (writer, reader, batcher) = match manager.backend {
             Backend::Sqlite => {
                 let conn = manager.connect().map_err(|e| match e {
                     diesel::r2d2::Error::ConnectionError(e) => DbError::Connection(e),
@@ -141,11 +139,7 @@ impl Db {
                 (pool.clone(), pool, None)
             }
         };
-        Ok(Self { backend, writer, reader, batcher })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
+        Ok(Self { writer, reader, batcher })
     }
 
     /// A connection for work outside a request (migrations, commands, jobs).
@@ -239,12 +233,5 @@ where
                 }
             }
         }
-    }
-}
-
-pub fn backend_of(conn: &DbConn) -> Backend {
-    match conn {
-        DbConn::Pg(_) => Backend::Postgres,
-        DbConn::Sqlite(_) => Backend::Sqlite,
     }
 }

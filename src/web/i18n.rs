@@ -52,28 +52,9 @@ pub fn detect(req: &HttpRequest) -> Locale {
         _ => {}
     }
     let header = req.headers().get("accept-language").and_then(|v| v.to_str().ok()).unwrap_or("");
-    from_accept_language(header)
+    Locale::from_accept_language(header)
 }
 
-pub fn from_accept_language(header: &str) -> Locale {
-    let mut best: Option<(f32, Locale)> = None;
-    for item in header.split(',') {
-        let mut parts = item.split(';');
-        let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = parts
-            .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-            .unwrap_or(1.0);
-        let locale = match tag.split('-').next() {
-            Some("it") => Locale::It,
-            Some("en") => Locale::En,
-            _ => continue,
-        };
-        if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
-            best = Some((q, locale));
-        }
-    }
-    best.map(|(_, l)| l).unwrap_or(Locale::It)
-}
 
 #[cfg(test)]
 mod tests {
@@ -100,14 +81,6 @@ mod tests {
         assert_eq!(it, en);
     }
 
-    #[test]
-    fn accept_language_picks_by_weight_and_defaults_to_italian() {
-        assert_eq!(from_accept_language(""), Locale::It);
-        assert_eq!(from_accept_language("en-GB,en;q=0.9"), Locale::En);
-        assert_eq!(from_accept_language("de-DE,de;q=0.9,en;q=0.8,it;q=0.7"), Locale::En);
-        assert_eq!(from_accept_language("fr,it;q=0.5,en;q=0.4"), Locale::It);
-        assert_eq!(from_accept_language("de"), Locale::It);
-    }
 
     #[test]
     fn service_messages_are_translated() {
