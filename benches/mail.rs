@@ -363,13 +363,7 @@ struct Server {
 impl Server {
     fn start(backend: &Backend, smtp_url: &str, config: &Config) -> Result<Self> {
         let data_dir = tempfile::tempdir().context("creating the data folder")?;
-        let (database_url, pg) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}", data_dir.path().join("helpdesk.db").display()), None),
-            Backend::Postgres { admin_url } => {
-                let db = PgDatabase::create(admin_url)?;
-                (db.url.clone(), Some(db))
-            }
-        };
+        let (database_url, pg) = backend.fresh_database(data_dir.path())?;
         let port = free_port()?;
         let mut command = Command::new(env!("CARGO_BIN_EXE_helpdesk"));
         command

@@ -65,6 +65,18 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// A new empty database for one server: a file in `data_dir`, or a throwaway PostgreSQL
+    /// database (kept alive by the returned guard).
+    pub fn fresh_database(&self, data_dir: &std::path::Path) -> Result<(String, Option<PgDatabase>)> {
+        match self {
+            Backend::Sqlite => Ok((format!("sqlite://{}", data_dir.join("helpdesk.db").display()), None)),
+            Backend::Postgres { admin_url } => {
+                let db = PgDatabase::create(admin_url)?;
+                Ok((db.url.clone(), Some(db)))
+            }
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Backend::Sqlite => "SQLite",
