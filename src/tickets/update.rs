@@ -103,18 +103,24 @@ fn apply_status(
     diesel::insert_into(messages::table).values(&message).execute(conn)?;
     record_event(conn, &ticket.id, actor, "status_changed", json!({"from": from.as_str(), "to": to.as_str()}))?;
     if let Some(kind) = status_mail(to) {
-        let (email, name) = requester_contact(conn, ticket)?;
-        outbox::enqueue(
-            conn,
-            Notification {
-                kind,
-                recipient: &email,
-                locale: Locale::from_db(&ticket.locale),
-                ticket_id: Some(&ticket.id),
-                payload: json!({"number": ticket.number, "subject": ticket.subject, "name": name, "link": link(base_url, ticket)}),
-            },
-        )?;
+        mail_requester(conn, ticket, kind, base_url)?;
     }
+    Ok(())
+}
+
+/// Queues `kind` for the ticket's requester, in the ticket's language.
+fn mail_requester(conn: &mut DbConn, ticket: &TicketRow, kind: &str, base_url: &str) -> Result<(), ServiceError> {
+    let (email, name) = requester_contact(conn, ticket)?;
+    outbox::enqueue(
+        conn,
+        Notification {
+            kind,
+            recipient: &email,
+            locale: Locale::from_db(&ticket.locale),
+            ticket_id: Some(&ticket.id),
+            payload: json!({"number": ticket.number, "subject": ticket.subject, "name": name, "link": link(base_url, ticket)}),
+        },
+    )?;
     Ok(())
 }
 
@@ -252,18 +258,8 @@ pub fn patch(conn: &mut DbConn, user: &User, number: &TicketNumber, patch: Ticke
         }
         if let Some(Some(assignee_id)) = &patch.assignee {
             if ticket.assignee_id.as_deref() != Some(assignee_id.as_str()) && assignee_id != &user.id {
-                let (email, locale): (String, String) =
-                    users::table.find(assignee_id).select((users::email, users::locale)).first(conn)?;
-                outbox::enqueue(
-                    conn,
-                    Notification {
-                        kind: "ticket_assigned",
-                        recipient: &email,
-                        locale: Locale::from_db(&locale),
-                        ticket_id: Some(&ticket.id),
-                        payload: json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)}),
-                    },
-                )?;
+                let payload = json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)});
+                outbox::notify_staff(conn, &ticket.id, &team_id, Some(assignee_id), "ticket_assigned", &payload)?;
             }
         }
         Ok(tickets::table.find(&ticket.id).select(TicketRow::as_select()).first(conn)?)
@@ -395,17 +391,7 @@ pub fn verify_guest(conn: &mut DbConn, number: &TicketNumber, secret: &str, base
                 .execute(conn)?;
             diesel::update(users::table.find(&ticket.requester_id)).set(users::email_verified.eq(true)).execute(conn)?;
             record_event(conn, &ticket.id, Some(&ticket.requester_id), "verified", json!({}))?;
-            let (email, name) = requester_contact(conn, &ticket)?;
-            outbox::enqueue(
-                conn,
-                Notification {
-                    kind: "ticket_created",
-                    recipient: &email,
-                    locale: Locale::from_db(&ticket.locale),
-                    ticket_id: Some(&ticket.id),
-                    payload: json!({"number": ticket.number, "subject": ticket.subject, "name": name, "link": link(base_url, &ticket)}),
-                },
-            )?;
+            mail_requester(conn, &ticket, "ticket_created", base_url)?;
             let payload = json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)});
             outbox::notify_staff(conn, &ticket.id, &ticket.team_id, None, "team_new_ticket", &payload)?;
         }
