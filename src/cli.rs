@@ -1,7 +1,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "helpdesk", version, about = "The help desk of the university's student offices")]
+#[command(
+    name = "helpdesk",
+    version,
+    about = "The help desk of the university's student offices"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -31,5 +35,11 @@ pub enum Command {
         /// A folder of guides (`*.txt`; `name.it.txt` / `name.en.txt` give the language).
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
+    },
+    /// Load the catalog of career-action types (inserting or replacing each type by its slug).
+    /// Without --file: the catalog shipped in seeds/career_actions.json.
+    ImportCatalog {
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
     },
 }

@@ -24,6 +24,8 @@ pub struct Settings {
     pub max_message_bytes: usize,
     pub max_json_bytes: usize,
     pub inbound_api_key: Option<String>,
+    /// The career system's key for `PUT /integrations/career-actions/{ref}`.
+    pub integration_api_key: Option<String>,
     pub rate_limit_per_minute: u32,
     pub mail: crate::mail::worker::WorkerConfig,
     /// How long verified sessions and the category catalog are remembered per instance.
@@ -49,7 +51,8 @@ impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
         let bind: SocketAddr = parsed("HELPDESK_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
         let data_dir = PathBuf::from(var("HELPDESK_DATA_DIR").unwrap_or_else(|| "./data".into()));
-        std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("creating {}", data_dir.display()))?;
         let database_url = var("HELPDESK_DATABASE_URL")
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("helpdesk.db").display()));
         let base_url = var("HELPDESK_BASE_URL").unwrap_or_else(|| format!("http://{bind}"));
@@ -57,7 +60,9 @@ impl Settings {
             Some(secret) => secret.into_bytes(),
             None => stored_secret(&data_dir)?,
         };
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         Ok(Self {
             bind,
             data_dir,
@@ -66,7 +71,8 @@ impl Settings {
             jwt_secret,
             token_ttl_hours: parsed("HELPDESK_TOKEN_TTL_HOURS", 12)?,
             smtp_url: var("HELPDESK_SMTP_URL"),
-            mail_from: var("HELPDESK_MAIL_FROM").unwrap_or_else(|| "Help Desk <helpdesk@localhost>".into()),
+            mail_from: var("HELPDESK_MAIL_FROM")
+                .unwrap_or_else(|| "Help Desk <helpdesk@localhost>".into()),
             workers: parsed("HELPDESK_WORKERS", cores)?,
             db_pool_size: parsed("HELPDESK_DB_POOL_SIZE", 8)?,
             ticket_prefix: var("HELPDESK_TICKET_PREFIX").unwrap_or_else(|| "HD".into()),
@@ -74,6 +80,7 @@ impl Settings {
             max_message_bytes: parsed("HELPDESK_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)?,
             max_json_bytes: parsed("HELPDESK_MAX_JSON_BYTES", 256 * 1024)?,
             inbound_api_key: var("HELPDESK_INBOUND_API_KEY"),
+            integration_api_key: var("HELPDESK_INTEGRATION_API_KEY"),
             rate_limit_per_minute: parsed("HELPDESK_RATE_LIMIT_PER_MINUTE", 30)?,
             cache_ttl: Duration::from_millis(parsed("HELPDESK_CACHE_TTL_MS", 2000)?),
             mail: crate::mail::worker::WorkerConfig {
@@ -83,7 +90,9 @@ impl Settings {
                 idle_poll: Duration::from_millis(parsed("HELPDESK_MAIL_POLL_MS", 200)?),
                 retry_base: Duration::from_secs(parsed("HELPDESK_MAIL_RETRY_BASE_SECS", 30)?),
                 retry_max: Duration::from_secs(parsed("HELPDESK_MAIL_RETRY_MAX_SECS", 3600)?),
-                give_up_after: Duration::from_secs(3600 * parsed::<u64>("HELPDESK_MAIL_GIVE_UP_HOURS", 24)?),
+                give_up_after: Duration::from_secs(
+                    3600 * parsed::<u64>("HELPDESK_MAIL_GIVE_UP_HOURS", 24)?,
+                ),
             },
         })
     }

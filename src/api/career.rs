@@ -1,7 +1,24 @@
-use actix_web::{post, web, HttpResponse};
+//! Career procedures: the catalog of types, a student's procedures, their links to tickets,
+//! status changes by staff and by the career system, and the guide's computed quotes.
 
-use super::ApiError;
+use actix_web::http::header::LOCATION;
+use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::categories::{pick_locale, LocaleParam};
+use super::{number, ApiError, Data};
+use crate::accounts::User;
+use crate::auth::{Admin, CurrentUser, MaybeUser, Staff};
+use crate::career::catalog::{self, CareerActionType, Document, Euros, Fee, Window, WindowCheck};
+use crate::career::changes::{self, StatusChange};
+use crate::career::instances::{self, today, CareerActionView, NewCareerAction, Source};
+use crate::career::integration::{self, IntegrationReport, Reported};
 use crate::career::quote::{self, QuoteRequest};
+use crate::career::status::CareerStatus;
+use crate::categories::form::{FormField, Text};
+use crate::db::write_tx;
+use crate::domain::Locale;
+use crate::error::ServiceError;
 
 /// Fees, admission year and deadlines computed from the guide's rules.
 #[utoipa::path(tag = "career", request_body = QuoteRequest,
@@ -9,4 +26,301 @@ use crate::career::quote::{self, QuoteRequest};
 #[post("/career-actions/quote")]
 pub async fn quote_career_action(body: web::Json<QuoteRequest>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(quote::quote(body.into_inner())?))
+}
+
+/// A type as students and clients see it, in one language.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TypeView {
+    slug: String,
+    name: String,
+    names: Text,
+    guide_section: String,
+    category: Option<String>,
+    windows: Vec<Window>,
+    late_fee_eur: Option<Euros>,
+    fees: Vec<Fee>,
+    required_documents: Vec<Document>,
+    fields: Vec<FormField>,
+    /// Where today falls in the windows.
+    today: WindowCheck,
+    warning: Option<String>,
+}
+
+fn type_view(t: CareerActionType, locale: Locale) -> TypeView {
+    let day = today();
+    TypeView {
+        name: t.name(locale).to_owned(),
+        today: t.window_on(day),
+        warning: t.warning_on(day, locale),
+        slug: t.slug,
+        names: t.name,
+        guide_section: t.guide_section,
+        category: t.category,
+        windows: t.windows,
+        late_fee_eur: t.late_fee_eur,
+        fees: t.fees,
+        required_documents: t.required_documents,
+        fields: t.fields,
+    }
+}
+
+/// The catalog: every active type with its windows, fees, documents and form fields.
+#[utoipa::path(tag = "career", params(LocaleParam), responses((status = 200, body = Vec<TypeView>)))]
+#[get("/career-action-types")]
+pub async fn list_types(
+    state: Data,
+    req: HttpRequest,
+    user: MaybeUser,
+    query: web::Query<LocaleParam>,
+) -> Result<HttpResponse, ApiError> {
+    let locale = pick_locale(&req, query.into_inner().locale, user.0.map(|u| u.locale));
+    let types = state.db.read(|conn| catalog::list(conn, false)).await?;
+    Ok(HttpResponse::Ok().json(
+        types
+            .into_iter()
+            .map(|t| type_view(t, locale))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Every type as stored, retired ones included, for editing.
+#[utoipa::path(tag = "admin", responses((status = 200, body = Vec<CareerActionType>), (status = 403, body = super::Problem)),
+    security(("bearer" = [])))]
+#[get("/admin/career-action-types")]
+pub async fn admin_list_types(state: Data, _admin: Admin) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.db.read(|conn| catalog::list(conn, true)).await?))
+}
+
+/// Creates or replaces a type (windows for a new academic year, a late fee, a document…).
+#[utoipa::path(tag = "admin", params(("slug" = String, Path)), request_body = CareerActionType,
+    responses((status = 200, body = CareerActionType), (status = 403, body = super::Problem), (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+#[put("/admin/career-action-types/{slug}")]
+pub async fn admin_put_type(
+    state: Data,
+    _admin: Admin,
+    path: web::Path<String>,
+    body: web::Json<CareerActionType>,
+) -> Result<HttpResponse, ApiError> {
+    let t = body.into_inner();
+    if t.slug != path.into_inner() {
+        return Err(ServiceError::field("slug", "must be the slug of the address").into());
+    }
+    let saved = t.clone();
+    state
+        .db
+        .write(move |conn| write_tx(conn, |conn| catalog::upsert(conn, &t)))
+        .await?;
+    Ok(HttpResponse::Ok().json(saved))
+}
+
+/// Starts a procedure for the signed-in student (status `submitted`).
+#[utoipa::path(tag = "career", request_body = NewCareerAction,
+    responses((status = 201, body = CareerActionView), (status = 401, body = super::Problem), (status = 409, body = super::Problem),
+        (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+#[post("/career-actions")]
+pub async fn create(
+    state: Data,
+    user: CurrentUser,
+    body: web::Json<NewCareerAction>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, input) = (user.0, body.into_inner());
+    let view = state
+        .db
+        .write(move |conn| {
+            write_tx(conn, |conn| {
+                let checked = instances::check(conn, input, "")?;
+                let row = instances::insert(
+                    conn,
+                    &user.id,
+                    &checked,
+                    CareerStatus::Submitted,
+                    Source::Student,
+                    Some(&user.id),
+                )?;
+                instances::view(conn, &user, &row)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/career-actions/{}", view.id)))
+        .json(view))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct MineParams {
+    /// Staff: whose procedures (a user id). Students always get their own.
+    student: Option<String>,
+}
+
+/// The student's procedures, newest first (staff name the student).
+#[utoipa::path(tag = "career", params(MineParams),
+    responses((status = 200, body = Vec<CareerActionView>), (status = 401, body = super::Problem), (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+#[get("/career-actions")]
+pub async fn list_mine(
+    state: Data,
+    user: CurrentUser,
+    query: web::Query<MineParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, student) = (user.0, query.into_inner().student);
+    let student_id = match (user.is_staff(), student) {
+        (false, _) => user.id.clone(),
+        (true, Some(id)) => id,
+        (true, None) => return Err(ServiceError::field("student", "is required for staff").into()),
+    };
+    let views = state
+        .db
+        .read(move |conn| views_of(conn, &user, &student_id))
+        .await?;
+    Ok(HttpResponse::Ok().json(views))
+}
+
+fn views_of(
+    conn: &mut crate::db::DbConn,
+    user: &User,
+    student_id: &str,
+) -> Result<Vec<CareerActionView>, ServiceError> {
+    instances::for_student(conn, student_id)?
+        .iter()
+        .map(|row| instances::view(conn, user, row))
+        .collect()
+}
+
+/// One procedure: data, computed amounts, window, linked tickets, history.
+#[utoipa::path(tag = "career", params(("id" = String, Path)),
+    responses((status = 200, body = CareerActionView), (status = 401, body = super::Problem), (status = 404, body = super::Problem)),
+    security(("bearer" = [])))]
+#[get("/career-actions/{id}")]
+pub async fn get_one(
+    state: Data,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, id) = (user.0, path.into_inner());
+    let view = state
+        .db
+        .read(move |conn| {
+            instances::visible(conn, &user, &id).and_then(|row| instances::view(conn, &user, &row))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Staff move a procedure on, with a note: a system message on every linked ticket and one mail
+/// to the student.
+#[utoipa::path(tag = "career", params(("id" = String, Path)), request_body = StatusChange,
+    responses((status = 200, body = CareerActionView), (status = 403, body = super::Problem), (status = 404, body = super::Problem),
+        (status = 409, body = super::Problem), (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+#[patch("/career-actions/{id}")]
+pub async fn change_status(
+    state: Data,
+    staff: Staff,
+    path: web::Path<String>,
+    body: web::Json<StatusChange>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, id, change, base_url) = (
+        staff.0,
+        path.into_inner(),
+        body.into_inner(),
+        state.settings.base_url.clone(),
+    );
+    let view = state
+        .db
+        .write(move |conn| {
+            write_tx(conn, |conn| {
+                let row = changes::change_by_staff(conn, &user, &id, change, &base_url)?;
+                instances::view(conn, &user, &row)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    career_action_id: String,
+}
+
+/// Links a procedure to a ticket (the student their own; staff one of the requester's).
+#[utoipa::path(tag = "career", params(("number" = String, Path)), request_body = LinkRequest,
+    responses((status = 201, description = "linked"), (status = 200, description = "already linked"),
+        (status = 404, body = super::Problem), (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+#[post("/tickets/{number}/career-actions")]
+pub async fn link_ticket(
+    state: Data,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: web::Json<LinkRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, number, action_id) = (
+        user.0,
+        number(&path.into_inner())?,
+        body.into_inner().career_action_id,
+    );
+    let (linked, view) = state
+        .db
+        .write(move |conn| {
+            write_tx(conn, |conn| {
+                let linked = changes::link_by_user(conn, &user, &number, &action_id)?;
+                let ticket = crate::tickets::query::get(conn, &user, &number)?;
+                Ok::<_, ServiceError>((linked, ticket.career_actions))
+            })
+        })
+        .await?;
+    let mut response = if linked {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(view))
+}
+
+/// The career system reports a procedure's state (`X-Api-Key`: HELPDESK_INTEGRATION_API_KEY).
+/// 201 when the desk did not know the application, 200 otherwise; the same report twice
+/// changes nothing. A status change reaches every linked ticket and the student.
+#[utoipa::path(tag = "career",
+    params(("external_ref" = String, Path), ("X-Api-Key" = String, Header, description = "the integration key")),
+    request_body = IntegrationReport,
+    responses((status = 200, body = CareerActionView), (status = 201, body = CareerActionView), (status = 401, body = super::Problem),
+        (status = 404, body = super::Problem), (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
+#[put("/integrations/career-actions/{external_ref}")]
+pub async fn integration_report(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<IntegrationReport>,
+) -> Result<HttpResponse, ApiError> {
+    super::require_api_key(&req, state.settings.integration_api_key.as_deref())?;
+    let (external_ref, report, base_url) = (
+        path.into_inner(),
+        body.into_inner(),
+        state.settings.base_url.clone(),
+    );
+    let (created, view) = state
+        .db
+        .write(move |conn| {
+            write_tx(conn, |conn| {
+                let (created, row) =
+                    match integration::report(conn, &external_ref, report, &base_url)? {
+                        Reported::Created(row) => (true, row),
+                        Reported::Changed(row) | Reported::Unchanged(row) => (false, row),
+                    };
+                Ok::<_, ServiceError>((
+                    created,
+                    instances::view_with(conn, &row, Locale::It, |_| true)?,
+                ))
+            })
+        })
+        .await?;
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(view))
 }

@@ -5,18 +5,11 @@
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use sha2::{Digest, Sha256};
 
 use super::{ApiError, Data};
 use crate::auth::Admin;
 use crate::error::ServiceError;
 use crate::mail::ingest::{self, Inbound, Outcome, QuarantineView};
-
-/// Compares keys in constant time (hashing first, so the length does not leak either).
-fn same_key(given: &str, expected: &str) -> bool {
-    let (a, b) = (Sha256::digest(given.as_bytes()), Sha256::digest(expected.as_bytes()));
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 fn too_large(limit: usize) -> ApiError {
     ServiceError::TooLarge(format!("the message is larger than {limit} bytes")).into()
@@ -31,17 +24,19 @@ fn too_large(limit: usize) -> ApiError {
     responses((status = 200, body = Outcome), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
         (status = 413, body = super::Problem)))]
 #[post("/inbound-mail")]
-pub async fn inbound_mail(state: Data, req: HttpRequest, mut payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let Some(expected) = state.settings.inbound_api_key.as_deref() else {
-        return Err(ServiceError::NotFound.into());
-    };
-    let given = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if !same_key(given, expected) {
-        return Err(ServiceError::Unauthenticated.into());
-    }
+pub async fn inbound_mail(
+    state: Data,
+    req: HttpRequest,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    super::require_api_key(&req, state.settings.inbound_api_key.as_deref())?;
     // Room for the encoding of the largest message the desk keeps files from.
     let limit = state.settings.max_message_bytes.saturating_add(1024 * 1024);
-    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > limit) {
         return Err(too_large(limit));
     }
@@ -53,11 +48,18 @@ pub async fn inbound_mail(state: Data, req: HttpRequest, mut payload: web::Paylo
         }
         raw.extend_from_slice(&chunk);
     }
-    let config = Inbound::from_settings(&state.settings).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let config = Inbound::from_settings(&state.settings)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
     let files = state.files.clone();
     // Parsing and storing files on a reader; only the transaction goes to the writer.
-    let (prepared, config) = state.db.read(move |conn| ingest::prepare(conn, &files, &config, raw).map(|p| (p, config))).await?;
-    let outcome = state.db.write(move |conn| ingest::commit(conn, &config, prepared)).await?;
+    let (prepared, config) = state
+        .db
+        .read(move |conn| ingest::prepare(conn, &files, &config, raw).map(|p| (p, config)))
+        .await?;
+    let outcome = state
+        .db
+        .write(move |conn| ingest::commit(conn, &config, prepared))
+        .await?;
     Ok(HttpResponse::Ok().json(outcome))
 }
 
@@ -67,6 +69,9 @@ pub async fn inbound_mail(state: Data, req: HttpRequest, mut payload: web::Paylo
     security(("bearer" = [])))]
 #[get("/admin/quarantine")]
 pub async fn list_quarantine(state: Data, _admin: Admin) -> Result<HttpResponse, ApiError> {
-    let rows = state.db.read(|conn| ingest::list_quarantine(conn, 50)).await?;
+    let rows = state
+        .db
+        .read(|conn| ingest::list_quarantine(conn, 50))
+        .await?;
     Ok(HttpResponse::Ok().json(rows))
 }

@@ -4,8 +4,8 @@
 
 mod accounts;
 mod admin;
-mod booking;
 pub mod body;
+mod booking;
 mod career;
 mod categories;
 mod health;
@@ -41,7 +41,12 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -71,6 +76,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(inbound::list_quarantine)
             .service(categories::list)
             .service(career::quote_career_action)
+            .service(career::list_types)
+            .service(career::admin_list_types)
+            .service(career::admin_put_type)
+            .service(career::create)
+            .service(career::list_mine)
+            .service(career::get_one)
+            .service(career::change_status)
+            .service(career::link_ticket)
+            .service(career::integration_report)
             .service(booking::create_session)
             .service(booking::list_sessions)
             .service(booking::book)
@@ -94,3 +108,30 @@ fn number(raw: &str) -> Result<TicketNumber, ApiError> {
 }
 
 type Data = web::Data<AppState>;
+
+/// An integration's `X-Api-Key`: 404 when no key is configured (the route is off), 401 when the
+/// key is wrong. Compared in constant time (hashing first, so the length does not leak either).
+fn require_api_key(req: &actix_web::HttpRequest, expected: Option<&str>) -> Result<(), ApiError> {
+    use sha2::{Digest, Sha256};
+    let Some(expected) = expected else {
+        return Err(ServiceError::NotFound.into());
+    };
+    let given = req
+        .headers()
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let (a, b) = (
+        Sha256::digest(given.as_bytes()),
+        Sha256::digest(expected.as_bytes()),
+    );
+    if a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+    {
+        Ok(())
+    } else {
+        Err(ServiceError::Unauthenticated.into())
+    }
+}

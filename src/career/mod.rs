@@ -1,5 +1,12 @@
-//! Career procedures. So far: the guide's rules (fees, admission year, withdrawal) computed in
-//! code and exposed as quotes; the catalog, instances and their links to tickets come next.
+//! Career procedures: the catalog of types (windows, fees, documents, fields as data), the
+//! guide's rules computed in code (quotes), a student's procedures and their links to tickets,
+//! status changes by staff or the career system, and the deadline-aware SLA.
 
+pub mod catalog;
+pub mod changes;
+pub mod deadline;
+pub mod instances;
+pub mod integration;
 pub mod quote;
 pub mod rules;
+pub mod status;

@@ -95,6 +95,7 @@ diesel::table! {
         merged_into_id -> Nullable<Text>,
         guest_secret_hash -> Nullable<Text>,
         follow_up_of -> Nullable<Text>,
+        deadline_at -> Nullable<Timestamp>,
     }
 }
 
@@ -262,3 +263,71 @@ diesel::table! {
         views -> Integer,
     }
 }
+
+diesel::table! {
+    career_action_types (slug) {
+        slug -> Text,
+        position -> Integer,
+        name_it -> Text,
+        name_en -> Text,
+        guide_section -> Text,
+        category_slug -> Nullable<Text>,
+        fee_rule -> Nullable<Text>,
+        definition -> Text,
+        active -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    career_actions (id) {
+        id -> Text,
+        type_slug -> Text,
+        student_id -> Text,
+        external_ref -> Nullable<Text>,
+        status -> Text,
+        data -> Text,
+        amounts -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    career_action_history (id) {
+        id -> Text,
+        career_action_id -> Text,
+        actor_id -> Nullable<Text>,
+        source -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_career_actions (ticket_id, career_action_id) {
+        ticket_id -> Text,
+        career_action_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(career_actions -> career_action_types (type_slug));
+diesel::joinable!(career_action_history -> career_actions (career_action_id));
+diesel::joinable!(ticket_career_actions -> career_actions (career_action_id));
+diesel::joinable!(ticket_career_actions -> tickets (ticket_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    career_action_types,
+    career_actions,
+    career_action_history,
+    ticket_career_actions,
+);
+diesel::allow_tables_to_appear_in_same_query!(tickets, ticket_career_actions);
+diesel::allow_tables_to_appear_in_same_query!(tickets, career_actions);
+diesel::allow_tables_to_appear_in_same_query!(tickets, career_action_types);
+diesel::allow_tables_to_appear_in_same_query!(users, career_actions);
+diesel::allow_tables_to_appear_in_same_query!(users, career_action_history);

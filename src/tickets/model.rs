@@ -36,6 +36,8 @@ pub struct TicketRow {
     pub merged_into_id: Option<String>,
     pub guest_secret_hash: Option<String>,
     pub follow_up_of: Option<String>,
+    /// The close of a linked procedure's window (deadline-aware SLA).
+    pub deadline_at: Option<NaiveDateTime>,
 }
 
 impl TicketRow {
@@ -129,7 +131,13 @@ pub struct EventRow {
 }
 
 /// Appends an audit event. Call inside the transaction of the change it records.
-pub fn record_event(conn: &mut DbConn, ticket_id: &str, actor_id: Option<&str>, kind: &str, data: Value) -> QueryResult<()> {
+pub fn record_event(
+    conn: &mut DbConn,
+    ticket_id: &str,
+    actor_id: Option<&str>,
+    kind: &str,
+    data: Value,
+) -> QueryResult<()> {
     let row = EventRow {
         id: new_id(),
         ticket_id: ticket_id.to_owned(),
@@ -138,5 +146,8 @@ pub fn record_event(conn: &mut DbConn, ticket_id: &str, actor_id: Option<&str>, 
         data: data.to_string(),
         created_at: now(),
     };
-    diesel::insert_into(ticket_events::table).values(&row).execute(conn).map(|_| ())
+    diesel::insert_into(ticket_events::table)
+        .values(&row)
+        .execute(conn)
+        .map(|_| ())
 }
