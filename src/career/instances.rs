@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::catalog::{self, CareerActionType, WindowCheck};
+use super::catalog::{self, CareerActionType, FeeRule, WindowCheck};
 use super::quote::{self, QuoteRequest};
 use super::status::CareerStatus;
 use crate::accounts::{new_id, now, to_utc, User};
@@ -189,15 +189,49 @@ fn check_data(errors: &mut FieldErrors, field: &str, data: Option<Value>) -> Val
     }
 }
 
-/// The amounts of the type's computed rule, when the data carries what the rule needs.
+/// The inputs of a computed rule: which keys it reads, and which of them it cannot do without.
+fn rule_inputs(rule: FeeRule) -> (&'static [&'static str], &'static [&'static str]) {
+    match rule {
+        FeeRule::CorsiSingoli => (&["courses", "reduction", "cap_exception"], &["courses"]),
+        FeeRule::AdmissionYear => (
+            &["programme", "recognised_cfu"],
+            &["programme", "recognised_cfu"],
+        ),
+        FeeRule::Rinuncia => (
+            &["submitted_on", "passed_exam_in_jan_feb_2026"],
+            &["submitted_on"],
+        ),
+        FeeRule::PartTime => (&["conditions", "enrolment", "year"], &["conditions"]),
+    }
+}
+
+/// The amounts of the type's computed rule, when the data carries what the rule needs. The
+/// data may hold more (the form's other answers); numbers typed in text fields count.
 fn amounts(t: &CareerActionType, data: &Value) -> Result<Option<Value>, ServiceError> {
-    let has_input = data.as_object().is_some_and(|m| !m.is_empty());
-    if t.fee_rule.is_none() || !has_input {
+    let (Some(rule), Some(map)) = (t.fee_rule, data.as_object()) else {
+        return Ok(None);
+    };
+    let (reads, needs) = rule_inputs(rule);
+    if !needs
+        .iter()
+        .all(|k| map.get(*k).is_some_and(|v| !v.is_null() && v != ""))
+    {
         return Ok(None);
     }
+    let input: serde_json::Map<String, Value> = reads
+        .iter()
+        .filter_map(|k| {
+            let v = map.get(*k)?;
+            let v = match v.as_str().map(str::trim).map(str::parse::<i64>) {
+                Some(Ok(n)) => Value::from(n),
+                _ => v.clone(),
+            };
+            Some(((*k).to_owned(), v))
+        })
+        .collect();
     quote::quote(QuoteRequest {
         kind: t.slug.clone(),
-        data: data.clone(),
+        data: Value::Object(input),
     })
     .map(Some)
 }
@@ -433,9 +467,7 @@ pub fn linked_to_ticket(
                     .unwrap_or_else(|| row.type_slug.clone()),
                 status: row.status()?,
                 external_ref: row.external_ref.clone(),
-                window: kind
-                    .map(|k| k.window_on(today))
-                    .unwrap_or_else(no_window),
+                window: kind.map(|k| k.window_on(today)).unwrap_or_else(no_window),
                 warning: kind.and_then(|k| k.warning_on(today, locale)),
             })
         })

@@ -91,7 +91,8 @@ pub fn report(
             existing.type_slug
         )));
     }
-    let same_data = !has_data || serde_json::from_str::<Value>(&existing.data).ok().as_ref() == Some(&checked.data);
+    let same_data = !has_data
+        || serde_json::from_str::<Value>(&existing.data).ok().as_ref() == Some(&checked.data);
     if existing.status()? == status && same_data {
         return Ok(Reported::Unchanged(existing));
     }

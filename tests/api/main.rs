@@ -7,6 +7,7 @@ mod helpers;
 mod access;
 mod booking;
 mod career;
+mod career_actions;
 mod concurrency;
 mod contract;
 mod ingest;
