@@ -201,7 +201,10 @@ fn rule_inputs(rule: FeeRule) -> (&'static [&'static str], &'static [&'static st
             &["submitted_on", "passed_exam_in_jan_feb_2026"],
             &["submitted_on"],
         ),
-        FeeRule::PartTime => (&["conditions", "enrolment", "year"], &["conditions"]),
+        FeeRule::PartTime => (
+            &["enrolment", "conditions", "changed_status_before"],
+            &["enrolment", "conditions"],
+        ),
     }
 }
 

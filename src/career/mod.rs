@@ -7,6 +7,7 @@ pub mod changes;
 pub mod deadline;
 pub mod instances;
 pub mod integration;
+pub mod part_time;
 pub mod quote;
 pub mod rules;
 pub mod status;

@@ -5,6 +5,7 @@ use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::part_time;
 use super::rules::{self, CapException, Course, Programme, Reduction, RuleError};
 use crate::error::ServiceError;
 
@@ -41,6 +42,22 @@ struct Rinuncia {
     submitted_on: Option<NaiveDate>,
     #[serde(default)]
     passed_exam_in_jan_feb_2026: bool,
+}
+
+#[derive(Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum Enrolment {
+    InCorso,
+    FuoriCorso,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartTime {
+    enrolment: Enrolment,
+    conditions: Vec<part_time::Condition>,
+    #[serde(default)]
+    changed_status_before: bool,
 }
 
 fn euro(cents: i64) -> f64 {
@@ -104,6 +121,20 @@ pub fn quote(request: QuoteRequest) -> Result<Value, ServiceError> {
                 "second_instalment": q.second_instalment,
                 "warnings": q.warnings,
             }))
+        }
+        "variazione-part-time" => {
+            let input: PartTime = data(request.data)?;
+            let check = part_time::part_time(
+                input.enrolment == Enrolment::InCorso,
+                &input.conditions,
+                input.changed_status_before,
+            );
+            let mut value =
+                serde_json::to_value(check).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            if let Some(map) = value.as_object_mut() {
+                map.insert("type".into(), json!("variazione-part-time"));
+            }
+            Ok(value)
         }
         other => Err(ServiceError::field(
             "type",

@@ -72,6 +72,40 @@ async fn quotes_follow_the_guide(backend: Backend) {
         (Some("due"), Some("half"))
     );
 
+    // Part-time: one condition of the guide that holds is enough; fuori corso is not.
+    let pt: Value = quote(
+        json!({"type": "variazione-part-time", "data": {"enrolment": "in_corso",
+        "conditions": [{"kind": "work", "months": 4, "income_eur": 9000}, {"kind": "caregiver"}]}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            pt["eligible"].as_bool(),
+            pt["contribution_reduction_percent"].as_i64()
+        ),
+        (Some(true), Some(50)),
+        "{pt}"
+    );
+    assert_eq!(pt["not_counted"].as_array().unwrap().len(), 1);
+    let fc: Value = quote(
+        json!({"type": "variazione-part-time", "data": {"enrolment": "fuori_corso",
+        "conditions": [{"kind": "work", "months": 12, "income_eur": 20000}]}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(fc["eligible"], false);
+    assert_eq!(
+        quote(json!({"type": "variazione-part-time", "data": {"enrolment": "in_corso", "conditions": [{"kind": "lottery"}]}}))
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
     assert_eq!(
         quote(json!({"type": "pizza", "data": {}})).await.status(),
         StatusCode::UNPROCESSABLE_ENTITY
