@@ -1,5 +1,7 @@
 //! Part-time eligibility (cap. 6, "Condizioni per iscriversi come studente part-time"): the
-//! checklist the guide gives, computed from what the student declares.
+//! checklist the guide gives, computed from what the student declares. Money in cents, as in
+//! rules.rs.
+#![allow(clippy::inconsistent_digit_grouping)]
 
 use serde::{Deserialize, Serialize};
 
