@@ -6,12 +6,13 @@
 
 mod common;
 
+
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
 use common::{backends, env_or, free_port, Backend, PgDatabase};
+use anyhow::{bail, Context, Result};
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -27,10 +28,7 @@ const TICKET: &str = r#"{"category":"segreteria","subject":"Benchmark: piano di 
 fn main() -> Result<()> {
     let config = Config::from_env()?;
     // One client thread, so the server keeps the machine's other core(s).
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     println!("# helpdesk HTTP benchmark\n");
     println!(
         "{:.1} s measured per run after {:.0} s warm-up, median of {} run(s); client: 1 tokio thread, one keep-alive client per connection.\n",
@@ -65,6 +63,8 @@ impl Config {
         })
     }
 }
+
+
 
 struct Row {
     load: String,
@@ -135,10 +135,7 @@ impl Server {
             .env("RUST_LOG", "warn")
             // Creations queue their notification; sending is measured by its own benchmark.
             // BENCH_MAIL_WORKERS=2 measures creation while the default file transport sends.
-            .env(
-                "HELPDESK_MAIL_WORKERS",
-                std::env::var("BENCH_MAIL_WORKERS").unwrap_or_else(|_| "0".into()),
-            )
+            .env("HELPDESK_MAIL_WORKERS", std::env::var("BENCH_MAIL_WORKERS").unwrap_or_else(|_| "0".into()))
             .stdin(Stdio::null())
             .stdout(Stdio::null()) // banner only; warnings and errors go to stderr, kept
             .spawn()
@@ -181,37 +178,24 @@ impl Drop for Server {
     }
 }
 
+
+
 /// Registers a student and signs in, as a browser would before opening tickets.
 async fn student_token(base: &str) -> Result<String> {
     let client = Client::new();
     let email = "bench.student@studenti.unibg.it";
     let register = json!({"email": email, "password": PASSWORD, "display_name": "Bench Student"});
-    let res = client
-        .post(format!("{base}/api/v1/auth/register"))
-        .json(&register)
-        .send()
-        .await?;
+    let res = client.post(format!("{base}/api/v1/auth/register")).json(&register).send().await?;
     if res.status() != StatusCode::CREATED {
-        bail!(
-            "register answered {}: {}",
-            res.status(),
-            res.text().await.unwrap_or_default()
-        );
+        bail!("register answered {}: {}", res.status(), res.text().await.unwrap_or_default());
     }
     let login = json!({"email": email, "password": PASSWORD});
-    let res = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&login)
-        .send()
-        .await?;
+    let res = client.post(format!("{base}/api/v1/auth/login")).json(&login).send().await?;
     if res.status() != StatusCode::OK {
         bail!("login answered {}", res.status());
     }
     let body: Value = res.json().await?;
-    body["token"]
-        .as_str()
-        .map(str::to_owned)
-        .context("login answered without a token")
+    body["token"].as_str().map(str::to_owned).context("login answered without a token")
 }
 
 /// One request, prepared once and sent over and over.
@@ -374,15 +358,8 @@ fn print_table(reports: &[BackendReport]) {
     println!();
     for report in reports {
         match report.peak_rss_kb {
-            Some(kb) => println!(
-                "Peak RSS of the {} server (VmHWM): {:.1} MB",
-                report.name,
-                kb as f64 / 1024.0
-            ),
-            None => println!(
-                "Peak RSS of the {} server: unavailable (no /proc)",
-                report.name
-            ),
+            Some(kb) => println!("Peak RSS of the {} server (VmHWM): {:.1} MB", report.name, kb as f64 / 1024.0),
+            None => println!("Peak RSS of the {} server: unavailable (no /proc)", report.name),
         }
     }
 }

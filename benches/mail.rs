@@ -11,14 +11,15 @@
 
 mod common;
 
+
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
 use common::{backends, env_or, free_port, Backend, PgDatabase};
+use anyhow::{anyhow, bail, Context, Result};
 use futures_util::StreamExt;
 use helpdesk::db::outbox::OutboxRow;
 use helpdesk::db::{write_tx, Db};
@@ -51,10 +52,7 @@ const TARGET_LAG_SECS: f64 = 5.0;
 fn main() -> Result<()> {
     let config = Config::from_env()?;
     // One client thread: the server and the sink get the machine's other core(s).
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     println!("# helpdesk mail benchmark\n");
     println!(
         "Burst of {} `sign_in_link` notifications, median of {} run(s); server mail workers: {}, batch: {}; \
@@ -75,9 +73,7 @@ fn main() -> Result<()> {
     for client in [SmtpClient::Pool, SmtpClient::NoDelay] {
         let label = client.label(config.ceiling_conns);
         eprintln!("== {label}");
-        let runs = repeat(config.runs, || {
-            ceiling_once(&rt, &mails, config.ceiling_conns, client)
-        })?;
+        let runs = repeat(config.runs, || ceiling_once(&rt, &mails, config.ceiling_conns, client))?;
         rows.push(Row::new(label, &runs, config.burst));
     }
     print_table(&rows);
@@ -114,6 +110,7 @@ impl Config {
     }
 }
 
+
 /// A count given in the environment, checked here so a typo fails before any server starts.
 fn env_count(name: &str) -> Result<Option<String>> {
     match std::env::var(name) {
@@ -124,6 +121,7 @@ fn env_count(name: &str) -> Result<Option<String>> {
         _ => Ok(None),
     }
 }
+
 
 fn repeat(runs: usize, mut once: impl FnMut() -> Result<RunResult>) -> Result<Vec<RunResult>> {
     (1..=runs)
@@ -240,12 +238,7 @@ fn payload(i: usize) -> Value {
 
 /// The moment the sink holds a distinct mail for every notification of the burst.
 /// Duplicates are allowed (at-least-once), so it counts distinct Message-IDs, not files.
-fn wait_drained(
-    sink: &Sink,
-    server: &mut Server,
-    expected: usize,
-    tally: &mut Tally,
-) -> Result<Instant> {
+fn wait_drained(sink: &Sink, server: &mut Server, expected: usize, tally: &mut Tally) -> Result<Instant> {
     let (mut seen, mut progress_at) = (0, Instant::now());
     loop {
         tally.update(sink)?;
@@ -256,10 +249,7 @@ fn wait_drained(
         if tally.received() > seen {
             (seen, progress_at) = (tally.received(), now);
         } else if now - progress_at > STALL_TIMEOUT {
-            bail!(
-                "only {} of {expected} mails arrived, none in the last {STALL_TIMEOUT:?}",
-                tally.distinct()
-            );
+            bail!("only {} of {expected} mails arrived, none in the last {STALL_TIMEOUT:?}", tally.distinct());
         }
         server.check_alive()?;
         std::thread::sleep(POLL);
@@ -289,10 +279,7 @@ impl Sink {
         // Built before waiting, so the child is killed on every way out.
         let mut sink = Self { child, port, dir };
         let stdout = sink.child.stdout.take().context("the sink's stdout")?;
-        let ready = BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .any(|l| l.starts_with("ready"));
+        let ready = BufReader::new(stdout).lines().map_while(Result::ok).any(|l| l.starts_with("ready"));
         if !ready {
             bail!("the SMTP sink did not start (is aiosmtpd installed? `pip install aiosmtpd`)");
         }
@@ -315,6 +302,7 @@ impl Sink {
             .filter(|p| p.extension().is_some_and(|x| x == "eml"))
             .collect())
     }
+
 }
 
 impl Drop for Sink {
@@ -338,10 +326,8 @@ impl Tally {
             if self.files.contains(&path) {
                 continue;
             }
-            let raw =
-                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            self.ids
-                .insert(message_id(&raw).unwrap_or_else(|| path.display().to_string()));
+            let raw = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            self.ids.insert(message_id(&raw).unwrap_or_else(|| path.display().to_string()));
             self.files.insert(path);
         }
         Ok(())
@@ -360,8 +346,7 @@ fn message_id(raw: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(raw);
     text.lines().take_while(|l| !l.is_empty()).find_map(|line| {
         let (name, value) = line.split_once(':')?;
-        name.eq_ignore_ascii_case("message-id")
-            .then(|| value.trim().to_owned())
+        name.eq_ignore_ascii_case("message-id").then(|| value.trim().to_owned())
     })
 }
 
@@ -390,11 +375,8 @@ impl Server {
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null()); // banner only; warnings and errors go to stderr, kept
-                                    // Unset means the server's defaults, whatever the calling shell exports.
-        for (var, value) in [
-            ("HELPDESK_MAIL_WORKERS", &config.workers),
-            ("HELPDESK_MAIL_BATCH", &config.batch),
-        ] {
+        // Unset means the server's defaults, whatever the calling shell exports.
+        for (var, value) in [("HELPDESK_MAIL_WORKERS", &config.workers), ("HELPDESK_MAIL_BATCH", &config.batch)] {
             match value {
                 Some(v) => command.env(var, v),
                 None => command.env_remove(var),
@@ -443,9 +425,7 @@ impl Server {
         let deadline = Instant::now() + STALL_TIMEOUT;
         loop {
             let body: Value = client.get(&url).send().await?.json().await?;
-            let depth = body["outbox"]["depth"]
-                .as_i64()
-                .context("/readyz without outbox.depth")?;
+            let depth = body["outbox"]["depth"].as_i64().context("/readyz without outbox.depth")?;
             if depth == 0 {
                 return Ok(());
             }
@@ -464,6 +444,8 @@ impl Drop for Server {
     }
 }
 
+
+
 /// CPU time a process (all its threads together) used since `start`.
 struct CpuClock {
     pid: u32,
@@ -472,10 +454,7 @@ struct CpuClock {
 
 impl CpuClock {
     fn start(pid: u32) -> Self {
-        Self {
-            pid,
-            ticks: cpu_ticks(pid),
-        }
+        Self { pid, ticks: cpu_ticks(pid) }
     }
 
     fn used_secs(&self) -> Option<f64> {
@@ -503,12 +482,7 @@ struct Prepared {
 /// starts, so the ceiling clients send the same bytes and do nothing but send.
 fn burst_mails(n: usize) -> Result<Vec<Prepared>> {
     let dir = tempfile::tempdir().context("creating a scratch folder")?;
-    let mailer = Mailer::new(
-        None,
-        dir.path().join("mail"),
-        "Help Desk <helpdesk@localhost>",
-        1,
-    )?;
+    let mailer = Mailer::new(None, dir.path().join("mail"), "Help Desk <helpdesk@localhost>", 1)?;
     let now = chrono::Utc::now().naive_utc();
     (0..n)
         .map(|i| {
@@ -529,10 +503,7 @@ fn burst_mails(n: usize) -> Result<Vec<Prepared>> {
                 requeued_at: None,
             };
             let message = mailer.build(&row)?;
-            Ok(Prepared {
-                envelope: message.envelope().clone(),
-                bytes: message.formatted(),
-            })
+            Ok(Prepared { envelope: message.envelope().clone(), bytes: message.formatted() })
         })
         .collect()
 }
@@ -550,29 +521,17 @@ enum SmtpClient {
 impl SmtpClient {
     fn label(self, conns: usize) -> String {
         match self {
-            SmtpClient::Pool => {
-                format!("ceiling: lettre pool, {conns} conns (Nagle on, as the server)")
-            }
-            SmtpClient::NoDelay => {
-                format!("ceiling: {conns} conns, TCP_NODELAY (the sink's own limit)")
-            }
+            SmtpClient::Pool => format!("ceiling: lettre pool, {conns} conns (Nagle on, as the server)"),
+            SmtpClient::NoDelay => format!("ceiling: {conns} conns, TCP_NODELAY (the sink's own limit)"),
         }
     }
 }
 
 /// A burst sent to a fresh sink with no server and no database: what the sink (and the client)
 /// can take at most.
-fn ceiling_once(
-    rt: &Runtime,
-    mails: &[Prepared],
-    conns: usize,
-    client: SmtpClient,
-) -> Result<RunResult> {
+fn ceiling_once(rt: &Runtime, mails: &[Prepared], conns: usize, client: SmtpClient) -> Result<RunResult> {
     let sink = Sink::start()?;
-    let (client_cpu, sink_cpu) = (
-        CpuClock::start(std::process::id()),
-        CpuClock::start(sink.pid()),
-    );
+    let (client_cpu, sink_cpu) = (CpuClock::start(std::process::id()), CpuClock::start(sink.pid()));
     let start = Instant::now();
     rt.block_on(async {
         match client {
@@ -625,8 +584,7 @@ async fn send_nodelay(port: u16, mails: &[Prepared], conns: usize) -> Result<()>
             // tokio's `net` feature comes with lettre's `tokio1` feature.
             let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
             stream.set_nodelay(true)?;
-            let mut smtp =
-                AsyncSmtpConnection::connect_with_transport(Box::new(stream), hello).await?;
+            let mut smtp = AsyncSmtpConnection::connect_with_transport(Box::new(stream), hello).await?;
             for mail in mails.iter().skip(k).step_by(conns) {
                 smtp.send(&mail.envelope, &mail.bytes).await?;
             }

@@ -1,11 +1,7 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "helpdesk",
-    version,
-    about = "The help desk of the university's student offices"
-)]
+#[command(name = "helpdesk", version, about = "The help desk of the university's student offices")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -51,8 +51,7 @@ impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
         let bind: SocketAddr = parsed("HELPDESK_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
         let data_dir = PathBuf::from(var("HELPDESK_DATA_DIR").unwrap_or_else(|| "./data".into()));
-        std::fs::create_dir_all(&data_dir)
-            .with_context(|| format!("creating {}", data_dir.display()))?;
+        std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let database_url = var("HELPDESK_DATABASE_URL")
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("helpdesk.db").display()));
         let base_url = var("HELPDESK_BASE_URL").unwrap_or_else(|| format!("http://{bind}"));
@@ -60,9 +59,7 @@ impl Settings {
             Some(secret) => secret.into_bytes(),
             None => stored_secret(&data_dir)?,
         };
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Ok(Self {
             bind,
             data_dir,
@@ -71,8 +68,7 @@ impl Settings {
             jwt_secret,
             token_ttl_hours: parsed("HELPDESK_TOKEN_TTL_HOURS", 12)?,
             smtp_url: var("HELPDESK_SMTP_URL"),
-            mail_from: var("HELPDESK_MAIL_FROM")
-                .unwrap_or_else(|| "Help Desk <helpdesk@localhost>".into()),
+            mail_from: var("HELPDESK_MAIL_FROM").unwrap_or_else(|| "Help Desk <helpdesk@localhost>".into()),
             workers: parsed("HELPDESK_WORKERS", cores)?,
             db_pool_size: parsed("HELPDESK_DB_POOL_SIZE", 8)?,
             ticket_prefix: var("HELPDESK_TICKET_PREFIX").unwrap_or_else(|| "HD".into()),
@@ -90,9 +86,7 @@ impl Settings {
                 idle_poll: Duration::from_millis(parsed("HELPDESK_MAIL_POLL_MS", 200)?),
                 retry_base: Duration::from_secs(parsed("HELPDESK_MAIL_RETRY_BASE_SECS", 30)?),
                 retry_max: Duration::from_secs(parsed("HELPDESK_MAIL_RETRY_MAX_SECS", 3600)?),
-                give_up_after: Duration::from_secs(
-                    3600 * parsed::<u64>("HELPDESK_MAIL_GIVE_UP_HOURS", 24)?,
-                ),
+                give_up_after: Duration::from_secs(3600 * parsed::<u64>("HELPDESK_MAIL_GIVE_UP_HOURS", 24)?),
             },
         })
     }

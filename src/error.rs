@@ -18,18 +18,11 @@ pub struct FieldErrors(Vec<FieldError>);
 
 impl FieldErrors {
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        });
+        self.0.push(FieldError { field: field.into(), message: message.into() });
     }
 
     /// Keeps the parsed value, or records why it did not parse.
-    pub fn check<T, E: std::fmt::Display>(
-        &mut self,
-        field: &str,
-        result: Result<T, E>,
-    ) -> Option<T> {
+    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(e) => {
@@ -87,9 +80,6 @@ impl From<diesel::result::Error> for ServiceError {
 
 impl ServiceError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        ServiceError::Validation(vec![FieldError {
-            field: field.into(),
-            message: message.into(),
-        }])
+        ServiceError::Validation(vec![FieldError { field: field.into(), message: message.into() }])
     }
 }

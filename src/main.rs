@@ -36,57 +36,41 @@ fn main() -> anyhow::Result<()> {
             println!("database ready: migrations applied, categories seeded");
             Ok(())
         }
-        Command::CreateAdmin {
-            email,
-            password,
-            name,
-        } => {
+        Command::CreateAdmin { email, password, name } => {
             let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
             if password.chars().count() < accounts::MIN_PASSWORD {
-                anyhow::bail!(
-                    "--password: must be at least {} characters",
-                    accounts::MIN_PASSWORD
-                );
+                anyhow::bail!("--password: must be at least {} characters", accounts::MIN_PASSWORD);
             }
             let db = Db::connect(&settings.database_url, 2)?;
             prepare_database(&db)?;
             let hash = auth::hash_password(&password)?;
             let mut conn = db.get_writer()?;
-            let user = accounts::upsert_admin(&mut conn, &email, &hash, name.trim())
-                .context("creating the admin")?;
+            let user = accounts::upsert_admin(&mut conn, &email, &hash, name.trim()).context("creating the admin")?;
             println!("admin {} ready (id {})", user.email, user.id);
             Ok(())
         }
         Command::ImportGuide { dir } => {
             let guides = match dir {
-                Some(dir) => helpdesk::kb::Guide::read_dir(&dir)
-                    .with_context(|| format!("reading {}", dir.display()))?,
+                Some(dir) => helpdesk::kb::Guide::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?,
                 None => helpdesk::kb::Guide::shipped(),
             };
             let db = Db::connect(&settings.database_url, 2)?;
             prepare_database(&db)?;
             let mut conn = db.get_writer()?;
-            let report =
-                helpdesk::kb::import_guides(&mut conn, &guides).context("importing the guides")?;
-            println!(
-                "{} guides imported: {} articles ({} removed)",
-                report.guides, report.articles, report.removed
-            );
+            let report = helpdesk::kb::import_guides(&mut conn, &guides).context("importing the guides")?;
+            println!("{} guides imported: {} articles ({} removed)", report.guides, report.articles, report.removed);
             Ok(())
         }
         Command::ImportCatalog { file } => {
             let json = match file {
-                Some(path) => std::fs::read_to_string(&path)
-                    .with_context(|| format!("reading {}", path.display()))?,
+                Some(path) => std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
                 None => helpdesk::career::catalog::shipped_catalog().to_owned(),
             };
-            let types = helpdesk::career::catalog::parse_catalog(&json)
-                .map_err(|e| anyhow::anyhow!("{e}: {e:?}"))?;
+            let types = helpdesk::career::catalog::parse_catalog(&json).map_err(|e| anyhow::anyhow!("{e}: {e:?}"))?;
             let db = Db::connect(&settings.database_url, 2)?;
             prepare_database(&db)?;
             let mut conn = db.get_writer()?;
-            helpdesk::career::catalog::import(&mut conn, &types)
-                .map_err(|e| anyhow::anyhow!("importing the catalog: {e:?}"))?;
+            helpdesk::career::catalog::import(&mut conn, &types).map_err(|e| anyhow::anyhow!("importing the catalog: {e:?}"))?;
             println!("{} career-action types imported", types.len());
             Ok(())
         }

@@ -3,8 +3,8 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::body::MessageBody;
 use actix_web::dev::Server;
+use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Compress, DefaultHeaders, Next};
 use actix_web::HttpMessage;
@@ -37,10 +37,7 @@ pub fn prepare_database(db: &Db) -> anyhow::Result<()> {
 
 pub fn has_admin(db: &Db) -> anyhow::Result<bool> {
     let mut conn = db.get_writer()?;
-    let count: i64 = users::table
-        .filter(users::role.eq(Role::Admin.as_str()))
-        .count()
-        .get_result(&mut *conn)?;
+    let count: i64 = users::table.filter(users::role.eq(Role::Admin.as_str())).count().get_result(&mut *conn)?;
     Ok(count > 0)
 }
 
@@ -60,20 +57,10 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers.max(1);
-        let limiter = Arc::new(crate::auth::RateLimiter::new(
-            settings.rate_limit_per_minute,
-        ));
+        let limiter = Arc::new(crate::auth::RateLimiter::new(settings.rate_limit_per_minute));
         let sessions = Arc::new(crate::auth::SessionCache::new(settings.cache_ttl));
         let catalog = Arc::new(crate::categories::Catalog::new(settings.cache_ttl));
-        let state = AppState {
-            db,
-            settings: Arc::new(settings),
-            keys,
-            files,
-            limiter,
-            sessions,
-            catalog,
-        };
+        let state = AppState { db, settings: Arc::new(settings), keys, files, limiter, sessions, catalog };
         let mailer = Arc::new(Mailer::new(
             state.settings.smtp_url.as_deref(),
             state.settings.mail_dir(),
@@ -82,11 +69,7 @@ impl Application {
         )?);
         crate::mail::worker::spawn(state.db.clone(), mailer, state.settings.mail.clone());
         let server = run(listener, state.clone(), workers)?;
-        Ok(Self {
-            port,
-            server,
-            state,
-        })
+        Ok(Self { port, server, state })
     }
 
     pub fn port(&self) -> u16 {
@@ -103,32 +86,18 @@ impl Application {
 }
 
 /// Returns the request id of the log lines (set by TracingLogger) as `X-Request-Id`.
-async fn echo_request_id(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = req
-        .extensions()
-        .get::<tracing_actix_web::RequestId>()
-        .map(|id| id.to_string());
+async fn echo_request_id(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
     let mut res = next.call(req).await?;
-    if let Some(value) = id.and_then(|id| actix_web::http::header::HeaderValue::from_str(&id).ok())
-    {
-        res.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("x-request-id"),
-            value,
-        );
+    if let Some(value) = id.and_then(|id| actix_web::http::header::HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
     }
     Ok(res)
 }
 
 /// The OpenAPI document of exactly the routes that `api::configure` registers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .configure(api::configure)
-        .split_for_parts();
+    let (_, doc) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(api::configure).split_for_parts();
     doc
 }
 
@@ -142,20 +111,14 @@ fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result
             .into_utoipa_app()
             .app_data(data.clone())
             .app_data(doc.clone())
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(max_json)
-                    .error_handler(body::json_error),
-            )
+            .app_data(web::JsonConfig::default().limit(max_json).error_handler(body::json_error))
             .app_data(web::QueryConfig::default().error_handler(body::query_error))
             .app_data(web::PayloadConfig::default().limit(max_json))
             .configure(api::configure)
             .into_app()
             .configure(api::ops_routes)
             .configure(crate::web::routes)
-            .default_service(web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(ApiError::NoRoute)
-            }))
+            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NoRoute) }))
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))

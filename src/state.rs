@@ -20,9 +20,7 @@ pub struct AppState {
 
 impl AppState {
     /// The active categories: remembered, or read once and remembered.
-    pub async fn categories(
-        &self,
-    ) -> Result<Arc<Vec<crate::categories::Category>>, crate::error::ServiceError> {
+    pub async fn categories(&self) -> Result<Arc<Vec<crate::categories::Category>>, crate::error::ServiceError> {
         if let Some(list) = self.catalog.fresh() {
             return Ok(list);
         }
@@ -31,16 +29,12 @@ impl AppState {
     }
 
     /// Counts an attempt at a rate-limited form from the request's address.
-    pub fn limit(
-        &self,
-        req: &actix_web::HttpRequest,
-        form: &'static str,
-    ) -> Result<(), crate::api::ApiError> {
+    pub fn limit(&self, req: &actix_web::HttpRequest, form: &'static str) -> Result<(), crate::api::ApiError> {
         let Some(ip) = req.peer_addr().map(|a| a.ip()) else {
             return Ok(());
         };
-        self.limiter.check(ip, form).map_err(|wait| {
-            crate::api::ApiError::RateLimited(format!("too many attempts: try again in {wait} s"))
-        })
+        self.limiter
+            .check(ip, form)
+            .map_err(|wait| crate::api::ApiError::RateLimited(format!("too many attempts: try again in {wait} s")))
     }
 }

@@ -12,12 +12,7 @@ use crate::mail::outbox::{self, Notification};
 
 /// Queues a `sign_in_link` mail if an active account has this address; does nothing
 /// otherwise, so the answer tells nobody who has an account.
-pub fn send_sign_in_link(
-    conn: &mut DbConn,
-    keys: &JwtKeys,
-    email: &Email,
-    base_url: &str,
-) -> Result<(), ServiceError> {
+pub fn send_sign_in_link(conn: &mut DbConn, keys: &JwtKeys, email: &Email, base_url: &str) -> Result<(), ServiceError> {
     let Some(row) = login_candidate(conn, email.as_str())? else {
         return Ok(());
     };
@@ -38,8 +33,7 @@ pub fn send_sign_in_link(
 /// The account behind a verified sign-in link token; the token is revoked, so it works once.
 /// Call on a write connection.
 pub fn redeem_sign_in_link(conn: &mut DbConn, claims: &Claims) -> Result<User, ServiceError> {
-    let user =
-        session_user(conn, &claims.sub, &claims.jti)?.ok_or(ServiceError::Unauthenticated)?;
+    let user = session_user(conn, &claims.sub, &claims.jti)?.ok_or(ServiceError::Unauthenticated)?;
     revoke(conn, claims)?;
     Ok(user)
 }

@@ -6,12 +6,8 @@ use crate::auth::hash_password;
 use crate::db::Db;
 use crate::error::ServiceError;
 
-async fn off_thread<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ServiceError> {
-    actix_web::web::block(f)
-        .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))
+async fn off_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ServiceError> {
+    actix_web::web::block(f).await.map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
 /// The argon2id hash of a new password.
@@ -21,11 +17,7 @@ pub async fn hash_off_thread(password: String) -> Result<String, ServiceError> {
 
 /// The active account with this e-mail and password, or `None` (wrong address or password:
 /// both cost the same time).
-pub async fn check_credentials(
-    db: &Db,
-    email: String,
-    password: String,
-) -> Result<Option<User>, ServiceError> {
+pub async fn check_credentials(db: &Db, email: String, password: String) -> Result<Option<User>, ServiceError> {
     let row = db.read(move |conn| login_candidate(conn, &email)).await?;
     let (ok, row) = off_thread(move || (password_matches(&password, row.as_ref()), row)).await?;
     match row.filter(|_| ok) {

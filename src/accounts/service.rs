@@ -84,17 +84,11 @@ fn into_user(conn: &mut DbConn, row: UserRow) -> Result<User, ServiceError> {
 }
 
 /// The user behind a verified token, unless the token was revoked or the account disabled.
-pub fn session_user(
-    conn: &mut DbConn,
-    user_id: &str,
-    jti: &str,
-) -> Result<Option<User>, ServiceError> {
+pub fn session_user(conn: &mut DbConn, user_id: &str, jti: &str) -> Result<Option<User>, ServiceError> {
     let row = users::table
         .filter(users::id.eq(user_id))
         .filter(users::disabled.eq(false))
-        .filter(diesel::dsl::not(exists(
-            revoked_tokens::table.filter(revoked_tokens::jti.eq(jti)),
-        )))
+        .filter(diesel::dsl::not(exists(revoked_tokens::table.filter(revoked_tokens::jti.eq(jti)))))
         .select(UserRow::as_select())
         .first(conn)
         .optional()?;
@@ -102,10 +96,7 @@ pub fn session_user(
 }
 
 pub fn find_user(conn: &mut DbConn, user_id: &str) -> Result<User, ServiceError> {
-    let row = users::table
-        .find(user_id)
-        .select(UserRow::as_select())
-        .first(conn)?;
+    let row = users::table.find(user_id).select(UserRow::as_select()).first(conn)?;
     into_user(conn, row)
 }
 
@@ -131,15 +122,9 @@ pub fn parse_account(
     let email = errors.check("email", Email::parse(email));
     let chars = password.chars().count();
     if chars < MIN_PASSWORD {
-        errors.add(
-            "password",
-            format!("must be at least {MIN_PASSWORD} characters"),
-        );
+        errors.add("password", format!("must be at least {MIN_PASSWORD} characters"));
     } else if chars > MAX_PASSWORD {
-        errors.add(
-            "password",
-            format!("must be at most {MAX_PASSWORD} characters"),
-        );
+        errors.add("password", format!("must be at most {MAX_PASSWORD} characters"));
     }
     let name = display_name.trim();
     if name.is_empty() {
@@ -150,11 +135,10 @@ pub fn parse_account(
     errors.into_result()?;
     match email {
         Some(email) => Ok((email, name.to_owned())),
-        None => Err(ServiceError::Internal(
-            "unreachable: email error not recorded".into(),
-        )),
+        None => Err(ServiceError::Internal("unreachable: email error not recorded".into())),
     }
 }
+
 
 /// Creates an account; 409 when the address is taken (a guest's password-less account is
 /// completed instead, so a guest can sign up later with the same address).
@@ -177,11 +161,7 @@ pub fn create_account(conn: &mut DbConn, account: NewAccount) -> Result<User, Se
                     .execute(conn)?;
                 row.id
             }
-            Some(_) => {
-                return Err(ServiceError::Conflict(
-                    "an account with this e-mail already exists".into(),
-                ))
-            }
+            Some(_) => return Err(ServiceError::Conflict("an account with this e-mail already exists".into())),
             None => {
                 let row = UserRow {
                     id: new_id(),
@@ -195,18 +175,13 @@ pub fn create_account(conn: &mut DbConn, account: NewAccount) -> Result<User, Se
                     created_at: now,
                     updated_at: now,
                 };
-                diesel::insert_into(users::table)
-                    .values(&row)
-                    .execute(conn)?;
+                diesel::insert_into(users::table).values(&row).execute(conn)?;
                 row.id
             }
         };
         for team_id in &account.team_ids {
             diesel::insert_into(team_members::table)
-                .values((
-                    team_members::team_id.eq(team_id),
-                    team_members::user_id.eq(&id),
-                ))
+                .values((team_members::team_id.eq(team_id), team_members::user_id.eq(&id)))
                 .execute(conn)?;
         }
         Ok(id)
@@ -215,19 +190,11 @@ pub fn create_account(conn: &mut DbConn, account: NewAccount) -> Result<User, Se
 }
 
 /// Creates the admin, or resets its password and role if the address exists.
-pub fn upsert_admin(
-    conn: &mut DbConn,
-    email: &Email,
-    password_hash: &str,
-    name: &str,
-) -> Result<User, ServiceError> {
+pub fn upsert_admin(conn: &mut DbConn, email: &Email, password_hash: &str, name: &str) -> Result<User, ServiceError> {
     let id = write_tx(conn, |conn| -> Result<String, ServiceError> {
         let now = now();
-        let existing: Option<String> = users::table
-            .filter(users::email.eq(email.as_str()))
-            .select(users::id)
-            .first(conn)
-            .optional()?;
+        let existing: Option<String> =
+            users::table.filter(users::email.eq(email.as_str())).select(users::id).first(conn).optional()?;
         if let Some(id) = existing {
             diesel::update(users::table.find(&id))
                 .set((
@@ -251,9 +218,7 @@ pub fn upsert_admin(
             created_at: now,
             updated_at: now,
         };
-        diesel::insert_into(users::table)
-            .values(&row)
-            .execute(conn)?;
+        diesel::insert_into(users::table).values(&row).execute(conn)?;
         Ok(row.id)
     })?;
     find_user(conn, &id)
@@ -277,35 +242,25 @@ pub fn password_matches(password: &str, row: Option<&UserRow>) -> bool {
 }
 
 pub fn revoke(conn: &mut DbConn, claims: &Claims) -> Result<(), ServiceError> {
-    let expires_at = DateTime::from_timestamp(claims.exp, 0)
-        .map(|t| t.naive_utc())
-        .unwrap_or_else(now);
+    let expires_at = DateTime::from_timestamp(claims.exp, 0).map(|t| t.naive_utc()).unwrap_or_else(now);
     write_tx(conn, |conn| -> Result<(), ServiceError> {
-        let already: i64 = revoked_tokens::table
-            .filter(revoked_tokens::jti.eq(&claims.jti))
-            .count()
-            .get_result(conn)?;
+        let already: i64 =
+            revoked_tokens::table.filter(revoked_tokens::jti.eq(&claims.jti)).count().get_result(conn)?;
         if already == 0 {
             diesel::insert_into(revoked_tokens::table)
-                .values((
-                    revoked_tokens::jti.eq(&claims.jti),
-                    revoked_tokens::expires_at.eq(expires_at),
-                ))
+                .values((revoked_tokens::jti.eq(&claims.jti), revoked_tokens::expires_at.eq(expires_at)))
                 .execute(conn)?;
         }
         // Expired tokens fail on their own; their revocations can go.
-        diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.lt(now())))
-            .execute(conn)?;
+        diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.lt(now()))).execute(conn)?;
         Ok(())
     })
 }
 
 /// Team ids for slugs; unknown slugs are a 422 on `teams`.
 pub fn team_ids_for(conn: &mut DbConn, slugs: &[String]) -> Result<Vec<String>, ServiceError> {
-    let found: Vec<(String, String)> = teams::table
-        .filter(teams::slug.eq_any(slugs))
-        .select((teams::slug, teams::id))
-        .load(conn)?;
+    let found: Vec<(String, String)> =
+        teams::table.filter(teams::slug.eq_any(slugs)).select((teams::slug, teams::id)).load(conn)?;
     let mut ids = Vec::new();
     let mut errors = FieldErrors::default();
     for slug in slugs {
@@ -320,23 +275,12 @@ pub fn team_ids_for(conn: &mut DbConn, slugs: &[String]) -> Result<Vec<String>, 
 }
 
 /// Finds or creates the password-less account of a guest.
-pub fn guest_account(
-    conn: &mut DbConn,
-    email: &Email,
-    name: &str,
-    locale: Locale,
-) -> Result<String, ServiceError> {
-    let existing: Option<(String, String)> = users::table
-        .filter(users::email.eq(email.as_str()))
-        .select((users::id, users::role))
-        .first(conn)
-        .optional()?;
+pub fn guest_account(conn: &mut DbConn, email: &Email, name: &str, locale: Locale) -> Result<String, ServiceError> {
+    let existing: Option<(String, String)> =
+        users::table.filter(users::email.eq(email.as_str())).select((users::id, users::role)).first(conn).optional()?;
     if let Some((id, role)) = existing {
         if role != Role::Student.as_str() {
-            return Err(ServiceError::field(
-                "guest.email",
-                "this address belongs to a staff account: sign in",
-            ));
+            return Err(ServiceError::field("guest.email", "this address belongs to a staff account: sign in"));
         }
         return Ok(id);
     }
@@ -353,8 +297,6 @@ pub fn guest_account(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(users::table)
-        .values(&row)
-        .execute(conn)?;
+    diesel::insert_into(users::table).values(&row).execute(conn)?;
     Ok(row.id)
 }

@@ -52,11 +52,7 @@ pub struct RedeemRequest {
 }
 
 /// Issues a session: the token in the body (for Bearer) and in an HttpOnly cookie (for pages).
-fn session_response(
-    state: &AppState,
-    user: User,
-    status: actix_web::http::StatusCode,
-) -> Result<HttpResponse, ApiError> {
+fn session_response(state: &AppState, user: User, status: actix_web::http::StatusCode) -> Result<HttpResponse, ApiError> {
     let (token, claims) = state.keys.issue(&user.id, user.role)?;
     let secure = state.settings.base_url.starts_with("https://");
     let cookie = Cookie::build(SESSION_COOKIE, token.clone())
@@ -67,27 +63,16 @@ fn session_response(
         .max_age(time::Duration::seconds(state.keys.ttl().num_seconds()))
         .finish();
     let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default();
-    Ok(HttpResponse::build(status)
-        .cookie(cookie)
-        .json(LoginResponse {
-            token,
-            expires_at,
-            user,
-        }))
+    Ok(HttpResponse::build(status).cookie(cookie).json(LoginResponse { token, expires_at, user }))
 }
 
 #[utoipa::path(tag = "accounts", request_body = RegisterRequest,
     responses((status = 201, body = UserResponse), (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
 #[post("/auth/register")]
-pub async fn register(
-    state: Data,
-    req: HttpRequest,
-    body: web::Json<RegisterRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn register(state: Data, req: HttpRequest, body: web::Json<RegisterRequest>) -> Result<HttpResponse, ApiError> {
     state.limit(&req, "register")?;
     let body = body.into_inner();
-    let (email, display_name) =
-        svc::parse_account(&body.email, &body.password, &body.display_name)?;
+    let (email, display_name) = svc::parse_account(&body.email, &body.password, &body.display_name)?;
     let password_hash = svc::hash_off_thread(body.password).await?;
     let account = NewAccount {
         email,
@@ -97,46 +82,27 @@ pub async fn register(
         locale: body.locale.unwrap_or_default(),
         team_ids: Vec::new(),
     };
-    let user = state
-        .db
-        .write(move |conn| svc::create_account(conn, account))
-        .await?;
+    let user = state.db.write(move |conn| svc::create_account(conn, account)).await?;
     Ok(HttpResponse::Created().json(UserResponse { user }))
 }
 
 #[utoipa::path(tag = "accounts", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = super::Problem), (status = 429, body = super::Problem)))]
 #[post("/auth/login")]
-pub async fn login(
-    state: Data,
-    req: HttpRequest,
-    body: web::Json<LoginRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
     state.limit(&req, "login")?;
     let LoginRequest { email, password } = body.into_inner();
-    let user = svc::check_credentials(&state.db, email, password)
-        .await?
-        .ok_or(ServiceError::Unauthenticated)?;
+    let user = svc::check_credentials(&state.db, email, password).await?.ok_or(ServiceError::Unauthenticated)?;
     session_response(&state, user, actix_web::http::StatusCode::OK)
 }
 
 #[utoipa::path(tag = "accounts", responses((status = 204), (status = 401, body = super::Problem)), security(("bearer" = [])))]
 #[post("/auth/logout")]
-pub async fn logout(
-    state: Data,
-    req: HttpRequest,
-    _user: CurrentUser,
-) -> Result<HttpResponse, ApiError> {
+pub async fn logout(state: Data, req: HttpRequest, _user: CurrentUser) -> Result<HttpResponse, ApiError> {
     let claims = crate::auth::claims_of(&req, &state.keys).ok_or(ServiceError::Unauthenticated)?;
     state.sessions.forget(&claims.jti);
-    state
-        .db
-        .write(move |conn| svc::revoke(conn, &claims))
-        .await?;
-    let mut gone = Cookie::build(SESSION_COOKIE, "")
-        .path("/")
-        .http_only(true)
-        .finish();
+    state.db.write(move |conn| svc::revoke(conn, &claims)).await?;
+    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).finish();
     gone.make_removal();
     Ok(HttpResponse::NoContent().cookie(gone).finish())
 }
@@ -144,19 +110,12 @@ pub async fn logout(
 /// Mails a one-time sign-in link (15 minutes). Always 202, so it tells nobody who has an account.
 #[utoipa::path(tag = "accounts", request_body = SignInLinkRequest, responses((status = 202)))]
 #[post("/auth/sign-in-link")]
-pub async fn sign_in_link(
-    state: Data,
-    req: HttpRequest,
-    body: web::Json<SignInLinkRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn sign_in_link(state: Data, req: HttpRequest, body: web::Json<SignInLinkRequest>) -> Result<HttpResponse, ApiError> {
     state.limit(&req, "sign-in-link")?;
     let email = Email::parse(&body.email).map_err(|e| ServiceError::field("email", e.0))?;
     let keys = state.keys.clone();
     let base_url = state.settings.base_url.clone();
-    state
-        .db
-        .write(move |conn| svc::send_sign_in_link(conn, &keys, &email, &base_url))
-        .await?;
+    state.db.write(move |conn| svc::send_sign_in_link(conn, &keys, &email, &base_url)).await?;
     Ok(HttpResponse::Accepted().json(json!({"status": "sent"})))
 }
 
@@ -164,20 +123,10 @@ pub async fn sign_in_link(
 #[utoipa::path(tag = "accounts", request_body = RedeemRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = super::Problem)))]
 #[post("/auth/sign-in-link/redeem")]
-pub async fn redeem_sign_in_link(
-    state: Data,
-    req: HttpRequest,
-    body: web::Json<RedeemRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn redeem_sign_in_link(state: Data, req: HttpRequest, body: web::Json<RedeemRequest>) -> Result<HttpResponse, ApiError> {
     state.limit(&req, "sign-in-link")?;
-    let claims = state
-        .keys
-        .verify_sign_in(&body.token)
-        .ok_or(ServiceError::Unauthenticated)?;
-    let user = state
-        .db
-        .write(move |conn| svc::redeem_sign_in_link(conn, &claims))
-        .await?;
+    let claims = state.keys.verify_sign_in(&body.token).ok_or(ServiceError::Unauthenticated)?;
+    let user = state.db.write(move |conn| svc::redeem_sign_in_link(conn, &claims)).await?;
     session_response(&state, user, actix_web::http::StatusCode::OK)
 }
 

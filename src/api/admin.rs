@@ -33,24 +33,16 @@ pub struct NewMember {
     responses((status = 201, body = super::accounts::UserResponse), (status = 403, body = super::Problem), (status = 422, body = super::Problem)),
     security(("bearer" = [])))]
 #[post("/admin/agents")]
-pub async fn create_agent(
-    state: Data,
-    _admin: Admin,
-    body: web::Json<NewAgent>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create_agent(state: Data, _admin: Admin, body: web::Json<NewAgent>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let (email, display_name) =
-        svc::parse_account(&body.email, &body.password, &body.display_name)?;
+    let (email, display_name) = svc::parse_account(&body.email, &body.password, &body.display_name)?;
     if body.role == Role::Student {
         let mut errors = FieldErrors::default();
         errors.add("role", "staff accounts are agent, supervisor or admin");
         errors.into_result()?;
     }
     let slugs = body.teams.clone();
-    let team_ids = state
-        .db
-        .read(move |conn| svc::team_ids_for(conn, &slugs))
-        .await?;
+    let team_ids = state.db.read(move |conn| svc::team_ids_for(conn, &slugs)).await?;
     let password_hash = svc::hash_off_thread(body.password).await?;
     let account = NewAccount {
         email,
@@ -60,10 +52,7 @@ pub async fn create_agent(
         locale: body.locale.unwrap_or_default(),
         team_ids,
     };
-    let user = state
-        .db
-        .write(move |conn| svc::create_account(conn, account))
-        .await?;
+    let user = state.db.write(move |conn| svc::create_account(conn, account)).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "user": user })))
 }
 
@@ -72,35 +61,18 @@ pub async fn create_agent(
     responses((status = 204), (status = 404, body = super::Problem), (status = 422, body = super::Problem)),
     security(("bearer" = [])))]
 #[post("/admin/teams/{slug}/members")]
-pub async fn add_team_member(
-    state: Data,
-    _admin: Admin,
-    slug: web::Path<String>,
-    body: web::Json<NewMember>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn add_team_member(state: Data, _admin: Admin, slug: web::Path<String>, body: web::Json<NewMember>) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let user_id = body.into_inner().user_id;
     state
         .db
         .write(move |conn| {
             write_tx(conn, |conn| -> Result<(), ServiceError> {
-                let team_id: String = teams::table
-                    .filter(teams::slug.eq(&slug))
-                    .select(teams::id)
-                    .first(conn)?;
-                let role: Option<String> = users::table
-                    .find(&user_id)
-                    .select(users::role)
-                    .first(conn)
-                    .optional()?;
+                let team_id: String = teams::table.filter(teams::slug.eq(&slug)).select(teams::id).first(conn)?;
+                let role: Option<String> = users::table.find(&user_id).select(users::role).first(conn).optional()?;
                 match role.map(|r| Role::parse(&r)) {
                     Some(Ok(role)) if role.is_staff() => {}
-                    Some(_) => {
-                        return Err(ServiceError::field(
-                            "user_id",
-                            "only staff accounts join teams",
-                        ))
-                    }
+                    Some(_) => return Err(ServiceError::field("user_id", "only staff accounts join teams")),
                     None => return Err(ServiceError::field("user_id", "no such user")),
                 }
                 let already: i64 = team_members::table
@@ -110,10 +82,7 @@ pub async fn add_team_member(
                     .get_result(conn)?;
                 if already == 0 {
                     diesel::insert_into(team_members::table)
-                        .values((
-                            team_members::team_id.eq(&team_id),
-                            team_members::user_id.eq(&user_id),
-                        ))
+                        .values((team_members::team_id.eq(&team_id), team_members::user_id.eq(&user_id)))
                         .execute(conn)?;
                 }
                 Ok(())
@@ -135,17 +104,10 @@ pub struct OutboxQuery {
     responses((status = 200, body = Vec<crate::mail::admin::OutboxView>), (status = 403, body = super::Problem)),
     security(("bearer" = [])))]
 #[get("/admin/outbox")]
-pub async fn list_outbox(
-    state: Data,
-    _admin: Admin,
-    query: web::Query<OutboxQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_outbox(state: Data, _admin: Admin, query: web::Query<OutboxQuery>) -> Result<HttpResponse, ApiError> {
     let status = query.status.clone().unwrap_or_else(|| "dead".into());
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
-    let rows = state
-        .db
-        .read(move |conn| crate::mail::admin::list(conn, &status, limit))
-        .await?;
+    let rows = state.db.read(move |conn| crate::mail::admin::list(conn, &status, limit)).await?;
     Ok(HttpResponse::Ok().json(rows))
 }
 
@@ -154,15 +116,8 @@ pub async fn list_outbox(
     responses((status = 200, body = crate::mail::admin::OutboxView), (status = 404, body = super::Problem), (status = 409, body = super::Problem)),
     security(("bearer" = [])))]
 #[post("/admin/outbox/{id}/requeue")]
-pub async fn requeue_outbox(
-    state: Data,
-    _admin: Admin,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn requeue_outbox(state: Data, _admin: Admin, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let row = state
-        .db
-        .write(move |conn| crate::mail::admin::requeue(conn, &id))
-        .await?;
+    let row = state.db.write(move |conn| crate::mail::admin::requeue(conn, &id)).await?;
     Ok(HttpResponse::Ok().json(row))
 }

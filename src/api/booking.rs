@@ -14,16 +14,9 @@ use crate::booking::{self, Booked, NewSession, SessionView};
         (status = 422, body = super::Problem)),
     security(("bearer" = [])))]
 #[post("/ita-l2/sessions")]
-pub async fn create_session(
-    state: Data,
-    _admin: Admin,
-    body: web::Json<NewSession>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create_session(state: Data, _admin: Admin, body: web::Json<NewSession>) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let session = state
-        .db
-        .write(move |conn| booking::create_session(conn, &input))
-        .await?;
+    let session = state.db.write(move |conn| booking::create_session(conn, &input)).await?;
     Ok(HttpResponse::Created().json(session))
 }
 
@@ -31,10 +24,7 @@ pub async fn create_session(
 #[utoipa::path(tag = "ita-l2", responses((status = 200, body = Vec<SessionView>)))]
 #[get("/ita-l2/sessions")]
 pub async fn list_sessions(state: Data) -> Result<HttpResponse, ApiError> {
-    let sessions = state
-        .db
-        .read(move |conn| booking::list_upcoming(conn, crate::accounts::now()))
-        .await?;
+    let sessions = state.db.read(move |conn| booking::list_upcoming(conn, crate::accounts::now())).await?;
     Ok(HttpResponse::Ok().json(sessions))
 }
 
@@ -51,19 +41,11 @@ pub struct NewBooking {
         (status = 409, body = super::Problem), (status = 422, body = super::Problem)),
     security(("bearer" = [])))]
 #[post("/ita-l2/sessions/{id}/bookings")]
-pub async fn book(
-    state: Data,
-    user: CurrentUser,
-    path: web::Path<String>,
-    body: web::Json<NewBooking>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn book(state: Data, user: CurrentUser, path: web::Path<String>, body: web::Json<NewBooking>) -> Result<HttpResponse, ApiError> {
     let session_id = path.into_inner();
     let ticket = body.into_inner().ticket;
     let base_url = state.settings.base_url.clone();
-    let booked = state
-        .db
-        .write(move |conn| booking::book(conn, &user.0, &session_id, &ticket, &base_url))
-        .await?;
+    let booked = state.db.write(move |conn| booking::book(conn, &user.0, &session_id, &ticket, &base_url)).await?;
     Ok(HttpResponse::Created().json(booked))
 }
 
@@ -72,16 +54,9 @@ pub async fn book(
     responses((status = 204), (status = 401, body = super::Problem), (status = 404, body = super::Problem), (status = 409, body = super::Problem)),
     security(("bearer" = [])))]
 #[delete("/ita-l2/bookings/{id}")]
-pub async fn cancel(
-    state: Data,
-    user: CurrentUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn cancel(state: Data, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let base_url = state.settings.base_url.clone();
-    state
-        .db
-        .write(move |conn| booking::cancel(conn, &user.0, &id, &base_url))
-        .await?;
+    state.db.write(move |conn| booking::cancel(conn, &user.0, &id, &base_url)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -75,12 +75,7 @@ pub async fn list_types(
 ) -> Result<HttpResponse, ApiError> {
     let locale = pick_locale(&req, query.into_inner().locale, user.0.map(|u| u.locale));
     let types = state.db.read(|conn| catalog::list(conn, false)).await?;
-    Ok(HttpResponse::Ok().json(
-        types
-            .into_iter()
-            .map(|t| type_view(t, locale))
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(types.into_iter().map(|t| type_view(t, locale)).collect::<Vec<_>>()))
 }
 
 /// Every type as stored, retired ones included, for editing.
@@ -107,10 +102,7 @@ pub async fn admin_put_type(
         return Err(ServiceError::field("slug", "must be the slug of the address").into());
     }
     let saved = t.clone();
-    state
-        .db
-        .write(move |conn| write_tx(conn, |conn| catalog::upsert(conn, &t)))
-        .await?;
+    state.db.write(move |conn| write_tx(conn, |conn| catalog::upsert(conn, &t))).await?;
     Ok(HttpResponse::Ok().json(saved))
 }
 
@@ -120,32 +112,19 @@ pub async fn admin_put_type(
         (status = 422, body = super::Problem)),
     security(("bearer" = [])))]
 #[post("/career-actions")]
-pub async fn create(
-    state: Data,
-    user: CurrentUser,
-    body: web::Json<NewCareerAction>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(state: Data, user: CurrentUser, body: web::Json<NewCareerAction>) -> Result<HttpResponse, ApiError> {
     let (user, input) = (user.0, body.into_inner());
     let view = state
         .db
         .write(move |conn| {
             write_tx(conn, |conn| {
                 let checked = instances::check(conn, input, "")?;
-                let row = instances::insert(
-                    conn,
-                    &user.id,
-                    &checked,
-                    CareerStatus::Submitted,
-                    Source::Student,
-                    Some(&user.id),
-                )?;
+                let row = instances::insert(conn, &user.id, &checked, CareerStatus::Submitted, Source::Student, Some(&user.id))?;
                 instances::view(conn, &user, &row)
             })
         })
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/career-actions/{}", view.id)))
-        .json(view))
+    Ok(HttpResponse::Created().insert_header((LOCATION, format!("/api/v1/career-actions/{}", view.id))).json(view))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -159,33 +138,19 @@ pub struct MineParams {
     responses((status = 200, body = Vec<CareerActionView>), (status = 401, body = super::Problem), (status = 422, body = super::Problem)),
     security(("bearer" = [])))]
 #[get("/career-actions")]
-pub async fn list_mine(
-    state: Data,
-    user: CurrentUser,
-    query: web::Query<MineParams>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_mine(state: Data, user: CurrentUser, query: web::Query<MineParams>) -> Result<HttpResponse, ApiError> {
     let (user, student) = (user.0, query.into_inner().student);
     let student_id = match (user.is_staff(), student) {
         (false, _) => user.id.clone(),
         (true, Some(id)) => id,
         (true, None) => return Err(ServiceError::field("student", "is required for staff").into()),
     };
-    let views = state
-        .db
-        .read(move |conn| views_of(conn, &user, &student_id))
-        .await?;
+    let views = state.db.read(move |conn| views_of(conn, &user, &student_id)).await?;
     Ok(HttpResponse::Ok().json(views))
 }
 
-fn views_of(
-    conn: &mut crate::db::DbConn,
-    user: &User,
-    student_id: &str,
-) -> Result<Vec<CareerActionView>, ServiceError> {
-    instances::for_student(conn, student_id)?
-        .iter()
-        .map(|row| instances::view(conn, user, row))
-        .collect()
+fn views_of(conn: &mut crate::db::DbConn, user: &User, student_id: &str) -> Result<Vec<CareerActionView>, ServiceError> {
+    instances::for_student(conn, student_id)?.iter().map(|row| instances::view(conn, user, row)).collect()
 }
 
 /// One procedure: data, computed amounts, window, linked tickets, history.
@@ -193,17 +158,11 @@ fn views_of(
     responses((status = 200, body = CareerActionView), (status = 401, body = super::Problem), (status = 404, body = super::Problem)),
     security(("bearer" = [])))]
 #[get("/career-actions/{id}")]
-pub async fn get_one(
-    state: Data,
-    user: CurrentUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_one(state: Data, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (user, id) = (user.0, path.into_inner());
     let view = state
         .db
-        .read(move |conn| {
-            instances::visible(conn, &user, &id).and_then(|row| instances::view(conn, &user, &row))
-        })
+        .read(move |conn| instances::visible(conn, &user, &id).and_then(|row| instances::view(conn, &user, &row)))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -221,12 +180,7 @@ pub async fn change_status(
     path: web::Path<String>,
     body: web::Json<StatusChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let (user, id, change, base_url) = (
-        staff.0,
-        path.into_inner(),
-        body.into_inner(),
-        state.settings.base_url.clone(),
-    );
+    let (user, id, change, base_url) = (staff.0, path.into_inner(), body.into_inner(), state.settings.base_url.clone());
     let view = state
         .db
         .write(move |conn| {
@@ -257,11 +211,7 @@ pub async fn link_ticket(
     path: web::Path<String>,
     body: web::Json<LinkRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (user, number, action_id) = (
-        user.0,
-        number(&path.into_inner())?,
-        body.into_inner().career_action_id,
-    );
+    let (user, number, action_id) = (user.0, number(&path.into_inner())?, body.into_inner().career_action_id);
     let (linked, view) = state
         .db
         .write(move |conn| {
@@ -272,11 +222,7 @@ pub async fn link_ticket(
             })
         })
         .await?;
-    let mut response = if linked {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
+    let mut response = if linked { HttpResponse::Created() } else { HttpResponse::Ok() };
     Ok(response.json(view))
 }
 
@@ -296,31 +242,19 @@ pub async fn integration_report(
     body: web::Json<IntegrationReport>,
 ) -> Result<HttpResponse, ApiError> {
     super::require_api_key(&req, state.settings.integration_api_key.as_deref())?;
-    let (external_ref, report, base_url) = (
-        path.into_inner(),
-        body.into_inner(),
-        state.settings.base_url.clone(),
-    );
+    let (external_ref, report, base_url) = (path.into_inner(), body.into_inner(), state.settings.base_url.clone());
     let (created, view) = state
         .db
         .write(move |conn| {
             write_tx(conn, |conn| {
-                let (created, row) =
-                    match integration::report(conn, &external_ref, report, &base_url)? {
-                        Reported::Created(row) => (true, row),
-                        Reported::Changed(row) | Reported::Unchanged(row) => (false, row),
-                    };
-                Ok::<_, ServiceError>((
-                    created,
-                    instances::view_with(conn, &row, Locale::It, |_| true)?,
-                ))
+                let (created, row) = match integration::report(conn, &external_ref, report, &base_url)? {
+                    Reported::Created(row) => (true, row),
+                    Reported::Changed(row) | Reported::Unchanged(row) => (false, row),
+                };
+                Ok::<_, ServiceError>((created, instances::view_with(conn, &row, Locale::It, |_| true)?))
             })
         })
         .await?;
-    let mut response = if created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
+    let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
     Ok(response.json(view))
 }

@@ -12,13 +12,8 @@ pub async fn healthz() -> HttpResponse {
 }
 
 async fn outbox_state(state: &Data) -> Result<(i64, i64), ServiceError> {
-    let (depth, oldest) = state
-        .db
-        .read(|conn| Ok::<_, ServiceError>(outbox::pending(conn)?))
-        .await?;
-    let age = oldest
-        .map(|t| (chrono::Utc::now().naive_utc() - t).num_seconds().max(0))
-        .unwrap_or(0);
+    let (depth, oldest) = state.db.read(|conn| Ok::<_, ServiceError>(outbox::pending(conn)?)).await?;
+    let age = oldest.map(|t| (chrono::Utc::now().naive_utc() - t).num_seconds().max(0)).unwrap_or(0);
     Ok((depth, age))
 }
 
@@ -31,8 +26,7 @@ pub async fn readyz(state: Data) -> HttpResponse {
         })),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            HttpResponse::ServiceUnavailable()
-                .json(json!({"status": "unavailable", "database": "unreachable"}))
+            HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable", "database": "unreachable"}))
         }
     }
 }
@@ -43,9 +37,7 @@ pub async fn metrics(state: Data) -> HttpResponse {
         "# HELP helpdesk_outbox_depth Notifications waiting to be sent.\n# TYPE helpdesk_outbox_depth gauge\nhelpdesk_outbox_depth {depth}\n\
          # HELP helpdesk_outbox_oldest_age_seconds Age of the oldest unsent notification.\n# TYPE helpdesk_outbox_oldest_age_seconds gauge\nhelpdesk_outbox_oldest_age_seconds {age}\n"
     );
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(body)
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -24,19 +24,11 @@ fn too_large(limit: usize) -> ApiError {
     responses((status = 200, body = Outcome), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
         (status = 413, body = super::Problem)))]
 #[post("/inbound-mail")]
-pub async fn inbound_mail(
-    state: Data,
-    req: HttpRequest,
-    mut payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
+pub async fn inbound_mail(state: Data, req: HttpRequest, mut payload: web::Payload) -> Result<HttpResponse, ApiError> {
     super::require_api_key(&req, state.settings.inbound_api_key.as_deref())?;
     // Room for the encoding of the largest message the desk keeps files from.
     let limit = state.settings.max_message_bytes.saturating_add(1024 * 1024);
-    let declared = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > limit) {
         return Err(too_large(limit));
     }
@@ -48,18 +40,11 @@ pub async fn inbound_mail(
         }
         raw.extend_from_slice(&chunk);
     }
-    let config = Inbound::from_settings(&state.settings)
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let config = Inbound::from_settings(&state.settings).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let files = state.files.clone();
     // Parsing and storing files on a reader; only the transaction goes to the writer.
-    let (prepared, config) = state
-        .db
-        .read(move |conn| ingest::prepare(conn, &files, &config, raw).map(|p| (p, config)))
-        .await?;
-    let outcome = state
-        .db
-        .write(move |conn| ingest::commit(conn, &config, prepared))
-        .await?;
+    let (prepared, config) = state.db.read(move |conn| ingest::prepare(conn, &files, &config, raw).map(|p| (p, config))).await?;
+    let outcome = state.db.write(move |conn| ingest::commit(conn, &config, prepared)).await?;
     Ok(HttpResponse::Ok().json(outcome))
 }
 
@@ -69,9 +54,6 @@ pub async fn inbound_mail(
     security(("bearer" = [])))]
 #[get("/admin/quarantine")]
 pub async fn list_quarantine(state: Data, _admin: Admin) -> Result<HttpResponse, ApiError> {
-    let rows = state
-        .db
-        .read(|conn| ingest::list_quarantine(conn, 50))
-        .await?;
+    let rows = state.db.read(|conn| ingest::list_quarantine(conn, 50)).await?;
     Ok(HttpResponse::Ok().json(rows))
 }

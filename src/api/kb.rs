@@ -26,9 +26,6 @@ pub async fn search(state: Data, query: web::Query<KbQuery>) -> Result<HttpRespo
     let KbQuery { q, locale, limit } = query.into_inner();
     let q = kb::checked_query(q.as_deref())?;
     let limit = limit.unwrap_or(10);
-    let hits = state
-        .db
-        .read(move |conn| kb::search(conn, &q, locale, limit).map_err(ServiceError::from))
-        .await?;
+    let hits = state.db.read(move |conn| kb::search(conn, &q, locale, limit).map_err(ServiceError::from)).await?;
     Ok(HttpResponse::Ok().json(hits))
 }

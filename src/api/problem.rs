@@ -40,10 +40,7 @@ pub struct Problem {
 fn is_unique_violation(e: &DbError) -> bool {
     matches!(
         e,
-        DbError::Query(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _
-        ))
+        DbError::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
     )
 }
 
@@ -51,9 +48,7 @@ fn is_unique_violation(e: &DbError) -> bool {
 fn is_overloaded(e: &DbError) -> bool {
     match e {
         DbError::Pool(_) => true,
-        DbError::Query(diesel::result::Error::DatabaseError(_, info)) => {
-            info.message().contains("database is locked")
-        }
+        DbError::Query(diesel::result::Error::DatabaseError(_, info)) => info.message().contains("database is locked"),
         _ => false,
     }
 }
@@ -63,26 +58,11 @@ impl ApiError {
         use ServiceError as S;
         match self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad-request", m.clone(), None),
-            ApiError::RateLimited(m) => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                m.clone(),
-                None,
-            ),
-            ApiError::NoRoute => (
-                StatusCode::NOT_FOUND,
-                "no-such-route",
-                "there is no such route".into(),
-                None,
-            ),
+            ApiError::RateLimited(m) => (StatusCode::TOO_MANY_REQUESTS, "rate-limited", m.clone(), None),
+            ApiError::NoRoute => (StatusCode::NOT_FOUND, "no-such-route", "there is no such route".into(), None),
             ApiError::Service(e) => match e {
                 S::NotFound => (StatusCode::NOT_FOUND, "not-found", "not found".into(), None),
-                S::Unauthenticated => (
-                    StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
-                    "sign in first".into(),
-                    None,
-                ),
+                S::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first".into(), None),
                 S::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m.clone(), None),
                 S::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone(), None),
                 S::Validation(list) => (
@@ -92,30 +72,16 @@ impl ApiError {
                     Some(list.clone()),
                 ),
                 S::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", m.clone(), None),
-                S::UnsupportedMediaType(m) => (
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported-media-type",
-                    m.clone(),
-                    None,
-                ),
-                S::Db(db) if is_unique_violation(db) => (
-                    StatusCode::CONFLICT,
-                    "conflict",
-                    "this conflicts with data that already exists".into(),
-                    None,
-                ),
-                S::Db(db) if is_overloaded(db) => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "the desk is busy; try again in a moment".into(),
-                    None,
-                ),
-                S::Db(_) | S::Storage(_) | S::Internal(_) => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "something went wrong on our side".into(),
-                    None,
-                ),
+                S::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", m.clone(), None),
+                S::Db(db) if is_unique_violation(db) => {
+                    (StatusCode::CONFLICT, "conflict", "this conflicts with data that already exists".into(), None)
+                }
+                S::Db(db) if is_overloaded(db) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the desk is busy; try again in a moment".into(), None)
+                }
+                S::Db(_) | S::Storage(_) | S::Internal(_) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side".into(), None)
+                }
             },
         }
     }
@@ -135,13 +101,7 @@ impl ResponseError for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, ?self, "request failed");
         }
-        let problem = Problem {
-            kind: format!("/problems/{kind}"),
-            title: title(status),
-            status: status.as_u16(),
-            detail,
-            errors,
-        };
+        let problem = Problem { kind: format!("/problems/{kind}"), title: title(status), status: status.as_u16(), detail, errors };
         let mut response = HttpResponse::build(status);
         response.content_type("application/problem+json");
         if status == StatusCode::SERVICE_UNAVAILABLE {
@@ -160,18 +120,11 @@ pub fn from_json_error(e: &serde_json::Error) -> ApiError {
             let field = message
                 .split('`')
                 .nth(1)
-                .filter(|_| {
-                    message.starts_with("missing field") || message.starts_with("unknown field")
-                })
+                .filter(|_| message.starts_with("missing field") || message.starts_with("unknown field"))
                 .unwrap_or("body")
                 .to_owned();
-            ApiError::Service(ServiceError::Validation(vec![FieldError {
-                field,
-                message,
-            }]))
+            ApiError::Service(ServiceError::Validation(vec![FieldError { field, message }]))
         }
-        Category::Syntax | Category::Eof | Category::Io => {
-            ApiError::BadRequest(format!("the body is not valid JSON: {e}"))
-        }
+        Category::Syntax | Category::Eof | Category::Io => ApiError::BadRequest(format!("the body is not valid JSON: {e}")),
     }
 }

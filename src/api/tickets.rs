@@ -7,11 +7,11 @@ use super::body::{files_only, json_or_multipart};
 use super::{number, ApiError, Data};
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::error::ServiceError;
-use crate::tickets::attachments;
 use crate::tickets::create::{self as opening, NewTicket};
 use crate::tickets::query::{self as reading, ListParams, Page};
 use crate::tickets::update::{self as changing, NewMessage, TicketPatch};
 use crate::tickets::view::{AttachmentView, EventView, MessageView, TicketView};
+use crate::tickets::attachments;
 
 /// Opens a ticket. JSON, or multipart with a `ticket` JSON part and file parts (named by the
 /// category's required attachment keys, or `files`). Guests add `guest` and get 202.
@@ -21,27 +21,13 @@ use crate::tickets::view::{AttachmentView, EventView, MessageView, TicketView};
         (status = 415, body = super::Problem), (status = 422, body = super::Problem)),
     security((), ("bearer" = [])))]
 #[post("/tickets")]
-pub async fn create_ticket(
-    state: Data,
-    req: HttpRequest,
-    payload: web::Payload,
-    user: MaybeUser,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create_ticket(state: Data, req: HttpRequest, payload: web::Payload, user: MaybeUser) -> Result<HttpResponse, ApiError> {
     if user.0.is_none() {
         state.limit(&req, "guest-ticket")?;
     }
-    let (input, mut uploads): (NewTicket, _) =
-        json_or_multipart(&req, payload, &state, "ticket").await?;
-    let category = state
-        .categories()
-        .await?
-        .iter()
-        .find(|c| c.row.slug == input.category.trim())
-        .cloned();
-    let checked = (
-        opening::check_with(category, input, user.0, &mut uploads)?,
-        uploads,
-    );
+    let (input, mut uploads): (NewTicket, _) = json_or_multipart(&req, payload, &state, "ticket").await?;
+    let category = state.categories().await?.iter().find(|c| c.row.slug == input.category.trim()).cloned();
+    let checked = (opening::check_with(category, input, user.0, &mut uploads)?, uploads);
     let prefix = state.settings.ticket_prefix.clone();
     let base_url = state.settings.base_url.clone();
     let opened = state
@@ -56,10 +42,7 @@ pub async fn create_ticket(
         })));
     }
     Ok(HttpResponse::Created()
-        .insert_header((
-            LOCATION,
-            format!("/api/v1/tickets/{}", opened.ticket.number),
-        ))
+        .insert_header((LOCATION, format!("/api/v1/tickets/{}", opened.ticket.number)))
         .json(opened.ticket))
 }
 
@@ -67,32 +50,18 @@ pub async fn create_ticket(
     responses((status = 200, body = Page<TicketView>), (status = 401, body = super::Problem), (status = 422, body = super::Problem)),
     security(("bearer" = [])))]
 #[get("/tickets")]
-pub async fn list_tickets(
-    state: Data,
-    user: CurrentUser,
-    params: web::Query<ListParams>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_tickets(state: Data, user: CurrentUser, params: web::Query<ListParams>) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
-    let page = state
-        .db
-        .read(move |conn| reading::list(conn, &user.0, &params))
-        .await?;
+    let page = state.db.read(move |conn| reading::list(conn, &user.0, &params)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
 #[utoipa::path(tag = "tickets", params(("number" = String, Path, example = "HD-2025-000042")),
     responses((status = 200, body = TicketView), (status = 404, body = super::Problem)), security(("bearer" = [])))]
 #[get("/tickets/{number}")]
-pub async fn get_ticket(
-    state: Data,
-    user: CurrentUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_ticket(state: Data, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let number = number(&path)?;
-    let ticket = state
-        .db
-        .read(move |conn| reading::get(conn, &user.0, &number))
-        .await?;
+    let ticket = state.db.read(move |conn| reading::get(conn, &user.0, &number)).await?;
     Ok(HttpResponse::Ok().json(ticket))
 }
 
@@ -101,18 +70,10 @@ pub async fn get_ticket(
         (status = 409, body = super::Problem), (status = 422, body = super::Problem)),
     security(("bearer" = [])))]
 #[patch("/tickets/{number}")]
-pub async fn update_ticket(
-    state: Data,
-    user: CurrentUser,
-    path: web::Path<String>,
-    body: web::Json<TicketPatch>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn update_ticket(state: Data, user: CurrentUser, path: web::Path<String>, body: web::Json<TicketPatch>) -> Result<HttpResponse, ApiError> {
     let number = number(&path)?;
     let base_url = state.settings.base_url.clone();
-    let ticket = state
-        .db
-        .write(move |conn| changing::patch(conn, &user.0, &number, body.into_inner(), &base_url))
-        .await?;
+    let ticket = state.db.write(move |conn| changing::patch(conn, &user.0, &number, body.into_inner(), &base_url)).await?;
     Ok(HttpResponse::Ok().json(ticket))
 }
 
@@ -122,23 +83,11 @@ pub async fn update_ticket(
         (status = 409, body = super::Problem), (status = 422, body = super::Problem)),
     security(("bearer" = [])))]
 #[post("/tickets/{number}/messages")]
-pub async fn add_message(
-    state: Data,
-    req: HttpRequest,
-    payload: web::Payload,
-    user: CurrentUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn add_message(state: Data, req: HttpRequest, payload: web::Payload, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let number = number(&path)?;
-    let (input, uploads): (NewMessage, _) =
-        json_or_multipart(&req, payload, &state, "message").await?;
+    let (input, uploads): (NewMessage, _) = json_or_multipart(&req, payload, &state, "message").await?;
     let base_url = state.settings.base_url.clone();
-    let message = state
-        .db
-        .write(move |conn| {
-            changing::add_message(conn, &user.0, &number, input, &uploads, &base_url)
-        })
-        .await?;
+    let message = state.db.write(move |conn| changing::add_message(conn, &user.0, &number, input, &uploads, &base_url)).await?;
     Ok(HttpResponse::Created().json(message))
 }
 
@@ -148,43 +97,22 @@ pub async fn add_message(
         (status = 415, body = super::Problem)),
     security(("bearer" = [])))]
 #[post("/tickets/{number}/attachments")]
-pub async fn add_attachments(
-    state: Data,
-    req: HttpRequest,
-    payload: web::Payload,
-    user: CurrentUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn add_attachments(state: Data, req: HttpRequest, payload: web::Payload, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let number = number(&path)?;
     // Who may attach is checked before reading the files.
     let probe = (user.0.clone(), number.clone());
-    state
-        .db
-        .read(move |conn| {
-            crate::tickets::access::visible_ticket(conn, &probe.0, &probe.1).map(|_| ())
-        })
-        .await?;
+    state.db.read(move |conn| crate::tickets::access::visible_ticket(conn, &probe.0, &probe.1).map(|_| ())).await?;
     let uploads = files_only(&req, payload, &state).await?;
-    let files = state
-        .db
-        .write(move |conn| changing::add_attachments(conn, &user.0, &number, &uploads))
-        .await?;
+    let files = state.db.write(move |conn| changing::add_attachments(conn, &user.0, &number, &uploads)).await?;
     Ok(HttpResponse::Created().json(files))
 }
 
 #[utoipa::path(tag = "tickets", params(("number" = String, Path)),
     responses((status = 200, body = Vec<EventView>), (status = 404, body = super::Problem)), security(("bearer" = [])))]
 #[get("/tickets/{number}/events")]
-pub async fn events(
-    state: Data,
-    user: CurrentUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn events(state: Data, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let number = number(&path)?;
-    let events = state
-        .db
-        .read(move |conn| reading::events(conn, &user.0, &number))
-        .await?;
+    let events = state.db.read(move |conn| reading::events(conn, &user.0, &number)).await?;
     Ok(HttpResponse::Ok().json(events))
 }
 
@@ -199,17 +127,10 @@ pub struct VerifyRequest {
 #[utoipa::path(tag = "tickets", params(("number" = String, Path)), request_body = VerifyRequest,
     responses((status = 200, body = TicketView), (status = 404, body = super::Problem)))]
 #[post("/tickets/{number}/verify")]
-pub async fn verify_guest(
-    state: Data,
-    path: web::Path<String>,
-    body: web::Json<VerifyRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn verify_guest(state: Data, path: web::Path<String>, body: web::Json<VerifyRequest>) -> Result<HttpResponse, ApiError> {
     let number = number(&path)?;
     let base_url = state.settings.base_url.clone();
-    let (_, ticket) = state
-        .db
-        .write(move |conn| changing::verify_guest(conn, &number, &body.secret, &base_url))
-        .await?;
+    let (_, ticket) = state.db.write(move |conn| changing::verify_guest(conn, &number, &body.secret, &base_url)).await?;
     Ok(HttpResponse::Ok().json(ticket))
 }
 
@@ -217,33 +138,21 @@ pub async fn verify_guest(
 #[utoipa::path(tag = "tickets", params(("id" = String, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = super::Problem)), security(("bearer" = [])))]
 #[get("/attachments/{id}")]
-pub async fn download(
-    state: Data,
-    user: CurrentUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn download(state: Data, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(ServiceError::NotFound.into());
     }
-    let row = state
-        .db
-        .write(move |conn| attachments::fetch(conn, &user.0, &id))
-        .await?;
+    let row = state.db.write(move |conn| attachments::fetch(conn, &user.0, &id)).await?;
     let path = state.files.path_of(&row.sha256);
-    let bytes = web::block(move || std::fs::read(path))
-        .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?
-        .map_err(ServiceError::from)?;
+    let bytes = web::block(move || std::fs::read(path)).await.map_err(|e| ServiceError::Internal(e.to_string()))?.map_err(ServiceError::from)?;
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
-        parameters: vec![DispositionParam::FilenameExt(
-            actix_web::http::header::ExtendedValue {
-                charset: actix_web::http::header::Charset::Ext("UTF-8".into()),
-                language_tag: None,
-                value: row.filename.clone().into_bytes(),
-            },
-        )],
+        parameters: vec![DispositionParam::FilenameExt(actix_web::http::header::ExtendedValue {
+            charset: actix_web::http::header::Charset::Ext("UTF-8".into()),
+            language_tag: None,
+            value: row.filename.clone().into_bytes(),
+        })],
     };
     Ok(HttpResponse::Ok()
         .content_type(row.content_type)

@@ -5,8 +5,8 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 
 use super::token::SESSION_COOKIE;
 use crate::accounts::{self, User};
-use crate::api::ApiError;
 use crate::domain::Role;
+use crate::api::ApiError;
 use crate::error::ServiceError;
 use crate::state::AppState;
 
@@ -23,9 +23,7 @@ fn bearer_or_cookie(req: &HttpRequest) -> Option<String> {
     if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_owned());
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned());
     }
     req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned())
 }
@@ -40,9 +38,9 @@ async fn authenticate(req: &HttpRequest) -> Result<Option<User>, ApiError> {
     let Some(token) = bearer_or_cookie(req) else {
         return Ok(None);
     };
-    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| {
-        ApiError::from(ServiceError::Internal("application state missing".into()))
-    })?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::from(ServiceError::Internal("application state missing".into())))?;
     let Some(claims) = state.keys.verify(&token) else {
         return Err(ServiceError::Unauthenticated.into());
     };
@@ -82,23 +80,14 @@ impl FromRequest for CurrentUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            authenticate(&req)
-                .await?
-                .map(CurrentUser)
-                .ok_or_else(|| ServiceError::Unauthenticated.into())
+            authenticate(&req).await?.map(CurrentUser).ok_or_else(|| ServiceError::Unauthenticated.into())
         })
     }
 }
 
 /// A signed-in user whose role passes `allowed`; 403 with `refusal` otherwise.
-async fn with_role(
-    req: &HttpRequest,
-    allowed: fn(Role) -> bool,
-    refusal: &str,
-) -> Result<User, ApiError> {
-    let user = authenticate(req)
-        .await?
-        .ok_or(ServiceError::Unauthenticated)?;
+async fn with_role(req: &HttpRequest, allowed: fn(Role) -> bool, refusal: &str) -> Result<User, ApiError> {
+    let user = authenticate(req).await?.ok_or(ServiceError::Unauthenticated)?;
     if !allowed(user.role) {
         return Err(ServiceError::Forbidden(refusal.into()).into());
     }
@@ -111,11 +100,7 @@ impl FromRequest for Staff {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move {
-            with_role(&req, Role::is_staff, "this action is for staff only")
-                .await
-                .map(Staff)
-        })
+        Box::pin(async move { with_role(&req, Role::is_staff, "this action is for staff only").await.map(Staff) })
     }
 }
 
@@ -126,13 +111,7 @@ impl FromRequest for Admin {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            with_role(
-                &req,
-                |role| role == Role::Admin,
-                "this action is for administrators only",
-            )
-            .await
-            .map(Admin)
+            with_role(&req, |role| role == Role::Admin, "this action is for administrators only").await.map(Admin)
         })
     }
 }

@@ -1,6 +1,4 @@
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
 use crate::error::ServiceError;
@@ -17,15 +15,11 @@ pub fn hash_password(password: &str) -> Result<String, ServiceError> {
 pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
     // Without a stored hash we still hash once, so a missing account costs the same time.
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let dummy =
-        DUMMY.get_or_init(|| hash_password("no account has this password").unwrap_or_default());
+    let dummy = DUMMY.get_or_init(|| hash_password("no account has this password").unwrap_or_default());
     let Ok(hash) = PasswordHash::new(stored.unwrap_or(dummy)) else {
         return false;
     };
-    Argon2::default()
-        .verify_password(password.as_bytes(), &hash)
-        .is_ok()
-        && stored.is_some()
+    Argon2::default().verify_password(password.as_bytes(), &hash).is_ok() && stored.is_some()
 }
 
 #[cfg(test)]

@@ -20,10 +20,7 @@ const MAX_TRACKED: usize = 100_000;
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
-        Self {
-            per_minute,
-            windows: Mutex::new(HashMap::new()),
-        }
+        Self { per_minute, windows: Mutex::new(HashMap::new()) }
     }
 
     /// Counts one attempt; `Err(seconds to wait)` once the window is full.
@@ -41,10 +38,7 @@ impl RateLimiter {
             *entry = (now, 0);
         }
         if entry.1 >= self.per_minute {
-            return Err(WINDOW
-                .saturating_sub(now.duration_since(entry.0))
-                .as_secs()
-                .max(1));
+            return Err(WINDOW.saturating_sub(now.duration_since(entry.0)).as_secs().max(1));
         }
         entry.1 += 1;
         Ok(())

@@ -18,10 +18,7 @@ const MAX_ENTRIES: usize = 50_000;
 
 impl SessionCache {
     pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            entries: Mutex::new(HashMap::new()),
-        }
+        Self { ttl, entries: Mutex::new(HashMap::new()) }
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, User)>> {
@@ -33,10 +30,7 @@ impl SessionCache {
 
     pub fn get(&self, jti: &str) -> Option<User> {
         let entries = self.entries();
-        entries
-            .get(jti)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, user)| user.clone())
+        entries.get(jti).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, user)| user.clone())
     }
 
     pub fn put(&self, jti: &str, user: User) {

@@ -41,13 +41,7 @@ impl JwtKeys {
         }
     }
 
-    fn sign(
-        &self,
-        user_id: &str,
-        role: Role,
-        ttl: Duration,
-        purpose: Option<&str>,
-    ) -> Result<(String, Claims), ServiceError> {
+    fn sign(&self, user_id: &str, role: Role, ttl: Duration, purpose: Option<&str>) -> Result<(String, Claims), ServiceError> {
         let now = Utc::now();
         let claims = Claims {
             sub: user_id.to_owned(),
@@ -69,14 +63,11 @@ impl JwtKeys {
 
     /// A one-time sign-in link token, valid 15 minutes.
     pub fn issue_sign_in(&self, user_id: &str) -> Result<String, ServiceError> {
-        self.sign(user_id, Role::Student, Duration::minutes(15), Some(SIGN_IN))
-            .map(|(token, _)| token)
+        self.sign(user_id, Role::Student, Duration::minutes(15), Some(SIGN_IN)).map(|(token, _)| token)
     }
 
     fn decode(&self, token: &str) -> Option<Claims> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
-            .map(|data| data.claims)
+        decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims)
     }
 
     /// A session token's claims: signature and expiry (revocation is checked by the extractor).
@@ -85,8 +76,7 @@ impl JwtKeys {
     }
 
     pub fn verify_sign_in(&self, token: &str) -> Option<Claims> {
-        self.decode(token)
-            .filter(|c| c.purpose.as_deref() == Some(SIGN_IN))
+        self.decode(token).filter(|c| c.purpose.as_deref() == Some(SIGN_IN))
     }
 
     pub fn ttl(&self) -> Duration {
@@ -103,10 +93,7 @@ mod tests {
         let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef", 1);
         let (token, claims) = keys.issue("user-1", Role::Agent).unwrap();
         let back = keys.verify(&token).unwrap();
-        assert_eq!(
-            (back.sub.as_str(), back.role, back.jti.as_str()),
-            ("user-1", Role::Agent, claims.jti.as_str())
-        );
+        assert_eq!((back.sub.as_str(), back.role, back.jti.as_str()), ("user-1", Role::Agent, claims.jti.as_str()));
         let other = JwtKeys::new(b"another key of thirty-two bytes!", 1);
         assert!(other.verify(&token).is_none());
         assert!(keys.verify("not.a.token").is_none());

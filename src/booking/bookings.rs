@@ -38,11 +38,7 @@ fn live() -> diesel::dsl::NotEq<ita_l2_bookings::status, &'static str> {
     ita_l2_bookings::status.ne("cancelled")
 }
 
-fn count_with_status(
-    conn: &mut DbConn,
-    session_id: &str,
-    status: BookingStatus,
-) -> QueryResult<i64> {
+fn count_with_status(conn: &mut DbConn, session_id: &str, status: BookingStatus) -> QueryResult<i64> {
     ita_l2_bookings::table
         .filter(ita_l2_bookings::session_id.eq(session_id))
         .filter(ita_l2_bookings::status.eq(status.as_str()))
@@ -53,62 +49,34 @@ fn count_with_status(
 /// Books a seat of `session_id` for the ticket `ticket` (the student's own, or one a staff
 /// member can see). Confirmed while seats remain, else waitlisted.
 #[tracing::instrument(skip(conn, user, base_url), fields(user = %user.id))]
-pub fn book(
-    conn: &mut DbConn,
-    user: &User,
-    session_id: &str,
-    ticket: &str,
-    base_url: &str,
-) -> Result<Booked, ServiceError> {
-    let number: TicketNumber = ticket
-        .trim()
-        .parse()
-        .map_err(|_| ServiceError::field("ticket", "is not a ticket number"))?;
+pub fn book(conn: &mut DbConn, user: &User, session_id: &str, ticket: &str, base_url: &str) -> Result<Booked, ServiceError> {
+    let number: TicketNumber = ticket.trim().parse().map_err(|_| ServiceError::field("ticket", "is not a ticket number"))?;
     let booked = write_tx(conn, |conn| -> Result<Booked, ServiceError> {
         let session = lock_session(conn, session_id)?.ok_or(ServiceError::NotFound)?;
         let ticket = visible_ticket(conn, user, &number)?;
-        let slug: String = categories::table
-            .find(&ticket.category_id)
-            .select(categories::slug)
-            .first(conn)?;
+        let slug: String = categories::table.find(&ticket.category_id).select(categories::slug).first(conn)?;
         if slug != CATEGORY {
-            return Err(ServiceError::field(
-                "ticket",
-                "is not an ITA-L2 test booking ticket",
-            ));
+            return Err(ServiceError::field("ticket", "is not an ITA-L2 test booking ticket"));
         }
         let now = now();
         if !session.booking_open(now) {
-            return Err(ServiceError::field(
-                "session",
-                "booking for this session is closed",
-            ));
+            return Err(ServiceError::field("session", "booking for this session is closed"));
         }
         let taken: i64 = ita_l2_bookings::table
             .filter(ita_l2_bookings::session_id.eq(&session.id))
             .filter(live())
-            .filter(
-                ita_l2_bookings::ticket_id
-                    .eq(&ticket.id)
-                    .or(ita_l2_bookings::student_id.eq(&ticket.requester_id)),
-            )
+            .filter(ita_l2_bookings::ticket_id.eq(&ticket.id).or(ita_l2_bookings::student_id.eq(&ticket.requester_id)))
             .count()
             .get_result(conn)?;
         if taken > 0 {
-            return Err(ServiceError::Conflict(
-                "this student already holds a booking for this session".into(),
-            ));
+            return Err(ServiceError::Conflict("this student already holds a booking for this session".into()));
         }
         let confirmed = count_with_status(conn, &session.id, BookingStatus::Confirmed)?;
         let last: Option<i32> = ita_l2_bookings::table
             .filter(ita_l2_bookings::session_id.eq(&session.id))
             .select(diesel::dsl::max(ita_l2_bookings::position))
             .first(conn)?;
-        let status = if confirmed < i64::from(session.capacity) {
-            BookingStatus::Confirmed
-        } else {
-            BookingStatus::Waitlisted
-        };
+        let status = if confirmed < i64::from(session.capacity) { BookingStatus::Confirmed } else { BookingStatus::Waitlisted };
         let row = BookingRow {
             id: new_id(),
             session_id: session.id.clone(),
@@ -119,42 +87,18 @@ pub fn book(
             created_at: now,
             cancelled_at: None,
         };
-        diesel::insert_into(ita_l2_bookings::table)
-            .values(&row)
-            .execute(conn)
-            .map_err(|e| match e {
-                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                    ServiceError::Conflict(
-                        "this student already holds a booking for this session".into(),
-                    )
-                }
-                other => other.into(),
-            })?;
+        diesel::insert_into(ita_l2_bookings::table).values(&row).execute(conn).map_err(|e| match e {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                ServiceError::Conflict("this student already holds a booking for this session".into())
+            }
+            other => other.into(),
+        })?;
         let position = match status {
-            BookingStatus::Waitlisted => Some(count_with_status(
-                conn,
-                &session.id,
-                BookingStatus::Waitlisted,
-            )?),
+            BookingStatus::Waitlisted => Some(count_with_status(conn, &session.id, BookingStatus::Waitlisted)?),
             _ => None,
         };
-        announce(
-            conn,
-            &session,
-            &row,
-            &ticket,
-            status,
-            position,
-            Some(&user.id),
-            base_url,
-        )?;
-        Ok(Booked {
-            id: row.id,
-            status,
-            session: session.id,
-            ticket: ticket.number,
-            position,
-        })
+        announce(conn, &session, &row, &ticket, status, position, Some(&user.id), base_url)?;
+        Ok(Booked { id: row.id, status, session: session.id, ticket: ticket.number, position })
     })?;
     tracing::info!(booking = %booked.id, status = booked.status.as_str(), "ITA-L2 booking");
     Ok(booked)
@@ -163,18 +107,10 @@ pub fn book(
 /// Cancels a live booking (its student, or staff who can see the ticket). A freed seat goes
 /// to the oldest waitlisted booking of the session, in the same transaction.
 #[tracing::instrument(skip(conn, user, base_url), fields(user = %user.id))]
-pub fn cancel(
-    conn: &mut DbConn,
-    user: &User,
-    booking_id: &str,
-    base_url: &str,
-) -> Result<(), ServiceError> {
+pub fn cancel(conn: &mut DbConn, user: &User, booking_id: &str, base_url: &str) -> Result<(), ServiceError> {
     write_tx(conn, |conn| -> Result<(), ServiceError> {
         let booking = find_booking(conn, booking_id)?.ok_or(ServiceError::NotFound)?;
-        let ticket: TicketRow = tickets::table
-            .find(&booking.ticket_id)
-            .select(TicketRow::as_select())
-            .first(conn)?;
+        let ticket: TicketRow = tickets::table.find(&booking.ticket_id).select(TicketRow::as_select()).first(conn)?;
         if !(can_see(user, &ticket) || booking.student_id == user.id) {
             return Err(ServiceError::NotFound);
         }
@@ -183,32 +119,16 @@ pub fn cancel(
         let booking = find_booking(conn, booking_id)?.ok_or(ServiceError::NotFound)?;
         let was = booking.status();
         if was == BookingStatus::Cancelled {
-            return Err(ServiceError::Conflict(
-                "the booking is already cancelled".into(),
-            ));
+            return Err(ServiceError::Conflict("the booking is already cancelled".into()));
         }
         let now = now();
         let changed = diesel::update(ita_l2_bookings::table.find(&booking.id).filter(live()))
-            .set((
-                ita_l2_bookings::status.eq(BookingStatus::Cancelled.as_str()),
-                ita_l2_bookings::cancelled_at.eq(now),
-            ))
+            .set((ita_l2_bookings::status.eq(BookingStatus::Cancelled.as_str()), ita_l2_bookings::cancelled_at.eq(now)))
             .execute(conn)?;
         if changed == 0 {
-            return Err(ServiceError::Conflict(
-                "the booking is already cancelled".into(),
-            ));
+            return Err(ServiceError::Conflict("the booking is already cancelled".into()));
         }
-        announce(
-            conn,
-            &session,
-            &booking,
-            &ticket,
-            BookingStatus::Cancelled,
-            None,
-            Some(&user.id),
-            base_url,
-        )?;
+        announce(conn, &session, &booking, &ticket, BookingStatus::Cancelled, None, Some(&user.id), base_url)?;
         if was == BookingStatus::Confirmed {
             promote(conn, &session, base_url)?;
         }
@@ -217,29 +137,19 @@ pub fn cancel(
 }
 
 fn find_booking(conn: &mut DbConn, id: &str) -> QueryResult<Option<BookingRow>> {
-    ita_l2_bookings::table
-        .find(id)
-        .select(BookingRow::as_select())
-        .first(conn)
-        .optional()
+    ita_l2_bookings::table.find(id).select(BookingRow::as_select()).first(conn).optional()
 }
 
 /// Gives free seats to the waitlist, oldest first.
 fn promote(conn: &mut DbConn, session: &SessionRow, base_url: &str) -> Result<(), ServiceError> {
     loop {
-        if count_with_status(conn, &session.id, BookingStatus::Confirmed)?
-            >= i64::from(session.capacity)
-        {
+        if count_with_status(conn, &session.id, BookingStatus::Confirmed)? >= i64::from(session.capacity) {
             return Ok(());
         }
         let next: Option<BookingRow> = ita_l2_bookings::table
             .filter(ita_l2_bookings::session_id.eq(&session.id))
             .filter(ita_l2_bookings::status.eq(BookingStatus::Waitlisted.as_str()))
-            .order((
-                ita_l2_bookings::position.asc(),
-                ita_l2_bookings::created_at.asc(),
-                ita_l2_bookings::id.asc(),
-            ))
+            .order((ita_l2_bookings::position.asc(), ita_l2_bookings::created_at.asc(), ita_l2_bookings::id.asc()))
             .select(BookingRow::as_select())
             .first(conn)
             .optional()?;
@@ -247,31 +157,15 @@ fn promote(conn: &mut DbConn, session: &SessionRow, base_url: &str) -> Result<()
         diesel::update(ita_l2_bookings::table.find(&next.id))
             .set(ita_l2_bookings::status.eq(BookingStatus::Confirmed.as_str()))
             .execute(conn)?;
-        let ticket: TicketRow = tickets::table
-            .find(&next.ticket_id)
-            .select(TicketRow::as_select())
-            .first(conn)?;
-        announce(
-            conn,
-            session,
-            &next,
-            &ticket,
-            BookingStatus::Confirmed,
-            None,
-            None,
-            base_url,
-        )?;
+        let ticket: TicketRow = tickets::table.find(&next.ticket_id).select(TicketRow::as_select()).first(conn)?;
+        announce(conn, session, &next, &ticket, BookingStatus::Confirmed, None, None, base_url)?;
         tracing::info!(booking = %next.id, "ITA-L2 booking promoted from the waitlist");
     }
 }
 
 /// The session's start as the student reads it: Rome time.
 fn local_start(session: &SessionRow) -> String {
-    session
-        .starts_at_utc()
-        .with_timezone(&Rome)
-        .format("%d/%m/%Y %H:%M")
-        .to_string()
+    session.starts_at_utc().with_timezone(&Rome).format("%d/%m/%Y %H:%M").to_string()
 }
 
 /// A booking's change told on its ticket (system message, audit event) and to its student
@@ -306,21 +200,11 @@ fn announce(
         ),
     };
     let message = MessageRow::new(&ticket.id, MessageKind::System, actor, text);
-    diesel::insert_into(messages::table)
-        .values(&message)
-        .execute(conn)?;
-    record_event(
-        conn,
-        &ticket.id,
-        actor,
-        event,
-        json!({"booking": booking.id, "session": session.id}),
-    )?;
+    diesel::insert_into(messages::table).values(&message).execute(conn)?;
+    record_event(conn, &ticket.id, actor, event, json!({"booking": booking.id, "session": session.id}))?;
 
-    let (email, name): (String, String) = users::table
-        .find(&booking.student_id)
-        .select((users::email, users::display_name))
-        .first(conn)?;
+    let (email, name): (String, String) =
+        users::table.find(&booking.student_id).select((users::email, users::display_name)).first(conn)?;
     let locale = Locale::from_db(&ticket.locale);
     let mut payload = json!({
         "number": ticket.number,
@@ -339,31 +223,14 @@ fn announce(
             map.insert("position".into(), Value::from(position));
         }
         if status == BookingStatus::Confirmed {
-            map.insert(
-                "ics".into(),
-                Value::from(ics_for(session, booking, locale, now())),
-            );
+            map.insert("ics".into(), Value::from(ics_for(session, booking, locale, now())));
         }
     }
-    outbox::enqueue(
-        conn,
-        Notification {
-            kind,
-            recipient: &email,
-            locale,
-            ticket_id: Some(&ticket.id),
-            payload,
-        },
-    )?;
+    outbox::enqueue(conn, Notification { kind, recipient: &email, locale, ticket_id: Some(&ticket.id), payload })?;
     Ok(())
 }
 
-fn ics_for(
-    session: &SessionRow,
-    booking: &BookingRow,
-    locale: Locale,
-    stamp: NaiveDateTime,
-) -> String {
+fn ics_for(session: &SessionRow, booking: &BookingRow, locale: Locale, stamp: NaiveDateTime) -> String {
     let (summary, description) = match (locale, session.mode()) {
         (Locale::En, Mode::Online) => ("ITA-L2 Italian language test (online)", "Your seat at the ITA-L2 Italian language test is confirmed. Bring a valid identity document."),
         (Locale::En, Mode::InPerson) => ("ITA-L2 Italian language test", "Your seat at the ITA-L2 Italian language test is confirmed. Bring a valid identity document."),

@@ -89,14 +89,8 @@ mod tests {
     fn event<'a>(description: &'a str) -> CalendarEvent<'a> {
         CalendarEvent {
             uid: "0190b5a0-1111-7000-8000-000000000001",
-            starts_at: Utc
-                .with_ymd_and_hms(2026, 12, 1, 9, 30, 0)
-                .single()
-                .unwrap(),
-            stamp: Utc
-                .with_ymd_and_hms(2026, 11, 23, 8, 0, 0)
-                .single()
-                .unwrap(),
+            starts_at: Utc.with_ymd_and_hms(2026, 12, 1, 9, 30, 0).single().unwrap(),
+            stamp: Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).single().unwrap(),
             summary: "Test ITA-L2",
             location: "Aula 1, via dei Caniana 2; Bergamo",
             description,
@@ -106,10 +100,7 @@ mod tests {
     #[test]
     fn a_calendar_with_one_event_in_utc() {
         let ics = calendar(&event("Porta il passaporto."));
-        assert!(
-            ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"),
-            "{ics}"
-        );
+        assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"), "{ics}");
         assert!(ics.ends_with("END:VEVENT\r\nEND:VCALENDAR\r\n"));
         assert!(ics.contains("\r\nMETHOD:PUBLISH\r\n"));
         assert!(ics.contains("\r\nUID:0190b5a0-1111-7000-8000-000000000001\r\n"));
@@ -117,10 +108,7 @@ mod tests {
         assert!(ics.contains("\r\nDTSTAMP:20261123T080000Z\r\n"));
         assert!(ics.contains("\r\nSUMMARY:Test ITA-L2\r\n"));
         // Commas and semicolons are escaped in TEXT values.
-        assert!(
-            ics.contains("\r\nLOCATION:Aula 1\\, via dei Caniana 2\\; Bergamo\r\n"),
-            "{ics}"
-        );
+        assert!(ics.contains("\r\nLOCATION:Aula 1\\, via dei Caniana 2\\; Bergamo\r\n"), "{ics}");
         // No bare LF anywhere.
         assert!(!ics.replace("\r\n", "").contains('\n'));
     }
@@ -133,10 +121,7 @@ mod tests {
             assert!(line.len() <= 75, "line of {} octets: {line:?}", line.len());
         }
         let unfolded = ics.replace("\r\n ", "");
-        let description = unfolded
-            .lines()
-            .find(|l| l.starts_with("DESCRIPTION:"))
-            .unwrap();
+        let description = unfolded.lines().find(|l| l.starts_with("DESCRIPTION:")).unwrap();
         assert!(description.contains("valido.\\nRiga due"), "{description}");
         assert!(description.ends_with("Riga due "));
     }
@@ -146,13 +131,7 @@ mod tests {
         use crate::db::outbox::OutboxRow;
         use crate::mail::mailer::Mailer;
         let dir = tempfile::tempdir().unwrap();
-        let mailer = Mailer::new(
-            None,
-            dir.path().join("mail"),
-            "Help Desk <helpdesk@localhost>",
-            1,
-        )
-        .unwrap();
+        let mailer = Mailer::new(None, dir.path().join("mail"), "Help Desk <helpdesk@localhost>", 1).unwrap();
         let ics = calendar(&event("Porta il passaporto."));
         let payload = serde_json::json!({"number": "HD-2026-000042", "subject": "ITA-L2", "name": "Mario",
             "link": "http://x/t/HD-2026-000042", "starts_at": "01/12/2026 10:30", "location": "Aula 1", "online": false, "ics": ics});
@@ -175,24 +154,10 @@ mod tests {
         };
         let raw = String::from_utf8(mailer.build(&row).unwrap().formatted()).unwrap();
         assert!(raw.contains("multipart/mixed"), "{raw}");
-        assert!(
-            raw.contains("Content-Type: text/calendar; method=PUBLISH"),
-            "{raw}"
-        );
+        assert!(raw.contains("Content-Type: text/calendar; method=PUBLISH"), "{raw}");
         assert!(raw.contains("ita-l2.ics"), "{raw}");
         // Without `ics` the message stays as it was: no mixed part.
-        let plain = OutboxRow {
-            payload: payload
-                .as_object()
-                .map(|m| {
-                    let mut m = m.clone();
-                    m.remove("ics");
-                    serde_json::Value::Object(m)
-                })
-                .unwrap()
-                .to_string(),
-            ..row
-        };
+        let plain = OutboxRow { payload: payload.as_object().map(|m| { let mut m = m.clone(); m.remove("ics"); serde_json::Value::Object(m) }).unwrap().to_string(), ..row };
         let raw = String::from_utf8(mailer.build(&plain).unwrap().formatted()).unwrap();
         assert!(!raw.contains("multipart/mixed") && !raw.contains("text/calendar"));
     }

@@ -96,10 +96,7 @@ impl SessionRow {
     /// Whether bookings are taken at `now`: inside the window, and never once the test began.
     pub fn booking_open(&self, now: NaiveDateTime) -> bool {
         let opened = self.booking_opens_at.is_none_or(|opens| now >= opens);
-        let closes = self
-            .booking_closes_at
-            .unwrap_or(self.starts_at)
-            .min(self.starts_at);
+        let closes = self.booking_closes_at.unwrap_or(self.starts_at).min(self.starts_at);
         opened && now < closes
     }
 }
@@ -128,17 +125,11 @@ impl BookingRow {
 /// SQLite every write already runs on the one writer connection.
 pub(crate) fn lock_session(conn: &mut DbConn, id: &str) -> QueryResult<Option<SessionRow>> {
     match conn {
-        DbConn::Pg(_) => {
-            diesel::sql_query("SELECT * FROM ita_l2_sessions WHERE id = $1 FOR UPDATE")
-                .bind::<Text, _>(id)
-                .get_result::<SessionRow>(conn)
-                .optional()
-        }
-        DbConn::Sqlite(_) => ita_l2_sessions::table
-            .find(id)
-            .select(SessionRow::as_select())
-            .first(conn)
+        DbConn::Pg(_) => diesel::sql_query("SELECT * FROM ita_l2_sessions WHERE id = $1 FOR UPDATE")
+            .bind::<Text, _>(id)
+            .get_result::<SessionRow>(conn)
             .optional(),
+        DbConn::Sqlite(_) => ita_l2_sessions::table.find(id).select(SessionRow::as_select()).first(conn).optional(),
     }
 }
 
@@ -148,9 +139,7 @@ mod tests {
     use chrono::NaiveDate;
 
     fn at(day: u32, hour: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(2026, 12, day)
-            .and_then(|d| d.and_hms_opt(hour, 0, 0))
-            .unwrap()
+        NaiveDate::from_ymd_opt(2026, 12, day).and_then(|d| d.and_hms_opt(hour, 0, 0)).unwrap()
     }
 
     fn session(opens: Option<NaiveDateTime>, closes: Option<NaiveDateTime>) -> SessionRow {

@@ -78,19 +78,12 @@ pub fn check(input: &NewSession, now: NaiveDateTime) -> Result<SessionRow, Servi
     if mode.is_none() {
         errors.add("mode", "must be online or in_person");
     }
-    let location =
-        crate::tickets::create::check_text(&mut errors, "location", &input.location, MAX_LOCATION);
+    let location = crate::tickets::create::check_text(&mut errors, "location", &input.location, MAX_LOCATION);
     if !(1..=MAX_CAPACITY).contains(&input.capacity) {
         errors.add("capacity", format!("must be between 1 and {MAX_CAPACITY}"));
     }
-    let opens = input
-        .booking_opens_at
-        .as_deref()
-        .and_then(|raw| time(&mut errors, "booking_opens_at", raw));
-    let closes = input
-        .booking_closes_at
-        .as_deref()
-        .and_then(|raw| time(&mut errors, "booking_closes_at", raw));
+    let opens = input.booking_opens_at.as_deref().and_then(|raw| time(&mut errors, "booking_opens_at", raw));
+    let closes = input.booking_closes_at.as_deref().and_then(|raw| time(&mut errors, "booking_closes_at", raw));
     if let (Some(opens), Some(closes)) = (opens, closes) {
         if opens >= closes {
             errors.add("booking_closes_at", "must be after booking_opens_at");
@@ -113,15 +106,12 @@ pub fn check(input: &NewSession, now: NaiveDateTime) -> Result<SessionRow, Servi
             starts_at,
             mode: mode.as_str().to_owned(),
             location,
-            capacity: i32::try_from(input.capacity)
-                .map_err(|_| ServiceError::field("capacity", "too large"))?,
+            capacity: i32::try_from(input.capacity).map_err(|_| ServiceError::field("capacity", "too large"))?,
             booking_opens_at: opens,
             booking_closes_at: closes,
             created_at: now,
         }),
-        _ => Err(ServiceError::Internal(
-            "a checked session lost a field".into(),
-        )),
+        _ => Err(ServiceError::Internal("a checked session lost a field".into())),
     }
 }
 
@@ -129,9 +119,7 @@ pub fn check(input: &NewSession, now: NaiveDateTime) -> Result<SessionRow, Servi
 pub fn create_session(conn: &mut DbConn, input: &NewSession) -> Result<SessionView, ServiceError> {
     let row = check(input, now())?;
     write_tx(conn, |conn| -> Result<(), ServiceError> {
-        diesel::insert_into(ita_l2_sessions::table)
-            .values(&row)
-            .execute(conn)?;
+        diesel::insert_into(ita_l2_sessions::table).values(&row).execute(conn)?;
         Ok(())
     })?;
     tracing::info!(session = %row.id, capacity = row.capacity, "ITA-L2 session created");
@@ -139,10 +127,7 @@ pub fn create_session(conn: &mut DbConn, input: &NewSession) -> Result<SessionVi
 }
 
 /// Confirmed bookings per session.
-pub fn confirmed_counts(
-    conn: &mut DbConn,
-    session_ids: &[String],
-) -> QueryResult<HashMap<String, i64>> {
+pub fn confirmed_counts(conn: &mut DbConn, session_ids: &[String]) -> QueryResult<HashMap<String, i64>> {
     let rows: Vec<(String, i64)> = ita_l2_bookings::table
         .filter(ita_l2_bookings::session_id.eq_any(session_ids))
         .filter(ita_l2_bookings::status.eq("confirmed"))
@@ -153,10 +138,7 @@ pub fn confirmed_counts(
 }
 
 /// Sessions that have not started yet, soonest first.
-pub fn list_upcoming(
-    conn: &mut DbConn,
-    now: NaiveDateTime,
-) -> Result<Vec<SessionView>, ServiceError> {
+pub fn list_upcoming(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<SessionView>, ServiceError> {
     let rows: Vec<SessionRow> = ita_l2_sessions::table
         .filter(ita_l2_sessions::starts_at.gt(now))
         .order((ita_l2_sessions::starts_at.asc(), ita_l2_sessions::id.asc()))
@@ -165,10 +147,7 @@ pub fn list_upcoming(
         .load(conn)?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let counts = confirmed_counts(conn, &ids)?;
-    Ok(rows
-        .iter()
-        .map(|r| view(r, counts.get(&r.id).copied().unwrap_or(0)))
-        .collect())
+    Ok(rows.iter().map(|r| view(r, counts.get(&r.id).copied().unwrap_or(0))).collect())
 }
 
 #[cfg(test)]
@@ -190,10 +169,7 @@ mod tests {
     fn a_valid_session_is_stored_in_utc() {
         let row = check(&input(), now()).unwrap();
         assert_eq!(row.starts_at.to_string(), "2030-12-01 09:30:00");
-        assert_eq!(
-            row.booking_closes_at.map(|t| t.to_string()).as_deref(),
-            Some("2030-11-28 11:00:00")
-        );
+        assert_eq!(row.booking_closes_at.map(|t| t.to_string()).as_deref(), Some("2030-11-28 11:00:00"));
     }
 
     #[test]
@@ -206,19 +182,8 @@ mod tests {
             booking_opens_at: Some("x".into()),
             booking_closes_at: None,
         };
-        let Err(ServiceError::Validation(list)) = check(&bad, now()) else {
-            panic!("not a validation error")
-        };
+        let Err(ServiceError::Validation(list)) = check(&bad, now()) else { panic!("not a validation error") };
         let fields: Vec<&str> = list.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            [
-                "starts_at",
-                "mode",
-                "location",
-                "capacity",
-                "booking_opens_at"
-            ]
-        );
+        assert_eq!(fields, ["starts_at", "mode", "location", "capacity", "booking_opens_at"]);
     }
 }

@@ -17,9 +17,7 @@ use crate::error::{FieldErrors, ServiceError};
 const SEED: &str = include_str!("../../seeds/career_actions.json");
 
 /// Euro amounts as the guide writes them (95, 16, 111): whole cents, shown as euros.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(into = "f64", try_from = "f64")]
 #[schema(value_type = f64)]
 pub struct Euros(pub i64);
@@ -36,9 +34,7 @@ impl TryFrom<f64> for Euros {
         if v.is_finite() && (0.0..=100_000.0).contains(&v) {
             Ok(Euros((v * 100.0).round() as i64))
         } else {
-            Err(format!(
-                "{v} is not an amount in euros between 0 and 100000"
-            ))
+            Err(format!("{v} is not an amount in euros between 0 and 100000"))
         }
     }
 }
@@ -72,13 +68,8 @@ impl Window {
 
     /// The last instant of the window: the end of its last day in Rome.
     pub fn closes_at(&self) -> NaiveDateTime {
-        let end = self
-            .to
-            .and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN));
-        Rome.from_local_datetime(&end)
-            .earliest()
-            .map(|t| t.naive_utc())
-            .unwrap_or(end)
+        let end = self.to.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN));
+        Rome.from_local_datetime(&end).earliest().map(|t| t.naive_utc()).unwrap_or(end)
     }
 }
 
@@ -182,18 +173,8 @@ impl CareerActionType {
     /// The window `day` is in; a regular window wins over a late one on the same day, and of
     /// two regular windows the one closing last.
     pub fn window_on(&self, day: NaiveDate) -> WindowCheck {
-        let pick = |kind| {
-            self.windows
-                .iter()
-                .filter(|w| w.kind == kind && w.contains(day))
-                .max_by_key(|w| w.to)
-        };
-        let next_opens_on = self
-            .windows
-            .iter()
-            .filter_map(|w| w.from)
-            .filter(|from| *from > day)
-            .min();
+        let pick = |kind| self.windows.iter().filter(|w| w.kind == kind && w.contains(day)).max_by_key(|w| w.to);
+        let next_opens_on = self.windows.iter().filter_map(|w| w.from).filter(|from| *from > day).min();
         let (state, window) = if self.windows.is_empty() {
             (WindowState::Always, None)
         } else if let Some(w) = pick(WindowKind::Regular) {
@@ -211,11 +192,7 @@ impl CareerActionType {
         WindowCheck {
             state,
             closes_on: window.map(|w| w.to),
-            next_opens_on: if state == WindowState::Open {
-                None
-            } else {
-                next_opens_on
-            },
+            next_opens_on: if state == WindowState::Open { None } else { next_opens_on },
             late_fee_eur,
             closes_at: window.map(Window::closes_at),
         }
@@ -226,9 +203,7 @@ impl CareerActionType {
     pub fn warning_on(&self, day: NaiveDate, locale: Locale) -> Option<String> {
         let check = self.window_on(day);
         let name = self.name(locale);
-        let fee = check
-            .late_fee_eur
-            .map(|f| format!("{:.2}", f64::from(f)).replace('.', ","));
+        let fee = check.late_fee_eur.map(|f| format!("{:.2}", f64::from(f)).replace('.', ","));
         let text = match (check.state, locale, fee) {
             (WindowState::Always | WindowState::Open, _, _) => return None,
             (WindowState::Late, Locale::It, Some(fee)) => format!(
@@ -260,18 +235,11 @@ impl CareerActionType {
         let mut errors = FieldErrors::default();
         let slug_ok = !self.slug.is_empty()
             && self.slug.len() <= 60
-            && self
-                .slug
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            && self.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !slug_ok {
             errors.add("slug", "use 1-60 lowercase letters, digits and dashes");
         }
-        for (field, text) in [
-            ("name.it", &self.name.it),
-            ("name.en", &self.name.en),
-            ("guide_section", &self.guide_section),
-        ] {
+        for (field, text) in [("name.it", &self.name.it), ("name.en", &self.name.en), ("guide_section", &self.guide_section)] {
             if text.trim().is_empty() || text.chars().count() > 200 {
                 errors.add(field, "is required, at most 200 characters");
             }
@@ -318,23 +286,17 @@ struct TypeRow {
 
 impl TypeRow {
     fn into_type(self) -> Result<CareerActionType, ServiceError> {
-        let broken =
-            |e: String| ServiceError::Internal(format!("career-action type {}: {e}", self.slug));
-        let d: Definition =
-            serde_json::from_str(&self.definition).map_err(|e| broken(e.to_string()))?;
+        let broken = |e: String| ServiceError::Internal(format!("career-action type {}: {e}", self.slug));
+        let d: Definition = serde_json::from_str(&self.definition).map_err(|e| broken(e.to_string()))?;
         let fee_rule = match &self.fee_rule {
-            Some(rule) => Some(
-                serde_json::from_value(serde_json::Value::String(rule.clone()))
-                    .map_err(|e| broken(e.to_string()))?,
-            ),
+            Some(rule) => {
+                Some(serde_json::from_value(serde_json::Value::String(rule.clone())).map_err(|e| broken(e.to_string()))?)
+            }
             None => None,
         };
         Ok(CareerActionType {
             slug: self.slug,
-            name: Text {
-                it: self.name_it,
-                en: self.name_en,
-            },
+            name: Text { it: self.name_it, en: self.name_en },
             guide_section: self.guide_section,
             category: self.category_slug,
             position: self.position,
@@ -350,30 +312,21 @@ impl TypeRow {
 }
 
 fn fee_rule_name(rule: Option<FeeRule>) -> Option<String> {
-    rule.and_then(|r| serde_json::to_value(r).ok())
-        .and_then(|v| v.as_str().map(str::to_owned))
+    rule.and_then(|r| serde_json::to_value(r).ok()).and_then(|v| v.as_str().map(str::to_owned))
 }
 
 /// Every type, in catalog order; `all` includes the retired ones.
 pub fn list(conn: &mut DbConn, all: bool) -> Result<Vec<CareerActionType>, ServiceError> {
-    let mut query = career_action_types::table
-        .select(TypeRow::as_select())
-        .into_boxed();
+    let mut query = career_action_types::table.select(TypeRow::as_select()).into_boxed();
     if !all {
         query = query.filter(career_action_types::active.eq(true));
     }
-    let rows: Vec<TypeRow> = query
-        .order((career_action_types::position, career_action_types::slug))
-        .load(conn)?;
+    let rows: Vec<TypeRow> = query.order((career_action_types::position, career_action_types::slug)).load(conn)?;
     rows.into_iter().map(TypeRow::into_type).collect()
 }
 
 pub fn by_slug(conn: &mut DbConn, slug: &str) -> Result<Option<CareerActionType>, ServiceError> {
-    let row: Option<TypeRow> = career_action_types::table
-        .find(slug)
-        .select(TypeRow::as_select())
-        .first(conn)
-        .optional()?;
+    let row: Option<TypeRow> = career_action_types::table.find(slug).select(TypeRow::as_select()).first(conn).optional()?;
     row.map(TypeRow::into_type).transpose()
 }
 
@@ -391,13 +344,9 @@ pub fn upsert(conn: &mut DbConn, t: &CareerActionType) -> Result<(), ServiceErro
         career_action_types::active.eq(t.active),
         career_action_types::updated_at.eq(now()),
     );
-    let updated = diesel::update(career_action_types::table.find(&t.slug))
-        .set(values.clone())
-        .execute(conn)?;
+    let updated = diesel::update(career_action_types::table.find(&t.slug)).set(values.clone()).execute(conn)?;
     if updated == 0 {
-        diesel::insert_into(career_action_types::table)
-            .values((career_action_types::slug.eq(&t.slug), values))
-            .execute(conn)?;
+        diesel::insert_into(career_action_types::table).values((career_action_types::slug.eq(&t.slug), values)).execute(conn)?;
     }
     Ok(())
 }
@@ -409,8 +358,7 @@ struct Seed {
 
 /// The catalog shipped with the desk (or another file in the same shape).
 pub fn parse_catalog(json: &str) -> Result<Vec<CareerActionType>, ServiceError> {
-    let seed: Seed =
-        serde_json::from_str(json).map_err(|e| ServiceError::field("catalog", e.to_string()))?;
+    let seed: Seed = serde_json::from_str(json).map_err(|e| ServiceError::field("catalog", e.to_string()))?;
     Ok(seed.types)
 }
 
@@ -481,29 +429,16 @@ mod tests {
     fn seconda_laurea_is_regular_until_3_october_then_late_with_95_euro_until_28_november() {
         let t = kind("seconda-laurea");
         let open = t.window_on(day(2025, 10, 3));
-        assert_eq!(
-            (open.state, open.closes_on, open.late_fee_eur),
-            (WindowState::Open, Some(day(2025, 10, 3)), None)
-        );
+        assert_eq!((open.state, open.closes_on, open.late_fee_eur), (WindowState::Open, Some(day(2025, 10, 3)), None));
         let late = t.window_on(day(2025, 10, 4));
         assert_eq!(
             (late.state, late.closes_on, late.late_fee_eur),
-            (
-                WindowState::Late,
-                Some(day(2025, 11, 28)),
-                Some(Euros(95_00))
-            )
+            (WindowState::Late, Some(day(2025, 11, 28)), Some(Euros(95_00)))
         );
         let closed = t.window_on(day(2025, 11, 29));
-        assert_eq!(
-            (closed.state, closed.late_fee_eur),
-            (WindowState::Closed, Some(Euros(95_00)))
-        );
+        assert_eq!((closed.state, closed.late_fee_eur), (WindowState::Closed, Some(Euros(95_00))));
         let before = t.window_on(day(2025, 8, 5));
-        assert_eq!(
-            (before.state, before.next_opens_on),
-            (WindowState::Closed, Some(day(2025, 8, 6)))
-        );
+        assert_eq!((before.state, before.next_opens_on), (WindowState::Closed, Some(day(2025, 8, 6))));
     }
 
     /// Cap. 11: "La presentazione del piano di studio oltre le scadenze previste comporterà il
@@ -511,16 +446,10 @@ mod tests {
     #[test]
     fn piano_di_studio_has_two_regular_windows_and_a_50_euro_fee_after_them() {
         let t = kind("piano-di-studio");
-        assert_eq!(
-            t.window_on(day(2025, 11, 17)).closes_on,
-            Some(day(2025, 11, 21))
-        );
+        assert_eq!(t.window_on(day(2025, 11, 17)).closes_on, Some(day(2025, 11, 21)));
         assert_eq!(t.window_on(day(2025, 11, 20)).state, WindowState::Open);
         let after = t.window_on(day(2025, 11, 22));
-        assert_eq!(
-            (after.state, after.late_fee_eur),
-            (WindowState::Closed, Some(Euros(50_00)))
-        );
+        assert_eq!((after.state, after.late_fee_eur), (WindowState::Closed, Some(Euros(50_00))));
     }
 
     /// Cap. 9: "Devi presentare la domanda di iscrizione ai corsi singoli nel periodo 1° agosto
@@ -553,13 +482,7 @@ mod tests {
 
     #[test]
     fn the_window_closes_at_the_end_of_its_last_day_in_rome() {
-        let w = Window {
-            from: None,
-            to: day(2025, 10, 3),
-            kind: WindowKind::Regular,
-            late_fee_eur: None,
-            note: None,
-        };
+        let w = Window { from: None, to: day(2025, 10, 3), kind: WindowKind::Regular, late_fee_eur: None, note: None };
         // 23:59:59 CEST is 21:59:59 UTC.
         assert_eq!(w.closes_at().to_string(), "2025-10-03 21:59:59");
     }

@@ -59,11 +59,7 @@ pub fn link(
 
 /// A new ticket's `career_action`: the student's ongoing procedure of that type (or the one with
 /// that external reference), else a new one; linked. Returns the ticket as it is now.
-pub fn attach_to_new_ticket(
-    conn: &mut DbConn,
-    ticket: &TicketRow,
-    request: NewCareerAction,
-) -> Result<TicketRow, ServiceError> {
+pub fn attach_to_new_ticket(conn: &mut DbConn, ticket: &TicketRow, request: NewCareerAction) -> Result<TicketRow, ServiceError> {
     let checked = instances::check(conn, request, "career_action")?;
     let ongoing = match &checked.external_ref {
         Some(_) => None,
@@ -80,35 +76,18 @@ pub fn attach_to_new_ticket(
             Some(&ticket.requester_id),
         )?,
     };
-    link(
-        conn,
-        ticket,
-        &action,
-        &checked.kind,
-        Some(&ticket.requester_id),
-    )?;
-    Ok(tickets::table
-        .find(&ticket.id)
-        .select(TicketRow::as_select())
-        .first(conn)?)
+    link(conn, ticket, &action, &checked.kind, Some(&ticket.requester_id))?;
+    Ok(tickets::table.find(&ticket.id).select(TicketRow::as_select()).first(conn)?)
 }
 
 /// `POST /tickets/{number}/career-actions`: the student links their own procedure to their
 /// ticket; staff link a procedure of the ticket's requester.
-pub fn link_by_user(
-    conn: &mut DbConn,
-    user: &User,
-    number: &TicketNumber,
-    action_id: &str,
-) -> Result<bool, ServiceError> {
+pub fn link_by_user(conn: &mut DbConn, user: &User, number: &TicketNumber, action_id: &str) -> Result<bool, ServiceError> {
     let ticket = visible_ticket(conn, user, number)?;
-    let action = instances::visible(conn, user, action_id)
-        .map_err(|_| ServiceError::field("career_action_id", "no such procedure"))?;
+    let action =
+        instances::visible(conn, user, action_id).map_err(|_| ServiceError::field("career_action_id", "no such procedure"))?;
     if action.student_id != ticket.requester_id {
-        return Err(ServiceError::field(
-            "career_action_id",
-            "the procedure belongs to another student",
-        ));
+        return Err(ServiceError::field("career_action_id", "the procedure belongs to another student"));
     }
     let kind = catalog::by_slug(conn, &action.type_slug)?
         .ok_or_else(|| ServiceError::Internal(format!("type {} is gone", action.type_slug)))?;
@@ -122,25 +101,16 @@ pub fn apply_deadline(
     kind: &CareerActionType,
     now: NaiveDateTime,
 ) -> Result<(), ServiceError> {
-    let today = crate::accounts::to_utc(now)
-        .with_timezone(&chrono_tz::Europe::Rome)
-        .date_naive();
+    let today = crate::accounts::to_utc(now).with_timezone(&chrono_tz::Europe::Rome).date_naive();
     let check = kind.window_on(today);
-    let Some(close) = check
-        .closes_at
-        .filter(|c| *c > now && matches!(check.state, WindowState::Open | WindowState::Late))
-    else {
+    let Some(close) = check.closes_at.filter(|c| *c > now && matches!(check.state, WindowState::Open | WindowState::Late)) else {
         return Ok(());
     };
     let deadline = ticket.deadline_at.map_or(close, |d| d.min(close));
     let due = deadline::due_for(deadline, now, ticket.due_at);
     let priority = deadline::priority_for(deadline, now, ticket.priority()?);
     diesel::update(tickets::table.find(&ticket.id))
-        .set((
-            tickets::deadline_at.eq(Some(deadline)),
-            tickets::due_at.eq(due),
-            tickets::priority.eq(priority.as_str()),
-        ))
+        .set((tickets::deadline_at.eq(Some(deadline)), tickets::due_at.eq(due), tickets::priority.eq(priority.as_str())))
         .execute(conn)?;
     record_event(
         conn,
@@ -156,30 +126,20 @@ pub fn apply_deadline(
 /// priority the time left asks for. Returns how many tickets changed.
 pub fn escalate_deadlines(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, ServiceError> {
     let horizon = now + deadline::HIGH_WITHIN;
-    let done = [
-        Status::Resolved.as_str(),
-        Status::Closed.as_str(),
-        Status::Unverified.as_str(),
-    ];
+    let done = [Status::Resolved.as_str(), Status::Closed.as_str(), Status::Unverified.as_str()];
     let candidates: Vec<(String, NaiveDateTime, String)> = tickets::table
         .filter(tickets::deadline_at.gt(now))
         .filter(tickets::deadline_at.le(horizon))
         .filter(tickets::status.ne_all(done))
         .filter(tickets::priority.ne(Priority::Urgent.as_str()))
-        .select((
-            tickets::id,
-            tickets::deadline_at.assume_not_null(),
-            tickets::priority,
-        ))
+        .select((tickets::id, tickets::deadline_at.assume_not_null(), tickets::priority))
         .load(conn)?;
     let mut changed = 0;
     for (id, deadline_at, current) in candidates {
         let current = Priority::parse(&current).map_err(|e| ServiceError::Internal(e.0))?;
         let wanted = deadline::priority_for(deadline_at, now, current);
         if wanted != current {
-            diesel::update(tickets::table.find(&id))
-                .set(tickets::priority.eq(wanted.as_str()))
-                .execute(conn)?;
+            diesel::update(tickets::table.find(&id)).set(tickets::priority.eq(wanted.as_str())).execute(conn)?;
             record_event(
                 conn,
                 &id,
@@ -211,10 +171,7 @@ fn check_note(errors: &mut FieldErrors, note: Option<&str>, required: bool) -> S
         errors.add("note", "is required: tell the student what changed");
     } else if note.chars().count() > MAX_NOTE {
         errors.add("note", format!("must be at most {MAX_NOTE} characters"));
-    } else if note
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    } else if note.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         errors.add("note", "contains control characters");
     }
     note.to_owned()
@@ -240,31 +197,13 @@ pub fn change_by_staff(
     };
     let action = instances::visible(conn, staff, id)?;
     if change.version.is_some_and(|v| v != action.version) {
-        return Err(ServiceError::Conflict(
-            "the procedure changed since the page was loaded: reload it".into(),
-        ));
+        return Err(ServiceError::Conflict("the procedure changed since the page was loaded: reload it".into()));
     }
     let from = action.status()?;
     if !from.staff_may_move_to(to) {
-        return Err(ServiceError::field(
-            "status",
-            format!(
-                "a {} procedure cannot become {}",
-                from.as_str(),
-                to.as_str()
-            ),
-        ));
+        return Err(ServiceError::field("status", format!("a {} procedure cannot become {}", from.as_str(), to.as_str())));
     }
-    apply(
-        conn,
-        &action,
-        to,
-        &note,
-        None,
-        Source::Staff,
-        Some(&staff.id),
-        base_url,
-    )
+    apply(conn, &action, to, &note, None, Source::Staff, Some(&staff.id), base_url)
 }
 
 /// Writes a status change (and new data, from the career system) and tells the tickets and the
@@ -283,9 +222,7 @@ pub fn apply(
     let from = action.status()?;
     let now = now();
     let updated = diesel::update(
-        career_actions::table
-            .filter(career_actions::id.eq(&action.id))
-            .filter(career_actions::version.eq(action.version)),
+        career_actions::table.filter(career_actions::id.eq(&action.id)).filter(career_actions::version.eq(action.version)),
     )
     .set((
         career_actions::status.eq(to.as_str()),
@@ -294,16 +231,11 @@ pub fn apply(
     ))
     .execute(conn)?;
     if updated == 0 {
-        return Err(ServiceError::Conflict(
-            "the procedure changed meanwhile: try again".into(),
-        ));
+        return Err(ServiceError::Conflict("the procedure changed meanwhile: try again".into()));
     }
     if let Some((data, amounts)) = new_data {
         diesel::update(career_actions::table.find(&action.id))
-            .set((
-                career_actions::data.eq(data.to_string()),
-                career_actions::amounts.eq(amounts.map(Value::to_string)),
-            ))
+            .set((career_actions::data.eq(data.to_string()), career_actions::amounts.eq(amounts.map(Value::to_string))))
             .execute(conn)?;
     }
     if from == to {
@@ -317,9 +249,7 @@ pub fn apply(
     for ticket in &linked {
         let text = system_text(&kind, from, to, note);
         let message = MessageRow::new(&ticket.id, MessageKind::System, actor, text);
-        diesel::insert_into(messages::table)
-            .values(&message)
-            .execute(conn)?;
+        diesel::insert_into(messages::table).values(&message).execute(conn)?;
         record_event(
             conn,
             &ticket.id,
@@ -327,9 +257,7 @@ pub fn apply(
             "career_action_status",
             json!({"career_action": action.id, "from": from.as_str(), "to": to.as_str(), "source": source_name(source)}),
         )?;
-        diesel::update(tickets::table.find(&ticket.id))
-            .set(tickets::updated_at.eq(now))
-            .execute(conn)?;
+        diesel::update(tickets::table.find(&ticket.id)).set(tickets::updated_at.eq(now)).execute(conn)?;
     }
     mail_student(conn, action, &kind, to, note, linked.first(), base_url)?;
     reload(conn, &action.id)
@@ -344,19 +272,11 @@ fn source_name(source: Source) -> &'static str {
 }
 
 fn reload(conn: &mut DbConn, id: &str) -> Result<ActionRow, ServiceError> {
-    Ok(career_actions::table
-        .find(id)
-        .select(ActionRow::as_select())
-        .first(conn)?)
+    Ok(career_actions::table.find(id).select(ActionRow::as_select()).first(conn)?)
 }
 
 /// The thread shows both languages, like the ticket's other system messages.
-fn system_text(
-    kind: &CareerActionType,
-    from: CareerStatus,
-    to: CareerStatus,
-    note: &str,
-) -> String {
+fn system_text(kind: &CareerActionType, from: CareerStatus, to: CareerStatus, note: &str) -> String {
     let mut text = format!(
         "Pratica «{}»: {} → {} / Procedure “{}”: {} → {}",
         kind.name.it,
@@ -382,19 +302,12 @@ fn mail_student(
     ticket: Option<&TicketRow>,
     base_url: &str,
 ) -> Result<(), ServiceError> {
-    let (email, name, locale): (String, String, String) = users::table
-        .find(&action.student_id)
-        .select((users::email, users::display_name, users::locale))
-        .first(conn)?;
+    let (email, name, locale): (String, String, String) =
+        users::table.find(&action.student_id).select((users::email, users::display_name, users::locale)).first(conn)?;
     let locale = ticket.map_or_else(|| Locale::from_db(&locale), |t| Locale::from_db(&t.locale));
-    let amounts = action
-        .amounts
-        .as_deref()
-        .and_then(|a| serde_json::from_str::<Value>(a).ok());
-    let link = ticket.map_or_else(
-        || format!("{base_url}/procedures/{}", action.id),
-        |t| format!("{base_url}/tickets/{}", t.number),
-    );
+    let amounts = action.amounts.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok());
+    let link =
+        ticket.map_or_else(|| format!("{base_url}/procedures/{}", action.id), |t| format!("{base_url}/tickets/{}", t.number));
     let payload = json!({
         "name": name,
         "procedure": kind.name(locale),
@@ -437,18 +350,10 @@ pub fn amount_lines(amounts: &Value, locale: Locale) -> Vec<String> {
     let it = locale == Locale::It;
     let mut lines = Vec::new();
     if let Some(fee) = amounts.get("fee_eur").and_then(euro_text) {
-        lines.push(if it {
-            format!("Contributo: {fee}")
-        } else {
-            format!("Fee: {fee}")
-        });
+        lines.push(if it { format!("Contributo: {fee}") } else { format!("Fee: {fee}") });
     }
     if let Some(stamp) = amounts.get("stamp_duty_eur").and_then(euro_text) {
-        lines.push(if it {
-            format!("Imposta di bollo: {stamp}")
-        } else {
-            format!("Stamp duty: {stamp}")
-        });
+        lines.push(if it { format!("Imposta di bollo: {stamp}") } else { format!("Stamp duty: {stamp}") });
     }
     if let Some(total) = amounts.get("total_eur").and_then(euro_text) {
         let days = amounts.get("due_within_days").and_then(Value::as_i64);
@@ -462,18 +367,10 @@ pub fn amount_lines(amounts: &Value, locale: Locale) -> Vec<String> {
         });
     }
     if let Some(year) = amounts.get("admission_year").and_then(Value::as_i64) {
-        lines.push(if it {
-            format!("Anno di ammissione: {year}°")
-        } else {
-            format!("Admission year: {year}")
-        });
+        lines.push(if it { format!("Anno di ammissione: {year}°") } else { format!("Admission year: {year}") });
     }
     if let Some(pay_by) = amounts.get("pay_by").and_then(Value::as_str) {
-        lines.push(if it {
-            format!("Da pagare entro il {pay_by}")
-        } else {
-            format!("To pay by {pay_by}")
-        });
+        lines.push(if it { format!("Da pagare entro il {pay_by}") } else { format!("To pay by {pay_by}") });
     }
     lines
 }
@@ -487,19 +384,9 @@ mod tests {
         let amounts = json!({"fee_eur": 150.0, "stamp_duty_eur": 16.0, "total_eur": 166.0, "due_within_days": 15});
         assert_eq!(
             amount_lines(&amounts, Locale::It),
-            [
-                "Contributo: € 150,00",
-                "Imposta di bollo: € 16,00",
-                "Totale da pagare: € 166,00, entro 15 giorni dall'emissione"
-            ]
+            ["Contributo: € 150,00", "Imposta di bollo: € 16,00", "Totale da pagare: € 166,00, entro 15 giorni dall'emissione"]
         );
-        assert_eq!(
-            amount_lines(&amounts, Locale::En)[2],
-            "Total to pay: € 166,00, within 15 days of issue"
-        );
-        assert_eq!(
-            amount_lines(&json!({"admission_year": 2}), Locale::En),
-            ["Admission year: 2"]
-        );
+        assert_eq!(amount_lines(&amounts, Locale::En)[2], "Total to pay: € 166,00, within 15 days of issue");
+        assert_eq!(amount_lines(&json!({"admission_year": 2}), Locale::En), ["Admission year: 2"]);
     }
 }

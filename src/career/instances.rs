@@ -134,37 +134,22 @@ pub struct LinkedAction {
 }
 
 pub fn today() -> NaiveDate {
-    Utc::now()
-        .with_timezone(&chrono_tz::Europe::Rome)
-        .date_naive()
+    Utc::now().with_timezone(&chrono_tz::Europe::Rome).date_naive()
 }
 
-fn active_type(
-    conn: &mut DbConn,
-    slug: &str,
-    field: &str,
-) -> Result<CareerActionType, ServiceError> {
+fn active_type(conn: &mut DbConn, slug: &str, field: &str) -> Result<CareerActionType, ServiceError> {
     match catalog::by_slug(conn, slug.trim())? {
         Some(t) if t.active => Ok(t),
-        _ => Err(ServiceError::field(
-            field,
-            format!("unknown career-action type '{slug}'"),
-        )),
+        _ => Err(ServiceError::field(field, format!("unknown career-action type '{slug}'"))),
     }
 }
 
 /// `external_ref`: the career system's application number: 1-64 letters, digits, `-_/.`.
-pub fn check_external_ref(
-    errors: &mut FieldErrors,
-    field: &str,
-    raw: Option<&str>,
-) -> Option<String> {
+pub fn check_external_ref(errors: &mut FieldErrors, field: &str, raw: Option<&str>) -> Option<String> {
     let value = raw?.trim();
     let ok = !value.is_empty()
         && value.len() <= 64
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'));
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'));
     if !ok {
         errors.add(field, "use 1-64 letters, digits and - _ / .");
         return None;
@@ -193,18 +178,9 @@ fn check_data(errors: &mut FieldErrors, field: &str, data: Option<Value>) -> Val
 fn rule_inputs(rule: FeeRule) -> (&'static [&'static str], &'static [&'static str]) {
     match rule {
         FeeRule::CorsiSingoli => (&["courses", "reduction", "cap_exception"], &["courses"]),
-        FeeRule::AdmissionYear => (
-            &["programme", "recognised_cfu"],
-            &["programme", "recognised_cfu"],
-        ),
-        FeeRule::Rinuncia => (
-            &["submitted_on", "passed_exam_in_jan_feb_2026"],
-            &["submitted_on"],
-        ),
-        FeeRule::PartTime => (
-            &["enrolment", "conditions", "changed_status_before"],
-            &["enrolment", "conditions"],
-        ),
+        FeeRule::AdmissionYear => (&["programme", "recognised_cfu"], &["programme", "recognised_cfu"]),
+        FeeRule::Rinuncia => (&["submitted_on", "passed_exam_in_jan_feb_2026"], &["submitted_on"]),
+        FeeRule::PartTime => (&["enrolment", "conditions", "changed_status_before"], &["enrolment", "conditions"]),
     }
 }
 
@@ -215,10 +191,7 @@ fn amounts(t: &CareerActionType, data: &Value) -> Result<Option<Value>, ServiceE
         return Ok(None);
     };
     let (reads, needs) = rule_inputs(rule);
-    if !needs
-        .iter()
-        .all(|k| map.get(*k).is_some_and(|v| !v.is_null() && v != ""))
-    {
+    if !needs.iter().all(|k| map.get(*k).is_some_and(|v| !v.is_null() && v != "")) {
         return Ok(None);
     }
     let input: serde_json::Map<String, Value> = reads
@@ -232,11 +205,7 @@ fn amounts(t: &CareerActionType, data: &Value) -> Result<Option<Value>, ServiceE
             Some(((*k).to_owned(), v))
         })
         .collect();
-    quote::quote(QuoteRequest {
-        kind: t.slug.clone(),
-        data: Value::Object(input),
-    })
-    .map(Some)
+    quote::quote(QuoteRequest { kind: t.slug.clone(), data: Value::Object(input) }).map(Some)
 }
 
 /// A checked request, ready to be written.
@@ -248,11 +217,7 @@ pub struct Checked {
 }
 
 /// Checks a request for `field` (`career_action` in a ticket, the body on its own route).
-pub fn check(
-    conn: &mut DbConn,
-    input: NewCareerAction,
-    field: &str,
-) -> Result<Checked, ServiceError> {
+pub fn check(conn: &mut DbConn, input: NewCareerAction, field: &str) -> Result<Checked, ServiceError> {
     let mut errors = FieldErrors::default();
     let sub = |name: &str| {
         if field.is_empty() {
@@ -263,19 +228,10 @@ pub fn check(
     };
     let kind = active_type(conn, &input.kind, &sub("type"))?;
     let data = check_data(&mut errors, &sub("data"), input.data);
-    let external_ref = check_external_ref(
-        &mut errors,
-        &sub("external_ref"),
-        input.external_ref.as_deref(),
-    );
+    let external_ref = check_external_ref(&mut errors, &sub("external_ref"), input.external_ref.as_deref());
     errors.into_result()?;
     let amounts = amounts(&kind, &data)?;
-    Ok(Checked {
-        kind,
-        data,
-        external_ref,
-        amounts,
-    })
+    Ok(Checked { kind, data, external_ref, amounts })
 }
 
 pub(crate) fn write_history(
@@ -297,10 +253,7 @@ pub(crate) fn write_history(
         note: note.to_owned(),
         created_at: now(),
     };
-    diesel::insert_into(career_action_history::table)
-        .values(&row)
-        .execute(conn)
-        .map(|_| ())
+    diesel::insert_into(career_action_history::table).values(&row).execute(conn).map(|_| ())
 }
 
 pub fn by_external_ref(conn: &mut DbConn, external_ref: &str) -> QueryResult<Option<ActionRow>> {
@@ -324,9 +277,7 @@ pub fn insert(
     if let Some(external_ref) = &checked.external_ref {
         if let Some(existing) = by_external_ref(conn, external_ref)? {
             if existing.student_id != student_id || existing.type_slug != checked.kind.slug {
-                return Err(ServiceError::Conflict(format!(
-                    "the application {external_ref} belongs to another procedure"
-                )));
+                return Err(ServiceError::Conflict(format!("the application {external_ref} belongs to another procedure")));
             }
             return Ok(existing);
         }
@@ -344,9 +295,7 @@ pub fn insert(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(career_actions::table)
-        .values(&row)
-        .execute(conn)?;
+    diesel::insert_into(career_actions::table).values(&row).execute(conn)?;
     write_history(conn, &row.id, actor, source, None, status, "")?;
     Ok(row)
 }
@@ -356,12 +305,8 @@ pub fn visible(conn: &mut DbConn, user: &User, id: &str) -> Result<ActionRow, Se
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(ServiceError::NotFound);
     }
-    let row: ActionRow = career_actions::table
-        .find(id)
-        .select(ActionRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(ServiceError::NotFound)?;
+    let row: ActionRow =
+        career_actions::table.find(id).select(ActionRow::as_select()).first(conn).optional()?.ok_or(ServiceError::NotFound)?;
     if user.role == Role::Student && row.student_id != user.id {
         return Err(ServiceError::NotFound);
     }
@@ -373,11 +318,7 @@ fn parse_json(raw: &str) -> Value {
 }
 
 /// The full view: data, amounts, window, linked tickets the viewer may see, history.
-pub fn view(
-    conn: &mut DbConn,
-    user: &User,
-    row: &ActionRow,
-) -> Result<CareerActionView, ServiceError> {
+pub fn view(conn: &mut DbConn, user: &User, row: &ActionRow) -> Result<CareerActionView, ServiceError> {
     view_with(conn, row, user.locale, |t| can_see(user, t))
 }
 
@@ -405,12 +346,7 @@ pub fn view_with(
         .into_iter()
         .map(|h| {
             Ok(HistoryView {
-                from: h
-                    .from_status
-                    .as_deref()
-                    .map(CareerStatus::parse)
-                    .transpose()
-                    .map_err(ServiceError::Internal)?,
+                from: h.from_status.as_deref().map(CareerStatus::parse).transpose().map_err(ServiceError::Internal)?,
                 to: CareerStatus::parse(&h.to_status).map_err(ServiceError::Internal)?,
                 note: h.note,
                 source: h.source,
@@ -430,11 +366,7 @@ pub fn view_with(
         amounts: row.amounts.as_deref().map(parse_json),
         window: kind.window_on(today),
         warning: kind.warning_on(today, locale),
-        tickets: linked
-            .iter()
-            .filter(|t| shown(t))
-            .map(|t| t.number.clone())
-            .collect(),
+        tickets: linked.iter().filter(|t| shown(t)).map(|t| t.number.clone()).collect(),
         history,
         version: row.version,
         created_at: to_utc(row.created_at),
@@ -443,11 +375,7 @@ pub fn view_with(
 }
 
 /// The procedures linked to a ticket, for its view.
-pub fn linked_to_ticket(
-    conn: &mut DbConn,
-    ticket_id: &str,
-    locale: Locale,
-) -> Result<Vec<LinkedAction>, ServiceError> {
+pub fn linked_to_ticket(conn: &mut DbConn, ticket_id: &str, locale: Locale) -> Result<Vec<LinkedAction>, ServiceError> {
     let rows: Vec<ActionRow> = career_actions::table
         .inner_join(ticket_career_actions::table)
         .filter(ticket_career_actions::ticket_id.eq(ticket_id))
@@ -465,9 +393,7 @@ pub fn linked_to_ticket(
             Ok(LinkedAction {
                 id: row.id.clone(),
                 kind: row.type_slug.clone(),
-                name: kind
-                    .map(|k| k.name(locale).to_owned())
-                    .unwrap_or_else(|| row.type_slug.clone()),
+                name: kind.map(|k| k.name(locale).to_owned()).unwrap_or_else(|| row.type_slug.clone()),
                 status: row.status()?,
                 external_ref: row.external_ref.clone(),
                 window: kind.map(|k| k.window_on(today)).unwrap_or_else(no_window),
@@ -478,13 +404,7 @@ pub fn linked_to_ticket(
 }
 
 fn no_window() -> WindowCheck {
-    WindowCheck {
-        state: catalog::WindowState::Always,
-        closes_on: None,
-        next_opens_on: None,
-        late_fee_eur: None,
-        closes_at: None,
-    }
+    WindowCheck { state: catalog::WindowState::Always, closes_on: None, next_opens_on: None, late_fee_eur: None, closes_at: None }
 }
 
 /// The tickets a procedure is linked to.
@@ -508,17 +428,8 @@ pub fn for_student(conn: &mut DbConn, student_id: &str) -> QueryResult<Vec<Actio
 }
 
 /// The student's latest procedure of a type that is still going on.
-pub fn latest_open(
-    conn: &mut DbConn,
-    student_id: &str,
-    type_slug: &str,
-) -> QueryResult<Option<ActionRow>> {
-    let finals = [
-        CareerStatus::Rejected,
-        CareerStatus::Completed,
-        CareerStatus::Cancelled,
-    ]
-    .map(CareerStatus::as_str);
+pub fn latest_open(conn: &mut DbConn, student_id: &str, type_slug: &str) -> QueryResult<Option<ActionRow>> {
+    let finals = [CareerStatus::Rejected, CareerStatus::Completed, CareerStatus::Cancelled].map(CareerStatus::as_str);
     career_actions::table
         .filter(career_actions::student_id.eq(student_id))
         .filter(career_actions::type_slug.eq(type_slug))

@@ -36,15 +36,9 @@ pub enum Reported {
 }
 
 /// Applies one report inside a write transaction.
-pub fn report(
-    conn: &mut DbConn,
-    external_ref: &str,
-    input: IntegrationReport,
-    base_url: &str,
-) -> Result<Reported, ServiceError> {
+pub fn report(conn: &mut DbConn, external_ref: &str, input: IntegrationReport, base_url: &str) -> Result<Reported, ServiceError> {
     let mut errors = FieldErrors::default();
-    let external_ref =
-        instances::check_external_ref(&mut errors, "external_ref", Some(external_ref));
+    let external_ref = instances::check_external_ref(&mut errors, "external_ref", Some(external_ref));
     let email = errors.check("student_email", Email::parse(&input.student_email));
     let status = errors.check("status", CareerStatus::parse(input.status.trim()));
     let note = input.note.as_deref().unwrap_or_default().trim().to_owned();
@@ -55,57 +49,28 @@ pub fn report(
     let (Some(external_ref), Some(email), Some(status)) = (external_ref, email, status) else {
         return Err(ServiceError::field("external_ref", "is required"));
     };
-    let request = NewCareerAction {
-        kind: input.kind,
-        data: input.data,
-        external_ref: Some(external_ref.clone()),
-    };
+    let request = NewCareerAction { kind: input.kind, data: input.data, external_ref: Some(external_ref.clone()) };
     let has_data = request.data.is_some();
     let checked = instances::check(conn, request, "")?;
 
     let Some(existing) = instances::by_external_ref(conn, &external_ref)? else {
-        let name = input
-            .student_name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .unwrap_or(email.as_str())
-            .to_owned();
+        let name = input.student_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or(email.as_str()).to_owned();
         let student_id = accounts::guest_account(conn, &email, &name, Locale::It)?;
-        let row = instances::insert(
-            conn,
-            &student_id,
-            &checked,
-            status,
-            Source::Integration,
-            None,
-        )?;
+        let row = instances::insert(conn, &student_id, &checked, status, Source::Integration, None)?;
         return Ok(Reported::Created(row));
     };
     let student_email = accounts::find_user(conn, &existing.student_id)?.email;
-    if existing.type_slug != checked.kind.slug
-        || !student_email.eq_ignore_ascii_case(email.as_str())
-    {
+    if existing.type_slug != checked.kind.slug || !student_email.eq_ignore_ascii_case(email.as_str()) {
         return Err(ServiceError::Conflict(format!(
             "the application {external_ref} is a {} procedure of another student or type",
             existing.type_slug
         )));
     }
-    let same_data = !has_data
-        || serde_json::from_str::<Value>(&existing.data).ok().as_ref() == Some(&checked.data);
+    let same_data = !has_data || serde_json::from_str::<Value>(&existing.data).ok().as_ref() == Some(&checked.data);
     if existing.status()? == status && same_data {
         return Ok(Reported::Unchanged(existing));
     }
     let new_data = (!same_data).then_some((&checked.data, checked.amounts.as_ref()));
-    let row = changes::apply(
-        conn,
-        &existing,
-        status,
-        &note,
-        new_data,
-        Source::Integration,
-        None,
-        base_url,
-    )?;
+    let row = changes::apply(conn, &existing, status, &note, new_data, Source::Integration, None, base_url)?;
     Ok(Reported::Changed(row))
 }

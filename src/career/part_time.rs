@@ -40,9 +40,7 @@ impl Condition {
                 if *months < MIN_WORK_MONTHS {
                     Err(format!("work: at least {MIN_WORK_MONTHS} months in the year are needed ({months} declared)"))
                 } else if income <= MIN_WORK_INCOME {
-                    Err(format!(
-                        "work: the income must be above € 2.840,51 ({income_eur:.2} declared)"
-                    ))
+                    Err(format!("work: the income must be above € 2.840,51 ({income_eur:.2} declared)"))
                 } else {
                     Ok("contratti, dichiarazioni IVA e/o dei redditi")
                 }
@@ -50,18 +48,12 @@ impl Condition {
             Condition::CivicService => Ok("attestazione del Servizio di leva civica"),
             Condition::UniversalCivilService => Ok("attestazione del Servizio Civile Universale"),
             Condition::Traineeship => Ok("attestazione del praticantato post lauream"),
-            Condition::Caregiver => Ok(
-                "certificazione di invalidità del familiare (AST) e relazione di un medico del SSN",
-            ),
-            Condition::Health => {
-                Ok("certificazione ATS (per DSA: certificazione di non più di tre anni)")
+            Condition::Caregiver => Ok("certificazione di invalidità del familiare (AST) e relazione di un medico del SSN"),
+            Condition::Health => Ok("certificazione ATS (per DSA: certificazione di non più di tre anni)"),
+            Condition::ChildrenOrPregnancy => {
+                Ok("certificato di nascita dei figli fino a 5 anni o certificato medico specialistico")
             }
-            Condition::ChildrenOrPregnancy => Ok(
-                "certificato di nascita dei figli fino a 5 anni o certificato medico specialistico",
-            ),
-            Condition::HighLevelSport => {
-                Ok("attestazione del Comitato per lo Sport Universitario (Dual Career)")
-            }
+            Condition::HighLevelSport => Ok("attestazione del Comitato per lo Sport Universitario (Dual Career)"),
             Condition::Artistic => Ok("curriculum, contratti, scritture"),
         }
     }
@@ -81,21 +73,13 @@ pub struct PartTimeCheck {
 
 /// "Puoi richiedere l'iscrizione a tempo parziale se sei iscritto IN CORSO … e rientri in una
 /// delle seguenti categorie"; "la variazione di status è consentita per una sola volta".
-pub fn part_time(
-    in_corso: bool,
-    conditions: &[Condition],
-    changed_status_before: bool,
-) -> PartTimeCheck {
+pub fn part_time(in_corso: bool, conditions: &[Condition], changed_status_before: bool) -> PartTimeCheck {
     let mut problems = Vec::new();
     if !in_corso {
-        problems.push(
-            "only students enrolled 'in corso' (not fuori corso) may study part-time".to_owned(),
-        );
+        problems.push("only students enrolled 'in corso' (not fuori corso) may study part-time".to_owned());
     }
     if changed_status_before {
-        problems.push(
-            "the status may be changed only once while enrolled in a degree programme".to_owned(),
-        );
+        problems.push("the status may be changed only once while enrolled in a degree programme".to_owned());
     }
     let (mut documents, mut not_counted) = (Vec::new(), Vec::new());
     for condition in conditions {
@@ -129,15 +113,9 @@ mod tests {
     fn work_counts_from_six_months_and_above_2840_euro_51() {
         assert!(part_time(true, &[work(6, 2840.52)], false).eligible);
         let short = part_time(true, &[work(5, 10_000.0)], false);
-        assert!(
-            !short.eligible && short.not_counted[0].contains("6 months"),
-            "{short:?}"
-        );
+        assert!(!short.eligible && short.not_counted[0].contains("6 months"), "{short:?}");
         let poor = part_time(true, &[work(12, 2840.51)], false);
-        assert!(
-            !poor.eligible && poor.not_counted[0].contains("2.840,51"),
-            "{poor:?}"
-        );
+        assert!(!poor.eligible && poor.not_counted[0].contains("2.840,51"), "{poor:?}");
     }
 
     /// "… se sei iscritto IN CORSO".
@@ -157,18 +135,10 @@ mod tests {
     /// "… e rientri in una delle seguenti categorie": one is enough.
     #[test]
     fn one_condition_that_counts_is_enough_and_lists_its_documents() {
-        let check = part_time(
-            true,
-            &[work(2, 100.0), Condition::ChildrenOrPregnancy],
-            false,
-        );
+        let check = part_time(true, &[work(2, 100.0), Condition::ChildrenOrPregnancy], false);
         assert!(check.eligible, "{check:?}");
         assert_eq!(check.not_counted.len(), 1);
-        let check = part_time(
-            true,
-            &[Condition::ChildrenOrPregnancy, Condition::HighLevelSport],
-            false,
-        );
+        let check = part_time(true, &[Condition::ChildrenOrPregnancy, Condition::HighLevelSport], false);
         assert!(check.eligible);
         assert_eq!(check.documents.len(), 2);
         assert_eq!(check.contribution_reduction_percent, 50);

@@ -73,12 +73,7 @@ fn rule_error(field: &str, e: RuleError) -> ServiceError {
 }
 
 /// Types whose admission year follows from the recognised CFU.
-const ADMISSION_TYPES: [&str; 4] = [
-    "abbreviazione-di-corso",
-    "trasferimento-in-ingresso",
-    "seconda-laurea",
-    "re-immatricolazione",
-];
+const ADMISSION_TYPES: [&str; 4] = ["abbreviazione-di-corso", "trasferimento-in-ingresso", "seconda-laurea", "re-immatricolazione"];
 
 pub fn quote(request: QuoteRequest) -> Result<Value, ServiceError> {
     match request.kind.as_str() {
@@ -100,19 +95,12 @@ pub fn quote(request: QuoteRequest) -> Result<Value, ServiceError> {
             let input: Admission = data(request.data)?;
             let year = rules::admission_year(input.programme, input.recognised_cfu)
                 .map_err(|e| rule_error("data.recognised_cfu", e))?;
-            Ok(
-                json!({"type": kind, "admission_year": year, "late_application_fee_eur": euro(rules::LATE_APPLICATION_FEE)}),
-            )
+            Ok(json!({"type": kind, "admission_year": year, "late_application_fee_eur": euro(rules::LATE_APPLICATION_FEE)}))
         }
         "rinuncia-agli-studi" => {
             let input: Rinuncia = data(request.data)?;
-            let today = Utc::now()
-                .with_timezone(&chrono_tz::Europe::Rome)
-                .date_naive();
-            let q = rules::rinuncia(
-                input.submitted_on.unwrap_or(today),
-                input.passed_exam_in_jan_feb_2026,
-            );
+            let today = Utc::now().with_timezone(&chrono_tz::Europe::Rome).date_naive();
+            let q = rules::rinuncia(input.submitted_on.unwrap_or(today), input.passed_exam_in_jan_feb_2026);
             Ok(json!({
                 "type": "rinuncia-agli-studi",
                 "stamp_duty_eur": euro(q.stamp_duty_cents),
@@ -124,21 +112,14 @@ pub fn quote(request: QuoteRequest) -> Result<Value, ServiceError> {
         }
         "variazione-part-time" => {
             let input: PartTime = data(request.data)?;
-            let check = part_time::part_time(
-                input.enrolment == Enrolment::InCorso,
-                &input.conditions,
-                input.changed_status_before,
-            );
-            let mut value =
-                serde_json::to_value(check).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let check =
+                part_time::part_time(input.enrolment == Enrolment::InCorso, &input.conditions, input.changed_status_before);
+            let mut value = serde_json::to_value(check).map_err(|e| ServiceError::Internal(e.to_string()))?;
             if let Some(map) = value.as_object_mut() {
                 map.insert("type".into(), json!("variazione-part-time"));
             }
             Ok(value)
         }
-        other => Err(ServiceError::field(
-            "type",
-            format!("no computed rules for '{other}'"),
-        )),
+        other => Err(ServiceError::field("type", format!("no computed rules for '{other}'"))),
     }
 }

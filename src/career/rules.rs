@@ -65,19 +65,12 @@ pub enum RuleError {
     OverCap { total: i64, max: i64 },
 }
 
-pub fn corsi_singoli(
-    courses: &[Course],
-    reduction: Option<Reduction>,
-    exception: Option<CapException>,
-) -> Result<CorsiSingoliQuote, RuleError> {
+pub fn corsi_singoli(courses: &[Course], reduction: Option<Reduction>, exception: Option<CapException>) -> Result<CorsiSingoliQuote, RuleError> {
     if courses.is_empty() {
         return Err(RuleError::Invalid("list at least one course".into()));
     }
     if let Some(bad) = courses.iter().find(|c| !(1..=30).contains(&c.cfu)) {
-        return Err(RuleError::Invalid(format!(
-            "course {} has {} CFU: a course has 1 to 30",
-            bad.code, bad.cfu
-        )));
+        return Err(RuleError::Invalid(format!("course {} has {} CFU: a course has 1 to 30", bad.code, bad.cfu)));
     }
     let mut codes: Vec<&str> = courses.iter().map(|c| c.code.trim()).collect();
     codes.sort_unstable();
@@ -88,12 +81,7 @@ pub fn corsi_singoli(
     let mut warnings = Vec::new();
     if total_cfu > CORSI_SINGOLI_MAX_CFU {
         match exception {
-            None => {
-                return Err(RuleError::OverCap {
-                    total: total_cfu,
-                    max: CORSI_SINGOLI_MAX_CFU,
-                })
-            }
+            None => return Err(RuleError::OverCap { total: total_cfu, max: CORSI_SINGOLI_MAX_CFU }),
             Some(_) => warnings.push(format!(
                 "{total_cfu} CFU exceed the 36-CFU cap: the office checks the stated exception"
             )),
@@ -133,9 +121,7 @@ pub enum Programme {
 /// dicembre 2024, cap. 7). 1-based.
 pub fn admission_year(programme: Programme, recognised_cfu: i64) -> Result<u8, RuleError> {
     if recognised_cfu < 0 {
-        return Err(RuleError::Invalid(
-            "recognised CFU cannot be negative".into(),
-        ));
+        return Err(RuleError::Invalid("recognised CFU cannot be negative".into()));
     }
     let thresholds: &[i64] = match programme {
         Programme::Laurea => &[30, 90],
@@ -181,23 +167,9 @@ pub fn rinuncia(submitted_on: NaiveDate, passed_exam_in_jan_feb_2026: bool) -> R
     let first_deadline = NaiveDate::from_ymd_opt(2026, 2, 17).unwrap_or(NaiveDate::MIN);
     let second_deadline = NaiveDate::from_ymd_opt(2026, 5, 15).unwrap_or(NaiveDate::MIN);
     let (first, second) = if submitted_on <= first_deadline {
-        (
-            if passed_exam_in_jan_feb_2026 {
-                Instalment::Due
-            } else {
-                Instalment::NotDue
-            },
-            Instalment::NotDue,
-        )
+        (if passed_exam_in_jan_feb_2026 { Instalment::Due } else { Instalment::NotDue }, Instalment::NotDue)
     } else if submitted_on <= second_deadline {
-        (
-            Instalment::Due,
-            if passed_exam_in_jan_feb_2026 {
-                Instalment::Half
-            } else {
-                Instalment::NotDue
-            },
-        )
+        (Instalment::Due, if passed_exam_in_jan_feb_2026 { Instalment::Half } else { Instalment::NotDue })
     } else {
         (Instalment::Due, Instalment::Due)
     };
@@ -218,11 +190,7 @@ mod tests {
     use super::*;
 
     fn course(code: &str, cfu: i64) -> Course {
-        Course {
-            code: code.into(),
-            name: format!("Corso {code}"),
-            cfu,
-        }
+        Course { code: code.into(), name: format!("Corso {code}"), cfu }
     }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -232,16 +200,8 @@ mod tests {
     #[test]
     fn corsi_singoli_cost_25_euro_per_cfu_plus_16_euro_stamp() {
         // "Il contributo di iscrizione è pari ad € 25,00 per ogni credito formativo" + € 16,00.
-        let q = corsi_singoli(
-            &[course("A1", 6), course("B2", 6), course("C3", 9)],
-            None,
-            None,
-        )
-        .unwrap();
-        assert_eq!(
-            (q.total_cfu, q.fee_cents, q.stamp_duty_cents, q.total_cents),
-            (21, 525_00, 16_00, 541_00)
-        );
+        let q = corsi_singoli(&[course("A1", 6), course("B2", 6), course("C3", 9)], None, None).unwrap();
+        assert_eq!((q.total_cfu, q.fee_cents, q.stamp_duty_cents, q.total_cents), (21, 525_00, 16_00, 541_00));
         // "… che dovrai pagare entro 15 giorni dall'emissione".
         assert_eq!(q.due_within_days, 15);
     }
@@ -249,22 +209,9 @@ mod tests {
     #[test]
     fn corsi_singoli_are_capped_at_36_cfu_with_the_two_exceptions() {
         // "Potrai iscriverti ad un numero massimo di 36 cfu."
-        assert!(corsi_singoli(
-            &[course("A", 12), course("B", 12), course("C", 12)],
-            None,
-            None
-        )
-        .is_ok());
-        let over = [
-            course("A", 12),
-            course("B", 12),
-            course("C", 12),
-            course("D", 6),
-        ];
-        assert_eq!(
-            corsi_singoli(&over, None, None),
-            Err(RuleError::OverCap { total: 42, max: 36 })
-        );
+        assert!(corsi_singoli(&[course("A", 12), course("B", 12), course("C", 12)], None, None).is_ok());
+        let over = [course("A", 12), course("B", 12), course("C", 12), course("D", 6)];
+        assert_eq!(corsi_singoli(&over, None, None), Err(RuleError::OverCap { total: 42, max: 36 }));
         // "deroghe … per integrare i requisiti di accesso alle classi di concorso … oppure per
         // raggiungere i requisiti curriculari richiesti per l'accesso ai corsi di laurea magistrale".
         let q = corsi_singoli(&over, None, Some(CapException::MasterRequirements)).unwrap();
@@ -276,13 +223,8 @@ mod tests {
     fn disability_and_detention_take_40_percent_off_the_contribution_not_the_stamp() {
         // "… riduzione del costo di accesso ai corsi singoli pari al 40% del contributo previsto."
         for reduction in [Reduction::Disability, Reduction::Detention] {
-            let q =
-                corsi_singoli(&[course("A", 6), course("B", 9)], Some(reduction), None).unwrap();
-            assert_eq!(
-                (q.fee_cents, q.total_cents),
-                (225_00, 241_00),
-                "15 CFU: 375 € − 40 % = 225 €, + 16 €"
-            );
+            let q = corsi_singoli(&[course("A", 6), course("B", 9)], Some(reduction), None).unwrap();
+            assert_eq!((q.fee_cents, q.total_cents), (225_00, 241_00), "15 CFU: 375 € − 40 % = 225 €, + 16 €");
         }
     }
 
@@ -297,10 +239,7 @@ mod tests {
     fn admission_year_for_a_laurea() {
         // "fino a 29 cfu: I anno; da 30 a 89: II anno; da 90: III anno".
         let y = |cfu| admission_year(Programme::Laurea, cfu).unwrap();
-        assert_eq!(
-            [y(0), y(29), y(30), y(89), y(90), y(180)],
-            [1, 1, 2, 2, 3, 3]
-        );
+        assert_eq!([y(0), y(29), y(30), y(89), y(90), y(180)], [1, 1, 2, 2, 3, 3]);
     }
 
     #[test]
@@ -315,10 +254,7 @@ mod tests {
     fn admission_year_for_giurisprudenza() {
         // "fino a 35: I; 36-80: II; 81-134: III; 135-226: IV; da 227: V".
         let y = |cfu| admission_year(Programme::Lmg01, cfu).unwrap();
-        assert_eq!(
-            [y(35), y(36), y(80), y(81), y(134), y(135), y(226), y(227)],
-            [1, 2, 2, 3, 3, 4, 4, 5]
-        );
+        assert_eq!([y(35), y(36), y(80), y(81), y(134), y(135), y(226), y(227)], [1, 2, 2, 3, 3, 4, 4, 5]);
         assert!(admission_year(Programme::Lmg01, -1).is_err());
     }
 
@@ -326,50 +262,26 @@ mod tests {
     fn late_payment_surcharges_grow_by_month() {
         // "€ 20,00 entro i 30 giorni …; € 40,00 tra il 31° e il 60° …; € 60,00 tra il 61° e il
         // 90° …; € 80,00 oltre il 90° giorno successivo alla scadenza".
-        let s: Vec<i64> = [0, 1, 30, 31, 60, 61, 90, 91, 400]
-            .iter()
-            .map(|d| late_payment_surcharge(*d))
-            .collect();
-        assert_eq!(
-            s,
-            [0, 20_00, 20_00, 40_00, 40_00, 60_00, 60_00, 80_00, 80_00]
-        );
+        let s: Vec<i64> = [0, 1, 30, 31, 60, 61, 90, 91, 400].iter().map(|d| late_payment_surcharge(*d)).collect();
+        assert_eq!(s, [0, 20_00, 20_00, 40_00, 40_00, 60_00, 60_00, 80_00, 80_00]);
     }
 
     #[test]
     fn rinuncia_stamp_duty_and_instalments() {
         // "… marca da bollo, pari a € 16,00, entro i 30 giorni successivi data di presentazione".
         let early = rinuncia(date(2026, 1, 10), false);
-        assert_eq!(
-            (early.stamp_duty_cents, early.pay_by),
-            (16_00, date(2026, 2, 9))
-        );
+        assert_eq!((early.stamp_duty_cents, early.pay_by), (16_00, date(2026, 2, 9)));
         // "entro e non oltre il 17 febbraio 2026, non dovrai pagare la prima rata … solamente se
         // non hai superato alcun esame nel corso della sessione di gennaio-febbraio 2026".
-        assert_eq!(
-            (early.first_instalment, early.second_instalment),
-            (Instalment::NotDue, Instalment::NotDue)
-        );
-        assert_eq!(
-            rinuncia(date(2026, 2, 17), true).first_instalment,
-            Instalment::Due
-        );
+        assert_eq!((early.first_instalment, early.second_instalment), (Instalment::NotDue, Instalment::NotDue));
+        assert_eq!(rinuncia(date(2026, 2, 17), true).first_instalment, Instalment::Due);
         // "dopo il 17 febbraio 2026 ed entro … il 15 maggio 2026 dovrai pagare interamente la prima
         // rata, mentre … il 50% della seconda rata se hai superato almeno un esame".
         let spring = rinuncia(date(2026, 3, 1), true);
-        assert_eq!(
-            (spring.first_instalment, spring.second_instalment),
-            (Instalment::Due, Instalment::Half)
-        );
-        assert_eq!(
-            rinuncia(date(2026, 5, 15), false).second_instalment,
-            Instalment::NotDue
-        );
+        assert_eq!((spring.first_instalment, spring.second_instalment), (Instalment::Due, Instalment::Half));
+        assert_eq!(rinuncia(date(2026, 5, 15), false).second_instalment, Instalment::NotDue);
         // "successivamente al 15 maggio 2026, dovrai pagare tutte le rate".
         let late = rinuncia(date(2026, 5, 16), false);
-        assert_eq!(
-            (late.first_instalment, late.second_instalment),
-            (Instalment::Due, Instalment::Due)
-        );
+        assert_eq!((late.first_instalment, late.second_instalment), (Instalment::Due, Instalment::Due));
     }
 }

@@ -44,12 +44,7 @@ impl CareerStatus {
         Self::ALL
             .into_iter()
             .find(|s| s.as_str() == raw)
-            .ok_or_else(|| {
-                format!(
-                    "unknown status '{raw}'; one of {}",
-                    Self::ALL.map(Self::as_str).join(", ")
-                )
-            })
+            .ok_or_else(|| format!("unknown status '{raw}'; one of {}", Self::ALL.map(Self::as_str).join(", ")))
     }
 
     /// Nothing more happens to the procedure.
@@ -68,10 +63,7 @@ impl CareerStatus {
             (_, Cancelled) => true,
             (Draft, Submitted) => true,
             (Draft, _) => false,
-            (
-                Submitted | InReview | WaitingDocuments,
-                Submitted | InReview | WaitingDocuments | Approved | Rejected,
-            ) => true,
+            (Submitted | InReview | WaitingDocuments, Submitted | InReview | WaitingDocuments | Approved | Rejected) => true,
             (Approved, Completed) => true,
             (Approved, _) => false,
             (_, Completed) => false,

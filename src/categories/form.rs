@@ -75,11 +75,7 @@ fn default_max(kind: FieldType) -> usize {
 
 /// Checks answers against the form. Returns the normalised answers (trimmed text, upper-case
 /// codice fiscale…) or records per-field errors as `fields.<key>`.
-pub fn validate_answers(
-    fields: &[FormField],
-    answers: &Value,
-    errors: &mut FieldErrors,
-) -> Map<String, Value> {
+pub fn validate_answers(fields: &[FormField], answers: &Value, errors: &mut FieldErrors) -> Map<String, Value> {
     let mut clean = Map::new();
     let empty = Map::new();
     let answers = match answers {
@@ -126,12 +122,8 @@ fn check_value(field: &FormField, value: &Value) -> Result<Value, String> {
     if field.kind == FieldType::Checkbox {
         return match value {
             Value::Bool(b) => Ok(Value::Bool(*b)),
-            Value::String(s) if matches!(s.as_str(), "true" | "on" | "1" | "yes") => {
-                Ok(Value::Bool(true))
-            }
-            Value::String(s) if matches!(s.as_str(), "false" | "off" | "0" | "no") => {
-                Ok(Value::Bool(false))
-            }
+            Value::String(s) if matches!(s.as_str(), "true" | "on" | "1" | "yes") => Ok(Value::Bool(true)),
+            Value::String(s) if matches!(s.as_str(), "false" | "off" | "0" | "no") => Ok(Value::Bool(false)),
             _ => Err("must be true or false".into()),
         };
     }
@@ -143,10 +135,7 @@ fn check_value(field: &FormField, value: &Value) -> Result<Value, String> {
     if text.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
         return Err("contains control characters".into());
     }
     let normalised = match field.kind {
@@ -158,8 +147,7 @@ fn check_value(field: &FormField, value: &Value) -> Result<Value, String> {
             text.to_owned()
         }
         FieldType::Date => {
-            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map_err(|_| "must be a date like 2001-12-31")?;
+            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| "must be a date like 2001-12-31")?;
             if date.year() < 1900 || date > Utc::now().date_naive() {
                 return Err("is not a plausible date".into());
             }
@@ -168,8 +156,7 @@ fn check_value(field: &FormField, value: &Value) -> Result<Value, String> {
         FieldType::Email => Email::parse(text).map_err(|e| e.0)?.to_string(),
         FieldType::CodiceFiscale => CodiceFiscale::parse(text).map_err(|e| e.0)?.to_string(),
         FieldType::Matricola => {
-            let ok =
-                (4..=12).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric());
+            let ok = (4..=12).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric());
             if !ok {
                 return Err("must be 4 to 12 letters or digits".into());
             }
@@ -198,9 +185,7 @@ mod tests {
 
     fn fields_of(errors: FieldErrors) -> Vec<String> {
         match errors.into_result() {
-            Err(crate::error::ServiceError::Validation(list)) => {
-                list.into_iter().map(|e| e.field).collect()
-            }
+            Err(crate::error::ServiceError::Validation(list)) => list.into_iter().map(|e| e.field).collect(),
             _ => Vec::new(),
         }
     }
@@ -208,11 +193,7 @@ mod tests {
     #[test]
     fn accepts_and_normalises_good_answers() {
         let mut errors = FieldErrors::default();
-        let clean = validate_answers(
-            &form(),
-            &json!({"cf": "rssmra85t10a562s", "topic": "a", "b2": "on"}),
-            &mut errors,
-        );
+        let clean = validate_answers(&form(), &json!({"cf": "rssmra85t10a562s", "topic": "a", "b2": "on"}), &mut errors);
         assert!(errors.is_empty());
         assert_eq!(clean["cf"], "RSSMRA85T10A562S");
         assert_eq!(clean["b2"], true);
@@ -221,27 +202,16 @@ mod tests {
     #[test]
     fn reports_every_bad_field_at_once() {
         let mut errors = FieldErrors::default();
-        validate_answers(
-            &form(),
-            &json!({"cf": "RSSMRA85T10A562T", "born": "31/12/2001", "extra": 1}),
-            &mut errors,
-        );
+        validate_answers(&form(), &json!({"cf": "RSSMRA85T10A562T", "born": "31/12/2001", "extra": 1}), &mut errors);
         let mut fields = fields_of(errors);
         fields.sort();
-        assert_eq!(
-            fields,
-            ["fields.born", "fields.cf", "fields.extra", "fields.topic"]
-        );
+        assert_eq!(fields, ["fields.born", "fields.cf", "fields.extra", "fields.topic"]);
     }
 
     #[test]
     fn refuses_wrong_types() {
         let mut errors = FieldErrors::default();
-        validate_answers(
-            &form(),
-            &json!({"cf": 12, "topic": ["a"], "b2": "maybe"}),
-            &mut errors,
-        );
+        validate_answers(&form(), &json!({"cf": 12, "topic": ["a"], "b2": "maybe"}), &mut errors);
         assert_eq!(fields_of(errors).len(), 3);
         let mut errors = FieldErrors::default();
         validate_answers(&form(), &json!([1, 2]), &mut errors);

@@ -118,10 +118,7 @@ impl Category {
                     options: (!f.options.is_empty()).then(|| {
                         f.options
                             .iter()
-                            .map(|o| OptionView {
-                                value: o.value.clone(),
-                                label: o.label.get(locale).to_owned(),
-                            })
+                            .map(|o| OptionView { value: o.value.clone(), label: o.label.get(locale).to_owned() })
                             .collect()
                     }),
                 })
@@ -148,19 +145,13 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(ttl: std::time::Duration) -> Self {
-        Self {
-            ttl,
-            cached: std::sync::RwLock::new(None),
-        }
+        Self { ttl, cached: std::sync::RwLock::new(None) }
     }
 
     /// The categories if remembered and fresh.
     pub fn fresh(&self) -> Option<std::sync::Arc<Vec<Category>>> {
         let cached = self.cached.read().ok()?;
-        cached
-            .as_ref()
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, list)| list.clone())
+        cached.as_ref().filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, list)| list.clone())
     }
 
     pub fn remember(&self, list: Vec<Category>) -> std::sync::Arc<Vec<Category>> {
@@ -182,16 +173,11 @@ impl Catalog {
 /// A form version's content never changes (a change is a new version), so parsed forms are
 /// kept by their id: the same id is the same form in any database.
 type Form = (Vec<FormField>, Vec<RequiredAttachment>);
-static FORMS: std::sync::LazyLock<
-    std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<Form>>>,
-> = std::sync::LazyLock::new(Default::default);
+static FORMS: std::sync::LazyLock<std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<Form>>>> =
+    std::sync::LazyLock::new(Default::default);
 
 fn parsed_form(conn: &mut DbConn, form_id: &str) -> Result<std::sync::Arc<Form>, ServiceError> {
-    if let Some(form) = FORMS
-        .read()
-        .ok()
-        .and_then(|forms| forms.get(form_id).cloned())
-    {
+    if let Some(form) = FORMS.read().ok().and_then(|forms| forms.get(form_id).cloned()) {
         return Ok(form);
     }
     let (fields, required): (String, String) = category_forms::table
@@ -199,10 +185,7 @@ fn parsed_form(conn: &mut DbConn, form_id: &str) -> Result<std::sync::Arc<Form>,
         .select((category_forms::fields, category_forms::required_attachments))
         .first(conn)?;
     let bad = |e: serde_json::Error| ServiceError::Internal(format!("form {form_id} is bad: {e}"));
-    let form = std::sync::Arc::new((
-        serde_json::from_str(&fields).map_err(bad)?,
-        serde_json::from_str(&required).map_err(bad)?,
-    ));
+    let form = std::sync::Arc::new((serde_json::from_str(&fields).map_err(bad)?, serde_json::from_str(&required).map_err(bad)?));
     if let Ok(mut forms) = FORMS.write() {
         forms.insert(form_id.to_owned(), form.clone());
     }
@@ -221,19 +204,10 @@ fn load(conn: &mut DbConn, slug: Option<&str>) -> Result<Vec<Category>, ServiceE
             newer
                 .filter(newer.field(category_forms::category_id).eq(categories::id))
                 .filter(newer.field(category_forms::retired).eq(false))
-                .filter(
-                    newer
-                        .field(category_forms::version)
-                        .gt(category_forms::version),
-                ),
+                .filter(newer.field(category_forms::version).gt(category_forms::version)),
         )))
         .order((categories::position, categories::slug))
-        .select((
-            CategoryRow::as_select(),
-            teams::slug,
-            category_forms::id,
-            category_forms::version,
-        ))
+        .select((CategoryRow::as_select(), teams::slug, category_forms::id, category_forms::version))
         .into_boxed();
     if let Some(slug) = slug {
         query = query.filter(categories::slug.eq(slug.to_owned()));
@@ -265,10 +239,7 @@ pub fn by_slug(conn: &mut DbConn, slug: &str) -> Result<Option<Category>, Servic
 }
 
 /// The form a ticket was filled with (its version may since be retired).
-pub fn form_by_id(
-    conn: &mut DbConn,
-    form_id: &str,
-) -> Result<(Vec<FormField>, Vec<RequiredAttachment>), ServiceError> {
+pub fn form_by_id(conn: &mut DbConn, form_id: &str) -> Result<(Vec<FormField>, Vec<RequiredAttachment>), ServiceError> {
     let form = parsed_form(conn, form_id)?;
     Ok((form.0.clone(), form.1.clone()))
 }

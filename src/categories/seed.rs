@@ -42,14 +42,10 @@ struct CategorySeed {
 }
 
 pub fn seed(conn: &mut DbConn) -> Result<(), ServiceError> {
-    let seed: Seed = serde_json::from_str(SEED)
-        .map_err(|e| ServiceError::Internal(format!("categories seed: {e}")))?;
+    let seed: Seed = serde_json::from_str(SEED).map_err(|e| ServiceError::Internal(format!("categories seed: {e}")))?;
     write_tx(conn, |conn| -> Result<(), ServiceError> {
         for team in &seed.teams {
-            let exists: i64 = teams::table
-                .filter(teams::slug.eq(&team.slug))
-                .count()
-                .get_result(conn)?;
+            let exists: i64 = teams::table.filter(teams::slug.eq(&team.slug)).count().get_result(conn)?;
             if exists == 0 {
                 diesel::insert_into(teams::table)
                     .values((
@@ -63,17 +59,11 @@ pub fn seed(conn: &mut DbConn) -> Result<(), ServiceError> {
             }
         }
         for c in &seed.categories {
-            let exists: i64 = categories::table
-                .filter(categories::slug.eq(&c.slug))
-                .count()
-                .get_result(conn)?;
+            let exists: i64 = categories::table.filter(categories::slug.eq(&c.slug)).count().get_result(conn)?;
             if exists > 0 {
                 continue;
             }
-            let team_id: String = teams::table
-                .filter(teams::slug.eq(&c.team))
-                .select(teams::id)
-                .first(conn)?;
+            let team_id: String = teams::table.filter(teams::slug.eq(&c.team)).select(teams::id).first(conn)?;
             let category_id = new_id();
             diesel::insert_into(categories::table)
                 .values((
@@ -91,17 +81,14 @@ pub fn seed(conn: &mut DbConn) -> Result<(), ServiceError> {
                     categories::active.eq(true),
                 ))
                 .execute(conn)?;
-            let to_json = |v: serde_json::Result<String>| {
-                v.map_err(|e| ServiceError::Internal(e.to_string()))
-            };
+            let to_json = |v: serde_json::Result<String>| v.map_err(|e| ServiceError::Internal(e.to_string()));
             diesel::insert_into(category_forms::table)
                 .values((
                     category_forms::id.eq(new_id()),
                     category_forms::category_id.eq(&category_id),
                     category_forms::version.eq(1),
                     category_forms::fields.eq(to_json(serde_json::to_string(&c.fields))?),
-                    category_forms::required_attachments
-                        .eq(to_json(serde_json::to_string(&c.required_attachments))?),
+                    category_forms::required_attachments.eq(to_json(serde_json::to_string(&c.required_attachments))?),
                     category_forms::retired.eq(false),
                     category_forms::created_at.eq(now()),
                 ))

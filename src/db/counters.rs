@@ -23,8 +23,5 @@ pub fn next_ticket_seq(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
              ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last AS seq"
         }
     };
-    diesel::sql_query(sql)
-        .bind::<Integer, _>(year)
-        .get_result::<Next>(conn)
-        .map(|row| row.seq)
+    diesel::sql_query(sql).bind::<Integer, _>(year).get_result::<Next>(conn).map(|row| row.seq)
 }

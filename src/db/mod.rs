@@ -52,18 +52,9 @@ pub struct Manager {
 impl Manager {
     pub fn new(database_url: &str) -> Self {
         match database_url.split_once("://") {
-            Some(("postgres" | "postgresql", _)) => Self {
-                backend: Backend::Postgres,
-                target: database_url.to_owned(),
-            },
-            Some(("sqlite", path)) => Self {
-                backend: Backend::Sqlite,
-                target: path.to_owned(),
-            },
-            _ => Self {
-                backend: Backend::Sqlite,
-                target: database_url.to_owned(),
-            },
+            Some(("postgres" | "postgresql", _)) => Self { backend: Backend::Postgres, target: database_url.to_owned() },
+            Some(("sqlite", path)) => Self { backend: Backend::Sqlite, target: path.to_owned() },
+            _ => Self { backend: Backend::Sqlite, target: database_url.to_owned() },
         }
     }
 }
@@ -98,8 +89,7 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -141,8 +131,7 @@ impl Db {
                     diesel::r2d2::Error::ConnectionError(e) => DbError::Connection(e),
                     diesel::r2d2::Error::QueryError(e) => DbError::Query(e),
                 })?;
-                let batcher =
-                    writer::Writer::start(conn).map_err(|e| DbError::Io(e.to_string()))?;
+                let batcher = writer::Writer::start(conn).map_err(|e| DbError::Io(e.to_string()))?;
                 (build(1)?, build(pool_size.max(2))?, Some(batcher))
             }
             Backend::Postgres => {
@@ -150,11 +139,7 @@ impl Db {
                 (pool.clone(), pool, None)
             }
         };
-        Ok(Self {
-            writer,
-            reader,
-            batcher,
-        })
+        Ok(Self { writer, reader, batcher })
     }
 
     /// A connection for work outside a request (migrations, commands, jobs).
@@ -192,8 +177,7 @@ impl Db {
         let mut conn = self.get_writer()?;
         match &mut *conn {
             DbConn::Sqlite(c) => {
-                c.run_pending_migrations(SQLITE_MIGRATIONS)
-                    .map_err(|e| anyhow::anyhow!(e))?;
+                c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| anyhow::anyhow!(e))?;
             }
             DbConn::Pg(c) => {
                 c.batch_execute("SELECT pg_advisory_lock(724201)")?;

@@ -31,16 +31,10 @@ pub struct OutboxRow {
 
 /// Placeholders are numbered in bind order: $1 now, $2 lease end, $3 limit. SQLite numbers
 /// `$N` by first appearance (not by N), so its variant uses `?N`, which it does honour.
-const CLAIMABLE: &str =
-    "status = 'pending' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until < $1)";
+const CLAIMABLE: &str = "status = 'pending' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until < $1)";
 
 /// Leases up to `limit` due notifications until `lease_until`, oldest first.
-pub fn claim(
-    conn: &mut DbConn,
-    now: NaiveDateTime,
-    lease_until: NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<OutboxRow>> {
+pub fn claim(conn: &mut DbConn, now: NaiveDateTime, lease_until: NaiveDateTime, limit: i64) -> QueryResult<Vec<OutboxRow>> {
     let sql = match conn {
         DbConn::Pg(_) => format!(
             "UPDATE outbox SET locked_until = $2 WHERE id IN \

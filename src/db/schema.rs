@@ -320,12 +320,7 @@ diesel::joinable!(career_action_history -> career_actions (career_action_id));
 diesel::joinable!(ticket_career_actions -> career_actions (career_action_id));
 diesel::joinable!(ticket_career_actions -> tickets (ticket_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    career_action_types,
-    career_actions,
-    career_action_history,
-    ticket_career_actions,
-);
+diesel::allow_tables_to_appear_in_same_query!(career_action_types, career_actions, career_action_history, ticket_career_actions,);
 diesel::allow_tables_to_appear_in_same_query!(tickets, ticket_career_actions);
 diesel::allow_tables_to_appear_in_same_query!(tickets, career_actions);
 diesel::allow_tables_to_appear_in_same_query!(tickets, career_action_types);

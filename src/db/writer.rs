@@ -37,10 +37,7 @@ where
         n
     });
     let name = format!("sp{depth}");
-    let result = conn
-        .batch_execute(&format!("SAVEPOINT {name}"))
-        .map_err(E::from)
-        .and_then(|()| f(conn));
+    let result = conn.batch_execute(&format!("SAVEPOINT {name}")).map_err(E::from).and_then(|()| f(conn));
     let closed = match &result {
         Ok(_) => conn.batch_execute(&format!("RELEASE {name}")),
         Err(_) => conn.batch_execute(&format!("ROLLBACK TO {name}; RELEASE {name}")),
@@ -62,20 +59,18 @@ impl Writer {
     /// Starts the writer thread on `conn`.
     pub fn start(mut conn: DbConn) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || {
-                while let Ok(first) = queue.recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match queue.try_recv() {
-                            Ok(job) => batch.push(job),
-                            Err(_) => break,
-                        }
+        std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || {
+            while let Ok(first) = queue.recv() {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match queue.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
                     }
-                    run_batch(&mut conn, batch);
                 }
-            })?;
+                run_batch(&mut conn, batch);
+            }
+        })?;
         Ok(Self { jobs })
     }
 
@@ -89,11 +84,10 @@ impl Writer {
         let span = tracing::Span::current();
         let job: Job = Box::new(move |conn| {
             let _entered = span.enter();
-            let result =
-                savepoint(conn, |conn| f(conn).map_err(Failed::Job)).map_err(|e| match e {
-                    Failed::Job(e) => e,
-                    Failed::Db(e) => E::from(DbError::Query(e)),
-                });
+            let result = savepoint(conn, |conn| f(conn).map_err(Failed::Job)).map_err(|e| match e {
+                Failed::Job(e) => e,
+                Failed::Db(e) => E::from(DbError::Query(e)),
+            });
             Box::new(move |committed: Result<(), DbError>| {
                 let outcome = match (result, committed) {
                     (Ok(value), Ok(())) => Ok(value),
@@ -104,9 +98,7 @@ impl Writer {
                 let _ = answer.send(outcome);
             })
         });
-        self.jobs
-            .send(job)
-            .map_err(|_| E::from(DbError::Cancelled))?;
+        self.jobs.send(job).map_err(|_| E::from(DbError::Cancelled))?;
         answered.await.map_err(|_| E::from(DbError::Cancelled))?
     }
 }
@@ -129,16 +121,11 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>) {
         for job in batch {
             // Not run: tell each caller the database refused.
             let finish = job_not_run(job);
-            finish(Err(DbError::Query(
-                diesel::result::Error::QueryBuilderError(message.clone().into()),
-            )));
+            finish(Err(DbError::Query(diesel::result::Error::QueryBuilderError(message.clone().into()))));
         }
         return;
     }
-    let finishers: Vec<Finish> = batch
-        .into_iter()
-        .map(|job| run_guarded(conn, job))
-        .collect();
+    let finishers: Vec<Finish> = batch.into_iter().map(|job| run_guarded(conn, job)).collect();
     let committed = conn.batch_execute("COMMIT").map_err(DbError::Query);
     if committed.is_err() {
         let _ = conn.batch_execute("ROLLBACK");
@@ -146,9 +133,7 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>) {
     for finish in finishers {
         let outcome = match &committed {
             Ok(()) => Ok(()),
-            Err(e) => Err(DbError::Query(diesel::result::Error::QueryBuilderError(
-                e.to_string().into(),
-            ))),
+            Err(e) => Err(DbError::Query(diesel::result::Error::QueryBuilderError(e.to_string().into()))),
         };
         finish(outcome);
     }

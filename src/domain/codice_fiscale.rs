@@ -8,9 +8,7 @@ use super::ParseError;
 pub struct CodiceFiscale(String);
 
 // Values of characters in odd (1st, 3rd, …) positions; digits map like A..J.
-const ODD: [u32; 26] = [
-    1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23,
-];
+const ODD: [u32; 26] = [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23];
 const OMOCODIA: &str = "LMNPQRSTUV";
 const MONTHS: &str = "ABCDEHLMPRST";
 
@@ -19,9 +17,7 @@ impl CodiceFiscale {
         let value: String = raw.trim().to_uppercase();
         let chars: Vec<char> = value.chars().collect();
         if chars.len() != 16 || !chars.iter().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(ParseError::new(
-                "a codice fiscale has 16 letters and digits",
-            ));
+            return Err(ParseError::new("a codice fiscale has 16 letters and digits"));
         }
         let digit_like = |c: char| c.is_ascii_digit() || OMOCODIA.contains(c);
         let shape_ok = chars.iter().enumerate().all(|(i, &c)| match i {
@@ -33,9 +29,7 @@ impl CodiceFiscale {
             return Err(ParseError::new("this is not the shape of a codice fiscale"));
         }
         if check_char(&chars[..15]) != chars[15] {
-            return Err(ParseError::new(
-                "the check character of this codice fiscale is wrong",
-            ));
+            return Err(ParseError::new("the check character of this codice fiscale is wrong"));
         }
         Ok(Self(value))
     }
@@ -56,13 +50,7 @@ fn check_char(first15: &[char]) -> char {
     let sum: u32 = first15
         .iter()
         .enumerate()
-        .map(|(i, &c)| {
-            if i % 2 == 0 {
-                ODD[value(c) as usize]
-            } else {
-                value(c)
-            }
-        })
+        .map(|(i, &c)| if i % 2 == 0 { ODD[value(c) as usize] } else { value(c) })
         .sum();
     char::from(b'A' + (sum % 26) as u8)
 }
@@ -79,10 +67,7 @@ mod tests {
 
     #[test]
     fn accepts_valid_codes_in_any_case() {
-        assert_eq!(
-            CodiceFiscale::parse("RSSMRA85T10A562S").unwrap().as_str(),
-            "RSSMRA85T10A562S"
-        );
+        assert_eq!(CodiceFiscale::parse("RSSMRA85T10A562S").unwrap().as_str(), "RSSMRA85T10A562S");
         assert!(CodiceFiscale::parse(" rssmra85t10a562s ").is_ok());
         // Omocodia: the last digit 2 replaced by N, and the check character recomputed.
         assert!(CodiceFiscale::parse("RSSMRA85T10A56NH").is_ok());
@@ -96,23 +81,14 @@ mod tests {
 
     #[test]
     fn refuses_wrong_shapes() {
-        for bad in [
-            "",
-            "RSSMRA85T10A562",
-            "RSSMRA85T10A562SX",
-            "1SSMRA85T10A562S",
-            "RSSMRA85Z10A562S",
-            "RSSMRA85T10A5-2S",
-        ] {
+        for bad in ["", "RSSMRA85T10A562", "RSSMRA85T10A562SX", "1SSMRA85T10A562S", "RSSMRA85Z10A562S", "RSSMRA85T10A5-2S"] {
             assert!(CodiceFiscale::parse(bad).is_err(), "{bad} should not parse");
         }
     }
 
     #[test]
     fn every_check_letter_but_one_is_refused() {
-        let accepted = ('A'..='Z')
-            .filter(|c| CodiceFiscale::parse(&format!("RSSMRA85T10A562{c}")).is_ok())
-            .count();
+        let accepted = ('A'..='Z').filter(|c| CodiceFiscale::parse(&format!("RSSMRA85T10A562{c}")).is_ok()).count();
         assert_eq!(accepted, 1);
     }
 }

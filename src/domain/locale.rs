@@ -24,11 +24,7 @@ impl Locale {
             let mut parts = item.split(';');
             let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
             let q = parts
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.parse::<f32>().ok())
-                })
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
                 .unwrap_or(1.0);
             let locale = match tag.split('-').next() {
                 Some("it") => Locale::It,
@@ -60,14 +56,8 @@ mod tests {
     fn accept_language_picks_by_weight_and_defaults_to_italian() {
         assert_eq!(Locale::from_accept_language(""), Locale::It);
         assert_eq!(Locale::from_accept_language("en-GB,en;q=0.9"), Locale::En);
-        assert_eq!(
-            Locale::from_accept_language("de-DE,de;q=0.9,en;q=0.8,it;q=0.7"),
-            Locale::En
-        );
-        assert_eq!(
-            Locale::from_accept_language("fr,it;q=0.5,en;q=0.4"),
-            Locale::It
-        );
+        assert_eq!(Locale::from_accept_language("de-DE,de;q=0.9,en;q=0.8,it;q=0.7"), Locale::En);
+        assert_eq!(Locale::from_accept_language("fr,it;q=0.5,en;q=0.4"), Locale::It);
         assert_eq!(Locale::from_accept_language("de"), Locale::It);
     }
 }

@@ -46,18 +46,7 @@ pub fn easter_sunday(year: i32) -> Option<NaiveDate> {
 /// Italian national public holidays (Capodanno, Epifania, Pasquetta, Liberazione, Lavoro,
 /// Repubblica, Ferragosto, Ognissanti, Immacolata, Natale, Santo Stefano).
 pub fn is_italian_holiday(date: NaiveDate) -> bool {
-    let fixed = [
-        (1, 1),
-        (1, 6),
-        (4, 25),
-        (5, 1),
-        (6, 2),
-        (8, 15),
-        (11, 1),
-        (12, 8),
-        (12, 25),
-        (12, 26),
-    ];
+    let fixed = [(1, 1), (1, 6), (4, 25), (5, 1), (6, 2), (8, 15), (11, 1), (12, 8), (12, 25), (12, 26)];
     if fixed.contains(&(date.month(), date.day())) {
         return true;
     }
@@ -72,10 +61,7 @@ impl BusinessCalendar {
     }
 
     fn at(&self, date: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
-        self.tz
-            .from_local_datetime(&date.and_time(time))
-            .earliest()
-            .map(|t| t.with_timezone(&Utc))
+        self.tz.from_local_datetime(&date.and_time(time)).earliest().map(|t| t.with_timezone(&Utc))
     }
 
     /// `start` plus `minutes` of business time.
@@ -86,9 +72,7 @@ impl BusinessCalendar {
         // Ten years of days is far beyond any SLA; the bound only guards against a bad calendar.
         for _ in 0..3660 {
             if self.is_business_day(date) {
-                if let (Some(open), Some(close)) =
-                    (self.at(date, self.open), self.at(date, self.close))
-                {
+                if let (Some(open), Some(close)) = (self.at(date, self.open), self.at(date, self.close)) {
                     let from = cursor.max(open);
                     if from < close {
                         let available = close - from;
@@ -118,9 +102,7 @@ impl BusinessCalendar {
         let last = to.with_timezone(&self.tz).date_naive();
         while date <= last {
             if self.is_business_day(date) {
-                if let (Some(open), Some(close)) =
-                    (self.at(date, self.open), self.at(date, self.close))
-                {
+                if let (Some(open), Some(close)) = (self.at(date, self.open), self.at(date, self.close)) {
                     let a = from.max(open);
                     let b = to.min(close);
                     if a < b {
@@ -142,10 +124,7 @@ mod tests {
     use super::*;
 
     fn rome(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-        chrono_tz::Europe::Rome
-            .with_ymd_and_hms(y, m, d, h, min, 0)
-            .unwrap()
-            .with_timezone(&Utc)
+        chrono_tz::Europe::Rome.with_ymd_and_hms(y, m, d, h, min, 0).unwrap().with_timezone(&Utc)
     }
 
     #[test]
@@ -158,29 +137,20 @@ mod tests {
     #[test]
     fn within_one_day() {
         let cal = BusinessCalendar::default();
-        assert_eq!(
-            cal.add_business_minutes(rome(2026, 11, 24, 10, 0), 120),
-            rome(2026, 11, 24, 12, 0)
-        );
+        assert_eq!(cal.add_business_minutes(rome(2026, 11, 24, 10, 0), 120), rome(2026, 11, 24, 12, 0));
     }
 
     #[test]
     fn before_opening_starts_at_nine() {
         let cal = BusinessCalendar::default();
-        assert_eq!(
-            cal.add_business_minutes(rome(2026, 11, 24, 7, 30), 60),
-            rome(2026, 11, 24, 10, 0)
-        );
+        assert_eq!(cal.add_business_minutes(rome(2026, 11, 24, 7, 30), 60), rome(2026, 11, 24, 10, 0));
     }
 
     #[test]
     fn friday_evening_rolls_over_the_weekend() {
         let cal = BusinessCalendar::default();
         // Friday 27 Nov 2026 16:00 + 2 h → Monday 30 Nov 10:00.
-        assert_eq!(
-            cal.add_business_minutes(rome(2026, 11, 27, 16, 0), 120),
-            rome(2026, 11, 30, 10, 0)
-        );
+        assert_eq!(cal.add_business_minutes(rome(2026, 11, 27, 16, 0), 120), rome(2026, 11, 30, 10, 0));
     }
 
     #[test]
@@ -188,19 +158,10 @@ mod tests {
         let cal = BusinessCalendar::default();
         // Thursday 2 Apr 2026 16:00 + 10 h: 1 h Thursday, 8 h Friday 3 Apr (Good Friday is no
         // holiday), then the weekend and Pasquetta (6 Apr) → Tuesday 7 Apr 10:00.
-        assert_eq!(
-            cal.add_business_minutes(rome(2026, 4, 2, 16, 0), 9 * 60),
-            rome(2026, 4, 3, 17, 0)
-        );
-        assert_eq!(
-            cal.add_business_minutes(rome(2026, 4, 2, 16, 0), 10 * 60),
-            rome(2026, 4, 7, 10, 0)
-        );
+        assert_eq!(cal.add_business_minutes(rome(2026, 4, 2, 16, 0), 9 * 60), rome(2026, 4, 3, 17, 0));
+        assert_eq!(cal.add_business_minutes(rome(2026, 4, 2, 16, 0), 10 * 60), rome(2026, 4, 7, 10, 0));
         // Thursday 24 Dec 2026 16:00 + 2 h: 25 Dec (Fri) holiday, weekend → Monday 28 Dec 10:00.
-        assert_eq!(
-            cal.add_business_minutes(rome(2026, 12, 24, 16, 0), 120),
-            rome(2026, 12, 28, 10, 0)
-        );
+        assert_eq!(cal.add_business_minutes(rome(2026, 12, 24, 16, 0), 120), rome(2026, 12, 28, 10, 0));
     }
 
     #[test]

@@ -15,14 +15,8 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Unverified,
-        Status::New,
-        Status::Open,
-        Status::WaitingStudent,
-        Status::Resolved,
-        Status::Closed,
-    ];
+    pub const ALL: [Status; 6] =
+        [Status::Unverified, Status::New, Status::Open, Status::WaitingStudent, Status::Resolved, Status::Closed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,16 +52,11 @@ impl Status {
     /// Students may close their ticket, or reopen a resolved one.
     pub fn student_can_move_to(self, to: Status) -> bool {
         use Status::*;
-        matches!(
-            (self, to),
-            (New | Open | WaitingStudent | Resolved, Closed) | (Resolved, Open)
-        )
+        matches!((self, to), (New | Open | WaitingStudent | Resolved, Closed) | (Resolved, Open))
     }
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     Low,
@@ -87,15 +76,10 @@ impl Priority {
     }
 
     pub fn parse(value: &str) -> Result<Self, ParseError> {
-        [
-            Priority::Low,
-            Priority::Normal,
-            Priority::High,
-            Priority::Urgent,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == value)
-        .ok_or_else(|| ParseError::new(format!("unknown priority '{value}'")))
+        [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent]
+            .into_iter()
+            .find(|p| p.as_str() == value)
+            .ok_or_else(|| ParseError::new(format!("unknown priority '{value}'")))
     }
 }
 
@@ -135,21 +119,9 @@ mod tests {
 
     #[test]
     fn the_lifecycle_of_the_spec_is_allowed() {
-        let path = [
-            Status::New,
-            Status::Open,
-            Status::WaitingStudent,
-            Status::Open,
-            Status::Resolved,
-            Status::Closed,
-        ];
+        let path = [Status::New, Status::Open, Status::WaitingStudent, Status::Open, Status::Resolved, Status::Closed];
         for pair in path.windows(2) {
-            assert!(
-                pair[0].staff_can_move_to(pair[1]),
-                "{:?} → {:?}",
-                pair[0],
-                pair[1]
-            );
+            assert!(pair[0].staff_can_move_to(pair[1]), "{:?} → {:?}", pair[0], pair[1]);
         }
     }
 }

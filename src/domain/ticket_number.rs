@@ -14,11 +14,7 @@ pub struct TicketNumber {
 
 impl TicketNumber {
     pub fn new(prefix: &str, year: i32, seq: i64) -> Self {
-        Self {
-            prefix: prefix.to_owned(),
-            year,
-            seq,
-        }
+        Self { prefix: prefix.to_owned(), year, seq }
     }
 
     pub fn year(&self) -> i32 {
@@ -42,15 +38,12 @@ impl FromStr for TicketNumber {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || ParseError::new(format!("'{s}' is not a ticket number like HD-2025-000042"));
         let mut parts = s.rsplitn(3, '-');
-        let (Some(seq), Some(year), Some(prefix)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(seq), Some(year), Some(prefix)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(bad());
         };
         let prefix_ok = !prefix.is_empty()
             && prefix.len() <= 10
-            && prefix
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            && prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
         let year_ok = year.len() == 4 && year.chars().all(|c| c.is_ascii_digit());
         let seq_ok = (6..=12).contains(&seq.len()) && seq.chars().all(|c| c.is_ascii_digit());
         if !(prefix_ok && year_ok && seq_ok) {
@@ -61,11 +54,7 @@ impl FromStr for TicketNumber {
         if seq == 0 {
             return Err(bad());
         }
-        Ok(Self {
-            prefix: prefix.to_owned(),
-            year,
-            seq,
-        })
+        Ok(Self { prefix: prefix.to_owned(), year, seq })
     }
 }
 
@@ -75,14 +64,8 @@ mod tests {
 
     #[test]
     fn formats_with_six_digit_padding() {
-        assert_eq!(
-            TicketNumber::new("HD", 2025, 42).to_string(),
-            "HD-2025-000042"
-        );
-        assert_eq!(
-            TicketNumber::new("HD", 2026, 1_234_567).to_string(),
-            "HD-2026-1234567"
-        );
+        assert_eq!(TicketNumber::new("HD", 2025, 42).to_string(), "HD-2025-000042");
+        assert_eq!(TicketNumber::new("HD", 2026, 1_234_567).to_string(), "HD-2026-1234567");
     }
 
     #[test]
@@ -94,19 +77,8 @@ mod tests {
 
     #[test]
     fn refuses_malformed_numbers() {
-        for bad in [
-            "",
-            "HD-2025-42",
-            "hd-2025-000042",
-            "HD-25-000042",
-            "HD-2025-000000",
-            "2025-000042",
-            "HD-2025-00004x",
-        ] {
-            assert!(
-                bad.parse::<TicketNumber>().is_err(),
-                "{bad} should not parse"
-            );
+        for bad in ["", "HD-2025-42", "hd-2025-000042", "HD-25-000042", "HD-2025-000000", "2025-000042", "HD-2025-00004x"] {
+            assert!(bad.parse::<TicketNumber>().is_err(), "{bad} should not parse");
         }
     }
 }

@@ -46,10 +46,7 @@ impl Guide {
             .filter_map(|name| {
                 let file = Shipped::get(&name)?;
                 let text = String::from_utf8_lossy(&file.data).into_owned();
-                Some(Guide {
-                    file_name: name,
-                    text,
-                })
+                Some(Guide { file_name: name, text })
             })
             .collect()
     }
@@ -60,14 +57,8 @@ impl Guide {
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();
             if path.extension().is_some_and(|e| e == "txt") {
-                let file_name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                guides.push(Guide {
-                    file_name,
-                    text: std::fs::read_to_string(&path)?,
-                });
+                let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                guides.push(Guide { file_name, text: std::fs::read_to_string(&path)? });
             }
         }
         guides.sort_by(|a, b| a.file_name.cmp(&b.file_name));
@@ -84,14 +75,8 @@ impl Guide {
         if stem.ends_with(".it") {
             return Locale::It;
         }
-        let count = |list: &[&str]| {
-            text::words(&self.text)
-                .filter(|(_, w)| list.contains(&w.to_lowercase().as_str()))
-                .count()
-        };
-        if count(&["the", "and", "you", "your", "of", "to"])
-            > count(&["il", "la", "di", "e", "per", "che"])
-        {
+        let count = |list: &[&str]| text::words(&self.text).filter(|(_, w)| list.contains(&w.to_lowercase().as_str())).count();
+        if count(&["the", "and", "you", "your", "of", "to"]) > count(&["il", "la", "di", "e", "per", "che"]) {
             Locale::En
         } else {
             Locale::It
@@ -101,10 +86,7 @@ impl Guide {
     /// The guide's name in slugs: the file name without language and extension.
     pub fn source(&self) -> String {
         let stem = self.file_name.trim_end_matches(".txt");
-        let stem = stem
-            .strip_suffix(".it")
-            .or_else(|| stem.strip_suffix(".en"))
-            .unwrap_or(stem);
+        let stem = stem.strip_suffix(".it").or_else(|| stem.strip_suffix(".en")).unwrap_or(stem);
         slugify(stem)
     }
 
@@ -149,26 +131,18 @@ impl Guide {
 #[tracing::instrument(skip_all, fields(guides = guides.len()))]
 pub fn import_guides(conn: &mut DbConn, guides: &[Guide]) -> QueryResult<ImportReport> {
     write_tx(conn, |conn| {
-        let mut report = ImportReport {
-            guides: guides.len(),
-            ..ImportReport::default()
-        };
+        let mut report = ImportReport { guides: guides.len(), ..ImportReport::default() };
         for guide in guides {
             let articles = guide.articles();
             let source = guide.source();
             let slugs: Vec<String> = articles.iter().map(|a| a.slug.clone()).collect();
             report.removed += diesel::delete(
-                kb_articles::table
-                    .filter(kb_articles::source.eq(&source))
-                    .filter(kb_articles::slug.ne_all(&slugs)),
+                kb_articles::table.filter(kb_articles::source.eq(&source)).filter(kb_articles::slug.ne_all(&slugs)),
             )
             .execute(conn)?;
             for mut article in articles {
-                let existing: Option<String> = kb_articles::table
-                    .filter(kb_articles::slug.eq(&article.slug))
-                    .select(kb_articles::id)
-                    .first(conn)
-                    .optional()?;
+                let existing: Option<String> =
+                    kb_articles::table.filter(kb_articles::slug.eq(&article.slug)).select(kb_articles::id).first(conn).optional()?;
                 match existing {
                     Some(id) => {
                         article.id = id;
@@ -184,9 +158,7 @@ pub fn import_guides(conn: &mut DbConn, guides: &[Guide]) -> QueryResult<ImportR
                             .execute(conn)?;
                     }
                     None => {
-                        diesel::insert_into(kb_articles::table)
-                            .values(&article)
-                            .execute(conn)?;
+                        diesel::insert_into(kb_articles::table).values(&article).execute(conn)?;
                     }
                 }
                 index(conn, &article)?;
@@ -194,10 +166,7 @@ pub fn import_guides(conn: &mut DbConn, guides: &[Guide]) -> QueryResult<ImportR
             }
         }
         if let DbConn::Sqlite(_) = conn {
-            diesel::sql_query(
-                "DELETE FROM kb_fts WHERE article_id NOT IN (SELECT id FROM kb_articles)",
-            )
-            .execute(conn)?;
+            diesel::sql_query("DELETE FROM kb_fts WHERE article_id NOT IN (SELECT id FROM kb_articles)").execute(conn)?;
         }
         Ok(report)
     })
@@ -207,9 +176,7 @@ pub fn import_guides(conn: &mut DbConn, guides: &[Guide]) -> QueryResult<ImportR
 fn index(conn: &mut DbConn, article: &Article) -> QueryResult<()> {
     if let DbConn::Sqlite(_) = conn {
         let locale = Locale::from_db(&article.locale);
-        diesel::sql_query("DELETE FROM kb_fts WHERE article_id = $1")
-            .bind::<Text, _>(&article.id)
-            .execute(conn)?;
+        diesel::sql_query("DELETE FROM kb_fts WHERE article_id = $1").bind::<Text, _>(&article.id).execute(conn)?;
         diesel::sql_query("INSERT INTO kb_fts (article_id, title, body) VALUES ($1, $2, $3)")
             .bind::<Text, _>(&article.id)
             .bind::<Text, _>(text::stemmed(&article.title, locale))
@@ -234,31 +201,11 @@ mod tests {
 
     #[test]
     fn language_and_source_come_from_the_file_name() {
-        let g = |name: &str, text: &str| Guide {
-            file_name: name.into(),
-            text: text.into(),
-        };
+        let g = |name: &str, text: &str| Guide { file_name: name.into(), text: text.into() };
         assert_eq!(g("unibo-credentials.en.txt", "").locale(), Locale::En);
-        assert_eq!(
-            g("unibg-guida-2025-2026.it.txt", "").source(),
-            "unibg-guida-2025-2026"
-        );
-        assert_eq!(
-            g(
-                "000_0e29.txt",
-                "If you can't remember your password you can reset it."
-            )
-            .locale(),
-            Locale::En
-        );
-        assert_eq!(
-            g(
-                "003_b0.txt",
-                "La domanda di rinuncia agli studi si presenta online e per"
-            )
-            .locale(),
-            Locale::It
-        );
+        assert_eq!(g("unibg-guida-2025-2026.it.txt", "").source(), "unibg-guida-2025-2026");
+        assert_eq!(g("000_0e29.txt", "If you can't remember your password you can reset it.").locale(), Locale::En);
+        assert_eq!(g("003_b0.txt", "La domanda di rinuncia agli studi si presenta online e per").locale(), Locale::It);
     }
 
     #[test]
@@ -270,11 +217,6 @@ mod tests {
         slugs.sort();
         slugs.dedup();
         assert_eq!(slugs.len(), articles.len());
-        assert!(
-            articles
-                .iter()
-                .any(|a| a.slug.starts_with("unibo-credentials-can-t-remember")),
-            "{slugs:?}"
-        );
+        assert!(articles.iter().any(|a| a.slug.starts_with("unibo-credentials-can-t-remember")), "{slugs:?}");
     }
 }

@@ -13,9 +13,7 @@ use diesel::prelude::*;
 use crate::db::schema::kb_articles;
 
 pub use import::{import_guides, import_if_empty, Guide, ImportReport};
-pub use search::{
-    article_by_slug, checked_query, count_deflection, search, KbHit, MAX_QUERY_CHARS,
-};
+pub use search::{article_by_slug, checked_query, count_deflection, search, KbHit, MAX_QUERY_CHARS};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = kb_articles)]

@@ -27,10 +27,7 @@ pub fn checked_query(q: Option<&str>) -> Result<String, ServiceError> {
         return Err(ServiceError::field("q", "must not be empty"));
     }
     if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(ServiceError::field(
-            "q",
-            format!("must be at most {MAX_QUERY_CHARS} characters"),
-        ));
+        return Err(ServiceError::field("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
     }
     Ok(q.to_owned())
 }
@@ -84,18 +81,11 @@ const PG_SEARCH: &str = "WITH q AS ( \
 
 /// The articles best matching `query`, in `locale` or in both languages.
 #[tracing::instrument(skip(conn))]
-pub fn search(
-    conn: &mut DbConn,
-    query: &str,
-    locale: Option<Locale>,
-    limit: i64,
-) -> QueryResult<Vec<KbHit>> {
+pub fn search(conn: &mut DbConn, query: &str, locale: Option<Locale>, limit: i64) -> QueryResult<Vec<KbHit>> {
     let limit = limit.clamp(1, 50);
     let wanted = locale.map(Locale::as_str);
     // Both languages when none is asked, those in the query's own language first.
-    let preferred = locale
-        .or_else(|| text::guess_locale(query))
-        .map(Locale::as_str);
+    let preferred = locale.or_else(|| text::guess_locale(query)).map(Locale::as_str);
     let hits = match conn {
         DbConn::Sqlite(_) => {
             let locales: &[Locale] = match locale {
@@ -103,9 +93,7 @@ pub fn search(
                 Some(Locale::En) => &[Locale::En],
                 None => &[Locale::It, Locale::En],
             };
-            let Some(expr) = fts5_match(&query_terms(query, locales)) else {
-                return Ok(Vec::new());
-            };
+            let Some(expr) = fts5_match(&query_terms(query, locales)) else { return Ok(Vec::new()) };
             let rows: Vec<Row> = diesel::sql_query(SQLITE_SEARCH)
                 .bind::<Text, _>(expr)
                 .bind::<Nullable<Text>, _>(wanted)
@@ -116,14 +104,8 @@ pub fn search(
                 .map(|row| {
                     let article_locale = Locale::from_db(&row.locale);
                     let terms = query_terms(query, &[article_locale]);
-                    let snippet =
-                        text::snippet(&row.snippet, article_locale, &terms, SNIPPET_WORDS);
-                    KbHit {
-                        url: format!("/kb/{}", row.slug),
-                        id: row.id,
-                        title: row.title,
-                        snippet,
-                    }
+                    let snippet = text::snippet(&row.snippet, article_locale, &terms, SNIPPET_WORDS);
+                    KbHit { url: format!("/kb/{}", row.slug), id: row.id, title: row.title, snippet }
                 })
                 .collect()
         }
@@ -148,11 +130,7 @@ pub fn search(
 }
 
 pub fn article_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Article>> {
-    kb_articles::table
-        .filter(kb_articles::slug.eq(slug))
-        .select(Article::as_select())
-        .first(conn)
-        .optional()
+    kb_articles::table.filter(kb_articles::slug.eq(slug)).select(Article::as_select()).first(conn).optional()
 }
 
 /// One more view of an article reached from the new-ticket page's suggestions.

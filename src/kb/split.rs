@@ -28,15 +28,8 @@ pub struct Section {
 pub fn split(text: &str) -> Vec<Section> {
     let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
     let chapters = chapter_starts(&lines);
-    let sections = if chapters.len() >= 2 {
-        split_chapters(&lines, &chapters)
-    } else {
-        split_page(&lines)
-    };
-    sections
-        .into_iter()
-        .filter(|s| !s.body.trim().is_empty())
-        .collect()
+    let sections = if chapters.len() >= 2 { split_chapters(&lines, &chapters) } else { split_page(&lines) };
+    sections.into_iter().filter(|s| !s.body.trim().is_empty()).collect()
 }
 
 /// `N. TITLE`: the number and the title, when the first word of the title is in capitals.
@@ -73,18 +66,9 @@ fn split_chapters(lines: &[&str], starts: &[usize]) -> Vec<Section> {
     // The sub-section headings: the guide's table of contents, then each chapter's own.
     // Compared without case: the contents may say "(sportello internet)" and the heading
     // "(Sportello internet)".
-    let mut headings: HashSet<String> = lines[..starts[0]]
-        .iter()
-        .filter_map(|l| toc_entry(l))
-        .map(str::to_lowercase)
-        .collect();
+    let mut headings: HashSet<String> = lines[..starts[0]].iter().filter_map(|l| toc_entry(l)).map(str::to_lowercase).collect();
     for &s in starts {
-        headings.extend(
-            lines[s + 1..]
-                .iter()
-                .map_while(|l| toc_entry(l))
-                .map(str::to_lowercase),
-        );
+        headings.extend(lines[s + 1..].iter().map_while(|l| toc_entry(l)).map(str::to_lowercase));
     }
     let mut out = Vec::new();
     for (k, &s) in starts.iter().enumerate() {
@@ -95,21 +79,13 @@ fn split_chapters(lines: &[&str], starts: &[usize]) -> Vec<Section> {
         while i < end && toc_entry(lines[i]).is_some_and(|e| headings.contains(&e.to_lowercase())) {
             i += 1;
         }
-        let mut current = Section {
-            title: chapter.clone(),
-            chapter: chapter.clone(),
-            body: String::new(),
-        };
+        let mut current = Section { title: chapter.clone(), chapter: chapter.clone(), body: String::new() };
         for line in &lines[i..end] {
             let trimmed = line.trim();
             if headings.contains(&trimmed.to_lowercase()) {
                 out.push(std::mem::replace(
                     &mut current,
-                    Section {
-                        title: trimmed.to_owned(),
-                        chapter: chapter.clone(),
-                        body: String::new(),
-                    },
+                    Section { title: trimmed.to_owned(), chapter: chapter.clone(), body: String::new() },
                 ));
             } else {
                 push_line(&mut current.body, line);
@@ -125,9 +101,7 @@ fn is_page_heading(paragraph: &[&str]) -> bool {
     match paragraph {
         [line] => {
             let line = line.trim();
-            line.chars().count() <= 90
-                && !line.ends_with(['.', ':', ';', ','])
-                && !line.starts_with("- ")
+            line.chars().count() <= 90 && !line.ends_with(['.', ':', ';', ',']) && !line.starts_with("- ")
         }
         _ => false,
     }
@@ -148,27 +122,14 @@ fn split_page(lines: &[&str]) -> Vec<Section> {
     if !current.is_empty() {
         paragraphs.push(current);
     }
-    let Some((first, rest)) = paragraphs.split_first() else {
-        return Vec::new();
-    };
+    let Some((first, rest)) = paragraphs.split_first() else { return Vec::new() };
     let page_title = first.join(" ").trim().to_owned();
     let mut out = Vec::new();
-    let mut section = Section {
-        title: page_title.clone(),
-        chapter: page_title.clone(),
-        body: String::new(),
-    };
+    let mut section = Section { title: page_title.clone(), chapter: page_title.clone(), body: String::new() };
     for paragraph in rest {
         if is_page_heading(paragraph) {
             let title = paragraph[0].trim().to_owned();
-            out.push(std::mem::replace(
-                &mut section,
-                Section {
-                    title,
-                    chapter: page_title.clone(),
-                    body: String::new(),
-                },
-            ));
+            out.push(std::mem::replace(&mut section, Section { title, chapter: page_title.clone(), body: String::new() }));
         } else {
             for line in paragraph {
                 push_line(&mut section.body, line);
@@ -206,20 +167,11 @@ mod tests {
         let titles: Vec<&str> = s.iter().map(|s| s.title.as_str()).collect();
         assert_eq!(
             titles,
-            [
-                "1. IMMATRICOLARSI: DOVE E QUANDO",
-                "Titoli necessari",
-                "Corsi ad accesso libero",
-                "Procedura online di rinuncia agli studi"
-            ]
+            ["1. IMMATRICOLARSI: DOVE E QUANDO", "Titoli necessari", "Corsi ad accesso libero", "Procedura online di rinuncia agli studi"]
         );
         // A numbered list inside a chapter stays in its text.
         assert!(s[0].body.contains("1. Sul portale"));
-        assert!(
-            s[1].body.contains("1. CORSI DI LAUREA AD ACCESSO LIBERO"),
-            "{:?}",
-            s[1]
-        );
+        assert!(s[1].body.contains("1. CORSI DI LAUREA AD ACCESSO LIBERO"), "{:?}", s[1]);
         assert_eq!(s[3].chapter, "3. RINUNCIA AGLI STUDI UNIVERSITARI");
         assert!(s[3].body.starts_with("Al termine"));
     }
@@ -231,14 +183,7 @@ mod tests {
                     What happens after you have completed your studies\n\nThe account is kept active.\n";
         let s = split(page);
         let titles: Vec<&str> = s.iter().map(|s| s.title.as_str()).collect();
-        assert_eq!(
-            titles,
-            [
-                "Institutional credentials",
-                "Can't remember your password?",
-                "What happens after you have completed your studies"
-            ]
-        );
+        assert_eq!(titles, ["Institutional credentials", "Can't remember your password?", "What happens after you have completed your studies"]);
         assert!(s[1].body.contains("reset it"));
         assert_eq!(s[1].chapter, "Institutional credentials");
     }
@@ -248,19 +193,9 @@ mod tests {
         let guide = include_str!("../../seeds/guides/unibg-guida-2025-2026.it.txt");
         let s = split(guide);
         assert!(s.len() >= 10, "{} sections", s.len());
-        assert!(s
-            .iter()
-            .any(|s| s.chapter == "12. RINUNCIA AGLI STUDI UNIVERSITARI"
-                && s.body.contains("rinuncia agli studi")));
-        assert!(s
-            .iter()
-            .any(|s| s.title == "Obblighi formativi aggiuntivi (OFA)"));
-        assert!(s
-            .iter()
-            .any(|s| s.title == "Registrati al portale dell'Università (Sportello internet)"));
-        assert!(
-            !s.iter().any(|s| s.body.contains("Inhaltsverzeichnis")),
-            "the preamble is dropped"
-        );
+        assert!(s.iter().any(|s| s.chapter == "12. RINUNCIA AGLI STUDI UNIVERSITARI" && s.body.contains("rinuncia agli studi")));
+        assert!(s.iter().any(|s| s.title == "Obblighi formativi aggiuntivi (OFA)"));
+        assert!(s.iter().any(|s| s.title == "Registrati al portale dell'Università (Sportello internet)"));
+        assert!(!s.iter().any(|s| s.body.contains("Inhaltsverzeichnis")), "the preamble is dropped");
     }
 }

@@ -7,20 +7,18 @@ use rust_stemmers::{Algorithm, Stemmer};
 use crate::domain::Locale;
 
 const STOP_IT: &[&str] = &[
-    "a", "ad", "agli", "ai", "al", "alla", "alle", "allo", "anche", "che", "chi", "ci", "come",
-    "con", "cosa", "da", "dal", "dalla", "dalle", "dei", "del", "della", "delle", "dello", "di",
-    "dove", "e", "ed", "gli", "ha", "hai", "ho", "i", "il", "in", "io", "la", "le", "lo", "ma",
-    "mi", "mio", "mia", "ne", "nei", "nel", "nella", "nelle", "non", "o", "per", "perché", "più",
-    "posso", "può", "quale", "quando", "se", "si", "sono", "su", "sul", "sulla", "ti", "tra", "tu",
-    "tuo", "tua", "un", "una", "uno", "vorrei", "è",
+    "a", "ad", "agli", "ai", "al", "alla", "alle", "allo", "anche", "che", "chi", "ci", "come", "con", "cosa", "da",
+    "dal", "dalla", "dalle", "dei", "del", "della", "delle", "dello", "di", "dove", "e", "ed", "gli", "ha", "hai", "ho",
+    "i", "il", "in", "io", "la", "le", "lo", "ma", "mi", "mio", "mia", "ne", "nei", "nel", "nella", "nelle", "non", "o",
+    "per", "perché", "più", "posso", "può", "quale", "quando", "se", "si", "sono", "su", "sul", "sulla", "ti", "tra",
+    "tu", "tuo", "tua", "un", "una", "uno", "vorrei", "è",
 ];
 
 const STOP_EN: &[&str] = &[
-    "a", "about", "am", "an", "and", "are", "as", "at", "be", "been", "by", "can", "can't",
-    "cannot", "could", "do", "does", "for", "from", "has", "have", "how", "i", "if", "in", "is",
-    "it", "its", "me", "my", "of", "on", "or", "should", "so", "that", "the", "their", "there",
-    "this", "to", "was", "we", "what", "when", "where", "which", "who", "why", "will", "with",
-    "would", "you", "your",
+    "a", "about", "am", "an", "and", "are", "as", "at", "be", "been", "by", "can", "can't", "cannot", "could", "do",
+    "does", "for", "from", "has", "have", "how", "i", "if", "in", "is", "it", "its", "me", "my", "of", "on", "or",
+    "should", "so", "that", "the", "their", "there", "this", "to", "was", "we", "what", "when", "where", "which", "who",
+    "why", "will", "with", "would", "you", "your",
 ];
 
 fn algorithm(locale: Locale) -> Algorithm {
@@ -39,13 +37,11 @@ fn is_stop(word: &str, locale: Locale) -> bool {
 
 /// The words of `text` with their byte ranges (letters and digits; apostrophes split).
 pub fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(move |w| {
-            // `split` yields sub-slices of `text`: their offset is the pointer difference.
-            let start = w.as_ptr() as usize - text.as_ptr() as usize;
-            (start, w)
-        })
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(move |w| {
+        // `split` yields sub-slices of `text`: their offset is the pointer difference.
+        let start = w.as_ptr() as usize - text.as_ptr() as usize;
+        (start, w)
+    })
 }
 
 /// One word's search term, or None for a stop-word or a single letter.
@@ -60,9 +56,7 @@ pub fn term(stemmer: &Stemmer, locale: Locale, word: &str) -> Option<String> {
 /// The search terms of `text` in `locale`, in order (repeats kept: they count for ranking).
 pub fn terms(text: &str, locale: Locale) -> Vec<String> {
     let stemmer = Stemmer::create(algorithm(locale));
-    words(text)
-        .filter_map(|(_, w)| term(&stemmer, locale, w))
-        .collect()
+    words(text).filter_map(|(_, w)| term(&stemmer, locale, w)).collect()
 }
 
 /// The stored, stemmed copy of a text (space-separated terms).
@@ -89,13 +83,7 @@ pub fn fts5_match(terms: &[String]) -> Option<String> {
     if terms.is_empty() {
         return None;
     }
-    Some(
-        terms
-            .iter()
-            .map(|t| format!("\"{t}\""))
-            .collect::<Vec<_>>()
-            .join(" OR "),
-    )
+    Some(terms.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" OR "))
 }
 
 pub fn escape_html(text: &str) -> String {
@@ -121,9 +109,7 @@ pub const STOP_MARK: char = '\u{3}';
 /// A text with `START_MARK`/`STOP_MARK` as safe HTML with `<mark>` elements.
 pub fn marked_to_html(text: &str) -> String {
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    escape_html(&collapsed)
-        .replace(START_MARK, "<mark>")
-        .replace(STOP_MARK, "</mark>")
+    escape_html(&collapsed).replace(START_MARK, "<mark>").replace(STOP_MARK, "</mark>")
 }
 
 /// About `width` words of `body` around the densest run of words whose term is one of
@@ -151,10 +137,7 @@ pub fn snippet(body: &str, locale: Locale, terms: &[String], width: usize) -> St
         }
     }
     // Start a little before the first hit, so it has some context.
-    let first_hit = all[best..best + width]
-        .iter()
-        .position(|w| w.2)
-        .unwrap_or(0);
+    let first_hit = all[best..best + width].iter().position(|w| w.2).unwrap_or(0);
     let start = best + first_hit.saturating_sub(3);
     let start = start.min(all.len() - width);
     let window = &all[start..start + width];
@@ -184,22 +167,10 @@ pub fn snippet(body: &str, locale: Locale, terms: &[String], width: usize) -> St
 fn collapse(between: &str) -> String {
     let kept = between.split_whitespace().collect::<Vec<_>>().join(" ");
     if kept.is_empty() {
-        return if between.is_empty() {
-            String::new()
-        } else {
-            " ".to_owned()
-        };
+        return if between.is_empty() { String::new() } else { " ".to_owned() };
     }
-    let before = if between.starts_with(char::is_whitespace) {
-        " "
-    } else {
-        ""
-    };
-    let after = if between.ends_with(char::is_whitespace) {
-        " "
-    } else {
-        ""
-    };
+    let before = if between.starts_with(char::is_whitespace) { " " } else { "" };
+    let after = if between.ends_with(char::is_whitespace) { " " } else { "" };
     format!("{before}{kept}{after}")
 }
 
@@ -244,11 +215,7 @@ pub fn slugify(text: &str) -> String {
     }
     let trimmed = out.trim_end_matches('-');
     // Long headings make long URLs: keep whole words up to about 60 characters.
-    match trimmed
-        .char_indices()
-        .rev()
-        .find(|&(i, c)| c == '-' && i <= 60)
-    {
+    match trimmed.char_indices().rev().find(|&(i, c)| c == '-' && i <= 60) {
         Some((cut, _)) if trimmed.len() > 60 => trimmed[..cut].to_owned(),
         _ => trimmed.to_owned(),
     }
@@ -264,18 +231,12 @@ mod tests {
         let query = terms("come rinuncio agli studi", Locale::It);
         let title = terms("RINUNCIA AGLI STUDI UNIVERSITARI", Locale::It);
         assert_eq!(query.len(), 2, "{query:?}");
-        assert!(
-            query.iter().all(|t| title.contains(t)),
-            "{query:?} vs {title:?}"
-        );
+        assert!(query.iter().all(|t| title.contains(t)), "{query:?} vs {title:?}");
     }
 
     #[test]
     fn english_terms_are_stemmed() {
-        assert_eq!(
-            terms("Can't remember your passwords?", Locale::En),
-            ["rememb", "password"]
-        );
+        assert_eq!(terms("Can't remember your passwords?", Locale::En), ["rememb", "password"]);
     }
 
     #[test]
@@ -289,21 +250,14 @@ mod tests {
 
     #[test]
     fn snippets_mark_matching_words_and_escape_the_rest() {
-        let body =
-            "Prima <b>nota</b>. La domanda di rinuncia agli studi si presenta online. Altro testo.";
+        let body = "Prima <b>nota</b>. La domanda di rinuncia agli studi si presenta online. Altro testo.";
         let terms = query_terms("rinuncio studi", &[Locale::It]);
         let s = snippet(body, Locale::It, &terms, 8);
         assert!(s.contains("<mark>rinuncia</mark>"), "{s}");
         assert!(s.contains("<mark>studi</mark>"), "{s}");
         assert!(!s.contains("<b>"), "{s}");
-        assert!(
-            snippet("Carriera >\n Domanda;\n- istanza", Locale::It, &[], 10)
-                .contains("Carriera &gt; Domanda; - istanza")
-        );
-        assert_eq!(
-            marked_to_html("a \u{2}x<y\u{3}\n b"),
-            "a <mark>x&lt;y</mark> b"
-        );
+        assert!(snippet("Carriera >\n Domanda;\n- istanza", Locale::It, &[], 10).contains("Carriera &gt; Domanda; - istanza"));
+        assert_eq!(marked_to_html("a \u{2}x<y\u{3}\n b"), "a <mark>x&lt;y</mark> b");
     }
 
     #[test]
@@ -315,14 +269,8 @@ mod tests {
 
     #[test]
     fn slugs_are_ascii_and_short() {
-        assert_eq!(
-            slugify("12. RINUNCIA AGLI STUDI UNIVERSITARI"),
-            "12-rinuncia-agli-studi-universitari"
-        );
-        assert_eq!(
-            slugify("Can't remember your password?"),
-            "can-t-remember-your-password"
-        );
+        assert_eq!(slugify("12. RINUNCIA AGLI STUDI UNIVERSITARI"), "12-rinuncia-agli-studi-universitari");
+        assert_eq!(slugify("Can't remember your password?"), "can-t-remember-your-password");
         assert_eq!(slugify("Università: è così"), "universita-e-cosi");
         assert!(slugify(&"parola ".repeat(30)).len() <= 60);
     }

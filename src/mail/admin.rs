@@ -43,10 +43,7 @@ pub const STATUSES: [&str; 3] = ["pending", "sent", "dead"];
 
 pub fn list(conn: &mut DbConn, status: &str, limit: i64) -> Result<Vec<OutboxView>, ServiceError> {
     if !STATUSES.contains(&status) {
-        return Err(ServiceError::field(
-            "status",
-            "must be pending, sent or dead",
-        ));
+        return Err(ServiceError::field("status", "must be pending, sent or dead"));
     }
     Ok(outbox::table
         .filter(outbox::status.eq(status))
@@ -62,15 +59,9 @@ pub fn list(conn: &mut DbConn, status: &str, limit: i64) -> Result<Vec<OutboxVie
 /// Puts a dead letter back in the queue with a fresh 24-hour window.
 pub fn requeue(conn: &mut DbConn, id: &str) -> Result<OutboxView, ServiceError> {
     write_tx(conn, |conn| {
-        let row: OutboxRow = outbox::table
-            .find(id)
-            .select(OutboxRow::as_select())
-            .first(conn)?;
+        let row: OutboxRow = outbox::table.find(id).select(OutboxRow::as_select()).first(conn)?;
         if row.status != "dead" {
-            return Err(ServiceError::Conflict(format!(
-                "notification {id} is {}, not dead",
-                row.status
-            )));
+            return Err(ServiceError::Conflict(format!("notification {id} is {}, not dead", row.status)));
         }
         let now = now();
         diesel::update(outbox::table.find(id))
@@ -82,11 +73,6 @@ pub fn requeue(conn: &mut DbConn, id: &str) -> Result<OutboxView, ServiceError> 
                 outbox::last_error.eq(None::<String>),
             ))
             .execute(conn)?;
-        Ok(OutboxView::from(
-            outbox::table
-                .find(id)
-                .select(OutboxRow::as_select())
-                .first::<OutboxRow>(conn)?,
-        ))
+        Ok(OutboxView::from(outbox::table.find(id).select(OutboxRow::as_select()).first::<OutboxRow>(conn)?))
     })
 }

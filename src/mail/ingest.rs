@@ -29,8 +29,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use locate::{locate, ticket_by_id};
-use quarantine::Envelope;
 pub use quarantine::{list as list_quarantine, QuarantineView};
+use quarantine::Envelope;
 
 use crate::accounts::{find_user, User};
 use crate::config::Settings;
@@ -64,10 +64,8 @@ pub struct Inbound {
 
 impl Inbound {
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
-        let from: lettre::message::Mailbox = settings
-            .mail_from
-            .parse()
-            .map_err(|e| anyhow::anyhow!("HELPDESK_MAIL_FROM: {e}"))?;
+        let from: lettre::message::Mailbox =
+            settings.mail_from.parse().map_err(|e| anyhow::anyhow!("HELPDESK_MAIL_FROM: {e}"))?;
         let user = from.email.user();
         Ok(Self {
             reply_local: user.split('+').next().unwrap_or(user).to_lowercase(),
@@ -128,11 +126,7 @@ pub enum Outcome {
     /// The ticket was closed: a new one continues it.
     FollowUp { old: String, new: String },
     /// Kept aside, not appended.
-    Quarantined {
-        id: String,
-        reason: Reason,
-        detail: String,
-    },
+    Quarantined { id: String, reason: Reason, detail: String },
 }
 
 /// Why a message does not land on a ticket (the quarantine's reason and explanation).
@@ -144,10 +138,7 @@ struct Rejection {
 type Decision<T> = Result<T, Rejection>;
 
 fn reject<T>(reason: Reason, detail: impl Into<String>) -> Result<Decision<T>, ServiceError> {
-    Ok(Err(Rejection {
-        reason,
-        detail: detail.into(),
-    }))
+    Ok(Err(Rejection { reason, detail: detail.into() }))
 }
 
 /// A message read and checked, its files stored: what is left is the write (`commit`).
@@ -159,12 +150,7 @@ pub struct Prepared {
 
 enum Step {
     /// The raw file is saved already; its row is still to be written.
-    Quarantine {
-        id: String,
-        path: PathBuf,
-        reason: Reason,
-        detail: String,
-    },
+    Quarantine { id: String, path: PathBuf, reason: Reason, detail: String },
     Reply(Box<Reply>),
 }
 
@@ -184,73 +170,36 @@ struct Refused {
 
 /// Ingests one raw message. `Err` only for what a later retry may fix (database, storage).
 #[tracing::instrument(skip_all, fields(bytes = raw.len()))]
-pub fn ingest(
-    conn: &mut DbConn,
-    files: &FileStore,
-    config: &Inbound,
-    raw: &[u8],
-) -> Result<Outcome, ServiceError> {
+pub fn ingest(conn: &mut DbConn, files: &FileStore, config: &Inbound, raw: &[u8]) -> Result<Outcome, ServiceError> {
     let prepared = prepare(conn, files, config, raw.to_vec())?;
     commit(conn, config, prepared)
 }
 
 /// Everything before the write: parse, find the ticket and the author, strip the quotes,
 /// store the files (or the raw message, for the quarantine). Reads only.
-pub fn prepare(
-    conn: &mut DbConn,
-    files: &FileStore,
-    config: &Inbound,
-    raw: Vec<u8>,
-) -> Result<Prepared, ServiceError> {
+pub fn prepare(conn: &mut DbConn, files: &FileStore, config: &Inbound, raw: Vec<u8>) -> Result<Prepared, ServiceError> {
     let mut envelope = Envelope::default();
     let step = match decide(conn, files, config, &raw, &mut envelope)? {
         Ok(step) => step,
         Err(Rejection { reason, detail }) => {
             let (id, path) = quarantine::save_raw(&config.quarantine_dir, &raw)?;
-            Step::Quarantine {
-                id,
-                path,
-                reason,
-                detail,
-            }
+            Step::Quarantine { id, path, reason, detail }
         }
     };
-    Ok(Prepared {
-        raw,
-        envelope,
-        step,
-    })
+    Ok(Prepared { raw, envelope, step })
 }
 
 /// The write: the reply through the ticket service, the follow-up ticket, or the quarantine
 /// row. One transaction.
-pub fn commit(
-    conn: &mut DbConn,
-    config: &Inbound,
-    prepared: Prepared,
-) -> Result<Outcome, ServiceError> {
-    let Prepared {
-        raw,
-        envelope,
-        step,
-    } = prepared;
+pub fn commit(conn: &mut DbConn, config: &Inbound, prepared: Prepared) -> Result<Outcome, ServiceError> {
+    let Prepared { raw, envelope, step } = prepared;
     let decision = match step {
-        Step::Quarantine {
-            id,
-            path,
-            reason,
-            detail,
-        } => {
+        Step::Quarantine { id, path, reason, detail } => {
             quarantine::record(conn, &id, &path, &envelope, reason, &detail)?;
             return Ok(Outcome::Quarantined { id, reason, detail });
         }
         Step::Reply(reply) => {
-            let Reply {
-                ticket,
-                author,
-                body,
-                uploads,
-            } = *reply;
+            let Reply { ticket, author, body, uploads } = *reply;
             if ticket.status()? == Status::Closed {
                 Ok(follow_up(conn, config, &ticket, &author, &body, &uploads)?)
             } else {
@@ -272,25 +221,12 @@ pub fn commit(
     }
 }
 
-fn decide(
-    conn: &mut DbConn,
-    files: &FileStore,
-    config: &Inbound,
-    raw: &[u8],
-    envelope: &mut Envelope,
-) -> Result<Decision<Step>, ServiceError> {
-    let Some(message) = MessageParser::default()
-        .parse(raw)
-        .filter(|m| !m.headers().is_empty())
-    else {
+fn decide(conn: &mut DbConn, files: &FileStore, config: &Inbound, raw: &[u8], envelope: &mut Envelope) -> Result<Decision<Step>, ServiceError> {
+    let Some(message) = MessageParser::default().parse(raw).filter(|m| !m.headers().is_empty()) else {
         return reject(Reason::Unparseable, "not an RFC 5322 message");
     };
     envelope.subject = message.subject().unwrap_or_default().to_owned();
-    let from = message
-        .from()
-        .and_then(|a| a.first())
-        .and_then(|a| a.address())
-        .map(str::to_owned);
+    let from = message.from().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_owned);
     envelope.sender = from.clone().unwrap_or_default();
     let Some(sender) = from.as_deref().and_then(|a| Email::parse(a).ok()) else {
         return reject(Reason::Unparseable, "no usable From address");
@@ -299,39 +235,21 @@ fn decide(
         return reject(Reason::AutoReply, why);
     }
     let Some(ticket) = locate(conn, &message, config)? else {
-        return reject(
-            Reason::NoTicket,
-            "no known ticket in the recipient address, the subject or the references",
-        );
+        return reject(Reason::NoTicket, "no known ticket in the recipient address, the subject or the references");
     };
     envelope.ticket_number = Some(ticket.number.clone());
     let Some(author) = author(conn, &sender, &ticket)? else {
         return reject(
             Reason::UnknownSender,
-            format!(
-                "{sender} is neither the requester of {} nor staff of its team",
-                ticket.number
-            ),
+            format!("{sender} is neither the requester of {} nor staff of its team", ticket.number),
         );
     };
     let status = ticket.status()?;
     if status == Status::Unverified && !author.is_staff() {
-        return reject(
-            Reason::Unverified,
-            format!(
-                "{} waits for its e-mail address to be confirmed",
-                ticket.number
-            ),
-        );
+        return reject(Reason::Unverified, format!("{} waits for its e-mail address to be confirmed", ticket.number));
     }
     if status == Status::Closed && author.is_staff() {
-        return reject(
-            Reason::TicketClosed,
-            format!(
-                "{} is closed: staff replies by mail are not appended to it",
-                ticket.number
-            ),
-        );
+        return reject(Reason::TicketClosed, format!("{} is closed: staff replies by mail are not appended to it", ticket.number));
     }
 
     let text = printable(&quote::strip_quoted(&reply_text(&message)));
@@ -344,17 +262,9 @@ fn decide(
         return reject(Reason::Empty, detail);
     };
     if body.chars().count() > MAX_BODY {
-        return reject(
-            Reason::Rejected,
-            format!("the reply is longer than {MAX_BODY} characters"),
-        );
+        return reject(Reason::Rejected, format!("the reply is longer than {MAX_BODY} characters"));
     }
-    Ok(Ok(Step::Reply(Box::new(Reply {
-        ticket,
-        author,
-        body,
-        uploads,
-    }))))
+    Ok(Ok(Step::Reply(Box::new(Reply { ticket, author, body, uploads }))))
 }
 
 /// A header's raw value, unfolded (`None` when absent).
@@ -369,20 +279,13 @@ fn raw_header(message: &Message<'_>, name: &str) -> Option<String> {
 /// delivery reports, and the desk's own mail coming back: answering them would loop.
 fn auto_reply(message: &Message<'_>, config: &Inbound, sender: &Email) -> Option<String> {
     if let Some(value) = raw_header(message, "Auto-Submitted") {
-        let token = value
-            .split([';', '(', ' '])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let token = value.split([';', '(', ' ']).next().unwrap_or("").to_ascii_lowercase();
         if token != "no" {
             return Some(format!("Auto-Submitted: {value}"));
         }
     }
     if let Some(value) = raw_header(message, "Precedence") {
-        if matches!(
-            value.to_ascii_lowercase().as_str(),
-            "bulk" | "auto_reply" | "junk"
-        ) {
+        if matches!(value.to_ascii_lowercase().as_str(), "bulk" | "auto_reply" | "junk") {
             return Some(format!("Precedence: {value}"));
         }
     }
@@ -392,10 +295,7 @@ fn auto_reply(message: &Message<'_>, config: &Inbound, sender: &Email) -> Option
         }
     }
     let report = message.root_part().content_type().is_some_and(|ct| {
-        ct.ctype().eq_ignore_ascii_case("multipart")
-            && ct
-                .subtype()
-                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
     if report {
         return Some("a delivery or read report".into());
@@ -409,11 +309,7 @@ fn auto_reply(message: &Message<'_>, config: &Inbound, sender: &Email) -> Option
 
 /// The sender as the account that may reply on the ticket: its requester, or active staff of
 /// its team (or its assignee). `None` for anyone else.
-fn author(
-    conn: &mut DbConn,
-    sender: &Email,
-    ticket: &TicketRow,
-) -> Result<Option<User>, ServiceError> {
+fn author(conn: &mut DbConn, sender: &Email, ticket: &TicketRow) -> Result<Option<User>, ServiceError> {
     let id: Option<String> = users::table
         .filter(users::email.eq(sender.as_str()))
         .filter(users::disabled.eq(false))
@@ -426,8 +322,7 @@ fn author(
     let user = find_user(conn, &id)?;
     let allowed = user.id == ticket.requester_id
         || (user.is_staff()
-            && (user.team_ids.contains(&ticket.team_id)
-                || ticket.assignee_id.as_deref() == Some(user.id.as_str())));
+            && (user.team_ids.contains(&ticket.team_id) || ticket.assignee_id.as_deref() == Some(user.id.as_str())));
     Ok(allowed.then_some(user))
 }
 
@@ -439,10 +334,7 @@ fn reply_text(message: &Message<'_>) -> String {
     match &part.body {
         PartType::Text(text) => {
             let ct = part.content_type();
-            let attribute = |name: &str, value: &str| {
-                ct.and_then(|c| c.attribute(name))
-                    .is_some_and(|v| v.eq_ignore_ascii_case(value))
-            };
+            let attribute = |name: &str, value: &str| ct.and_then(|c| c.attribute(name)).is_some_and(|v| v.eq_ignore_ascii_case(value));
             if attribute("format", "flowed") {
                 quote::unflow(text, attribute("delsp", "yes"))
             } else {
@@ -456,25 +348,13 @@ fn reply_text(message: &Message<'_>) -> String {
 
 /// No control characters but line breaks and tabs (the ticket service refuses them).
 fn printable(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .collect::<String>()
-        .trim()
-        .to_owned()
+    text.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect::<String>().trim().to_owned()
 }
 
 /// A file name fit for the note about refused files.
 fn display_name(raw: Option<&str>) -> String {
-    let base = raw
-        .unwrap_or_default()
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or_default();
-    let name: String = base
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '[' | ']'))
-        .take(100)
-        .collect();
+    let base = raw.unwrap_or_default().rsplit(['/', '\\']).next().unwrap_or_default();
+    let name: String = base.chars().filter(|c| !c.is_control() && !matches!(c, '[' | ']')).take(100).collect();
     if name.trim().is_empty() {
         "allegato".into()
     } else {
@@ -484,11 +364,7 @@ fn display_name(raw: Option<&str>) -> String {
 
 /// Stores the files that pass the upload checks (type by content, per-file and per-message
 /// size, count); the others are named with the reason they were refused.
-fn keep_attachments(
-    files: &FileStore,
-    config: &Inbound,
-    message: &Message<'_>,
-) -> Result<(Vec<Upload>, Vec<Refused>), ServiceError> {
+fn keep_attachments(files: &FileStore, config: &Inbound, message: &Message<'_>) -> Result<(Vec<Upload>, Vec<Refused>), ServiceError> {
     let mut kept = Vec::new();
     let mut refused = Vec::new();
     let mut total = 0usize;
@@ -499,23 +375,11 @@ fn keep_attachments(
         }
         let name = display_name(part.attachment_name());
         if kept.len() >= MAX_FILES {
-            refused.push(Refused {
-                name,
-                why: format!("at most {MAX_FILES} files a message"),
-            });
+            refused.push(Refused { name, why: format!("at most {MAX_FILES} files a message") });
         } else if bytes.len() > config.max_file_bytes {
-            refused.push(Refused {
-                name,
-                why: format!("larger than {} MiB", config.max_file_bytes / (1024 * 1024)),
-            });
+            refused.push(Refused { name, why: format!("larger than {} MiB", config.max_file_bytes / (1024 * 1024)) });
         } else if total + bytes.len() > config.max_message_bytes {
-            refused.push(Refused {
-                name,
-                why: format!(
-                    "over {} MiB in all",
-                    config.max_message_bytes / (1024 * 1024)
-                ),
-            });
+            refused.push(Refused { name, why: format!("over {} MiB in all", config.max_message_bytes / (1024 * 1024)) });
         } else {
             match files.put("files", &name, bytes) {
                 Ok(upload) => {
@@ -531,11 +395,7 @@ fn keep_attachments(
 }
 
 fn refused_list(refused: &[Refused]) -> String {
-    refused
-        .iter()
-        .map(|r| format!("{}: {}", r.name, r.why))
-        .collect::<Vec<_>>()
-        .join("; ")
+    refused.iter().map(|r| format!("{}: {}", r.name, r.why)).collect::<Vec<_>>().join("; ")
 }
 
 /// The message body: the text, and a note naming the refused files. `None` when there is
@@ -544,42 +404,19 @@ fn compose(text: &str, uploads: &[Upload], refused: &[Refused]) -> Option<String
     if text.is_empty() && uploads.is_empty() {
         return None;
     }
-    let mut body = if text.is_empty() {
-        "(Allegati inviati per e-mail / Files sent by e-mail)".to_owned()
-    } else {
-        text.to_owned()
-    };
+    let mut body = if text.is_empty() { "(Allegati inviati per e-mail / Files sent by e-mail)".to_owned() } else { text.to_owned() };
     if !refused.is_empty() {
-        body.push_str(&format!(
-            "\n\n[Allegati rifiutati / Refused attachments — {}]",
-            refused_list(refused)
-        ));
+        body.push_str(&format!("\n\n[Allegati rifiutati / Refused attachments — {}]", refused_list(refused)));
     }
     Some(body)
 }
 
 /// Appends the reply with the ticket service (which reopens and notifies).
-fn append(
-    conn: &mut DbConn,
-    config: &Inbound,
-    ticket: &TicketRow,
-    author: &User,
-    body: String,
-    uploads: &[Upload],
-) -> Result<Decision<Outcome>, ServiceError> {
-    let number: TicketNumber = ticket
-        .number
-        .parse()
-        .map_err(|e: crate::domain::ParseError| ServiceError::Internal(e.0))?;
-    let input = NewMessage {
-        body: body.clone(),
-        internal: false,
-        status: None,
-    };
+fn append(conn: &mut DbConn, config: &Inbound, ticket: &TicketRow, author: &User, body: String, uploads: &[Upload]) -> Result<Decision<Outcome>, ServiceError> {
+    let number: TicketNumber = ticket.number.parse().map_err(|e: crate::domain::ParseError| ServiceError::Internal(e.0))?;
+    let input = NewMessage { body: body.clone(), internal: false, status: None };
     match add_message(conn, author, &number, input, uploads, &config.base_url) {
-        Ok(_) => Ok(Ok(Outcome::Appended {
-            number: ticket.number.clone(),
-        })),
+        Ok(_) => Ok(Ok(Outcome::Appended { number: ticket.number.clone() })),
         Err(ServiceError::Conflict(detail)) => {
             // Closed since we looked: the student's reply opens a follow-up like any other.
             match ticket_by_id(conn, &ticket.id)? {
@@ -589,18 +426,11 @@ fn append(
                 _ => reject(Reason::Rejected, detail),
             }
         }
-        Err(ServiceError::Validation(errors)) => reject(
-            Reason::Rejected,
-            errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        Err(ServiceError::Forbidden(detail)) => reject(Reason::Rejected, detail),
-        Err(ServiceError::NotFound) => {
-            reject(Reason::UnknownSender, "the sender may not see the ticket")
+        Err(ServiceError::Validation(errors)) => {
+            reject(Reason::Rejected, errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))
         }
+        Err(ServiceError::Forbidden(detail)) => reject(Reason::Rejected, detail),
+        Err(ServiceError::NotFound) => reject(Reason::UnknownSender, "the sender may not see the ticket"),
         Err(other) => Err(other),
     }
 }
@@ -608,43 +438,20 @@ fn append(
 /// `Re: <old subject>`, not `Re: Re:`, at most `MAX_SUBJECT` characters.
 fn follow_up_subject(old: &str) -> String {
     let old = old.trim();
-    let subject = if old.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("re:")) {
-        old.to_owned()
-    } else {
-        format!("Re: {old}")
-    };
-    subject
-        .chars()
-        .take(MAX_SUBJECT)
-        .collect::<String>()
-        .trim_end()
-        .to_owned()
+    let subject = if old.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("re:")) { old.to_owned() } else { format!("Re: {old}") };
+    subject.chars().take(MAX_SUBJECT).collect::<String>().trim_end().to_owned()
 }
 
 /// A reply to a closed ticket: a new ticket for the same requester, category, team and form
 /// answers, pointing back with `follow_up_of`; an audit event on both; the usual mails.
-fn follow_up(
-    conn: &mut DbConn,
-    config: &Inbound,
-    old: &TicketRow,
-    requester: &User,
-    body: &str,
-    uploads: &[Upload],
-) -> Result<Outcome, ServiceError> {
+fn follow_up(conn: &mut DbConn, config: &Inbound, old: &TicketRow, requester: &User, body: &str, uploads: &[Upload]) -> Result<Outcome, ServiceError> {
     let subject = follow_up_subject(&old.subject);
     write_tx(conn, |conn| -> Result<Outcome, ServiceError> {
         let (slug, first_response_hours, resolution_hours): (String, i32, i32) = categories::table
             .find(&old.category_id)
-            .select((
-                categories::slug,
-                categories::first_response_hours,
-                categories::resolution_hours,
-            ))
+            .select((categories::slug, categories::first_response_hours, categories::resolution_hours))
             .first(conn)?;
-        let form_version: i32 = category_forms::table
-            .find(&old.form_id)
-            .select(category_forms::version)
-            .first(conn)?;
+        let form_version: i32 = category_forms::table.find(&old.form_id).select(category_forms::version).first(conn)?;
         // A guest keeps reaching their tickets through a secret link.
         let secret = old.guest_secret_hash.is_some().then(new_secret);
         let draft = Draft {
@@ -663,32 +470,10 @@ fn follow_up(
             secret: secret.as_ref(),
             follow_up_of: Some(old),
         };
-        let (ticket, _, _) = insert_ticket(
-            conn,
-            &draft,
-            &Requester::of(requester),
-            uploads,
-            &config.ticket_prefix,
-            &config.base_url,
-        )?;
-        record_event(
-            conn,
-            &old.id,
-            Some(&requester.id),
-            "follow_up_opened",
-            json!({"number": ticket.number}),
-        )?;
-        record_event(
-            conn,
-            &ticket.id,
-            Some(&requester.id),
-            "follow_up_of",
-            json!({"number": old.number}),
-        )?;
-        Ok(Outcome::FollowUp {
-            old: old.number.clone(),
-            new: ticket.number,
-        })
+        let (ticket, _, _) = insert_ticket(conn, &draft, &Requester::of(requester), uploads, &config.ticket_prefix, &config.base_url)?;
+        record_event(conn, &old.id, Some(&requester.id), "follow_up_opened", json!({"number": ticket.number}))?;
+        record_event(conn, &ticket.id, Some(&requester.id), "follow_up_of", json!({"number": old.number}))?;
+        Ok(Outcome::FollowUp { old: old.number.clone(), new: ticket.number })
     })
 }
 
@@ -697,15 +482,9 @@ fn follow_up(
 /// it could not be handled now (database unreachable, storage, …), so the MTA retries.
 /// Logs go to stderr.
 pub fn run_command() -> i32 {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(ansi)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi).with_writer(std::io::stderr).try_init();
     let outcome = (|| -> anyhow::Result<Outcome> {
         // Read the whole message first: the MTA's pipe must be drained whatever happens next.
         let mut raw = Vec::new();
@@ -714,8 +493,7 @@ pub fn run_command() -> i32 {
         let config = Inbound::from_settings(&settings)?;
         let files = FileStore::new(settings.attachments_dir())?;
         // One connection, not a pool: a pipe command handles one message.
-        let mut conn =
-            diesel::r2d2::ManageConnection::connect(&Manager::new(&settings.database_url))?;
+        let mut conn = diesel::r2d2::ManageConnection::connect(&Manager::new(&settings.database_url))?;
         Ok(ingest(&mut conn, &files, &config, &raw)?)
     })();
     match outcome {
@@ -763,10 +541,7 @@ mod tests {
             "From: a@b.it\r\nTo: Help Desk <HelpDesk+hd-2026-000042@unibg.it>, other+HD-2026-000001@unibg.it\r\n\
              Delivered-To: helpdesk+HD-2026-000043@unibg.it\r\nSubject: Re: [HD-2026-000044] Piano [x]\r\n\r\nbody",
         );
-        assert_eq!(
-            plus_numbers(&m, &config()),
-            ["HD-2026-000042", "HD-2026-000043"]
-        );
+        assert_eq!(plus_numbers(&m, &config()), ["HD-2026-000042", "HD-2026-000043"]);
         assert_eq!(subject_numbers(m.subject().unwrap()), ["HD-2026-000044"]);
         assert!(subject_numbers("Re: [no] nothing [HD-2026-42]").is_empty());
     }
@@ -774,26 +549,13 @@ mod tests {
     #[test]
     fn reads_thread_ids_newest_first() {
         let m = parse("From: a@b.it\r\nIn-Reply-To: <0190-x@unibg.it>\r\nReferences: <HD-2026-000042@unibg.it> <0190-y@unibg.it>\r\n\r\nbody");
-        assert_eq!(
-            thread_ids(&m),
-            [
-                "0190-x@unibg.it",
-                "0190-y@unibg.it",
-                "HD-2026-000042@unibg.it"
-            ]
-        );
+        assert_eq!(thread_ids(&m), ["0190-x@unibg.it", "0190-y@unibg.it", "HD-2026-000042@unibg.it"]);
     }
 
     #[test]
     fn recognises_auto_replies() {
         let sender = Email::parse("a@b.it").unwrap();
-        let auto = |headers: &str| {
-            auto_reply(
-                &parse(&format!("From: a@b.it\r\n{headers}\r\n\r\nbody")),
-                &config(),
-                &sender,
-            )
-        };
+        let auto = |headers: &str| auto_reply(&parse(&format!("From: a@b.it\r\n{headers}\r\n\r\nbody")), &config(), &sender);
         assert!(auto("Auto-Submitted: auto-replied").is_some());
         assert!(auto("Auto-Submitted: no").is_none());
         assert!(auto("Auto-Submitted: no (a person)").is_none());
@@ -801,10 +563,7 @@ mod tests {
         assert!(auto("Precedence: junk").is_some());
         assert!(auto("Precedence: first-class").is_none());
         assert!(auto("X-Autoreply: yes").is_some());
-        assert!(
-            auto("Content-Type: multipart/report; report-type=delivery-status; boundary=x")
-                .is_some()
-        );
+        assert!(auto("Content-Type: multipart/report; report-type=delivery-status; boundary=x").is_some());
         assert!(auto("Subject: hello").is_none());
         let own = Email::parse("helpdesk+HD-2026-000001@unibg.it").unwrap();
         assert!(auto_reply(&parse("From: x@y.it\r\n\r\nbody"), &config(), &own).is_some());
@@ -815,27 +574,16 @@ mod tests {
         assert_eq!(follow_up_subject("Piano di studio"), "Re: Piano di studio");
         assert_eq!(follow_up_subject("RE: Piano"), "RE: Piano");
         assert_eq!(follow_up_subject(&"x".repeat(200)).chars().count(), 200);
-        assert_eq!(
-            follow_up_subject(&"è".repeat(300)),
-            format!("Re: {}", "è".repeat(196))
-        );
+        assert_eq!(follow_up_subject(&"è".repeat(300)), format!("Re: {}", "è".repeat(196)));
     }
 
     #[test]
     fn bodies_name_refused_files_and_are_never_empty() {
-        let refused = |name: &str, why: &str| {
-            vec![Refused {
-                name: name.into(),
-                why: why.into(),
-            }]
-        };
+        let refused = |name: &str, why: &str| vec![Refused { name: name.into(), why: why.into() }];
         assert_eq!(compose("", &[], &refused("a.exe", "not a PDF")), None);
         assert_eq!(compose("ciao", &[], &[]).as_deref(), Some("ciao"));
         let body = compose("ciao", &[], &refused("a.pdf", "this one is an executable")).unwrap();
-        assert!(
-            body.starts_with("ciao\n\n[") && body.contains("a.pdf: this one is an executable"),
-            "{body}"
-        );
+        assert!(body.starts_with("ciao\n\n[") && body.contains("a.pdf: this one is an executable"), "{body}");
         assert_eq!(display_name(Some("C:\\tmp\\doc[1].pdf")), "doc1.pdf");
         assert_eq!(display_name(None), "allegato");
         assert_eq!(printable("a\u{0}b\r\nc\u{7}\t"), "ab\nc");
@@ -843,9 +591,7 @@ mod tests {
 
     #[test]
     fn plain_text_flowed_and_html_bodies() {
-        let m = parse(
-            "From: a@b.it\r\nContent-Type: text/plain; format=flowed\r\n\r\nuna riga \r\nlunga\r\n",
-        );
+        let m = parse("From: a@b.it\r\nContent-Type: text/plain; format=flowed\r\n\r\nuna riga \r\nlunga\r\n");
         assert_eq!(reply_text(&m).trim(), "una riga lunga");
         let m = parse("From: a@b.it\r\nContent-Type: text/html\r\n\r\n<div>uno</div><div>due</div><blockquote>vecchio</blockquote>");
         assert_eq!(reply_text(&m), "uno\ndue");

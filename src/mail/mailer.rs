@@ -38,23 +38,10 @@ pub enum SendError {
 }
 
 impl Mailer {
-    pub fn new(
-        smtp_url: Option<&str>,
-        mail_dir: PathBuf,
-        from: &str,
-        pool_size: u32,
-    ) -> anyhow::Result<Self> {
-        let from: Mailbox = from
-            .parse()
-            .map_err(|e| anyhow::anyhow!("HELPDESK_MAIL_FROM: {e}"))?;
+    pub fn new(smtp_url: Option<&str>, mail_dir: PathBuf, from: &str, pool_size: u32) -> anyhow::Result<Self> {
+        let from: Mailbox = from.parse().map_err(|e| anyhow::anyhow!("HELPDESK_MAIL_FROM: {e}"))?;
         let domain = from.email.domain().to_owned();
-        let reply_local = from
-            .email
-            .user()
-            .split('+')
-            .next()
-            .unwrap_or("helpdesk")
-            .to_owned();
+        let reply_local = from.email.user().split('+').next().unwrap_or("helpdesk").to_owned();
         let transport = match smtp_url {
             Some(url) => {
                 let pool = lettre::transport::smtp::PoolConfig::new().max_size(pool_size.max(1));
@@ -71,13 +58,7 @@ impl Mailer {
                 Transport::Files(mail_dir)
             }
         };
-        Ok(Self {
-            transport,
-            templates: Templates::load()?,
-            from,
-            domain,
-            reply_local,
-        })
+        Ok(Self { transport, templates: Templates::load()?, from, domain, reply_local })
     }
 
     pub fn describe(&self) -> String {
@@ -101,20 +82,12 @@ impl Mailer {
     }
 
     pub fn build(&self, row: &OutboxRow) -> Result<Message, SendError> {
-        let payload: Value = serde_json::from_str(&row.payload)
-            .map_err(|e| SendError::Permanent(format!("payload: {e}")))?;
-        let Rendered {
-            subject,
-            text,
-            html,
-        } = self
+        let payload: Value = serde_json::from_str(&row.payload).map_err(|e| SendError::Permanent(format!("payload: {e}")))?;
+        let Rendered { subject, text, html } = self
             .templates
             .render(&row.kind, Locale::from_db(&row.locale), &payload)
             .map_err(|e| SendError::Permanent(e.to_string()))?;
-        let to: Mailbox = row
-            .recipient
-            .parse()
-            .map_err(|e| SendError::Permanent(format!("recipient: {e}")))?;
+        let to: Mailbox = row.recipient.parse().map_err(|e| SendError::Permanent(format!("recipient: {e}")))?;
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -132,31 +105,18 @@ impl Mailer {
             }
         }
         let body = MultiPart::alternative()
-            .singlepart(
-                SinglePart::builder()
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(text),
-            )
-            .singlepart(
-                SinglePart::builder()
-                    .header(ContentType::TEXT_HTML)
-                    .body(html),
-            );
+            .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+            .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html));
         // A payload `ics` (an ITA-L2 booking's calendar file) travels as an attachment.
         let body = match payload.get("ics").and_then(Value::as_str) {
             Some(ics) => {
-                let calendar =
-                    ContentType::parse("text/calendar; method=PUBLISH; charset=utf-8")
-                        .map_err(|e| SendError::Permanent(format!("calendar content type: {e}")))?;
-                MultiPart::mixed()
-                    .multipart(body)
-                    .singlepart(Attachment::new("ita-l2.ics".into()).body(ics.to_owned(), calendar))
+                let calendar = ContentType::parse("text/calendar; method=PUBLISH; charset=utf-8")
+                    .map_err(|e| SendError::Permanent(format!("calendar content type: {e}")))?;
+                MultiPart::mixed().multipart(body).singlepart(Attachment::new("ita-l2.ics".into()).body(ics.to_owned(), calendar))
             }
             None => body,
         };
-        builder
-            .multipart(body)
-            .map_err(|e| SendError::Permanent(format!("building the message: {e}")))
+        builder.multipart(body).map_err(|e| SendError::Permanent(format!("building the message: {e}")))
     }
 
     pub async fn send(&self, row: &OutboxRow) -> Result<(), SendError> {
@@ -172,9 +132,7 @@ impl Mailer {
             Transport::Files(dir) => {
                 // Named by the notification: a resend overwrites, it does not duplicate.
                 let path = dir.join(format!("{}.eml", row.id));
-                tokio::fs::write(&path, message.formatted())
-                    .await
-                    .map_err(|e| SendError::Transient(e.to_string()))?;
+                tokio::fs::write(&path, message.formatted()).await.map_err(|e| SendError::Transient(e.to_string()))?;
                 tracing::info!(kind = %row.kind, path = %path.display(), "mail written to file");
                 Ok(())
             }

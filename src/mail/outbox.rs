@@ -39,29 +39,15 @@ pub fn enqueue(conn: &mut DbConn, n: Notification<'_>) -> QueryResult<()> {
 pub fn pending(conn: &mut DbConn) -> QueryResult<(i64, Option<chrono::NaiveDateTime>)> {
     outbox::table
         .filter(outbox::status.eq("pending"))
-        .select((
-            diesel::dsl::count_star(),
-            diesel::dsl::min(outbox::created_at),
-        ))
+        .select((diesel::dsl::count_star(), diesel::dsl::min(outbox::created_at)))
         .first(conn)
 }
 
 /// Queues `kind` for the ticket's assignee or, if nobody has it, for every active staff member
 /// of the team. Call inside the transaction of the change.
-pub fn notify_staff(
-    conn: &mut DbConn,
-    ticket_id: &str,
-    team_id: &str,
-    assignee_id: Option<&str>,
-    kind: &str,
-    payload: &Value,
-) -> QueryResult<()> {
+pub fn notify_staff(conn: &mut DbConn, ticket_id: &str, team_id: &str, assignee_id: Option<&str>, kind: &str, payload: &Value) -> QueryResult<()> {
     let recipients: Vec<(String, String)> = match assignee_id {
-        Some(id) => users::table
-            .find(id)
-            .filter(users::disabled.eq(false))
-            .select((users::email, users::locale))
-            .load(conn)?,
+        Some(id) => users::table.find(id).filter(users::disabled.eq(false)).select((users::email, users::locale)).load(conn)?,
         None => team_members::table
             .inner_join(users::table)
             .filter(team_members::team_id.eq(team_id))
@@ -71,16 +57,7 @@ pub fn notify_staff(
             .load(conn)?,
     };
     for (email, locale) in recipients {
-        enqueue(
-            conn,
-            Notification {
-                kind,
-                recipient: &email,
-                locale: Locale::from_db(&locale),
-                ticket_id: Some(ticket_id),
-                payload: payload.clone(),
-            },
-        )?;
+        enqueue(conn, Notification { kind, recipient: &email, locale: Locale::from_db(&locale), ticket_id: Some(ticket_id), payload: payload.clone() })?;
     }
     Ok(())
 }

@@ -38,12 +38,10 @@ impl Templates {
         let mut text = Handlebars::new();
         text.set_strict_mode(true);
         text.register_escape_fn(handlebars::no_escape);
-        text.register_embed_templates_with_extension::<EmailTemplates>(".hbs")
-            .map_err(Box::new)?;
+        text.register_embed_templates_with_extension::<EmailTemplates>(".hbs").map_err(Box::new)?;
         let mut html = Handlebars::new();
         html.set_strict_mode(true);
-        html.register_embed_templates_with_extension::<EmailTemplates>(".hbs")
-            .map_err(Box::new)?;
+        html.register_embed_templates_with_extension::<EmailTemplates>(".hbs").map_err(Box::new)?;
         Ok(Self { text, html })
     }
 
@@ -51,26 +49,17 @@ impl Templates {
         self.text.has_template(&format!("{kind}/it/subject.txt"))
     }
 
-    pub fn render(
-        &self,
-        kind: &str,
-        locale: Locale,
-        data: &Value,
-    ) -> Result<Rendered, TemplateError> {
+    pub fn render(&self, kind: &str, locale: Locale, data: &Value) -> Result<Rendered, TemplateError> {
         let name = |part: &str| format!("{kind}/{}/{part}", locale.as_str());
         if !self.text.has_template(&name("subject.txt")) {
             return Err(TemplateError::Missing(kind.to_owned()));
         }
         let render = |reg: &Handlebars<'static>, part: &str| {
-            reg.render(&name(part), data)
-                .map_err(|e| TemplateError::Render(name(part), e))
+            reg.render(&name(part), data).map_err(|e| TemplateError::Render(name(part), e))
         };
         Ok(Rendered {
             // A subject is one line, whatever the data holds.
-            subject: render(&self.text, "subject.txt")?
-                .replace(['\r', '\n'], " ")
-                .trim()
-                .to_owned(),
+            subject: render(&self.text, "subject.txt")?.replace(['\r', '\n'], " ").trim().to_owned(),
             text: render(&self.text, "body.txt")?,
             html: render(&self.html, "body.html")?,
         })
@@ -83,19 +72,9 @@ mod tests {
     use serde_json::json;
 
     const KINDS: [&str; 13] = [
-        "ticket_created",
-        "guest_verify",
-        "staff_reply",
-        "ticket_waiting",
-        "ticket_resolved",
-        "ticket_closed",
-        "ticket_assigned",
-        "student_reply",
-        "sign_in_link",
-        "team_new_ticket",
-        "booking_confirmed",
-        "booking_waitlisted",
-        "booking_cancelled",
+        "ticket_created", "guest_verify", "staff_reply", "ticket_waiting", "ticket_resolved",
+        "ticket_closed", "ticket_assigned", "student_reply", "sign_in_link", "team_new_ticket",
+        "booking_confirmed", "booking_waitlisted", "booking_cancelled",
     ];
 
     fn data() -> Value {
@@ -110,10 +89,7 @@ mod tests {
         for kind in KINDS {
             for locale in [Locale::It, Locale::En] {
                 let r = t.render(kind, locale, &data()).unwrap();
-                assert!(
-                    !r.subject.is_empty() && !r.text.is_empty() && r.html.contains("</html>"),
-                    "{kind}"
-                );
+                assert!(!r.subject.is_empty() && !r.text.is_empty() && r.html.contains("</html>"), "{kind}");
             }
         }
     }
@@ -137,39 +113,20 @@ mod tests {
             "status_code": "approved", "note": "Pagamento <entro> 15 giorni", "external_ref": "CS-1", "link": "http://x/t/1",
             "amount_lines": ["Totale da pagare: € 166,00"], "number": "HD-2026-000042", "tag": "[HD-2026-000042] "});
         let r = t.render("career_action_update", Locale::It, &full).unwrap();
-        assert!(
-            r.subject.starts_with("[HD-2026-000042] La tua pratica"),
-            "{}",
-            r.subject
-        );
-        assert!(
-            r.text.contains("Totale da pagare: € 166,00")
-                && r.text.contains("Pagamento <entro> 15 giorni"),
-            "{}",
-            r.text
-        );
+        assert!(r.subject.starts_with("[HD-2026-000042] La tua pratica"), "{}", r.subject);
+        assert!(r.text.contains("Totale da pagare: € 166,00") && r.text.contains("Pagamento <entro> 15 giorni"), "{}", r.text);
         assert!(r.html.contains("Pagamento &lt;entro&gt;"));
         let bare = json!({"name": "Mary", "procedure": "Single courses", "status": "in review", "status_code": "in_review",
             "note": "", "external_ref": "", "link": "http://x/p/1", "amount_lines": [], "tag": ""});
         let r = t.render("career_action_update", Locale::En, &bare).unwrap();
         assert!(r.subject.starts_with("Your procedure"), "{}", r.subject);
-        assert!(
-            !r.text.contains("Amounts") && !r.text.contains("Note from"),
-            "{}",
-            r.text
-        );
+        assert!(!r.text.contains("Amounts") && !r.text.contains("Note from"), "{}", r.text);
     }
 
     #[test]
     fn a_missing_value_or_kind_is_an_error() {
         let t = Templates::load().unwrap();
-        assert!(matches!(
-            t.render("staff_reply", Locale::It, &json!({"number": "x"})),
-            Err(TemplateError::Render(..))
-        ));
-        assert!(matches!(
-            t.render("nope", Locale::It, &data()),
-            Err(TemplateError::Missing(_))
-        ));
+        assert!(matches!(t.render("staff_reply", Locale::It, &json!({"number": "x"})), Err(TemplateError::Render(..))));
+        assert!(matches!(t.render("nope", Locale::It, &data()), Err(TemplateError::Missing(_))));
     }
 }

@@ -60,9 +60,7 @@ pub async fn tick(db: &Db, mailer: &Mailer, cfg: &WorkerConfig) -> Result<usize,
     let now = Utc::now().naive_utc();
     let lease_until = now + chrono::Duration::from_std(cfg.lease).unwrap_or_default();
     let batch = cfg.batch;
-    let rows = db
-        .write(move |conn| Ok::<_, ServiceError>(claim(conn, now, lease_until, batch)?))
-        .await?;
+    let rows = db.write(move |conn| Ok::<_, ServiceError>(claim(conn, now, lease_until, batch)?)).await?;
     if rows.is_empty() {
         return Ok(0);
     }
@@ -80,11 +78,7 @@ pub async fn tick(db: &Db, mailer: &Mailer, cfg: &WorkerConfig) -> Result<usize,
     Ok(handled)
 }
 
-fn record(
-    conn: &mut crate::db::DbConn,
-    results: &[(OutboxRow, Result<(), SendError>)],
-    cfg: &WorkerConfig,
-) -> Result<(), ServiceError> {
+fn record(conn: &mut crate::db::DbConn, results: &[(OutboxRow, Result<(), SendError>)], cfg: &WorkerConfig) -> Result<(), ServiceError> {
     let now = Utc::now().naive_utc();
     write_tx(conn, |conn| -> Result<(), ServiceError> {
         for (row, result) in results {
@@ -92,23 +86,15 @@ fn record(
             match result {
                 Ok(()) => {
                     diesel::update(target)
-                        .set((
-                            outbox::status.eq("sent"),
-                            outbox::sent_at.eq(Some(now)),
-                            outbox::locked_until.eq(None::<NaiveDateTime>),
-                            outbox::last_error.eq(None::<String>),
-                        ))
+                        .set((outbox::status.eq("sent"), outbox::sent_at.eq(Some(now)), outbox::locked_until.eq(None::<NaiveDateTime>), outbox::last_error.eq(None::<String>)))
                         .execute(conn)?;
                 }
                 Err(e) => {
                     let attempts = row.attempts + 1;
                     let window_start = row.requeued_at.unwrap_or(row.created_at);
-                    let expired =
-                        (now - window_start).to_std().unwrap_or_default() >= cfg.give_up_after;
+                    let expired = (now - window_start).to_std().unwrap_or_default() >= cfg.give_up_after;
                     let dead = matches!(e, SendError::Permanent(_)) || expired;
-                    let next = now
-                        + chrono::Duration::from_std(backoff(cfg, row.attempts))
-                            .unwrap_or_default();
+                    let next = now + chrono::Duration::from_std(backoff(cfg, row.attempts)).unwrap_or_default();
                     if dead {
                         tracing::error!(id = %row.id, kind = %row.kind, attempts, error = %e, "mail dead-lettered");
                     } else {
@@ -152,10 +138,7 @@ mod tests {
         for attempts in 0..6 {
             let expected = 60.0 * 2f64.powi(attempts);
             let got = backoff(&cfg, attempts).as_secs_f64();
-            assert!(
-                got >= expected * 0.75 && got <= expected * 1.25,
-                "attempt {attempts}: {got}"
-            );
+            assert!(got >= expected * 0.75 && got <= expected * 1.25, "attempt {attempts}: {got}");
         }
         assert!(backoff(&cfg, 40).as_secs_f64() <= 3600.0 * 1.25);
     }

@@ -13,20 +13,13 @@ use crate::error::ServiceError;
 pub fn can_see(user: &User, ticket: &TicketRow) -> bool {
     match user.role {
         Role::Student => ticket.requester_id == user.id,
-        Role::Agent => {
-            user.team_ids.contains(&ticket.team_id)
-                || ticket.assignee_id.as_deref() == Some(user.id.as_str())
-        }
+        Role::Agent => user.team_ids.contains(&ticket.team_id) || ticket.assignee_id.as_deref() == Some(user.id.as_str()),
         Role::Supervisor | Role::Admin => true,
     }
 }
 
 /// The ticket if the user may see it; otherwise NotFound, so probing tells nothing.
-pub fn visible_ticket(
-    conn: &mut DbConn,
-    user: &User,
-    number: &TicketNumber,
-) -> Result<TicketRow, ServiceError> {
+pub fn visible_ticket(conn: &mut DbConn, user: &User, number: &TicketNumber) -> Result<TicketRow, ServiceError> {
     let ticket: TicketRow = tickets::table
         .filter(tickets::number.eq(number.to_string()))
         .select(TicketRow::as_select())

@@ -77,16 +77,11 @@ impl FileStore {
 pub fn sniff(bytes: &[u8]) -> Result<&'static str, ServiceError> {
     let kind = infer::get(bytes).map(|k| k.mime_type());
     match kind {
-        Some(mime) if ALLOWED.contains(&mime) => Ok(ALLOWED
-            .into_iter()
-            .find(|a| *a == mime)
-            .unwrap_or("application/pdf")),
+        Some(mime) if ALLOWED.contains(&mime) => Ok(ALLOWED.into_iter().find(|a| *a == mime).unwrap_or("application/pdf")),
         Some(mime) => Err(ServiceError::UnsupportedMediaType(format!(
             "files must be PDF, JPEG or PNG; this one is {mime}"
         ))),
-        None => Err(ServiceError::UnsupportedMediaType(
-            "files must be PDF, JPEG or PNG; this one is not".into(),
-        )),
+        None => Err(ServiceError::UnsupportedMediaType("files must be PDF, JPEG or PNG; this one is not".into())),
     }
 }
 
@@ -142,20 +137,14 @@ pub fn link_uploads(
         })
         .collect();
     for row in &rows {
-        diesel::insert_into(attachments::table)
-            .values(row)
-            .execute(conn)?;
+        diesel::insert_into(attachments::table).values(row).execute(conn)?;
     }
     Ok(rows)
 }
 
 /// An attachment the user may download; NotFound otherwise (also for files on internal
 /// notes asked for by a student). Staff downloads of identity documents are logged.
-pub fn fetch(
-    conn: &mut DbConn,
-    user: &User,
-    attachment_id: &str,
-) -> Result<AttachmentRow, ServiceError> {
+pub fn fetch(conn: &mut DbConn, user: &User, attachment_id: &str) -> Result<AttachmentRow, ServiceError> {
     let found: Option<(AttachmentRow, TicketRow)> = attachments::table
         .inner_join(tickets::table)
         .filter(attachments::id.eq(attachment_id))
@@ -170,10 +159,7 @@ pub fn fetch(
     }
     if !user.is_staff() {
         if let Some(message_id) = &attachment.message_id {
-            let kind: String = messages::table
-                .find(message_id)
-                .select(messages::kind)
-                .first(conn)?;
+            let kind: String = messages::table.find(message_id).select(messages::kind).first(conn)?;
             if MessageKind::from_db(&kind) == MessageKind::Internal {
                 return Err(ServiceError::NotFound);
             }
@@ -199,39 +185,18 @@ mod tests {
 
     #[test]
     fn sniffs_content_not_names() {
-        assert_eq!(
-            sniff(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj").unwrap(),
-            "application/pdf"
-        );
-        assert_eq!(
-            sniff(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0]).unwrap(),
-            "image/png"
-        );
-        assert!(matches!(
-            sniff(b"MZ\x90\x00\x03\x00\x00\x00"),
-            Err(ServiceError::UnsupportedMediaType(_))
-        ));
-        assert!(matches!(
-            sniff(b"<html><script>alert(1)</script>"),
-            Err(ServiceError::UnsupportedMediaType(_))
-        ));
+        assert_eq!(sniff(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj").unwrap(), "application/pdf");
+        assert_eq!(sniff(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0]).unwrap(), "image/png");
+        assert!(matches!(sniff(b"MZ\x90\x00\x03\x00\x00\x00"), Err(ServiceError::UnsupportedMediaType(_))));
+        assert!(matches!(sniff(b"<html><script>alert(1)</script>"), Err(ServiceError::UnsupportedMediaType(_))));
     }
 
     #[test]
     fn filenames_lose_paths_and_get_the_right_extension() {
-        assert_eq!(
-            clean_filename("../../etc/passwd", "application/pdf"),
-            "passwd.pdf"
-        );
-        assert_eq!(
-            clean_filename("C:\\Users\\me\\carta.JPEG", "image/jpeg"),
-            "carta.JPEG"
-        );
+        assert_eq!(clean_filename("../../etc/passwd", "application/pdf"), "passwd.pdf");
+        assert_eq!(clean_filename("C:\\Users\\me\\carta.JPEG", "image/jpeg"), "carta.JPEG");
         assert_eq!(clean_filename("doc.exe", "image/png"), "doc.exe.png");
         assert_eq!(clean_filename("", "application/pdf"), "allegato.pdf");
-        assert_eq!(
-            clean_filename("a\u{0}b\"<x>.pdf", "application/pdf"),
-            "abx.pdf"
-        );
+        assert_eq!(clean_filename("a\u{0}b\"<x>.pdf", "application/pdf"), "abx.pdf");
     }
 }

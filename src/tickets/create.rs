@@ -84,10 +84,7 @@ pub fn check_text(errors: &mut FieldErrors, field: &str, raw: &str, max: usize) 
         errors.add(field, "is required");
     } else if text.chars().count() > max {
         errors.add(field, format!("must be at most {max} characters"));
-    } else if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    } else if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         errors.add(field, "contains control characters");
     }
     text.to_owned()
@@ -95,38 +92,22 @@ pub fn check_text(errors: &mut FieldErrors, field: &str, raw: &str, max: usize) 
 
 /// Every check that needs no write: category, guest rules, subject, body, form answers and
 /// required attachments. Runs on a reader connection.
-pub fn check(
-    conn: &mut DbConn,
-    input: NewTicket,
-    user: Option<User>,
-    uploads: &mut [Upload],
-) -> Result<Checked, ServiceError> {
+pub fn check(conn: &mut DbConn, input: NewTicket, user: Option<User>, uploads: &mut [Upload]) -> Result<Checked, ServiceError> {
     let category = categories::by_slug(conn, input.category.trim())?;
     check_with(category, input, user, uploads)
 }
 
 /// `check` for a category already looked up (`None`: no such active category).
-pub fn check_with(
-    category: Option<Category>,
-    input: NewTicket,
-    user: Option<User>,
-    uploads: &mut [Upload],
-) -> Result<Checked, ServiceError> {
+pub fn check_with(category: Option<Category>, input: NewTicket, user: Option<User>, uploads: &mut [Upload]) -> Result<Checked, ServiceError> {
     let mut errors = FieldErrors::default();
     let Some(category) = category else {
-        return Err(ServiceError::field(
-            "category",
-            format!("unknown category '{}'", input.category),
-        ));
+        return Err(ServiceError::field("category", format!("unknown category '{}'", input.category)));
     };
     let opener = match (user, input.guest) {
         (Some(user), _) => Opener::User(user),
         (None, None) => return Err(ServiceError::Unauthenticated),
         (None, Some(_)) if !category.row.guests_allowed => {
-            return Err(ServiceError::field(
-                "category",
-                "sign in to open a ticket in this category",
-            ));
+            return Err(ServiceError::field("category", "sign in to open a ticket in this category"));
         }
         (None, Some(guest)) => {
             let email = errors.check("guest.email", Email::parse(&guest.email));
@@ -143,11 +124,7 @@ pub fn check_with(
     // The portal's forms ask for the procedure as a plain `career_action` answer.
     let career_action = input.career_action.or_else(|| {
         let kind = answers.get(CAREER_ACTION_FIELD)?.as_str()?.trim();
-        (!kind.is_empty()).then(|| NewCareerAction {
-            kind: kind.to_owned(),
-            data: None,
-            external_ref: None,
-        })
+        (!kind.is_empty()).then(|| NewCareerAction { kind: kind.to_owned(), data: None, external_ref: None })
     });
     for required in &category.required_attachments {
         let mut present = false;
@@ -164,15 +141,7 @@ pub fn check_with(
         Opener::User(user) => user.locale,
         Opener::Guest { .. } => Locale::It,
     });
-    Ok(Checked {
-        category,
-        subject,
-        body,
-        fields: Value::Object(answers),
-        locale,
-        opener,
-        career_action,
-    })
+    Ok(Checked { category, subject, body, fields: Value::Object(answers), locale, opener, career_action })
 }
 
 fn finish(errors: FieldErrors) -> ServiceError {
@@ -205,12 +174,7 @@ pub(crate) struct Requester {
 
 impl Requester {
     pub fn of(user: &User) -> Self {
-        Self {
-            id: user.id.clone(),
-            name: user.display_name.clone(),
-            email: user.email.clone(),
-            role: user.role,
-        }
+        Self { id: user.id.clone(), name: user.display_name.clone(), email: user.email.clone(), role: user.role }
     }
 }
 
@@ -250,8 +214,7 @@ pub(crate) fn insert_ticket(
     let now = now_utc.naive_utc();
     let year = now_utc.with_timezone(&chrono_tz::Europe::Rome).year();
     let calendar = BusinessCalendar::default();
-    let first_due =
-        calendar.add_business_minutes(now_utc, i64::from(draft.first_response_hours) * 60);
+    let first_due = calendar.add_business_minutes(now_utc, i64::from(draft.first_response_hours) * 60);
     let due = calendar.add_business_minutes(now_utc, i64::from(draft.resolution_hours) * 60);
     let seq = next_ticket_seq(conn, year)?;
     let number = TicketNumber::new(prefix, year, seq).to_string();
@@ -283,25 +246,10 @@ pub(crate) fn insert_ticket(
         follow_up_of: draft.follow_up_of.map(|old| old.id.clone()),
         deadline_at: None,
     };
-    diesel::insert_into(tickets::table)
-        .values(&ticket)
-        .execute(conn)?;
-    let message = MessageRow::new(
-        &ticket.id,
-        MessageKind::Public,
-        Some(&requester.id),
-        draft.body.to_owned(),
-    );
-    diesel::insert_into(messages::table)
-        .values(&message)
-        .execute(conn)?;
-    let attachment_rows = link_uploads(
-        conn,
-        &ticket.id,
-        Some(&message.id),
-        Some(&requester.id),
-        uploads,
-    )?;
+    diesel::insert_into(tickets::table).values(&ticket).execute(conn)?;
+    let message = MessageRow::new(&ticket.id, MessageKind::Public, Some(&requester.id), draft.body.to_owned());
+    diesel::insert_into(messages::table).values(&message).execute(conn)?;
+    let attachment_rows = link_uploads(conn, &ticket.id, Some(&message.id), Some(&requester.id), uploads)?;
     let mut created = json!({"number": ticket.number, "category": draft.category_slug, "status": draft.status.as_str(),
                              "form_version": draft.form_version, "attachments": attachment_rows.len()});
     if let (Some(old), Some(data)) = (draft.follow_up_of, created.as_object_mut()) {
@@ -321,136 +269,63 @@ pub(crate) fn insert_ticket(
             json!({"number": ticket.number, "subject": draft.subject, "name": requester.name,
                    "link": format!("{link}?secret={secret}")}),
         ),
-        (_, None) => (
-            "ticket_created",
-            json!({"number": ticket.number, "subject": draft.subject, "name": requester.name, "link": link}),
-        ),
+        (_, None) => ("ticket_created", json!({"number": ticket.number, "subject": draft.subject, "name": requester.name, "link": link})),
     };
-    outbox::enqueue(
-        conn,
-        Notification {
-            kind,
-            recipient: &requester.email,
-            locale: draft.locale,
-            ticket_id: Some(&ticket.id),
-            payload,
-        },
-    )?;
+    outbox::enqueue(conn, Notification { kind, recipient: &requester.email, locale: draft.locale, ticket_id: Some(&ticket.id), payload })?;
     if draft.status == Status::New {
         let payload = json!({"number": ticket.number, "subject": draft.subject, "link": link});
-        outbox::notify_staff(
-            conn,
-            &ticket.id,
-            &ticket.team_id,
-            None,
-            "team_new_ticket",
-            &payload,
-        )?;
+        outbox::notify_staff(conn, &ticket.id, &ticket.team_id, None, "team_new_ticket", &payload)?;
     }
     Ok((ticket, message, attachment_rows))
 }
 
 /// The write: one short transaction.
 #[tracing::instrument(skip_all, fields(category = %checked.category.row.slug))]
-pub fn open(
-    conn: &mut DbConn,
-    checked: Checked,
-    uploads: &[Upload],
-    prefix: &str,
-    base_url: &str,
-) -> Result<Opened, ServiceError> {
-    let Checked {
-        category,
-        subject,
-        body,
-        fields,
-        locale,
-        opener,
-        career_action,
-    } = checked;
+pub fn open(conn: &mut DbConn, checked: Checked, uploads: &[Upload], prefix: &str, base_url: &str) -> Result<Opened, ServiceError> {
+    let Checked { category, subject, body, fields, locale, opener, career_action } = checked;
     let fields_json = fields.to_string();
 
-    let (ticket, message, attachment_rows, requester, secret, linked) =
-        write_tx(conn, |conn| -> Result<_, ServiceError> {
-            let (requester, status, secret) = match &opener {
-                Opener::User(user) => (Requester::of(user), Status::New, None),
-                Opener::Guest { email, name } => {
-                    let id = accounts::guest_account(conn, email, name, locale)?;
-                    let requester = Requester {
-                        id,
-                        name: name.clone(),
-                        email: email.to_string(),
-                        role: Role::Student,
-                    };
-                    (requester, Status::Unverified, Some(new_secret()))
-                }
-            };
-            let draft = Draft {
-                category_id: &category.row.id,
-                category_slug: &category.row.slug,
-                team_id: &category.row.team_id,
-                form_id: &category.form_id,
-                form_version: category.form_version,
-                first_response_hours: category.row.first_response_hours,
-                resolution_hours: category.row.resolution_hours,
-                subject: &subject,
-                body: &body,
-                fields_json: &fields_json,
-                locale,
-                status,
-                secret: secret.as_ref(),
-                follow_up_of: None,
-            };
-            let (mut ticket, message, attachment_rows) =
-                insert_ticket(conn, &draft, &requester, uploads, prefix, base_url)?;
-            if let Some(request) = career_action {
-                ticket = changes::attach_to_new_ticket(conn, &ticket, request)?;
+    let (ticket, message, attachment_rows, requester, secret, linked) = write_tx(conn, |conn| -> Result<_, ServiceError> {
+        let (requester, status, secret) = match &opener {
+            Opener::User(user) => (Requester::of(user), Status::New, None),
+            Opener::Guest { email, name } => {
+                let id = accounts::guest_account(conn, email, name, locale)?;
+                let requester = Requester { id, name: name.clone(), email: email.to_string(), role: Role::Student };
+                (requester, Status::Unverified, Some(new_secret()))
             }
-            let linked = instances::linked_to_ticket(conn, &ticket.id, locale)?;
-            Ok((
-                ticket,
-                message,
-                attachment_rows,
-                requester,
-                secret.map(|(s, _)| s),
-                linked,
-            ))
-        })?;
+        };
+        let draft = Draft {
+            category_id: &category.row.id,
+            category_slug: &category.row.slug,
+            team_id: &category.row.team_id,
+            form_id: &category.form_id,
+            form_version: category.form_version,
+            first_response_hours: category.row.first_response_hours,
+            resolution_hours: category.row.resolution_hours,
+            subject: &subject,
+            body: &body,
+            fields_json: &fields_json,
+            locale,
+            status,
+            secret: secret.as_ref(),
+            follow_up_of: None,
+        };
+        let (mut ticket, message, attachment_rows) = insert_ticket(conn, &draft, &requester, uploads, prefix, base_url)?;
+        if let Some(request) = career_action {
+            ticket = changes::attach_to_new_ticket(conn, &ticket, request)?;
+        }
+        let linked = instances::linked_to_ticket(conn, &ticket.id, locale)?;
+        Ok((ticket, message, attachment_rows, requester, secret.map(|(s, _)| s), linked))
+    })?;
 
     let mut names = Names::default();
-    names.set_place(
-        &category.row.id,
-        &category.row.slug,
-        &category.row.team_id,
-        &category.team_slug,
-    );
-    names.add_person(
-        &requester.id,
-        &requester.name,
-        &requester.email,
-        requester.role,
-    );
-    let viewer = Viewer {
-        id: &requester.id,
-        is_staff: requester.role.is_staff(),
-    };
+    names.set_place(&category.row.id, &category.row.slug, &category.row.team_id, &category.team_slug);
+    names.add_person(&requester.id, &requester.name, &requester.email, requester.role);
+    let viewer = Viewer { id: &requester.id, is_staff: requester.role.is_staff() };
     let mut view = ticket_view(&ticket, &names, &viewer)?;
     view.form_version = Some(category.form_version);
     view.career_actions = linked;
-    view.messages = Some(vec![message_view(
-        &message,
-        &attachment_rows,
-        &names,
-        &viewer,
-    )]);
-    view.attachments = Some(
-        attachment_rows
-            .iter()
-            .map(super::view::attachment_view)
-            .collect(),
-    );
-    Ok(Opened {
-        ticket: view,
-        guest_secret: secret,
-    })
+    view.messages = Some(vec![message_view(&message, &attachment_rows, &names, &viewer)]);
+    view.attachments = Some(attachment_rows.iter().map(super::view::attachment_view).collect());
+    Ok(Opened { ticket: view, guest_secret: secret })
 }

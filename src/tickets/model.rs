@@ -131,13 +131,7 @@ pub struct EventRow {
 }
 
 /// Appends an audit event. Call inside the transaction of the change it records.
-pub fn record_event(
-    conn: &mut DbConn,
-    ticket_id: &str,
-    actor_id: Option<&str>,
-    kind: &str,
-    data: Value,
-) -> QueryResult<()> {
+pub fn record_event(conn: &mut DbConn, ticket_id: &str, actor_id: Option<&str>, kind: &str, data: Value) -> QueryResult<()> {
     let row = EventRow {
         id: new_id(),
         ticket_id: ticket_id.to_owned(),
@@ -146,8 +140,5 @@ pub fn record_event(
         data: data.to_string(),
         created_at: now(),
     };
-    diesel::insert_into(ticket_events::table)
-        .values(&row)
-        .execute(conn)
-        .map(|_| ())
+    diesel::insert_into(ticket_events::table).values(&row).execute(conn).map(|_| ())
 }

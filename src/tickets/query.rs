@@ -6,15 +6,10 @@ use diesel::prelude::*;
 
 use super::access::visible_ticket;
 use super::model::{AttachmentRow, EventRow, MessageRow, TicketRow};
-use super::view::{
-    event_view, message_view, ticket_view, visible_to, EventView, Names, TicketView, Viewer,
-};
+use super::view::{event_view, message_view, ticket_view, visible_to, EventView, Names, TicketView, Viewer};
 use crate::accounts::User;
 use crate::categories;
-use crate::db::schema::{
-    attachments, categories as categories_t, category_forms, messages, teams, ticket_events,
-    tickets,
-};
+use crate::db::schema::{attachments, categories as categories_t, category_forms, messages, teams, ticket_events, tickets};
 use crate::db::DbConn;
 use crate::domain::{Priority, Role, Status, TicketNumber};
 use crate::error::{FieldErrors, ServiceError};
@@ -51,19 +46,13 @@ fn encode_cursor(id: &str) -> String {
 }
 
 fn decode_cursor(cursor: &str) -> Option<String> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let id = String::from_utf8(bytes).ok()?;
     uuid::Uuid::parse_str(&id).ok().map(|_| id)
 }
 
 /// Newest first. Ids are UUIDv7 (time-ordered), so the id alone is the keyset.
-pub fn list(
-    conn: &mut DbConn,
-    user: &User,
-    params: &ListParams,
-) -> Result<Page<TicketView>, ServiceError> {
+pub fn list(conn: &mut DbConn, user: &User, params: &ListParams) -> Result<Page<TicketView>, ServiceError> {
     let mut errors = FieldErrors::default();
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
@@ -77,10 +66,7 @@ pub fn list(
             .collect(),
         None => Vec::new(),
     };
-    let priority = params
-        .priority
-        .as_deref()
-        .and_then(|p| errors.check("priority", Priority::parse(p)));
+    let priority = params.priority.as_deref().and_then(|p| errors.check("priority", Priority::parse(p)));
     let cursor = match &params.cursor {
         Some(c) => {
             let decoded = decode_cursor(c);
@@ -97,11 +83,7 @@ pub fn list(
     match user.role {
         Role::Student => query = query.filter(tickets::requester_id.eq(&user.id)),
         Role::Agent => {
-            query = query.filter(
-                tickets::team_id
-                    .eq_any(&user.team_ids)
-                    .or(tickets::assignee_id.eq(&user.id)),
-            );
+            query = query.filter(tickets::team_id.eq_any(&user.team_ids).or(tickets::assignee_id.eq(&user.id)));
         }
         Role::Supervisor | Role::Admin => {}
     }
@@ -114,9 +96,7 @@ pub fn list(
         query = query.filter(tickets::status.eq_any(statuses));
     }
     if let Some(slug) = &params.category {
-        let ids = categories_t::table
-            .filter(categories_t::slug.eq(slug))
-            .select(categories_t::id);
+        let ids = categories_t::table.filter(categories_t::slug.eq(slug)).select(categories_t::id);
         query = query.filter(tickets::category_id.eq_any(ids));
     }
     if let Some(slug) = &params.team {
@@ -136,26 +116,15 @@ pub fn list(
         match q.parse::<TicketNumber>() {
             Ok(number) => query = query.filter(tickets::number.eq(number.to_string())),
             Err(_) => {
-                let escaped = q
-                    .to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                query = query.filter(
-                    lower(tickets::subject)
-                        .like(format!("%{escaped}%"))
-                        .escape('\\'),
-                );
+                let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                query = query.filter(lower(tickets::subject).like(format!("%{escaped}%")).escape('\\'));
             }
         }
     }
     if let Some(cursor) = cursor {
         query = query.filter(tickets::id.lt(cursor));
     }
-    let mut rows: Vec<TicketRow> = query
-        .order(tickets::id.desc())
-        .limit(limit + 1)
-        .load(conn)?;
+    let mut rows: Vec<TicketRow> = query.order(tickets::id.desc()).limit(limit + 1).load(conn)?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|r| encode_cursor(&r.id))
@@ -164,36 +133,21 @@ pub fn list(
     };
     let names = Names::load(
         conn,
-        rows.iter()
-            .flat_map(|r| std::iter::once(r.requester_id.as_str()).chain(r.assignee_id.as_deref())),
+        rows.iter().flat_map(|r| std::iter::once(r.requester_id.as_str()).chain(r.assignee_id.as_deref())),
         true,
     )?;
-    let viewer = Viewer {
-        id: &user.id,
-        is_staff: user.is_staff(),
-    };
-    let items = rows
-        .iter()
-        .map(|r| ticket_view(r, &names, &viewer))
-        .collect::<Result<_, _>>()?;
+    let viewer = Viewer { id: &user.id, is_staff: user.is_staff() };
+    let items = rows.iter().map(|r| ticket_view(r, &names, &viewer)).collect::<Result<_, _>>()?;
     Ok(Page { items, next_cursor })
 }
 
 /// One ticket with its thread (students never get internal notes nor their files).
-pub fn get(
-    conn: &mut DbConn,
-    user: &User,
-    number: &TicketNumber,
-) -> Result<TicketView, ServiceError> {
+pub fn get(conn: &mut DbConn, user: &User, number: &TicketNumber) -> Result<TicketView, ServiceError> {
     let ticket = visible_ticket(conn, user, number)?;
     full_view(conn, user, &ticket)
 }
 
-pub fn full_view(
-    conn: &mut DbConn,
-    user: &User,
-    ticket: &TicketRow,
-) -> Result<TicketView, ServiceError> {
+pub fn full_view(conn: &mut DbConn, user: &User, ticket: &TicketRow) -> Result<TicketView, ServiceError> {
     let is_staff = user.is_staff();
     let thread: Vec<MessageRow> = messages::table
         .filter(messages::ticket_id.eq(&ticket.id))
@@ -223,43 +177,20 @@ pub fn full_view(
             .chain(ticket.assignee_id.as_deref()),
         true,
     )?;
-    let viewer = Viewer {
-        id: &user.id,
-        is_staff,
-    };
+    let viewer = Viewer { id: &user.id, is_staff };
     let mut view = ticket_view(ticket, &names, &viewer)?;
-    view.form_version = category_forms::table
-        .find(&ticket.form_id)
-        .select(category_forms::version)
-        .first(conn)
-        .optional()?;
-    view.career_actions =
-        crate::career::instances::linked_to_ticket(conn, &ticket.id, user.locale)?;
-    view.messages = Some(
-        thread
-            .iter()
-            .map(|m| message_view(m, &files, &names, &viewer))
-            .collect(),
-    );
+    view.form_version = category_forms::table.find(&ticket.form_id).select(category_forms::version).first(conn).optional()?;
+    view.career_actions = crate::career::instances::linked_to_ticket(conn, &ticket.id, user.locale)?;
+    view.messages = Some(thread.iter().map(|m| message_view(m, &files, &names, &viewer)).collect());
     view.attachments = Some(files.iter().map(super::view::attachment_view).collect());
     Ok(view)
 }
 
 /// Event kinds a student may see in their own ticket's history.
-const STUDENT_EVENTS: [&str; 6] = [
-    "created",
-    "status_changed",
-    "verified",
-    "reopened",
-    "career_action_linked",
-    "career_action_status",
-];
+const STUDENT_EVENTS: [&str; 6] =
+    ["created", "status_changed", "verified", "reopened", "career_action_linked", "career_action_status"];
 
-pub fn events(
-    conn: &mut DbConn,
-    user: &User,
-    number: &TicketNumber,
-) -> Result<Vec<EventView>, ServiceError> {
+pub fn events(conn: &mut DbConn, user: &User, number: &TicketNumber) -> Result<Vec<EventView>, ServiceError> {
     let ticket = visible_ticket(conn, user, number)?;
     let rows: Vec<EventRow> = ticket_events::table
         .filter(ticket_events::ticket_id.eq(&ticket.id))
@@ -269,26 +200,12 @@ pub fn events(
         .into_iter()
         .filter(|e| user.is_staff() || STUDENT_EVENTS.contains(&e.kind.as_str()))
         .collect();
-    let names = Names::load(
-        conn,
-        rows.iter().filter_map(|e| e.actor_id.as_deref()),
-        false,
-    )?;
-    let viewer = Viewer {
-        id: &user.id,
-        is_staff: user.is_staff(),
-    };
-    Ok(rows
-        .iter()
-        .map(|e| event_view(e, &names, &viewer))
-        .collect())
+    let names = Names::load(conn, rows.iter().filter_map(|e| e.actor_id.as_deref()), false)?;
+    let viewer = Viewer { id: &user.id, is_staff: user.is_staff() };
+    Ok(rows.iter().map(|e| event_view(e, &names, &viewer)).collect())
 }
 
 /// Used by update paths to re-read categories by slug.
-pub fn category_by_slug(
-    conn: &mut DbConn,
-    slug: &str,
-) -> Result<categories::Category, ServiceError> {
-    categories::by_slug(conn, slug)?
-        .ok_or_else(|| ServiceError::field("category", format!("unknown category '{slug}'")))
+pub fn category_by_slug(conn: &mut DbConn, slug: &str) -> Result<categories::Category, ServiceError> {
+    categories::by_slug(conn, slug)?.ok_or_else(|| ServiceError::field("category", format!("unknown category '{slug}'")))
 }

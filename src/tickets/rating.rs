@@ -41,14 +41,8 @@ pub fn check_rating(stars: i32, comment: &str) -> Result<String, ServiceError> {
     }
     let comment = comment.trim();
     if comment.chars().count() > MAX_COMMENT {
-        errors.add(
-            "comment",
-            format!("must be at most {MAX_COMMENT} characters"),
-        );
-    } else if comment
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+        errors.add("comment", format!("must be at most {MAX_COMMENT} characters"));
+    } else if comment.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         errors.add("comment", "contains control characters");
     }
     errors.into_result()?;
@@ -57,57 +51,24 @@ pub fn check_rating(stars: i32, comment: &str) -> Result<String, ServiceError> {
 
 /// The requester rates a resolved or closed ticket, once.
 #[tracing::instrument(skip_all, fields(number = %number))]
-pub fn rate(
-    conn: &mut DbConn,
-    user: &User,
-    number: &TicketNumber,
-    stars: i32,
-    comment: &str,
-) -> Result<Rating, ServiceError> {
+pub fn rate(conn: &mut DbConn, user: &User, number: &TicketNumber, stars: i32, comment: &str) -> Result<Rating, ServiceError> {
     let comment = check_rating(stars, comment)?;
     write_tx(conn, |conn| -> Result<Rating, ServiceError> {
         let ticket = visible_ticket(conn, user, number)?;
         if ticket.requester_id != user.id {
-            return Err(ServiceError::Forbidden(
-                "only the person who asked may rate the answer".into(),
-            ));
+            return Err(ServiceError::Forbidden("only the person who asked may rate the answer".into()));
         }
         if !matches!(ticket.status()?, Status::Resolved | Status::Closed) {
-            return Err(ServiceError::Conflict(
-                "the answer can be rated once the ticket is resolved".into(),
-            ));
+            return Err(ServiceError::Conflict("the answer can be rated once the ticket is resolved".into()));
         }
-        let already: i64 = ticket_ratings::table
-            .filter(ticket_ratings::ticket_id.eq(&ticket.id))
-            .count()
-            .get_result(conn)?;
+        let already: i64 = ticket_ratings::table.filter(ticket_ratings::ticket_id.eq(&ticket.id)).count().get_result(conn)?;
         if already > 0 {
-            return Err(ServiceError::Conflict(
-                "this ticket is already rated".into(),
-            ));
+            return Err(ServiceError::Conflict("this ticket is already rated".into()));
         }
-        let row = RatingRow {
-            ticket_id: ticket.id.clone(),
-            rated_by: user.id.clone(),
-            stars,
-            comment,
-            created_at: now(),
-        };
-        diesel::insert_into(ticket_ratings::table)
-            .values(&row)
-            .execute(conn)?;
-        record_event(
-            conn,
-            &ticket.id,
-            Some(&user.id),
-            "rated",
-            json!({"stars": stars}),
-        )?;
-        Ok(Rating {
-            stars: row.stars,
-            comment: row.comment,
-            created_at: row.created_at.and_utc(),
-        })
+        let row = RatingRow { ticket_id: ticket.id.clone(), rated_by: user.id.clone(), stars, comment, created_at: now() };
+        diesel::insert_into(ticket_ratings::table).values(&row).execute(conn)?;
+        record_event(conn, &ticket.id, Some(&user.id), "rated", json!({"stars": stars}))?;
+        Ok(Rating { stars: row.stars, comment: row.comment, created_at: row.created_at.and_utc() })
     })
 }
 
@@ -118,11 +79,7 @@ pub fn rating_of(conn: &mut DbConn, ticket_id: &str) -> Result<Option<Rating>, S
         .select(RatingRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.map(|r| Rating {
-        stars: r.stars,
-        comment: r.comment,
-        created_at: r.created_at.and_utc(),
-    }))
+    Ok(row.map(|r| Rating { stars: r.stars, comment: r.comment, created_at: r.created_at.and_utc() }))
 }
 
 #[cfg(test)]

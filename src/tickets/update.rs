@@ -39,9 +39,7 @@ pub struct TicketPatch {
 }
 
 /// Tells a missing `assignee` (no change) from an explicit `null` (unassign).
-fn double_option<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<String>>, D::Error> {
+fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
 
@@ -62,13 +60,7 @@ struct Change {
 }
 
 fn system_text(from: Status, to: Status) -> String {
-    format!(
-        "Stato: {} → {} / Status: {} → {}",
-        from.as_str(),
-        to.as_str(),
-        from.as_str(),
-        to.as_str()
-    )
+    format!("Stato: {} → {} / Status: {} → {}", from.as_str(), to.as_str(), from.as_str(), to.as_str())
 }
 
 fn status_mail(status: Status) -> Option<&'static str> {
@@ -80,14 +72,8 @@ fn status_mail(status: Status) -> Option<&'static str> {
     }
 }
 
-fn requester_contact(
-    conn: &mut DbConn,
-    ticket: &TicketRow,
-) -> Result<(String, String), ServiceError> {
-    Ok(users::table
-        .find(&ticket.requester_id)
-        .select((users::email, users::display_name))
-        .first(conn)?)
+fn requester_contact(conn: &mut DbConn, ticket: &TicketRow) -> Result<(String, String), ServiceError> {
+    Ok(users::table.find(&ticket.requester_id).select((users::email, users::display_name)).first(conn)?)
 }
 
 fn link(base_url: &str, ticket: &TicketRow) -> String {
@@ -106,33 +92,16 @@ fn apply_status(
     let now = now();
     let target = tickets::table.find(&ticket.id);
     match to {
-        Status::Resolved => diesel::update(target)
-            .set(tickets::resolved_at.eq(Some(now)))
-            .execute(conn)?,
-        Status::Closed => diesel::update(target)
-            .set(tickets::closed_at.eq(Some(now)))
-            .execute(conn)?,
-        Status::Open if from == Status::Resolved => diesel::update(target)
-            .set(tickets::resolved_at.eq(None::<chrono::NaiveDateTime>))
-            .execute(conn)?,
+        Status::Resolved => diesel::update(target).set(tickets::resolved_at.eq(Some(now))).execute(conn)?,
+        Status::Closed => diesel::update(target).set(tickets::closed_at.eq(Some(now))).execute(conn)?,
+        Status::Open if from == Status::Resolved => {
+            diesel::update(target).set(tickets::resolved_at.eq(None::<chrono::NaiveDateTime>)).execute(conn)?
+        }
         _ => 0,
     };
-    let message = MessageRow::new(
-        &ticket.id,
-        MessageKind::System,
-        actor,
-        system_text(from, to),
-    );
-    diesel::insert_into(messages::table)
-        .values(&message)
-        .execute(conn)?;
-    record_event(
-        conn,
-        &ticket.id,
-        actor,
-        "status_changed",
-        json!({"from": from.as_str(), "to": to.as_str()}),
-    )?;
+    let message = MessageRow::new(&ticket.id, MessageKind::System, actor, system_text(from, to));
+    diesel::insert_into(messages::table).values(&message).execute(conn)?;
+    record_event(conn, &ticket.id, actor, "status_changed", json!({"from": from.as_str(), "to": to.as_str()}))?;
     if let Some(kind) = status_mail(to) {
         mail_requester(conn, ticket, kind, base_url)?;
     }
@@ -140,12 +109,7 @@ fn apply_status(
 }
 
 /// Queues `kind` for the ticket's requester, in the ticket's language.
-fn mail_requester(
-    conn: &mut DbConn,
-    ticket: &TicketRow,
-    kind: &str,
-    base_url: &str,
-) -> Result<(), ServiceError> {
+fn mail_requester(conn: &mut DbConn, ticket: &TicketRow, kind: &str, base_url: &str) -> Result<(), ServiceError> {
     let (email, name) = requester_contact(conn, ticket)?;
     outbox::enqueue(
         conn,
@@ -162,13 +126,9 @@ fn mail_requester(
 
 /// Bumps the version if it is still the one the caller saw; 409 otherwise.
 fn bump_version(conn: &mut DbConn, ticket: &TicketRow, seen: i32) -> Result<(), ServiceError> {
-    let updated = diesel::update(
-        tickets::table
-            .filter(tickets::id.eq(&ticket.id))
-            .filter(tickets::version.eq(seen)),
-    )
-    .set((tickets::version.eq(seen + 1), tickets::updated_at.eq(now())))
-    .execute(conn)?;
+    let updated = diesel::update(tickets::table.filter(tickets::id.eq(&ticket.id)).filter(tickets::version.eq(seen)))
+        .set((tickets::version.eq(seen + 1), tickets::updated_at.eq(now())))
+        .execute(conn)?;
     if updated == 0 {
         return Err(ServiceError::Conflict(format!(
             "ticket {} was changed by someone else; reload it and try again",
@@ -179,28 +139,20 @@ fn bump_version(conn: &mut DbConn, ticket: &TicketRow, seen: i32) -> Result<(), 
 }
 
 fn student_may_reopen(ticket: &TicketRow) -> bool {
-    ticket
-        .resolved_at
-        .is_some_and(|at| Utc::now().naive_utc() - at <= Duration::days(REOPEN_DAYS))
+    ticket.resolved_at.is_some_and(|at| Utc::now().naive_utc() - at <= Duration::days(REOPEN_DAYS))
 }
 
 /// An agent who may be assigned to a ticket of `team_id`: staff, active, and in that team
 /// (admins and supervisors may take any ticket).
 fn check_assignee(conn: &mut DbConn, assignee_id: &str, team_id: &str) -> Result<(), ServiceError> {
-    let row: Option<(String, bool)> = users::table
-        .find(assignee_id)
-        .select((users::role, users::disabled))
-        .first(conn)
-        .optional()?;
+    let row: Option<(String, bool)> =
+        users::table.find(assignee_id).select((users::role, users::disabled)).first(conn).optional()?;
     let Some((role, disabled)) = row else {
         return Err(ServiceError::field("assignee", "no such agent"));
     };
     let role = Role::parse(&role).map_err(|e| ServiceError::Internal(e.0))?;
     if disabled || !role.is_staff() {
-        return Err(ServiceError::field(
-            "assignee",
-            "is not an active staff account",
-        ));
+        return Err(ServiceError::field("assignee", "is not an active staff account"));
     }
     if role == Role::Agent {
         let member: i64 = team_members::table
@@ -209,35 +161,19 @@ fn check_assignee(conn: &mut DbConn, assignee_id: &str, team_id: &str) -> Result
             .count()
             .get_result(conn)?;
         if member == 0 {
-            return Err(ServiceError::field(
-                "assignee",
-                "is not in the ticket's team",
-            ));
+            return Err(ServiceError::field("assignee", "is not in the ticket's team"));
         }
     }
     Ok(())
 }
 
 #[tracing::instrument(skip_all, fields(number = %number))]
-pub fn patch(
-    conn: &mut DbConn,
-    user: &User,
-    number: &TicketNumber,
-    patch: TicketPatch,
-    base_url: &str,
-) -> Result<TicketView, ServiceError> {
+pub fn patch(conn: &mut DbConn, user: &User, number: &TicketNumber, patch: TicketPatch, base_url: &str) -> Result<TicketView, ServiceError> {
     let ticket = write_tx(conn, |conn| -> Result<TicketRow, ServiceError> {
         let ticket = visible_ticket(conn, user, number)?;
         let current = ticket.status()?;
-        if !user.is_staff()
-            && (patch.priority.is_some()
-                || patch.category.is_some()
-                || patch.team.is_some()
-                || patch.assignee.is_some())
-        {
-            return Err(ServiceError::Forbidden(
-                "students may only close or reopen their ticket".into(),
-            ));
+        if !user.is_staff() && (patch.priority.is_some() || patch.category.is_some() || patch.team.is_some() || patch.assignee.is_some()) {
+            return Err(ServiceError::Forbidden("students may only close or reopen their ticket".into()));
         }
         let mut changes: Vec<Change> = Vec::new();
         let mut errors = FieldErrors::default();
@@ -246,14 +182,10 @@ pub fn patch(
                 let allowed = if user.is_staff() {
                     current.staff_can_move_to(to)
                 } else {
-                    current.student_can_move_to(to)
-                        && (to != Status::Open || student_may_reopen(&ticket))
+                    current.student_can_move_to(to) && (to != Status::Open || student_may_reopen(&ticket))
                 };
                 if !allowed {
-                    errors.add(
-                        "status",
-                        format!("cannot go from {} to {}", current.as_str(), to.as_str()),
-                    );
+                    errors.add("status", format!("cannot go from {} to {}", current.as_str(), to.as_str()));
                 }
                 Some(to)
             }
@@ -265,47 +197,31 @@ pub fn patch(
             match category_by_slug(conn, slug) {
                 Ok(category) => {
                     if category.row.id != ticket.category_id {
-                        changes.push(Change {
-                            field: "category",
-                            from: json!(ticket.category_id),
-                            to: json!(slug),
-                        });
+                        changes.push(Change { field: "category", from: json!(ticket.category_id), to: json!(slug) });
                         category_id = category.row.id.clone();
                         team_id = category.row.team_id.clone();
                     }
                 }
-                Err(ServiceError::Validation(list)) => list
-                    .into_iter()
-                    .for_each(|e| errors.add(e.field, e.message)),
+                Err(ServiceError::Validation(list)) => list.into_iter().for_each(|e| errors.add(e.field, e.message)),
                 Err(other) => return Err(other),
             }
         }
         if let Some(slug) = &patch.team {
-            let found: Option<String> = teams::table
-                .filter(teams::slug.eq(slug))
-                .select(teams::id)
-                .first(conn)
-                .optional()?;
+            let found: Option<String> = teams::table.filter(teams::slug.eq(slug)).select(teams::id).first(conn).optional()?;
             match found {
                 Some(id) => team_id = id,
                 None => errors.add("team", format!("unknown team '{slug}'")),
             }
         }
         if team_id != ticket.team_id {
-            changes.push(Change {
-                field: "team",
-                from: json!(ticket.team_id),
-                to: json!(team_id),
-            });
+            changes.push(Change { field: "team", from: json!(ticket.team_id), to: json!(team_id) });
         }
         let mut assignee = ticket.assignee_id.clone();
         if let Some(new_assignee) = &patch.assignee {
             if let Some(id) = new_assignee {
                 if let Err(e) = check_assignee(conn, id, &team_id) {
                     match e {
-                        ServiceError::Validation(list) => list
-                            .into_iter()
-                            .for_each(|e| errors.add(e.field, e.message)),
+                        ServiceError::Validation(list) => list.into_iter().for_each(|e| errors.add(e.field, e.message)),
                         other => return Err(other),
                     }
                 }
@@ -316,19 +232,11 @@ pub fn patch(
             assignee = None;
         }
         if assignee != ticket.assignee_id {
-            changes.push(Change {
-                field: "assignee",
-                from: json!(ticket.assignee_id),
-                to: json!(assignee),
-            });
+            changes.push(Change { field: "assignee", from: json!(ticket.assignee_id), to: json!(assignee) });
         }
         let priority = patch.priority.unwrap_or(ticket.priority()?);
         if priority.as_str() != ticket.priority {
-            changes.push(Change {
-                field: "priority",
-                from: json!(ticket.priority),
-                to: json!(priority.as_str()),
-            });
+            changes.push(Change { field: "priority", from: json!(ticket.priority), to: json!(priority.as_str()) });
         }
         errors.into_result()?;
         bump_version(conn, &ticket, patch.version)?;
@@ -343,36 +251,18 @@ pub fn patch(
             ))
             .execute(conn)?;
         for change in &changes {
-            record_event(
-                conn,
-                &ticket.id,
-                Some(&user.id),
-                &format!("{}_changed", change.field),
-                json!({"from": change.from, "to": change.to}),
-            )?;
+            record_event(conn, &ticket.id, Some(&user.id), &format!("{}_changed", change.field), json!({"from": change.from, "to": change.to}))?;
         }
         if let Some(to) = status_change {
             apply_status(conn, &ticket, Some(&user.id), current, to, base_url)?;
         }
         if let Some(Some(assignee_id)) = &patch.assignee {
-            if ticket.assignee_id.as_deref() != Some(assignee_id.as_str())
-                && assignee_id != &user.id
-            {
+            if ticket.assignee_id.as_deref() != Some(assignee_id.as_str()) && assignee_id != &user.id {
                 let payload = json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)});
-                outbox::notify_staff(
-                    conn,
-                    &ticket.id,
-                    &team_id,
-                    Some(assignee_id),
-                    "ticket_assigned",
-                    &payload,
-                )?;
+                outbox::notify_staff(conn, &ticket.id, &team_id, Some(assignee_id), "ticket_assigned", &payload)?;
             }
         }
-        Ok(tickets::table
-            .find(&ticket.id)
-            .select(TicketRow::as_select())
-            .first(conn)?)
+        Ok(tickets::table.find(&ticket.id).select(TicketRow::as_select()).first(conn)?)
     })?;
     full_view(conn, user, &ticket)
 }
@@ -390,49 +280,28 @@ pub fn add_message(
     let mut errors = FieldErrors::default();
     let body = check_text(&mut errors, "body", &input.body, MAX_BODY);
     if !user.is_staff() && (input.internal || input.status.is_some()) {
-        return Err(ServiceError::Forbidden(
-            "internal notes and status changes with a reply are for staff".into(),
-        ));
+        return Err(ServiceError::Forbidden("internal notes and status changes with a reply are for staff".into()));
     }
     errors.into_result()?;
     let (message, files) = write_tx(conn, |conn| -> Result<_, ServiceError> {
         let ticket = visible_ticket(conn, user, number)?;
         let current = ticket.status()?;
         if current == Status::Closed {
-            return Err(ServiceError::Conflict(format!(
-                "ticket {} is closed: open a new ticket",
-                ticket.number
-            )));
+            return Err(ServiceError::Conflict(format!("ticket {} is closed: open a new ticket", ticket.number)));
         }
         if current == Status::Unverified && !user.is_staff() {
-            return Err(ServiceError::Conflict(
-                "confirm your e-mail address first: follow the link we sent you".into(),
-            ));
+            return Err(ServiceError::Conflict("confirm your e-mail address first: follow the link we sent you".into()));
         }
-        let kind = if input.internal {
-            MessageKind::Internal
-        } else {
-            MessageKind::Public
-        };
+        let kind = if input.internal { MessageKind::Internal } else { MessageKind::Public };
         let message = MessageRow::new(&ticket.id, kind, Some(&user.id), body.clone());
-        diesel::insert_into(messages::table)
-            .values(&message)
-            .execute(conn)?;
+        diesel::insert_into(messages::table).values(&message).execute(conn)?;
         let files = link_uploads(conn, &ticket.id, Some(&message.id), Some(&user.id), uploads)?;
-        record_event(
-            conn,
-            &ticket.id,
-            Some(&user.id),
-            &format!("message_{}", kind.as_str()),
-            json!({"message_id": message.id, "attachments": files.len()}),
-        )?;
+        record_event(conn, &ticket.id, Some(&user.id), &format!("message_{}", kind.as_str()), json!({"message_id": message.id, "attachments": files.len()}))?;
 
         // What the message does to the status: a student's reply reopens; staff may set one.
         let target = match (user.is_staff(), kind) {
             (_, MessageKind::Internal) => None,
-            (false, _) if matches!(current, Status::WaitingStudent | Status::Resolved) => {
-                Some(Status::Open)
-            }
+            (false, _) if matches!(current, Status::WaitingStudent | Status::Resolved) => Some(Status::Open),
             (true, _) => match input.status {
                 Some(to) if to != current => Some(to),
                 _ if current == Status::New => Some(Status::Open),
@@ -441,16 +310,9 @@ pub fn add_message(
             _ => None,
         };
         if let Some(to) = target {
-            let allowed = if user.is_staff() {
-                current.staff_can_move_to(to)
-            } else {
-                true
-            };
+            let allowed = if user.is_staff() { current.staff_can_move_to(to) } else { true };
             if !allowed {
-                return Err(ServiceError::field(
-                    "status",
-                    format!("cannot go from {} to {}", current.as_str(), to.as_str()),
-                ));
+                return Err(ServiceError::field("status", format!("cannot go from {} to {}", current.as_str(), to.as_str())));
             }
         }
         let status = target.unwrap_or(current);
@@ -466,9 +328,7 @@ pub fn add_message(
         }
         if user.is_staff() && kind == MessageKind::Public {
             if ticket.first_responded_at.is_none() {
-                diesel::update(tickets::table.find(&ticket.id))
-                    .set(tickets::first_responded_at.eq(Some(now())))
-                    .execute(conn)?;
+                diesel::update(tickets::table.find(&ticket.id)).set(tickets::first_responded_at.eq(Some(now()))).execute(conn)?;
             }
             let (email, name) = requester_contact(conn, &ticket)?;
             outbox::enqueue(
@@ -485,67 +345,32 @@ pub fn add_message(
         }
         if !user.is_staff() {
             let payload = json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)});
-            outbox::notify_staff(
-                conn,
-                &ticket.id,
-                &ticket.team_id,
-                ticket.assignee_id.as_deref(),
-                "student_reply",
-                &payload,
-            )?;
+            outbox::notify_staff(conn, &ticket.id, &ticket.team_id, ticket.assignee_id.as_deref(), "student_reply", &payload)?;
         }
         Ok((message, files))
     })?;
     let mut names = Names::default();
     names.add_person(&user.id, &user.display_name, &user.email, user.role);
-    Ok(message_view(
-        &message,
-        &files,
-        &names,
-        &Viewer {
-            id: &user.id,
-            is_staff: user.is_staff(),
-        },
-    ))
+    Ok(message_view(&message, &files, &names, &Viewer { id: &user.id, is_staff: user.is_staff() }))
 }
 
 /// Files added to a ticket outside a message.
-pub fn add_attachments(
-    conn: &mut DbConn,
-    user: &User,
-    number: &TicketNumber,
-    uploads: &[Upload],
-) -> Result<Vec<super::view::AttachmentView>, ServiceError> {
+pub fn add_attachments(conn: &mut DbConn, user: &User, number: &TicketNumber, uploads: &[Upload]) -> Result<Vec<super::view::AttachmentView>, ServiceError> {
     let rows = write_tx(conn, |conn| -> Result<_, ServiceError> {
         let ticket = visible_ticket(conn, user, number)?;
         if ticket.status()? == Status::Closed {
-            return Err(ServiceError::Conflict(format!(
-                "ticket {} is closed",
-                ticket.number
-            )));
+            return Err(ServiceError::Conflict(format!("ticket {} is closed", ticket.number)));
         }
         let rows = link_uploads(conn, &ticket.id, None, Some(&user.id), uploads)?;
-        record_event(
-            conn,
-            &ticket.id,
-            Some(&user.id),
-            "attachments_added",
-            json!({"count": rows.len()}),
-        )?;
-        diesel::update(tickets::table.find(&ticket.id))
-            .set(tickets::updated_at.eq(now()))
-            .execute(conn)?;
+        record_event(conn, &ticket.id, Some(&user.id), "attachments_added", json!({"count": rows.len()}))?;
+        diesel::update(tickets::table.find(&ticket.id)).set(tickets::updated_at.eq(now())).execute(conn)?;
         Ok(rows)
     })?;
     Ok(rows.iter().map(super::view::attachment_view).collect())
 }
 
 /// The ticket that a guest's secret opens; NotFound for a wrong number or secret.
-pub fn guest_ticket(
-    conn: &mut DbConn,
-    number: &TicketNumber,
-    secret: &str,
-) -> Result<TicketRow, ServiceError> {
+pub fn guest_ticket(conn: &mut DbConn, number: &TicketNumber, secret: &str) -> Result<TicketRow, ServiceError> {
     let hash = hash_secret(secret);
     tickets::table
         .filter(tickets::number.eq(number.to_string()))
@@ -557,47 +382,20 @@ pub fn guest_ticket(
 }
 
 /// The guest followed the mailed link: the ticket enters the queues.
-pub fn verify_guest(
-    conn: &mut DbConn,
-    number: &TicketNumber,
-    secret: &str,
-    base_url: &str,
-) -> Result<(User, TicketView), ServiceError> {
+pub fn verify_guest(conn: &mut DbConn, number: &TicketNumber, secret: &str, base_url: &str) -> Result<(User, TicketView), ServiceError> {
     let ticket = write_tx(conn, |conn| -> Result<TicketRow, ServiceError> {
         let ticket = guest_ticket(conn, number, secret)?;
         if ticket.status()? == Status::Unverified {
             diesel::update(tickets::table.find(&ticket.id))
-                .set((
-                    tickets::status.eq(Status::New.as_str()),
-                    tickets::version.eq(ticket.version + 1),
-                    tickets::updated_at.eq(now()),
-                ))
+                .set((tickets::status.eq(Status::New.as_str()), tickets::version.eq(ticket.version + 1), tickets::updated_at.eq(now())))
                 .execute(conn)?;
-            diesel::update(users::table.find(&ticket.requester_id))
-                .set(users::email_verified.eq(true))
-                .execute(conn)?;
-            record_event(
-                conn,
-                &ticket.id,
-                Some(&ticket.requester_id),
-                "verified",
-                json!({}),
-            )?;
+            diesel::update(users::table.find(&ticket.requester_id)).set(users::email_verified.eq(true)).execute(conn)?;
+            record_event(conn, &ticket.id, Some(&ticket.requester_id), "verified", json!({}))?;
             mail_requester(conn, &ticket, "ticket_created", base_url)?;
             let payload = json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)});
-            outbox::notify_staff(
-                conn,
-                &ticket.id,
-                &ticket.team_id,
-                None,
-                "team_new_ticket",
-                &payload,
-            )?;
+            outbox::notify_staff(conn, &ticket.id, &ticket.team_id, None, "team_new_ticket", &payload)?;
         }
-        Ok(tickets::table
-            .find(&ticket.id)
-            .select(TicketRow::as_select())
-            .first(conn)?)
+        Ok(tickets::table.find(&ticket.id).select(TicketRow::as_select()).first(conn)?)
     })?;
     let requester = find_user(conn, &ticket.requester_id)?;
     let view = full_view(conn, &requester, &ticket)?;

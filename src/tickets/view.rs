@@ -99,11 +99,7 @@ pub struct Names {
 }
 
 impl Names {
-    pub fn load<'a>(
-        conn: &mut DbConn,
-        user_ids: impl IntoIterator<Item = &'a str>,
-        with_places: bool,
-    ) -> Result<Self, ServiceError> {
+    pub fn load<'a>(conn: &mut DbConn, user_ids: impl IntoIterator<Item = &'a str>, with_places: bool) -> Result<Self, ServiceError> {
         let mut ids: Vec<&str> = user_ids.into_iter().collect();
         ids.sort_unstable();
         ids.dedup();
@@ -116,34 +112,17 @@ impl Names {
             .collect();
         let (categories, teams) = if with_places {
             (
-                categories::table
-                    .select((categories::id, categories::slug))
-                    .load::<(String, String)>(conn)?
-                    .into_iter()
-                    .collect(),
-                teams::table
-                    .select((teams::id, teams::slug))
-                    .load::<(String, String)>(conn)?
-                    .into_iter()
-                    .collect(),
+                categories::table.select((categories::id, categories::slug)).load::<(String, String)>(conn)?.into_iter().collect(),
+                teams::table.select((teams::id, teams::slug)).load::<(String, String)>(conn)?.into_iter().collect(),
             )
         } else {
             (HashMap::new(), HashMap::new())
         };
-        Ok(Self {
-            people,
-            categories,
-            teams,
-        })
+        Ok(Self { people, categories, teams })
     }
 
     /// `show_email`: staff see everyone's address; a student sees only their own.
-    pub fn person(
-        &self,
-        id: Option<&str>,
-        viewer_is_staff: bool,
-        viewer_id: &str,
-    ) -> Option<PersonView> {
+    pub fn person(&self, id: Option<&str>, viewer_is_staff: bool, viewer_id: &str) -> Option<PersonView> {
         let id = id?;
         let (name, email, role) = self.people.get(id)?;
         let role = Role::parse(role).unwrap_or(Role::Student);
@@ -157,16 +136,12 @@ impl Names {
     }
 
     pub fn set_place(&mut self, category_id: &str, category: &str, team_id: &str, team: &str) {
-        self.categories
-            .insert(category_id.to_owned(), category.to_owned());
+        self.categories.insert(category_id.to_owned(), category.to_owned());
         self.teams.insert(team_id.to_owned(), team.to_owned());
     }
 
     pub fn add_person(&mut self, id: &str, name: &str, email: &str, role: Role) {
-        self.people.insert(
-            id.to_owned(),
-            (name.to_owned(), email.to_owned(), role.as_str().to_owned()),
-        );
+        self.people.insert(id.to_owned(), (name.to_owned(), email.to_owned(), role.as_str().to_owned()));
     }
 }
 
@@ -187,12 +162,7 @@ pub fn attachment_view(row: &AttachmentRow) -> AttachmentView {
     }
 }
 
-pub fn message_view(
-    row: &MessageRow,
-    attachments: &[AttachmentRow],
-    names: &Names,
-    viewer: &Viewer,
-) -> MessageView {
+pub fn message_view(row: &MessageRow, attachments: &[AttachmentRow], names: &Names, viewer: &Viewer) -> MessageView {
     MessageView {
         id: row.id.clone(),
         kind: row.kind(),
@@ -207,19 +177,11 @@ pub fn message_view(
     }
 }
 
-pub fn ticket_view(
-    row: &TicketRow,
-    names: &Names,
-    viewer: &Viewer,
-) -> Result<TicketView, ServiceError> {
+pub fn ticket_view(row: &TicketRow, names: &Names, viewer: &Viewer) -> Result<TicketView, ServiceError> {
     Ok(TicketView {
         id: row.id.clone(),
         number: row.number.clone(),
-        category: names
-            .categories
-            .get(&row.category_id)
-            .cloned()
-            .unwrap_or_default(),
+        category: names.categories.get(&row.category_id).cloned().unwrap_or_default(),
         subject: row.subject.clone(),
         status: row.status()?,
         priority: row.priority()?,

@@ -35,15 +35,7 @@ pub struct NextQuery {
 
 type Page = Result<HttpResponse, WebError>;
 
-fn field<'a>(
-    ctx: &Ctx,
-    state: &'a FormState,
-    key: &str,
-    label: &str,
-    help: Option<&str>,
-    kind: Kind,
-    autocomplete: &'static str,
-) -> Field<'a> {
+fn field<'a>(ctx: &Ctx, state: &'a FormState, key: &str, label: &str, help: Option<&str>, kind: Kind, autocomplete: &'static str) -> Field<'a> {
     Field {
         id: key.replace('_', "-"),
         name: key.to_owned(),
@@ -51,11 +43,7 @@ fn field<'a>(
         help: help.map(|h| ctx.t(h)),
         required: true,
         kind,
-        value: if kind == Kind::Input("password") {
-            ""
-        } else {
-            state.value(key)
-        },
+        value: if kind == Kind::Input("password") { "" } else { state.value(key) },
         error: state.error(ctx.locale, key),
         options: Vec::new(),
         autocomplete: Some(autocomplete),
@@ -64,64 +52,20 @@ fn field<'a>(
 
 /// One of the three account forms, with what was typed and what was wrong.
 fn account_page(ctx: &Ctx, status: StatusCode, which: &str, state: &FormState, next: &str) -> Page {
-    let email = field(
-        ctx,
-        state,
-        "email",
-        "account.email",
-        (which == "sign_up").then_some("account.email_help"),
-        Kind::Input("email"),
-        "email",
-    );
+    let email = field(ctx, state, "email", "account.email", (which == "sign_up").then_some("account.email_help"), Kind::Input("email"), "email");
     let mut fields = Vec::new();
     if which == "sign_up" {
-        fields.push(field(
-            ctx,
-            state,
-            "display_name",
-            "account.name",
-            None,
-            Kind::Input("text"),
-            "name",
-        ));
+        fields.push(field(ctx, state, "display_name", "account.name", None, Kind::Input("text"), "name"));
     }
     fields.push(email);
     match which {
-        "sign_up" => fields.push(field(
-            ctx,
-            state,
-            "password",
-            "account.password",
-            Some("account.password_help"),
-            Kind::Input("password"),
-            "new-password",
-        )),
-        "sign_in" => fields.push(field(
-            ctx,
-            state,
-            "password",
-            "account.password",
-            None,
-            Kind::Input("password"),
-            "current-password",
-        )),
+        "sign_up" => fields.push(field(ctx, state, "password", "account.password", Some("account.password_help"), Kind::Input("password"), "new-password")),
+        "sign_in" => fields.push(field(ctx, state, "password", "account.password", None, Kind::Input("password"), "current-password")),
         _ => {}
     }
-    let labels: HashMap<String, String> = fields
-        .iter()
-        .map(|f| (f.id.clone(), f.label.clone()))
-        .collect();
-    let errors: Vec<FieldError> = state
-        .errors
-        .iter()
-        .filter(|e| e.field != "form")
-        .cloned()
-        .collect();
-    let notice = state
-        .errors
-        .iter()
-        .find(|e| e.field == "form")
-        .map(|e| ctx.t(&e.message));
+    let labels: HashMap<String, String> = fields.iter().map(|f| (f.id.clone(), f.label.clone())).collect();
+    let errors: Vec<FieldError> = state.errors.iter().filter(|e| e.field != "form").cloned().collect();
+    let notice = state.errors.iter().find(|e| e.field == "form").map(|e| ctx.t(&e.message));
     let title = ctx.t(&format!("account.{which}_title"));
     let page = json!({
         "which": which, "next": next, "notice": notice,
@@ -135,11 +79,7 @@ fn account_page(ctx: &Ctx, status: StatusCode, which: &str, state: &FormState, n
 }
 
 fn session_cookie(ctx: &Ctx, user: &User) -> Result<Cookie<'static>, WebError> {
-    let (token, _) = ctx
-        .state
-        .keys
-        .issue(&user.id, user.role)
-        .or_page(ctx.locale)?;
+    let (token, _) = ctx.state.keys.issue(&user.id, user.role).or_page(ctx.locale)?;
     Ok(Cookie::build(SESSION_COOKIE, token)
         .path("/")
         .http_only(true)
@@ -154,10 +94,7 @@ fn signed_in(ctx: &Ctx, user: &User, next: &str) -> Page {
         "/" => "/tickets".to_owned(),
         other => other.to_owned(),
     };
-    Ok(HttpResponse::SeeOther()
-        .cookie(session_cookie(ctx, user)?)
-        .insert_header(("Location", to))
-        .finish())
+    Ok(HttpResponse::SeeOther().cookie(session_cookie(ctx, user)?).insert_header(("Location", to)).finish())
 }
 
 fn with_errors(form: &AccountForm, errors: Vec<FieldError>) -> FormState {
@@ -168,95 +105,40 @@ fn with_errors(form: &AccountForm, errors: Vec<FieldError>) -> FormState {
 }
 
 pub async fn sign_up_form(ctx: Ctx, q: web::Query<NextQuery>) -> Page {
-    account_page(
-        &ctx,
-        StatusCode::OK,
-        "sign_up",
-        &FormState::default(),
-        &local_path(q.next.as_deref()),
-    )
+    account_page(&ctx, StatusCode::OK, "sign_up", &FormState::default(), &local_path(q.next.as_deref()))
 }
 
 pub async fn sign_up(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     ctx.check_csrf(&form.csrf)?;
     ctx.limit("register")?;
-    let (email, display_name) =
-        match svc::parse_account(&form.email, &form.password, &form.display_name) {
-            Ok(parsed) => parsed,
-            Err(ServiceError::Validation(list)) => {
-                return account_page(
-                    &ctx,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "sign_up",
-                    &with_errors(&form, list),
-                    &form.next,
-                )
-            }
-            Err(other) => return Err(ctx.fail(other)),
-        };
-    let password_hash = svc::hash_off_thread(form.password.clone())
-        .await
-        .or_page(ctx.locale)?;
-    let account = NewAccount {
-        email,
-        password_hash,
-        display_name,
-        role: Role::Student,
-        locale: ctx.locale,
-        team_ids: Vec::new(),
+    let (email, display_name) = match svc::parse_account(&form.email, &form.password, &form.display_name) {
+        Ok(parsed) => parsed,
+        Err(ServiceError::Validation(list)) => return account_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, "sign_up", &with_errors(&form, list), &form.next),
+        Err(other) => return Err(ctx.fail(other)),
     };
-    match ctx
-        .state
-        .db
-        .write(move |conn| svc::create_account(conn, account))
-        .await
-    {
+    let password_hash = svc::hash_off_thread(form.password.clone()).await.or_page(ctx.locale)?;
+    let account = NewAccount { email, password_hash, display_name, role: Role::Student, locale: ctx.locale, team_ids: Vec::new() };
+    match ctx.state.db.write(move |conn| svc::create_account(conn, account)).await {
         Ok(user) => signed_in(&ctx, &user, &form.next),
         Err(ServiceError::Conflict(_)) => {
-            let errors = vec![FieldError {
-                field: "email".into(),
-                message: ctx.t("account.taken"),
-            }];
-            account_page(
-                &ctx,
-                StatusCode::CONFLICT,
-                "sign_up",
-                &with_errors(&form, errors),
-                &form.next,
-            )
+            let errors = vec![FieldError { field: "email".into(), message: ctx.t("account.taken") }];
+            account_page(&ctx, StatusCode::CONFLICT, "sign_up", &with_errors(&form, errors), &form.next)
         }
         Err(other) => Err(ctx.fail(other)),
     }
 }
 
 pub async fn sign_in_form(ctx: Ctx, q: web::Query<NextQuery>) -> Page {
-    account_page(
-        &ctx,
-        StatusCode::OK,
-        "sign_in",
-        &FormState::default(),
-        &local_path(q.next.as_deref()),
-    )
+    account_page(&ctx, StatusCode::OK, "sign_in", &FormState::default(), &local_path(q.next.as_deref()))
 }
 
 pub async fn sign_in(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     ctx.check_csrf(&form.csrf)?;
     ctx.limit("login")?;
-    let found = svc::check_credentials(&ctx.state.db, form.email.clone(), form.password.clone())
-        .await
-        .or_page(ctx.locale)?;
+    let found = svc::check_credentials(&ctx.state.db, form.email.clone(), form.password.clone()).await.or_page(ctx.locale)?;
     let Some(user) = found else {
-        let errors = vec![FieldError {
-            field: "form".into(),
-            message: "account.bad_login".into(),
-        }];
-        return account_page(
-            &ctx,
-            StatusCode::UNAUTHORIZED,
-            "sign_in",
-            &with_errors(&form, errors),
-            &form.next,
-        );
+        let errors = vec![FieldError { field: "form".into(), message: "account.bad_login".into() }];
+        return account_page(&ctx, StatusCode::UNAUTHORIZED, "sign_in", &with_errors(&form, errors), &form.next);
     };
     signed_in(&ctx, &user, &form.next)
 }
@@ -267,26 +149,13 @@ pub async fn link(ctx: Ctx, q: web::Query<NextQuery>) -> Page {
         return account_page(&ctx, StatusCode::OK, "link", &FormState::default(), "/");
     };
     ctx.limit("sign-in-link")?;
-    let bad = || FormState {
-        values: HashMap::new(),
-        errors: vec![FieldError {
-            field: "form".into(),
-            message: "account.link_bad".into(),
-        }],
-    };
+    let bad = || FormState { values: HashMap::new(), errors: vec![FieldError { field: "form".into(), message: "account.link_bad".into() }] };
     let Some(claims) = ctx.state.keys.verify_sign_in(token) else {
         return account_page(&ctx, StatusCode::UNAUTHORIZED, "link", &bad(), "/");
     };
-    match ctx
-        .state
-        .db
-        .write(move |conn| svc::redeem_sign_in_link(conn, &claims))
-        .await
-    {
+    match ctx.state.db.write(move |conn| svc::redeem_sign_in_link(conn, &claims)).await {
         Ok(user) => signed_in(&ctx, &user, "/tickets"),
-        Err(ServiceError::Unauthenticated) => {
-            account_page(&ctx, StatusCode::UNAUTHORIZED, "link", &bad(), "/")
-        }
+        Err(ServiceError::Unauthenticated) => account_page(&ctx, StatusCode::UNAUTHORIZED, "link", &bad(), "/"),
         Err(other) => Err(ctx.fail(other)),
     }
 }
@@ -297,31 +166,14 @@ pub async fn send_link(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
         Err(e) => {
-            let errors = vec![FieldError {
-                field: "email".into(),
-                message: e.0,
-            }];
-            return account_page(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "link",
-                &with_errors(&form, errors),
-                "/",
-            );
+            let errors = vec![FieldError { field: "email".into(), message: e.0 }];
+            return account_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, "link", &with_errors(&form, errors), "/");
         }
     };
     let keys = ctx.state.keys.clone();
     let base_url = ctx.state.settings.base_url.clone();
-    ctx.state
-        .db
-        .write(move |conn| svc::send_sign_in_link(conn, &keys, &email, &base_url))
-        .await
-        .or_page(ctx.locale)?;
-    ctx.render(
-        "pages/link_sent",
-        &ctx.t("account.link_sent_title"),
-        json!({}),
-    )
+    ctx.state.db.write(move |conn| svc::send_sign_in_link(conn, &keys, &email, &base_url)).await.or_page(ctx.locale)?;
+    ctx.render("pages/link_sent", &ctx.t("account.link_sent_title"), json!({}))
 }
 
 #[derive(Deserialize)]
@@ -334,19 +186,11 @@ pub async fn sign_out(ctx: Ctx, form: web::Form<CsrfOnly>) -> Page {
     ctx.check_csrf(&form.csrf)?;
     if let Some(claims) = crate::auth::claims_of(&ctx.req, &ctx.state.keys) {
         ctx.state.sessions.forget(&claims.jti);
-        ctx.state
-            .db
-            .write(move |conn| svc::revoke(conn, &claims))
-            .await
-            .or_page(ctx.locale)?;
+        ctx.state.db.write(move |conn| svc::revoke(conn, &claims)).await.or_page(ctx.locale)?;
     }
-    let mut gone = Cookie::build(SESSION_COOKIE, "")
-        .path("/")
-        .http_only(true)
-        .finish();
+    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).finish();
     gone.make_removal();
     let mut res = redirect("/");
-    res.add_cookie(&gone)
-        .map_err(|e| ctx.fail(ServiceError::Internal(e.to_string())))?;
+    res.add_cookie(&gone).map_err(|e| ctx.fail(ServiceError::Internal(e.to_string())))?;
     Ok(res)
 }

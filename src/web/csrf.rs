@@ -15,10 +15,7 @@ pub fn new_token() -> String {
 
 /// A token this server could have made: 43 URL-safe base64 characters.
 pub fn well_formed(token: &str) -> bool {
-    token.len() == 43
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Constant-time equality of the cookie's token and the form's.
@@ -29,11 +26,7 @@ pub fn matches(cookie: Option<&str>, submitted: &str) -> bool {
     if cookie.len() != submitted.len() {
         return false;
     }
-    cookie
-        .bytes()
-        .zip(submitted.bytes())
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-        == 0
+    cookie.bytes().zip(submitted.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 #[cfg(test)]

@@ -54,10 +54,7 @@ pub struct WebError {
 
 impl WebError {
     pub fn new(locale: Locale, failure: impl Into<Failure>) -> Self {
-        Self {
-            locale,
-            failure: failure.into(),
-        }
+        Self { locale, failure: failure.into() }
     }
 
     pub fn not_found(locale: Locale) -> Self {
@@ -69,65 +66,28 @@ impl WebError {
         use ServiceError as S;
         let l = self.locale;
         match &self.failure {
-            Failure::Csrf => (
-                StatusCode::FORBIDDEN,
-                "error.csrf_title",
-                i18n::text(l, "error.csrf"),
-            ),
-            Failure::RateLimited(_) => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "error.rate_title",
-                i18n::text(l, "error.rate"),
-            ),
-            Failure::BadRequest(_) => (
-                StatusCode::BAD_REQUEST,
-                "error.bad_title",
-                i18n::text(l, "error.bad"),
-            ),
-            Failure::Template(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "error.title",
-                i18n::text(l, "error.internal"),
-            ),
+            Failure::Csrf => (StatusCode::FORBIDDEN, "error.csrf_title", i18n::text(l, "error.csrf")),
+            Failure::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "error.rate_title", i18n::text(l, "error.rate")),
+            Failure::BadRequest(_) => (StatusCode::BAD_REQUEST, "error.bad_title", i18n::text(l, "error.bad")),
+            Failure::Template(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error.title", i18n::text(l, "error.internal")),
             Failure::Service(e) => match e {
-                S::NotFound | S::Unauthenticated => (
-                    StatusCode::NOT_FOUND,
-                    "error.not_found_title",
-                    i18n::text(l, "error.not_found"),
-                ),
-                S::Forbidden(m) => (
-                    StatusCode::FORBIDDEN,
-                    "error.forbidden_title",
-                    i18n::message(l, m),
-                ),
-                S::Conflict(m) => (
-                    StatusCode::CONFLICT,
-                    "error.conflict_title",
-                    i18n::message(l, m),
-                ),
+                S::NotFound | S::Unauthenticated => {
+                    (StatusCode::NOT_FOUND, "error.not_found_title", i18n::text(l, "error.not_found"))
+                }
+                S::Forbidden(m) => (StatusCode::FORBIDDEN, "error.forbidden_title", i18n::message(l, m)),
+                S::Conflict(m) => (StatusCode::CONFLICT, "error.conflict_title", i18n::message(l, m)),
                 S::Validation(list) => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "error.bad_title",
-                    list.iter()
-                        .map(|f| i18n::message(l, &f.message))
-                        .collect::<Vec<_>>()
-                        .join(" "),
+                    list.iter().map(|f| i18n::message(l, &f.message)).collect::<Vec<_>>().join(" "),
                 ),
-                S::TooLarge(_) => (
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "error.too_large_title",
-                    i18n::message(l, "file size"),
-                ),
-                S::UnsupportedMediaType(_) => (
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "error.bad_title",
-                    i18n::message(l, "file type"),
-                ),
-                S::Db(_) | S::Storage(_) | S::Internal(_) => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "error.title",
-                    i18n::text(l, "error.internal"),
-                ),
+                S::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "error.too_large_title", i18n::message(l, "file size")),
+                S::UnsupportedMediaType(_) => {
+                    (StatusCode::UNSUPPORTED_MEDIA_TYPE, "error.bad_title", i18n::message(l, "file type"))
+                }
+                S::Db(_) | S::Storage(_) | S::Internal(_) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "error.title", i18n::text(l, "error.internal"))
+                }
             },
         }
     }
@@ -139,13 +99,8 @@ impl ResponseError for WebError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if matches!(
-            self.failure,
-            Failure::Service(ServiceError::Unauthenticated)
-        ) {
-            return HttpResponse::SeeOther()
-                .insert_header((LOCATION, "/sign-in"))
-                .finish();
+        if matches!(self.failure, Failure::Service(ServiceError::Unauthenticated)) {
+            return HttpResponse::SeeOther().insert_header((LOCATION, "/sign-in")).finish();
         }
         let (status, title_key, detail) = self.parts();
         if status.is_server_error() {

@@ -78,10 +78,7 @@ impl FormState {
     }
 
     pub fn error(&self, locale: Locale, path: &str) -> Option<String> {
-        self.errors
-            .iter()
-            .find(|e| e.field == path)
-            .map(|e| i18n::message(locale, &e.message))
+        self.errors.iter().find(|e| e.field == path).map(|e| i18n::message(locale, &e.message))
     }
 }
 
@@ -97,16 +94,8 @@ pub fn id_of(path: &str) -> String {
 }
 
 /// A category's own fields, from its data.
-pub fn category_fields<'a>(
-    category: &Category,
-    locale: Locale,
-    state: &'a FormState,
-) -> Vec<Field<'a>> {
-    category
-        .fields
-        .iter()
-        .map(|f| category_field(f, locale, state))
-        .collect()
+pub fn category_fields<'a>(category: &Category, locale: Locale, state: &'a FormState) -> Vec<Field<'a>> {
+    category.fields.iter().map(|f| category_field(f, locale, state)).collect()
 }
 
 fn category_field<'a>(f: &FormField, locale: Locale, state: &'a FormState) -> Field<'a> {
@@ -134,21 +123,13 @@ fn category_field<'a>(f: &FormField, locale: Locale, state: &'a FormState) -> Fi
         required: f.required,
         kind,
         error: state.error(locale, &format!("fields.{}", f.key)),
-        options: f
-            .options
-            .iter()
-            .map(|o| (o.value.clone(), o.label.get(locale).to_owned()))
-            .collect(),
+        options: f.options.iter().map(|o| (o.value.clone(), o.label.get(locale).to_owned())).collect(),
         autocomplete,
     }
 }
 
 /// The list at the top of a form with errors: each links to its field.
-pub fn error_list(
-    locale: Locale,
-    errors: &[FieldError],
-    labels: &HashMap<String, String>,
-) -> Vec<Value> {
+pub fn error_list(locale: Locale, errors: &[FieldError], labels: &HashMap<String, String>) -> Vec<Value> {
     errors
         .iter()
         .map(|e| {
@@ -174,16 +155,9 @@ mod tests {
     #[test]
     fn help_and_error_are_tied_to_the_input() {
         let f = Field {
-            id: "f-x".into(),
-            name: "f.x".into(),
-            label: "X".into(),
-            help: Some("h".into()),
-            required: true,
-            kind: Kind::Select,
-            value: "b",
-            error: Some("e".into()),
-            options: vec![("a".into(), "A".into()), ("b".into(), "B".into())],
-            autocomplete: None,
+            id: "f-x".into(), name: "f.x".into(), label: "X".into(), help: Some("h".into()), required: true,
+            kind: Kind::Select, value: "b", error: Some("e".into()),
+            options: vec![("a".into(), "A".into()), ("b".into(), "B".into())], autocomplete: None,
         };
         let v = f.to_json();
         assert_eq!(v["describedby"], "f-x-help f-x-error");

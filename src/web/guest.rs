@@ -3,9 +3,7 @@
 //! a ticket's files for whoever may see that one ticket.
 
 use actix_web::cookie::{time, Cookie, SameSite};
-use actix_web::http::header::{
-    Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
-};
+use actix_web::http::header::{Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue};
 use actix_web::{web, HttpResponse};
 
 use super::error::{OrPage, WebError};
@@ -54,10 +52,7 @@ pub fn parse_number(ctx: &Ctx, raw: &str) -> Result<TicketNumber, WebError> {
 }
 
 /// A file of this ticket (never of another, even of the same person; never of a note).
-pub async fn download(
-    ctx: Ctx,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, WebError> {
+pub async fn download(ctx: Ctx, path: web::Path<(String, String)>) -> Result<HttpResponse, WebError> {
     let (raw, id) = path.into_inner();
     let number = parse_number(&ctx, &raw)?;
     if uuid::Uuid::parse_str(&id).is_err() {

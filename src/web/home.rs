@@ -12,12 +12,7 @@ use super::render::CSS;
 use crate::domain::Locale;
 
 pub async fn home(ctx: Ctx) -> Result<HttpResponse, super::WebError> {
-    let categories = ctx
-        .state
-        .db
-        .read(crate::categories::list)
-        .await
-        .or_page(ctx.locale)?;
+    let categories = ctx.state.db.read(crate::categories::list).await.or_page(ctx.locale)?;
     let items: Vec<_> = categories
         .iter()
         .map(|c| {
@@ -34,11 +29,7 @@ pub async fn home(ctx: Ctx) -> Result<HttpResponse, super::WebError> {
             })
         })
         .collect();
-    ctx.render(
-        "pages/home",
-        &ctx.t("home.title"),
-        json!({"categories": items}),
-    )
+    ctx.render("pages/home", &ctx.t("home.title"), json!({"categories": items}))
 }
 
 pub async fn css() -> HttpResponse {
@@ -54,11 +45,7 @@ pub struct Next {
 }
 
 /// `/lang/{it|en}`: remembers the choice for a year and goes back where the reader was.
-pub async fn set_language(
-    ctx: Ctx,
-    path: web::Path<String>,
-    query: web::Query<Next>,
-) -> Result<HttpResponse, super::WebError> {
+pub async fn set_language(ctx: Ctx, path: web::Path<String>, query: web::Query<Next>) -> Result<HttpResponse, super::WebError> {
     let lang = match path.as_str() {
         "it" | "en" => path.into_inner(),
         _ => return Err(super::WebError::not_found(ctx.locale)),
@@ -70,8 +57,5 @@ pub async fn set_language(
         .same_site(SameSite::Lax)
         .max_age(time::Duration::days(365))
         .finish();
-    Ok(HttpResponse::SeeOther()
-        .cookie(cookie)
-        .insert_header((LOCATION, local_path(query.next.as_deref())))
-        .finish())
+    Ok(HttpResponse::SeeOther().cookie(cookie).insert_header((LOCATION, local_path(query.next.as_deref()))).finish())
 }

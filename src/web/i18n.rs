@@ -10,9 +10,8 @@ use crate::domain::Locale;
 
 pub const LANG_COOKIE: &str = "lang";
 
-static CATALOG: LazyLock<Value> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("../../templates/messages.json")).unwrap_or(Value::Null)
-});
+static CATALOG: LazyLock<Value> =
+    LazyLock::new(|| serde_json::from_str(include_str!("../../templates/messages.json")).unwrap_or(Value::Null));
 
 /// All strings of one language, as the templates see them (`t.nav.home`).
 pub fn catalog(locale: Locale) -> &'static Value {
@@ -25,9 +24,7 @@ pub fn text(locale: Locale, path: &str) -> String {
     for part in path.split('.') {
         node = &node[part];
     }
-    node.as_str()
-        .map(str::to_owned)
-        .unwrap_or_else(|| path.to_owned())
+    node.as_str().map(str::to_owned).unwrap_or_else(|| path.to_owned())
 }
 
 /// A service's message (English, for the API) in the reader's language, when we know it.
@@ -54,13 +51,10 @@ pub fn detect(req: &HttpRequest) -> Locale {
         Some("it") => return Locale::It,
         _ => {}
     }
-    let header = req
-        .headers()
-        .get("accept-language")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let header = req.headers().get("accept-language").and_then(|v| v.to_str().ok()).unwrap_or("");
     Locale::from_accept_language(header)
 }
+
 
 #[cfg(test)]
 mod tests {
@@ -87,17 +81,12 @@ mod tests {
         assert_eq!(it, en);
     }
 
+
     #[test]
     fn service_messages_are_translated() {
         assert_eq!(message(Locale::It, "is required"), "Campo obbligatorio.");
-        assert_eq!(
-            message(Locale::It, "must be at least 10 characters"),
-            "Deve avere almeno 10 caratteri."
-        );
+        assert_eq!(message(Locale::It, "must be at least 10 characters"), "Deve avere almeno 10 caratteri.");
         assert_eq!(message(Locale::En, "something new"), "something new");
-        assert_eq!(
-            text(Locale::En, "status.waiting_student"),
-            "Waiting for your reply"
-        );
+        assert_eq!(text(Locale::En, "status.waiting_student"), "Waiting for your reply");
     }
 }

@@ -30,22 +30,13 @@ pub async fn search(ctx: Ctx, params: web::Query<SearchParams>) -> Result<HttpRe
     let raw = q.unwrap_or_default();
     let (hits, error) = match kb::checked_query(Some(&raw)) {
         Ok(query) => {
-            let hits = ctx
-                .state
-                .db
-                .read(move |conn| kb::search(conn, &query, None, 10).map_err(ServiceError::from))
-                .await
-                .or_page(ctx.locale)?;
+            let hits = ctx.state.db.read(move |conn| kb::search(conn, &query, None, 10).map_err(ServiceError::from)).await.or_page(ctx.locale)?;
             (hits, None)
         }
         Err(_) if raw.trim().is_empty() => (Vec::new(), None),
         Err(_) => (Vec::new(), Some(ctx.t("kb.too_long"))),
     };
-    let suffix = if from_new {
-        format!("?from={FROM_NEW_TICKET}")
-    } else {
-        String::new()
-    };
+    let suffix = if from_new { format!("?from={FROM_NEW_TICKET}") } else { String::new() };
     let results: Vec<Value> = hits
         .iter()
         .map(|h| json!({"title": h.title, "href": format!("{}{suffix}", h.url), "snippet": h.snippet}))
@@ -60,40 +51,23 @@ pub async fn search(ctx: Ctx, params: web::Query<SearchParams>) -> Result<HttpRe
     ctx.render("pages/kb_search", &ctx.t("kb.title"), page)
 }
 
-pub async fn article(
-    ctx: Ctx,
-    path: web::Path<String>,
-    from: web::Query<From>,
-) -> Result<HttpResponse, WebError> {
+pub async fn article(ctx: Ctx, path: web::Path<String>, from: web::Query<From>) -> Result<HttpResponse, WebError> {
     let slug = path.into_inner();
-    let found = ctx
-        .state
-        .db
-        .read(move |conn| kb::article_by_slug(conn, &slug).map_err(ServiceError::from))
-        .await
-        .or_page(ctx.locale)?;
-    let Some(article) = found else {
-        return Err(WebError::not_found(ctx.locale));
-    };
+    let found = ctx.state.db.read(move |conn| kb::article_by_slug(conn, &slug).map_err(ServiceError::from)).await.or_page(ctx.locale)?;
+    let Some(article) = found else { return Err(WebError::not_found(ctx.locale)) };
     if from.from.as_deref() == Some(FROM_NEW_TICKET) {
         let id = article.id.clone();
-        ctx.state
-            .db
-            .write(move |conn| kb::count_deflection(conn, &id).map_err(ServiceError::from))
-            .await
-            .or_page(ctx.locale)?;
+        ctx.state.db.write(move |conn| kb::count_deflection(conn, &id).map_err(ServiceError::from)).await.or_page(ctx.locale)?;
     }
     let lines: Vec<Value> = article
         .body
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .map(
-            |l| match l.strip_prefix("- ").or_else(|| l.strip_prefix("• ")) {
-                Some(item) => json!({"text": item, "item": true}),
-                None => json!({"text": l, "item": false}),
-            },
-        )
+        .map(|l| match l.strip_prefix("- ").or_else(|| l.strip_prefix("• ")) {
+            Some(item) => json!({"text": item, "item": true}),
+            None => json!({"text": l, "item": false}),
+        })
         .collect();
     let page = json!({
         "title": article.title,

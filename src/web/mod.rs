@@ -22,8 +22,7 @@ use actix_web::web;
 pub use error::WebError;
 
 /// The policy of every page: our own files only, no framing, forms only to us.
-pub const CSP: &str =
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                        frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 fn headers() -> DefaultHeaders {
@@ -46,45 +45,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(page!("/", web::get().to(home::home)))
         .service(page!("/static/portal.css", web::get().to(home::css)))
         .service(page!("/lang/{lang}", web::get().to(home::set_language)))
-        .service(page!(
-            "/sign-up",
-            web::get().to(account::sign_up_form),
-            web::post().to(account::sign_up)
-        ))
-        .service(page!(
-            "/sign-in",
-            web::get().to(account::sign_in_form),
-            web::post().to(account::sign_in)
-        ))
-        .service(page!(
-            "/sign-in/link",
-            web::get().to(account::link),
-            web::post().to(account::send_link)
-        ))
+        .service(page!("/sign-up", web::get().to(account::sign_up_form), web::post().to(account::sign_up)))
+        .service(page!("/sign-in", web::get().to(account::sign_in_form), web::post().to(account::sign_in)))
+        .service(page!("/sign-in/link", web::get().to(account::link), web::post().to(account::send_link)))
         .service(page!("/sign-out", web::post().to(account::sign_out)))
         .service(page!("/kb", web::get().to(kb::search)))
         .service(page!("/kb/{slug}", web::get().to(kb::article)))
-        .service(page!(
-            "/tickets/new",
-            web::get().to(new_ticket::form),
-            web::post().to(new_ticket::submit)
-        ))
+        .service(page!("/tickets/new", web::get().to(new_ticket::form), web::post().to(new_ticket::submit)))
         .service(page!("/tickets", web::get().to(tickets::list)))
         .service(page!("/tickets/{number}", web::get().to(ticket::show)))
-        .service(page!(
-            "/tickets/{number}/reply",
-            web::post().to(ticket::reply)
-        ))
-        .service(page!(
-            "/tickets/{number}/status",
-            web::post().to(ticket::change_status)
-        ))
-        .service(page!(
-            "/tickets/{number}/rating",
-            web::post().to(ticket::rate)
-        ))
-        .service(page!(
-            "/tickets/{number}/files/{id}",
-            web::get().to(guest::download)
-        ));
+        .service(page!("/tickets/{number}/reply", web::post().to(ticket::reply)))
+        .service(page!("/tickets/{number}/status", web::post().to(ticket::change_status)))
+        .service(page!("/tickets/{number}/rating", web::post().to(ticket::rate)))
+        .service(page!("/tickets/{number}/files/{id}", web::get().to(guest::download)));
 }

@@ -33,20 +33,14 @@ impl FormData {
     }
 }
 
-pub async fn read(
-    req: &HttpRequest,
-    payload: web::Payload,
-    state: &AppState,
-) -> Result<FormData, Failure> {
+pub async fn read(req: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<FormData, Failure> {
     let is_multipart = req
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
     if !is_multipart {
-        return Err(Failure::BadRequest(
-            "send the form as multipart/form-data".into(),
-        ));
+        return Err(Failure::BadRequest("send the form as multipart/form-data".into()));
     }
     let cookie = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned());
     let settings = &state.settings;
@@ -55,8 +49,7 @@ pub async fn read(
     let mut csrf_ok = false;
     let mut total = 0usize;
     let mut parts = 0usize;
-    let bad =
-        |e: actix_multipart::MultipartError| Failure::BadRequest(format!("malformed form: {e}"));
+    let bad = |e: actix_multipart::MultipartError| Failure::BadRequest(format!("malformed form: {e}"));
     while let Some(field) = form.next().await {
         let mut field = field.map_err(bad)?;
         parts += 1;
@@ -64,17 +57,10 @@ pub async fn read(
             return Err(Failure::BadRequest("too many form parts".into()));
         }
         let name = field.name().unwrap_or_default().to_owned();
-        let filename = field
-            .content_disposition()
-            .and_then(|cd| cd.get_filename())
-            .map(str::to_owned);
+        let filename = field.content_disposition().and_then(|cd| cd.get_filename()).map(str::to_owned);
         let Some(filename) = filename else {
-            let bytes = read_up_to(&mut field, MAX_TEXT)
-                .await
-                .map_err(bad)?
-                .ok_or_else(|| Failure::BadRequest(format!("'{name}' is too long")))?;
-            let value = String::from_utf8(bytes)
-                .map_err(|_| Failure::BadRequest(format!("'{name}' is not UTF-8")))?;
+            let bytes = read_up_to(&mut field, MAX_TEXT).await.map_err(bad)?.ok_or_else(|| Failure::BadRequest(format!("'{name}' is too long")))?;
+            let value = String::from_utf8(bytes).map_err(|_| Failure::BadRequest(format!("'{name}' is not UTF-8")))?;
             if name == FIELD {
                 if !csrf::matches(cookie.as_deref(), &value) {
                     return Err(Failure::Csrf);
@@ -87,14 +73,10 @@ pub async fn read(
         if !csrf_ok {
             return Err(Failure::Csrf);
         }
-        let limit = settings
-            .max_file_bytes
-            .min(settings.max_message_bytes.saturating_sub(total));
+        let limit = settings.max_file_bytes.min(settings.max_message_bytes.saturating_sub(total));
         // Too large: answered at once (413) rather than read to the end.
         let Some(bytes) = read_up_to(&mut field, limit).await.map_err(bad)? else {
-            return Err(Failure::Service(ServiceError::TooLarge(format!(
-                "'{filename}' is too large"
-            ))));
+            return Err(Failure::Service(ServiceError::TooLarge(format!("'{filename}' is too large"))));
         };
         // A file input left empty sends a part with no name and no bytes.
         if bytes.is_empty() && filename.is_empty() {
@@ -108,9 +90,7 @@ pub async fn read(
             .map_err(|e| Failure::Service(ServiceError::Internal(e.to_string())))?;
         match stored {
             Ok(upload) => data.uploads.push(upload),
-            Err(ServiceError::UnsupportedMediaType(_)) => {
-                data.file_errors.push((name, "file type"))
-            }
+            Err(ServiceError::UnsupportedMediaType(_)) => data.file_errors.push((name, "file type")),
             Err(other) => return Err(Failure::Service(other)),
         }
     }
@@ -121,10 +101,7 @@ pub async fn read(
 }
 
 /// The part's bytes, or None when it is longer than `limit`.
-async fn read_up_to(
-    field: &mut actix_multipart::Field,
-    limit: usize,
-) -> Result<Option<Vec<u8>>, actix_multipart::MultipartError> {
+async fn read_up_to(field: &mut actix_multipart::Field, limit: usize) -> Result<Option<Vec<u8>>, actix_multipart::MultipartError> {
     let mut buf = Vec::new();
     while let Some(chunk) = field.next().await {
         let chunk = chunk?;

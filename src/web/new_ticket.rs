@@ -26,51 +26,28 @@ pub struct Pick {
 
 async fn find(ctx: &Ctx, slug: &str) -> Result<Option<Category>, WebError> {
     let slug = slug.trim().to_owned();
-    ctx.state
-        .db
-        .read(move |conn| categories::by_slug(conn, &slug))
-        .await
-        .or_page(ctx.locale)
+    ctx.state.db.read(move |conn| categories::by_slug(conn, &slug)).await.or_page(ctx.locale)
 }
 
 pub async fn form(ctx: Ctx, q: web::Query<Pick>) -> Page {
     let Some(slug) = q.category.as_deref().filter(|s| !s.is_empty()) else {
         return pick(&ctx).await;
     };
-    let category = find(&ctx, slug)
-        .await?
-        .ok_or_else(|| WebError::not_found(ctx.locale))?;
+    let category = find(&ctx, slug).await?.ok_or_else(|| WebError::not_found(ctx.locale))?;
     show_form(&ctx, StatusCode::OK, &category, &FormState::default())
 }
 
 async fn pick(ctx: &Ctx) -> Page {
-    let list = ctx
-        .state
-        .db
-        .read(categories::list)
-        .await
-        .or_page(ctx.locale)?;
+    let list = ctx.state.db.read(categories::list).await.or_page(ctx.locale)?;
     let items: Vec<Value> = list
         .iter()
         .map(|c| json!({"name": c.name(ctx.locale), "description": c.view(ctx.locale).description,
                         "href": format!("/tickets/new?category={}", c.row.slug), "guests": c.row.guests_allowed}))
         .collect();
-    ctx.render(
-        "pages/new_pick",
-        &ctx.t("new.pick_title"),
-        json!({"categories": items}),
-    )
+    ctx.render("pages/new_pick", &ctx.t("new.pick_title"), json!({"categories": items}))
 }
 
-fn text_field<'a>(
-    ctx: &Ctx,
-    state: &'a FormState,
-    path: &str,
-    label: &str,
-    help: Option<&str>,
-    kind: Kind,
-    autocomplete: Option<&'static str>,
-) -> Field<'a> {
+fn text_field<'a>(ctx: &Ctx, state: &'a FormState, path: &str, label: &str, help: Option<&str>, kind: Kind, autocomplete: Option<&'static str>) -> Field<'a> {
     let name = path.replace('.', "_");
     Field {
         id: path.replace('.', "-"),
@@ -91,55 +68,18 @@ fn show_form(ctx: &Ctx, status: StatusCode, category: &Category, state: &FormSta
     if guest && !category.row.guests_allowed {
         let next = encode(&format!("/tickets/new?category={}", category.row.slug));
         let page = json!({"category": category.name(ctx.locale), "next": next});
-        return ctx.render_status(
-            StatusCode::OK,
-            "pages/new_sign_in",
-            &ctx.t("new.title"),
-            page,
-        );
+        return ctx.render_status(StatusCode::OK, "pages/new_sign_in", &ctx.t("new.title"), page);
     }
     let guest_fields = if guest {
         vec![
-            text_field(
-                ctx,
-                state,
-                "guest.name",
-                "new.guest_name",
-                None,
-                Kind::Input("text"),
-                Some("name"),
-            ),
-            text_field(
-                ctx,
-                state,
-                "guest.email",
-                "new.guest_email",
-                None,
-                Kind::Input("email"),
-                Some("email"),
-            ),
+            text_field(ctx, state, "guest.name", "new.guest_name", None, Kind::Input("text"), Some("name")),
+            text_field(ctx, state, "guest.email", "new.guest_email", None, Kind::Input("email"), Some("email")),
         ]
     } else {
         Vec::new()
     };
-    let subject = text_field(
-        ctx,
-        state,
-        "subject",
-        "new.subject",
-        Some("new.subject_help"),
-        Kind::Input("text"),
-        Some("off"),
-    );
-    let body = text_field(
-        ctx,
-        state,
-        "body",
-        "new.body",
-        Some("new.body_help"),
-        Kind::Textarea(8),
-        None,
-    );
+    let subject = text_field(ctx, state, "subject", "new.subject", Some("new.subject_help"), Kind::Input("text"), Some("off"));
+    let body = text_field(ctx, state, "body", "new.body", Some("new.body_help"), Kind::Textarea(8), None);
     let own = category_fields(category, ctx.locale, state);
     let documents: Vec<Field> = category
         .required_attachments
@@ -169,12 +109,7 @@ fn show_form(ctx: &Ctx, status: StatusCode, category: &Category, state: &FormSta
         options: Vec::new(),
         autocomplete: None,
     };
-    let all = guest_fields
-        .iter()
-        .chain([&subject, &body])
-        .chain(own.iter())
-        .chain(documents.iter())
-        .chain([&files]);
+    let all = guest_fields.iter().chain([&subject, &body]).chain(own.iter()).chain(documents.iter()).chain([&files]);
     let labels: HashMap<String, String> = all.map(|f| (f.id.clone(), f.label.clone())).collect();
     let json = |fields: &[Field]| fields.iter().map(Field::to_json).collect::<Vec<Value>>();
     let page = json!({
@@ -210,37 +145,23 @@ fn to_input(data: &FormData, category: &Category, guest: bool, ctx: &Ctx) -> New
         fields: Value::Object(answers),
         locale: Some(ctx.locale),
         career_action: None,
-        guest: guest.then(|| GuestInput {
-            email: data.get("guest_email").to_owned(),
-            name: data.get("guest_name").to_owned(),
-        }),
+        guest: guest.then(|| GuestInput { email: data.get("guest_email").to_owned(), name: data.get("guest_name").to_owned() }),
     }
 }
 
 pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
-    let data = multipart::read(&ctx.req, payload, &ctx.state)
-        .await
-        .or_page(ctx.locale)?;
-    let category = find(&ctx, data.get("category"))
-        .await?
-        .ok_or_else(|| WebError::not_found(ctx.locale))?;
+    let data = multipart::read(&ctx.req, payload, &ctx.state).await.or_page(ctx.locale)?;
+    let category = find(&ctx, data.get("category")).await?.ok_or_else(|| WebError::not_found(ctx.locale))?;
     let guest = ctx.user.is_none();
     if guest {
         ctx.limit("guest-ticket")?;
     }
-    let state = FormState {
-        values: data.text.clone(),
-        errors: Vec::new(),
-    };
+    let state = FormState { values: data.text.clone(), errors: Vec::new() };
     let file_errors: Vec<FieldError> = data
         .file_errors
         .iter()
         .map(|(name, message)| FieldError {
-            field: if name == "files" {
-                name.clone()
-            } else {
-                format!("attachments.{name}")
-            },
+            field: if name == "files" { name.clone() } else { format!("attachments.{name}") },
             message: (*message).to_owned(),
         })
         .collect();
@@ -250,35 +171,15 @@ pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
     let checked = ctx
         .state
         .db
-        .read(move |conn| {
-            opening::check(conn, input, user, &mut uploads).map(|checked| (checked, uploads))
-        })
+        .read(move |conn| opening::check(conn, input, user, &mut uploads).map(|checked| (checked, uploads)))
         .await;
     let (checked, uploads) = match checked {
         Ok(ok) if file_errors.is_empty() => ok,
-        Ok(_) => {
-            return show_form(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &category,
-                &FormState {
-                    errors: file_errors,
-                    ..state
-                },
-            )
-        }
+        Ok(_) => return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, &FormState { errors: file_errors, ..state }),
         Err(ServiceError::Validation(list)) => {
             let mut errors = file_errors;
-            errors.extend(
-                list.into_iter()
-                    .filter(|e| !errors_has(&data.file_errors, &e.field)),
-            );
-            return show_form(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &category,
-                &FormState { errors, ..state },
-            );
+            errors.extend(list.into_iter().filter(|e| !errors_has(&data.file_errors, &e.field)));
+            return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, &FormState { errors, ..state });
         }
         Err(other) => return Err(ctx.fail(other)),
     };
@@ -296,16 +197,10 @@ pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
         "href": format!("/tickets/{}", opened.ticket.number),
         "category": category.name(ctx.locale),
     });
-    ctx.render_status(
-        StatusCode::CREATED,
-        "pages/new_created",
-        &ctx.t("new.created_title"),
-        page,
-    )
+    ctx.render_status(StatusCode::CREATED, "pages/new_created", &ctx.t("new.created_title"), page)
 }
 
 /// A required document whose file was refused already has its error.
 fn errors_has(file_errors: &[(String, &'static str)], path: &str) -> bool {
-    path.strip_prefix("attachments.")
-        .is_some_and(|key| file_errors.iter().any(|(name, _)| name == key))
+    path.strip_prefix("attachments.").is_some_and(|key| file_errors.iter().any(|(name, _)| name == key))
 }

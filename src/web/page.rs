@@ -41,34 +41,19 @@ impl FromRequest for Ctx {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .cloned()
-                .ok_or_else(|| {
-                    WebError::new(
-                        locale,
-                        ServiceError::Internal("application state missing".into()),
-                    )
-                })?;
+                .ok_or_else(|| WebError::new(locale, ServiceError::Internal("application state missing".into())))?;
             // A stale or revoked session cookie is simply no session on the pages.
             let user = match MaybeUser::from_request(&req, &mut Payload::None).await {
                 Ok(MaybeUser(user)) => user,
                 Err(ApiError::Service(ServiceError::Unauthenticated)) => None,
                 Err(other) => return Err(WebError::new(locale, other)),
             };
-            let existing = req
-                .cookie(CSRF_COOKIE)
-                .map(|c| c.value().to_owned())
-                .filter(|t| csrf::well_formed(t));
+            let existing = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned()).filter(|t| csrf::well_formed(t));
             let (csrf, fresh_csrf) = match existing {
                 Some(token) => (token, false),
                 None => (csrf::new_token(), true),
             };
-            Ok(Ctx {
-                state,
-                req,
-                locale,
-                user,
-                csrf,
-                fresh_csrf,
-            })
+            Ok(Ctx { state, req, locale, user, csrf, fresh_csrf })
         })
     }
 }
@@ -110,22 +95,11 @@ impl Ctx {
         }
     }
 
-    pub fn render(
-        &self,
-        template: &str,
-        title: &str,
-        page: Value,
-    ) -> Result<HttpResponse, WebError> {
+    pub fn render(&self, template: &str, title: &str, page: Value) -> Result<HttpResponse, WebError> {
         self.render_status(StatusCode::OK, template, title, page)
     }
 
-    pub fn render_status(
-        &self,
-        status: StatusCode,
-        template: &str,
-        title: &str,
-        page: Value,
-    ) -> Result<HttpResponse, WebError> {
+    pub fn render_status(&self, status: StatusCode, template: &str, title: &str, page: Value) -> Result<HttpResponse, WebError> {
         let path = self.req.path();
         let data = json!({
             "lang": self.locale.as_str(),
@@ -157,20 +131,13 @@ impl Ctx {
 
 /// 303 See Other: after a POST, the browser GETs the next page.
 pub fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((LOCATION, to.to_owned()))
-        .finish()
+    HttpResponse::SeeOther().insert_header((LOCATION, to.to_owned())).finish()
 }
 
 /// A path on this site to go back to; anything else (another host, `//x`) becomes `/`.
 pub fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(p)
-            if p.starts_with('/')
-                && !p.starts_with("//")
-                && !p.starts_with("/\\")
-                && !p.chars().any(char::is_control) =>
-        {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.chars().any(char::is_control) => {
             p.to_owned()
         }
         _ => "/".to_owned(),
@@ -196,17 +163,11 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed() {
-        assert_eq!(
-            local_path(Some("/tickets?status=open")),
-            "/tickets?status=open"
-        );
+        assert_eq!(local_path(Some("/tickets?status=open")), "/tickets?status=open");
         assert_eq!(local_path(Some("//evil.example/")), "/");
         assert_eq!(local_path(Some("https://evil.example/")), "/");
         assert_eq!(local_path(Some("/\\evil.example")), "/");
         assert_eq!(local_path(None), "/");
-        assert_eq!(
-            encode("/tickets/new?category=ita-l2&x=1"),
-            "/tickets/new%3Fcategory%3Dita-l2%26x%3D1"
-        );
+        assert_eq!(encode("/tickets/new?category=ita-l2&x=1"), "/tickets/new%3Fcategory%3Dita-l2%26x%3D1");
     }
 }

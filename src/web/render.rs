@@ -30,9 +30,7 @@ handlebars::handlebars_helper!(eq: |a: Value, b: Value| a == b);
 /// Renders `pages/<name>` (or any registered template) with `data`.
 pub fn render(name: &str, data: &Value) -> Result<String, String> {
     let registry = PAGES.as_ref().map_err(Clone::clone)?;
-    registry
-        .render(name, data)
-        .map_err(|e| format!("rendering {name}: {e}"))
+    registry.render(name, data).map_err(|e| format!("rendering {name}: {e}"))
 }
 
 /// The stylesheet, embedded.

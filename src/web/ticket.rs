@@ -37,60 +37,28 @@ struct Kept {
     rating_error: Option<String>,
 }
 
-async fn who(
-    ctx: &Ctx,
-    number: &TicketNumber,
-) -> Result<Result<(User, bool), HttpResponse>, WebError> {
-    Ok(viewer(ctx, number).await?.ok_or_else(|| {
-        redirect(&format!(
-            "/sign-in?next={}",
-            encode(&format!("/tickets/{number}"))
-        ))
-    }))
+async fn who(ctx: &Ctx, number: &TicketNumber) -> Result<Result<(User, bool), HttpResponse>, WebError> {
+    Ok(viewer(ctx, number).await?.ok_or_else(|| redirect(&format!("/sign-in?next={}", encode(&format!("/tickets/{number}"))))))
 }
 
 pub async fn show(ctx: Ctx, path: web::Path<String>, q: web::Query<Secret>) -> Page {
     let number = parse_number(&ctx, &path)?;
     if let Some(secret) = q.into_inner().secret {
         // The mailed link: confirms the guest's ticket, then a cookie keeps the way in.
-        let (n, s, base_url) = (
-            number.clone(),
-            secret.clone(),
-            ctx.state.settings.base_url.clone(),
-        );
-        ctx.state
-            .db
-            .write(move |conn| update::verify_guest(conn, &n, &s, &base_url))
-            .await
-            .or_page(ctx.locale)?;
+        let (n, s, base_url) = (number.clone(), secret.clone(), ctx.state.settings.base_url.clone());
+        ctx.state.db.write(move |conn| update::verify_guest(conn, &n, &s, &base_url)).await.or_page(ctx.locale)?;
         let mut res = redirect(&format!("/tickets/{number}"));
-        res.add_cookie(&guest::cookie(&ctx, &number, &secret))
-            .map_err(|e| ctx.fail(ServiceError::Internal(e.to_string())))?;
+        res.add_cookie(&guest::cookie(&ctx, &number, &secret)).map_err(|e| ctx.fail(ServiceError::Internal(e.to_string())))?;
         return Ok(res);
     }
     let (user, is_guest) = match who(&ctx, &number).await? {
         Ok(found) => found,
         Err(to_sign_in) => return Ok(to_sign_in),
     };
-    render(
-        &ctx,
-        StatusCode::OK,
-        &user,
-        is_guest,
-        number,
-        Kept::default(),
-    )
-    .await
+    render(&ctx, StatusCode::OK, &user, is_guest, number, Kept::default()).await
 }
 
-async fn render(
-    ctx: &Ctx,
-    status: StatusCode,
-    user: &User,
-    is_guest: bool,
-    number: TicketNumber,
-    kept: Kept,
-) -> Page {
+async fn render(ctx: &Ctx, status: StatusCode, user: &User, is_guest: bool, number: TicketNumber, kept: Kept) -> Page {
     let reader = user.clone();
     let (ticket, rating) = ctx
         .state
@@ -104,23 +72,10 @@ async fn render(
         .or_page(ctx.locale)?;
     let names = category_names(ctx).await?;
     let page = page_data(ctx, user, is_guest, &ticket, rating.as_ref(), &names, kept);
-    ctx.render_status(
-        status,
-        "pages/ticket",
-        &format!("{} {}", ctx.t("ticket.title"), ticket.number),
-        page,
-    )
+    ctx.render_status(status, "pages/ticket", &format!("{} {}", ctx.t("ticket.title"), ticket.number), page)
 }
 
-fn page_data(
-    ctx: &Ctx,
-    user: &User,
-    is_guest: bool,
-    t: &TicketView,
-    rating: Option<&Rating>,
-    names: &std::collections::HashMap<String, String>,
-    kept: Kept,
-) -> Value {
+fn page_data(ctx: &Ctx, user: &User, is_guest: bool, t: &TicketView, rating: Option<&Rating>, names: &std::collections::HashMap<String, String>, kept: Kept) -> Value {
     let file_href = |id: &str| {
         if is_guest {
             format!("/tickets/{}/files/{id}", t.number)
@@ -153,8 +108,7 @@ fn page_data(
         .collect();
     let status = t.status;
     let may_reopen = status == Status::Resolved
-        && t.resolved_at
-            .is_some_and(|at| Utc::now() - at <= chrono::Duration::days(REOPEN_DAYS));
+        && t.resolved_at.is_some_and(|at| Utc::now() - at <= chrono::Duration::days(REOPEN_DAYS));
     let requester = t.requester.as_ref().is_some_and(|r| r.id == user.id);
     json!({
         "number": t.number, "subject": t.subject, "version": t.version, "guest": is_guest,
@@ -178,10 +132,7 @@ fn page_data(
 /// A status change's system message ("Stato: new → open / Status: new → open") in the
 /// reader's language; any other system message as it is.
 fn status_change_text(ctx: &Ctx, body: &str) -> String {
-    let change = body
-        .strip_prefix("Stato: ")
-        .and_then(|rest| rest.split_once(" / "))
-        .and_then(|(it, _)| it.split_once(" → "));
+    let change = body.strip_prefix("Stato: ").and_then(|rest| rest.split_once(" / ")).and_then(|(it, _)| it.split_once(" → "));
     match change.and_then(|(from, to)| Some((Status::parse(from).ok()?, Status::parse(to).ok()?))) {
         Some((from, to)) => format!(
             "{}: {} → {}",
@@ -195,65 +146,23 @@ fn status_change_text(ctx: &Ctx, body: &str) -> String {
 
 pub async fn reply(ctx: Ctx, path: web::Path<String>, payload: web::Payload) -> Page {
     let number = parse_number(&ctx, &path)?;
-    let data = multipart::read(&ctx.req, payload, &ctx.state)
-        .await
-        .or_page(ctx.locale)?;
+    let data = multipart::read(&ctx.req, payload, &ctx.state).await.or_page(ctx.locale)?;
     let (user, is_guest) = match who(&ctx, &number).await? {
         Ok(found) => found,
         Err(to_sign_in) => return Ok(to_sign_in),
     };
     let body = data.get("body").to_owned();
     if let Some((_, message)) = data.file_errors.first() {
-        let kept = Kept {
-            reply: body,
-            reply_error: Some(super::i18n::message(ctx.locale, message)),
-            ..Kept::default()
-        };
-        return render(
-            &ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &user,
-            is_guest,
-            number,
-            kept,
-        )
-        .await;
+        let kept = Kept { reply: body, reply_error: Some(super::i18n::message(ctx.locale, message)), ..Kept::default() };
+        return render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &user, is_guest, number, kept).await;
     }
-    let input = NewMessage {
-        body: body.clone(),
-        internal: false,
-        status: None,
-    };
-    let (writer, n, base_url, uploads) = (
-        user.clone(),
-        number.clone(),
-        ctx.state.settings.base_url.clone(),
-        data.uploads,
-    );
-    match ctx
-        .state
-        .db
-        .write(move |conn| update::add_message(conn, &writer, &n, input, &uploads, &base_url))
-        .await
-    {
+    let input = NewMessage { body: body.clone(), internal: false, status: None };
+    let (writer, n, base_url, uploads) = (user.clone(), number.clone(), ctx.state.settings.base_url.clone(), data.uploads);
+    match ctx.state.db.write(move |conn| update::add_message(conn, &writer, &n, input, &uploads, &base_url)).await {
         Ok(message) => Ok(redirect(&format!("/tickets/{number}#m-{}", message.id))),
         Err(ServiceError::Validation(list)) => {
-            let error = list
-                .first()
-                .map(|e| super::i18n::message(ctx.locale, &e.message));
-            render(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &user,
-                is_guest,
-                number,
-                Kept {
-                    reply: body,
-                    reply_error: error,
-                    ..Kept::default()
-                },
-            )
-            .await
+            let error = list.first().map(|e| super::i18n::message(ctx.locale, &e.message));
+            render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &user, is_guest, number, Kept { reply: body, reply_error: error, ..Kept::default() }).await
         }
         Err(other) => Err(ctx.fail(other)),
     }
@@ -280,20 +189,9 @@ pub async fn change_status(ctx: Ctx, path: web::Path<String>, form: web::Form<St
         "close" => Status::Closed,
         _ => return Err(ctx.fail(super::error::Failure::BadRequest("unknown action".into()))),
     };
-    let patch = TicketPatch {
-        version: form.version,
-        status: Some(to),
-        priority: None,
-        category: None,
-        team: None,
-        assignee: None,
-    };
+    let patch = TicketPatch { version: form.version, status: Some(to), priority: None, category: None, team: None, assignee: None };
     let (n, base_url) = (number.clone(), ctx.state.settings.base_url.clone());
-    ctx.state
-        .db
-        .write(move |conn| update::patch(conn, &user, &n, patch, &base_url))
-        .await
-        .or_page(ctx.locale)?;
+    ctx.state.db.write(move |conn| update::patch(conn, &user, &n, patch, &base_url)).await.or_page(ctx.locale)?;
     Ok(redirect(&format!("/tickets/{number}")))
 }
 
@@ -316,31 +214,12 @@ pub async fn rate(ctx: Ctx, path: web::Path<String>, form: web::Form<RatingForm>
     };
     let stars: i32 = form.stars.trim().parse().unwrap_or(0);
     let (rater, n, comment) = (user.clone(), number.clone(), form.comment.clone());
-    match ctx
-        .state
-        .db
-        .write(move |conn| rating::rate(conn, &rater, &n, stars, &comment))
-        .await
-    {
+    match ctx.state.db.write(move |conn| rating::rate(conn, &rater, &n, stars, &comment)).await {
         Ok(_) => Ok(redirect(&format!("/tickets/{number}#rating"))),
         Err(ServiceError::Validation(list)) => {
-            let error = list
-                .first()
-                .map(|e| super::i18n::message(ctx.locale, &e.message));
-            let kept = Kept {
-                comment: form.comment.clone(),
-                rating_error: error,
-                ..Kept::default()
-            };
-            render(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &user,
-                is_guest,
-                number,
-                kept,
-            )
-            .await
+            let error = list.first().map(|e| super::i18n::message(ctx.locale, &e.message));
+            let kept = Kept { comment: form.comment.clone(), rating_error: error, ..Kept::default() };
+            render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &user, is_guest, number, kept).await
         }
         Err(other) => Err(ctx.fail(other)),
     }

@@ -30,16 +30,8 @@ pub fn when(at: DateTime<Utc>, locale: Locale) -> Value {
 
 /// Category slug → name in the reader's language.
 pub async fn category_names(ctx: &Ctx) -> Result<HashMap<String, String>, WebError> {
-    let list = ctx
-        .state
-        .db
-        .read(categories::list)
-        .await
-        .or_page(ctx.locale)?;
-    Ok(list
-        .iter()
-        .map(|c| (c.row.slug.clone(), c.name(ctx.locale).to_owned()))
-        .collect())
+    let list = ctx.state.db.read(categories::list).await.or_page(ctx.locale)?;
+    Ok(list.iter().map(|c| (c.row.slug.clone(), c.name(ctx.locale).to_owned())).collect())
 }
 
 pub async fn list(ctx: Ctx, filter: web::Query<Filter>) -> Result<HttpResponse, WebError> {
@@ -47,17 +39,8 @@ pub async fn list(ctx: Ctx, filter: web::Query<Filter>) -> Result<HttpResponse, 
         return Ok(redirect(&format!("/sign-in?next={}", encode("/tickets"))));
     };
     let status = filter.status.as_deref().and_then(|s| Status::parse(s).ok());
-    let params = ListParams {
-        status: status.map(|s| s.as_str().to_owned()),
-        limit: Some(query::MAX_LIMIT),
-        ..ListParams::default()
-    };
-    let page = ctx
-        .state
-        .db
-        .read(move |conn| query::list(conn, &user, &params))
-        .await
-        .or_page(ctx.locale)?;
+    let params = ListParams { status: status.map(|s| s.as_str().to_owned()), limit: Some(query::MAX_LIMIT), ..ListParams::default() };
+    let page = ctx.state.db.read(move |conn| query::list(conn, &user, &params)).await.or_page(ctx.locale)?;
     let names = category_names(&ctx).await?;
     let rows: Vec<Value> = page
         .items
@@ -75,9 +58,5 @@ pub async fn list(ctx: Ctx, filter: web::Query<Filter>) -> Result<HttpResponse, 
         .iter()
         .map(|s| json!({"value": s.as_str(), "label": ctx.t(&format!("status.{}", s.as_str())), "selected": Some(*s) == status}))
         .collect();
-    ctx.render(
-        "pages/tickets",
-        &ctx.t("list.title"),
-        json!({"rows": rows, "options": options}),
-    )
+    ctx.render("pages/tickets", &ctx.t("list.title"), json!({"rows": rows, "options": options}))
 }

@@ -19,13 +19,7 @@ both_backends!(
 
 const KEY: &str = "test-integration-key";
 
-async fn put(
-    app: &TestApp,
-    path: &str,
-    key: Option<&str>,
-    token: Option<&str>,
-    body: &Value,
-) -> reqwest::Response {
+async fn put(app: &TestApp, path: &str, key: Option<&str>, token: Option<&str>, body: &Value) -> reqwest::Response {
     let mut req = app.client.put(app.url(path)).json(body);
     if let Some(key) = key {
         req = req.header("X-Api-Key", key);
@@ -55,12 +49,7 @@ fn corsi_singoli_ticket() -> Value {
 }
 
 async fn thread_system_texts(app: &TestApp, who: &Session, number: &str) -> Vec<String> {
-    let ticket = json_of(
-        app.get(&format!("/api/v1/tickets/{number}"), Some(&who.token))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    let ticket = json_of(app.get(&format!("/api/v1/tickets/{number}"), Some(&who.token)).await, StatusCode::OK).await;
     ticket["messages"]
         .as_array()
         .unwrap()
@@ -72,42 +61,23 @@ async fn thread_system_texts(app: &TestApp, who: &Session, number: &str) -> Vec<
 
 async fn the_catalog_lists_the_fourteen_types_with_their_windows(backend: Backend) {
     let app = spawn_app(backend).await;
-    let types = json_of(
-        app.get("/api/v1/career-action-types?locale=en", None).await,
-        StatusCode::OK,
-    )
-    .await;
+    let types = json_of(app.get("/api/v1/career-action-types?locale=en", None).await, StatusCode::OK).await;
     let types = types.as_array().unwrap();
     assert_eq!(types.len(), 14);
-    let transfer = types
-        .iter()
-        .find(|t| t["slug"] == "trasferimento-in-ingresso")
-        .unwrap();
+    let transfer = types.iter().find(|t| t["slug"] == "trasferimento-in-ingresso").unwrap();
     assert_eq!(transfer["name"], "Incoming transfer");
     assert_eq!(transfer["late_fee_eur"], 95.0);
     let windows = transfer["windows"].as_array().unwrap();
-    assert!(windows.iter().any(|w| w["kind"] == "late"
-        && w["from"] == "2025-10-04"
-        && w["to"] == "2025-11-28"
-        && w["late_fee_eur"] == 95.0));
-    assert!(!transfer["required_documents"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(windows
+        .iter()
+        .any(|w| w["kind"] == "late" && w["from"] == "2025-10-04" && w["to"] == "2025-11-28" && w["late_fee_eur"] == 95.0));
+    assert!(!transfer["required_documents"].as_array().unwrap().is_empty());
     // Today (after the 2025-2026 windows) the transfer is closed, and the warning names the fee.
     assert_eq!(transfer["today"]["state"], "closed");
     assert!(transfer["warning"].as_str().unwrap().contains("95"));
-    let it = json_of(
-        app.get("/api/v1/career-action-types?locale=it", None).await,
-        StatusCode::OK,
-    )
-    .await;
+    let it = json_of(app.get("/api/v1/career-action-types?locale=it", None).await, StatusCode::OK).await;
     assert_eq!(
-        it.as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["slug"] == "corsi-singoli")
-            .unwrap()["name"],
+        it.as_array().unwrap().iter().find(|t| t["slug"] == "corsi-singoli").unwrap()["name"],
         "Iscrizione a corsi singoli"
     );
 }
@@ -115,67 +85,41 @@ async fn the_catalog_lists_the_fourteen_types_with_their_windows(backend: Backen
 async fn corsi_singoli_from_ticket_to_approved_with_the_fee_mailed(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
-    let agent = app
-        .staff(&admin, "laura@unibg.it", "agent", &["segreteria"])
-        .await;
+    let agent = app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
     let student = app.student("mario@studenti.unibg.it").await;
 
-    let ticket = json_of(
-        app.post(
-            "/api/v1/tickets",
-            Some(&student.token),
-            &corsi_singoli_ticket(),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let ticket =
+        json_of(app.post("/api/v1/tickets", Some(&student.token), &corsi_singoli_ticket()).await, StatusCode::CREATED).await;
     let number = ticket["number"].as_str().unwrap().to_owned();
     let linked = &ticket["career_actions"][0];
-    assert_eq!(
-        (linked["type"].as_str(), linked["status"].as_str()),
-        (Some("corsi-singoli"), Some("submitted"))
-    );
+    assert_eq!((linked["type"].as_str(), linked["status"].as_str()), (Some("corsi-singoli"), Some("submitted")));
     let id = linked["id"].as_str().unwrap().to_owned();
 
     // The computed amounts: 15 CFU × 25 € + 16 € stamp duty.
-    let action = json_of(
-        app.get(
-            &format!("/api/v1/career-actions/{id}"),
-            Some(&student.token),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    let action = json_of(app.get(&format!("/api/v1/career-actions/{id}"), Some(&student.token)).await, StatusCode::OK).await;
     assert_eq!(action["amounts"]["total_eur"].as_f64(), Some(391.0));
     assert_eq!(action["tickets"], json!([number]));
 
     // A second ticket about the same procedure links the same one, not a new one.
     let mut again = corsi_singoli_ticket();
     again["career_action"]["data"] = json!({});
-    let second = json_of(
-        app.post("/api/v1/tickets", Some(&student.token), &again)
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let second = json_of(app.post("/api/v1/tickets", Some(&student.token), &again).await, StatusCode::CREATED).await;
     assert_eq!(second["career_actions"][0]["id"], id.as_str());
 
     let path = format!("/api/v1/career-actions/{id}");
     let in_review = json_of(
-        app.patch(
-            &path,
-            &agent.token,
-            &json!({"status": "in_review", "note": "Verifichiamo i corsi."}),
-        )
-        .await,
+        app.patch(&path, &agent.token, &json!({"status": "in_review", "note": "Verifichiamo i corsi."})).await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(in_review["status"], "in_review");
     let approved = json_of(
-        app.patch(&path, &agent.token, &json!({"status": "approved", "note": "Approvata: paga entro 15 giorni.", "version": in_review["version"]})).await,
+        app.patch(
+            &path,
+            &agent.token,
+            &json!({"status": "approved", "note": "Approvata: paga entro 15 giorni.", "version": in_review["version"]}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -186,10 +130,7 @@ async fn corsi_singoli_from_ticket_to_approved_with_the_fee_mailed(backend: Back
     for n in [number.as_str(), second["number"].as_str().unwrap()] {
         let texts = thread_system_texts(&app, &student, n).await;
         assert_eq!(texts.len(), 2, "{texts:?}");
-        assert!(
-            texts[1].contains("approvata") && texts[1].contains("Approvata: paga entro 15 giorni."),
-            "{texts:?}"
-        );
+        assert!(texts[1].contains("approvata") && texts[1].contains("Approvata: paga entro 15 giorni."), "{texts:?}");
     }
 
     // One mail per change, with the computed fee, in the ticket's language.
@@ -203,10 +144,7 @@ async fn corsi_singoli_from_ticket_to_approved_with_the_fee_mailed(backend: Back
     assert_eq!(mails.len(), 2);
     assert_eq!(mails[1]["status_code"], "approved");
     let lines = mails[1]["amount_lines"].to_string();
-    assert!(
-        lines.contains("Totale da pagare: € 391,00, entro 15 giorni"),
-        "{lines}"
-    );
+    assert!(lines.contains("Totale da pagare: € 391,00, entro 15 giorni"), "{lines}");
     assert_eq!(mails[1]["number"], number.as_str());
 }
 
@@ -219,131 +157,55 @@ async fn the_career_system_changes_reach_linked_tickets_once(backend: Backend) {
     let report = json!({"type": "trasferimento-in-ingresso", "student_email": "anna@studenti.unibg.it", "status": "submitted",
                         "data": {"programme": "laurea", "recognised_cfu": 45, "previous_university": "Milano"}});
 
-    assert_eq!(
-        put(&app, path, None, None, &report).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        put(&app, path, Some("wrong"), None, &report).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    let created = json_of(
-        put(&app, path, Some(KEY), None, &report).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    assert_eq!(put(&app, path, None, None, &report).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(put(&app, path, Some("wrong"), None, &report).await.status(), StatusCode::UNAUTHORIZED);
+    let created = json_of(put(&app, path, Some(KEY), None, &report).await, StatusCode::CREATED).await;
     assert_eq!(created["amounts"]["admission_year"], 2);
     let id = created["id"].as_str().unwrap().to_owned();
     // The same report again: nothing new.
-    let same = json_of(
-        put(&app, path, Some(KEY), None, &report).await,
-        StatusCode::OK,
-    )
-    .await;
+    let same = json_of(put(&app, path, Some(KEY), None, &report).await, StatusCode::OK).await;
     assert_eq!(same["id"], id.as_str());
     assert_eq!(same["history"].as_array().unwrap().len(), 1);
 
     // The student links it to their ticket (once).
     let link = format!("/api/v1/tickets/{number}/career-actions");
-    let linked = json_of(
-        app.post(
-            &link,
-            Some(&student.token),
-            &json!({"career_action_id": id}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let linked =
+        json_of(app.post(&link, Some(&student.token), &json!({"career_action_id": id})).await, StatusCode::CREATED).await;
     assert_eq!(linked[0]["external_ref"], "TR-2025-0042");
-    json_of(
-        app.post(
-            &link,
-            Some(&student.token),
-            &json!({"career_action_id": id}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    json_of(app.post(&link, Some(&student.token), &json!({"career_action_id": id})).await, StatusCode::OK).await;
 
     let mut change = report.clone();
     change["status"] = json!("waiting_documents");
     change["note"] = json!("Manca il foglio di congedo.");
-    json_of(
-        put(&app, path, Some(KEY), None, &change).await,
-        StatusCode::OK,
-    )
-    .await;
-    json_of(
-        put(&app, path, Some(KEY), None, &change).await,
-        StatusCode::OK,
-    )
-    .await;
+    json_of(put(&app, path, Some(KEY), None, &change).await, StatusCode::OK).await;
+    json_of(put(&app, path, Some(KEY), None, &change).await, StatusCode::OK).await;
     let texts = thread_system_texts(&app, &student, number).await;
-    assert_eq!(
-        texts.len(),
-        1,
-        "the repeated report must not add a message: {texts:?}"
-    );
-    assert!(
-        texts[0].contains("in attesa di documenti")
-            && texts[0].contains("Manca il foglio di congedo.")
-    );
-    let updates = app
-        .outbox_for("anna@studenti.unibg.it")
-        .await
-        .into_iter()
-        .filter(|(k, _)| k == "career_action_update")
-        .count();
+    assert_eq!(texts.len(), 1, "the repeated report must not add a message: {texts:?}");
+    assert!(texts[0].contains("in attesa di documenti") && texts[0].contains("Manca il foglio di congedo."));
+    let updates = app.outbox_for("anna@studenti.unibg.it").await.into_iter().filter(|(k, _)| k == "career_action_update").count();
     assert_eq!(updates, 1);
 
     // Another type or another student under the same reference is a conflict.
     let mut other_type = report.clone();
     other_type["type"] = json!("seconda-laurea");
-    json_of(
-        put(&app, path, Some(KEY), None, &other_type).await,
-        StatusCode::CONFLICT,
-    )
-    .await;
+    json_of(put(&app, path, Some(KEY), None, &other_type).await, StatusCode::CONFLICT).await;
     let mut other_student = report.clone();
     other_student["student_email"] = json!("someone@else.it");
-    json_of(
-        put(&app, path, Some(KEY), None, &other_student).await,
-        StatusCode::CONFLICT,
-    )
-    .await;
+    json_of(put(&app, path, Some(KEY), None, &other_student).await, StatusCode::CONFLICT).await;
     // Bad input: 422 naming the field.
     let mut bad = report.clone();
     bad["status"] = json!("done");
-    let problem = json_of(
-        put(&app, path, Some(KEY), None, &bad).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let problem = json_of(put(&app, path, Some(KEY), None, &bad).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(problem["errors"][0]["field"], "status");
     // A report for a student the desk does not know creates their account and the procedure.
     let newcomer = json!({"type": "immatricolazione", "student_email": "new@studenti.unibg.it", "status": "in_review"});
-    json_of(
-        put(
-            &app,
-            "/api/v1/integrations/career-actions/IM-1",
-            Some(KEY),
-            None,
-            &newcomer,
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    json_of(put(&app, "/api/v1/integrations/career-actions/IM-1", Some(KEY), None, &newcomer).await, StatusCode::CREATED).await;
 }
 
 async fn procedures_are_private_and_staff_follow_the_allowed_path(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
-    let agent = app
-        .staff(&admin, "laura@unibg.it", "agent", &["segreteria"])
-        .await;
+    let agent = app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
     let mario = app.student("mario@studenti.unibg.it").await;
     let eve = app.student("eve@studenti.unibg.it").await;
     let created = json_of(
@@ -360,174 +222,79 @@ async fn procedures_are_private_and_staff_follow_the_allowed_path(backend: Backe
     assert_eq!(created["amounts"]["stamp_duty_eur"].as_f64(), Some(16.0));
     let path = format!("/api/v1/career-actions/{}", created["id"].as_str().unwrap());
 
-    assert_eq!(
-        app.get(&path, Some(&eve.token)).await.status(),
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.get("/api/v1/career-actions/not-an-id", Some(&mario.token))
-            .await
-            .status(),
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.get(&path, None).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    let mine = json_of(
-        app.get("/api/v1/career-actions", Some(&mario.token)).await,
-        StatusCode::OK,
-    )
-    .await;
+    assert_eq!(app.get(&path, Some(&eve.token)).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/career-actions/not-an-id", Some(&mario.token)).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&path, None).await.status(), StatusCode::UNAUTHORIZED);
+    let mine = json_of(app.get("/api/v1/career-actions", Some(&mario.token)).await, StatusCode::OK).await;
     assert_eq!(mine.as_array().unwrap().len(), 1);
-    let eves = json_of(
-        app.get("/api/v1/career-actions", Some(&eve.token)).await,
-        StatusCode::OK,
-    )
-    .await;
+    let eves = json_of(app.get("/api/v1/career-actions", Some(&eve.token)).await, StatusCode::OK).await;
     assert!(eves.as_array().unwrap().is_empty());
     // Eve cannot link Mario's procedure to her ticket.
     let eve_ticket = app.open_ticket(&eve, "Domanda").await;
-    let link = format!(
-        "/api/v1/tickets/{}/career-actions",
-        eve_ticket["number"].as_str().unwrap()
-    );
+    let link = format!("/api/v1/tickets/{}/career-actions", eve_ticket["number"].as_str().unwrap());
     let id = created["id"].as_str().unwrap();
-    json_of(
-        app.post(&link, Some(&eve.token), &json!({"career_action_id": id}))
-            .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    json_of(app.post(&link, Some(&eve.token), &json!({"career_action_id": id})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     // Staff may not link it either: it is not the requester's.
-    json_of(
-        app.post(&link, Some(&agent.token), &json!({"career_action_id": id}))
-            .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    json_of(app.post(&link, Some(&agent.token), &json!({"career_action_id": id})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
 
     assert_eq!(
-        app.patch(
-            &path,
-            &mario.token,
-            &json!({"status": "approved", "note": "ok"})
-        )
-        .await
-        .status(),
+        app.patch(&path, &mario.token, &json!({"status": "approved", "note": "ok"})).await.status(),
         StatusCode::FORBIDDEN
     );
-    let no_note = json_of(
-        app.patch(&path, &agent.token, &json!({"status": "in_review"}))
-            .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let no_note =
+        json_of(app.patch(&path, &agent.token, &json!({"status": "in_review"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(no_note["errors"][0]["field"], "note");
     let skip = json_of(
-        app.patch(
-            &path,
-            &agent.token,
-            &json!({"status": "completed", "note": "fatto"}),
-        )
-        .await,
+        app.patch(&path, &agent.token, &json!({"status": "completed", "note": "fatto"})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(skip["errors"][0]["field"], "status");
     json_of(
-        app.patch(
-            &path,
-            &agent.token,
-            &json!({"status": "in_review", "note": "presa in carico", "version": 1}),
-        )
-        .await,
+        app.patch(&path, &agent.token, &json!({"status": "in_review", "note": "presa in carico", "version": 1})).await,
         StatusCode::OK,
     )
     .await;
     json_of(
-        app.patch(
-            &path,
-            &agent.token,
-            &json!({"status": "rejected", "note": "tardi", "version": 1}),
-        )
-        .await,
+        app.patch(&path, &agent.token, &json!({"status": "rejected", "note": "tardi", "version": 1})).await,
         StatusCode::CONFLICT,
     )
     .await;
     json_of(
-        app.patch(
-            &path,
-            &agent.token,
-            &json!({"status": "cancelled", "note": "annullata su richiesta"}),
-        )
-        .await,
+        app.patch(&path, &agent.token, &json!({"status": "cancelled", "note": "annullata su richiesta"})).await,
         StatusCode::OK,
     )
     .await;
     json_of(
-        app.patch(
-            &path,
-            &agent.token,
-            &json!({"status": "in_review", "note": "riapro"}),
-        )
-        .await,
+        app.patch(&path, &agent.token, &json!({"status": "in_review", "note": "riapro"})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
 
     let unknown = json_of(
-        app.post(
-            "/api/v1/career-actions",
-            Some(&mario.token),
-            &json!({"type": "laurea-honoris-causa"}),
-        )
-        .await,
+        app.post("/api/v1/career-actions", Some(&mario.token), &json!({"type": "laurea-honoris-causa"})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(unknown["errors"][0]["field"], "type");
     let mut bad_ticket = corsi_singoli_ticket();
-    bad_ticket["career_action"]["data"] =
-        json!({"courses": [{"code": "1", "name": "A", "cfu": 40}]});
-    let over = json_of(
-        app.post("/api/v1/tickets", Some(&mario.token), &bad_ticket)
-            .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
-    assert!(
-        over["errors"][0]["field"]
-            .as_str()
-            .unwrap()
-            .starts_with("data"),
-        "{over}"
-    );
+    bad_ticket["career_action"]["data"] = json!({"courses": [{"code": "1", "name": "A", "cfu": 40}]});
+    let over =
+        json_of(app.post("/api/v1/tickets", Some(&mario.token), &bad_ticket).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(over["errors"][0]["field"].as_str().unwrap().starts_with("data"), "{over}");
 }
 
 /// A type whose regular window closes in `days` days (Rome), as an admin would set it.
 fn closing_in(app_type: &Value, days: i64) -> Value {
     let mut t = app_type.clone();
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Rome)
-        .date_naive();
+    let today = Utc::now().with_timezone(&chrono_tz::Europe::Rome).date_naive();
     t["windows"] = json!([{"from": (today - Duration::days(30)).to_string(), "to": (today + Duration::days(days)).to_string(), "kind": "regular"}]);
     t
 }
 
 async fn admin_type(app: &TestApp, admin: &Session, slug: &str) -> Value {
-    let all = json_of(
-        app.get("/api/v1/admin/career-action-types", Some(&admin.token))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    all.as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["slug"] == slug)
-        .unwrap()
-        .clone()
+    let all = json_of(app.get("/api/v1/admin/career-action-types", Some(&admin.token)).await, StatusCode::OK).await;
+    all.as_array().unwrap().iter().find(|t| t["slug"] == slug).unwrap().clone()
 }
 
 async fn a_near_deadline_makes_the_ticket_due_sooner_and_more_urgent(backend: Backend) {
@@ -536,33 +303,18 @@ async fn a_near_deadline_makes_the_ticket_due_sooner_and_more_urgent(backend: Ba
     let student = app.student("mario@studenti.unibg.it").await;
     let piano = admin_type(&app, &admin, "piano-di-studio").await;
     json_of(
-        put(
-            &app,
-            "/api/v1/admin/career-action-types/piano-di-studio",
-            None,
-            Some(&admin.token),
-            &closing_in(&piano, 5),
-        )
-        .await,
+        put(&app, "/api/v1/admin/career-action-types/piano-di-studio", None, Some(&admin.token), &closing_in(&piano, 5)).await,
         StatusCode::OK,
     )
     .await;
 
     let mut body = crate::helpers::segreteria_ticket("Piano di studio in scadenza");
     body["career_action"] = json!({"type": "piano-di-studio"});
-    let ticket = json_of(
-        app.post("/api/v1/tickets", Some(&student.token), &body)
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let ticket = json_of(app.post("/api/v1/tickets", Some(&student.token), &body).await, StatusCode::CREATED).await;
     assert_eq!(ticket["priority"], "high", "five days before the close");
     let deadline: chrono::DateTime<Utc> = ticket["deadline_at"].as_str().unwrap().parse().unwrap();
     let due: chrono::DateTime<Utc> = ticket["due_at"].as_str().unwrap().parse().unwrap();
-    assert!(
-        due <= deadline - Duration::days(1),
-        "due {due} must be a day before the close {deadline}"
-    );
+    assert!(due <= deadline - Duration::days(1), "due {due} must be a day before the close {deadline}");
     assert_eq!(ticket["career_actions"][0]["window"]["state"], "open");
     assert!(ticket["career_actions"][0]["warning"].is_null());
 
@@ -570,34 +322,18 @@ async fn a_near_deadline_makes_the_ticket_due_sooner_and_more_urgent(backend: Ba
     let db = app.db.clone();
     let changed = tokio::task::spawn_blocking(move || {
         let mut conn = db.get_writer().unwrap();
-        helpdesk::career::changes::escalate_deadlines(
-            &mut conn,
-            (Utc::now() + Duration::days(4)).naive_utc(),
-        )
-        .unwrap()
+        helpdesk::career::changes::escalate_deadlines(&mut conn, (Utc::now() + Duration::days(4)).naive_utc()).unwrap()
     })
     .await
     .unwrap();
     assert_eq!(changed, 1);
     let number = ticket["number"].as_str().unwrap();
-    let now = json_of(
-        app.get(&format!("/api/v1/tickets/{number}"), Some(&student.token))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    let now = json_of(app.get(&format!("/api/v1/tickets/{number}"), Some(&student.token)).await, StatusCode::OK).await;
     assert_eq!(now["priority"], "urgent");
 
     // A closed window: the ticket is accepted, with the late fee in the warning.
     json_of(
-        put(
-            &app,
-            "/api/v1/admin/career-action-types/piano-di-studio",
-            None,
-            Some(&admin.token),
-            &closing_in(&piano, -1),
-        )
-        .await,
+        put(&app, "/api/v1/admin/career-action-types/piano-di-studio", None, Some(&admin.token), &closing_in(&piano, -1)).await,
         StatusCode::OK,
     )
     .await;
@@ -605,20 +341,9 @@ async fn a_near_deadline_makes_the_ticket_due_sooner_and_more_urgent(backend: Ba
     late["career_action"] = json!({"type": "piano-di-studio"});
     late["locale"] = json!("en");
     let other = app.student("anna@studenti.unibg.it").await;
-    let ticket = json_of(
-        app.post("/api/v1/tickets", Some(&other.token), &late).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let ticket = json_of(app.post("/api/v1/tickets", Some(&other.token), &late).await, StatusCode::CREATED).await;
     assert_eq!(ticket["career_actions"][0]["window"]["state"], "closed");
-    assert!(
-        ticket["career_actions"][0]["warning"]
-            .as_str()
-            .unwrap()
-            .contains("€50,00"),
-        "{}",
-        ticket["career_actions"]
-    );
+    assert!(ticket["career_actions"][0]["warning"].as_str().unwrap().contains("€50,00"), "{}", ticket["career_actions"]);
     assert_eq!(ticket["priority"], "normal");
     assert!(ticket["deadline_at"].is_null());
 }
@@ -626,51 +351,25 @@ async fn a_near_deadline_makes_the_ticket_due_sooner_and_more_urgent(backend: Ba
 async fn admins_edit_the_catalog_and_bad_edits_are_refused(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
-    let agent = app
-        .staff(&admin, "laura@unibg.it", "agent", &["segreteria"])
-        .await;
+    let agent = app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
     let path = "/api/v1/admin/career-action-types/corsi-singoli";
     let mut t = admin_type(&app, &admin, "corsi-singoli").await;
-    assert_eq!(
-        put(&app, path, None, Some(&agent.token), &t).await.status(),
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(put(&app, path, None, Some(&agent.token), &t).await.status(), StatusCode::FORBIDDEN);
     t["windows"][0]["to"] = json!("2025-01-01");
-    let problem = json_of(
-        put(&app, path, None, Some(&admin.token), &t).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let problem = json_of(put(&app, path, None, Some(&admin.token), &t).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(problem["errors"][0]["field"], "windows[0].to");
     let mut renamed = admin_type(&app, &admin, "corsi-singoli").await;
     renamed["slug"] = json!("other");
-    json_of(
-        put(&app, path, None, Some(&admin.token), &renamed).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    json_of(put(&app, path, None, Some(&admin.token), &renamed).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     // Retiring a type hides it from the catalog and from new requests.
     let mut retired = admin_type(&app, &admin, "corsi-singoli").await;
     retired["active"] = json!(false);
-    json_of(
-        put(&app, path, None, Some(&admin.token), &retired).await,
-        StatusCode::OK,
-    )
-    .await;
-    let types = json_of(
-        app.get("/api/v1/career-action-types", None).await,
-        StatusCode::OK,
-    )
-    .await;
+    json_of(put(&app, path, None, Some(&admin.token), &retired).await, StatusCode::OK).await;
+    let types = json_of(app.get("/api/v1/career-action-types", None).await, StatusCode::OK).await;
     assert_eq!(types.as_array().unwrap().len(), 13);
     let student = app.student("mario@studenti.unibg.it").await;
     json_of(
-        app.post(
-            "/api/v1/career-actions",
-            Some(&student.token),
-            &json!({"type": "corsi-singoli"}),
-        )
-        .await,
+        app.post("/api/v1/career-actions", Some(&student.token), &json!({"type": "corsi-singoli"})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -678,21 +377,10 @@ async fn admins_edit_the_catalog_and_bad_edits_are_refused(backend: Backend) {
     let mut fresh = admin_type(&app, &admin, "piano-di-studio").await;
     fresh["slug"] = json!("piano-di-studio-2026");
     json_of(
-        put(
-            &app,
-            "/api/v1/admin/career-action-types/piano-di-studio-2026",
-            None,
-            Some(&admin.token),
-            &fresh,
-        )
-        .await,
+        put(&app, "/api/v1/admin/career-action-types/piano-di-studio-2026", None, Some(&admin.token), &fresh).await,
         StatusCode::OK,
     )
     .await;
-    let types = json_of(
-        app.get("/api/v1/career-action-types", None).await,
-        StatusCode::OK,
-    )
-    .await;
+    let types = json_of(app.get("/api/v1/career-action-types", None).await, StatusCode::OK).await;
     assert_eq!(types.as_array().unwrap().len(), 14);
 }

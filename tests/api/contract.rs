@@ -10,10 +10,7 @@ use serde_json::Value;
 use crate::both_backends;
 use crate::helpers::{fresh_pg_database, spawn_app, Backend};
 
-both_backends!(
-    every_documented_operation_is_served,
-    migrations_go_up_down_up
-);
+both_backends!(every_documented_operation_is_served, migrations_go_up_down_up);
 
 /// The routes of ../shared/API.md that this build implements.
 const CONTRACT: [(&str, &str); 14] = [
@@ -35,96 +32,55 @@ const CONTRACT: [(&str, &str); 14] = [
 
 async fn every_documented_operation_is_served(backend: Backend) {
     let app = spawn_app(backend).await;
-    let doc: Value = app
-        .get("/api/v1/openapi.json", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get("/api/v1/openapi.json", None).await.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     for (method, path) in CONTRACT {
-        assert!(
-            paths.get(path).and_then(|p| p.get(method)).is_some(),
-            "{method} {path} is not documented"
-        );
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
     for (path, operations) in paths {
-        let concrete = path
-            .replace("{number}", "HD-2025-000001")
-            .replace("{id}", "01a209fe-0000-7000-8000-000000000000")
-            .replace("{slug}", "it");
+        let concrete = path.replace("{number}", "HD-2025-000001").replace("{id}", "01a209fe-0000-7000-8000-000000000000").replace("{slug}", "it");
         for method in operations.as_object().unwrap().keys() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let res = app
-                .client
-                .request(method.clone(), app.url(&concrete))
-                .send()
-                .await
-                .unwrap();
+            let res = app.client.request(method.clone(), app.url(&concrete)).send().await.unwrap();
             let status = res.status();
             assert!(!status.is_server_error(), "{method} {path}: {status}");
             let body: Value = res.json().await.unwrap_or(Value::Null);
-            assert_ne!(
-                body["type"], "/problems/no-such-route",
-                "{method} {path} is documented but not served"
-            );
+            assert_ne!(body["type"], "/problems/no-such-route", "{method} {path} is documented but not served");
         }
     }
     // And the check can fail: an undocumented path is not served.
-    let body: Value = app
-        .get("/api/v1/tickets-typo", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get("/api/v1/tickets-typo", None).await.json().await.unwrap();
     assert_eq!(body["type"], "/problems/no-such-route");
 }
 
 fn versions(dir: &str) -> Vec<String> {
-    let mut names: Vec<String> =
-        std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+    let mut names: Vec<String> = std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     names
 }
 
 async fn migrations_go_up_down_up(backend: Backend) {
-    assert_eq!(
-        versions("sqlite"),
-        versions("postgres"),
-        "the two migration folders differ"
-    );
+    assert_eq!(versions("sqlite"), versions("postgres"), "the two migration folders differ");
     let dir = tempfile::tempdir().unwrap();
     tokio::task::spawn_blocking(move || match backend {
         Backend::Sqlite => {
             let path = dir.path().join("m.db");
             let mut conn = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
             const M: diesel_migrations::EmbeddedMigrations = helpdesk::db::SQLITE_MIGRATIONS;
-            assert_eq!(
-                conn.run_pending_migrations(M).unwrap().len(),
-                versions("sqlite").len()
-            );
+            assert_eq!(conn.run_pending_migrations(M).unwrap().len(), versions("sqlite").len());
             conn.revert_all_migrations(M).unwrap();
-            assert_eq!(
-                conn.run_pending_migrations(M).unwrap().len(),
-                versions("sqlite").len()
-            );
+            assert_eq!(conn.run_pending_migrations(M).unwrap().len(), versions("sqlite").len());
         }
         Backend::Postgres => {
             let mut conn = diesel::PgConnection::establish(&fresh_pg_database()).unwrap();
             const M: diesel_migrations::EmbeddedMigrations = helpdesk::db::POSTGRES_MIGRATIONS;
-            assert_eq!(
-                conn.run_pending_migrations(M).unwrap().len(),
-                versions("postgres").len()
-            );
+            assert_eq!(conn.run_pending_migrations(M).unwrap().len(), versions("postgres").len());
             conn.revert_all_migrations(M).unwrap();
-            assert_eq!(
-                conn.run_pending_migrations(M).unwrap().len(),
-                versions("postgres").len()
-            );
+            assert_eq!(conn.run_pending_migrations(M).unwrap().len(), versions("postgres").len());
         }
     })
     .await

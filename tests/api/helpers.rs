@@ -37,13 +37,9 @@ pub fn pg_admin_url() -> String {
 pub fn fresh_pg_database() -> String {
     let admin = pg_admin_url();
     let name = format!("hd_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = diesel::PgConnection::establish(&admin)
-        .unwrap_or_else(|e| panic!("connecting to {admin}: {e}"));
-    conn.batch_execute(&format!("CREATE DATABASE {name}"))
-        .expect("creating a test database");
-    let (base, _) = admin
-        .rsplit_once('/')
-        .expect("the admin URL ends with a database name");
+    let mut conn = diesel::PgConnection::establish(&admin).unwrap_or_else(|e| panic!("connecting to {admin}: {e}"));
+    conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("creating a test database");
+    let (base, _) = admin.rsplit_once('/').expect("the admin URL ends with a database name");
     format!("{base}/{name}")
 }
 
@@ -146,13 +142,7 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.client
-            .patch(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .expect("request sent")
+        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request sent")
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
@@ -164,13 +154,7 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Session {
-        let res = self
-            .post(
-                "/api/v1/auth/login",
-                None,
-                &json!({"email": email, "password": password}),
-            )
-            .await;
+        let res = self.post("/api/v1/auth/login", None, &json!({"email": email, "password": password})).await;
         assert_eq!(res.status(), StatusCode::OK, "login of {email}");
         let body: Value = res.json().await.expect("json");
         Session {
@@ -220,13 +204,7 @@ impl TestApp {
 
     /// Opens a segreteria ticket and returns its JSON.
     pub async fn open_ticket(&self, who: &Session, subject: &str) -> Value {
-        let res = self
-            .post(
-                "/api/v1/tickets",
-                Some(&who.token),
-                &segreteria_ticket(subject),
-            )
-            .await;
+        let res = self.post("/api/v1/tickets", Some(&who.token), &segreteria_ticket(subject)).await;
         assert_eq!(res.status(), StatusCode::CREATED);
         res.json().await.expect("json")
     }
@@ -292,10 +270,7 @@ pub fn start_server(data_dir: &Path, url: &str, envs: &[(&str, &str)]) -> Server
         .env("HELPDESK_DATA_DIR", data_dir)
         .env("HELPDESK_DATABASE_URL", url)
         .env("HELPDESK_BIND", "127.0.0.1:0")
-        .env(
-            "HELPDESK_JWT_SECRET",
-            "a shared secret for the test processes",
-        )
+        .env("HELPDESK_JWT_SECRET", "a shared secret for the test processes")
         .env("HELPDESK_WORKERS", "2")
         .env("RUST_LOG", "warn")
         .envs(envs.iter().copied())
@@ -306,26 +281,16 @@ pub fn start_server(data_dir: &Path, url: &str, envs: &[(&str, &str)]) -> Server
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
     let port = lines
-        .find_map(|line| {
-            line.split("port ")
-                .nth(1)
-                .and_then(|rest| rest.trim_end_matches(')').parse::<u16>().ok())
-        })
+        .find_map(|line| line.split("port ").nth(1).and_then(|rest| rest.trim_end_matches(')').parse::<u16>().ok()))
         .expect("the server printed its port");
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    Server {
-        child,
-        address: format!("http://127.0.0.1:{port}"),
-    }
+    Server { child, address: format!("http://127.0.0.1:{port}") }
 }
 
 /// A free TCP port on 127.0.0.1 (free when asked; good enough for tests).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
 /// A real SMTP server (scripts/smtp-sink.py, aiosmtpd) writing each message to a folder.
@@ -369,14 +334,8 @@ impl SmtpSink {
             .spawn()
             .expect("python3 runs the SMTP sink (scripts/test.sh installs aiosmtpd)");
         let stdout = child.stdout.take().expect("stdout");
-        let ready = BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .any(|l| l.starts_with("ready"));
-        assert!(
-            ready,
-            "the SMTP sink did not start (is aiosmtpd installed? run scripts/test.sh)"
-        );
+        let ready = BufReader::new(stdout).lines().map_while(Result::ok).any(|l| l.starts_with("ready"));
+        assert!(ready, "the SMTP sink did not start (is aiosmtpd installed? run scripts/test.sh)");
         SmtpSink { child, port, dir }
     }
 
@@ -391,10 +350,7 @@ impl SmtpSink {
             .filter(|p| p.extension().is_some_and(|x| x == "eml"))
             .collect();
         names.sort();
-        names
-            .iter()
-            .map(|p| parse_mail(&std::fs::read(p).expect("a mail file")))
-            .collect()
+        names.iter().map(|p| parse_mail(&std::fs::read(p).expect("a mail file"))).collect()
     }
 
     /// Waits until at least `n` mails arrived (or panics after `secs`).
@@ -405,48 +361,30 @@ impl SmtpSink {
             if got.len() >= n {
                 return got;
             }
-            assert!(
-                Instant::now() < deadline,
-                "only {} of {n} mails arrived in {secs} s",
-                got.len()
-            );
+            assert!(Instant::now() < deadline, "only {} of {n} mails arrived in {secs} s", got.len());
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 }
 
 pub fn parse_mail(raw: &[u8]) -> Received {
-    let message = mail_parser::MessageParser::default()
-        .parse(raw)
-        .expect("a parsable mail");
+    let message = mail_parser::MessageParser::default().parse(raw).expect("a parsable mail");
     let header_text = |name: &str| message.header_raw(name).map(|v| v.trim().to_owned());
     Received {
         to: header_text("X-Envelope-To").unwrap_or_default(),
         subject: message.subject().unwrap_or_default().to_owned(),
-        message_id: message
-            .message_id()
-            .map(|id| format!("<{id}>"))
-            .unwrap_or_default(),
+        message_id: message.message_id().map(|id| format!("<{id}>")).unwrap_or_default(),
         in_reply_to: header_text("In-Reply-To"),
         reply_to: header_text("Reply-To").unwrap_or_default(),
-        text: message
-            .body_text(0)
-            .map(|t| t.into_owned())
-            .unwrap_or_default(),
-        html: message
-            .body_html(0)
-            .map(|t| t.into_owned())
-            .unwrap_or_default(),
+        text: message.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+        html: message.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
         raw: String::from_utf8_lossy(raw).into_owned(),
     }
 }
 
 /// `spawn_app_with`, also answering the app's data folder and database URL, so that the
 /// `helpdesk` binary (e.g. `ingest-mail`) can be run against the same desk.
-pub async fn spawn_app_with_paths(
-    backend: Backend,
-    configure: impl FnOnce(&mut Settings),
-) -> (TestApp, PathBuf, String) {
+pub async fn spawn_app_with_paths(backend: Backend, configure: impl FnOnce(&mut Settings)) -> (TestApp, PathBuf, String) {
     helpdesk::telemetry::init_with_default("error");
     let data_dir = tempfile::tempdir().expect("a temp dir");
     let url = database_url(backend, data_dir.path());
@@ -457,25 +395,14 @@ pub async fn spawn_app_with_paths(
     let db = app.state().db.clone();
     tokio::spawn(app.run_until_stopped());
     let path = data_dir.path().to_path_buf();
-    let app = TestApp {
-        address,
-        db,
-        client: Client::builder().build().expect("a client"),
-        _data_dir: data_dir,
-    };
+    let app = TestApp { address, db, client: Client::builder().build().expect("a client"), _data_dir: data_dir };
     (app, path, url)
 }
 
 /// Registers a student on a server process and returns their token.
 pub async fn register_and_login(client: &reqwest::Client, base: &str, email: &str) -> String {
-    let credentials =
-        json!({"email": email, "password": "password-123", "display_name": "Student"});
-    let res = client
-        .post(format!("{base}/api/v1/auth/register"))
-        .json(&credentials)
-        .send()
-        .await
-        .expect("register");
+    let credentials = json!({"email": email, "password": "password-123", "display_name": "Student"});
+    let res = client.post(format!("{base}/api/v1/auth/register")).json(&credentials).send().await.expect("register");
     assert_eq!(res.status(), StatusCode::CREATED, "registering {email}");
     let res = client
         .post(format!("{base}/api/v1/auth/login"))

@@ -34,10 +34,7 @@ fn fixture(name: &str, vars: &[(&str, &str)]) -> Vec<u8> {
     for (key, value) in vars {
         text = text.replace(&format!("{{{{{key}}}}}"), value);
     }
-    assert!(
-        !text.contains("{{"),
-        "{name}: a placeholder was left unfilled"
-    );
+    assert!(!text.contains("{{"), "{name}: a placeholder was left unfilled");
     text.into_bytes()
 }
 
@@ -58,53 +55,27 @@ async fn desk(app: &TestApp) -> Desk {
     let ticket = app.open_ticket(&student, "Modifica piano di studio").await;
     let number = ticket["number"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/tickets/{number}");
-    let res = app
-        .post(
-            &format!("{path}/messages"),
-            Some(&agent.token),
-            &json!({"body": "Buongiorno, può farlo dallo Sportello Internet."}),
-        )
-        .await;
+    let res = app.post(&format!("{path}/messages"), Some(&agent.token), &json!({"body": "Buongiorno, può farlo dallo Sportello Internet."})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     set_status(app, &agent, &number, "waiting_student").await;
-    Desk {
-        admin,
-        agent,
-        student,
-        number,
-        ticket_id: ticket["id"].as_str().unwrap().to_owned(),
-    }
+    Desk { admin, agent, student, number, ticket_id: ticket["id"].as_str().unwrap().to_owned() }
 }
 
 async fn set_status(app: &TestApp, who: &Session, number: &str, status: &str) {
     let path = format!("/api/v1/tickets/{number}");
     let t = ticket(app, who, number).await;
-    let res = app
-        .patch(
-            &path,
-            &who.token,
-            &json!({"version": t["version"], "status": status}),
-        )
-        .await;
+    let res = app.patch(&path, &who.token, &json!({"version": t["version"], "status": status})).await;
     assert_eq!(res.status(), StatusCode::OK, "{number} → {status}");
 }
 
 async fn ticket(app: &TestApp, who: &Session, number: &str) -> Value {
-    let res = app
-        .get(&format!("/api/v1/tickets/{number}"), Some(&who.token))
-        .await;
+    let res = app.get(&format!("/api/v1/tickets/{number}"), Some(&who.token)).await;
     assert_eq!(res.status(), StatusCode::OK);
     res.json().await.unwrap()
 }
 
 fn public_messages(ticket: &Value) -> Vec<Value> {
-    ticket["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["kind"] == "public")
-        .cloned()
-        .collect()
+    ticket["messages"].as_array().unwrap().iter().filter(|m| m["kind"] == "public").cloned().collect()
 }
 
 fn last_public(ticket: &Value) -> Value {
@@ -130,14 +101,9 @@ async fn with_key(backend: Backend) -> TestApp {
 }
 
 /// Runs a blocking query on the app's database.
-async fn query<T: Send + 'static>(
-    app: &TestApp,
-    f: impl FnOnce(&mut helpdesk::db::DbConn) -> T + Send + 'static,
-) -> T {
+async fn query<T: Send + 'static>(app: &TestApp, f: impl FnOnce(&mut helpdesk::db::DbConn) -> T + Send + 'static) -> T {
     let db = app.db.clone();
-    tokio::task::spawn_blocking(move || f(&mut db.get_writer().unwrap()))
-        .await
-        .unwrap()
+    tokio::task::spawn_blocking(move || f(&mut db.get_writer().unwrap())).await.unwrap()
 }
 
 async fn replies_land_without_quotes_and_reopen(backend: Backend) {
@@ -146,17 +112,10 @@ async fn replies_land_without_quotes_and_reopen(backend: Backend) {
     let n = d.number.as_str();
 
     // Outlook, Italian, a `Da: … Inviato: …` block under a rule; found by the plus-address.
-    let outcome = post_mail(
-        &app,
-        fixture("outlook_it.eml", &[("NUMBER", n), ("FROM", STUDENT)]),
-    )
-    .await;
+    let outcome = post_mail(&app, fixture("outlook_it.eml", &[("NUMBER", n), ("FROM", STUDENT)])).await;
     assert_eq!(outcome, json!({"outcome": "appended", "number": n}));
     let t = ticket(&app, &d.agent, n).await;
-    assert_eq!(
-        t["status"], "open",
-        "a reply reopens a ticket waiting for the student"
-    );
+    assert_eq!(t["status"], "open", "a reply reopens a ticket waiting for the student");
     let reply = last_public(&t);
     assert_eq!(
         reply["body"],
@@ -166,25 +125,13 @@ async fn replies_land_without_quotes_and_reopen(backend: Backend) {
     assert_eq!(reply["author"]["id"], d.student.id.as_str());
     // The staff hear about it, as for a reply on the web.
     let to_agent = app.outbox_for(AGENT).await;
-    assert!(
-        to_agent
-            .iter()
-            .any(|(kind, p)| kind == "student_reply" && p["number"] == n),
-        "{to_agent:?}"
-    );
+    assert!(to_agent.iter().any(|(kind, p)| kind == "student_reply" && p["number"] == n), "{to_agent:?}");
 
     // Gmail, Italian attribution wrapped over two lines, `>` quotes.
-    let outcome = post_mail(
-        &app,
-        fixture("gmail_it.eml", &[("NUMBER", n), ("FROM", STUDENT)]),
-    )
-    .await;
+    let outcome = post_mail(&app, fixture("gmail_it.eml", &[("NUMBER", n), ("FROM", STUDENT)])).await;
     assert_eq!(outcome["outcome"], "appended");
     let t = ticket(&app, &d.student, n).await;
-    assert_eq!(
-        last_public(&t)["body"],
-        "Salve,\nho verificato: il codice del corso è IN05.\n\nGrazie mille\nGiulia"
-    );
+    assert_eq!(last_public(&t)["body"], "Salve,\nho verificato: il codice del corso è IN05.\n\nGrazie mille\nGiulia");
 
     // Gmail, English, to the plain address with the tag gone from the subject: found by
     // In-Reply-To, the Message-ID of the staff reply's notification (its outbox row).
@@ -199,62 +146,28 @@ async fn replies_land_without_quotes_and_reopen(backend: Backend) {
             .unwrap()
     })
     .await;
-    let outcome = post_mail(
-        &app,
-        fixture(
-            "gmail_en.eml",
-            &[("NUMBER", n), ("FROM", STUDENT), ("OUTBOX_ID", &outbox_id)],
-        ),
-    )
-    .await;
+    let outcome = post_mail(&app, fixture("gmail_en.eml", &[("NUMBER", n), ("FROM", STUDENT), ("OUTBOX_ID", &outbox_id)])).await;
     assert_eq!(outcome["outcome"], "appended", "{outcome}");
     let t = ticket(&app, &d.student, n).await;
-    assert_eq!(
-        last_public(&t)["body"],
-        "Hi,\n\nthanks, the study plan now shows the right exams.\n\nBest,\nJohn"
-    );
+    assert_eq!(last_public(&t)["body"], "Hi,\n\nthanks, the study plan now shows the right exams.\n\nBest,\nJohn");
 
     // Apple Mail: attribution inside the `>` quote; found by the subject tag.
-    let outcome = post_mail(
-        &app,
-        fixture("apple_mail.eml", &[("NUMBER", n), ("FROM", STUDENT)]),
-    )
-    .await;
+    let outcome = post_mail(&app, fixture("apple_mail.eml", &[("NUMBER", n), ("FROM", STUDENT)])).await;
     assert_eq!(outcome["outcome"], "appended", "{outcome}");
     let t = ticket(&app, &d.student, n).await;
-    assert_eq!(
-        last_public(&t)["body"],
-        "Perfetto, grazie.\nHo un’ultima domanda: entro quando devo presentare il piano?\n\nLuca"
-    );
+    assert_eq!(last_public(&t)["body"], "Perfetto, grazie.\nHo un’ultima domanda: entro quando devo presentare il piano?\n\nLuca");
 
     // Outlook for iOS: HTML only; found by Delivered-To.
-    let outcome = post_mail(
-        &app,
-        fixture("outlook_ios_html.eml", &[("NUMBER", n), ("FROM", STUDENT)]),
-    )
-    .await;
+    let outcome = post_mail(&app, fixture("outlook_ios_html.eml", &[("NUMBER", n), ("FROM", STUDENT)])).await;
     assert_eq!(outcome["outcome"], "appended", "{outcome}");
     let t = ticket(&app, &d.student, n).await;
-    assert_eq!(
-        last_public(&t)["body"],
-        "Scusate, un’ultima cosa: la scadenza è il 30 novembre?\n\nInviato da Outlook per iOS"
-    );
+    assert_eq!(last_public(&t)["body"], "Scusate, un’ultima cosa: la scadenza è il 30 novembre?\n\nInviato da Outlook per iOS");
 
     // No quoted history anywhere in the thread.
     for m in public_messages(&t).iter().skip(2) {
         let body = m["body"].as_str().unwrap();
-        for quoted in [
-            "Sportello Internet",
-            "Inviato:",
-            "ha scritto",
-            "wrote:",
-            "Da: Help Desk",
-            "\n>",
-        ] {
-            assert!(
-                !body.contains(quoted),
-                "quoted history ({quoted}) left in {body:?}"
-            );
+        for quoted in ["Sportello Internet", "Inviato:", "ha scritto", "wrote:", "Da: Help Desk", "\n>"] {
+            assert!(!body.contains(quoted), "quoted history ({quoted}) left in {body:?}");
         }
     }
 }
@@ -264,59 +177,30 @@ async fn attachments_are_checked_like_uploads(backend: Backend) {
     let d = desk(&app).await;
     let n = d.number.as_str();
 
-    let outcome = post_mail(
-        &app,
-        fixture("gmail_pdf.eml", &[("NUMBER", n), ("FROM", STUDENT)]),
-    )
-    .await;
+    let outcome = post_mail(&app, fixture("gmail_pdf.eml", &[("NUMBER", n), ("FROM", STUDENT)])).await;
     assert_eq!(outcome["outcome"], "appended", "{outcome}");
     let t = ticket(&app, &d.student, n).await;
     let reply = last_public(&t);
-    assert_eq!(
-        reply["body"],
-        "Buongiorno,\nin allegato il modulo firmato.\n\nMario"
-    );
+    assert_eq!(reply["body"], "Buongiorno,\nin allegato il modulo firmato.\n\nMario");
     let files = reply["attachments"].as_array().unwrap();
     assert_eq!(files.len(), 1, "{reply}");
     assert_eq!(files[0]["filename"], "modulo_piano_studi.pdf");
     assert_eq!(files[0]["content_type"], "application/pdf");
-    let res = app
-        .get(
-            &format!("/api/v1/attachments/{}", files[0]["id"].as_str().unwrap()),
-            Some(&d.student.token),
-        )
-        .await;
+    let res = app.get(&format!("/api/v1/attachments/{}", files[0]["id"].as_str().unwrap()), Some(&d.student.token)).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.bytes().await.unwrap().starts_with(b"%PDF-1.4"));
 
     // An executable named .pdf: dropped, and the reply says so; never a 500.
-    let outcome = post_mail(
-        &app,
-        fixture(
-            "outlook_exe_as_pdf.eml",
-            &[("NUMBER", n), ("FROM", STUDENT)],
-        ),
-    )
-    .await;
+    let outcome = post_mail(&app, fixture("outlook_exe_as_pdf.eml", &[("NUMBER", n), ("FROM", STUDENT)])).await;
     assert_eq!(outcome["outcome"], "appended", "{outcome}");
     let t = ticket(&app, &d.agent, n).await;
     let reply = last_public(&t);
     let body = reply["body"].as_str().unwrap();
-    assert!(
-        body.starts_with("Ecco il certificato di iscrizione.\n\nMario Rossi\n\n["),
-        "{body:?}"
-    );
-    assert!(
-        body.contains("certificato_iscrizione.pdf") && body.contains("PDF, JPEG or PNG"),
-        "{body:?}"
-    );
+    assert!(body.starts_with("Ecco il certificato di iscrizione.\n\nMario Rossi\n\n["), "{body:?}");
+    assert!(body.contains("certificato_iscrizione.pdf") && body.contains("PDF, JPEG or PNG"), "{body:?}");
     assert!(!body.contains("Messaggio originale"), "{body:?}");
     assert_eq!(reply["attachments"], json!([]));
-    assert_eq!(
-        t["attachments"].as_array().unwrap().len(),
-        1,
-        "only the real PDF is kept"
-    );
+    assert_eq!(t["attachments"].as_array().unwrap().len(), 1, "only the real PDF is kept");
 }
 
 async fn strangers_auto_replies_and_junk_are_quarantined(backend: Backend) {
@@ -326,39 +210,19 @@ async fn strangers_auto_replies_and_junk_are_quarantined(backend: Backend) {
     app.student("anna.verdi@studenti.unibg.it").await;
     let before = ticket(&app, &d.agent, n).await;
 
-    let stranger = fixture(
-        "gmail_stranger.eml",
-        &[("NUMBER", n), ("FROM", "luca.verdi@gmail.com")],
-    );
+    let stranger = fixture("gmail_stranger.eml", &[("NUMBER", n), ("FROM", "luca.verdi@gmail.com")]);
     let outcome = post_mail(&app, stranger.clone()).await;
     assert_eq!(outcome["outcome"], "quarantined");
     assert_eq!(outcome["reason"], "unknown_sender");
     // Another student may not write into this ticket either.
-    let outcome = post_mail(
-        &app,
-        fixture(
-            "gmail_stranger.eml",
-            &[("NUMBER", n), ("FROM", "anna.verdi@studenti.unibg.it")],
-        ),
-    )
-    .await;
+    let outcome = post_mail(&app, fixture("gmail_stranger.eml", &[("NUMBER", n), ("FROM", "anna.verdi@studenti.unibg.it")])).await;
     assert_eq!(outcome["reason"], "unknown_sender");
     // The requester's out-of-office.
-    let outcome = post_mail(
-        &app,
-        fixture(
-            "outlook_auto_reply.eml",
-            &[("NUMBER", n), ("FROM", STUDENT)],
-        ),
-    )
-    .await;
+    let outcome = post_mail(&app, fixture("outlook_auto_reply.eml", &[("NUMBER", n), ("FROM", STUDENT)])).await;
     assert_eq!(outcome["reason"], "auto_reply");
     // No ticket to be found.
     let raw = format!("From: Mario Rossi <{STUDENT}>\r\nTo: helpdesk@localhost\r\nSubject: Una domanda\r\n\r\nBuongiorno, ho una domanda.\r\n");
-    assert_eq!(
-        post_mail(&app, raw.into_bytes()).await["reason"],
-        "no_ticket"
-    );
+    assert_eq!(post_mail(&app, raw.into_bytes()).await["reason"], "no_ticket");
     // Only the quoted history.
     let raw = format!(
         "From: {STUDENT}\r\nTo: helpdesk+{n}@localhost\r\nSubject: Re: [{n}] Modifica piano di studio\r\n\r\n\
@@ -375,55 +239,21 @@ async fn strangers_auto_replies_and_junk_are_quarantined(backend: Backend) {
     assert_eq!(after["messages"], before["messages"]);
 
     // Admins see them, newest first, with the raw message kept.
-    let res = app
-        .get("/api/v1/admin/quarantine", Some(&d.admin.token))
-        .await;
+    let res = app.get("/api/v1/admin/quarantine", Some(&d.admin.token)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let list: Value = res.json().await.unwrap();
-    let reasons: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["reason"].as_str().unwrap().split(':').next().unwrap())
-        .collect();
-    assert_eq!(
-        reasons,
-        [
-            "unparseable",
-            "empty",
-            "no_ticket",
-            "auto_reply",
-            "unknown_sender",
-            "unknown_sender"
-        ]
-    );
+    let reasons: Vec<&str> = list.as_array().unwrap().iter().map(|q| q["reason"].as_str().unwrap().split(':').next().unwrap()).collect();
+    assert_eq!(reasons, ["unparseable", "empty", "no_ticket", "auto_reply", "unknown_sender", "unknown_sender"]);
     let first = &list[5];
     assert_eq!(first["sender"], "luca.verdi@gmail.com");
     assert_eq!(first["ticket_number"], n);
-    assert_eq!(
-        first["subject"],
-        format!("Re: [{n}] Modifica piano di studio")
-    );
+    assert_eq!(first["subject"], format!("Re: [{n}] Modifica piano di studio"));
     let raw_path = first["raw_path"].as_str().unwrap();
-    assert!(
-        raw_path.ends_with(&format!(
-            "mail/quarantine/{}.eml",
-            first["id"].as_str().unwrap()
-        )),
-        "{raw_path}"
-    );
+    assert!(raw_path.ends_with(&format!("mail/quarantine/{}.eml", first["id"].as_str().unwrap())), "{raw_path}");
     assert_eq!(std::fs::read(raw_path).unwrap(), stranger);
     // And only admins.
-    assert_eq!(
-        app.get("/api/v1/admin/quarantine", Some(&d.student.token))
-            .await
-            .status(),
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        app.get("/api/v1/admin/quarantine", None).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get("/api/v1/admin/quarantine", Some(&d.student.token)).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/api/v1/admin/quarantine", None).await.status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn staff_of_the_team_may_reply_by_mail(backend: Backend) {
@@ -431,34 +261,19 @@ async fn staff_of_the_team_may_reply_by_mail(backend: Backend) {
     let d = desk(&app).await;
     let n = d.number.as_str();
 
-    let outcome = post_mail(
-        &app,
-        fixture("gmail_it.eml", &[("NUMBER", n), ("FROM", AGENT)]),
-    )
-    .await;
+    let outcome = post_mail(&app, fixture("gmail_it.eml", &[("NUMBER", n), ("FROM", AGENT)])).await;
     assert_eq!(outcome, json!({"outcome": "appended", "number": n}));
     let t = ticket(&app, &d.student, n).await;
     let reply = last_public(&t);
     assert_eq!(reply["author"]["id"], d.agent.id.as_str());
     assert!(reply["body"].as_str().unwrap().starts_with("Salve,"));
-    assert_eq!(
-        t["status"], "waiting_student",
-        "a staff reply does not reopen"
-    );
+    assert_eq!(t["status"], "waiting_student", "a staff reply does not reopen");
     let to_student = app.outbox_for(STUDENT).await;
-    assert_eq!(
-        to_student.last().map(|(k, _)| k.as_str()),
-        Some("staff_reply")
-    );
+    assert_eq!(to_student.last().map(|(k, _)| k.as_str()), Some("staff_reply"));
 
     // Staff of another team are strangers here.
-    app.staff(&d.admin, "omar@unibg.it", "agent", &["stranieri"])
-        .await;
-    let outcome = post_mail(
-        &app,
-        fixture("gmail_it.eml", &[("NUMBER", n), ("FROM", "omar@unibg.it")]),
-    )
-    .await;
+    app.staff(&d.admin, "omar@unibg.it", "agent", &["stranieri"]).await;
+    let outcome = post_mail(&app, fixture("gmail_it.eml", &[("NUMBER", n), ("FROM", "omar@unibg.it")])).await;
     assert_eq!(outcome["reason"], "unknown_sender");
 }
 
@@ -471,14 +286,7 @@ async fn a_reply_to_a_closed_ticket_opens_a_follow_up(backend: Backend) {
     let old = ticket(&app, &d.agent, n).await;
 
     // Thunderbird, format=flowed, `Il … ha scritto:`.
-    let outcome = post_mail(
-        &app,
-        fixture(
-            "thunderbird_closed.eml",
-            &[("NUMBER", n), ("FROM", STUDENT)],
-        ),
-    )
-    .await;
+    let outcome = post_mail(&app, fixture("thunderbird_closed.eml", &[("NUMBER", n), ("FROM", STUDENT)])).await;
     assert_eq!(outcome["outcome"], "follow_up", "{outcome}");
     assert_eq!(outcome["old"], n);
     let new_number = outcome["new"].as_str().unwrap().to_owned();
@@ -499,11 +307,7 @@ async fn a_reply_to_a_closed_ticket_opens_a_follow_up(backend: Backend) {
     let (new_id, old_id) = (new["id"].as_str().unwrap().to_owned(), d.ticket_id.clone());
     let follow_up_of: Option<String> = query(&app, move |conn| {
         use helpdesk::db::schema::tickets;
-        tickets::table
-            .find(new_id)
-            .select(tickets::follow_up_of)
-            .first(conn)
-            .unwrap()
+        tickets::table.find(new_id).select(tickets::follow_up_of).first(conn).unwrap()
     })
     .await;
     assert_eq!(follow_up_of, Some(old_id));
@@ -512,60 +316,21 @@ async fn a_reply_to_a_closed_ticket_opens_a_follow_up(backend: Backend) {
     let old_after = ticket(&app, &d.agent, n).await;
     assert_eq!(old_after["status"], "closed");
     assert_eq!(old_after["messages"], old["messages"]);
-    let events: Value = app
-        .get(&format!("/api/v1/tickets/{n}/events"), Some(&d.agent.token))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        events
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["kind"] == "follow_up_opened" && e["data"]["number"] == new_number.as_str()),
-        "{events}"
-    );
-    let events: Value = app
-        .get(
-            &format!("/api/v1/tickets/{new_number}/events"),
-            Some(&d.agent.token),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let kinds: Vec<&str> = events
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let events: Value = app.get(&format!("/api/v1/tickets/{n}/events"), Some(&d.agent.token)).await.json().await.unwrap();
+    assert!(events.as_array().unwrap().iter().any(|e| e["kind"] == "follow_up_opened" && e["data"]["number"] == new_number.as_str()), "{events}");
+    let events: Value = app.get(&format!("/api/v1/tickets/{new_number}/events"), Some(&d.agent.token)).await.json().await.unwrap();
+    let kinds: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["created", "follow_up_of"]);
     assert_eq!(events[0]["data"]["follow_up_of"], n);
     assert_eq!(events[1]["data"]["number"], n);
     // The usual mails of a new ticket.
     let to_student = app.outbox_for(STUDENT).await;
-    assert!(
-        to_student
-            .iter()
-            .any(|(k, p)| k == "ticket_created" && p["number"] == new_number.as_str()),
-        "{to_student:?}"
-    );
+    assert!(to_student.iter().any(|(k, p)| k == "ticket_created" && p["number"] == new_number.as_str()), "{to_student:?}");
     let to_agent = app.outbox_for(AGENT).await;
-    assert!(
-        to_agent
-            .iter()
-            .any(|(k, p)| k == "team_new_ticket" && p["number"] == new_number.as_str()),
-        "{to_agent:?}"
-    );
+    assert!(to_agent.iter().any(|(k, p)| k == "team_new_ticket" && p["number"] == new_number.as_str()), "{to_agent:?}");
 
     // Staff replying by mail to a closed ticket: kept aside, no new ticket.
-    let outcome = post_mail(
-        &app,
-        fixture("gmail_it.eml", &[("NUMBER", n), ("FROM", AGENT)]),
-    )
-    .await;
+    let outcome = post_mail(&app, fixture("gmail_it.eml", &[("NUMBER", n), ("FROM", AGENT)])).await;
     assert_eq!(outcome["reason"], "ticket_closed");
 }
 
@@ -585,10 +350,7 @@ async fn ingest_cli(data_dir: &Path, database_url: &str, raw: Vec<u8>) -> (Optio
             .expect("the helpdesk binary starts");
         child.stdin.take().unwrap().write_all(&raw).unwrap();
         let output = child.wait_with_output().unwrap();
-        (
-            output.status.code(),
-            String::from_utf8(output.stdout).unwrap(),
-        )
+        (output.status.code(), String::from_utf8(output.stdout).unwrap())
     })
     .await
     .unwrap()
@@ -599,50 +361,26 @@ async fn the_cli_reads_stdin_and_asks_for_a_retry_when_the_database_is_down(back
     let d = desk(&app).await;
     let n = d.number.as_str();
 
-    let (code, stdout) = ingest_cli(
-        &data_dir,
-        &url,
-        fixture("outlook_it.eml", &[("NUMBER", n), ("FROM", STUDENT)]),
-    )
-    .await;
+    let (code, stdout) = ingest_cli(&data_dir, &url, fixture("outlook_it.eml", &[("NUMBER", n), ("FROM", STUDENT)])).await;
     assert_eq!(code, Some(0), "{stdout}");
     assert_eq!(stdout.lines().count(), 1, "one JSON line: {stdout:?}");
     let outcome: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(outcome, json!({"outcome": "appended", "number": n}));
     let t = ticket(&app, &d.agent, n).await;
     assert_eq!(t["status"], "open");
-    assert!(last_public(&t)["body"]
-        .as_str()
-        .unwrap()
-        .starts_with("Buongiorno,\nho seguito le istruzioni"));
+    assert!(last_public(&t)["body"].as_str().unwrap().starts_with("Buongiorno,\nho seguito le istruzioni"));
 
     // Quarantined is handled too (exit 0), the raw message under the data folder.
-    let (code, stdout) = ingest_cli(
-        &data_dir,
-        &url,
-        fixture(
-            "gmail_stranger.eml",
-            &[("NUMBER", n), ("FROM", "luca.verdi@gmail.com")],
-        ),
-    )
-    .await;
+    let (code, stdout) = ingest_cli(&data_dir, &url, fixture("gmail_stranger.eml", &[("NUMBER", n), ("FROM", "luca.verdi@gmail.com")])).await;
     assert_eq!(code, Some(0), "{stdout}");
     let outcome: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(outcome["outcome"], "quarantined");
     assert_eq!(outcome["reason"], "unknown_sender");
-    assert!(data_dir
-        .join("mail/quarantine")
-        .join(format!("{}.eml", outcome["id"].as_str().unwrap()))
-        .is_file());
+    assert!(data_dir.join("mail/quarantine").join(format!("{}.eml", outcome["id"].as_str().unwrap())).is_file());
 
     // The database is unreachable: EX_TEMPFAIL, so the MTA keeps the message and retries.
     let down = "postgres://helpdesk@127.0.0.1:1/helpdesk";
-    let (code, stdout) = ingest_cli(
-        &data_dir,
-        down,
-        fixture("outlook_it.eml", &[("NUMBER", n), ("FROM", STUDENT)]),
-    )
-    .await;
+    let (code, stdout) = ingest_cli(&data_dir, down, fixture("outlook_it.eml", &[("NUMBER", n), ("FROM", STUDENT)])).await;
     assert_eq!(code, Some(75), "{stdout}");
     assert_eq!(stdout, "");
 }
@@ -655,59 +393,22 @@ async fn the_endpoint_wants_its_key(backend: Backend) {
     .await;
     let raw = b"From: a@b.it\r\nSubject: x\r\n\r\nbody\r\n".to_vec();
     let url = app.url("/api/v1/inbound-mail");
-    let res = app
-        .client
-        .post(&url)
-        .body(raw.clone())
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.post(&url).body(raw.clone()).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let res = app
-        .client
-        .post(&url)
-        .header("X-Api-Key", "inbound-key-for-the-tests-wrong")
-        .body(raw.clone())
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.post(&url).header("X-Api-Key", "inbound-key-for-the-tests-wrong").body(raw.clone()).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     // The limit is the message limit plus 1 MiB for the encoding.
     let big = vec![b'a'; 64 * 1024 + 1024 * 1024 + 1];
-    let res = app
-        .client
-        .post(&url)
-        .header("X-Api-Key", KEY)
-        .body(big)
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.post(&url).header("X-Api-Key", KEY).body(big).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let res = app
-        .client
-        .post(&url)
-        .header("X-Api-Key", KEY)
-        .body(raw.clone())
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.post(&url).header("X-Api-Key", KEY).body(raw.clone()).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap()["reason"], "no_ticket");
 
     // No key configured: the route answers as if it did not exist.
     let app = spawn_app(backend).await;
-    let res = app
-        .client
-        .post(app.url("/api/v1/inbound-mail"))
-        .header("X-Api-Key", KEY)
-        .body(raw)
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.post(app.url("/api/v1/inbound-mail")).header("X-Api-Key", KEY).body(raw).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    assert_eq!(
-        res.json::<Value>().await.unwrap()["type"],
-        "/problems/not-found"
-    );
+    assert_eq!(res.json::<Value>().await.unwrap()["type"], "/problems/not-found");
 }

@@ -26,21 +26,14 @@ fn count_articles(db: &helpdesk::db::Db, source: &str) -> i64 {
     use diesel::prelude::*;
     use helpdesk::db::schema::kb_articles;
     let mut conn = db.get_writer().expect("conn");
-    kb_articles::table
-        .filter(kb_articles::source.eq(source))
-        .count()
-        .get_result(&mut *conn)
-        .expect("count")
+    kb_articles::table.filter(kb_articles::source.eq(source)).count().get_result(&mut *conn).expect("count")
 }
 
 async fn import_yields_the_guides_sections(backend: Backend) {
     let app = spawn_app(backend).await;
     let db = app.db.clone();
     let (unibg, unibo) = tokio::task::spawn_blocking(move || {
-        (
-            count_articles(&db, "unibg-guida-2025-2026"),
-            count_articles(&db, "unibo-credentials"),
-        )
+        (count_articles(&db, "unibg-guida-2025-2026"), count_articles(&db, "unibo-credentials"))
     })
     .await
     .expect("blocking");
@@ -50,37 +43,15 @@ async fn import_yields_the_guides_sections(backend: Backend) {
 
 async fn italian_query_finds_the_inflected_article(backend: Backend) {
     let app = spawn_app(backend).await;
-    for query in [
-        "q=come%20rinuncio%20agli%20studi",
-        "q=come%20rinuncio%20agli%20studi&locale=it",
-    ] {
+    for query in ["q=come%20rinuncio%20agli%20studi", "q=come%20rinuncio%20agli%20studi&locale=it"] {
         let hits = search(&app, query).await;
-        assert!(
-            hits[0]["url"]
-                .as_str()
-                .unwrap()
-                .contains("rinuncia-agli-studi"),
-            "{query}: first is {:#?}",
-            hits[0]
-        );
+        assert!(hits[0]["url"].as_str().unwrap().contains("rinuncia-agli-studi"), "{query}: first is {:#?}", hits[0]);
         let top3 = &hits[..hits.len().min(3)];
-        let found = top3.iter().find(|h| {
-            h["url"]
-                .as_str()
-                .unwrap_or("")
-                .contains("rinuncia-agli-studi")
-        });
-        let hit = found.unwrap_or_else(|| {
-            panic!("{query}: the rinuncia article is not in the top 3: {hits:#?}")
-        });
-        assert!(
-            hit["snippet"].as_str().unwrap().contains("<mark>"),
-            "{hit:#?}"
-        );
+        let found = top3.iter().find(|h| h["url"].as_str().unwrap_or("").contains("rinuncia-agli-studi"));
+        let hit = found.unwrap_or_else(|| panic!("{query}: the rinuncia article is not in the top 3: {hits:#?}"));
+        assert!(hit["snippet"].as_str().unwrap().contains("<mark>"), "{hit:#?}");
         assert!(hit["id"].as_str().is_some_and(|id| !id.is_empty()));
-        assert!(hit["title"]
-            .as_str()
-            .is_some_and(|t| t.to_lowercase().contains("rinuncia")));
+        assert!(hit["title"].as_str().is_some_and(|t| t.to_lowercase().contains("rinuncia")));
     }
 }
 
@@ -89,25 +60,11 @@ async fn english_query_finds_the_credentials_page(backend: Backend) {
     for query in ["q=forgot%20password", "q=forgot%20password&locale=en"] {
         let hits = search(&app, query).await;
         let first = hits.first().unwrap_or_else(|| panic!("{query}: no result"));
-        assert!(
-            first["url"]
-                .as_str()
-                .unwrap()
-                .starts_with("/kb/unibo-credentials-"),
-            "{query}: {hits:#?}"
-        );
+        assert!(first["url"].as_str().unwrap().starts_with("/kb/unibo-credentials-"), "{query}: {hits:#?}");
     }
     let hits = search(&app, "q=forgot%20password&locale=en").await;
-    assert!(
-        hits.iter()
-            .all(|h| h["url"].as_str().unwrap().starts_with("/kb/unibo-")),
-        "{hits:#?}"
-    );
-    assert!(
-        hits.iter()
-            .any(|h| h["title"] == "Can't remember your password?"),
-        "{hits:#?}"
-    );
+    assert!(hits.iter().all(|h| h["url"].as_str().unwrap().starts_with("/kb/unibo-")), "{hits:#?}");
+    assert!(hits.iter().any(|h| h["title"] == "Can't remember your password?"), "{hits:#?}");
 }
 
 async fn article_pages_render_and_count_deflections(backend: Backend) {
@@ -123,58 +80,27 @@ async fn article_pages_render_and_count_deflections(backend: Backend) {
     assert!(html.contains("16,00"), "the article's text is on the page");
 
     // The search page, reached from the new-ticket page, carries the origin to the article.
-    let page = app
-        .get("/kb?q=rinuncio%20agli%20studi&from=new-ticket", None)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.get("/kb?q=rinuncio%20agli%20studi&from=new-ticket", None).await.text().await.unwrap();
     // (handlebars writes "=" as "&#x3D;" in attributes; browsers read it back)
-    assert!(
-        page.contains(&format!("{url}?from&#x3D;new-ticket")),
-        "{page}"
-    );
+    assert!(page.contains(&format!("{url}?from&#x3D;new-ticket")), "{page}");
     assert!(page.contains("<mark>"), "{page}");
-    assert_eq!(
-        app.get(&format!("{url}?from=new-ticket"), None)
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.get(&format!("{url}?from=new-ticket"), None)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get(&format!("{url}?from=new-ticket"), None).await.status(), StatusCode::OK);
+    assert_eq!(app.get(&format!("{url}?from=new-ticket"), None).await.status(), StatusCode::OK);
     let db = app.db.clone();
     let slug = url.trim_start_matches("/kb/").to_owned();
     let views = tokio::task::spawn_blocking(move || {
         let mut conn = db.get_writer().expect("conn");
-        let article = helpdesk::kb::article_by_slug(&mut conn, &slug)
-            .expect("query")
-            .expect("article");
+        let article = helpdesk::kb::article_by_slug(&mut conn, &slug).expect("query").expect("article");
         helpdesk::kb::search::deflections(&mut conn, &article.id).expect("views")
     })
     .await
     .unwrap();
     assert_eq!(views, 2);
 
-    assert_eq!(
-        app.get("/kb/no-such-article", None).await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get("/kb/no-such-article", None).await.status(), StatusCode::NOT_FOUND);
     // The new-ticket page links to the guide's search, without JavaScript.
-    let form = app
-        .get("/tickets/new?category=credenziali", None)
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        form.contains("<a href=\"/kb?from") && form.contains("Cerca nella guida"),
-        "{form}"
-    );
+    let form = app.get("/tickets/new?category=credenziali", None).await.text().await.unwrap();
+    assert!(form.contains("<a href=\"/kb?from") && form.contains("Cerca nella guida"), "{form}");
 }
 
 async fn bad_queries_are_refused(backend: Backend) {

@@ -9,25 +9,16 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{
-    database_url, free_port, register_and_login, segreteria_ticket, spawn_app_with, start_server,
-    Backend, SmtpSink,
-};
+use crate::helpers::{database_url, free_port, register_and_login, segreteria_ticket, spawn_app_with, start_server, Backend, SmtpSink};
 
-both_backends!(
-    lifecycle_mails_arrive,
-    nothing_is_lost_while_smtp_is_down,
-    a_killed_sender_resends_after_restart
-);
+both_backends!(lifecycle_mails_arrive, nothing_is_lost_while_smtp_is_down, a_killed_sender_resends_after_restart);
 
 async fn lifecycle_mails_arrive(backend: Backend) {
     let sink = SmtpSink::start(free_port(), 0.0);
     let url = sink.url();
     let app = spawn_app_with(backend, |s| s.smtp_url = Some(url)).await;
     let admin = app.admin().await;
-    let agent = app
-        .staff(&admin, "laura@unibg.it", "agent", &["segreteria"])
-        .await;
+    let agent = app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
     // An English-speaking student.
     let res = app
         .post("/api/v1/auth/register", None, &json!({"email": "john@studenti.unibg.it", "password": "password-123", "display_name": "John", "locale": "en"}))
@@ -39,159 +30,56 @@ async fn lifecycle_mails_arrive(backend: Backend) {
     let number = ticket["number"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/tickets/{number}");
     let reply = "Dear John, you can change it from the Sportello Internet.";
-    app.post(
-        &format!("{path}/messages"),
-        Some(&agent.token),
-        &json!({"body": reply}),
-    )
-    .await;
-    app.post(
-        &format!("{path}/messages"),
-        Some(&agent.token),
-        &json!({"body": "SECRET NOTE about the career", "internal": true}),
-    )
-    .await;
-    let t: Value = app
-        .get(&path, Some(&agent.token))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let res = app
-        .patch(
-            &path,
-            &admin.token,
-            &json!({"version": t["version"], "status": "waiting_student", "assignee": agent.id}),
-        )
-        .await;
+    app.post(&format!("{path}/messages"), Some(&agent.token), &json!({"body": reply})).await;
+    app.post(&format!("{path}/messages"), Some(&agent.token), &json!({"body": "SECRET NOTE about the career", "internal": true})).await;
+    let t: Value = app.get(&path, Some(&agent.token)).await.json().await.unwrap();
+    let res = app.patch(&path, &admin.token, &json!({"version": t["version"], "status": "waiting_student", "assignee": agent.id})).await;
     assert_eq!(res.status(), StatusCode::OK);
-    app.post(
-        &format!("{path}/messages"),
-        Some(&student.token),
-        &json!({"body": "Done, thanks"}),
-    )
-    .await;
-    let t: Value = app
-        .get(&path, Some(&agent.token))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let t: Value = app
-        .patch(
-            &path,
-            &agent.token,
-            &json!({"version": t["version"], "status": "resolved"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let res = app
-        .patch(
-            &path,
-            &student.token,
-            &json!({"version": t["version"], "status": "closed"}),
-        )
-        .await;
+    app.post(&format!("{path}/messages"), Some(&student.token), &json!({"body": "Done, thanks"})).await;
+    let t: Value = app.get(&path, Some(&agent.token)).await.json().await.unwrap();
+    let t: Value = app.patch(&path, &agent.token, &json!({"version": t["version"], "status": "resolved"})).await.json().await.unwrap();
+    let res = app.patch(&path, &student.token, &json!({"version": t["version"], "status": "closed"})).await;
     assert_eq!(res.status(), StatusCode::OK);
 
     // Student: received, reply, waiting, resolved, closed.
     // Agent: new ticket in the team, assigned to her, the student replied.
     let mails = sink.wait_for(8, 30).await;
-    let to_student: Vec<_> = mails
-        .iter()
-        .filter(|m| m.to == "john@studenti.unibg.it")
-        .collect();
+    let to_student: Vec<_> = mails.iter().filter(|m| m.to == "john@studenti.unibg.it").collect();
     let to_agent: Vec<_> = mails.iter().filter(|m| m.to == "laura@unibg.it").collect();
-    assert_eq!(
-        to_student.len(),
-        5,
-        "{:#?}",
-        mails
-            .iter()
-            .map(|m| (&m.to, &m.subject))
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(to_student.len(), 5, "{:#?}", mails.iter().map(|m| (&m.to, &m.subject)).collect::<Vec<_>>());
     let agent_subjects: Vec<&str> = to_agent.iter().map(|m| m.subject.as_str()).collect();
     assert_eq!(agent_subjects.len(), 3, "{agent_subjects:?}");
-    for expected in [
-        "Nuovo ticket per il tuo team",
-        "Ti è stato assegnato",
-        "Lo studente ha risposto",
-    ] {
-        assert!(
-            agent_subjects.iter().any(|s| s.contains(expected)),
-            "no '{expected}' in {agent_subjects:?}"
-        );
+    for expected in ["Nuovo ticket per il tuo team", "Ti è stato assegnato", "Lo studente ha risposto"] {
+        assert!(agent_subjects.iter().any(|s| s.contains(expected)), "no '{expected}' in {agent_subjects:?}");
     }
     let tag = format!("[{number}]");
-    assert!(
-        mails.iter().all(|m| m.subject.starts_with(&tag)),
-        "every subject carries the ticket number"
-    );
+    assert!(mails.iter().all(|m| m.subject.starts_with(&tag)), "every subject carries the ticket number");
     let subjects: BTreeSet<&str> = to_student.iter().map(|m| m.subject.as_str()).collect();
-    for expected in [
-        "We received your request",
-        "Reply to your request",
-        "We are waiting for your reply",
-        "Request resolved",
-        "Request closed",
-    ] {
-        assert!(
-            subjects.iter().any(|s| s.contains(expected)),
-            "no '{expected}' in {subjects:?}"
-        );
+    for expected in ["We received your request", "Reply to your request", "We are waiting for your reply", "Request resolved", "Request closed"] {
+        assert!(subjects.iter().any(|s| s.contains(expected)), "no '{expected}' in {subjects:?}");
     }
     // Threading: the first mail's Message-ID is the thread; the others refer to it.
     let thread = format!("<{number}@localhost>");
-    let first = to_student
-        .iter()
-        .find(|m| m.subject.contains("We received"))
-        .unwrap();
+    let first = to_student.iter().find(|m| m.subject.contains("We received")).unwrap();
     assert_eq!(first.message_id, thread);
     for m in mails.iter().filter(|m| m.message_id != thread) {
-        assert_eq!(
-            m.in_reply_to.as_deref(),
-            Some(thread.as_str()),
-            "{}",
-            m.subject
-        );
+        assert_eq!(m.in_reply_to.as_deref(), Some(thread.as_str()), "{}", m.subject);
     }
-    assert!(mails
-        .iter()
-        .all(|m| m.reply_to.contains(&format!("helpdesk+{number}@localhost"))));
+    assert!(mails.iter().all(|m| m.reply_to.contains(&format!("helpdesk+{number}@localhost"))));
     let ids: BTreeSet<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
-    assert_eq!(
-        ids.len(),
-        mails.len(),
-        "Message-IDs are unique per notification"
-    );
+    assert_eq!(ids.len(), mails.len(), "Message-IDs are unique per notification");
     // The staff reply is in the mail, in both parts; the internal note is in none.
-    let reply_mail = to_student
-        .iter()
-        .find(|m| m.subject.contains("Reply to your request"))
-        .unwrap();
+    let reply_mail = to_student.iter().find(|m| m.subject.contains("Reply to your request")).unwrap();
     assert!(reply_mail.text.contains(reply) && reply_mail.html.contains("Sportello Internet"));
-    assert!(
-        mails.iter().all(|m| !m.raw.contains("SECRET NOTE")),
-        "an internal note was mailed"
-    );
+    assert!(mails.iter().all(|m| !m.raw.contains("SECRET NOTE")), "an internal note was mailed");
     assert!(to_student.iter().all(|m| m.text.contains("Dear John")));
 
     // An Italian student gets Italian mails.
     let mario = app.student("mario@studenti.unibg.it").await;
     app.open_ticket(&mario, "Piano di studio").await;
     let mails = sink.wait_for(10, 30).await;
-    let it = mails
-        .iter()
-        .find(|m| m.to == "mario@studenti.unibg.it")
-        .unwrap();
-    assert!(
-        it.subject.contains("Abbiamo ricevuto la tua richiesta"),
-        "{}",
-        it.subject
-    );
+    let it = mails.iter().find(|m| m.to == "mario@studenti.unibg.it").unwrap();
+    assert!(it.subject.contains("Abbiamo ricevuto la tua richiesta"), "{}", it.subject);
     assert!(it.text.contains("Gentile"));
 }
 
@@ -202,25 +90,16 @@ async fn nothing_is_lost_while_smtp_is_down(backend: Backend) {
     let student = app.student("down@studenti.unibg.it").await;
     let mut numbers = BTreeSet::new();
     for i in 0..5 {
-        let t = app
-            .open_ticket(&student, &format!("Mentre SMTP è giù {i}"))
-            .await;
+        let t = app.open_ticket(&student, &format!("Mentre SMTP è giù {i}")).await;
         numbers.insert(t["number"].as_str().unwrap().to_owned());
     }
     // The workers tried and failed: the mails wait in the outbox, with the error recorded.
     tokio::time::sleep(Duration::from_millis(800)).await;
     let admin = app.admin().await;
-    let pending: Value = app
-        .get("/api/v1/admin/outbox?status=pending", Some(&admin.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let pending: Value = app.get("/api/v1/admin/outbox?status=pending", Some(&admin.token)).await.json().await.unwrap();
     let pending = pending.as_array().unwrap();
     assert_eq!(pending.len(), 5);
-    assert!(pending
-        .iter()
-        .any(|n| n["attempts"].as_i64().unwrap() >= 1 && n["last_error"].is_string()));
+    assert!(pending.iter().any(|n| n["attempts"].as_i64().unwrap() >= 1 && n["last_error"].is_string()));
     let ready: Value = app.get("/readyz", None).await.json().await.unwrap();
     assert_eq!(ready["outbox"]["depth"], 5);
 
@@ -239,25 +118,14 @@ async fn a_killed_sender_resends_after_restart(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let url = database_url(backend, dir.path());
     let smtp = sink.url();
-    let envs = [
-        ("HELPDESK_SMTP_URL", smtp.as_str()),
-        ("HELPDESK_MAIL_LEASE_SECS", "2"),
-        ("HELPDESK_MAIL_BATCH", "4"),
-        ("HELPDESK_MAIL_WORKERS", "1"),
-    ];
+    let envs = [("HELPDESK_SMTP_URL", smtp.as_str()), ("HELPDESK_MAIL_LEASE_SECS", "2"), ("HELPDESK_MAIL_BATCH", "4"), ("HELPDESK_MAIL_WORKERS", "1")];
     let mut server = start_server(dir.path(), &url, &envs);
     let client = reqwest::Client::new();
     let base = server.address.clone();
     let token = register_and_login(&client, &base, "kill@studenti.unibg.it").await;
     let mut numbers = BTreeSet::new();
     for i in 0..20 {
-        let res = client
-            .post(format!("{base}/api/v1/tickets"))
-            .bearer_auth(&token)
-            .json(&segreteria_ticket(&format!("Kill {i}")))
-            .send()
-            .await
-            .unwrap();
+        let res = client.post(format!("{base}/api/v1/tickets")).bearer_auth(&token).json(&segreteria_ticket(&format!("Kill {i}"))).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::CREATED);
         let t: Value = res.json().await.unwrap();
         numbers.insert(format!("<{}@localhost>", t["number"].as_str().unwrap()));
@@ -267,10 +135,7 @@ async fn a_killed_sender_resends_after_restart(backend: Backend) {
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     let before = sink.received().len();
-    assert!(
-        before < 20,
-        "the kill came too late to test anything ({before} sent)"
-    );
+    assert!(before < 20, "the kill came too late to test anything ({before} sent)");
 
     let _restarted = start_server(dir.path(), &url, &envs);
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -280,11 +145,7 @@ async fn a_killed_sender_resends_after_restart(backend: Backend) {
             break;
         }
         assert!(ids.is_subset(&numbers), "an unexpected Message-ID arrived");
-        assert!(
-            std::time::Instant::now() < deadline,
-            "after the restart only {} of 20 arrived",
-            ids.len()
-        );
+        assert!(std::time::Instant::now() < deadline, "after the restart only {} of 20 arrived", ids.len());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // At least once: duplicates are allowed and recognisable by their Message-ID.
@@ -306,16 +167,11 @@ async fn several_workers_send_each_mail_once(backend: Backend) {
     .await;
     let student = app.student("once@studenti.unibg.it").await;
     for i in 0..12 {
-        app.open_ticket(&student, &format!("Una volta sola {i}"))
-            .await;
+        app.open_ticket(&student, &format!("Una volta sola {i}")).await;
     }
     sink.wait_for(12, 30).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let mails = sink.received();
     let ids: BTreeSet<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
-    assert_eq!(
-        (mails.len(), ids.len()),
-        (12, 12),
-        "each notification is sent once"
-    );
+    assert_eq!((mails.len(), ids.len()), (12, 12), "each notification is sent once");
 }

@@ -25,10 +25,7 @@ pub(crate) fn browser() -> Client {
 
 /// The CSRF token of the first form on a page.
 pub(crate) fn csrf_of(html: &str) -> String {
-    let start = html
-        .find(r#"name="csrf" value=""#)
-        .expect("a form with a CSRF token")
-        + r#"name="csrf" value=""#.len();
+    let start = html.find(r#"name="csrf" value=""#).expect("a form with a CSRF token") + r#"name="csrf" value=""#.len();
     html[start..].split('"').next().unwrap().to_owned()
 }
 
@@ -47,27 +44,14 @@ pub(crate) async fn sign_up(app: &TestApp, email: &str) -> Client {
     let (_, html) = page(&client, app, "/sign-up").await;
     let res = client
         .post(app.url("/sign-up"))
-        .form(&[
-            ("csrf", csrf_of(&html).as_str()),
-            ("display_name", "Maria Bianchi"),
-            ("email", email),
-            ("password", "password-123"),
-            ("next", "/"),
-        ])
+        .form(&[("csrf", csrf_of(&html).as_str()), ("display_name", "Maria Bianchi"), ("email", email), ("password", "password-123"), ("next", "/")])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(
-        res.url().path(),
-        "/tickets",
-        "signed up and sent to my tickets"
-    );
+    assert_eq!(res.url().path(), "/tickets", "signed up and sent to my tickets");
     let html = res.text().await.unwrap();
-    assert!(
-        html.contains("Maria Bianchi"),
-        "the header shows who is signed in"
-    );
+    assert!(html.contains("Maria Bianchi"), "the header shows who is signed in");
     client
 }
 
@@ -81,29 +65,13 @@ fn segreteria_form(csrf: &str, subject: &str, matricola: &str, course: &str) -> 
         .text("f.course", course.to_owned())
         .text("f.topic", "piano-di-studio")
         .text("f.career_action", "")
-        .part(
-            "files",
-            Part::bytes(PDF.to_vec())
-                .file_name("piano.pdf")
-                .mime_str("application/pdf")
-                .unwrap(),
-        )
+        .part("files", Part::bytes(PDF.to_vec()).file_name("piano.pdf").mime_str("application/pdf").unwrap())
 }
 
 pub(crate) async fn open_segreteria(app: &TestApp, client: &Client, subject: &str) -> String {
     let (status, html) = page(client, app, "/tickets/new?category=segreteria").await;
     assert_eq!(status, StatusCode::OK);
-    let res = client
-        .post(app.url("/tickets/new"))
-        .multipart(segreteria_form(
-            &csrf_of(&html),
-            subject,
-            "1012345",
-            "Ingegneria",
-        ))
-        .send()
-        .await
-        .unwrap();
+    let res = client.post(app.url("/tickets/new")).multipart(segreteria_form(&csrf_of(&html), subject, "1012345", "Ingegneria")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     ticket_number_in(&res.text().await.unwrap())
 }
@@ -113,10 +81,7 @@ async fn sign_up_and_open_a_ticket_through_the_form(backend: Backend) {
     let client = sign_up(&app, "maria@studenti.unibg.it").await;
     let (_, form) = page(&client, &app, "/tickets/new?category=segreteria").await;
     // The category's own fields, from its data, with labels tied to inputs.
-    assert!(
-        form.contains(r#"<label for="f-matricola">Matricola o pre-matricola"#),
-        "{form}"
-    );
+    assert!(form.contains(r#"<label for="f-matricola">Matricola o pre-matricola"#), "{form}");
     assert!(form.contains(r#"aria-describedby="f-matricola-help""#));
     assert!(form.contains(r#"<option value="piano-di-studio">Piano di studio</option>"#));
     let number = open_segreteria(&app, &client, "Piano di studio <b>urgente</b>").await;
@@ -124,17 +89,10 @@ async fn sign_up_and_open_a_ticket_through_the_form(backend: Backend) {
 
     // It is in my list and on its own page, with the subject escaped and the file linked.
     let (_, list) = page(&client, &app, "/tickets").await;
-    assert!(
-        list.contains(&number)
-            && list.contains("Segreteria studenti")
-            && list.contains("status status-new")
-    );
+    assert!(list.contains(&number) && list.contains("Segreteria studenti") && list.contains("status status-new"));
     let (status, ticket) = page(&client, &app, &format!("/tickets/{number}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        ticket.contains("Piano di studio &lt;b&gt;urgente&lt;/b&gt;"),
-        "user text is escaped"
-    );
+    assert!(ticket.contains("Piano di studio &lt;b&gt;urgente&lt;/b&gt;"), "user text is escaped");
     assert!(!ticket.contains("<b>urgente</b>"));
     assert!(ticket.contains("piano.pdf") && ticket.contains(r#"href="/api/v1/attachments/"#));
     let (_, filtered) = page(&client, &app, "/tickets?status=closed").await;
@@ -147,38 +105,19 @@ async fn a_form_error_keeps_what_was_typed(backend: Backend) {
     let (_, html) = page(&client, &app, "/tickets/new?category=segreteria").await;
     let res = client
         .post(app.url("/tickets/new"))
-        .multipart(segreteria_form(
-            &csrf_of(&html),
-            "Esami & carriera",
-            "12",
-            "",
-        ))
+        .multipart(segreteria_form(&csrf_of(&html), "Esami & carriera", "12", ""))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
-    assert!(
-        html.contains(r#"value="Esami &amp; carriera""#),
-        "the subject is kept"
-    );
-    assert!(
-        html.contains(r#"id="f-matricola" name="f.matricola" value="12""#),
-        "the wrong value is kept to correct"
-    );
-    assert!(
-        html.contains(r#"<option value="piano-di-studio" selected>"#),
-        "the choice is kept"
-    );
-    assert!(
-        html.contains(r#"id="f-matricola-error""#) && html.contains("Da 4 a 12 lettere o cifre.")
-    );
+    assert!(html.contains(r#"value="Esami &amp; carriera""#), "the subject is kept");
+    assert!(html.contains(r#"id="f-matricola" name="f.matricola" value="12""#), "the wrong value is kept to correct");
+    assert!(html.contains(r#"<option value="piano-di-studio" selected>"#), "the choice is kept");
+    assert!(html.contains(r#"id="f-matricola-error""#) && html.contains("Da 4 a 12 lettere o cifre."));
     assert!(html.contains(r#"aria-describedby="f-matricola-help f-matricola-error""#));
     assert!(html.contains(r#"id="f-course-error""#) && html.contains("Campo obbligatorio."));
-    assert!(
-        html.contains(r##"href="#f-course""##),
-        "the summary links to the field"
-    );
+    assert!(html.contains(r##"href="#f-course""##), "the summary links to the field");
     let (_, list) = page(&client, &app, "/tickets").await;
     assert!(!list.contains("HD-20"), "no ticket was opened");
 }
@@ -189,62 +128,28 @@ async fn another_students_ticket_is_a_404_page_and_notes_stay_hidden(backend: Ba
     let number = open_segreteria(&app, &owner, "Il mio ticket").await;
 
     let admin = app.admin().await;
-    let agent = app
-        .staff(&admin, "agent@unibg.it", "agent", &["segreteria"])
-        .await;
+    let agent = app.staff(&admin, "agent@unibg.it", "agent", &["segreteria"]).await;
     let path = format!("/api/v1/tickets/{number}/messages");
-    let res = app
-        .post(
-            &path,
-            Some(&agent.token),
-            &json!({"body": "NOTA INTERNA: verificare la carriera", "internal": true}),
-        )
-        .await;
+    let res = app.post(&path, Some(&agent.token), &json!({"body": "NOTA INTERNA: verificare la carriera", "internal": true})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let res = app
-        .post(
-            &path,
-            Some(&agent.token),
-            &json!({"body": "Buongiorno, può farlo dallo Sportello Internet."}),
-        )
-        .await;
+    let res = app.post(&path, Some(&agent.token), &json!({"body": "Buongiorno, può farlo dallo Sportello Internet."})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
 
     let (_, mine) = page(&owner, &app, &format!("/tickets/{number}")).await;
-    assert!(
-        mine.contains("Sportello Internet"),
-        "the staff reply is shown"
-    );
-    assert!(
-        !mine.contains("NOTA INTERNA"),
-        "an internal note reached the student's page"
-    );
-    assert!(
-        mine.contains("Stato: Nuova → In lavorazione"),
-        "the status change, in Italian"
-    );
+    assert!(mine.contains("Sportello Internet"), "the staff reply is shown");
+    assert!(!mine.contains("NOTA INTERNA"), "an internal note reached the student's page");
+    assert!(mine.contains("Stato: Nuova → In lavorazione"), "the status change, in Italian");
 
     let other = sign_up(&app, "other@studenti.unibg.it").await;
-    let res = other
-        .get(app.url(&format!("/tickets/{number}")))
-        .send()
-        .await
-        .unwrap();
+    let res = other.get(app.url(&format!("/tickets/{number}"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    assert!(res.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/html"));
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = res.text().await.unwrap();
     assert!(html.contains("Pagina non trovata") && !html.contains("Il mio ticket"));
     let (_, list) = page(&other, &app, "/tickets").await;
     assert!(!list.contains(&number));
     // Nobody signed in: to the sign-in page.
-    let res = browser()
-        .get(app.url(&format!("/tickets/{number}")))
-        .send()
-        .await
-        .unwrap();
+    let res = browser().get(app.url(&format!("/tickets/{number}"))).send().await.unwrap();
     assert_eq!(res.url().path(), "/sign-in");
 }
 
@@ -254,11 +159,7 @@ async fn posts_without_the_csrf_token_are_refused(backend: Backend) {
     let number = open_segreteria(&app, &client, "Tasse").await;
     let no_token = client
         .post(app.url(&format!("/tickets/{number}/reply")))
-        .multipart(
-            Form::new()
-                .text("body", "ciao")
-                .part("files", Part::bytes(PDF.to_vec()).file_name("a.pdf")),
-        )
+        .multipart(Form::new().text("body", "ciao").part("files", Part::bytes(PDF.to_vec()).file_name("a.pdf")))
         .send()
         .await
         .unwrap();
@@ -266,11 +167,7 @@ async fn posts_without_the_csrf_token_are_refused(backend: Backend) {
     assert!(no_token.text().await.unwrap().contains("Modulo scaduto"));
     let wrong = client
         .post(app.url(&format!("/tickets/{number}/status")))
-        .form(&[
-            ("csrf", "x".repeat(43).as_str()),
-            ("action", "close"),
-            ("version", "1"),
-        ])
+        .form(&[("csrf", "x".repeat(43).as_str()), ("action", "close"), ("version", "1")])
         .send()
         .await
         .unwrap();
@@ -278,22 +175,9 @@ async fn posts_without_the_csrf_token_are_refused(backend: Backend) {
     // A token from another browser is no good either (it is not this browser's cookie).
     let stranger = browser();
     let (_, html) = page(&stranger, &app, "/sign-in").await;
-    let res = client
-        .post(app.url("/sign-out"))
-        .form(&[("csrf", csrf_of(&html))])
-        .send()
-        .await
-        .unwrap();
+    let res = client.post(app.url("/sign-out")).form(&[("csrf", csrf_of(&html))]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = browser()
-        .post(app.url("/sign-in"))
-        .form(&[
-            ("email", "anna@studenti.unibg.it"),
-            ("password", "password-123"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = browser().post(app.url("/sign-in")).form(&[("email", "anna@studenti.unibg.it"), ("password", "password-123")]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Nothing changed.
     let (_, ticket) = page(&client, &app, &format!("/tickets/{number}")).await;
@@ -303,49 +187,21 @@ async fn posts_without_the_csrf_token_are_refused(backend: Backend) {
 async fn pages_carry_the_security_headers(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = browser();
-    for path in [
-        "/",
-        "/sign-in",
-        "/sign-up",
-        "/sign-in/link",
-        "/tickets/new",
-        "/tickets/new?category=credenziali",
-        "/tickets/HD-2026-999999",
-    ] {
+    for path in ["/", "/sign-in", "/sign-up", "/sign-in/link", "/tickets/new", "/tickets/new?category=credenziali", "/tickets/HD-2026-999999"] {
         let res = client.get(app.url(path)).send().await.unwrap();
         let h = res.headers();
-        let csp = h
-            .get("content-security-policy")
-            .unwrap_or_else(|| panic!("no CSP on {path}"))
-            .to_str()
-            .unwrap();
-        assert!(
-            csp.contains("default-src 'self'")
-                && csp.contains("frame-ancestors 'none'")
-                && csp.contains("form-action 'self'"),
-            "{csp}"
-        );
+        let csp = h.get("content-security-policy").unwrap_or_else(|| panic!("no CSP on {path}")).to_str().unwrap();
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'") && csp.contains("form-action 'self'"), "{csp}");
         assert!(csp.contains("script-src 'self'") && csp.contains("base-uri 'none'"));
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert!(h.contains_key("referrer-policy"), "{path}");
         let html = res.text().await.unwrap();
         assert_eq!(html.matches("<h1").count(), 1, "one h1 on {path}");
-        assert!(
-            html.contains(r#"<html lang="it">"#)
-                && html.contains(r##"href="#main""##)
-                && html.contains(r#"<main id="main""#)
-        );
+        assert!(html.contains(r#"<html lang="it">"#) && html.contains(r##"href="#main""##) && html.contains(r#"<main id="main""#));
     }
-    let css = client
-        .get(app.url("/static/portal.css"))
-        .send()
-        .await
-        .unwrap();
+    let css = client.get(app.url("/static/portal.css")).send().await.unwrap();
     assert_eq!(css.status(), StatusCode::OK);
-    assert!(css.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/css"));
+    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
     assert!(css.text().await.unwrap().contains(":focus-visible"));
 }
 
@@ -353,42 +209,17 @@ async fn english_by_the_switch_and_by_accept_language(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = browser();
     let (_, it) = page(&client, &app, "/sign-in").await;
-    assert!(
-        it.contains("Indirizzo e-mail") && it.contains(r#"href="/lang/en?next&#x3D;/sign-in""#)
-    );
-    let res = client
-        .get(app.url("/lang/en?next=/sign-in"))
-        .send()
-        .await
-        .unwrap();
+    assert!(it.contains("Indirizzo e-mail") && it.contains(r#"href="/lang/en?next&#x3D;/sign-in""#));
+    let res = client.get(app.url("/lang/en?next=/sign-in")).send().await.unwrap();
     assert_eq!(res.url().path(), "/sign-in", "back where the reader was");
     let en = res.text().await.unwrap();
-    assert!(
-        en.contains(r#"<html lang="en">"#)
-            && en.contains("E-mail address")
-            && en.contains(">Sign in<")
-    );
+    assert!(en.contains(r#"<html lang="en">"#) && en.contains("E-mail address") && en.contains(">Sign in<"));
     let (_, form) = page(&client, &app, "/tickets/new?category=credenziali").await;
-    assert!(
-        form.contains("Italian tax code (codice fiscale)") && form.contains("ID document (front)")
-    );
+    assert!(form.contains("Italian tax code (codice fiscale)") && form.contains("ID document (front)"));
     // Back to Italian; an open redirect is not followed.
-    let res = client
-        .get(app.url("/lang/it?next=//evil.example/"))
-        .send()
-        .await
-        .unwrap();
+    let res = client.get(app.url("/lang/it?next=//evil.example/")).send().await.unwrap();
     assert_eq!(res.url().as_str(), app.url("/"));
-    assert!(res
-        .text()
-        .await
-        .unwrap()
-        .contains("Come possiamo aiutarti?"));
-    let res = browser()
-        .get(app.url("/"))
-        .header("accept-language", "en-US,en;q=0.9,it;q=0.5")
-        .send()
-        .await
-        .unwrap();
+    assert!(res.text().await.unwrap().contains("Come possiamo aiutarti?"));
+    let res = browser().get(app.url("/")).header("accept-language", "en-US,en;q=0.9,it;q=0.5").send().await.unwrap();
     assert!(res.text().await.unwrap().contains("How can we help you?"));
 }

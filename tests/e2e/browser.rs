@@ -2,8 +2,8 @@
 //! `chromium-driver`). Missing, they fail the test: scripts/test.sh installs them.
 
 use std::net::TcpStream;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -31,10 +31,7 @@ impl Drop for Browser {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
 impl Browser {
@@ -49,24 +46,13 @@ impl Browser {
             .unwrap_or_else(|e| panic!("chromedriver does not start ({e}): install chromium and chromium-driver (scripts/test.sh does)"));
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on port {port}"
-            );
+            assert!(Instant::now() < deadline, "chromedriver did not listen on port {port}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let profile = tempfile::tempdir().expect("a profile folder");
         let args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--window-size=1280,1000",
-            "--accept-lang=it-IT,it",
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,1000", "--accept-lang=it-IT,it",
         ];
         let mut args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
@@ -82,29 +68,15 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a Chromium session (is /usr/bin/chromium installed?)");
-        Browser {
-            client,
-            driver,
-            _profile: profile,
-        }
+        Browser { client, driver, _profile: profile }
     }
 
     pub async fn goto(&self, url: &str) {
-        self.client
-            .goto(url)
-            .await
-            .unwrap_or_else(|e| panic!("opening {url}: {e}"));
+        self.client.goto(url).await.unwrap_or_else(|e| panic!("opening {url}: {e}"));
     }
 
     pub async fn text(&self, css: &str) -> String {
-        self.client
-            .wait()
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .text()
-            .await
-            .expect("text")
+        self.client.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.expect("text")
     }
 
     pub async fn source(&self) -> String {
@@ -119,22 +91,13 @@ impl Browser {
             if source.contains(text) {
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "'{text}' never appeared on {}:\n{source}",
-                self.path().await
-            );
+            assert!(Instant::now() < deadline, "'{text}' never appeared on {}:\n{source}", self.path().await);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     pub async fn path(&self) -> String {
-        self.client
-            .current_url()
-            .await
-            .expect("the url")
-            .path()
-            .to_owned()
+        self.client.current_url().await.expect("the url").path().to_owned()
     }
 
     /// Waits (up to 10 s) until a submitted form's navigation lands on `expected`; returns
@@ -152,126 +115,72 @@ impl Browser {
 
     /// Types into a field, as a person would.
     pub async fn type_in(&self, id: &str, value: &str) {
-        let el = self
-            .client
-            .find(Locator::Id(id))
-            .await
-            .unwrap_or_else(|e| panic!("#{id}: {e}"));
+        let el = self.client.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
         el.clear().await.expect("clear");
-        el.send_keys(value)
-            .await
-            .unwrap_or_else(|e| panic!("typing in #{id}: {e}"));
+        el.send_keys(value).await.unwrap_or_else(|e| panic!("typing in #{id}: {e}"));
     }
 
     pub async fn value(&self, id: &str) -> String {
-        let el = self
-            .client
-            .find(Locator::Id(id))
-            .await
-            .unwrap_or_else(|e| panic!("#{id}: {e}"));
+        let el = self.client.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
         el.prop("value").await.expect("value").unwrap_or_default()
     }
 
     /// Date inputs take their ISO value (typing depends on the browser's locale).
     pub async fn set_date(&self, id: &str, iso: &str) {
         self.client
-            .execute(
-                "document.getElementById(arguments[0]).value = arguments[1];",
-                vec![json!(id), json!(iso)],
-            )
+            .execute("document.getElementById(arguments[0]).value = arguments[1];", vec![json!(id), json!(iso)])
             .await
             .expect("setting a date");
     }
 
     pub async fn choose(&self, id: &str, value: &str) {
-        let el = self
-            .client
-            .find(Locator::Id(id))
-            .await
-            .unwrap_or_else(|e| panic!("#{id}: {e}"));
-        el.select_by_value(value)
-            .await
-            .unwrap_or_else(|e| panic!("choosing {value} in #{id}: {e}"));
+        let el = self.client.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
+        el.select_by_value(value).await.unwrap_or_else(|e| panic!("choosing {value} in #{id}: {e}"));
     }
 
     pub async fn attach(&self, id: &str, file: &std::path::Path) {
-        let el = self
-            .client
-            .find(Locator::Id(id))
-            .await
-            .unwrap_or_else(|e| panic!("#{id}: {e}"));
-        el.send_keys(&file.display().to_string())
-            .await
-            .unwrap_or_else(|e| panic!("attaching to #{id}: {e}"));
+        let el = self.client.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
+        el.send_keys(&file.display().to_string()).await.unwrap_or_else(|e| panic!("attaching to #{id}: {e}"));
     }
 
     pub async fn click(&self, css: &str) {
-        let el = self
-            .client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"));
-        el.click()
-            .await
-            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+        let el = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        el.click().await.unwrap_or_else(|e| panic!("clicking {css}: {e}"));
     }
 
     /// Saves what the page looks like to `target/screenshots/<name>.png`, for a person.
     pub async fn screenshot(&self, name: &str) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("target")
-            .join("screenshots");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
         std::fs::create_dir_all(&dir).expect("the screenshots folder");
         let png = self.client.screenshot().await.expect("a screenshot");
         std::fs::write(dir.join(format!("{name}.png")), png).expect("writing a screenshot");
     }
 
     pub async fn resize(&self, width: u32, height: u32) {
-        self.client
-            .set_window_size(width, height)
-            .await
-            .expect("resizing the window");
+        self.client.set_window_size(width, height).await.expect("resizing the window");
     }
 
     /// axe-core in the page: no serious or critical violation of WCAG 2.1 A/AA rules.
     pub async fn assert_accessible(&self, what: &str) {
-        self.client
-            .execute(&format!("{};return true;", axe_source()), vec![])
-            .await
-            .expect("injecting axe-core");
+        self.client.execute(&format!("{};return true;", axe_source()), vec![]).await.expect("injecting axe-core");
         let script = "const done = arguments[arguments.length - 1];\
             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})\
               .then(r => done({passes: r.passes.length, violations: r.violations\
                 .filter(v => v.impact === 'serious' || v.impact === 'critical')\
                 .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))}))\
               .catch(e => done({passes: 0, violations: ['axe failed: ' + e]}));";
-        let found: Value = self
-            .client
-            .execute_async(script, vec![])
-            .await
-            .expect("running axe-core");
-        assert!(
-            found["passes"].as_u64().unwrap_or(0) > 5,
-            "axe-core did not run its rules on {what}: {found}"
-        );
+        let found: Value = self.client.execute_async(script, vec![]).await.expect("running axe-core");
+        assert!(found["passes"].as_u64().unwrap_or(0) > 5, "axe-core did not run its rules on {what}: {found}");
         let list = found["violations"].as_array().cloned().unwrap_or_default();
-        assert!(
-            list.is_empty(),
-            "accessibility violations on {what}:\n{}",
-            serde_json::to_string_pretty(&list).unwrap_or_default()
-        );
+        assert!(list.is_empty(), "accessibility violations on {what}:\n{}", serde_json::to_string_pretty(&list).unwrap_or_default());
     }
 }
 
 fn axe_source() -> &'static str {
     static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     AXE.get_or_init(|| {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/e2e/node_modules/axe-core/axe.min.js"
-        );
-        std::fs::read_to_string(path).unwrap_or_else(|e| {
-            panic!("{path}: {e}: run `npm install --prefix tests/e2e` (scripts/test.sh does)")
-        })
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/node_modules/axe-core/axe.min.js");
+        std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("{path}: {e}: run `npm install --prefix tests/e2e` (scripts/test.sh does)"))
     })
 }

@@ -20,9 +20,7 @@ impl Files {
         let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
         png.extend_from_slice(&[0u8; 64]);
         std::fs::write(dir.path().join("carta-fronte.png"), png).unwrap();
-        let mut jpg = vec![
-            0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
-        ];
+        let mut jpg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00];
         jpg.extend_from_slice(&[0u8; 64]);
         std::fs::write(dir.path().join("carta-retro.jpg"), jpg).unwrap();
         Files { dir }
@@ -55,10 +53,7 @@ async fn sign_up(app: &TestApp, b: &Browser, name: &str, email: &str) {
 async fn submit_and_read_number(b: &Browser) -> String {
     b.click("form.form button[type=submit]").await;
     let number = b.text("#ticket-number").await;
-    assert!(
-        number.starts_with("HD-") && number.len() == 14,
-        "a ticket number: {number}"
-    );
+    assert!(number.starts_with("HD-") && number.len() == 14, "a ticket number: {number}");
     number
 }
 
@@ -70,11 +65,7 @@ async fn open_in_each_category(app: &TestApp, b: &Browser, files: &Files) -> Vec
     check(b, "03-new-pick").await;
     b.click("a[href='/tickets/new?category=segreteria']").await;
     b.type_in("subject", "Modifica del piano di studio").await;
-    b.type_in(
-        "body",
-        "Buongiorno,\nvorrei sapere come modificare il piano di studio.",
-    )
-    .await;
+    b.type_in("body", "Buongiorno,\nvorrei sapere come modificare il piano di studio.").await;
     b.type_in("f-matricola", "1012345").await;
     b.type_in("f-course", "Ingegneria informatica").await;
     b.choose("f-topic", "piano-di-studio").await;
@@ -88,8 +79,7 @@ async fn open_in_each_category(app: &TestApp, b: &Browser, files: &Files) -> Vec
 
     b.goto(&app.url("/tickets/new?category=stranieri")).await;
     b.type_in("subject", "Dichiarazione di valore").await;
-    b.type_in("body", "Dove richiedo la dichiarazione di valore?")
-        .await;
+    b.type_in("body", "Dove richiedo la dichiarazione di valore?").await;
     b.type_in("f-nationality", "Brasile").await;
     b.choose("f-topic", "declaration-of-value").await;
     b.attach("files", &files.path("documento.pdf")).await;
@@ -98,8 +88,7 @@ async fn open_in_each_category(app: &TestApp, b: &Browser, files: &Files) -> Vec
 
     b.goto(&app.url("/tickets/new?category=ita-l2")).await;
     b.type_in("subject", "Prenotazione test ITA-L2").await;
-    b.type_in("body", "Vorrei prenotare il test di settembre.")
-        .await;
+    b.type_in("body", "Vorrei prenotare il test di settembre.").await;
     b.type_in("f-nationality", "Cina").await;
     b.type_in("f-passport_number", "E12345678").await;
     b.type_in("f-universitaly_ref", "UNI-2026-0042").await;
@@ -118,18 +107,13 @@ async fn open_in_each_category(app: &TestApp, b: &Browser, files: &Files) -> Vec
 
 async fn fill_credentials(b: &Browser, files: &Files) {
     b.type_in("subject", "Password dimenticata").await;
-    b.type_in(
-        "body",
-        "Non riesco più ad accedere allo Sportello Internet.",
-    )
-    .await;
+    b.type_in("body", "Non riesco più ad accedere allo Sportello Internet.").await;
     b.type_in("f-first_name", "Mario").await;
     b.type_in("f-last_name", "Rossi").await;
     b.type_in("f-codice_fiscale", "RSSMRA85T10A562S").await;
     b.set_date("f-birth_date", "1985-12-10").await;
     b.choose("f-situation", "forgotten-password").await;
-    b.attach("a-id_front", &files.path("carta-fronte.png"))
-        .await;
+    b.attach("a-id_front", &files.path("carta-fronte.png")).await;
     b.attach("a-id_back", &files.path("carta-retro.jpg")).await;
 }
 
@@ -156,41 +140,22 @@ async fn a_student_opens_follows_replies_and_reopens() {
 
     // Staff answer through the API; a note stays internal.
     let admin = app.admin().await;
-    let agent = app
-        .staff(&admin, "laura@unibg.it", "agent", &["segreteria"])
-        .await;
+    let agent = app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
     let api = format!("/api/v1/tickets/{}", numbers[0]);
     api_json(app.post(&format!("{api}/messages"), Some(&agent.token), &json!({"body": "Buongiorno, può modificarlo dallo Sportello Internet entro il 31 ottobre."})).await).await;
-    api_json(
-        app.post(
-            &format!("{api}/messages"),
-            Some(&agent.token),
-            &json!({"body": "NOTA INTERNA: studente fuori corso", "internal": true}),
-        )
-        .await,
-    )
-    .await;
+    api_json(app.post(&format!("{api}/messages"), Some(&agent.token), &json!({"body": "NOTA INTERNA: studente fuori corso", "internal": true})).await).await;
 
     b.goto(&app.url(&format!("/tickets/{}", numbers[0]))).await;
     let page = b.source().await;
     assert!(page.contains("entro il 31 ottobre") && !page.contains("NOTA INTERNA"));
     assert!(page.contains("documento.pdf"), "the file is linked");
-    b.type_in("reply-body", "Grazie, fatto. Allego la ricevuta.")
-        .await;
+    b.type_in("reply-body", "Grazie, fatto. Allego la ricevuta.").await;
     b.attach("reply-files", &files.path("documento.pdf")).await;
     b.click("form[action$='/reply'] button[type=submit]").await;
     b.wait_for_text("Grazie, fatto. Allego la ricevuta.").await;
 
-    let version = api_json(app.get(&api, Some(&agent.token)).await).await["version"]
-        .as_i64()
-        .unwrap();
-    let res = app
-        .patch(
-            &api,
-            &agent.token,
-            &json!({"version": version, "status": "resolved"}),
-        )
-        .await;
+    let version = api_json(app.get(&api, Some(&agent.token)).await).await["version"].as_i64().unwrap();
+    let res = app.patch(&api, &agent.token, &json!({"version": version, "status": "resolved"})).await;
     assert_eq!(res.status(), StatusCode::OK);
     b.goto(&app.url(&format!("/tickets/{}", numbers[0]))).await;
     assert_eq!(b.text(".ticket-head .status").await, "Risolta");
@@ -201,8 +166,7 @@ async fn a_student_opens_follows_replies_and_reopens() {
     b.type_in("rate-comment", "Chiari e veloci").await;
     b.click("form[action$='/rating'] button[type=submit]").await;
     b.wait_for_text("4/5").await;
-    b.click("form[action$='/status'] input[value=reopen] ~ button")
-        .await;
+    b.click("form[action$='/status'] input[value=reopen] ~ button").await;
     assert_eq!(b.text(".ticket-head .status").await, "In lavorazione");
     let status = api_json(app.get(&api, Some(&agent.token)).await).await["status"].clone();
     assert_eq!(status, "open");
@@ -226,39 +190,19 @@ async fn a_guest_recovers_credentials_through_the_mailed_link() {
     check(&b, "12-guest-created").await;
 
     let mails = app.outbox_for("mario.rossi@example.org").await;
-    let (_, payload) = mails
-        .iter()
-        .find(|(kind, p)| kind == "guest_verify" && p["number"] == number.as_str())
-        .expect("the verification mail");
-    let link = payload["link"]
-        .as_str()
-        .unwrap()
-        .replace("http://127.0.0.1", &app.address);
+    let (_, payload) = mails.iter().find(|(kind, p)| kind == "guest_verify" && p["number"] == number.as_str()).expect("the verification mail");
+    let link = payload["link"].as_str().unwrap().replace("http://127.0.0.1", &app.address);
     b.goto(&link).await;
     let expected = format!("/tickets/{number}");
     assert_eq!(b.path_after_navigation(&expected).await, expected);
-    assert!(!b
-        .client
-        .current_url()
-        .await
-        .unwrap()
-        .as_str()
-        .contains("secret"));
+    assert!(!b.client.current_url().await.unwrap().as_str().contains("secret"));
     assert_eq!(b.text(".ticket-head .status").await, "Nuova");
     let page = b.source().await;
     assert!(page.contains("carta-fronte.png") && page.contains("carta-retro.jpg"));
 
     let admin = app.admin().await;
     let agent = app.staff(&admin, "it@unibg.it", "agent", &["it"]).await;
-    api_json(
-        app.post(
-            &format!("/api/v1/tickets/{number}/messages"),
-            Some(&agent.token),
-            &json!({"body": "Le abbiamo inviato le nuove credenziali."}),
-        )
-        .await,
-    )
-    .await;
+    api_json(app.post(&format!("/api/v1/tickets/{number}/messages"), Some(&agent.token), &json!({"body": "Le abbiamo inviato le nuove credenziali."})).await).await;
     b.goto(&app.url(&format!("/tickets/{number}"))).await;
     assert!(b.source().await.contains("nuove credenziali"));
     b.type_in("reply-body", "Ricevute, grazie!").await;
@@ -266,25 +210,10 @@ async fn a_guest_recovers_credentials_through_the_mailed_link() {
     b.wait_for_text("Ricevute, grazie!").await;
     check(&b, "13-guest-ticket").await;
     // The guest's file downloads only through this ticket's page.
-    let href = b
-        .client
-        .find(fantoccini::Locator::Css(".files a"))
-        .await
-        .unwrap()
-        .attr("href")
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        href.starts_with(&format!("/tickets/{number}/files/")),
-        "{href}"
-    );
+    let href = b.client.find(fantoccini::Locator::Css(".files a")).await.unwrap().attr("href").await.unwrap().unwrap();
+    assert!(href.starts_with(&format!("/tickets/{number}/files/")), "{href}");
     b.goto(&app.url("/tickets")).await;
-    assert_eq!(
-        b.path_after_navigation("/sign-in").await,
-        "/sign-in",
-        "a guest has no list of tickets"
-    );
+    assert_eq!(b.path_after_navigation("/sign-in").await, "/sign-in", "a guest has no list of tickets");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -294,36 +223,21 @@ async fn english_pages_and_form_errors_that_keep_the_typed_values() {
     sign_up(&app, &b, "John Smith", "john@studenti.unibg.it").await;
     b.goto(&app.url("/tickets/new?category=segreteria")).await;
     b.click("a.lang").await;
-    assert_eq!(
-        b.path_after_navigation("/tickets/new").await,
-        "/tickets/new"
-    );
+    assert_eq!(b.path_after_navigation("/tickets/new").await, "/tickets/new");
     let html = b.source().await;
-    assert!(
-        html.contains(r#"<html lang="en">"#)
-            && html.contains("Student number or pre-enrolment number")
-    );
+    assert!(html.contains(r#"<html lang="en">"#) && html.contains("Student number or pre-enrolment number"));
     b.type_in("subject", "Exam registration").await;
     b.type_in("body", "I cannot register for the exam.").await;
     b.type_in("f-matricola", "12").await;
     b.choose("f-topic", "esami").await;
     b.click("form.form button[type=submit]").await;
-    assert_eq!(
-        b.text(".error-summary h2").await,
-        "Some fields are not right"
-    );
+    assert_eq!(b.text(".error-summary h2").await, "Some fields are not right");
     assert_eq!(b.value("subject").await, "Exam registration");
     assert_eq!(b.value("body").await, "I cannot register for the exam.");
     assert_eq!(b.value("f-matricola").await, "12");
     assert_eq!(b.value("f-topic").await, "esami");
-    assert!(b
-        .text("#f-matricola-error")
-        .await
-        .contains("4 to 12 letters or digits."));
-    assert!(b
-        .text("#f-course-error")
-        .await
-        .contains("This field is required."));
+    assert!(b.text("#f-matricola-error").await.contains("4 to 12 letters or digits."));
+    assert!(b.text("#f-course-error").await.contains("This field is required."));
     b.resize(1280, 2000).await;
     check(&b, "14-form-errors-en").await;
     b.type_in("f-matricola", "1012345").await;

@@ -12,11 +12,7 @@ use crate::tickets::model::TicketRow;
 
 /// `HD-2026-000042` (any case) as the canonical ticket number.
 pub(super) fn as_number(raw: &str) -> Option<String> {
-    raw.trim()
-        .to_ascii_uppercase()
-        .parse::<TicketNumber>()
-        .ok()
-        .map(|n| n.to_string())
+    raw.trim().to_ascii_uppercase().parse::<TicketNumber>().ok().map(|n| n.to_string())
 }
 
 /// The tag of `helpdesk+TAG@domain` when the part before `+` is the desk's.
@@ -39,28 +35,16 @@ pub(super) fn plus_numbers(message: &Message<'_>, config: &Inbound) -> Vec<Strin
         .collect();
     // What the MTA says it delivered to (survives a Bcc or a forward).
     for (name, value) in message.headers_raw() {
-        if ["Delivered-To", "X-Original-To", "Envelope-To"]
-            .iter()
-            .any(|h| name.eq_ignore_ascii_case(h))
-        {
+        if ["Delivered-To", "X-Original-To", "Envelope-To"].iter().any(|h| name.eq_ignore_ascii_case(h)) {
             addresses.extend(value.split(',').map(|a| a.trim().to_owned()));
         }
     }
-    addresses
-        .iter()
-        .filter_map(|a| plus_tag(a, &config.reply_local))
-        .filter_map(as_number)
-        .collect()
+    addresses.iter().filter_map(|a| plus_tag(a, &config.reply_local)).filter_map(as_number).collect()
 }
 
 /// Ticket numbers of `[HD-2026-000042]` tags in the subject.
 pub(super) fn subject_numbers(subject: &str) -> Vec<String> {
-    subject
-        .split('[')
-        .skip(1)
-        .filter_map(|rest| rest.split_once(']'))
-        .filter_map(|(inside, _)| as_number(inside))
-        .collect()
+    subject.split('[').skip(1).filter_map(|rest| rest.split_once(']')).filter_map(|(inside, _)| as_number(inside)).collect()
 }
 
 /// Message-IDs this message answers: In-Reply-To first, then References newest first.
@@ -68,9 +52,7 @@ pub(super) fn thread_ids(message: &Message<'_>) -> Vec<String> {
     fn ids(value: &mail_parser::HeaderValue<'_>) -> Vec<String> {
         match value {
             mail_parser::HeaderValue::Text(id) => vec![id.to_string()],
-            mail_parser::HeaderValue::TextList(list) => {
-                list.iter().map(|id| id.to_string()).collect()
-            }
+            mail_parser::HeaderValue::TextList(list) => list.iter().map(|id| id.to_string()).collect(),
             _ => Vec::new(),
         }
     }
@@ -80,27 +62,17 @@ pub(super) fn thread_ids(message: &Message<'_>) -> Vec<String> {
 }
 
 fn ticket_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<TicketRow>> {
-    tickets::table
-        .filter(tickets::number.eq(number))
-        .select(TicketRow::as_select())
-        .first(conn)
-        .optional()
+    tickets::table.filter(tickets::number.eq(number)).select(TicketRow::as_select()).first(conn).optional()
 }
 
 pub(super) fn ticket_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<TicketRow>> {
-    tickets::table
-        .find(id)
-        .select(TicketRow::as_select())
-        .first(conn)
-        .optional()
+    tickets::table.find(id).select(TicketRow::as_select()).first(conn).optional()
 }
 
 /// A merged ticket's thread continues on the ticket it was merged into.
 fn follow_merges(conn: &mut DbConn, mut ticket: TicketRow) -> QueryResult<TicketRow> {
     for _ in 0..8 {
-        let Some(into) = ticket.merged_into_id.clone() else {
-            break;
-        };
+        let Some(into) = ticket.merged_into_id.clone() else { break };
         match ticket_by_id(conn, &into)? {
             Some(next) => ticket = next,
             None => break,
@@ -110,11 +82,7 @@ fn follow_merges(conn: &mut DbConn, mut ticket: TicketRow) -> QueryResult<Ticket
 }
 
 /// The ticket a reply belongs to (see the module documentation for the order).
-pub(super) fn locate(
-    conn: &mut DbConn,
-    message: &Message<'_>,
-    config: &Inbound,
-) -> QueryResult<Option<TicketRow>> {
+pub(super) fn locate(conn: &mut DbConn, message: &Message<'_>, config: &Inbound) -> QueryResult<Option<TicketRow>> {
     let mut numbers = plus_numbers(message, config);
     numbers.extend(subject_numbers(message.subject().unwrap_or_default()));
     for number in &numbers {
@@ -127,11 +95,7 @@ pub(super) fn locate(
         let found = if let Some(number) = as_number(local) {
             ticket_by_number(conn, &number)?
         } else if uuid::Uuid::parse_str(local).is_ok() {
-            let ticket_id: Option<Option<String>> = outbox::table
-                .find(local)
-                .select(outbox::ticket_id)
-                .first(conn)
-                .optional()?;
+            let ticket_id: Option<Option<String>> = outbox::table.find(local).select(outbox::ticket_id).first(conn).optional()?;
             match ticket_id.flatten() {
                 Some(ticket_id) => ticket_by_id(conn, &ticket_id)?,
                 None => None,
@@ -145,3 +109,4 @@ pub(super) fn locate(
     }
     Ok(None)
 }
+

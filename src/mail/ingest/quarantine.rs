@@ -66,11 +66,7 @@ pub struct Envelope {
 
 /// Printable and bounded: header values are the sender's to choose.
 fn clean(value: &str, max: usize) -> String {
-    value
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(max)
-        .collect()
+    value.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
 /// Keeps the raw message as `<dir>/<id>.eml` (write, sync, rename: never half a file).
@@ -89,14 +85,7 @@ pub fn save_raw(dir: &Path, raw: &[u8]) -> Result<(String, PathBuf), ServiceErro
 
 /// The row of a message kept by `save_raw`, in its own transaction. If it cannot be written
 /// the file goes too: the MTA delivers again.
-pub fn record(
-    conn: &mut DbConn,
-    id: &str,
-    path: &Path,
-    envelope: &Envelope,
-    reason: Reason,
-    detail: &str,
-) -> Result<(), ServiceError> {
+pub fn record(conn: &mut DbConn, id: &str, path: &Path, envelope: &Envelope, reason: Reason, detail: &str) -> Result<(), ServiceError> {
     let row = QuarantineRow {
         id: id.to_owned(),
         received_at: now(),
@@ -108,9 +97,7 @@ pub fn record(
         released: false,
     };
     let inserted = write_tx(conn, |conn| -> Result<(), ServiceError> {
-        diesel::insert_into(mail_quarantine::table)
-            .values(&row)
-            .execute(conn)?;
+        diesel::insert_into(mail_quarantine::table).values(&row).execute(conn)?;
         Ok(())
     });
     if let Err(e) = inserted {
@@ -124,10 +111,7 @@ pub fn record(
 /// The newest quarantined mails first.
 pub fn list(conn: &mut DbConn, limit: i64) -> Result<Vec<QuarantineView>, ServiceError> {
     Ok(mail_quarantine::table
-        .order((
-            mail_quarantine::received_at.desc(),
-            mail_quarantine::id.desc(),
-        ))
+        .order((mail_quarantine::received_at.desc(), mail_quarantine::id.desc()))
         .limit(limit)
         .select(QuarantineRow::as_select())
         .load::<QuarantineRow>(conn)?

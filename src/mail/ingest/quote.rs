@@ -8,15 +8,7 @@
 //! `format=flowed` (RFC 3676).
 
 /// Suffixes of an attribution line, in the languages our students write in.
-const ATTRIBUTION_ENDS: [&str; 7] = [
-    "wrote:",
-    "ha scritto:",
-    "a écrit :",
-    "a écrit:",
-    "schrieb:",
-    "escribió:",
-    "escreveu:",
-];
+const ATTRIBUTION_ENDS: [&str; 7] = ["wrote:", "ha scritto:", "a écrit :", "a écrit:", "schrieb:", "escribió:", "escreveu:"];
 /// How an attribution line starts (`On`, `Il`, `Le`, `Am`, `El`, `Em`).
 const ATTRIBUTION_STARTS: [&str; 6] = ["on ", "il ", "le ", "am ", "el ", "em "];
 /// Outlook's separator text between dashes.
@@ -30,36 +22,19 @@ const SEPARATORS: [&str; 6] = [
 ];
 /// First and second field of a quoted header block (`From:` then `Sent:` within a few lines).
 const FROM_FIELDS: [&str; 5] = ["from:", "da:", "de:", "de :", "von:"];
-const SENT_FIELDS: [&str; 9] = [
-    "sent:",
-    "inviato:",
-    "date:",
-    "data:",
-    "envoyé :",
-    "envoyé:",
-    "gesendet:",
-    "enviado:",
-    "enviado el:",
-];
+const SENT_FIELDS: [&str; 9] = ["sent:", "inviato:", "date:", "data:", "envoyé :", "envoyé:", "gesendet:", "enviado:", "enviado el:"];
 
 /// The reply without the quoted history; trimmed, at most one blank line in a row.
 pub fn strip_quoted(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let cut = history_start(&lines).unwrap_or(lines.len());
-    let kept = lines[..cut]
-        .iter()
-        .filter(|line| !line.trim_start().starts_with('>'));
+    let kept = lines[..cut].iter().filter(|line| !line.trim_start().starts_with('>'));
     tidy(kept.copied())
 }
 
 /// Index of the first line of the quoted history, if there is one.
 fn history_start(lines: &[&str]) -> Option<usize> {
-    (0..lines.len()).find(|&i| {
-        is_separator(lines[i])
-            || is_rule_before_headers(lines, i)
-            || is_header_block(lines, i)
-            || is_attribution(lines, i)
-    })
+    (0..lines.len()).find(|&i| is_separator(lines[i]) || is_rule_before_headers(lines, i) || is_header_block(lines, i) || is_attribution(lines, i))
 }
 
 /// A line as compared: trimmed, lower case, without the `*` of bold text converted from HTML.
@@ -86,11 +61,7 @@ fn is_header_block(lines: &[&str], i: usize) -> bool {
     if !starts_with_any(&norm(lines[i]), &FROM_FIELDS) {
         return false;
     }
-    lines
-        .iter()
-        .skip(i + 1)
-        .take(4)
-        .any(|next| starts_with_any(&norm(next), &SENT_FIELDS))
+    lines.iter().skip(i + 1).take(4).any(|next| starts_with_any(&norm(next), &SENT_FIELDS))
 }
 
 /// Outlook's `________________________________` rule right above the header block.
@@ -163,11 +134,7 @@ pub fn unflow(text: &str, delsp: bool) -> String {
     for raw in text.lines() {
         let quoted = raw.starts_with('>');
         // Space-stuffing: a leading space protects a line that would start with `>`, `From `.
-        let line = if !quoted {
-            raw.strip_prefix(' ').unwrap_or(raw)
-        } else {
-            raw
-        };
+        let line = if !quoted { raw.strip_prefix(' ').unwrap_or(raw) } else { raw };
         let soft = line.ends_with(' ') && line != "-- " && !quoted;
         if open && quoted {
             out.push('\n');
@@ -264,17 +231,13 @@ fn drop_blockquotes(html: &str) -> String {
 /// Puts a `BLOCK` mark before block elements' tags, so that mail-parser's converter (which
 /// breaks lines only at `<br>` and `</p>`) keeps `<div>` lines apart.
 fn mark_blocks(html: &str) -> String {
-    const BLOCKS: [&str; 13] = [
-        "div", "p", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "ul",
-    ];
+    const BLOCKS: [&str; 13] = ["div", "p", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "ul"];
     let lower = html.to_ascii_lowercase();
     let mut out = String::with_capacity(html.len() + html.len() / 8);
     let mut copied = 0;
     for (pos, _) in lower.match_indices('<') {
         let rest = lower[pos + 1..].trim_start_matches('/');
-        let name_len = rest
-            .find(|c: char| !c.is_ascii_alphanumeric())
-            .unwrap_or(rest.len());
+        let name_len = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
         if BLOCKS.contains(&&rest[..name_len]) {
             out.push_str(&html[copied..pos]);
             out.push(BLOCK);
@@ -292,10 +255,7 @@ mod tests {
     #[test]
     fn gmail_english_attribution_and_quotes() {
         let text = "Thank you, I uploaded the form.\r\n\r\nMario\r\n\r\nOn Mon, 23 Nov 2026 at 10:00, Help Desk <helpdesk+HD-2026-000042@unibg.it> wrote:\r\n\r\n> Please send the form.\r\n> \r\n> Regards\r\n";
-        assert_eq!(
-            strip_quoted(text),
-            "Thank you, I uploaded the form.\n\nMario"
-        );
+        assert_eq!(strip_quoted(text), "Thank you, I uploaded the form.\n\nMario");
     }
 
     #[test]
@@ -315,18 +275,14 @@ mod tests {
     #[test]
     fn outlook_italian_header_block_after_a_rule() {
         let text = "Grazie, allego il documento.\n\nMario Rossi\n\n________________________________\nDa: Segreteria Studenti <helpdesk+HD-2026-000042@unibg.it>\nInviato: lunedì 23 novembre 2026 10:00\nA: Mario Rossi <mario.rossi@studenti.unibg.it>\nOggetto: [HD-2026-000042] Piano di studio\n\nGentile studente, ...\n";
-        assert_eq!(
-            strip_quoted(text),
-            "Grazie, allego il documento.\n\nMario Rossi"
-        );
+        assert_eq!(strip_quoted(text), "Grazie, allego il documento.\n\nMario Rossi");
     }
 
     #[test]
     fn outlook_header_block_without_a_rule_and_original_message_separators() {
         let text = "Done.\n\nFrom: Help Desk <helpdesk@unibg.it>\nSent: Monday, November 23, 2026 10:00 AM\nTo: Mario\nSubject: RE: x\n\nold text";
         assert_eq!(strip_quoted(text), "Done.");
-        let text =
-            "Fatto.\n\n-----Messaggio originale-----\nDa: Help Desk\nInviato: lunedì\n\nvecchio";
+        let text = "Fatto.\n\n-----Messaggio originale-----\nDa: Help Desk\nInviato: lunedì\n\nvecchio";
         assert_eq!(strip_quoted(text), "Fatto.");
         let text = "Done.\n-----Original Message-----\nFrom: Help Desk\n";
         assert_eq!(strip_quoted(text), "Done.");
@@ -352,10 +308,7 @@ mod tests {
 
     #[test]
     fn a_reply_that_is_only_quotes_is_empty() {
-        assert_eq!(
-            strip_quoted("\n\nOn Mon, 23 Nov 2026 at 10:00, X <x@y.it> wrote:\n> hello\n"),
-            ""
-        );
+        assert_eq!(strip_quoted("\n\nOn Mon, 23 Nov 2026 at 10:00, X <x@y.it> wrote:\n> hello\n"), "");
         assert_eq!(strip_quoted("> only a quote\n>\n"), "");
     }
 
@@ -366,16 +319,10 @@ mod tests {
 
     #[test]
     fn unflows_soft_breaks() {
-        assert_eq!(
-            unflow("Buongiorno, ho caricato \nil modulo.\n-- \nMario\n", false),
-            "Buongiorno, ho caricato il modulo.\n-- \nMario\n"
-        );
+        assert_eq!(unflow("Buongiorno, ho caricato \nil modulo.\n-- \nMario\n", false), "Buongiorno, ho caricato il modulo.\n-- \nMario\n");
         assert_eq!(unflow("split-\nword \nend\n", false), "split-\nword end\n");
         assert_eq!(unflow("abc \ndef\n", true), "abcdef\n");
-        assert_eq!(
-            unflow(" >not a quote\n> a quote\n", false),
-            ">not a quote\n> a quote\n"
-        );
+        assert_eq!(unflow(" >not a quote\n> a quote\n", false), ">not a quote\n> a quote\n");
     }
 
     #[test]
@@ -390,27 +337,15 @@ mod tests {
     #[test]
     fn outlook_html_reply() {
         let html = r#"<html><body><div style="font-family:Calibri">Grazie,<br>ecco il modulo.</div><div id="appendonsend"></div><hr style="display:inline-block;width:98%"><div id="divRplyFwdMsg" dir="ltr"><font face="Calibri"><b>Da:</b> Segreteria &lt;helpdesk@unibg.it&gt;<br><b>Inviato:</b> lunedì 23 novembre 2026 10:00<br><b>A:</b> Mario<br><b>Oggetto:</b> [HD-2026-000042] Piano</font><div>&nbsp;</div></div><div>Gentile studente, testo vecchio</div></body></html>"#;
-        assert_eq!(
-            strip_quoted(&html_to_text(html)),
-            "Grazie,\necco il modulo."
-        );
+        assert_eq!(strip_quoted(&html_to_text(html)), "Grazie,\necco il modulo.");
     }
 
     #[test]
     fn blockquote_matching_is_by_whole_tag_names() {
-        assert_eq!(
-            drop_blockquotes("a<BLOCKQUOTE type=cite>q<blockquote>qq</blockquote>q</BLOCKQUOTE>b"),
-            "ab"
-        );
+        assert_eq!(drop_blockquotes("a<BLOCKQUOTE type=cite>q<blockquote>qq</blockquote>q</BLOCKQUOTE>b"), "ab");
         assert_eq!(drop_blockquotes("a<blockquotex>b"), "a<blockquotex>b");
         assert_eq!(drop_blockquotes("a<blockquote>unclosed"), "a");
-        assert_eq!(
-            mark_blocks("<b>x</b><div>y</div>"),
-            "<b>x</b>\u{E000}<div>y\u{E000}</div>"
-        );
-        assert_eq!(
-            html_to_text("<div>a</div>\n <div>b</div><div><br></div><div>c</div>"),
-            "a\nb\n\nc"
-        );
+        assert_eq!(mark_blocks("<b>x</b><div>y</div>"), "<b>x</b>\u{E000}<div>y\u{E000}</div>");
+        assert_eq!(html_to_text("<div>a</div>\n <div>b</div><div><br></div><div>c</div>"), "a\nb\n\nc");
     }
 }
