@@ -14,6 +14,7 @@ both_backends!(
     article_pages_render_and_count_deflections,
     bad_queries_are_refused,
     reimport_is_idempotent,
+    chapters_without_a_heading_line_are_found_by_their_own_questions,
 );
 
 async fn search(app: &TestApp, query: &str) -> Vec<Value> {
@@ -126,4 +127,29 @@ async fn reimport_is_idempotent(backend: Backend) {
     assert_eq!(report.removed, 0);
     let after = search(&app, "q=forgot%20password").await;
     assert_eq!(before, after, "same ids, same ranking");
+}
+
+/// Chapters 6, 10 and 11 of the Bergamo guide have no heading line in its text (only its
+/// contents list them): each is an article of its own that its own questions find first.
+async fn chapters_without_a_heading_line_are_found_by_their_own_questions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (query, slug, title) in [
+        ("posso%20iscrivermi%20part-time%20a%20tempo%20parziale", "6-immatricolazione-part-time", "6. IMMATRICOLAZIONE PART-TIME"),
+        ("scadenza%20attestazione%20ISEEU%20rateizzazione", "10-contribuzione-studentesca", "10. CONTRIBUZIONE STUDENTESCA"),
+        ("quando%20compilo%20il%20piano%20di%20studio", "11-piani-di-studio-lezioni-esami", "11. PIANI DI STUDIO - LEZIONI - ESAMI"),
+    ] {
+        let hits = search(&app, &format!("q={query}&locale=it")).await;
+        let first = hits.first().unwrap_or_else(|| panic!("{query}: no result"));
+        assert_eq!(first["url"], format!("/kb/unibg-guida-2025-2026-{slug}"), "{query}: {hits:#?}");
+        assert_eq!(first["title"], title, "{query}");
+        let html = app.get(first["url"].as_str().unwrap(), None).await.text().await.unwrap();
+        assert!(html.contains(&format!("<h1>{title}</h1>")), "{html}");
+    }
+    // The chapters before them no longer hold their text.
+    for (slug, foreign) in [("5-tessera-universitaria-flash-up-studio", "part-time"), ("9-iscrizione-a-corsi-singoli-a-a-2025-2026", "ISEEU")] {
+        let res = app.get(&format!("/kb/unibg-guida-2025-2026-{slug}"), None).await;
+        assert_eq!(res.status(), StatusCode::OK, "{slug}");
+        let html = res.text().await.unwrap();
+        assert!(!html.contains(foreign), "{slug} holds '{foreign}'");
+    }
 }
