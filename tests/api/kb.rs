@@ -15,6 +15,7 @@ both_backends!(
     bad_queries_are_refused,
     reimport_is_idempotent,
     chapters_without_a_heading_line_are_found_by_their_own_questions,
+    the_new_ticket_page_suggests_through_its_own_script,
 );
 
 async fn search(app: &TestApp, query: &str) -> Vec<Value> {
@@ -151,5 +152,35 @@ async fn chapters_without_a_heading_line_are_found_by_their_own_questions(backen
         assert_eq!(res.status(), StatusCode::OK, "{slug}");
         let html = res.text().await.unwrap();
         assert!(!html.contains(foreign), "{slug} holds '{foreign}'");
+    }
+}
+
+/// The suggestions while a subject is typed come from our own script (the browser suite runs
+/// it): served from the app, named by the page with no inline script or handler (the CSP allows
+/// none), their markup inert in a template, so without JavaScript only the link is there.
+async fn the_new_ticket_page_suggests_through_its_own_script(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let res = app.get("/static/kb-suggest.js", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let js = res.text().await.unwrap();
+    assert!(js.contains("AbortController") && js.contains("textContent") && !js.contains("innerHTML"), "{js}");
+
+    for (language, heading) in [("it", "Forse la guida risponde già"), ("en", "The guide may already answer this")] {
+        let res = app.client.get(app.url("/tickets/new?category=credenziali")).header("Accept-Language", language).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+        let html = res.text().await.unwrap();
+        assert_eq!(html.matches("<script").count(), 1, "{html}");
+        assert!(html.contains(r#"<script src="/static/kb-suggest.js" defer></script>"#), "{html}");
+        let handlers = html.split_whitespace().filter(|w| w.starts_with("on") && w.contains('=') && w[2..].starts_with(char::is_alphabetic));
+        assert_eq!(handlers.count(), 0, "no inline handler: {html}");
+        let template = html.split(r#"<template id="kb-suggest""#).nth(1).and_then(|t| t.split("</template>").next()).expect("the template");
+        assert!(template.contains(r#"data-endpoint="/api/v1/kb/search""#) && template.contains(r#"data-from="new-ticket""#), "{template}");
+        assert!(template.contains(r#"aria-live="polite""#) && template.contains(r#"aria-labelledby="kb-suggest-title""#));
+        assert!(template.contains(&format!(r#"<h2 id="kb-suggest-title" class="kb-suggest-title">{heading}</h2>"#)), "{template}");
+        assert!(html.contains(r#"<a href="/kb?from"#) && html.contains(r#"id="kb-fallback""#), "the link without JavaScript stays");
     }
 }
