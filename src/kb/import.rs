@@ -96,7 +96,7 @@ impl Guide {
         let source = self.source();
         let created_at = now();
         let mut slugs: Vec<String> = Vec::new();
-        split(&self.text)
+        split(&self.text, locale)
             .into_iter()
             .enumerate()
             .map(|(i, section)| {

@@ -9,11 +9,19 @@
 //!   later line equal to one of them starts a sub-section. Text before the first chapter (print
 //!   metadata, the table of contents) is dropped; a chapter's text before its first
 //!   sub-section is an article of its own when there is any.
+//!   Some chapters the table of contents lists have lost their heading line in the text (the
+//!   Bergamo guide's 6, 10 and 11: their text follows the chapter before, once even on the same
+//!   line, "…e sconti.Condizioni per iscriversi…"). They are placed by `missing`: at one of the
+//!   heading-like lines between the chapters found, where the words of the titles say.
 //! - **a web page** (the Bologna credentials page): the first line is the page's title, and a
 //!   heading is a one-line paragraph, short, not ending like a sentence ("Can't remember your
 //!   password?", "What happens after you have completed your studies").
 
 use std::collections::HashSet;
+
+use crate::domain::Locale;
+
+mod missing;
 
 /// One section of a guide, before it is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,11 +33,43 @@ pub struct Section {
     pub body: String,
 }
 
-pub fn split(text: &str) -> Vec<Section> {
-    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
-    let chapters = chapter_starts(&lines);
-    let sections = if chapters.len() >= 2 { split_chapters(&lines, &chapters) } else { split_page(&lines) };
+/// The guide's text in `locale` (the words that place a chapter without a heading are
+/// compared by their stems).
+pub fn split(text: &str, locale: Locale) -> Vec<Section> {
+    let lines: Vec<&str> = text.lines().flat_map(unglue).map(str::trim_end).collect();
+    let found = chapter_starts(&lines);
+    let sections = if found.len() >= 2 {
+        let chapters = missing::with_missing(&lines, &found, locale);
+        split_chapters(&lines, &chapters)
+    } else {
+        split_page(&lines)
+    };
     sections.into_iter().filter(|s| !s.body.trim().is_empty()).collect()
+}
+
+/// A heading glued to the sentence before it, when a line break was lost
+/// ("…visita la pagina Convenzioni e sconti.Condizioni per iscriversi come studente part-time"):
+/// the line as two. Only a short, heading-like tail right after a word's full stop counts.
+fn unglue(line: &str) -> impl Iterator<Item = &str> {
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    let cut = chars.windows(3).find_map(|w| {
+        let &[(_, before), (_, dot), (at, after)] = w else { return None };
+        let glued = dot == '.' && before.is_lowercase() && after.is_uppercase();
+        (glued && is_heading_like(&line[at..])).then_some(at)
+    });
+    let (head, tail) = match cut {
+        Some(at) => (&line[..at], Some(&line[at..])),
+        None => (line, None),
+    };
+    std::iter::once(head).chain(tail)
+}
+
+/// A line that may be a heading: short, starting with a capital, not ending like a sentence
+/// or a lead-in, not a list item.
+fn is_heading_like(line: &str) -> bool {
+    let line = line.trim();
+    let count = line.chars().count();
+    (3..=90).contains(&count) && line.chars().next().is_some_and(char::is_uppercase) && !line.ends_with(['.', ':', ';', ','])
 }
 
 /// `N. TITLE`: the number and the title, when the first word of the title is in capitals.
@@ -42,14 +82,14 @@ fn numbered_heading(line: &str) -> Option<(u32, &str)> {
     capitals.then_some((number, title.trim()))
 }
 
-/// Line indexes of the chapter headings (numbers strictly increasing).
-fn chapter_starts(lines: &[&str]) -> Vec<usize> {
+/// The chapter headings found: line index and number (numbers strictly increasing).
+fn chapter_starts(lines: &[&str]) -> Vec<(usize, u32)> {
     let mut starts = Vec::new();
     let mut last = 0;
     for (i, line) in lines.iter().enumerate() {
         if let Some((n, _)) = numbered_heading(line) {
             if n > last && n <= last + 5 {
-                starts.push(i);
+                starts.push((i, n));
                 last = n;
             }
         }
@@ -57,25 +97,39 @@ fn chapter_starts(lines: &[&str]) -> Vec<usize> {
     starts
 }
 
+/// The chapters a table of contents lists: its `- N. TITLE` lines.
+fn listed_chapters<'a>(lines: &[&'a str]) -> Vec<(u32, &'a str)> {
+    lines.iter().filter_map(|l| numbered_heading(l.strip_prefix("- ")?.trim())).collect()
+}
+
 fn toc_entry(line: &str) -> Option<&str> {
     let entry = line.strip_prefix("- ")?.trim();
     (!entry.is_empty() && numbered_heading(entry).is_none()).then_some(entry)
 }
 
-fn split_chapters(lines: &[&str], starts: &[usize]) -> Vec<Section> {
+/// Where a chapter starts and its title; `heading` when the line is its heading (not text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Chapter {
+    line: usize,
+    title: String,
+    heading: bool,
+}
+
+fn split_chapters(lines: &[&str], chapters: &[Chapter]) -> Vec<Section> {
+    let first = chapters.first().map_or(0, |c| c.line);
     // The sub-section headings: the guide's table of contents, then each chapter's own.
     // Compared without case: the contents may say "(sportello internet)" and the heading
     // "(Sportello internet)".
-    let mut headings: HashSet<String> = lines[..starts[0]].iter().filter_map(|l| toc_entry(l)).map(str::to_lowercase).collect();
-    for &s in starts {
-        headings.extend(lines[s + 1..].iter().map_while(|l| toc_entry(l)).map(str::to_lowercase));
+    let mut headings: HashSet<String> = lines[..first].iter().filter_map(|l| toc_entry(l)).map(str::to_lowercase).collect();
+    for c in chapters.iter().filter(|c| c.heading) {
+        headings.extend(lines[c.line + 1..].iter().map_while(|l| toc_entry(l)).map(str::to_lowercase));
     }
     let mut out = Vec::new();
-    for (k, &s) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).copied().unwrap_or(lines.len());
-        let chapter = lines[s].trim().to_owned();
-        // Skip the chapter's own list of contents.
-        let mut i = s + 1;
+    for (k, c) in chapters.iter().enumerate() {
+        let end = chapters.get(k + 1).map_or(lines.len(), |next| next.line);
+        let chapter = c.title.clone();
+        // Skip the heading and the chapter's own list of contents.
+        let mut i = if c.heading { c.line + 1 } else { c.line };
         while i < end && toc_entry(lines[i]).is_some_and(|e| headings.contains(&e.to_lowercase())) {
             i += 1;
         }
@@ -98,13 +152,7 @@ fn split_chapters(lines: &[&str], starts: &[usize]) -> Vec<Section> {
 
 /// A short one-line paragraph that does not end like a sentence.
 fn is_page_heading(paragraph: &[&str]) -> bool {
-    match paragraph {
-        [line] => {
-            let line = line.trim();
-            line.chars().count() <= 90 && !line.ends_with(['.', ':', ';', ',']) && !line.starts_with("- ")
-        }
-        _ => false,
-    }
+    matches!(paragraph, [line] if is_heading_like(line))
 }
 
 fn split_page(lines: &[&str]) -> Vec<Section> {
@@ -153,6 +201,10 @@ fn push_line(body: &mut String, line: &str) {
 mod tests {
     use super::*;
 
+    fn titles(sections: &[Section]) -> Vec<&str> {
+        sections.iter().map(|s| s.title.as_str()).collect()
+    }
+
     const GUIDE: &str = "a.a. 2025-2026 GUIDA\nInhaltsverzeichnis\n- 1. IMMATRICOLARSI: DOVE E QUANDO\n\
         - 2. L'ABC DELLA PROCEDURA\n- Titoli necessari\n- Corsi ad accesso libero\n\
         1. IMMATRICOLARSI: DOVE E QUANDO\nLa Segreteria è aperta.\n1. Sul portale www.universitaly.it;\n\
@@ -163,10 +215,9 @@ mod tests {
 
     #[test]
     fn numbered_chapters_and_their_table_of_contents_make_the_sections() {
-        let s = split(GUIDE);
-        let titles: Vec<&str> = s.iter().map(|s| s.title.as_str()).collect();
+        let s = split(GUIDE, Locale::It);
         assert_eq!(
-            titles,
+            titles(&s),
             ["1. IMMATRICOLARSI: DOVE E QUANDO", "Titoli necessari", "Corsi ad accesso libero", "Procedura online di rinuncia agli studi"]
         );
         // A numbered list inside a chapter stays in its text.
@@ -181,21 +232,153 @@ mod tests {
         let page = "Institutional credentials\n\nHelp with problems.\n\nCan't remember your password?\n\n\
                     If you can't remember your password you can reset it.\n\n\
                     What happens after you have completed your studies\n\nThe account is kept active.\n";
-        let s = split(page);
-        let titles: Vec<&str> = s.iter().map(|s| s.title.as_str()).collect();
-        assert_eq!(titles, ["Institutional credentials", "Can't remember your password?", "What happens after you have completed your studies"]);
+        let s = split(page, Locale::En);
+        assert_eq!(titles(&s), ["Institutional credentials", "Can't remember your password?", "What happens after you have completed your studies"]);
         assert!(s[1].body.contains("reset it"));
         assert_eq!(s[1].chapter, "Institutional credentials");
+    }
+
+    /// Excerpts of the Bergamo guide around its chapters 6, 10 and 11, which have no heading
+    /// line (the contents list them; their text follows chapters 5 and 9).
+    const HEADINGLESS: &str = "A.A. 2025-2026 GUIDA DELLO STUDENTE - FUTURI STUDENTI\nInhaltsverzeichnis\n\
+        - 5. TESSERA UNIVERSITARIA FLASH UP STUDIO\n- 6. IMMATRICOLAZIONE PART-TIME\n\
+        - 7. ABBREVIAZIONE DI CARRIERA (lauree triennali e quinquennali a ciclo unico)\n\
+        - 9. ISCRIZIONE A CORSI SINGOLI a.a. 2025-2026\n- 10. CONTRIBUZIONE STUDENTESCA\n\
+        - 11. PIANI DI STUDIO - LEZIONI - ESAMI\n- 12. RINUNCIA AGLI STUDI UNIVERSITARI\n\
+        5. TESSERA UNIVERSITARIA FLASH UP STUDIO\n\
+        Gli studenti dell'Università degli studi di Bergamo avranno a disposizione la tessera universitaria Flash Up Studio.\n\
+        Come richiedere la tessera Flash Up Studio\n\
+        Durante la procedura di immatricolazione online, ti verrà richiesto di effettuare l'upload della tua fotografia \
+        necessaria per il rilascio della tessera.\n\
+        Per maggiori informazioni visita la pagina Convenzioni e sconti.Condizioni per iscriversi come studente part-time\n\
+        Puoi richiedere l'iscrizione a tempo parziale se sei iscritto IN CORSO ai corsi di laurea.\n\
+        Presentazione della domanda di iscrizione a tempo parziale\n\
+        I corsi di studio potranno definire il percorso formativo a tempo parziale.\n\
+        Qual è la contribuzione prevista per gli studenti part-time?\n\
+        Se intendi iscriverti a tempo parziale, dovrai versare per intero la rata relativa alla tassa regionale e al bollo.\n\
+        7. ABBREVIAZIONE DI CARRIERA (lauree triennali e quinquennali a ciclo unico)\n\
+        Dovrai richiedere al tuo ateneo di provenienza il rilascio del foglio di congedo.\n\
+        9. ISCRIZIONE A CORSI SINGOLI a.a. 2025-2026\n\
+        TITOLO DI STUDIO RICHIESTO\n\
+        Il titolo di studio richiesto per l'iscrizione a singoli moduli e insegnamenti è quello richiesto per il corso stesso.\n\
+        TERMINI DI PRESENTAZIONE DELLA DOMANDA (a.a. 2025-2026)\n\
+        Devi presentare la domanda di iscrizione ai corsi singoli nel periodo 1° agosto 2025 - 15 luglio 2026.\n\
+        COSTI DI ISCRIZIONE\n\
+        Il contributo di iscrizione è pari ad € 25,00 per ogni credito formativo che compone l’insegnamento.\n\
+        STUDENTE ISCRITTO CON RISERVA AD UN CORSO DI LAUREA MAGISTRALE\n\
+        Potrai sostenere i relativi esami dopo il conseguimento della laurea, previa iscrizione ai corsi singoli.\n\
+        Rateizzazione pagamenti\n\
+        Le scadenze per i pagamenti sono le seguenti:\n\
+        - prima rata del contributo onnicomprensivo, a titolo di acconto, entro il 17 febbraio 2026;\n\
+        Per approfondimenti consulta la pagina web Contribuzione studentesca.\n\
+        Scadenza Attestazione ISEEU\n\
+        La fascia di contribuzione viene determinata in base all'attestazione ISEEU. All’interno del REGOLAMENTO PER LA \
+        CONTRIBUZIONE STUDENTESCA a.a. 2025-2026 trovi le fasce.\n\
+        Contributo onnicomprensivo\n\
+        Puoi trovare tutte le informazioni sul calcolo del contributo onnicomprensivo alla pagina web Contribuzione studentesca.\n\
+        Borse di studio\n\
+        Puoi trovare ogni informazione utile per la richiesta di una borsa di studio alla pagina web Borse di studio.\n\
+        Piano di studio e periodo di compilazione\n\
+        Il piano di studio è lo strumento di pianificazione della tua carriera universitaria.\n\
+        Orari delle lezioni\n\
+        Puoi trovare gli orari delle lezioni alla pagina web del Portale Studenti.\n\
+        Esami di profitto: informazioni utili\n\
+        La verifica della preparazione degli studenti consiste in esami orali e/o scritti o test.\n\
+        12. RINUNCIA AGLI STUDI UNIVERSITARI\n\
+        Al termine della compilazione della domanda di rinuncia agli studi online, il sistema genera il contributo di € 16,00.\n";
+
+    fn chapter<'a>(sections: &'a [Section], title: &str) -> &'a Section {
+        sections.iter().find(|s| s.title == title).unwrap_or_else(|| panic!("no section {title}: {:?}", titles(sections)))
+    }
+
+    #[test]
+    fn chapters_without_a_heading_start_where_their_titles_words_do() {
+        let s = split(HEADINGLESS, Locale::It);
+        assert_eq!(
+            titles(&s),
+            [
+                "5. TESSERA UNIVERSITARIA FLASH UP STUDIO",
+                "6. IMMATRICOLAZIONE PART-TIME",
+                "7. ABBREVIAZIONE DI CARRIERA (lauree triennali e quinquennali a ciclo unico)",
+                "9. ISCRIZIONE A CORSI SINGOLI a.a. 2025-2026",
+                "10. CONTRIBUZIONE STUDENTESCA",
+                "11. PIANI DI STUDIO - LEZIONI - ESAMI",
+                "12. RINUNCIA AGLI STUDI UNIVERSITARI",
+            ]
+        );
+        // The heading glued to the last sentence of chapter 5 starts chapter 6.
+        assert!(s[0].body.ends_with("Convenzioni e sconti.\n"), "{:?}", s[0].body);
+        assert!(s[1].body.starts_with("Condizioni per iscriversi come studente part-time\n"), "{:?}", s[1].body);
+        assert!(s[1].body.contains("Qual è la contribuzione prevista"));
+        // Chapter 9 keeps its own sections; chapter 10 starts at its first (payments), keeps
+        // the scholarships line no title word claims, and 11 starts at the study plan.
+        assert!(s[3].body.ends_with("previa iscrizione ai corsi singoli.\n"), "{:?}", s[3].body);
+        assert!(s[4].body.starts_with("Rateizzazione pagamenti\n"), "{:?}", s[4].body);
+        assert!(s[4].body.ends_with("alla pagina web Borse di studio.\n"), "{:?}", s[4].body);
+        assert!(s[5].body.starts_with("Piano di studio e periodo di compilazione\n"), "{:?}", s[5].body);
+        assert!(s[5].body.contains("Orari delle lezioni") && s[5].body.contains("Esami di profitto"));
+        assert_eq!(s[5].chapter, "11. PIANI DI STUDIO - LEZIONI - ESAMI");
+    }
+
+    #[test]
+    fn a_heading_glued_to_the_sentence_before_is_cut_off_and_nothing_else() {
+        let glued =
+            "Per maggiori informazioni visita la pagina Convenzioni e sconti.Condizioni per iscriversi come studente part-time";
+        let cut: Vec<&str> = unglue(glued).collect();
+        assert_eq!(
+            cut,
+            [
+                "Per maggiori informazioni visita la pagina Convenzioni e sconti.",
+                "Condizioni per iscriversi come studente part-time"
+            ]
+        );
+        for line in [
+            "Per maggiori informazioni scrivi a immatricolazione.fit@unibg.",
+            "N.B: l’istanza di rinuncia agli studi si intende perfezionata solo se lo studente procede al pagamento.",
+            "Il modulo è reperibile alla pagina web Modulistica> Domanda di inserimento esami - sovrannumerari.",
+            "la pagina Contribuzione studentesca.Le rate si pagano con PagoPA entro le scadenze indicate dalla Segreteria studenti.",
+        ] {
+            assert_eq!(unglue(line).collect::<Vec<_>>(), [line], "a sentence stays whole");
+        }
+    }
+
+    #[test]
+    fn a_chapter_no_text_speaks_of_stays_unplaced() {
+        let guide = "Inhaltsverzeichnis\n- 1. IMMATRICOLARSI\n- 2. TESSERA FLASH UP\n- 3. RINUNCIA AGLI STUDI\n\
+                     1. IMMATRICOLARSI\nLa Segreteria è aperta.\nOrari di apertura\nDal lunedì al venerdì.\n\
+                     3. RINUNCIA AGLI STUDI\nLa domanda si presenta online.\n";
+        assert_eq!(titles(&split(guide, Locale::It)), ["1. IMMATRICOLARSI", "3. RINUNCIA AGLI STUDI"]);
     }
 
     #[test]
     fn the_bergamo_guide_gives_its_chapters_and_sub_sections() {
         let guide = include_str!("../../seeds/guides/unibg-guida-2025-2026.it.txt");
-        let s = split(guide);
+        let s = split(guide, Locale::It);
         assert!(s.len() >= 10, "{} sections", s.len());
         assert!(s.iter().any(|s| s.chapter == "12. RINUNCIA AGLI STUDI UNIVERSITARI" && s.body.contains("rinuncia agli studi")));
         assert!(s.iter().any(|s| s.title == "Obblighi formativi aggiuntivi (OFA)"));
         assert!(s.iter().any(|s| s.title == "Registrati al portale dell'Università (Sportello internet)"));
         assert!(!s.iter().any(|s| s.body.contains("Inhaltsverzeichnis")), "the preamble is dropped");
+        // Every chapter of the contents, those without a heading line too.
+        let chapters: Vec<&str> = s.iter().map(|s| s.chapter.as_str()).collect::<Vec<_>>();
+        for n in 1..=12 {
+            assert!(chapters.iter().any(|c| c.starts_with(&format!("{n}. "))), "chapter {n} in {chapters:?}");
+        }
+        let part_time = chapter(&s, "6. IMMATRICOLAZIONE PART-TIME");
+        assert!(part_time.body.starts_with("Condizioni per iscriversi come studente part-time"), "{part_time:?}");
+        assert!(part_time.body.contains("Google Form per la variazione di status da tempo parziale a tempo pieno"));
+        let fees = chapter(&s, "10. CONTRIBUZIONE STUDENTESCA");
+        assert!(fees.body.starts_with("Rateizzazione pagamenti\n"), "{fees:?}");
+        assert!(
+            fees.body.contains("Scadenza Attestazione ISEEU") && fees.body.contains("Importi aggiuntivi per ritardati pagamenti")
+        );
+        let plans = chapter(&s, "11. PIANI DI STUDIO - LEZIONI - ESAMI");
+        assert!(plans.body.starts_with("Piano di studio e periodo di compilazione\n"), "{plans:?}");
+        assert!(plans.body.contains("VERBALIZZAZIONE ONLINE DEGLI ESAMI DI PROFITTO"));
+        // Chapters 5 and 9 end where those begin.
+        let card = chapter(&s, "5. TESSERA UNIVERSITARIA FLASH UP STUDIO");
+        assert!(card.body.trim_end().ends_with("Convenzioni e sconti.") && !card.body.contains("part-time"), "{card:?}");
+        let single = chapter(&s, "9. ISCRIZIONE A CORSI SINGOLI a.a. 2025-2026");
+        assert!(!single.body.contains("Rateizzazione") && !single.body.contains("Piano di studio e periodo"), "{single:?}");
     }
 }

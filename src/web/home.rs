@@ -1,4 +1,4 @@
-//! The home page (the categories), the stylesheet and the language switch.
+//! The home page (the categories), our stylesheet and script, and the language switch.
 
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::error::OrPage;
 use super::page::{local_path, Ctx};
-use super::render::CSS;
+use super::render::{CSS, SUGGEST_JS};
 use crate::domain::Locale;
 
 pub async fn home(ctx: Ctx) -> Result<HttpResponse, super::WebError> {
@@ -33,10 +33,16 @@ pub async fn home(ctx: Ctx) -> Result<HttpResponse, super::WebError> {
 }
 
 pub async fn css() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
-        .insert_header((CACHE_CONTROL, "public, max-age=3600"))
-        .body(CSS)
+    asset("text/css; charset=utf-8", CSS)
+}
+
+pub async fn suggest_js() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", SUGGEST_JS)
+}
+
+/// One of our own files, embedded, cached for an hour.
+fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok().content_type(content_type).insert_header((CACHE_CONTROL, "public, max-age=3600")).body(body)
 }
 
 #[derive(Deserialize)]

@@ -44,6 +44,7 @@ macro_rules! page {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(page!("/", web::get().to(home::home)))
         .service(page!("/static/portal.css", web::get().to(home::css)))
+        .service(page!("/static/kb-suggest.js", web::get().to(home::suggest_js)))
         .service(page!("/lang/{lang}", web::get().to(home::set_language)))
         .service(page!("/sign-up", web::get().to(account::sign_up_form), web::post().to(account::sign_up)))
         .service(page!("/sign-in", web::get().to(account::sign_in_form), web::post().to(account::sign_in)))

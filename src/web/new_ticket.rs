@@ -119,6 +119,7 @@ fn show_form(ctx: &Ctx, status: StatusCode, category: &Category, state: &FormSta
         "guest_fields": json(&guest_fields),
         "subject": subject.to_json(),
         "kb_href": format!("/kb?from={}&q={}", super::kb::FROM_NEW_TICKET, encode(subject.value)),
+        "kb_from": super::kb::FROM_NEW_TICKET,
         "body": body.to_json(),
         "fields": json(&own),
         "documents": json(&documents),

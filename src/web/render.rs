@@ -35,3 +35,6 @@ pub fn render(name: &str, data: &Value) -> Result<String, String> {
 
 /// The stylesheet, embedded.
 pub const CSS: &str = include_str!("../../static/portal.css");
+
+/// The new-ticket page's guide suggestions, embedded.
+pub const SUGGEST_JS: &str = include_str!("../../static/kb-suggest.js");

@@ -14,6 +14,8 @@ both_backends!(
     article_pages_render_and_count_deflections,
     bad_queries_are_refused,
     reimport_is_idempotent,
+    chapters_without_a_heading_line_are_found_by_their_own_questions,
+    the_new_ticket_page_suggests_through_its_own_script,
 );
 
 async fn search(app: &TestApp, query: &str) -> Vec<Value> {
@@ -126,4 +128,59 @@ async fn reimport_is_idempotent(backend: Backend) {
     assert_eq!(report.removed, 0);
     let after = search(&app, "q=forgot%20password").await;
     assert_eq!(before, after, "same ids, same ranking");
+}
+
+/// Chapters 6, 10 and 11 of the Bergamo guide have no heading line in its text (only its
+/// contents list them): each is an article of its own that its own questions find first.
+async fn chapters_without_a_heading_line_are_found_by_their_own_questions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (query, slug, title) in [
+        ("posso%20iscrivermi%20part-time%20a%20tempo%20parziale", "6-immatricolazione-part-time", "6. IMMATRICOLAZIONE PART-TIME"),
+        ("scadenza%20attestazione%20ISEEU%20rateizzazione", "10-contribuzione-studentesca", "10. CONTRIBUZIONE STUDENTESCA"),
+        ("quando%20compilo%20il%20piano%20di%20studio", "11-piani-di-studio-lezioni-esami", "11. PIANI DI STUDIO - LEZIONI - ESAMI"),
+    ] {
+        let hits = search(&app, &format!("q={query}&locale=it")).await;
+        let first = hits.first().unwrap_or_else(|| panic!("{query}: no result"));
+        assert_eq!(first["url"], format!("/kb/unibg-guida-2025-2026-{slug}"), "{query}: {hits:#?}");
+        assert_eq!(first["title"], title, "{query}");
+        let html = app.get(first["url"].as_str().unwrap(), None).await.text().await.unwrap();
+        assert!(html.contains(&format!("<h1>{title}</h1>")), "{html}");
+    }
+    // The chapters before them no longer hold their text.
+    for (slug, foreign) in [("5-tessera-universitaria-flash-up-studio", "part-time"), ("9-iscrizione-a-corsi-singoli-a-a-2025-2026", "ISEEU")] {
+        let res = app.get(&format!("/kb/unibg-guida-2025-2026-{slug}"), None).await;
+        assert_eq!(res.status(), StatusCode::OK, "{slug}");
+        let html = res.text().await.unwrap();
+        assert!(!html.contains(foreign), "{slug} holds '{foreign}'");
+    }
+}
+
+/// The suggestions while a subject is typed come from our own script (the browser suite runs
+/// it): served from the app, named by the page with no inline script or handler (the CSP allows
+/// none), their markup inert in a template, so without JavaScript only the link is there.
+async fn the_new_ticket_page_suggests_through_its_own_script(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let res = app.get("/static/kb-suggest.js", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let js = res.text().await.unwrap();
+    assert!(js.contains("AbortController") && js.contains("textContent") && !js.contains("innerHTML"), "{js}");
+
+    for (language, heading) in [("it", "Forse la guida risponde già"), ("en", "The guide may already answer this")] {
+        let res = app.client.get(app.url("/tickets/new?category=credenziali")).header("Accept-Language", language).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+        let html = res.text().await.unwrap();
+        assert_eq!(html.matches("<script").count(), 1, "{html}");
+        assert!(html.contains(r#"<script src="/static/kb-suggest.js" defer></script>"#), "{html}");
+        let handlers = html.split_whitespace().filter(|w| w.starts_with("on") && w.contains('=') && w[2..].starts_with(char::is_alphabetic));
+        assert_eq!(handlers.count(), 0, "no inline handler: {html}");
+        let template = html.split(r#"<template id="kb-suggest""#).nth(1).and_then(|t| t.split("</template>").next()).expect("the template");
+        assert!(template.contains(r#"data-endpoint="/api/v1/kb/search""#) && template.contains(r#"data-from="new-ticket""#), "{template}");
+        assert!(template.contains(r#"aria-live="polite""#) && template.contains(r#"aria-labelledby="kb-suggest-title""#));
+        assert!(template.contains(&format!(r#"<h2 id="kb-suggest-title" class="kb-suggest-title">{heading}</h2>"#)), "{template}");
+        assert!(html.contains(r#"<a href="/kb?from"#) && html.contains(r#"id="kb-fallback""#), "the link without JavaScript stays");
+    }
 }

@@ -31,7 +31,7 @@ impl Files {
     }
 }
 
-async fn check(b: &Browser, name: &str) {
+pub(crate) async fn check(b: &Browser, name: &str) {
     b.assert_accessible(name).await;
     b.screenshot(name).await;
 }
@@ -42,6 +42,11 @@ async fn sign_up(app: &TestApp, b: &Browser, name: &str, email: &str) {
     b.click("a[href='/sign-up']").await;
     assert_eq!(b.text("h1").await, "Crea un account");
     check(b, "02-sign-up").await;
+    submit_sign_up(b, name, email).await;
+}
+
+/// Fills in the sign-up page the browser is on and sends it: signed in, on "my tickets".
+pub(crate) async fn submit_sign_up(b: &Browser, name: &str, email: &str) {
     b.type_in("display-name", name).await;
     b.type_in("email", email).await;
     b.type_in("password", "password-123").await;

@@ -12,3 +12,4 @@ mod helpers;
 
 mod browser;
 mod journeys;
+mod suggest;
