@@ -12,6 +12,7 @@ mod kb;
 mod multipart;
 mod new_ticket;
 mod page;
+mod procedures;
 mod render;
 mod ticket;
 mod tickets;
@@ -58,5 +59,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/tickets/{number}/reply", web::post().to(ticket::reply)))
         .service(page!("/tickets/{number}/status", web::post().to(ticket::change_status)))
         .service(page!("/tickets/{number}/rating", web::post().to(ticket::rate)))
-        .service(page!("/tickets/{number}/files/{id}", web::get().to(guest::download)));
+        .service(page!("/tickets/{number}/files/{id}", web::get().to(guest::download)))
+        .service(page!("/tickets/{number}/booking", web::post().to(procedures::book)))
+        .service(page!("/bookings/{id}/cancel", web::post().to(procedures::cancel)))
+        .service(page!("/procedures", web::get().to(procedures::list)))
+        .service(page!("/procedures/{id}", web::get().to(procedures::show)));
 }
