@@ -14,6 +14,7 @@ mod new_ticket;
 mod page;
 mod procedures;
 mod render;
+mod staff;
 mod ticket;
 mod tickets;
 
@@ -63,5 +64,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/tickets/{number}/booking", web::post().to(procedures::book)))
         .service(page!("/bookings/{id}/cancel", web::post().to(procedures::cancel)))
         .service(page!("/procedures", web::get().to(procedures::list)))
-        .service(page!("/procedures/{id}", web::get().to(procedures::show)));
+        .service(page!("/procedures/{id}", web::get().to(procedures::show)))
+        .service(page!("/staff/tickets/{number}", web::get().to(staff::ticket::show)))
+        .service(page!("/staff/tickets/{number}/reply", web::post().to(staff::ticket::reply)))
+        .service(page!("/staff/tickets/{number}/update", web::post().to(staff::ticket::update)))
+        .service(page!("/staff/tickets/{number}/procedures/{id}", web::post().to(staff::ticket::procedure)))
+        .service(page!("/staff/tickets/{number}/procedures/{id}/link", web::post().to(staff::ticket::link)));
 }

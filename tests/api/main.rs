@@ -19,3 +19,4 @@ mod mail;
 mod portal;
 mod portal_flows;
 mod portal_procedures;
+mod staff_pages;
