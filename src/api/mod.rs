@@ -8,6 +8,7 @@ mod booking;
 pub mod body;
 mod career;
 mod categories;
+mod console;
 mod health;
 mod inbound;
 mod kb;
@@ -84,7 +85,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(tickets::add_attachments)
             .service(tickets::events)
             .service(tickets::verify_guest)
-            .service(tickets::download),
+            .service(tickets::download)
+            .service(console::list_queues)
+            .service(console::queue_tickets),
     );
 }
 
