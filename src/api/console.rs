@@ -7,6 +7,7 @@ use super::{ApiError, Data};
 use crate::auth::Staff;
 use crate::console::listing::{ListParams, Page};
 use crate::console::queues::{self, Queue, QueueCount};
+use crate::console::search::{self, SearchHit, SearchParams};
 use crate::tickets::view::TicketView;
 
 /// The queues the signed-in staff member works, with how many tickets each holds.
@@ -40,6 +41,27 @@ pub async fn queue_tickets(
     let page = state
         .db
         .read(move |conn| queues::list(conn, &staff.0, queue, &params))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Full-text search over the tickets the staff member may see: number, subject, messages and
+/// internal notes, the requester's e-mail and matricola. Best match first, with a snippet
+/// (safe HTML, the matching words in `<mark>`).
+#[utoipa::path(tag = "console", params(SearchParams),
+    responses((status = 200, body = Page<SearchHit>), (status = 401, body = super::Problem), (status = 403, body = super::Problem),
+        (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+#[get("/search")]
+pub async fn search_tickets(
+    state: Data,
+    staff: Staff,
+    params: web::Query<SearchParams>,
+) -> Result<HttpResponse, ApiError> {
+    let params = params.into_inner();
+    let page = state
+        .db
+        .read(move |conn| search::search(conn, &staff.0, &params))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }

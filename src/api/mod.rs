@@ -87,7 +87,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(tickets::verify_guest)
             .service(tickets::download)
             .service(console::list_queues)
-            .service(console::queue_tickets),
+            .service(console::queue_tickets)
+            .service(console::search_tickets),
     );
 }
 

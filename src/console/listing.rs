@@ -135,46 +135,55 @@ pub struct Cursor {
     id: String,
 }
 
+const INVALID_CURSOR: &str = "is not a cursor this server gave";
+
+/// An opaque cursor: `tag|key|id` in URL-safe base64. The tag names the order it belongs to.
+pub(crate) fn encode_cursor(tag: &str, key: &str, id: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{tag}|{key}|{id}"))
+}
+
+/// The key and id of a cursor made by `encode_cursor` with `tag`; the reason otherwise.
+pub(crate) fn decode_cursor(raw: &str, tag: &str) -> Result<(String, String), String> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(raw.trim())
+        .map_err(|_| INVALID_CURSOR.to_owned())?;
+    let text = String::from_utf8(bytes).map_err(|_| INVALID_CURSOR.to_owned())?;
+    let mut parts = text.splitn(3, '|');
+    let (Some(found), Some(key), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(INVALID_CURSOR.to_owned());
+    };
+    if found != tag {
+        return Err(format!(
+            "was given for another order ({found}); start again without a cursor"
+        ));
+    }
+    uuid::Uuid::parse_str(id).map_err(|_| INVALID_CURSOR.to_owned())?;
+    Ok((key.to_owned(), id.to_owned()))
+}
+
 impl Cursor {
     fn encode(&self, sort: Sort) -> String {
         let key = self
             .key
             .and_then(|k| k.and_utc().timestamp_nanos_opt())
             .map_or_else(|| "-".to_owned(), |n| n.to_string());
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
-            "{}|{key}|{}",
-            sort.tag(),
-            self.id
-        ))
+        encode_cursor(sort.tag(), &key, &self.id)
     }
 
     fn decode(raw: &str, sort: Sort) -> Result<Cursor, String> {
-        let invalid = || "is not a cursor this server gave".to_owned();
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(raw.trim())
-            .map_err(|_| invalid())?;
-        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-        let mut parts = text.splitn(3, '|');
-        let (Some(tag), Some(key), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(invalid());
-        };
-        if tag != sort.tag() {
-            return Err(format!(
-                "was given for another sort ({tag}); start again without a cursor"
-            ));
-        }
-        uuid::Uuid::parse_str(id).map_err(|_| invalid())?;
-        let key = match key {
+        let (key, id) = decode_cursor(raw, sort.tag())?;
+        let key = match key.as_str() {
             "-" => None,
             nanos => Some(
-                DateTime::from_timestamp_nanos(nanos.parse::<i64>().map_err(|_| invalid())?)
-                    .naive_utc(),
+                DateTime::from_timestamp_nanos(
+                    nanos
+                        .parse::<i64>()
+                        .map_err(|_| INVALID_CURSOR.to_owned())?,
+                )
+                .naive_utc(),
             ),
         };
-        Ok(Cursor {
-            key,
-            id: id.to_owned(),
-        })
+        Ok(Cursor { key, id })
     }
 }
 
@@ -241,19 +250,23 @@ pub fn career_action_type(_query: TicketQuery, slug: &str) -> Result<TicketQuery
     Err(format!("filtering by career-action type ('{slug}') is not available yet: tickets are not linked to career actions"))
 }
 
-impl ListRequest {
-    /// Checks every parameter, answering all that are wrong at once (422).
+/// The page size asked for (default 50), or an error for one outside 1..=200.
+pub fn checked_limit(limit: Option<i64>, errors: &mut FieldErrors) -> i64 {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        errors.add("limit", format!("must be between 1 and {MAX_LIMIT}"));
+    }
+    limit
+}
+
+impl ListFilters {
+    /// Checks the filter parameters, recording what is wrong in `errors`.
     pub fn parse(
         conn: &mut DbConn,
         user: &User,
         params: &ListParams,
-        default_sort: Sort,
-    ) -> Result<Self, ServiceError> {
-        let mut errors = FieldErrors::default();
-        let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            errors.add("limit", format!("must be between 1 and {MAX_LIMIT}"));
-        }
+        errors: &mut FieldErrors,
+    ) -> Result<ListFilters, ServiceError> {
         let statuses = split_list(&params.status)
             .filter_map(|s| errors.check("status", Status::parse(s)))
             .collect();
@@ -337,6 +350,21 @@ impl ListRequest {
                 career_action_type(tickets::table.into_boxed(), slug),
             );
         }
+        Ok(filters)
+    }
+}
+
+impl ListRequest {
+    /// Checks every parameter, answering all that are wrong at once (422).
+    pub fn parse(
+        conn: &mut DbConn,
+        user: &User,
+        params: &ListParams,
+        default_sort: Sort,
+    ) -> Result<Self, ServiceError> {
+        let mut errors = FieldErrors::default();
+        let limit = checked_limit(params.limit, &mut errors);
+        let filters = ListFilters::parse(conn, user, params, &mut errors)?;
         let sort = Sort::parse(
             params.sort.as_deref(),
             params.order.as_deref(),
@@ -574,7 +602,7 @@ mod tests {
             );
             assert!(Cursor::decode(&cursor.encode(Sort::DUE), Sort::NEWEST)
                 .unwrap_err()
-                .contains("another sort"));
+                .contains("another order"));
         }
         for bad in ["", "!!", "ZHVlfDF8eA", "ZHVl"] {
             assert!(Cursor::decode(bad, Sort::DUE).is_err(), "{bad}");

@@ -13,6 +13,7 @@
 
 pub mod listing;
 pub mod queues;
+pub mod search;
 
 pub use listing::{ListFilters, ListParams, ListRequest, Page, Sort, SortKey};
 pub use queues::{Queue, QueueCount};

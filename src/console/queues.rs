@@ -341,16 +341,20 @@ pub fn list(
     page(conn, user, &make, &request)
 }
 
-/// `GET /api/v1/tickets` without a search: every ticket the user may see, filtered (staff do
+/// `GET /api/v1/tickets`: every ticket the user may see, filtered (staff do
 /// not see unverified guest tickets unless they ask for that status).
 pub fn list_visible(
     conn: &mut DbConn,
     user: &User,
     params: &ListParams,
 ) -> Result<Page<TicketView>, ServiceError> {
+    let words = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    // Staff search words in full text, ranked; a ticket number is looked up as such.
+    if user.is_staff() && words.is_some_and(|q| q.parse::<TicketNumber>().is_err()) {
+        return super::search::list_matching(conn, user, params);
+    }
     let request = ListRequest::parse(conn, user, params, Sort::NEWEST)?;
     let hide_unverified = user.is_staff() && request.filters.statuses.is_empty();
-    let words = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let make = || {
         let mut query = request
             .filters

@@ -1,3 +1,5 @@
+DROP TABLE ticket_search;
+DROP FUNCTION ticket_search_document(TEXT);
 DROP INDEX tickets_created;
 DROP INDEX tickets_updated;
 DROP INDEX tickets_queue_resolution;

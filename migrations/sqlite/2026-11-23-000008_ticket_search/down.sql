@@ -1,3 +1,5 @@
+DROP TABLE ticket_fts;
+DROP TABLE ticket_search_docs;
 DROP INDEX tickets_created;
 DROP INDEX tickets_updated;
 DROP INDEX tickets_queue_resolution;
