@@ -1,12 +1,15 @@
-//! The staff console's JSON routes: queues and their counts. Thin: extract → console service →
+//! The staff console's JSON routes: queues and counts, search, merge, bulk, side panel. Thin: extract → console service →
 //! serialise.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 
 use super::{ApiError, Data};
 use crate::auth::Staff;
+use crate::console::bulk::{self, BulkRequest, BulkResult};
 use crate::console::listing::{ListParams, Page};
+use crate::console::merge::{self, MergeRequest};
 use crate::console::queues::{self, Queue, QueueCount};
+use crate::console::requester::{self, RequesterPanel};
 use crate::console::search::{self, SearchHit, SearchParams};
 use crate::tickets::view::TicketView;
 
@@ -64,4 +67,64 @@ pub async fn search_tickets(
         .read(move |conn| search::search(conn, &staff.0, &params))
         .await?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// Merges a duplicate into another ticket: its thread and files move to the target, it is
+/// closed and points there; both get a system message and an event; the source's requester is
+/// mailed when they are not the target's.
+#[utoipa::path(tag = "console", params(("number" = String, Path)), request_body = MergeRequest,
+    responses((status = 200, body = TicketView), (status = 403, body = super::Problem), (status = 404, body = super::Problem),
+        (status = 409, body = super::Problem), (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+#[post("/tickets/{number}/merge")]
+pub async fn merge_ticket(
+    state: Data,
+    staff: Staff,
+    path: web::Path<String>,
+    body: web::Json<MergeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let number = super::number(&path)?;
+    let base_url = state.settings.base_url.clone();
+    let ticket = state
+        .db
+        .write(move |conn| merge::merge(conn, &staff.0, &number, &body, &base_url))
+        .await?;
+    Ok(HttpResponse::Ok().json(ticket))
+}
+
+/// One action (assign, status, priority) on up to 200 tickets, each changed as by PATCH or not
+/// at all; one result per number.
+#[utoipa::path(tag = "console", request_body = BulkRequest,
+    responses((status = 200, body = Vec<BulkResult>), (status = 403, body = super::Problem), (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+#[post("/tickets/bulk")]
+pub async fn bulk_change(
+    state: Data,
+    staff: Staff,
+    body: web::Json<BulkRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let base_url = state.settings.base_url.clone();
+    let results = state
+        .db
+        .write(move |conn| bulk::apply(conn, &staff.0, &body, &base_url))
+        .await?;
+    Ok(HttpResponse::Ok().json(results))
+}
+
+/// The side panel: the requester and their other tickets.
+#[utoipa::path(tag = "console", params(("number" = String, Path)),
+    responses((status = 200, body = RequesterPanel), (status = 403, body = super::Problem), (status = 404, body = super::Problem)),
+    security(("bearer" = [])))]
+#[get("/tickets/{number}/requester")]
+pub async fn requester_panel(
+    state: Data,
+    staff: Staff,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let number = super::number(&path)?;
+    let panel = state
+        .db
+        .read(move |conn| requester::panel(conn, &staff.0, &number))
+        .await?;
+    Ok(HttpResponse::Ok().json(panel))
 }

@@ -88,7 +88,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(tickets::download)
             .service(console::list_queues)
             .service(console::queue_tickets)
-            .service(console::search_tickets),
+            .service(console::search_tickets)
+            .service(console::merge_ticket)
+            .service(console::bulk_change)
+            .service(console::requester_panel),
     );
 }
 

@@ -11,8 +11,11 @@
 //! Each one says what it needs; until then the queue is not offered, the filter answers 422
 //! and the panel's list is empty.
 
+pub mod bulk;
 pub mod listing;
+pub mod merge;
 pub mod queues;
+pub mod requester;
 pub mod search;
 
 pub use listing::{ListFilters, ListParams, ListRequest, Page, Sort, SortKey};

@@ -71,10 +71,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const KINDS: [&str; 13] = [
+    const KINDS: [&str; 14] = [
         "ticket_created", "guest_verify", "staff_reply", "ticket_waiting", "ticket_resolved",
         "ticket_closed", "ticket_assigned", "student_reply", "sign_in_link", "team_new_ticket",
-        "booking_confirmed", "booking_waitlisted", "booking_cancelled",
+        "booking_confirmed", "booking_waitlisted", "booking_cancelled", "ticket_merged",
     ];
 
     fn data() -> Value {

@@ -125,7 +125,7 @@ fn mail_requester(conn: &mut DbConn, ticket: &TicketRow, kind: &str, base_url: &
 }
 
 /// Bumps the version if it is still the one the caller saw; 409 otherwise.
-fn bump_version(conn: &mut DbConn, ticket: &TicketRow, seen: i32) -> Result<(), ServiceError> {
+pub(crate) fn bump_version(conn: &mut DbConn, ticket: &TicketRow, seen: i32) -> Result<(), ServiceError> {
     let updated = diesel::update(tickets::table.filter(tickets::id.eq(&ticket.id)).filter(tickets::version.eq(seen)))
         .set((tickets::version.eq(seen + 1), tickets::updated_at.eq(now())))
         .execute(conn)?;

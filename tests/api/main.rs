@@ -19,3 +19,4 @@ mod portal;
 mod portal_flows;
 mod queues;
 mod search;
+mod console_actions;
