@@ -80,7 +80,8 @@ mod tests {
     fn data() -> Value {
         json!({"number": "HD-2026-000042", "subject": "Piano <di> studio", "name": "Mario",
                "link": "http://x/t/HD-2026-000042", "reply": "Buongiorno & grazie", "author": "Laura",
-               "starts_at": "01/12/2026 10:30", "location": "Aula 1", "online": false, "position": 3})
+               "starts_at": "01/12/2026 10:30", "location": "Aula 1", "online": false, "position": 3,
+               "into": "HD-2026-000043"})
     }
 
     #[test]
