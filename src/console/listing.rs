@@ -235,6 +235,10 @@ fn parse_moment(raw: &str, end_of_day: bool) -> Result<NaiveDateTime, String> {
         .ok_or_else(|| format!("'{raw}' is not a time in Europe/Rome"))
 }
 
+fn non_empty(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
 fn split_list(raw: &Option<String>) -> impl Iterator<Item = &str> {
     raw.as_deref()
         .unwrap_or("")
@@ -278,36 +282,24 @@ impl ListFilters {
             priorities,
             ..ListFilters::default()
         };
-        if let Some(slug) = params
-            .category
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            let id: Option<String> = categories::table
+        if let Some(slug) = non_empty(&params.category) {
+            filters.category_id = categories::table
                 .filter(categories::slug.eq(slug))
                 .select(categories::id)
                 .first(conn)
                 .optional()?;
-            match id {
-                Some(id) => filters.category_id = Some(id),
-                None => errors.add("category", format!("unknown category '{slug}'")),
+            if filters.category_id.is_none() {
+                errors.add("category", format!("unknown category '{slug}'"));
             }
         }
-        if let Some(slug) = params
-            .team
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            let id: Option<String> = teams::table
+        if let Some(slug) = non_empty(&params.team) {
+            filters.team_id = teams::table
                 .filter(teams::slug.eq(slug))
                 .select(teams::id)
                 .first(conn)
                 .optional()?;
-            match id {
-                Some(id) => filters.team_id = Some(id),
-                None => errors.add("team", format!("unknown team '{slug}'")),
+            if filters.team_id.is_none() {
+                errors.add("team", format!("unknown team '{slug}'"));
             }
         }
         filters.assignee = match params.assignee.as_deref().map(str::trim) {

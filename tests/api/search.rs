@@ -119,7 +119,7 @@ async fn search_ranks_stems_and_respects_who_may_see(backend: Backend) {
         BTreeSet::from([in_body.clone(), in_subject.clone()])
     );
     let by_matricola = search(&app, &agent, "7654321").await;
-    assert_eq!(found(&by_matricola), [unrelated.clone()]);
+    assert_eq!(found(&by_matricola), [unrelated.as_str()]);
     assert!(
         by_matricola["items"][0]["snippet"]
             .as_str()
@@ -129,7 +129,7 @@ async fn search_ranks_stems_and_respects_who_may_see(backend: Backend) {
     );
     assert_eq!(
         found(&search(&app, &agent, &unrelated).await),
-        [unrelated.clone()]
+        [unrelated.as_str()]
     );
     let escaped = search(&app, &agent, "sportello").await;
     let snippet = escaped["items"][0]["snippet"].as_str().unwrap();
@@ -149,7 +149,7 @@ async fn search_ranks_stems_and_respects_who_may_see(backend: Backend) {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let note_hit = search(&app, &agent, "zanzibar").await;
-    assert_eq!(found(&note_hit), [unrelated.clone()]);
+    assert_eq!(found(&note_hit), [unrelated.as_str()]);
     assert!(note_hit["items"][0]["snippet"]
         .as_str()
         .unwrap()
@@ -185,7 +185,7 @@ async fn search_ranks_stems_and_respects_who_may_see(backend: Backend) {
     .await;
     assert_eq!(
         found(&search(&app, &agent, "smarrita tessera").await),
-        [unrelated.clone()]
+        [unrelated.as_str()]
     );
     assert!(
         found(&search(&app, &agent, "smarrita iscrizione").await).is_empty(),
@@ -220,7 +220,7 @@ async fn search_ranks_stems_and_respects_who_may_see(backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!(found(&listed), [in_body.clone()]);
+    assert_eq!(found(&listed), [in_body.as_str()]);
 
     // Bad input: 422, never 500.
     for q in ["", "?! …", &"x".repeat(201)] {
