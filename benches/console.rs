@@ -363,7 +363,7 @@ fn seed(conn: &mut DbConn, n: i64, agent_id: &str) -> Result<()> {
                                   resolved_at, closed_at, merged_into_id, guest_secret_hash, follow_up_of) \
              SELECT {id}, 'HD-' || {year} || '-' || {seq_text}, 2021 + i % 5, i / 5 + 1, {cat}, {form}, \
                     'Richiesta: ' || {w1} || ' e ' || {w2}, {status}, 'normal', {requester}, \
-                    CASE WHEN i % 2 = 0 THEN '{agent_id}' END, {team}, \
+                    CASE WHEN (i / 7) % 2 = 0 THEN '{agent_id}' END, {team}, \
                     '{{\"matricola\": \"' || {matricola} || '\"}}', 'it', 1, {created}, {created}, {first_due}, {due}, \
                     CASE WHEN {status} = 'new' THEN NULL ELSE {responded} END, NULL, NULL, NULL, NULL, NULL \
              FROM (SELECT i + {from} AS i FROM ({series}) s) s",
