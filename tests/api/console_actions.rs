@@ -40,15 +40,21 @@ fn number(v: &Value) -> String {
     v["number"].as_str().unwrap().to_owned()
 }
 
-async fn merge_moves_the_thread_and_refuses_what_it_must(backend: Backend) {
+/// A desk with its admin, a segreteria agent and a stranieri agent.
+pub async fn desk_with_two_agents(backend: Backend) -> (TestApp, Session, Session, Session) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
-    let agent = app
-        .staff(&admin, "unisci@unibg.it", "agent", &["segreteria"])
+    let segreteria = app
+        .staff(&admin, "seg@unibg.it", "agent", &["segreteria"])
         .await;
-    let outsider = app
-        .staff(&admin, "fuori@unibg.it", "agent", &["stranieri"])
+    let stranieri = app
+        .staff(&admin, "str@unibg.it", "agent", &["stranieri"])
         .await;
+    (app, admin, segreteria, stranieri)
+}
+
+async fn merge_moves_the_thread_and_refuses_what_it_must(backend: Backend) {
+    let (app, admin, agent, outsider) = desk_with_two_agents(backend).await;
     let anna = app.student("anna@studenti.unibg.it").await;
     let bruno = app.student("bruno@studenti.unibg.it").await;
     let target = number(&app.open_ticket(&anna, "Piano di studio").await);

@@ -50,14 +50,8 @@ fn found(page: &Value) -> Vec<String> {
 }
 
 async fn search_ranks_stems_and_respects_who_may_see(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let admin = app.admin().await;
-    let agent = app
-        .staff(&admin, "cerca@unibg.it", "agent", &["segreteria"])
-        .await;
-    let other_team = app
-        .staff(&admin, "altro@unibg.it", "agent", &["stranieri"])
-        .await;
+    let (app, _admin, agent, other_team) =
+        crate::console_actions::desk_with_two_agents(backend).await;
     let student = app.student("giulia.verdi@studenti.unibg.it").await;
     let other = app.student("paolo.neri@studenti.unibg.it").await;
 
