@@ -20,3 +20,6 @@ mod portal;
 mod portal_flows;
 mod portal_procedures;
 mod staff_pages;
+mod queues;
+mod search;
+mod console_actions;
