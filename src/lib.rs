@@ -18,3 +18,4 @@ pub mod state;
 pub mod telemetry;
 pub mod tickets;
 pub mod web;
+pub mod sla;

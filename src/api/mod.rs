@@ -13,6 +13,7 @@ mod inbound;
 mod kb;
 mod problem;
 mod tickets;
+mod sla;
 
 use actix_web::web;
 use utoipa::OpenApi;
@@ -84,7 +85,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(tickets::add_attachments)
             .service(tickets::events)
             .service(tickets::verify_guest)
-            .service(tickets::download),
+            .service(tickets::download)
+            .service(sla::get_office_hours)
+            .service(sla::put_office_hours)
+            .service(sla::list_closures)
+            .service(sla::add_closure)
+            .service(sla::delete_closure),
     );
 }
 

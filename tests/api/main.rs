@@ -17,3 +17,4 @@ mod listing;
 mod mail;
 mod portal;
 mod portal_flows;
+mod sla;
