@@ -19,3 +19,4 @@ pub mod telemetry;
 pub mod tickets;
 pub mod web;
 pub mod sla;
+pub mod jobs;

@@ -67,6 +67,8 @@ impl Application {
             state.settings.mail.batch.clamp(1, 64) as u32,
         )?);
         crate::mail::worker::spawn(state.db.clone(), mailer, state.settings.mail.clone());
+        let jobs = crate::jobs::JobContext { base_url: state.settings.base_url.clone(), config: state.settings.jobs.clone() };
+        crate::jobs::spawn(state.db.clone(), jobs);
         let server = run(listener, state.clone(), workers)?;
         Ok(Self { port, server, state })
     }

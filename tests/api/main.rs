@@ -18,3 +18,4 @@ mod mail;
 mod portal;
 mod portal_flows;
 mod sla;
+mod jobs;
