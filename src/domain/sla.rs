@@ -25,7 +25,10 @@ impl Span {
     }
 
     fn hm(oh: u32, om: u32, ch: u32, cm: u32) -> Option<Self> {
-        Self::new(NaiveTime::from_hms_opt(oh, om, 0)?, NaiveTime::from_hms_opt(ch, cm, 0)?)
+        Self::new(
+            NaiveTime::from_hms_opt(oh, om, 0)?,
+            NaiveTime::from_hms_opt(ch, cm, 0)?,
+        )
     }
 }
 
@@ -35,7 +38,15 @@ pub type Week = [Vec<Span>; 7];
 /// Mon-Fri 09:00-17:00: the desk's hours when a team has set none.
 pub fn default_week() -> Week {
     let day: Vec<Span> = Span::hm(9, 0, 17, 0).into_iter().collect();
-    [day.clone(), day.clone(), day.clone(), day.clone(), day, Vec::new(), Vec::new()]
+    [
+        day.clone(),
+        day.clone(),
+        day.clone(),
+        day.clone(),
+        day,
+        Vec::new(),
+        Vec::new(),
+    ]
 }
 
 /// Days the office is closed beyond the national holidays: `from..=to`, every year when
@@ -82,7 +93,11 @@ pub struct BusinessCalendar {
 
 impl Default for BusinessCalendar {
     fn default() -> Self {
-        Self { tz: chrono_tz::Europe::Rome, week: default_week(), closures: Vec::new() }
+        Self {
+            tz: chrono_tz::Europe::Rome,
+            week: default_week(),
+            closures: Vec::new(),
+        }
     }
 }
 
@@ -108,7 +123,18 @@ pub fn easter_sunday(year: i32) -> Option<NaiveDate> {
 /// Italian national public holidays (Capodanno, Epifania, Pasquetta, Liberazione, Lavoro,
 /// Repubblica, Ferragosto, Ognissanti, Immacolata, Natale, Santo Stefano).
 pub fn is_italian_holiday(date: NaiveDate) -> bool {
-    let fixed = [(1, 1), (1, 6), (4, 25), (5, 1), (6, 2), (8, 15), (11, 1), (12, 8), (12, 25), (12, 26)];
+    let fixed = [
+        (1, 1),
+        (1, 6),
+        (4, 25),
+        (5, 1),
+        (6, 2),
+        (8, 15),
+        (11, 1),
+        (12, 8),
+        (12, 25),
+        (12, 26),
+    ];
     if fixed.contains(&(date.month(), date.day())) {
         return true;
     }
@@ -121,7 +147,11 @@ const MAX_DAYS: usize = 3660;
 
 impl BusinessCalendar {
     pub fn new(week: Week, closures: Vec<Closure>) -> Self {
-        Self { tz: chrono_tz::Europe::Rome, week, closures }
+        Self {
+            tz: chrono_tz::Europe::Rome,
+            week,
+            closures,
+        }
     }
 
     /// The office hours of a date: none on weekends without hours, holidays and closures.
@@ -137,12 +167,20 @@ impl BusinessCalendar {
     }
 
     fn at(&self, date: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
-        self.tz.from_local_datetime(&date.and_time(time)).earliest().map(|t| t.with_timezone(&Utc))
+        self.tz
+            .from_local_datetime(&date.and_time(time))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
     }
 
     /// The office hours of a date as instants.
-    fn open_stretches(&self, date: NaiveDate) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + '_ {
-        self.spans_on(date).iter().filter_map(move |s| Some((self.at(date, s.opens)?, self.at(date, s.closes)?)))
+    fn open_stretches(
+        &self,
+        date: NaiveDate,
+    ) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + '_ {
+        self.spans_on(date)
+            .iter()
+            .filter_map(move |s| Some((self.at(date, s.opens)?, self.at(date, s.closes)?)))
     }
 
     /// `start` plus `minutes` of business time.
@@ -195,7 +233,12 @@ impl BusinessCalendar {
     }
 
     /// A due time moved forward by the business time of a pause (`paused_from..resumed_at`).
-    pub fn resume(&self, due: DateTime<Utc>, paused_from: DateTime<Utc>, resumed_at: DateTime<Utc>) -> DateTime<Utc> {
+    pub fn resume(
+        &self,
+        due: DateTime<Utc>,
+        paused_from: DateTime<Utc>,
+        resumed_at: DateTime<Utc>,
+    ) -> DateTime<Utc> {
         let paused = self.business_minutes_between(paused_from, resumed_at);
         if paused == 0 {
             due
@@ -264,21 +307,32 @@ impl SlaClock {
         if self.finished() {
             return Vec::new();
         }
-        let first = self.first_response_due_at.filter(|_| self.first_responded_at.is_none());
-        [(Target::FirstResponse, first), (Target::Resolution, self.due_at)]
-            .into_iter()
-            .filter_map(|(target, due)| due.map(|d| (target, d)))
-            .collect()
+        let first = self
+            .first_response_due_at
+            .filter(|_| self.first_responded_at.is_none());
+        [
+            (Target::FirstResponse, first),
+            (Target::Resolution, self.due_at),
+        ]
+        .into_iter()
+        .filter_map(|(target, due)| due.map(|d| (target, d)))
+        .collect()
     }
 
     /// A target already reached, but late.
     fn missed(&self) -> bool {
         let late = |done: Option<DateTime<Utc>>, due: Option<DateTime<Utc>>| matches!((done, due), (Some(d), Some(due)) if d > due);
-        late(self.first_responded_at, self.first_response_due_at) || (self.finished() && late(self.finished_at, self.due_at))
+        late(self.first_responded_at, self.first_response_due_at)
+            || (self.finished() && late(self.finished_at, self.due_at))
     }
 
     /// Missed targets win; then finished (met) and paused tickets; then the running targets.
-    pub fn state(&self, calendar: &BusinessCalendar, now: DateTime<Utc>, at_risk_minutes: i64) -> SlaState {
+    pub fn state(
+        &self,
+        calendar: &BusinessCalendar,
+        now: DateTime<Utc>,
+        at_risk_minutes: i64,
+    ) -> SlaState {
         if self.missed() {
             return SlaState::Breached;
         }
@@ -291,7 +345,10 @@ impl SlaClock {
         let running = self.running();
         if running.iter().any(|(_, due)| *due <= now) {
             SlaState::Breached
-        } else if running.iter().any(|(_, due)| calendar.is_at_risk(*due, now, at_risk_minutes)) {
+        } else if running
+            .iter()
+            .any(|(_, due)| calendar.is_at_risk(*due, now, at_risk_minutes))
+        {
             SlaState::AtRisk
         } else {
             SlaState::Ok
@@ -304,7 +361,10 @@ mod tests {
     use super::*;
 
     fn rome(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-        chrono_tz::Europe::Rome.with_ymd_and_hms(y, m, d, h, min, 0).unwrap().with_timezone(&Utc)
+        chrono_tz::Europe::Rome
+            .with_ymd_and_hms(y, m, d, h, min, 0)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -313,9 +373,20 @@ mod tests {
 
     /// Mon-Thu 9-13 + 14-16, Fri 9-13.
     fn split_week() -> Week {
-        let long = vec![Span::hm(9, 0, 13, 0).unwrap(), Span::hm(14, 0, 16, 0).unwrap()];
+        let long = vec![
+            Span::hm(9, 0, 13, 0).unwrap(),
+            Span::hm(14, 0, 16, 0).unwrap(),
+        ];
         let friday = vec![Span::hm(9, 0, 13, 0).unwrap()];
-        [long.clone(), long.clone(), long.clone(), long, friday, Vec::new(), Vec::new()]
+        [
+            long.clone(),
+            long.clone(),
+            long.clone(),
+            long,
+            friday,
+            Vec::new(),
+            Vec::new(),
+        ]
     }
 
     #[test]
@@ -328,20 +399,29 @@ mod tests {
     #[test]
     fn within_one_day() {
         let cal = BusinessCalendar::default();
-        assert_eq!(cal.add_business_minutes(rome(2026, 11, 24, 10, 0), 120), rome(2026, 11, 24, 12, 0));
+        assert_eq!(
+            cal.add_business_minutes(rome(2026, 11, 24, 10, 0), 120),
+            rome(2026, 11, 24, 12, 0)
+        );
     }
 
     #[test]
     fn before_opening_starts_at_nine() {
         let cal = BusinessCalendar::default();
-        assert_eq!(cal.add_business_minutes(rome(2026, 11, 24, 7, 30), 60), rome(2026, 11, 24, 10, 0));
+        assert_eq!(
+            cal.add_business_minutes(rome(2026, 11, 24, 7, 30), 60),
+            rome(2026, 11, 24, 10, 0)
+        );
     }
 
     #[test]
     fn friday_evening_rolls_over_the_weekend() {
         let cal = BusinessCalendar::default();
         // Friday 27 Nov 2026 16:00 + 2 h → Monday 30 Nov 10:00.
-        assert_eq!(cal.add_business_minutes(rome(2026, 11, 27, 16, 0), 120), rome(2026, 11, 30, 10, 0));
+        assert_eq!(
+            cal.add_business_minutes(rome(2026, 11, 27, 16, 0), 120),
+            rome(2026, 11, 30, 10, 0)
+        );
     }
 
     #[test]
@@ -349,10 +429,19 @@ mod tests {
         let cal = BusinessCalendar::default();
         // Thursday 2 Apr 2026 16:00 + 10 h: 1 h Thursday, 8 h Friday 3 Apr (Good Friday is no
         // holiday), then the weekend and Pasquetta (6 Apr) → Tuesday 7 Apr 10:00.
-        assert_eq!(cal.add_business_minutes(rome(2026, 4, 2, 16, 0), 9 * 60), rome(2026, 4, 3, 17, 0));
-        assert_eq!(cal.add_business_minutes(rome(2026, 4, 2, 16, 0), 10 * 60), rome(2026, 4, 7, 10, 0));
+        assert_eq!(
+            cal.add_business_minutes(rome(2026, 4, 2, 16, 0), 9 * 60),
+            rome(2026, 4, 3, 17, 0)
+        );
+        assert_eq!(
+            cal.add_business_minutes(rome(2026, 4, 2, 16, 0), 10 * 60),
+            rome(2026, 4, 7, 10, 0)
+        );
         // Thursday 24 Dec 2026 16:00 + 2 h: 25 Dec (Fri) holiday, weekend → Monday 28 Dec 10:00.
-        assert_eq!(cal.add_business_minutes(rome(2026, 12, 24, 16, 0), 120), rome(2026, 12, 28, 10, 0));
+        assert_eq!(
+            cal.add_business_minutes(rome(2026, 12, 24, 16, 0), 120),
+            rome(2026, 12, 28, 10, 0)
+        );
     }
 
     #[test]
@@ -366,7 +455,10 @@ mod tests {
         let due = cal.add_business_minutes(rome(2026, 10, 23, 16, 0), 120);
         assert_eq!(due.to_rfc3339(), "2026-10-26T09:00:00+00:00");
         // Across the change the wall clock gains an hour, business time does not.
-        assert_eq!(cal.business_minutes_between(rome(2026, 10, 23, 16, 0), due), 120);
+        assert_eq!(
+            cal.business_minutes_between(rome(2026, 10, 23, 16, 0), due),
+            120
+        );
     }
 
     #[test]
@@ -384,39 +476,78 @@ mod tests {
     fn split_office_hours_skip_lunch_and_short_fridays() {
         let cal = BusinessCalendar::new(split_week(), Vec::new());
         // Tuesday 24 Nov 2026 12:00 + 2 h: 1 h to 13:00, lunch, 1 h from 14:00 → 15:00.
-        assert_eq!(cal.add_business_minutes(rome(2026, 11, 24, 12, 0), 120), rome(2026, 11, 24, 15, 0));
+        assert_eq!(
+            cal.add_business_minutes(rome(2026, 11, 24, 12, 0), 120),
+            rome(2026, 11, 24, 15, 0)
+        );
         // During lunch the clock starts at 14:00.
-        assert_eq!(cal.add_business_minutes(rome(2026, 11, 24, 13, 30), 30), rome(2026, 11, 24, 14, 30));
+        assert_eq!(
+            cal.add_business_minutes(rome(2026, 11, 24, 13, 30), 30),
+            rome(2026, 11, 24, 14, 30)
+        );
         // Thursday 26 Nov 15:00 + 6 h: 1 h Thursday, Friday 9-13 (4 h), then Monday 9:00 + 1 h.
-        assert_eq!(cal.add_business_minutes(rome(2026, 11, 26, 15, 0), 6 * 60), rome(2026, 11, 30, 10, 0));
+        assert_eq!(
+            cal.add_business_minutes(rome(2026, 11, 26, 15, 0), 6 * 60),
+            rome(2026, 11, 30, 10, 0)
+        );
         // Friday afternoon is closed: Friday 14:00 → Monday.
-        assert_eq!(cal.add_business_minutes(rome(2026, 11, 27, 14, 0), 30), rome(2026, 11, 30, 9, 30));
-        assert_eq!(cal.business_minutes_between(rome(2026, 11, 24, 8, 0), rome(2026, 11, 24, 18, 0)), 6 * 60);
+        assert_eq!(
+            cal.add_business_minutes(rome(2026, 11, 27, 14, 0), 30),
+            rome(2026, 11, 30, 9, 30)
+        );
+        assert_eq!(
+            cal.business_minutes_between(rome(2026, 11, 24, 8, 0), rome(2026, 11, 24, 18, 0)),
+            6 * 60
+        );
     }
 
     #[test]
     fn closures_single_ranges_and_yearly() {
         // San Petronio (4 Oct) every year; a closure week in August 2026.
         let closures = vec![
-            Closure { from: date(2020, 10, 4), to: date(2020, 10, 4), yearly: true },
-            Closure { from: date(2026, 8, 10), to: date(2026, 8, 21), yearly: false },
+            Closure {
+                from: date(2020, 10, 4),
+                to: date(2020, 10, 4),
+                yearly: true,
+            },
+            Closure {
+                from: date(2026, 8, 10),
+                to: date(2026, 8, 21),
+                yearly: false,
+            },
         ];
         let cal = BusinessCalendar::new(default_week(), closures);
-        assert!(!cal.is_business_day(date(2027, 10, 4)), "Monday 4 Oct 2027 is San Petronio");
+        assert!(
+            !cal.is_business_day(date(2027, 10, 4)),
+            "Monday 4 Oct 2027 is San Petronio"
+        );
         assert!(cal.is_business_day(date(2027, 10, 5)));
         // Friday 2 Oct 2026 16:00 + 2 h: 4 Oct 2026 is a Sunday anyway → Monday 5 Oct 10:00.
-        assert_eq!(cal.add_business_minutes(rome(2026, 10, 2, 16, 0), 120), rome(2026, 10, 5, 10, 0));
+        assert_eq!(
+            cal.add_business_minutes(rome(2026, 10, 2, 16, 0), 120),
+            rome(2026, 10, 5, 10, 0)
+        );
         // Friday 1 Oct 2027 16:00 + 2 h: the weekend, then San Petronio on Monday → Tuesday 10:00.
-        assert_eq!(cal.add_business_minutes(rome(2027, 10, 1, 16, 0), 120), rome(2027, 10, 5, 10, 0));
+        assert_eq!(
+            cal.add_business_minutes(rome(2027, 10, 1, 16, 0), 120),
+            rome(2027, 10, 5, 10, 0)
+        );
         // Friday 7 Aug 2026 16:00 + 2 h: closure 10-21 Aug (and Ferragosto) → Monday 24 Aug 10:00.
-        assert_eq!(cal.add_business_minutes(rome(2026, 8, 7, 16, 0), 120), rome(2026, 8, 24, 10, 0));
+        assert_eq!(
+            cal.add_business_minutes(rome(2026, 8, 7, 16, 0), 120),
+            rome(2026, 8, 24, 10, 0)
+        );
         // Not repeated in 2027.
         assert!(cal.is_business_day(date(2027, 8, 10)));
     }
 
     #[test]
     fn a_yearly_closure_may_cross_new_year() {
-        let c = Closure { from: date(2025, 12, 27), to: date(2026, 1, 2), yearly: true };
+        let c = Closure {
+            from: date(2025, 12, 27),
+            to: date(2026, 1, 2),
+            yearly: true,
+        };
         assert!(c.covers(date(2030, 12, 31)));
         assert!(c.covers(date(2031, 1, 2)));
         assert!(!c.covers(date(2031, 1, 3)));
@@ -425,12 +556,28 @@ mod tests {
 
     #[test]
     fn overlapping_closures() {
-        let one_off = Closure { from: date(2026, 8, 10), to: date(2026, 8, 21), yearly: false };
-        let ferragosto_week = Closure { from: date(2019, 8, 14), to: date(2019, 8, 16), yearly: true };
-        let september = Closure { from: date(2026, 9, 1), to: date(2026, 9, 1), yearly: false };
+        let one_off = Closure {
+            from: date(2026, 8, 10),
+            to: date(2026, 8, 21),
+            yearly: false,
+        };
+        let ferragosto_week = Closure {
+            from: date(2019, 8, 14),
+            to: date(2019, 8, 16),
+            yearly: true,
+        };
+        let september = Closure {
+            from: date(2026, 9, 1),
+            to: date(2026, 9, 1),
+            yearly: false,
+        };
         assert!(one_off.overlaps(&ferragosto_week) && ferragosto_week.overlaps(&one_off));
         assert!(!one_off.overlaps(&september));
-        let next_year = Closure { from: date(2027, 8, 10), to: date(2027, 8, 21), yearly: false };
+        let next_year = Closure {
+            from: date(2027, 8, 10),
+            to: date(2027, 8, 21),
+            yearly: false,
+        };
         assert!(!one_off.overlaps(&next_year));
         assert!(next_year.overlaps(&ferragosto_week));
     }
@@ -440,21 +587,42 @@ mod tests {
         let cal = BusinessCalendar::default();
         let due = rome(2026, 11, 25, 12, 0);
         // Paused Tuesday 24 Nov 16:00 → resumed Wednesday 10:00: 2 business hours paused.
-        assert_eq!(cal.resume(due, rome(2026, 11, 24, 16, 0), rome(2026, 11, 25, 10, 0)), rome(2026, 11, 25, 14, 0));
+        assert_eq!(
+            cal.resume(due, rome(2026, 11, 24, 16, 0), rome(2026, 11, 25, 10, 0)),
+            rome(2026, 11, 25, 14, 0)
+        );
         // A pause over the weekend only counts Friday's last hour: Friday 16:00 → Monday 09:00.
         let due = rome(2026, 11, 30, 16, 30);
-        assert_eq!(cal.resume(due, rome(2026, 11, 27, 16, 0), rome(2026, 11, 30, 9, 0)), rome(2026, 12, 1, 9, 30));
+        assert_eq!(
+            cal.resume(due, rome(2026, 11, 27, 16, 0), rome(2026, 11, 30, 9, 0)),
+            rome(2026, 12, 1, 9, 30)
+        );
         // A pause entirely outside office hours moves nothing.
-        assert_eq!(cal.resume(due, rome(2026, 11, 28, 10, 0), rome(2026, 11, 29, 18, 0)), due);
+        assert_eq!(
+            cal.resume(due, rome(2026, 11, 28, 10, 0), rome(2026, 11, 29, 18, 0)),
+            due
+        );
         // A pause across Christmas and the DST change still counts business time only.
         let due = rome(2026, 12, 23, 16, 0);
-        assert_eq!(cal.resume(due, rome(2026, 12, 23, 10, 0), rome(2026, 12, 28, 10, 0)), rome(2026, 12, 28, 16, 0));
+        assert_eq!(
+            cal.resume(due, rome(2026, 12, 23, 10, 0), rome(2026, 12, 28, 10, 0)),
+            rome(2026, 12, 28, 16, 0)
+        );
         let due = rome(2026, 3, 30, 10, 0);
-        assert_eq!(cal.resume(due, rome(2026, 3, 27, 16, 0), rome(2026, 3, 30, 9, 30)), rome(2026, 3, 30, 11, 30));
+        assert_eq!(
+            cal.resume(due, rome(2026, 3, 27, 16, 0), rome(2026, 3, 30, 9, 30)),
+            rome(2026, 3, 30, 11, 30)
+        );
     }
 
     fn clock(status: Status, first_due: DateTime<Utc>, due: DateTime<Utc>) -> SlaClock {
-        SlaClock { status, first_response_due_at: Some(first_due), due_at: Some(due), first_responded_at: None, finished_at: None }
+        SlaClock {
+            status,
+            first_response_due_at: Some(first_due),
+            due_at: Some(due),
+            first_responded_at: None,
+            finished_at: None,
+        }
     }
 
     #[test]
@@ -462,24 +630,48 @@ mod tests {
         let cal = BusinessCalendar::default();
         let now = rome(2026, 11, 27, 16, 0); // Friday 16:00
         let far = rome(2027, 6, 10, 12, 0);
-        assert_eq!(clock(Status::Open, rome(2026, 12, 2, 10, 0), far).state(&cal, now, AT_RISK_MINUTES), SlaState::Ok);
+        assert_eq!(
+            clock(Status::Open, rome(2026, 12, 2, 10, 0), far).state(&cal, now, AT_RISK_MINUTES),
+            SlaState::Ok
+        );
         // Monday 10:00 is 66 wall-clock hours away but only 2 business hours: at risk.
         let monday = rome(2026, 11, 30, 10, 0);
-        assert_eq!(clock(Status::Open, monday, far).state(&cal, now, AT_RISK_MINUTES), SlaState::AtRisk);
+        assert_eq!(
+            clock(Status::Open, monday, far).state(&cal, now, AT_RISK_MINUTES),
+            SlaState::AtRisk
+        );
         // Monday 10:01 is 121 business minutes away.
         let later = rome(2026, 11, 30, 10, 1);
-        assert_eq!(clock(Status::New, later, far).state(&cal, now, AT_RISK_MINUTES), SlaState::Ok);
+        assert_eq!(
+            clock(Status::New, later, far).state(&cal, now, AT_RISK_MINUTES),
+            SlaState::Ok
+        );
         // Past due: breached.
-        assert_eq!(clock(Status::Open, rome(2026, 11, 27, 15, 59), far).state(&cal, now, AT_RISK_MINUTES), SlaState::Breached);
+        assert_eq!(
+            clock(Status::Open, rome(2026, 11, 27, 15, 59), far).state(&cal, now, AT_RISK_MINUTES),
+            SlaState::Breached
+        );
         // The resolution due time counts too.
-        assert_eq!(clock(Status::Open, far, monday).state(&cal, now, AT_RISK_MINUTES), SlaState::AtRisk);
+        assert_eq!(
+            clock(Status::Open, far, monday).state(&cal, now, AT_RISK_MINUTES),
+            SlaState::AtRisk
+        );
         // A holiday in between: Thursday 24 Dec 16:00, due Monday 28 Dec 10:00 (2 h) → at risk.
         let eve = rome(2026, 12, 24, 16, 0);
-        assert_eq!(clock(Status::Open, rome(2026, 12, 28, 10, 0), far).state(&cal, eve, AT_RISK_MINUTES), SlaState::AtRisk);
+        assert_eq!(
+            clock(Status::Open, rome(2026, 12, 28, 10, 0), far).state(&cal, eve, AT_RISK_MINUTES),
+            SlaState::AtRisk
+        );
         // Across the DST change: Friday 23 Oct 16:00 CEST → Monday 26 Oct 10:00 CET is 2 h.
         let fri = rome(2026, 10, 23, 16, 0);
-        assert_eq!(clock(Status::Open, rome(2026, 10, 26, 10, 0), far).state(&cal, fri, AT_RISK_MINUTES), SlaState::AtRisk);
-        assert_eq!(clock(Status::Open, rome(2026, 10, 26, 10, 1), far).state(&cal, fri, AT_RISK_MINUTES), SlaState::Ok);
+        assert_eq!(
+            clock(Status::Open, rome(2026, 10, 26, 10, 0), far).state(&cal, fri, AT_RISK_MINUTES),
+            SlaState::AtRisk
+        );
+        assert_eq!(
+            clock(Status::Open, rome(2026, 10, 26, 10, 1), far).state(&cal, fri, AT_RISK_MINUTES),
+            SlaState::Ok
+        );
     }
 
     #[test]
@@ -492,7 +684,10 @@ mod tests {
         let mut c = clock(Status::WaitingStudent, rome(2026, 11, 26, 10, 0), due);
         c.first_responded_at = Some(rome(2026, 11, 24, 10, 0));
         assert_eq!(c.state(&cal, now, AT_RISK_MINUTES), SlaState::Paused);
-        assert_eq!(clock(Status::Unverified, first_due, due).state(&cal, now, AT_RISK_MINUTES), SlaState::Paused);
+        assert_eq!(
+            clock(Status::Unverified, first_due, due).state(&cal, now, AT_RISK_MINUTES),
+            SlaState::Paused
+        );
         // A late first response stays breached, paused or not.
         c.first_responded_at = Some(rome(2026, 11, 26, 11, 0));
         assert_eq!(c.state(&cal, now, AT_RISK_MINUTES), SlaState::Breached);
@@ -503,7 +698,10 @@ mod tests {
         r.finished_at = Some(rome(2026, 11, 27, 12, 0));
         assert_eq!(r.state(&cal, now, AT_RISK_MINUTES), SlaState::Met);
         r.finished_at = Some(rome(2026, 11, 30, 11, 0));
-        assert_eq!(r.state(&cal, rome(2026, 12, 1, 9, 0), AT_RISK_MINUTES), SlaState::Breached);
+        assert_eq!(
+            r.state(&cal, rome(2026, 12, 1, 9, 0), AT_RISK_MINUTES),
+            SlaState::Breached
+        );
         let mut closed = clock(Status::Closed, first_due, due);
         closed.finished_at = Some(rome(2026, 11, 27, 12, 0));
         assert_eq!(closed.state(&cal, now, AT_RISK_MINUTES), SlaState::Met);
@@ -512,9 +710,16 @@ mod tests {
 
     #[test]
     fn a_responded_ticket_runs_only_its_resolution_target() {
-        let mut c = clock(Status::Open, rome(2026, 11, 25, 10, 0), rome(2026, 11, 30, 10, 0));
+        let mut c = clock(
+            Status::Open,
+            rome(2026, 11, 25, 10, 0),
+            rome(2026, 11, 30, 10, 0),
+        );
         assert_eq!(c.running().len(), 2);
         c.first_responded_at = Some(rome(2026, 11, 24, 10, 0));
-        assert_eq!(c.running(), vec![(Target::Resolution, rome(2026, 11, 30, 10, 0))]);
+        assert_eq!(
+            c.running(),
+            vec![(Target::Resolution, rome(2026, 11, 30, 10, 0))]
+        );
     }
 }

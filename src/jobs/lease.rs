@@ -12,7 +12,13 @@ use crate::db::schema::job_leases;
 use crate::db::{write_tx, DbConn};
 
 /// Takes the lease of `name` until `until` if nobody holds it at `now`. True: run the job.
-pub fn acquire(conn: &mut DbConn, name: &str, holder: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> QueryResult<bool> {
+pub fn acquire(
+    conn: &mut DbConn,
+    name: &str,
+    holder: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> QueryResult<bool> {
     let now = now.naive_utc();
     write_tx(conn, |conn| {
         diesel::sql_query(
@@ -21,13 +27,17 @@ pub fn acquire(conn: &mut DbConn, name: &str, holder: &str, now: DateTime<Utc>, 
         .bind::<Text, _>(name)
         .bind::<Timestamp, _>(chrono::DateTime::UNIX_EPOCH.naive_utc())
         .execute(conn)?;
-        let taken = diesel::update(job_leases::table.filter(job_leases::name.eq(name)).filter(job_leases::locked_until.le(now)))
-            .set((
-                job_leases::holder.eq(holder),
-                job_leases::locked_until.eq(until.naive_utc()),
-                job_leases::last_started_at.eq(Some(now)),
-            ))
-            .execute(conn)?;
+        let taken = diesel::update(
+            job_leases::table
+                .filter(job_leases::name.eq(name))
+                .filter(job_leases::locked_until.le(now)),
+        )
+        .set((
+            job_leases::holder.eq(holder),
+            job_leases::locked_until.eq(until.naive_utc()),
+            job_leases::last_started_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
         Ok(taken == 1)
     })
 }
@@ -59,5 +69,8 @@ pub struct LeaseRow {
 }
 
 pub fn all(conn: &mut DbConn) -> QueryResult<Vec<LeaseRow>> {
-    job_leases::table.order(job_leases::name).select(LeaseRow::as_select()).load(conn)
+    job_leases::table
+        .order(job_leases::name)
+        .select(LeaseRow::as_select())
+        .load(conn)
 }

@@ -52,7 +52,12 @@ impl Job {
 
     /// One batch of the job's work; answers how many items it looked at (a full `BATCH`
     /// means there may be more).
-    pub fn run(self, conn: &mut DbConn, ctx: &JobContext, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    pub fn run(
+        self,
+        conn: &mut DbConn,
+        ctx: &JobContext,
+        now: DateTime<Utc>,
+    ) -> Result<usize, ServiceError> {
         match self {
             Job::AutoClose => auto_close(conn, ctx, now),
             Job::ExpireGuests => expire_guests(conn, ctx, now),
@@ -65,12 +70,21 @@ impl Job {
 const MAX_BATCHES: usize = 50;
 
 /// Runs `job` if this instance gets its lease: `Ok(None)` when another instance holds it.
-pub async fn run_once(db: &Db, job: Job, holder: &str, ctx: &JobContext) -> Result<Option<usize>, ServiceError> {
+pub async fn run_once(
+    db: &Db,
+    job: Job,
+    holder: &str,
+    ctx: &JobContext,
+) -> Result<Option<usize>, ServiceError> {
     let now = Utc::now();
     // A little shorter than the period, so the holder's next tick finds it free again.
     let lease = chrono::Duration::from_std(ctx.config.interval.mul_f64(0.9)).unwrap_or_default();
     let owner = holder.to_owned();
-    let taken = db.write(move |conn| Ok::<_, ServiceError>(lease::acquire(conn, job.name(), &owner, now, now + lease)?)).await?;
+    let taken = db
+        .write(move |conn| {
+            Ok::<_, ServiceError>(lease::acquire(conn, job.name(), &owner, now, now + lease)?)
+        })
+        .await?;
     if !taken {
         return Ok(None);
     }
@@ -92,7 +106,8 @@ pub async fn run_once(db: &Db, job: Job, holder: &str, ctx: &JobContext) -> Resu
         }
     }
     let error = outcome.as_ref().err().map(|e| e.to_string());
-    db.write(move |conn| Ok::<_, ServiceError>(lease::finish(conn, job.name(), error.as_deref())?)).await?;
+    db.write(move |conn| Ok::<_, ServiceError>(lease::finish(conn, job.name(), error.as_deref())?))
+        .await?;
     outcome.map(|()| Some(total))
 }
 

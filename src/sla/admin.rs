@@ -27,7 +27,15 @@ pub enum Day {
 }
 
 impl Day {
-    pub const ALL: [Day; 7] = [Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri, Day::Sat, Day::Sun];
+    pub const ALL: [Day; 7] = [
+        Day::Mon,
+        Day::Tue,
+        Day::Wed,
+        Day::Thu,
+        Day::Fri,
+        Day::Sat,
+        Day::Sun,
+    ];
 
     /// Monday is 0.
     pub fn index(self) -> usize {
@@ -86,7 +94,10 @@ fn stretches(week: &Week) -> Vec<Stretch> {
 pub fn check_week(input: &OfficeHoursInput) -> Result<Week, ServiceError> {
     let mut errors = FieldErrors::default();
     if input.hours.is_empty() {
-        errors.add("hours", "give at least one stretch of office hours in the week");
+        errors.add(
+            "hours",
+            "give at least one stretch of office hours in the week",
+        );
     } else if input.hours.len() > MAX_STRETCHES {
         errors.add("hours", format!("at most {MAX_STRETCHES} stretches a week"));
     }
@@ -95,16 +106,25 @@ pub fn check_week(input: &OfficeHoursInput) -> Result<Week, ServiceError> {
         let time = |errors: &mut FieldErrors, name: &str, value: &str| {
             let parsed = parse_time(value);
             if parsed.is_none() {
-                errors.add(format!("hours[{i}].{name}"), format!("'{value}' is not a time of day HH:MM (00:00-23:59)"));
+                errors.add(
+                    format!("hours[{i}].{name}"),
+                    format!("'{value}' is not a time of day HH:MM (00:00-23:59)"),
+                );
             }
             parsed
         };
-        let (Some(opens), Some(closes)) = (time(&mut errors, "opens", &stretch.opens), time(&mut errors, "closes", &stretch.closes)) else {
+        let (Some(opens), Some(closes)) = (
+            time(&mut errors, "opens", &stretch.opens),
+            time(&mut errors, "closes", &stretch.closes),
+        ) else {
             continue;
         };
         match Span::new(opens, closes) {
             Some(span) => week[stretch.day.index()].push((span, i)),
-            None => errors.add(format!("hours[{i}].closes"), format!("must be after opens ({})", stretch.opens)),
+            None => errors.add(
+                format!("hours[{i}].closes"),
+                format!("must be after opens ({})", stretch.opens),
+            ),
         }
     }
     for day in week.iter_mut() {
@@ -114,7 +134,11 @@ pub fn check_week(input: &OfficeHoursInput) -> Result<Week, ServiceError> {
             if later.opens < earlier.closes {
                 errors.add(
                     format!("hours[{i}]"),
-                    format!("overlaps {}-{} of the same day", earlier.opens.format("%H:%M"), earlier.closes.format("%H:%M")),
+                    format!(
+                        "overlaps {}-{} of the same day",
+                        earlier.opens.format("%H:%M"),
+                        earlier.closes.format("%H:%M")
+                    ),
                 );
             }
         }
@@ -124,17 +148,30 @@ pub fn check_week(input: &OfficeHoursInput) -> Result<Week, ServiceError> {
 }
 
 fn team_id(conn: &mut DbConn, slug: &str) -> Result<String, ServiceError> {
-    teams::table.filter(teams::slug.eq(slug)).select(teams::id).first(conn).optional()?.ok_or(ServiceError::NotFound)
+    teams::table
+        .filter(teams::slug.eq(slug))
+        .select(teams::id)
+        .first(conn)
+        .optional()?
+        .ok_or(ServiceError::NotFound)
 }
 
 pub fn office_hours(conn: &mut DbConn, slug: &str) -> Result<OfficeHoursView, ServiceError> {
     let id = team_id(conn, slug)?;
     let stored = stored_week(conn, &id)?;
-    Ok(OfficeHoursView { team: slug.to_owned(), default: stored.is_none(), hours: stretches(&stored.unwrap_or_else(default_week)) })
+    Ok(OfficeHoursView {
+        team: slug.to_owned(),
+        default: stored.is_none(),
+        hours: stretches(&stored.unwrap_or_else(default_week)),
+    })
 }
 
 /// Replaces a team's week of office hours.
-pub fn set_office_hours(conn: &mut DbConn, slug: &str, input: &OfficeHoursInput) -> Result<OfficeHoursView, ServiceError> {
+pub fn set_office_hours(
+    conn: &mut DbConn,
+    slug: &str,
+    input: &OfficeHoursInput,
+) -> Result<OfficeHoursView, ServiceError> {
     let week = check_week(input)?;
     write_tx(conn, |conn| -> Result<(), ServiceError> {
         let id = team_id(conn, slug)?;
@@ -155,7 +192,11 @@ pub fn set_office_hours(conn: &mut DbConn, slug: &str, input: &OfficeHoursInput)
         Ok(())
     })?;
     forget_calendars();
-    Ok(OfficeHoursView { team: slug.to_owned(), default: false, hours: stretches(&week) })
+    Ok(OfficeHoursView {
+        team: slug.to_owned(),
+        default: false,
+        hours: stretches(&week),
+    })
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -191,12 +232,33 @@ pub struct ClosureView {
 /// A closure lasts at most this many days (a summer closure fits; a closed year does not).
 pub const MAX_CLOSURE_DAYS: i64 = 92;
 
-type ClosureRow = (String, Option<String>, String, String, String, bool, chrono::NaiveDateTime);
+type ClosureRow = (
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    bool,
+    chrono::NaiveDateTime,
+);
 
 fn closure_view(row: ClosureRow, team_slugs: &[(String, String)]) -> ClosureView {
     let (id, team_id, name, starts_on, ends_on, yearly, created_at) = row;
-    let team = team_id.and_then(|t| team_slugs.iter().find(|(id, _)| *id == t).map(|(_, slug)| slug.clone()));
-    ClosureView { id, team, name, starts_on, ends_on, yearly, created_at: created_at.and_utc() }
+    let team = team_id.and_then(|t| {
+        team_slugs
+            .iter()
+            .find(|(id, _)| *id == t)
+            .map(|(_, slug)| slug.clone())
+    });
+    ClosureView {
+        id,
+        team,
+        name,
+        starts_on,
+        ends_on,
+        yearly,
+        created_at: created_at.and_utc(),
+    }
 }
 
 fn team_slugs(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
@@ -205,7 +267,15 @@ fn team_slugs(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
 
 fn closure_rows(conn: &mut DbConn, id: Option<&str>) -> QueryResult<Vec<ClosureRow>> {
     let mut query = closures::table
-        .select((closures::id, closures::team_id, closures::name, closures::starts_on, closures::ends_on, closures::yearly, closures::created_at))
+        .select((
+            closures::id,
+            closures::team_id,
+            closures::name,
+            closures::starts_on,
+            closures::ends_on,
+            closures::yearly,
+            closures::created_at,
+        ))
         .order((closures::starts_on, closures::id))
         .into_boxed();
     if let Some(id) = id {
@@ -215,10 +285,19 @@ fn closure_rows(conn: &mut DbConn, id: Option<&str>) -> QueryResult<Vec<ClosureR
 }
 
 /// Every closure, or those that apply to one team (the global ones and its own).
-pub fn list_closures(conn: &mut DbConn, team: Option<&str>) -> Result<Vec<ClosureView>, ServiceError> {
+pub fn list_closures(
+    conn: &mut DbConn,
+    team: Option<&str>,
+) -> Result<Vec<ClosureView>, ServiceError> {
     let slugs = team_slugs(conn)?;
     let team_id = match team {
-        Some(slug) => Some(slugs.iter().find(|(_, s)| s == slug).map(|(id, _)| id.clone()).ok_or_else(|| ServiceError::field("team", format!("unknown team '{slug}'")))?),
+        Some(slug) => Some(
+            slugs
+                .iter()
+                .find(|(_, s)| s == slug)
+                .map(|(id, _)| id.clone())
+                .ok_or_else(|| ServiceError::field("team", format!("unknown team '{slug}'")))?,
+        ),
         None => None,
     };
     Ok(closure_rows(conn, None)?
@@ -235,7 +314,10 @@ pub fn add_closure(conn: &mut DbConn, input: &ClosureInput) -> Result<ClosureVie
         let slugs = team_slugs(conn)?;
         let team_id = match &input.team {
             Some(slug) => {
-                let found = slugs.iter().find(|(_, s)| s == slug).map(|(id, _)| id.clone());
+                let found = slugs
+                    .iter()
+                    .find(|(_, s)| s == slug)
+                    .map(|(id, _)| id.clone());
                 if found.is_none() {
                     errors.add("team", format!("unknown team '{slug}'"));
                 }
@@ -251,23 +333,48 @@ pub fn add_closure(conn: &mut DbConn, input: &ClosureInput) -> Result<ClosureVie
             parsed
         };
         let from = date(&mut errors, "starts_on", &input.starts_on);
-        let ends_on = input.ends_on.clone().unwrap_or_else(|| input.starts_on.clone());
+        let ends_on = input
+            .ends_on
+            .clone()
+            .unwrap_or_else(|| input.starts_on.clone());
         let to = match &input.ends_on {
             Some(value) => date(&mut errors, "ends_on", value),
             None => from,
         };
         if let (Some(from), Some(to)) = (from, to) {
             if to < from {
-                errors.add("ends_on", format!("must not be before starts_on ({})", input.starts_on));
+                errors.add(
+                    "ends_on",
+                    format!("must not be before starts_on ({})", input.starts_on),
+                );
             } else if (to - from).num_days() >= MAX_CLOSURE_DAYS {
-                errors.add("ends_on", format!("a closure lasts at most {MAX_CLOSURE_DAYS} days"));
+                errors.add(
+                    "ends_on",
+                    format!("a closure lasts at most {MAX_CLOSURE_DAYS} days"),
+                );
             } else {
-                let new = Closure { from, to, yearly: input.yearly };
-                let same_scope = stored_closures(conn, team_id.as_deref())?.into_iter().filter(|(_, team, _)| *team == team_id);
+                let new = Closure {
+                    from,
+                    to,
+                    yearly: input.yearly,
+                };
+                let same_scope = stored_closures(conn, team_id.as_deref())?
+                    .into_iter()
+                    .filter(|(_, team, _)| *team == team_id);
                 for (id, _, existing) in same_scope {
                     if new.overlaps(&existing) {
-                        let other = closure_rows(conn, Some(&id))?.into_iter().next().map(|r| r.2).unwrap_or_default();
-                        errors.add("starts_on", format!("overlaps the closure '{other}' ({} – {})", existing.from, existing.to));
+                        let other = closure_rows(conn, Some(&id))?
+                            .into_iter()
+                            .next()
+                            .map(|r| r.2)
+                            .unwrap_or_default();
+                        errors.add(
+                            "starts_on",
+                            format!(
+                                "overlaps the closure '{other}' ({} – {})",
+                                existing.from, existing.to
+                            ),
+                        );
                     }
                 }
             }
@@ -285,7 +392,10 @@ pub fn add_closure(conn: &mut DbConn, input: &ClosureInput) -> Result<ClosureVie
                 closures::created_at.eq(now()),
             ))
             .execute(conn)?;
-        let row = closure_rows(conn, Some(&id))?.into_iter().next().ok_or(ServiceError::NotFound)?;
+        let row = closure_rows(conn, Some(&id))?
+            .into_iter()
+            .next()
+            .ok_or(ServiceError::NotFound)?;
         Ok(closure_view(row, &slugs))
     })?;
     forget_calendars();
@@ -293,7 +403,9 @@ pub fn add_closure(conn: &mut DbConn, input: &ClosureInput) -> Result<ClosureVie
 }
 
 pub fn delete_closure(conn: &mut DbConn, id: &str) -> Result<(), ServiceError> {
-    let deleted = write_tx(conn, |conn| diesel::delete(closures::table.find(id)).execute(conn))?;
+    let deleted = write_tx(conn, |conn| {
+        diesel::delete(closures::table.find(id)).execute(conn)
+    })?;
     forget_calendars();
     if deleted == 0 {
         return Err(ServiceError::NotFound);
@@ -306,12 +418,18 @@ mod tests {
     use super::*;
 
     fn stretch(day: Day, opens: &str, closes: &str) -> Stretch {
-        Stretch { day, opens: opens.into(), closes: closes.into() }
+        Stretch {
+            day,
+            opens: opens.into(),
+            closes: closes.into(),
+        }
     }
 
     fn fields(result: Result<Week, ServiceError>) -> Vec<(String, String)> {
         match result {
-            Err(ServiceError::Validation(list)) => list.into_iter().map(|e| (e.field, e.message)).collect(),
+            Err(ServiceError::Validation(list)) => {
+                list.into_iter().map(|e| (e.field, e.message)).collect()
+            }
             other => panic!("expected a validation error, got {other:?}"),
         }
     }
@@ -319,7 +437,11 @@ mod tests {
     #[test]
     fn a_split_week_is_accepted_and_sorted() {
         let input = OfficeHoursInput {
-            hours: vec![stretch(Day::Mon, "14:00", "16:00"), stretch(Day::Mon, "09:00", "13:00"), stretch(Day::Fri, "09:00", "13:00")],
+            hours: vec![
+                stretch(Day::Mon, "14:00", "16:00"),
+                stretch(Day::Mon, "09:00", "13:00"),
+                stretch(Day::Fri, "09:00", "13:00"),
+            ],
         };
         let week = check_week(&input).unwrap();
         assert_eq!(week[0].len(), 2);
@@ -344,7 +466,17 @@ mod tests {
             ],
         }));
         let names: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
-        assert_eq!(names, ["hours[0].opens", "hours[1].closes", "hours[4].opens", "hours[4].closes", "hours[3]"], "{errors:?}");
+        assert_eq!(
+            names,
+            [
+                "hours[0].opens",
+                "hours[1].closes",
+                "hours[4].opens",
+                "hours[4].closes",
+                "hours[3]"
+            ],
+            "{errors:?}"
+        );
         assert!(errors[4].1.contains("overlaps 09:00-13:00"));
     }
 }

@@ -15,7 +15,9 @@ use serde_json::json;
 
 use crate::db::schema::{closures, office_hours, ticket_sla, tickets};
 use crate::db::DbConn;
-use crate::domain::sla::{default_week, BusinessCalendar, Closure, SlaClock, SlaState, Span, Week, AT_RISK_MINUTES};
+use crate::domain::sla::{
+    default_week, BusinessCalendar, Closure, SlaClock, SlaState, Span, Week, AT_RISK_MINUTES,
+};
 use crate::domain::Status;
 use crate::error::ServiceError;
 use crate::tickets::model::{record_event, TicketRow};
@@ -32,7 +34,10 @@ static CALENDARS: LazyLock<RwLock<Remembered>> = LazyLock::new(Default::default)
 /// A team's calendar if remembered and fresh.
 pub fn cached(team_id: &str) -> Option<Arc<BusinessCalendar>> {
     let calendars = CALENDARS.read().ok()?;
-    calendars.get(team_id).filter(|(at, _)| at.elapsed() < CALENDAR_TTL).map(|(_, c)| c.clone())
+    calendars
+        .get(team_id)
+        .filter(|(at, _)| at.elapsed() < CALENDAR_TTL)
+        .map(|(_, c)| c.clone())
 }
 
 /// After an admin edit of office hours or closures.
@@ -64,21 +69,29 @@ pub(crate) fn parse_time(value: &str) -> Option<NaiveTime> {
 }
 
 pub(crate) fn parse_date(value: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").ok().filter(|_| value.len() == 10)
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .filter(|_| value.len() == 10)
 }
 
 /// A team's weekly hours as stored; `None` when it has set none.
 pub(crate) fn stored_week(conn: &mut DbConn, team_id: &str) -> QueryResult<Option<Week>> {
     let rows: Vec<(i32, String, String)> = office_hours::table
         .filter(office_hours::team_id.eq(team_id))
-        .select((office_hours::weekday, office_hours::opens, office_hours::closes))
+        .select((
+            office_hours::weekday,
+            office_hours::opens,
+            office_hours::closes,
+        ))
         .load(conn)?;
     if rows.is_empty() {
         return Ok(None);
     }
     let mut week: Week = Default::default();
     for (weekday, opens, closes) in rows {
-        let span = parse_time(&opens).zip(parse_time(&closes)).and_then(|(o, c)| Span::new(o, c));
+        let span = parse_time(&opens)
+            .zip(parse_time(&closes))
+            .and_then(|(o, c)| Span::new(o, c));
         if let (Some(span), Some(day)) = (span, week.get_mut((weekday - 1).max(0) as usize)) {
             day.push(span);
         }
@@ -88,24 +101,50 @@ pub(crate) fn stored_week(conn: &mut DbConn, team_id: &str) -> QueryResult<Optio
 }
 
 /// Global closures (`team_id` NULL) and, given a team, that team's.
-pub(crate) fn stored_closures(conn: &mut DbConn, team_id: Option<&str>) -> QueryResult<Vec<(String, Option<String>, Closure)>> {
+pub(crate) fn stored_closures(
+    conn: &mut DbConn,
+    team_id: Option<&str>,
+) -> QueryResult<Vec<(String, Option<String>, Closure)>> {
     let mut query = closures::table
-        .select((closures::id, closures::team_id, closures::starts_on, closures::ends_on, closures::yearly))
+        .select((
+            closures::id,
+            closures::team_id,
+            closures::starts_on,
+            closures::ends_on,
+            closures::yearly,
+        ))
         .into_boxed();
     query = match team_id {
-        Some(team) => query.filter(closures::team_id.is_null().or(closures::team_id.eq(team.to_owned()))),
+        Some(team) => query.filter(
+            closures::team_id
+                .is_null()
+                .or(closures::team_id.eq(team.to_owned())),
+        ),
         None => query.filter(closures::team_id.is_null()),
     };
     let rows: Vec<(String, Option<String>, String, String, bool)> = query.load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, team, from, to, yearly)| Some((id, team, Closure { from: parse_date(&from)?, to: parse_date(&to)?, yearly })))
+        .filter_map(|(id, team, from, to, yearly)| {
+            Some((
+                id,
+                team,
+                Closure {
+                    from: parse_date(&from)?,
+                    to: parse_date(&to)?,
+                    yearly,
+                },
+            ))
+        })
         .collect())
 }
 
 fn load_calendar(conn: &mut DbConn, team_id: &str) -> QueryResult<BusinessCalendar> {
     let week = stored_week(conn, team_id)?.unwrap_or_else(default_week);
-    let closures = stored_closures(conn, Some(team_id))?.into_iter().map(|(_, _, c)| c).collect();
+    let closures = stored_closures(conn, Some(team_id))?
+        .into_iter()
+        .map(|(_, _, c)| c)
+        .collect();
     Ok(BusinessCalendar::new(week, closures))
 }
 
@@ -128,7 +167,11 @@ pub fn clock_of(row: &TicketRow) -> Result<SlaClock, ServiceError> {
     })
 }
 
-pub fn view(row: &TicketRow, calendar: &BusinessCalendar, now: DateTime<Utc>) -> Result<SlaView, ServiceError> {
+pub fn view(
+    row: &TicketRow,
+    calendar: &BusinessCalendar,
+    now: DateTime<Utc>,
+) -> Result<SlaView, ServiceError> {
     let clock = clock_of(row)?;
     Ok(SlaView {
         first_response_due_at: clock.first_response_due_at,
@@ -141,11 +184,22 @@ pub fn view(row: &TicketRow, calendar: &BusinessCalendar, now: DateTime<Utc>) ->
 /// change, with the ticket as it was before it: entering `waiting_student` pauses the clock;
 /// leaving it (or a guest's confirmation leaving `unverified`) moves the running due times
 /// forward by the business minutes the clock stood still.
-pub fn on_status_change(conn: &mut DbConn, ticket: &TicketRow, from: Status, to: Status) -> Result<(), ServiceError> {
+pub fn on_status_change(
+    conn: &mut DbConn,
+    ticket: &TicketRow,
+    from: Status,
+    to: Status,
+) -> Result<(), ServiceError> {
     on_status_change_at(conn, ticket, from, to, Utc::now())
 }
 
-pub fn on_status_change_at(conn: &mut DbConn, ticket: &TicketRow, from: Status, to: Status, now: DateTime<Utc>) -> Result<(), ServiceError> {
+pub fn on_status_change_at(
+    conn: &mut DbConn,
+    ticket: &TicketRow,
+    from: Status,
+    to: Status,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
     if from == to {
         return Ok(());
     }
@@ -164,14 +218,23 @@ pub fn on_status_change_at(conn: &mut DbConn, ticket: &TicketRow, from: Status, 
         let calendar = calendar(conn, &ticket.team_id)?;
         paused_minutes = calendar.business_minutes_between(since.and_utc(), now);
         if paused_minutes > 0 {
-            let push = |due: Option<NaiveDateTime>| due.map(|d| calendar.add_business_minutes(d.and_utc(), paused_minutes).naive_utc());
+            let push = |due: Option<NaiveDateTime>| {
+                due.map(|d| {
+                    calendar
+                        .add_business_minutes(d.and_utc(), paused_minutes)
+                        .naive_utc()
+                })
+            };
             let first_due = match ticket.first_responded_at {
                 None => push(ticket.first_response_due_at),
                 Some(_) => ticket.first_response_due_at,
             };
             let due = push(ticket.due_at);
             diesel::update(tickets::table.find(&ticket.id))
-                .set((tickets::first_response_due_at.eq(first_due), tickets::due_at.eq(due)))
+                .set((
+                    tickets::first_response_due_at.eq(first_due),
+                    tickets::due_at.eq(due),
+                ))
                 .execute(conn)?;
             let data = json!({"paused_minutes": paused_minutes, "first_response_due_at": first_due.map(|d| d.and_utc()),
                               "due_at": due.map(|d| d.and_utc())});
@@ -183,11 +246,18 @@ pub fn on_status_change_at(conn: &mut DbConn, ticket: &TicketRow, from: Status, 
         return Ok(());
     }
     let updated = diesel::update(ticket_sla::table.find(&ticket.id))
-        .set((ticket_sla::paused_at.eq(paused_at), ticket_sla::paused_minutes.eq(ticket_sla::paused_minutes + paused_minutes)))
+        .set((
+            ticket_sla::paused_at.eq(paused_at),
+            ticket_sla::paused_minutes.eq(ticket_sla::paused_minutes + paused_minutes),
+        ))
         .execute(conn)?;
     if updated == 0 {
         diesel::insert_into(ticket_sla::table)
-            .values((ticket_sla::ticket_id.eq(&ticket.id), ticket_sla::paused_at.eq(paused_at), ticket_sla::paused_minutes.eq(paused_minutes)))
+            .values((
+                ticket_sla::ticket_id.eq(&ticket.id),
+                ticket_sla::paused_at.eq(paused_at),
+                ticket_sla::paused_minutes.eq(paused_minutes),
+            ))
             .execute(conn)?;
     }
     Ok(())

@@ -12,7 +12,10 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{database_url, register_and_login, segreteria_ticket, spawn_app, spawn_app_with, start_server, Backend, TestApp};
+use crate::helpers::{
+    database_url, register_and_login, segreteria_ticket, spawn_app, spawn_app_with, start_server,
+    Backend, TestApp,
+};
 use crate::sla::{events_of, set_due_times, with_db};
 
 both_backends!(
@@ -27,7 +30,11 @@ both_backends!(
 fn context() -> JobContext {
     JobContext {
         base_url: "http://127.0.0.1".into(),
-        config: JobsConfig { interval: StdDuration::ZERO, auto_close_days: 7, guest_expiry_hours: 48 },
+        config: JobsConfig {
+            interval: StdDuration::ZERO,
+            auto_close_days: 7,
+            guest_expiry_hours: 48,
+        },
     }
 }
 
@@ -36,7 +43,10 @@ async fn resolved_at(app: &TestApp, number: &str, at: chrono::DateTime<Utc>) {
     let number = number.to_owned();
     with_db(app, move |conn| {
         diesel::update(tickets::table.filter(tickets::number.eq(number)))
-            .set((tickets::status.eq("resolved"), tickets::resolved_at.eq(Some(at.naive_utc()))))
+            .set((
+                tickets::status.eq("resolved"),
+                tickets::resolved_at.eq(Some(at.naive_utc())),
+            ))
             .execute(conn)
             .unwrap();
     })
@@ -44,48 +54,111 @@ async fn resolved_at(app: &TestApp, number: &str, at: chrono::DateTime<Utc>) {
 }
 
 async fn ticket_of(app: &TestApp, token: &str, number: &str) -> Value {
-    app.get(&format!("/api/v1/tickets/{number}"), Some(token)).await.json().await.unwrap()
+    app.get(&format!("/api/v1/tickets/{number}"), Some(token))
+        .await
+        .json()
+        .await
+        .unwrap()
 }
 
 async fn resolved_tickets_close_after_seven_days(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
     let student = app.student("chiusura@studenti.unibg.it").await;
-    let old = app.open_ticket(&student, "Risolto otto giorni fa").await["number"].as_str().unwrap().to_owned();
-    let recent = app.open_ticket(&student, "Risolto sei giorni fa").await["number"].as_str().unwrap().to_owned();
+    let old = app.open_ticket(&student, "Risolto otto giorni fa").await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let recent = app.open_ticket(&student, "Risolto sei giorni fa").await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Resolved by staff through the API, then dated back.
     for number in [&old, &recent] {
         let path = format!("/api/v1/tickets/{number}");
-        let res = app.patch(&path, &admin.token, &json!({"version": 1, "status": "resolved"})).await;
+        let res = app
+            .patch(
+                &path,
+                &admin.token,
+                &json!({"version": 1, "status": "resolved"}),
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::OK);
     }
     resolved_at(&app, &old, Utc::now() - Duration::days(8)).await;
     resolved_at(&app, &recent, Utc::now() - Duration::days(6)).await;
 
     let now = Utc::now();
-    let seen = with_db(&app, move |conn| jobs::auto_close(conn, &context(), now).unwrap()).await;
+    let seen = with_db(&app, move |conn| {
+        jobs::auto_close(conn, &context(), now).unwrap()
+    })
+    .await;
     assert_eq!(seen, 1);
     let closed = ticket_of(&app, &admin.token, &old).await;
     assert_eq!(closed["status"], "closed");
     assert!(closed["closed_at"].is_string());
-    assert_eq!(closed["version"], 3, "resolving and closing each bump the version");
+    assert_eq!(
+        closed["version"], 3,
+        "resolving and closing each bump the version"
+    );
     let thread = closed["messages"].as_array().unwrap();
-    assert!(thread.iter().any(|m| m["kind"] == "system" && m["body"].as_str().unwrap().contains("resolved → closed")), "{thread:?}");
+    assert!(
+        thread
+            .iter()
+            .any(|m| m["kind"] == "system"
+                && m["body"].as_str().unwrap().contains("resolved → closed")),
+        "{thread:?}"
+    );
     assert_eq!(events_of(&app, &old, "auto_closed").await.len(), 1);
     let status_events = events_of(&app, &old, "status_changed").await;
-    assert_eq!(status_events.last().unwrap(), &json!({"from": "resolved", "to": "closed"}));
-    let mails: Vec<String> = app.outbox_for("chiusura@studenti.unibg.it").await.into_iter().map(|(k, _)| k).collect();
-    assert_eq!(mails.iter().filter(|k| *k == "ticket_closed").count(), 1, "{mails:?}");
-    assert_eq!(ticket_of(&app, &admin.token, &recent).await["status"], "resolved");
+    assert_eq!(
+        status_events.last().unwrap(),
+        &json!({"from": "resolved", "to": "closed"})
+    );
+    let mails: Vec<String> = app
+        .outbox_for("chiusura@studenti.unibg.it")
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        mails.iter().filter(|k| *k == "ticket_closed").count(),
+        1,
+        "{mails:?}"
+    );
+    assert_eq!(
+        ticket_of(&app, &admin.token, &recent).await["status"],
+        "resolved"
+    );
 
     // Again at the same moment: nothing more. Two days later: the other one.
-    let seen = with_db(&app, move |conn| jobs::auto_close(conn, &context(), now).unwrap()).await;
+    let seen = with_db(&app, move |conn| {
+        jobs::auto_close(conn, &context(), now).unwrap()
+    })
+    .await;
     assert_eq!(seen, 0);
     let later = now + Duration::days(2);
-    assert_eq!(with_db(&app, move |conn| jobs::auto_close(conn, &context(), later).unwrap()).await, 1);
-    assert_eq!(ticket_of(&app, &admin.token, &recent).await["status"], "closed");
-    let mails: Vec<String> = app.outbox_for("chiusura@studenti.unibg.it").await.into_iter().map(|(k, _)| k).collect();
-    assert_eq!(mails.iter().filter(|k| *k == "ticket_closed").count(), 2, "{mails:?}");
+    assert_eq!(
+        with_db(&app, move |conn| jobs::auto_close(conn, &context(), later)
+            .unwrap())
+        .await,
+        1
+    );
+    assert_eq!(
+        ticket_of(&app, &admin.token, &recent).await["status"],
+        "closed"
+    );
+    let mails: Vec<String> = app
+        .outbox_for("chiusura@studenti.unibg.it")
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        mails.iter().filter(|k| *k == "ticket_closed").count(),
+        2,
+        "{mails:?}"
+    );
 }
 
 /// Opens a guest ticket and answers its number and the secret of the mailed link.
@@ -94,16 +167,31 @@ async fn guest_ticket(app: &TestApp, email: &str) -> (String, String) {
         "fields": {"nationality": "Marocco", "topic": "residence-permit"}, "guest": {"email": email, "name": "Yasmine"}});
     let res = app.post("/api/v1/tickets", None, &guest).await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let number = res.json::<Value>().await.unwrap()["number"].as_str().unwrap().to_owned();
+    let number = res.json::<Value>().await.unwrap()["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mails = app.outbox_for(email).await;
-    let secret = mails.last().unwrap().1["link"].as_str().unwrap().split("secret=").nth(1).unwrap().to_owned();
+    let secret = mails.last().unwrap().1["link"]
+        .as_str()
+        .unwrap()
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
     (number, secret)
 }
 
 async fn created_ago(app: &TestApp, number: &str, hours: i64) {
-    let (number, at) = (number.to_owned(), (Utc::now() - Duration::hours(hours)).naive_utc());
+    let (number, at) = (
+        number.to_owned(),
+        (Utc::now() - Duration::hours(hours)).naive_utc(),
+    );
     with_db(app, move |conn| {
-        diesel::update(tickets::table.filter(tickets::number.eq(number))).set(tickets::created_at.eq(at)).execute(conn).unwrap();
+        diesel::update(tickets::table.filter(tickets::number.eq(number)))
+            .set(tickets::created_at.eq(at))
+            .execute(conn)
+            .unwrap();
     })
     .await;
 }
@@ -113,61 +201,159 @@ async fn unverified_guest_tickets_expire(backend: Backend) {
     let (stale, stale_secret) = guest_ticket(&app, "vecchio@example.org").await;
     let (fresh, fresh_secret) = guest_ticket(&app, "nuovo@example.org").await;
     let (confirmed, confirmed_secret) = guest_ticket(&app, "confermato@example.org").await;
-    let res = app.post(&format!("/api/v1/tickets/{confirmed}/verify"), None, &json!({"secret": confirmed_secret})).await;
+    let res = app
+        .post(
+            &format!("/api/v1/tickets/{confirmed}/verify"),
+            None,
+            &json!({"secret": confirmed_secret}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     created_ago(&app, &stale, 49).await;
     created_ago(&app, &fresh, 47).await;
     created_ago(&app, &confirmed, 72).await;
 
     let now = Utc::now();
-    assert_eq!(with_db(&app, move |conn| jobs::expire_guests(conn, &context(), now).unwrap()).await, 1);
-    let res = app.post(&format!("/api/v1/tickets/{stale}/verify"), None, &json!({"secret": stale_secret})).await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND, "the link of an expired ticket no longer works");
-    assert_eq!(events_of(&app, &stale, "expired").await, vec![json!({"after_hours": 48})]);
+    assert_eq!(
+        with_db(&app, move |conn| jobs::expire_guests(conn, &context(), now)
+            .unwrap())
+        .await,
+        1
+    );
+    let res = app
+        .post(
+            &format!("/api/v1/tickets/{stale}/verify"),
+            None,
+            &json!({"secret": stale_secret}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "the link of an expired ticket no longer works"
+    );
+    assert_eq!(
+        events_of(&app, &stale, "expired").await,
+        vec![json!({"after_hours": 48})]
+    );
     let n = stale.clone();
     let (status, closed_at): (String, Option<chrono::NaiveDateTime>) = with_db(&app, move |conn| {
-        tickets::table.filter(tickets::number.eq(n)).select((tickets::status, tickets::closed_at)).first(conn).unwrap()
+        tickets::table
+            .filter(tickets::number.eq(n))
+            .select((tickets::status, tickets::closed_at))
+            .first(conn)
+            .unwrap()
     })
     .await;
-    assert_eq!(status, "unverified", "an expired ticket never enters the queues");
+    assert_eq!(
+        status, "unverified",
+        "an expired ticket never enters the queues"
+    );
     assert!(closed_at.is_some());
-    assert_eq!(with_db(&app, move |conn| jobs::expire_guests(conn, &context(), now).unwrap()).await, 0);
+    assert_eq!(
+        with_db(&app, move |conn| jobs::expire_guests(conn, &context(), now)
+            .unwrap())
+        .await,
+        0
+    );
 
-    let res = app.post(&format!("/api/v1/tickets/{fresh}/verify"), None, &json!({"secret": fresh_secret})).await;
-    assert_eq!(res.status(), StatusCode::OK, "a ticket younger than 48 h is still confirmed");
+    let res = app
+        .post(
+            &format!("/api/v1/tickets/{fresh}/verify"),
+            None,
+            &json!({"secret": fresh_secret}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "a ticket younger than 48 h is still confirmed"
+    );
     let admin = app.admin().await;
-    assert_eq!(ticket_of(&app, &admin.token, &confirmed).await["status"], "new");
-    let queue: Value = app.get("/api/v1/tickets", Some(&admin.token)).await.json().await.unwrap();
-    let numbers: Vec<&str> = queue["items"].as_array().unwrap().iter().map(|t| t["number"].as_str().unwrap()).collect();
-    assert!(!numbers.contains(&stale.as_str()) && numbers.contains(&fresh.as_str()), "{numbers:?}");
+    assert_eq!(
+        ticket_of(&app, &admin.token, &confirmed).await["status"],
+        "new"
+    );
+    let queue: Value = app
+        .get("/api/v1/tickets", Some(&admin.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let numbers: Vec<&str> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["number"].as_str().unwrap())
+        .collect();
+    assert!(
+        !numbers.contains(&stale.as_str()) && numbers.contains(&fresh.as_str()),
+        "{numbers:?}"
+    );
 }
 
 async fn sla_mails(app: &TestApp, who: &str) -> Vec<Value> {
-    app.outbox_for(who).await.into_iter().filter(|(k, _)| k == "sla_risk").map(|(_, p)| p).collect()
+    app.outbox_for(who)
+        .await
+        .into_iter()
+        .filter(|(k, _)| k == "sla_risk")
+        .map(|(_, p)| p)
+        .collect()
 }
 
 async fn sla_risk_mails_once_per_due_time(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
-    let anna = app.staff(&admin, "anna@unibg.it", "agent", &["segreteria"]).await;
-    app.staff(&admin, "bruno@unibg.it", "agent", &["segreteria"]).await;
-    app.staff(&admin, "carla@unibg.it", "agent", &["stranieri"]).await;
+    let anna = app
+        .staff(&admin, "anna@unibg.it", "agent", &["segreteria"])
+        .await;
+    app.staff(&admin, "bruno@unibg.it", "agent", &["segreteria"])
+        .await;
+    app.staff(&admin, "carla@unibg.it", "agent", &["stranieri"])
+        .await;
     let student = app.student("rischio@studenti.unibg.it").await;
-    let risky = app.open_ticket(&student, "In scadenza").await["number"].as_str().unwrap().to_owned();
-    let calm = app.open_ticket(&student, "Con calma").await["number"].as_str().unwrap().to_owned();
-    let waiting = app.open_ticket(&student, "In attesa").await["number"].as_str().unwrap().to_owned();
-    let late = app.open_ticket(&student, "Già scaduto").await["number"].as_str().unwrap().to_owned();
+    let risky = app.open_ticket(&student, "In scadenza").await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let calm = app.open_ticket(&student, "Con calma").await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let waiting = app.open_ticket(&student, "In attesa").await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let late = app.open_ticket(&student, "Già scaduto").await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let far = Utc::now() + Duration::days(30);
-    let res = app.patch(&format!("/api/v1/tickets/{waiting}"), &admin.token, &json!({"version": 1, "status": "waiting_student"})).await;
+    let res = app
+        .patch(
+            &format!("/api/v1/tickets/{waiting}"),
+            &admin.token,
+            &json!({"version": 1, "status": "waiting_student"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     // Twenty minutes of wall clock are at most twenty business minutes: at risk.
     let soon = Utc::now() + Duration::minutes(20);
     set_due_times(&app, &risky, Some(soon), Some(far)).await;
     set_due_times(&app, &waiting, Some(soon), Some(far)).await;
-    set_due_times(&app, &late, Some(Utc::now() - Duration::minutes(5)), Some(far)).await;
+    set_due_times(
+        &app,
+        &late,
+        Some(Utc::now() - Duration::minutes(5)),
+        Some(far),
+    )
+    .await;
 
     let now = Utc::now();
-    with_db(&app, move |conn| jobs::sla_risk(conn, &context(), now).unwrap()).await;
+    with_db(&app, move |conn| {
+        jobs::sla_risk(conn, &context(), now).unwrap()
+    })
+    .await;
     // Unassigned: the team hears it, once each; nobody outside the team does.
     let to_anna = sla_mails(&app, "anna@unibg.it").await;
     assert_eq!(to_anna.len(), 1, "{to_anna:?}");
@@ -178,22 +364,48 @@ async fn sla_risk_mails_once_per_due_time(backend: Backend) {
     assert!(sla_mails(&app, "admin@unibg.it").await.is_empty());
     assert_eq!(events_of(&app, &risky, "sla_at_risk").await.len(), 1);
     assert!(events_of(&app, &calm, "sla_at_risk").await.is_empty());
-    assert!(events_of(&app, &waiting, "sla_at_risk").await.is_empty(), "a paused clock alerts nobody");
-    assert!(events_of(&app, &late, "sla_at_risk").await.is_empty(), "past due is breached, not at risk");
+    assert!(
+        events_of(&app, &waiting, "sla_at_risk").await.is_empty(),
+        "a paused clock alerts nobody"
+    );
+    assert!(
+        events_of(&app, &late, "sla_at_risk").await.is_empty(),
+        "past due is breached, not at risk"
+    );
 
     // Again: nothing new for the same due time.
     let now = Utc::now();
-    with_db(&app, move |conn| jobs::sla_risk(conn, &context(), now).unwrap()).await;
+    with_db(&app, move |conn| {
+        jobs::sla_risk(conn, &context(), now).unwrap()
+    })
+    .await;
     assert_eq!(sla_mails(&app, "anna@unibg.it").await.len(), 1);
 
     // Assigned to Anna, the resolution due soon as well: only she hears about it.
     let path = format!("/api/v1/tickets/{risky}");
-    let version = ticket_of(&app, &admin.token, &risky).await["version"].as_i64().unwrap();
-    let res = app.patch(&path, &admin.token, &json!({"version": version, "assignee": anna.id})).await;
+    let version = ticket_of(&app, &admin.token, &risky).await["version"]
+        .as_i64()
+        .unwrap();
+    let res = app
+        .patch(
+            &path,
+            &admin.token,
+            &json!({"version": version, "assignee": anna.id}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
-    set_due_times(&app, &risky, Some(soon), Some(Utc::now() + Duration::minutes(40))).await;
+    set_due_times(
+        &app,
+        &risky,
+        Some(soon),
+        Some(Utc::now() + Duration::minutes(40)),
+    )
+    .await;
     let now = Utc::now();
-    with_db(&app, move |conn| jobs::sla_risk(conn, &context(), now).unwrap()).await;
+    with_db(&app, move |conn| {
+        jobs::sla_risk(conn, &context(), now).unwrap()
+    })
+    .await;
     let to_anna = sla_mails(&app, "anna@unibg.it").await;
     assert_eq!(to_anna.len(), 2, "{to_anna:?}");
     assert_eq!(to_anna[1]["first_response"], false);
@@ -203,12 +415,25 @@ async fn sla_risk_mails_once_per_due_time(backend: Backend) {
     // due time, unchanged, does not.
     let n = risky.clone();
     let due = with_db(&app, move |conn| {
-        tickets::table.filter(tickets::number.eq(n)).select(tickets::due_at).first::<Option<chrono::NaiveDateTime>>(conn).unwrap()
+        tickets::table
+            .filter(tickets::number.eq(n))
+            .select(tickets::due_at)
+            .first::<Option<chrono::NaiveDateTime>>(conn)
+            .unwrap()
     })
     .await;
-    set_due_times(&app, &risky, Some(Utc::now() + Duration::minutes(25)), due.map(|d| d.and_utc())).await;
+    set_due_times(
+        &app,
+        &risky,
+        Some(Utc::now() + Duration::minutes(25)),
+        due.map(|d| d.and_utc()),
+    )
+    .await;
     let now = Utc::now();
-    with_db(&app, move |conn| jobs::sla_risk(conn, &context(), now).unwrap()).await;
+    with_db(&app, move |conn| {
+        jobs::sla_risk(conn, &context(), now).unwrap()
+    })
+    .await;
     let to_anna = sla_mails(&app, "anna@unibg.it").await;
     assert_eq!(to_anna.len(), 3, "{to_anna:?}");
     assert_eq!(to_anna[2]["first_response"], true);
@@ -219,31 +444,65 @@ async fn the_runner_in_serve_runs_the_jobs(backend: Backend) {
     let app = spawn_app_with(backend, |s| s.jobs.interval = StdDuration::from_millis(300)).await;
     let admin = app.admin().await;
     let student = app.student("runner@studenti.unibg.it").await;
-    let number = app.open_ticket(&student, "Chiuso dal runner").await["number"].as_str().unwrap().to_owned();
+    let number = app.open_ticket(&student, "Chiuso dal runner").await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     resolved_at(&app, &number, Utc::now() - Duration::days(8)).await;
     let deadline = Instant::now() + StdDuration::from_secs(15);
     loop {
         if ticket_of(&app, &admin.token, &number).await["status"] == "closed" {
             break;
         }
-        assert!(Instant::now() < deadline, "the runner did not close the ticket");
+        assert!(
+            Instant::now() < deadline,
+            "the runner did not close the ticket"
+        );
         tokio::time::sleep(StdDuration::from_millis(100)).await;
     }
-    let leases = with_db(&app, |conn| job_leases::table.select((job_leases::name, job_leases::runs)).load::<(String, i64)>(conn).unwrap()).await;
+    let leases = with_db(&app, |conn| {
+        job_leases::table
+            .select((job_leases::name, job_leases::runs))
+            .load::<(String, i64)>(conn)
+            .unwrap()
+    })
+    .await;
     for name in ["auto_close", "expire_guests", "sla_risk"] {
-        assert!(leases.iter().any(|(n, runs)| n == name && *runs >= 1), "{name} never ran: {leases:?}");
+        assert!(
+            leases.iter().any(|(n, runs)| n == name && *runs >= 1),
+            "{name} never ran: {leases:?}"
+        );
     }
 }
 
 /// Per ticket: (system messages, status_changed events, auto_closed events, ticket_closed mails).
 fn trail(conn: &mut helpdesk::db::DbConn, number: &str) -> (i64, i64, i64, i64) {
-    let id: String = tickets::table.filter(tickets::number.eq(number)).select(tickets::id).first(conn).unwrap();
-    let system = messages::table.filter(messages::ticket_id.eq(&id)).filter(messages::kind.eq("system")).count().get_result(conn).unwrap();
+    let id: String = tickets::table
+        .filter(tickets::number.eq(number))
+        .select(tickets::id)
+        .first(conn)
+        .unwrap();
+    let system = messages::table
+        .filter(messages::ticket_id.eq(&id))
+        .filter(messages::kind.eq("system"))
+        .count()
+        .get_result(conn)
+        .unwrap();
     let events = |kind: &str, conn: &mut helpdesk::db::DbConn| -> i64 {
-        ticket_events::table.filter(ticket_events::ticket_id.eq(&id)).filter(ticket_events::kind.eq(kind)).count().get_result(conn).unwrap()
+        ticket_events::table
+            .filter(ticket_events::ticket_id.eq(&id))
+            .filter(ticket_events::kind.eq(kind))
+            .count()
+            .get_result(conn)
+            .unwrap()
     };
     let (changed, auto) = (events("status_changed", conn), events("auto_closed", conn));
-    let mails = outbox::table.filter(outbox::ticket_id.eq(&id)).filter(outbox::kind.eq("ticket_closed")).count().get_result(conn).unwrap();
+    let mails = outbox::table
+        .filter(outbox::ticket_id.eq(&id))
+        .filter(outbox::kind.eq("ticket_closed"))
+        .count()
+        .get_result(conn)
+        .unwrap();
     (system, changed, auto, mails)
 }
 
@@ -258,7 +517,11 @@ async fn two_instances_run_each_job_once_per_period(backend: Backend) {
     let token = register_and_login(&client, &first.address, "due.istanze@studenti.unibg.it").await;
     let mut numbers = Vec::new();
     for i in 0..20 {
-        let address = if i % 2 == 0 { &first.address } else { &second.address };
+        let address = if i % 2 == 0 {
+            &first.address
+        } else {
+            &second.address
+        };
         let res = client
             .post(format!("{address}/api/v1/tickets"))
             .bearer_auth(&token)
@@ -267,18 +530,30 @@ async fn two_instances_run_each_job_once_per_period(backend: Backend) {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::CREATED);
-        numbers.push(res.json::<Value>().await.unwrap()["number"].as_str().unwrap().to_owned());
+        numbers.push(
+            res.json::<Value>().await.unwrap()["number"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     let db = Db::connect(&url, 2).unwrap();
     let run = |f: Box<dyn FnOnce(&mut helpdesk::db::DbConn) -> Value + Send>| {
         let db = db.clone();
-        async move { tokio::task::spawn_blocking(move || f(&mut db.get_writer().unwrap())).await.unwrap() }
+        async move {
+            tokio::task::spawn_blocking(move || f(&mut db.get_writer().unwrap()))
+                .await
+                .unwrap()
+        }
     };
     let resolved = (Utc::now() - Duration::days(8)).naive_utc();
     let all = numbers.clone();
     run(Box::new(move |conn| {
         diesel::update(tickets::table.filter(tickets::number.eq_any(all)))
-            .set((tickets::status.eq("resolved"), tickets::resolved_at.eq(Some(resolved))))
+            .set((
+                tickets::status.eq("resolved"),
+                tickets::resolved_at.eq(Some(resolved)),
+            ))
             .execute(conn)
             .unwrap();
         Value::Null
@@ -290,7 +565,12 @@ async fn two_instances_run_each_job_once_per_period(backend: Backend) {
     loop {
         let all = numbers.clone();
         let open = run(Box::new(move |conn| {
-            let n: i64 = tickets::table.filter(tickets::number.eq_any(all)).filter(tickets::status.ne("closed")).count().get_result(conn).unwrap();
+            let n: i64 = tickets::table
+                .filter(tickets::number.eq_any(all))
+                .filter(tickets::status.ne("closed"))
+                .count()
+                .get_result(conn)
+                .unwrap();
             json!(n)
         }))
         .await;
@@ -323,14 +603,21 @@ async fn two_instances_run_each_job_once_per_period(backend: Backend) {
     assert_eq!(before.len(), 3, "{before:?}");
     for ((name, r0), (_, r1)) in before.iter().zip(&after) {
         let ran = r1 - r0;
-        assert!(ran >= 1 && ran <= allowed, "{name} ran {ran} times in {window:.1} s (at most {allowed}): {before:?} → {after:?}");
+        assert!(
+            ran >= 1 && ran <= allowed,
+            "{name} ran {ran} times in {window:.1} s (at most {allowed}): {before:?} → {after:?}"
+        );
     }
 
     // Each ticket was closed once: one system message, one status change, one mail.
     for number in &numbers {
         let n = number.clone();
         let counts = run(Box::new(move |conn| json!(trail(conn, &n)))).await;
-        assert_eq!(counts, json!([1, 1, 1, 1]), "{number}: (system messages, status changes, auto_closed, closed mails)");
+        assert_eq!(
+            counts,
+            json!([1, 1, 1, 1]),
+            "{number}: (system messages, status changes, auto_closed, closed mails)"
+        );
     }
     drop((first, second));
 }
@@ -343,7 +630,14 @@ async fn a_lease_goes_to_one_holder_at_a_time(backend: Backend) {
     for i in 0..8 {
         let db = app.db.clone();
         contenders.push(tokio::task::spawn_blocking(move || {
-            lease::acquire(&mut db.get_writer().unwrap(), "test_job", &format!("holder-{i}"), now, until).unwrap()
+            lease::acquire(
+                &mut db.get_writer().unwrap(),
+                "test_job",
+                &format!("holder-{i}"),
+                now,
+                until,
+            )
+            .unwrap()
         }));
     }
     let mut wins = 0;
@@ -354,13 +648,32 @@ async fn a_lease_goes_to_one_holder_at_a_time(backend: Backend) {
     let try_at = |at: chrono::DateTime<Utc>, who: &'static str| {
         let db = app.db.clone();
         async move {
-            tokio::task::spawn_blocking(move || lease::acquire(&mut db.get_writer().unwrap(), "test_job", who, at, at + Duration::seconds(60)).unwrap())
-                .await
+            tokio::task::spawn_blocking(move || {
+                lease::acquire(
+                    &mut db.get_writer().unwrap(),
+                    "test_job",
+                    who,
+                    at,
+                    at + Duration::seconds(60),
+                )
                 .unwrap()
+            })
+            .await
+            .unwrap()
         }
     };
-    assert!(!try_at(now + Duration::seconds(59), "late").await, "still held");
+    assert!(
+        !try_at(now + Duration::seconds(59), "late").await,
+        "still held"
+    );
     assert!(try_at(until, "next").await, "free once it ran out");
-    let holder = with_db(&app, |conn| job_leases::table.find("test_job").select(job_leases::holder).first::<String>(conn).unwrap()).await;
+    let holder = with_db(&app, |conn| {
+        job_leases::table
+            .find("test_job")
+            .select(job_leases::holder)
+            .first::<String>(conn)
+            .unwrap()
+    })
+    .await;
     assert_eq!(holder, "next");
 }

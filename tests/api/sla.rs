@@ -22,7 +22,10 @@ both_backends!(
 );
 
 /// Runs `f` on a connection of the app's database (outside any request).
-pub async fn with_db<T: Send + 'static>(app: &TestApp, f: impl FnOnce(&mut DbConn) -> T + Send + 'static) -> T {
+pub async fn with_db<T: Send + 'static>(
+    app: &TestApp,
+    f: impl FnOnce(&mut DbConn) -> T + Send + 'static,
+) -> T {
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = db.get_writer().unwrap();
@@ -33,11 +36,20 @@ pub async fn with_db<T: Send + 'static>(app: &TestApp, f: impl FnOnce(&mut DbCon
 }
 
 pub fn time(value: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(value.as_str().unwrap_or_else(|| panic!("not a time: {value}"))).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(
+        value
+            .as_str()
+            .unwrap_or_else(|| panic!("not a time: {value}")),
+    )
+    .unwrap()
+    .with_timezone(&Utc)
 }
 
 /// A ticket's (first response due, due) as stored.
-pub async fn due_times(app: &TestApp, number: &str) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
+pub async fn due_times(
+    app: &TestApp,
+    number: &str,
+) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
     let number = number.to_owned();
     with_db(app, move |conn| {
         tickets::table
@@ -49,11 +61,19 @@ pub async fn due_times(app: &TestApp, number: &str) -> (Option<NaiveDateTime>, O
     .await
 }
 
-pub async fn set_due_times(app: &TestApp, number: &str, first: Option<DateTime<Utc>>, due: Option<DateTime<Utc>>) {
+pub async fn set_due_times(
+    app: &TestApp,
+    number: &str,
+    first: Option<DateTime<Utc>>,
+    due: Option<DateTime<Utc>>,
+) {
     let number = number.to_owned();
     with_db(app, move |conn| {
         diesel::update(tickets::table.filter(tickets::number.eq(number)))
-            .set((tickets::first_response_due_at.eq(first.map(|t| t.naive_utc())), tickets::due_at.eq(due.map(|t| t.naive_utc()))))
+            .set((
+                tickets::first_response_due_at.eq(first.map(|t| t.naive_utc())),
+                tickets::due_at.eq(due.map(|t| t.naive_utc())),
+            ))
             .execute(conn)
             .unwrap();
     })
@@ -61,7 +81,9 @@ pub async fn set_due_times(app: &TestApp, number: &str, first: Option<DateTime<U
 }
 
 fn today() -> NaiveDate {
-    Utc::now().with_timezone(&chrono_tz::Europe::Rome).date_naive()
+    Utc::now()
+        .with_timezone(&chrono_tz::Europe::Rome)
+        .date_naive()
 }
 
 async fn office_hours_and_closures_move_due_times(backend: Backend) {
@@ -70,10 +92,18 @@ async fn office_hours_and_closures_move_due_times(backend: Backend) {
     let student = app.student("orari@studenti.unibg.it").await;
     let hours_path = "/api/v1/admin/teams/segreteria/office-hours";
 
-    let hours: Value = app.get(hours_path, Some(&admin.token)).await.json().await.unwrap();
+    let hours: Value = app
+        .get(hours_path, Some(&admin.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(hours["default"], true);
     assert_eq!(hours["hours"].as_array().unwrap().len(), 5);
-    assert_eq!(hours["hours"][0], json!({"day": "mon", "opens": "09:00", "closes": "17:00"}));
+    assert_eq!(
+        hours["hours"][0],
+        json!({"day": "mon", "opens": "09:00", "closes": "17:00"})
+    );
 
     // Saturday mornings only: 16 business hours of first response take 16 Saturdays.
     let res = app
@@ -90,13 +120,28 @@ async fn office_hours_and_closures_move_due_times(backend: Backend) {
     let ticket = app.open_ticket(&student, "Orari del sabato").await;
     let created = time(&ticket["created_at"]);
     let mut saturdays: Week = Default::default();
-    saturdays[5] = vec![Span::new(chrono::NaiveTime::from_hms_opt(10, 0, 0).unwrap(), chrono::NaiveTime::from_hms_opt(11, 0, 0).unwrap()).unwrap()];
+    saturdays[5] = vec![Span::new(
+        chrono::NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+        chrono::NaiveTime::from_hms_opt(11, 0, 0).unwrap(),
+    )
+    .unwrap()];
     let calendar = BusinessCalendar::new(saturdays, Vec::new());
     let first_due = time(&ticket["first_response_due_at"]);
     assert_eq!(first_due, calendar.add_business_minutes(created, 16 * 60));
-    assert_eq!(time(&ticket["due_at"]), calendar.add_business_minutes(created, 40 * 60));
+    assert_eq!(
+        time(&ticket["due_at"]),
+        calendar.add_business_minutes(created, 40 * 60)
+    );
     assert!(first_due > created + Duration::days(15 * 7), "{first_due}");
-    let other_team: Value = app.get("/api/v1/admin/teams/stranieri/office-hours", Some(&admin.token)).await.json().await.unwrap();
+    let other_team: Value = app
+        .get(
+            "/api/v1/admin/teams/stranieri/office-hours",
+            Some(&admin.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(other_team["default"], true, "only segreteria changed");
 
     // Back to the usual week; a global closure over the next 60 days pushes due times past it.
@@ -104,7 +149,14 @@ async fn office_hours_and_closures_move_due_times(backend: Backend) {
         {"day": "mon", "opens": "09:00", "closes": "17:00"}, {"day": "tue", "opens": "09:00", "closes": "17:00"},
         {"day": "wed", "opens": "09:00", "closes": "17:00"}, {"day": "thu", "opens": "09:00", "closes": "17:00"},
         {"day": "fri", "opens": "09:00", "closes": "17:00"}]});
-    let res = app.client.put(app.url(hours_path)).bearer_auth(&admin.token).json(&week).send().await.unwrap();
+    let res = app
+        .client
+        .put(app.url(hours_path))
+        .bearer_auth(&admin.token)
+        .json(&week)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let (from, to) = (today(), today() + Duration::days(59));
     let res = app
@@ -115,16 +167,40 @@ async fn office_hours_and_closures_move_due_times(backend: Backend) {
     assert_eq!(closure["team"], Value::Null);
     let ticket = app.open_ticket(&student, "Durante la chiusura").await;
     let created = time(&ticket["created_at"]);
-    let closed = BusinessCalendar::new(default_week(), vec![Closure { from, to, yearly: false }]);
+    let closed = BusinessCalendar::new(
+        default_week(),
+        vec![Closure {
+            from,
+            to,
+            yearly: false,
+        }],
+    );
     let first_due = time(&ticket["first_response_due_at"]);
     assert_eq!(first_due, closed.add_business_minutes(created, 16 * 60));
-    assert!(first_due.with_timezone(&chrono_tz::Europe::Rome).date_naive() > to);
+    assert!(
+        first_due
+            .with_timezone(&chrono_tz::Europe::Rome)
+            .date_naive()
+            > to
+    );
 
     // A closure of another team leaves segreteria's due times alone.
     let id = closure["id"].as_str().unwrap();
-    let res = app.client.delete(app.url(&format!("/api/v1/admin/closures/{id}"))).bearer_auth(&admin.token).send().await.unwrap();
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/admin/closures/{id}")))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = app.client.delete(app.url(&format!("/api/v1/admin/closures/{id}"))).bearer_auth(&admin.token).send().await.unwrap();
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/admin/closures/{id}")))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = app
         .post("/api/v1/admin/closures", Some(&admin.token), &json!({"team": "it", "name": "Chiusura IT", "starts_on": from.to_string(), "ends_on": to.to_string()}))
@@ -132,22 +208,42 @@ async fn office_hours_and_closures_move_due_times(backend: Backend) {
     assert_eq!(res.status(), StatusCode::CREATED);
     let ticket = app.open_ticket(&student, "Dopo la chiusura").await;
     let created = time(&ticket["created_at"]);
-    assert_eq!(time(&ticket["first_response_due_at"]), BusinessCalendar::default().add_business_minutes(created, 16 * 60));
-    let for_it: Value = app.get("/api/v1/admin/closures?team=it", Some(&admin.token)).await.json().await.unwrap();
+    assert_eq!(
+        time(&ticket["first_response_due_at"]),
+        BusinessCalendar::default().add_business_minutes(created, 16 * 60)
+    );
+    let for_it: Value = app
+        .get("/api/v1/admin/closures?team=it", Some(&admin.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(for_it.as_array().unwrap().len(), 1);
     assert_eq!(for_it[0]["team"], "it");
-    let for_segreteria: Value = app.get("/api/v1/admin/closures?team=segreteria", Some(&admin.token)).await.json().await.unwrap();
+    let for_segreteria: Value = app
+        .get("/api/v1/admin/closures?team=segreteria", Some(&admin.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(for_segreteria.as_array().unwrap().is_empty());
 }
 
 fn error_fields(body: &Value) -> Vec<String> {
-    body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect()
+    body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn office_hours_are_validated_and_admin_only(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
-    let agent = app.staff(&admin, "orari.agente@unibg.it", "agent", &["segreteria"]).await;
+    let agent = app
+        .staff(&admin, "orari.agente@unibg.it", "agent", &["segreteria"])
+        .await;
     let student = app.student("orari.studente@studenti.unibg.it").await;
     let path = "/api/v1/admin/teams/segreteria/office-hours";
     let put = |token: Option<String>, body: Value| {
@@ -166,51 +262,133 @@ async fn office_hours_are_validated_and_admin_only(backend: Backend) {
     let res = put(Some(admin.token.clone()), bad).await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = res.json().await.unwrap();
-    assert_eq!(error_fields(&body), ["hours[2].closes", "hours[3].opens", "hours[3].closes", "hours[1]"], "{body}");
-    assert!(body["errors"][3]["message"].as_str().unwrap().contains("overlaps 09:00-13:00"));
-    let res = put(Some(admin.token.clone()), json!({"hours": []})).await.unwrap();
+    assert_eq!(
+        error_fields(&body),
+        [
+            "hours[2].closes",
+            "hours[3].opens",
+            "hours[3].closes",
+            "hours[1]"
+        ],
+        "{body}"
+    );
+    assert!(body["errors"][3]["message"]
+        .as_str()
+        .unwrap()
+        .contains("overlaps 09:00-13:00"));
+    let res = put(Some(admin.token.clone()), json!({"hours": []}))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = put(Some(admin.token.clone()), json!({"hours": [{"day": "funday", "opens": "09:00", "closes": "10:00"}]})).await.unwrap();
+    let res = put(
+        Some(admin.token.clone()),
+        json!({"hours": [{"day": "funday", "opens": "09:00", "closes": "10:00"}]}),
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // Nothing was stored.
-    let hours: Value = app.get(path, Some(&admin.token)).await.json().await.unwrap();
+    let hours: Value = app
+        .get(path, Some(&admin.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(hours["default"], true);
 
     let good = json!({"hours": [{"day": "fri", "opens": "09:00", "closes": "13:00"}]});
-    let res = app.client.put(app.url("/api/v1/admin/teams/nope/office-hours")).bearer_auth(&admin.token).json(&good).send().await.unwrap();
+    let res = app
+        .client
+        .put(app.url("/api/v1/admin/teams/nope/office-hours"))
+        .bearer_auth(&admin.token)
+        .json(&good)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    assert_eq!(put(Some(agent.token.clone()), good.clone()).await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert_eq!(put(Some(student.token.clone()), good.clone()).await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert_eq!(put(None, good.clone()).await.unwrap().status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get(path, Some(&agent.token)).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.get("/api/v1/admin/closures", Some(&student.token)).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        put(Some(agent.token.clone()), good.clone())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        put(Some(student.token.clone()), good.clone())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        put(None, good.clone()).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get(path, Some(&agent.token)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/v1/admin/closures", Some(&student.token))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
     let closure = json!({"name": "San Petronio", "starts_on": "2026-10-04", "yearly": true});
-    assert_eq!(app.post("/api/v1/admin/closures", Some(&agent.token), &closure).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post("/api/v1/admin/closures", Some(&agent.token), &closure)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 async fn closures_are_validated_and_scoped(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
     let post = |body: Value| {
-        let req = app.client.post(app.url("/api/v1/admin/closures")).bearer_auth(&admin.token).json(&body);
+        let req = app
+            .client
+            .post(app.url("/api/v1/admin/closures"))
+            .bearer_auth(&admin.token)
+            .json(&body);
         async move { req.send().await.unwrap() }
     };
 
-    let res = post(json!({"name": "San Petronio", "starts_on": "2026-10-04", "yearly": true})).await;
+    let res =
+        post(json!({"name": "San Petronio", "starts_on": "2026-10-04", "yearly": true})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let saint: Value = res.json().await.unwrap();
     assert_eq!(saint["ends_on"], "2026-10-04");
     assert_eq!(saint["yearly"], true);
 
     for (body, field) in [
-        (json!({"name": "Rovescia", "starts_on": "2026-12-31", "ends_on": "2026-12-01"}), "ends_on"),
-        (json!({"name": "Data", "starts_on": "31/12/2026"}), "starts_on"),
-        (json!({"name": "Data", "starts_on": "2026-02-30"}), "starts_on"),
+        (
+            json!({"name": "Rovescia", "starts_on": "2026-12-31", "ends_on": "2026-12-01"}),
+            "ends_on",
+        ),
+        (
+            json!({"name": "Data", "starts_on": "31/12/2026"}),
+            "starts_on",
+        ),
+        (
+            json!({"name": "Data", "starts_on": "2026-02-30"}),
+            "starts_on",
+        ),
         (json!({"name": "", "starts_on": "2026-12-01"}), "name"),
-        (json!({"name": "Troppo lunga", "starts_on": "2026-01-01", "ends_on": "2026-12-31"}), "ends_on"),
-        (json!({"name": "Squadra", "team": "nope", "starts_on": "2026-12-01"}), "team"),
+        (
+            json!({"name": "Troppo lunga", "starts_on": "2026-01-01", "ends_on": "2026-12-31"}),
+            "ends_on",
+        ),
+        (
+            json!({"name": "Squadra", "team": "nope", "starts_on": "2026-12-01"}),
+            "team",
+        ),
         // Overlaps San Petronio in another year, because that one repeats.
-        (json!({"name": "Ottobre 2030", "starts_on": "2030-10-01", "ends_on": "2030-10-10"}), "starts_on"),
+        (
+            json!({"name": "Ottobre 2030", "starts_on": "2030-10-01", "ends_on": "2030-10-10"}),
+            "starts_on",
+        ),
     ] {
         let res = post(body.clone()).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -220,11 +398,24 @@ async fn closures_are_validated_and_scoped(backend: Backend) {
     // The same days for one team only are another scope: allowed.
     let res = post(json!({"team": "it", "name": "Ottobre IT", "starts_on": "2030-10-01", "ends_on": "2030-10-10"})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let all: Value = app.get("/api/v1/admin/closures", Some(&admin.token)).await.json().await.unwrap();
+    let all: Value = app
+        .get("/api/v1/admin/closures", Some(&admin.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(all.as_array().unwrap().len(), 2);
-    let res = app.get("/api/v1/admin/closures?team=nope", Some(&admin.token)).await;
+    let res = app
+        .get("/api/v1/admin/closures?team=nope", Some(&admin.token))
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = app.client.delete(app.url("/api/v1/admin/closures/not-an-id")).bearer_auth(&admin.token).send().await.unwrap();
+    let res = app
+        .client
+        .delete(app.url("/api/v1/admin/closures/not-an-id"))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
@@ -232,7 +423,11 @@ async fn closures_are_validated_and_scoped(backend: Backend) {
 pub async fn events_of(app: &TestApp, number: &str, kind: &str) -> Vec<Value> {
     let (number, kind) = (number.to_owned(), kind.to_owned());
     with_db(app, move |conn| {
-        let id: String = tickets::table.filter(tickets::number.eq(number)).select(tickets::id).first(conn).unwrap();
+        let id: String = tickets::table
+            .filter(tickets::number.eq(number))
+            .select(tickets::id)
+            .first(conn)
+            .unwrap();
         ticket_events::table
             .filter(ticket_events::ticket_id.eq(id))
             .filter(ticket_events::kind.eq(kind))
@@ -250,7 +445,11 @@ pub async fn events_of(app: &TestApp, number: &str, kind: &str) -> Vec<Value> {
 async fn first_responded(app: &TestApp, number: &str) -> Option<NaiveDateTime> {
     let number = number.to_owned();
     with_db(app, move |conn| {
-        tickets::table.filter(tickets::number.eq(number)).select(tickets::first_responded_at).first::<Option<NaiveDateTime>>(conn).unwrap()
+        tickets::table
+            .filter(tickets::number.eq(number))
+            .select(tickets::first_responded_at)
+            .first::<Option<NaiveDateTime>>(conn)
+            .unwrap()
     })
     .await
 }
@@ -258,20 +457,41 @@ async fn first_responded(app: &TestApp, number: &str) -> Option<NaiveDateTime> {
 async fn waiting_for_the_student_pauses_the_clock(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
-    let agent = app.staff(&admin, "pausa@unibg.it", "agent", &["segreteria"]).await;
+    let agent = app
+        .staff(&admin, "pausa@unibg.it", "agent", &["segreteria"])
+        .await;
     let student = app.student("pausa@studenti.unibg.it").await;
     let ticket = app.open_ticket(&student, "Pausa").await;
     let number = ticket["number"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/tickets/{number}");
 
     // The first public staff reply marks the first response, once; a note does not.
-    let res = app.post(&format!("{path}/messages"), Some(&agent.token), &json!({"body": "Nota", "internal": true})).await;
+    let res = app
+        .post(
+            &format!("{path}/messages"),
+            Some(&agent.token),
+            &json!({"body": "Nota", "internal": true}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(first_responded(&app, &number).await, None);
-    let res = app.post(&format!("{path}/messages"), Some(&agent.token), &json!({"body": "Ci servono i documenti.", "status": "waiting_student"})).await;
+    let res = app
+        .post(
+            &format!("{path}/messages"),
+            Some(&agent.token),
+            &json!({"body": "Ci servono i documenti.", "status": "waiting_student"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let responded = first_responded(&app, &number).await.expect("first response marked");
-    let seen: Value = app.get(&path, Some(&agent.token)).await.json().await.unwrap();
+    let responded = first_responded(&app, &number)
+        .await
+        .expect("first response marked");
+    let seen: Value = app
+        .get(&path, Some(&agent.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(seen["status"], "waiting_student");
     assert_eq!(seen["sla"]["state"], "paused");
 
@@ -279,14 +499,23 @@ async fn waiting_for_the_student_pauses_the_clock(backend: Backend) {
     let paused_at = Utc::now() - Duration::days(10);
     let id = seen["id"].as_str().unwrap().to_owned();
     with_db(&app, move |conn| {
-        let n = diesel::update(ticket_sla::table.find(id)).set(ticket_sla::paused_at.eq(Some(paused_at.naive_utc()))).execute(conn).unwrap();
+        let n = diesel::update(ticket_sla::table.find(id))
+            .set(ticket_sla::paused_at.eq(Some(paused_at.naive_utc())))
+            .execute(conn)
+            .unwrap();
         assert_eq!(n, 1, "the pause was recorded");
     })
     .await;
     let (first_before, due_before) = due_times(&app, &number).await;
 
     let before = Utc::now();
-    let res = app.post(&format!("{path}/messages"), Some(&student.token), &json!({"body": "Ecco i documenti."})).await;
+    let res = app
+        .post(
+            &format!("{path}/messages"),
+            Some(&student.token),
+            &json!({"body": "Ecco i documenti."}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let after = Utc::now();
     let (first_after, due_after) = due_times(&app, &number).await;
@@ -294,24 +523,54 @@ async fn waiting_for_the_student_pauses_the_clock(backend: Backend) {
     assert_eq!(resumed.len(), 1);
     let minutes = resumed[0]["paused_minutes"].as_i64().unwrap();
     let calendar = BusinessCalendar::default();
-    let (low, high) = (calendar.business_minutes_between(paused_at, before), calendar.business_minutes_between(paused_at, after));
-    assert!(minutes > 0 && low <= minutes && minutes <= high, "{low} <= {minutes} <= {high}");
-    assert_eq!(due_after.unwrap().and_utc(), calendar.add_business_minutes(due_before.unwrap().and_utc(), minutes));
+    let (low, high) = (
+        calendar.business_minutes_between(paused_at, before),
+        calendar.business_minutes_between(paused_at, after),
+    );
+    assert!(
+        minutes > 0 && low <= minutes && minutes <= high,
+        "{low} <= {minutes} <= {high}"
+    );
+    assert_eq!(
+        due_after.unwrap().and_utc(),
+        calendar.add_business_minutes(due_before.unwrap().and_utc(), minutes)
+    );
     assert!(due_after > due_before);
-    assert_eq!(first_after, first_before, "a first response already given is not moved");
-    let seen: Value = app.get(&path, Some(&agent.token)).await.json().await.unwrap();
+    assert_eq!(
+        first_after, first_before,
+        "a first response already given is not moved"
+    );
+    let seen: Value = app
+        .get(&path, Some(&agent.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(seen["status"], "open");
     assert_eq!(time(&seen["sla"]["due_at"]).naive_utc(), due_after.unwrap());
     assert_ne!(seen["sla"]["state"], "paused");
 
     // A second reply leaves the first response where it was; no pause, no move.
-    let res = app.post(&format!("{path}/messages"), Some(&agent.token), &json!({"body": "Grazie, verifichiamo."})).await;
+    let res = app
+        .post(
+            &format!("{path}/messages"),
+            Some(&agent.token),
+            &json!({"body": "Grazie, verifichiamo."}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(first_responded(&app, &number).await, Some(responded));
     assert_eq!(due_times(&app, &number).await, (first_after, due_after));
     let paused_minutes: i64 = {
         let id = seen["id"].as_str().unwrap().to_owned();
-        with_db(&app, move |conn| ticket_sla::table.find(id).select(ticket_sla::paused_minutes).first(conn).unwrap()).await
+        with_db(&app, move |conn| {
+            ticket_sla::table
+                .find(id)
+                .select(ticket_sla::paused_minutes)
+                .first(conn)
+                .unwrap()
+        })
+        .await
     };
     assert_eq!(paused_minutes, minutes);
 }
@@ -323,24 +582,45 @@ async fn a_guest_ticket_clock_starts_at_confirmation(backend: Backend) {
         "guest": {"email": "orologio@example.org", "name": "Ardit"}});
     let res = app.post("/api/v1/tickets", None, &guest).await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let number = res.json::<Value>().await.unwrap()["number"].as_str().unwrap().to_owned();
+    let number = res.json::<Value>().await.unwrap()["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Opened (unconfirmed) a day ago.
     let opened = Utc::now() - Duration::days(1);
     let n = number.clone();
     with_db(&app, move |conn| {
-        diesel::update(tickets::table.filter(tickets::number.eq(n))).set(tickets::created_at.eq(opened.naive_utc())).execute(conn).unwrap();
+        diesel::update(tickets::table.filter(tickets::number.eq(n)))
+            .set(tickets::created_at.eq(opened.naive_utc()))
+            .execute(conn)
+            .unwrap();
     })
     .await;
     let (first_before, due_before) = due_times(&app, &number).await;
     let mails = app.outbox_for("orologio@example.org").await;
-    let secret = mails[0].1["link"].as_str().unwrap().split("secret=").nth(1).unwrap().to_owned();
+    let secret = mails[0].1["link"]
+        .as_str()
+        .unwrap()
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
     let before = Utc::now();
-    let res = app.post(&format!("/api/v1/tickets/{number}/verify"), None, &json!({"secret": secret})).await;
+    let res = app
+        .post(
+            &format!("/api/v1/tickets/{number}/verify"),
+            None,
+            &json!({"secret": secret}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let after = Utc::now();
     let calendar = BusinessCalendar::default();
     let (first_after, due_after) = due_times(&app, &number).await;
-    let (low, high) = (calendar.business_minutes_between(opened, before), calendar.business_minutes_between(opened, after));
+    let (low, high) = (
+        calendar.business_minutes_between(opened, before),
+        calendar.business_minutes_between(opened, after),
+    );
     let resumed = events_of(&app, &number, "sla_resumed").await;
     if high == 0 {
         // Opened and confirmed over a weekend or a holiday: no business time passed.
@@ -349,15 +629,26 @@ async fn a_guest_ticket_clock_starts_at_confirmation(backend: Backend) {
         return;
     }
     let minutes = resumed[0]["paused_minutes"].as_i64().unwrap();
-    assert!(low <= minutes && minutes <= high, "{low} <= {minutes} <= {high}");
-    assert_eq!(first_after.unwrap().and_utc(), calendar.add_business_minutes(first_before.unwrap().and_utc(), minutes));
-    assert_eq!(due_after.unwrap().and_utc(), calendar.add_business_minutes(due_before.unwrap().and_utc(), minutes));
+    assert!(
+        low <= minutes && minutes <= high,
+        "{low} <= {minutes} <= {high}"
+    );
+    assert_eq!(
+        first_after.unwrap().and_utc(),
+        calendar.add_business_minutes(first_before.unwrap().and_utc(), minutes)
+    );
+    assert_eq!(
+        due_after.unwrap().and_utc(),
+        calendar.add_business_minutes(due_before.unwrap().and_utc(), minutes)
+    );
 }
 
 async fn views_show_the_sla_state(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
-    let agent = app.staff(&admin, "stato@unibg.it", "agent", &["segreteria"]).await;
+    let agent = app
+        .staff(&admin, "stato@unibg.it", "agent", &["segreteria"])
+        .await;
     let student = app.student("stato@studenti.unibg.it").await;
     let ticket = app.open_ticket(&student, "Stato SLA").await;
     let number = ticket["number"].as_str().unwrap().to_owned();
@@ -367,41 +658,123 @@ async fn views_show_the_sla_state(backend: Backend) {
         let url = app.url(&path);
         let client = app.client.clone();
         async move {
-            let view: Value = client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+            let view: Value = client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             view["sla"]["state"].as_str().unwrap().to_owned()
         }
     };
 
-    assert!(ticket.get("sla").is_none(), "the student who opened it sees no SLA state: {ticket}");
-    let student_view: Value = app.get(&path, Some(&student.token)).await.json().await.unwrap();
-    assert!(student_view.get("sla").is_none(), "students do not see SLA states");
-    let staff_view: Value = app.get(&path, Some(&agent.token)).await.json().await.unwrap();
+    assert!(
+        ticket.get("sla").is_none(),
+        "the student who opened it sees no SLA state: {ticket}"
+    );
+    let student_view: Value = app
+        .get(&path, Some(&student.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        student_view.get("sla").is_none(),
+        "students do not see SLA states"
+    );
+    let staff_view: Value = app
+        .get(&path, Some(&agent.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(staff_view["sla"]["state"], "ok");
     assert_eq!(staff_view["sla"]["due_at"], staff_view["due_at"]);
-    let list: Value = app.get("/api/v1/tickets", Some(&agent.token)).await.json().await.unwrap();
+    let list: Value = app
+        .get("/api/v1/tickets", Some(&agent.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"][0]["sla"]["state"], "ok");
 
     let far = Utc::now() + Duration::days(30);
     // Twenty minutes of wall clock are at most twenty business minutes: at risk.
-    set_due_times(&app, &number, Some(Utc::now() + Duration::minutes(20)), Some(far)).await;
+    set_due_times(
+        &app,
+        &number,
+        Some(Utc::now() + Duration::minutes(20)),
+        Some(far),
+    )
+    .await;
     assert_eq!(state(&app).await, "at_risk");
-    let list: Value = app.get("/api/v1/tickets", Some(&agent.token)).await.json().await.unwrap();
+    let list: Value = app
+        .get("/api/v1/tickets", Some(&agent.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"][0]["sla"]["state"], "at_risk");
-    set_due_times(&app, &number, Some(Utc::now() + Duration::days(30)), Some(Utc::now() + Duration::minutes(20))).await;
-    assert_eq!(state(&app).await, "at_risk", "the resolution target counts too");
-    set_due_times(&app, &number, Some(Utc::now() - Duration::minutes(1)), Some(far)).await;
+    set_due_times(
+        &app,
+        &number,
+        Some(Utc::now() + Duration::days(30)),
+        Some(Utc::now() + Duration::minutes(20)),
+    )
+    .await;
+    assert_eq!(
+        state(&app).await,
+        "at_risk",
+        "the resolution target counts too"
+    );
+    set_due_times(
+        &app,
+        &number,
+        Some(Utc::now() - Duration::minutes(1)),
+        Some(far),
+    )
+    .await;
     assert_eq!(state(&app).await, "breached");
 
     // Waiting for the student: paused (the first response, given late, still shows).
     set_due_times(&app, &number, Some(far), Some(far)).await;
-    let version = app.get(&path, Some(&agent.token)).await.json::<Value>().await.unwrap()["version"].as_i64().unwrap();
-    let res = app.patch(&path, &agent.token, &json!({"version": version, "status": "waiting_student"})).await;
+    let version = app
+        .get(&path, Some(&agent.token))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["version"]
+        .as_i64()
+        .unwrap();
+    let res = app
+        .patch(
+            &path,
+            &agent.token,
+            &json!({"version": version, "status": "waiting_student"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap()["sla"]["state"], "paused");
 
     // Resolved within the due time: met.
-    let version = app.get(&path, Some(&agent.token)).await.json::<Value>().await.unwrap()["version"].as_i64().unwrap();
-    let res = app.patch(&path, &agent.token, &json!({"version": version, "status": "resolved"})).await;
+    let version = app
+        .get(&path, Some(&agent.token))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["version"]
+        .as_i64()
+        .unwrap();
+    let res = app
+        .patch(
+            &path,
+            &agent.token,
+            &json!({"version": version, "status": "resolved"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(state(&app).await, "met");
     // Resolved after it: breached.
