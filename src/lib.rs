@@ -20,3 +20,4 @@ pub mod tickets;
 pub mod web;
 pub mod sla;
 pub mod jobs;
+pub mod canned;

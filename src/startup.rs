@@ -31,6 +31,7 @@ pub fn prepare_database(db: &Db) -> anyhow::Result<()> {
     let mut conn = db.get_writer()?;
     crate::categories::seed(&mut conn)?;
     crate::kb::import_if_empty(&mut conn)?;
+    crate::canned::seed(&mut conn)?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ mod kb;
 mod problem;
 mod tickets;
 mod sla;
+mod canned;
 
 use actix_web::web;
 use utoipa::OpenApi;
@@ -90,7 +91,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(sla::put_office_hours)
             .service(sla::list_closures)
             .service(sla::add_closure)
-            .service(sla::delete_closure),
+            .service(sla::delete_closure)
+            .service(canned::list)
+            .service(canned::create)
+            .service(canned::update)
+            .service(canned::remove)
+            .service(canned::render),
     );
 }
 

@@ -19,3 +19,4 @@ mod portal;
 mod portal_flows;
 mod sla;
 mod jobs;
+mod canned;
