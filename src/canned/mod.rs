@@ -13,6 +13,7 @@ use crate::db::schema::{canned_responses, teams, users};
 use crate::db::{write_tx, DbConn};
 use crate::domain::{Locale, Role, TicketNumber};
 use crate::error::{FieldErrors, ServiceError};
+use crate::sla::admin::team_field;
 use crate::tickets::access::visible_ticket;
 use crate::tickets::create::{check_text, MAX_BODY};
 use crate::tickets::query::{Page, DEFAULT_LIMIT, MAX_LIMIT};
@@ -173,20 +174,7 @@ fn check_input(
             errors.add(field, message);
         }
     }
-    let team_id = match &input.team {
-        Some(slug) => {
-            let found: Option<String> = teams::table
-                .filter(teams::slug.eq(slug))
-                .select(teams::id)
-                .first(conn)
-                .optional()?;
-            if found.is_none() {
-                errors.add("team", format!("unknown team '{slug}'"));
-            }
-            found
-        }
-        None => None,
-    };
+    let team_id = team_field(conn, &mut errors, input.team.as_deref())?;
     errors.into_result()?;
     Ok((team_id, title, body_it, body_en))
 }
@@ -199,6 +187,17 @@ fn active_row(conn: &mut DbConn, id: &str) -> Result<CannedRow, ServiceError> {
         .first(conn)
         .optional()?
         .ok_or(ServiceError::NotFound)
+}
+
+/// A response the user may change: not found if they may not see it, forbidden if they
+/// may only see it.
+fn writable_row(conn: &mut DbConn, user: &User, id: &str) -> Result<CannedRow, ServiceError> {
+    let row = active_row(conn, id)?;
+    if !may_read(user, row.team_id.as_deref()) {
+        return Err(ServiceError::NotFound);
+    }
+    may_write(user, row.team_id.as_deref())?;
+    Ok(row)
 }
 
 /// The responses the user may use, oldest first; `team`: that team's and the global ones.
@@ -220,21 +219,9 @@ pub fn list(
     {
         errors.add("cursor", "is not a cursor this server gave");
     }
-    let slugs: Vec<(String, String)> = teams::table.select((teams::id, teams::slug)).load(conn)?;
-    let team_filter = match &params.team {
-        Some(slug) => {
-            let found = slugs
-                .iter()
-                .find(|(_, s)| s == slug)
-                .map(|(id, _)| id.clone());
-            if found.is_none() {
-                errors.add("team", format!("unknown team '{slug}'"));
-            }
-            found
-        }
-        None => None,
-    };
+    let team_filter = team_field(conn, &mut errors, params.team.as_deref())?;
     errors.into_result()?;
+    let slugs: Vec<(String, String)> = teams::table.select((teams::id, teams::slug)).load(conn)?;
     let mut query = canned_responses::table
         .filter(canned_responses::active.eq(true))
         .select(CannedRow::as_select())
@@ -318,11 +305,7 @@ pub fn update(
 ) -> Result<CannedView, ServiceError> {
     staff_only(user)?;
     write_tx(conn, |conn| {
-        let existing = active_row(conn, id)?;
-        if !may_read(user, existing.team_id.as_deref()) {
-            return Err(ServiceError::NotFound);
-        }
-        may_write(user, existing.team_id.as_deref())?;
+        writable_row(conn, user, id)?;
         let (team_id, title, body_it, body_en) = check_input(conn, input)?;
         may_write(user, team_id.as_deref())?;
         diesel::update(canned_responses::table.find(id))
@@ -343,11 +326,7 @@ pub fn update(
 pub fn delete(conn: &mut DbConn, user: &User, id: &str) -> Result<(), ServiceError> {
     staff_only(user)?;
     write_tx(conn, |conn| {
-        let existing = active_row(conn, id)?;
-        if !may_read(user, existing.team_id.as_deref()) {
-            return Err(ServiceError::NotFound);
-        }
-        may_write(user, existing.team_id.as_deref())?;
+        writable_row(conn, user, id)?;
         diesel::update(canned_responses::table.find(id))
             .set((
                 canned_responses::active.eq(false),

@@ -472,33 +472,36 @@ mod tests {
         assert_eq!(split.business_minutes_between(start, due), 16 * 60);
     }
 
+    type Local = (i32, u32, u32, u32, u32);
+
+    /// Each case: local start, business minutes to add, local result.
+    fn assert_adds(cal: &BusinessCalendar, cases: &[(Local, i64, Local)]) {
+        for &(start, minutes, expected) in cases {
+            let (y, m, d, h, min) = start;
+            let (ey, em, ed, eh, emin) = expected;
+            let got = cal.add_business_minutes(rome(y, m, d, h, min), minutes);
+            assert_eq!(got, rome(ey, em, ed, eh, emin), "{start:?} + {minutes} min");
+        }
+    }
+
     #[test]
     fn split_office_hours_skip_lunch_and_short_fridays() {
         let cal = BusinessCalendar::new(split_week(), Vec::new());
-        // Tuesday 24 Nov 2026 12:00 + 2 h: 1 h to 13:00, lunch, 1 h from 14:00 → 15:00.
-        assert_eq!(
-            cal.add_business_minutes(rome(2026, 11, 24, 12, 0), 120),
-            rome(2026, 11, 24, 15, 0)
+        assert_adds(
+            &cal,
+            &[
+                // Tuesday 24 Nov 2026 12:00 + 2 h: 1 h to 13:00, lunch, 1 h from 14:00.
+                ((2026, 11, 24, 12, 0), 120, (2026, 11, 24, 15, 0)),
+                // During lunch the clock starts at 14:00.
+                ((2026, 11, 24, 13, 30), 30, (2026, 11, 24, 14, 30)),
+                // Thursday 15:00 + 6 h: 1 h Thursday, Friday 9-13 (4 h), Monday 9:00 + 1 h.
+                ((2026, 11, 26, 15, 0), 6 * 60, (2026, 11, 30, 10, 0)),
+                // Friday afternoon is closed: Friday 14:00 → Monday.
+                ((2026, 11, 27, 14, 0), 30, (2026, 11, 30, 9, 30)),
+            ],
         );
-        // During lunch the clock starts at 14:00.
-        assert_eq!(
-            cal.add_business_minutes(rome(2026, 11, 24, 13, 30), 30),
-            rome(2026, 11, 24, 14, 30)
-        );
-        // Thursday 26 Nov 15:00 + 6 h: 1 h Thursday, Friday 9-13 (4 h), then Monday 9:00 + 1 h.
-        assert_eq!(
-            cal.add_business_minutes(rome(2026, 11, 26, 15, 0), 6 * 60),
-            rome(2026, 11, 30, 10, 0)
-        );
-        // Friday afternoon is closed: Friday 14:00 → Monday.
-        assert_eq!(
-            cal.add_business_minutes(rome(2026, 11, 27, 14, 0), 30),
-            rome(2026, 11, 30, 9, 30)
-        );
-        assert_eq!(
-            cal.business_minutes_between(rome(2026, 11, 24, 8, 0), rome(2026, 11, 24, 18, 0)),
-            6 * 60
-        );
+        let day = cal.business_minutes_between(rome(2026, 11, 24, 8, 0), rome(2026, 11, 24, 18, 0));
+        assert_eq!(day, 6 * 60);
     }
 
     #[test]
@@ -522,20 +525,16 @@ mod tests {
             "Monday 4 Oct 2027 is San Petronio"
         );
         assert!(cal.is_business_day(date(2027, 10, 5)));
-        // Friday 2 Oct 2026 16:00 + 2 h: 4 Oct 2026 is a Sunday anyway → Monday 5 Oct 10:00.
-        assert_eq!(
-            cal.add_business_minutes(rome(2026, 10, 2, 16, 0), 120),
-            rome(2026, 10, 5, 10, 0)
-        );
-        // Friday 1 Oct 2027 16:00 + 2 h: the weekend, then San Petronio on Monday → Tuesday 10:00.
-        assert_eq!(
-            cal.add_business_minutes(rome(2027, 10, 1, 16, 0), 120),
-            rome(2027, 10, 5, 10, 0)
-        );
-        // Friday 7 Aug 2026 16:00 + 2 h: closure 10-21 Aug (and Ferragosto) → Monday 24 Aug 10:00.
-        assert_eq!(
-            cal.add_business_minutes(rome(2026, 8, 7, 16, 0), 120),
-            rome(2026, 8, 24, 10, 0)
+        assert_adds(
+            &cal,
+            &[
+                // Friday 2 Oct 2026 16:00 + 2 h: 4 Oct 2026 is a Sunday anyway → Monday 10:00.
+                ((2026, 10, 2, 16, 0), 120, (2026, 10, 5, 10, 0)),
+                // Friday 1 Oct 2027: the weekend, then San Petronio on Monday → Tuesday 10:00.
+                ((2027, 10, 1, 16, 0), 120, (2027, 10, 5, 10, 0)),
+                // Friday 7 Aug 2026: closure 10-21 Aug (and Ferragosto) → Monday 24 Aug 10:00.
+                ((2026, 8, 7, 16, 0), 120, (2026, 8, 24, 10, 0)),
+            ],
         );
         // Not repeated in 2027.
         assert!(cal.is_business_day(date(2027, 8, 10)));
@@ -585,34 +584,52 @@ mod tests {
     #[test]
     fn a_pause_moves_the_due_time_by_its_business_minutes() {
         let cal = BusinessCalendar::default();
-        let due = rome(2026, 11, 25, 12, 0);
-        // Paused Tuesday 24 Nov 16:00 → resumed Wednesday 10:00: 2 business hours paused.
-        assert_eq!(
-            cal.resume(due, rome(2026, 11, 24, 16, 0), rome(2026, 11, 25, 10, 0)),
-            rome(2026, 11, 25, 14, 0)
-        );
-        // A pause over the weekend only counts Friday's last hour: Friday 16:00 → Monday 09:00.
-        let due = rome(2026, 11, 30, 16, 30);
-        assert_eq!(
-            cal.resume(due, rome(2026, 11, 27, 16, 0), rome(2026, 11, 30, 9, 0)),
-            rome(2026, 12, 1, 9, 30)
-        );
-        // A pause entirely outside office hours moves nothing.
-        assert_eq!(
-            cal.resume(due, rome(2026, 11, 28, 10, 0), rome(2026, 11, 29, 18, 0)),
-            due
-        );
-        // A pause across Christmas and the DST change still counts business time only.
-        let due = rome(2026, 12, 23, 16, 0);
-        assert_eq!(
-            cal.resume(due, rome(2026, 12, 23, 10, 0), rome(2026, 12, 28, 10, 0)),
-            rome(2026, 12, 28, 16, 0)
-        );
-        let due = rome(2026, 3, 30, 10, 0);
-        assert_eq!(
-            cal.resume(due, rome(2026, 3, 27, 16, 0), rome(2026, 3, 30, 9, 30)),
-            rome(2026, 3, 30, 11, 30)
-        );
+        // (due, paused from, resumed at, new due), local times.
+        let cases: [(Local, Local, Local, Local); 5] = [
+            // Tuesday 16:00 → Wednesday 10:00: 2 business hours paused.
+            (
+                (2026, 11, 25, 12, 0),
+                (2026, 11, 24, 16, 0),
+                (2026, 11, 25, 10, 0),
+                (2026, 11, 25, 14, 0),
+            ),
+            // Over the weekend only Friday's last hour counts: Friday 16:00 → Monday 09:00.
+            (
+                (2026, 11, 30, 16, 30),
+                (2026, 11, 27, 16, 0),
+                (2026, 11, 30, 9, 0),
+                (2026, 12, 1, 9, 30),
+            ),
+            // Entirely outside office hours: nothing moves.
+            (
+                (2026, 11, 30, 16, 30),
+                (2026, 11, 28, 10, 0),
+                (2026, 11, 29, 18, 0),
+                (2026, 11, 30, 16, 30),
+            ),
+            // Across Christmas: 16 business hours (23 Dec 7 h, 24 Dec 8 h, 28 Dec 1 h).
+            (
+                (2026, 12, 23, 16, 0),
+                (2026, 12, 23, 10, 0),
+                (2026, 12, 28, 10, 0),
+                (2026, 12, 28, 16, 0),
+            ),
+            // Across the DST change: Friday's last hour and Monday's first half hour.
+            (
+                (2026, 3, 30, 10, 0),
+                (2026, 3, 27, 16, 0),
+                (2026, 3, 30, 9, 30),
+                (2026, 3, 30, 11, 30),
+            ),
+        ];
+        let at = |(y, m, d, h, min): Local| rome(y, m, d, h, min);
+        for (due, from, to, expected) in cases {
+            assert_eq!(
+                cal.resume(at(due), at(from), at(to)),
+                at(expected),
+                "{due:?} paused {from:?}..{to:?}"
+            );
+        }
     }
 
     fn clock(status: Status, first_due: DateTime<Utc>, due: DateTime<Utc>) -> SlaClock {

@@ -261,6 +261,27 @@ fn closure_view(row: ClosureRow, team_slugs: &[(String, String)]) -> ClosureView
     }
 }
 
+/// The id of the team `slug` names (`None` when no team is given); an unknown slug is an
+/// error on the `team` field.
+pub fn team_field(
+    conn: &mut DbConn,
+    errors: &mut FieldErrors,
+    slug: Option<&str>,
+) -> QueryResult<Option<String>> {
+    let Some(slug) = slug else {
+        return Ok(None);
+    };
+    let found = teams::table
+        .filter(teams::slug.eq(slug))
+        .select(teams::id)
+        .first(conn)
+        .optional()?;
+    if found.is_none() {
+        errors.add("team", format!("unknown team '{slug}'"));
+    }
+    Ok(found)
+}
+
 fn team_slugs(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
     teams::table.select((teams::id, teams::slug)).load(conn)
 }
@@ -289,17 +310,10 @@ pub fn list_closures(
     conn: &mut DbConn,
     team: Option<&str>,
 ) -> Result<Vec<ClosureView>, ServiceError> {
+    let mut errors = FieldErrors::default();
+    let team_id = team_field(conn, &mut errors, team)?;
+    errors.into_result()?;
     let slugs = team_slugs(conn)?;
-    let team_id = match team {
-        Some(slug) => Some(
-            slugs
-                .iter()
-                .find(|(_, s)| s == slug)
-                .map(|(id, _)| id.clone())
-                .ok_or_else(|| ServiceError::field("team", format!("unknown team '{slug}'")))?,
-        ),
-        None => None,
-    };
     Ok(closure_rows(conn, None)?
         .into_iter()
         .filter(|row| team_id.is_none() || row.1.is_none() || row.1 == team_id)
@@ -311,20 +325,7 @@ pub fn add_closure(conn: &mut DbConn, input: &ClosureInput) -> Result<ClosureVie
     let view = write_tx(conn, |conn| -> Result<ClosureView, ServiceError> {
         let mut errors = FieldErrors::default();
         let name = crate::tickets::create::check_text(&mut errors, "name", &input.name, 120);
-        let slugs = team_slugs(conn)?;
-        let team_id = match &input.team {
-            Some(slug) => {
-                let found = slugs
-                    .iter()
-                    .find(|(_, s)| s == slug)
-                    .map(|(id, _)| id.clone());
-                if found.is_none() {
-                    errors.add("team", format!("unknown team '{slug}'"));
-                }
-                found
-            }
-            None => None,
-        };
+        let team_id = team_field(conn, &mut errors, input.team.as_deref())?;
         let date = |errors: &mut FieldErrors, field: &str, value: &str| {
             let parsed = parse_date(value);
             if parsed.is_none() {
@@ -396,7 +397,7 @@ pub fn add_closure(conn: &mut DbConn, input: &ClosureInput) -> Result<ClosureVie
             .into_iter()
             .next()
             .ok_or(ServiceError::NotFound)?;
-        Ok(closure_view(row, &slugs))
+        Ok(closure_view(row, &team_slugs(conn)?))
     })?;
     forget_calendars();
     Ok(view)

@@ -7,7 +7,7 @@ use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use helpdesk::db::schema::{job_leases, messages, outbox, ticket_events, tickets};
 use helpdesk::db::Db;
-use helpdesk::jobs::{self, lease, JobContext, JobsConfig};
+use helpdesk::jobs::{lease, Job, JobContext, JobsConfig};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -16,7 +16,7 @@ use crate::helpers::{
     database_url, register_and_login, segreteria_ticket, spawn_app, spawn_app_with, start_server,
     Backend, TestApp,
 };
-use crate::sla::{events_of, set_due_times, with_db};
+use crate::sla::{change, events_of, set_due_times, ticket_of, verify, with_db};
 
 both_backends!(
     resolved_tickets_close_after_seven_days,
@@ -53,14 +53,6 @@ async fn resolved_at(app: &TestApp, number: &str, at: chrono::DateTime<Utc>) {
     .await;
 }
 
-async fn ticket_of(app: &TestApp, token: &str, number: &str) -> Value {
-    app.get(&format!("/api/v1/tickets/{number}"), Some(token))
-        .await
-        .json()
-        .await
-        .unwrap()
-}
-
 async fn resolved_tickets_close_after_seven_days(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
@@ -75,24 +67,13 @@ async fn resolved_tickets_close_after_seven_days(backend: Backend) {
         .to_owned();
     // Resolved by staff through the API, then dated back.
     for number in [&old, &recent] {
-        let path = format!("/api/v1/tickets/{number}");
-        let res = app
-            .patch(
-                &path,
-                &admin.token,
-                &json!({"version": 1, "status": "resolved"}),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::OK);
+        change(&app, &admin.token, number, json!({"status": "resolved"})).await;
     }
     resolved_at(&app, &old, Utc::now() - Duration::days(8)).await;
     resolved_at(&app, &recent, Utc::now() - Duration::days(6)).await;
 
     let now = Utc::now();
-    let seen = with_db(&app, move |conn| {
-        jobs::auto_close(conn, &context(), now).unwrap()
-    })
-    .await;
+    let seen = run_job(&app, Job::AutoClose, now).await;
     assert_eq!(seen, 1);
     let closed = ticket_of(&app, &admin.token, &old).await;
     assert_eq!(closed["status"], "closed");
@@ -115,16 +96,11 @@ async fn resolved_tickets_close_after_seven_days(backend: Backend) {
         status_events.last().unwrap(),
         &json!({"from": "resolved", "to": "closed"})
     );
-    let mails: Vec<String> = app
-        .outbox_for("chiusura@studenti.unibg.it")
-        .await
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
     assert_eq!(
-        mails.iter().filter(|k| *k == "ticket_closed").count(),
-        1,
-        "{mails:?}"
+        mails_of(&app, "chiusura@studenti.unibg.it", "ticket_closed")
+            .await
+            .len(),
+        1
     );
     assert_eq!(
         ticket_of(&app, &admin.token, &recent).await["status"],
@@ -132,32 +108,19 @@ async fn resolved_tickets_close_after_seven_days(backend: Backend) {
     );
 
     // Again at the same moment: nothing more. Two days later: the other one.
-    let seen = with_db(&app, move |conn| {
-        jobs::auto_close(conn, &context(), now).unwrap()
-    })
-    .await;
+    let seen = run_job(&app, Job::AutoClose, now).await;
     assert_eq!(seen, 0);
     let later = now + Duration::days(2);
-    assert_eq!(
-        with_db(&app, move |conn| jobs::auto_close(conn, &context(), later)
-            .unwrap())
-        .await,
-        1
-    );
+    assert_eq!(run_job(&app, Job::AutoClose, later).await, 1);
     assert_eq!(
         ticket_of(&app, &admin.token, &recent).await["status"],
         "closed"
     );
-    let mails: Vec<String> = app
-        .outbox_for("chiusura@studenti.unibg.it")
-        .await
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
     assert_eq!(
-        mails.iter().filter(|k| *k == "ticket_closed").count(),
-        2,
-        "{mails:?}"
+        mails_of(&app, "chiusura@studenti.unibg.it", "ticket_closed")
+            .await
+            .len(),
+        2
     );
 }
 
@@ -201,32 +164,15 @@ async fn unverified_guest_tickets_expire(backend: Backend) {
     let (stale, stale_secret) = guest_ticket(&app, "vecchio@example.org").await;
     let (fresh, fresh_secret) = guest_ticket(&app, "nuovo@example.org").await;
     let (confirmed, confirmed_secret) = guest_ticket(&app, "confermato@example.org").await;
-    let res = app
-        .post(
-            &format!("/api/v1/tickets/{confirmed}/verify"),
-            None,
-            &json!({"secret": confirmed_secret}),
-        )
-        .await;
+    let res = verify(&app, &confirmed, &confirmed_secret).await;
     assert_eq!(res.status(), StatusCode::OK);
     created_ago(&app, &stale, 49).await;
     created_ago(&app, &fresh, 47).await;
     created_ago(&app, &confirmed, 72).await;
 
     let now = Utc::now();
-    assert_eq!(
-        with_db(&app, move |conn| jobs::expire_guests(conn, &context(), now)
-            .unwrap())
-        .await,
-        1
-    );
-    let res = app
-        .post(
-            &format!("/api/v1/tickets/{stale}/verify"),
-            None,
-            &json!({"secret": stale_secret}),
-        )
-        .await;
+    assert_eq!(run_job(&app, Job::ExpireGuests, now).await, 1);
+    let res = verify(&app, &stale, &stale_secret).await;
     assert_eq!(
         res.status(),
         StatusCode::NOT_FOUND,
@@ -250,20 +196,9 @@ async fn unverified_guest_tickets_expire(backend: Backend) {
         "an expired ticket never enters the queues"
     );
     assert!(closed_at.is_some());
-    assert_eq!(
-        with_db(&app, move |conn| jobs::expire_guests(conn, &context(), now)
-            .unwrap())
-        .await,
-        0
-    );
+    assert_eq!(run_job(&app, Job::ExpireGuests, now).await, 0);
 
-    let res = app
-        .post(
-            &format!("/api/v1/tickets/{fresh}/verify"),
-            None,
-            &json!({"secret": fresh_secret}),
-        )
-        .await;
+    let res = verify(&app, &fresh, &fresh_secret).await;
     assert_eq!(
         res.status(),
         StatusCode::OK,
@@ -292,13 +227,18 @@ async fn unverified_guest_tickets_expire(backend: Backend) {
     );
 }
 
-async fn sla_mails(app: &TestApp, who: &str) -> Vec<Value> {
+/// The payloads of the mails of one kind queued for `who`.
+async fn mails_of(app: &TestApp, who: &str, kind: &str) -> Vec<Value> {
     app.outbox_for(who)
         .await
         .into_iter()
-        .filter(|(k, _)| k == "sla_risk")
+        .filter(|(k, _)| k == kind)
         .map(|(_, p)| p)
         .collect()
+}
+
+async fn run_job(app: &TestApp, job: Job, now: chrono::DateTime<Utc>) -> usize {
+    with_db(app, move |conn| job.run(conn, &context(), now).unwrap()).await
 }
 
 async fn sla_risk_mails_once_per_due_time(backend: Backend) {
@@ -350,18 +290,19 @@ async fn sla_risk_mails_once_per_due_time(backend: Backend) {
     .await;
 
     let now = Utc::now();
-    with_db(&app, move |conn| {
-        jobs::sla_risk(conn, &context(), now).unwrap()
-    })
-    .await;
+    run_job(&app, Job::SlaRisk, now).await;
     // Unassigned: the team hears it, once each; nobody outside the team does.
-    let to_anna = sla_mails(&app, "anna@unibg.it").await;
+    let to_anna = mails_of(&app, "anna@unibg.it", "sla_risk").await;
     assert_eq!(to_anna.len(), 1, "{to_anna:?}");
     assert_eq!(to_anna[0]["number"], risky.as_str());
     assert_eq!(to_anna[0]["first_response"], true);
-    assert_eq!(sla_mails(&app, "bruno@unibg.it").await.len(), 1);
-    assert!(sla_mails(&app, "carla@unibg.it").await.is_empty());
-    assert!(sla_mails(&app, "admin@unibg.it").await.is_empty());
+    assert_eq!(mails_of(&app, "bruno@unibg.it", "sla_risk").await.len(), 1);
+    assert!(mails_of(&app, "carla@unibg.it", "sla_risk")
+        .await
+        .is_empty());
+    assert!(mails_of(&app, "admin@unibg.it", "sla_risk")
+        .await
+        .is_empty());
     assert_eq!(events_of(&app, &risky, "sla_at_risk").await.len(), 1);
     assert!(events_of(&app, &calm, "sla_at_risk").await.is_empty());
     assert!(
@@ -375,25 +316,11 @@ async fn sla_risk_mails_once_per_due_time(backend: Backend) {
 
     // Again: nothing new for the same due time.
     let now = Utc::now();
-    with_db(&app, move |conn| {
-        jobs::sla_risk(conn, &context(), now).unwrap()
-    })
-    .await;
-    assert_eq!(sla_mails(&app, "anna@unibg.it").await.len(), 1);
+    run_job(&app, Job::SlaRisk, now).await;
+    assert_eq!(mails_of(&app, "anna@unibg.it", "sla_risk").await.len(), 1);
 
     // Assigned to Anna, the resolution due soon as well: only she hears about it.
-    let path = format!("/api/v1/tickets/{risky}");
-    let version = ticket_of(&app, &admin.token, &risky).await["version"]
-        .as_i64()
-        .unwrap();
-    let res = app
-        .patch(
-            &path,
-            &admin.token,
-            &json!({"version": version, "assignee": anna.id}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    change(&app, &admin.token, &risky, json!({"assignee": anna.id})).await;
     set_due_times(
         &app,
         &risky,
@@ -402,14 +329,11 @@ async fn sla_risk_mails_once_per_due_time(backend: Backend) {
     )
     .await;
     let now = Utc::now();
-    with_db(&app, move |conn| {
-        jobs::sla_risk(conn, &context(), now).unwrap()
-    })
-    .await;
-    let to_anna = sla_mails(&app, "anna@unibg.it").await;
+    run_job(&app, Job::SlaRisk, now).await;
+    let to_anna = mails_of(&app, "anna@unibg.it", "sla_risk").await;
     assert_eq!(to_anna.len(), 2, "{to_anna:?}");
     assert_eq!(to_anna[1]["first_response"], false);
-    assert_eq!(sla_mails(&app, "bruno@unibg.it").await.len(), 1);
+    assert_eq!(mails_of(&app, "bruno@unibg.it", "sla_risk").await.len(), 1);
 
     // A due time moved (e.g. by a pause) is a new due time: it alerts again; the resolution
     // due time, unchanged, does not.
@@ -430,11 +354,8 @@ async fn sla_risk_mails_once_per_due_time(backend: Backend) {
     )
     .await;
     let now = Utc::now();
-    with_db(&app, move |conn| {
-        jobs::sla_risk(conn, &context(), now).unwrap()
-    })
-    .await;
-    let to_anna = sla_mails(&app, "anna@unibg.it").await;
+    run_job(&app, Job::SlaRisk, now).await;
+    let to_anna = mails_of(&app, "anna@unibg.it", "sla_risk").await;
     assert_eq!(to_anna.len(), 3, "{to_anna:?}");
     assert_eq!(to_anna[2]["first_response"], true);
     assert_eq!(events_of(&app, &risky, "sla_at_risk").await.len(), 3);

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{spawn_app, Backend, Session, TestApp};
 
 both_backends!(
     office_hours_and_closures_move_due_times,
@@ -186,22 +186,18 @@ async fn office_hours_and_closures_move_due_times(backend: Backend) {
 
     // A closure of another team leaves segreteria's due times alone.
     let id = closure["id"].as_str().unwrap();
-    let res = app
-        .client
-        .delete(app.url(&format!("/api/v1/admin/closures/{id}")))
-        .bearer_auth(&admin.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = app
-        .client
-        .delete(app.url(&format!("/api/v1/admin/closures/{id}")))
-        .bearer_auth(&admin.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // Deleted once; the second time there is nothing to delete.
+    for expected in [StatusCode::NO_CONTENT, StatusCode::NOT_FOUND] {
+        let url = app.url(&format!("/api/v1/admin/closures/{id}"));
+        let res = app
+            .client
+            .delete(url)
+            .bearer_auth(&admin.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), expected);
+    }
     let res = app
         .post("/api/v1/admin/closures", Some(&admin.token), &json!({"team": "it", "name": "Chiusura IT", "starts_on": from.to_string(), "ends_on": to.to_string()}))
         .await;
@@ -306,24 +302,13 @@ async fn office_hours_are_validated_and_admin_only(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    assert_eq!(
-        put(Some(agent.token.clone()), good.clone())
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        put(Some(student.token.clone()), good.clone())
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        put(None, good.clone()).await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
+    for (token, expected) in [
+        (Some(agent.token.clone()), StatusCode::FORBIDDEN),
+        (Some(student.token.clone()), StatusCode::FORBIDDEN),
+        (None, StatusCode::UNAUTHORIZED),
+    ] {
+        assert_eq!(put(token, good.clone()).await.unwrap().status(), expected);
+    }
     assert_eq!(
         app.get(path, Some(&agent.token)).await.status(),
         StatusCode::FORBIDDEN
@@ -419,6 +404,35 @@ async fn closures_are_validated_and_scoped(backend: Backend) {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
+/// A ticket as `token`'s holder sees it.
+pub async fn ticket_of(app: &TestApp, token: &str, number: &str) -> Value {
+    app.get(&format!("/api/v1/tickets/{number}"), Some(token))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Changes a ticket by PATCH with its current version; answers the changed ticket.
+pub async fn change(app: &TestApp, token: &str, number: &str, mut changes: Value) -> Value {
+    let path = format!("/api/v1/tickets/{number}");
+    let current: Value = app.get(&path, Some(token)).await.json().await.unwrap();
+    changes["version"] = current["version"].clone();
+    let res = app.patch(&path, token, &changes).await;
+    assert_eq!(res.status(), StatusCode::OK, "{changes}");
+    res.json().await.unwrap()
+}
+
+/// Confirms a guest ticket with the secret of its mailed link.
+pub async fn verify(app: &TestApp, number: &str, secret: &str) -> reqwest::Response {
+    app.post(
+        &format!("/api/v1/tickets/{number}/verify"),
+        None,
+        &json!({"secret": secret}),
+    )
+    .await
+}
+
 /// The events of a ticket of a given kind, as stored.
 pub async fn events_of(app: &TestApp, number: &str, kind: &str) -> Vec<Value> {
     let (number, kind) = (number.to_owned(), kind.to_owned());
@@ -442,6 +456,37 @@ pub async fn events_of(app: &TestApp, number: &str, kind: &str) -> Vec<Value> {
     .await
 }
 
+/// A desk with a segreteria agent and a student who opened one ticket.
+pub struct Desk {
+    pub app: TestApp,
+    pub agent: Session,
+    pub student: Session,
+    pub ticket: Value,
+    pub number: String,
+    /// `/api/v1/tickets/{number}`
+    pub path: String,
+}
+
+pub async fn desk(backend: Backend, who: &str, subject: &str) -> Desk {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let agent = app
+        .staff(&admin, &format!("{who}@unibg.it"), "agent", &["segreteria"])
+        .await;
+    let student = app.student(&format!("{who}@studenti.unibg.it")).await;
+    let ticket = app.open_ticket(&student, subject).await;
+    let number = ticket["number"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/tickets/{number}");
+    Desk {
+        app,
+        agent,
+        student,
+        ticket,
+        number,
+        path,
+    }
+}
+
 async fn first_responded(app: &TestApp, number: &str) -> Option<NaiveDateTime> {
     let number = number.to_owned();
     with_db(app, move |conn| {
@@ -455,15 +500,14 @@ async fn first_responded(app: &TestApp, number: &str) -> Option<NaiveDateTime> {
 }
 
 async fn waiting_for_the_student_pauses_the_clock(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let admin = app.admin().await;
-    let agent = app
-        .staff(&admin, "pausa@unibg.it", "agent", &["segreteria"])
-        .await;
-    let student = app.student("pausa@studenti.unibg.it").await;
-    let ticket = app.open_ticket(&student, "Pausa").await;
-    let number = ticket["number"].as_str().unwrap().to_owned();
-    let path = format!("/api/v1/tickets/{number}");
+    let Desk {
+        app,
+        agent,
+        student,
+        number,
+        path,
+        ..
+    } = desk(backend, "pausa", "Pausa").await;
 
     // The first public staff reply marks the first response, once; a note does not.
     let res = app
@@ -486,12 +530,7 @@ async fn waiting_for_the_student_pauses_the_clock(backend: Backend) {
     let responded = first_responded(&app, &number)
         .await
         .expect("first response marked");
-    let seen: Value = app
-        .get(&path, Some(&agent.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let seen: Value = ticket_of(&app, &agent.token, &number).await;
     assert_eq!(seen["status"], "waiting_student");
     assert_eq!(seen["sla"]["state"], "paused");
 
@@ -540,12 +579,7 @@ async fn waiting_for_the_student_pauses_the_clock(backend: Backend) {
         first_after, first_before,
         "a first response already given is not moved"
     );
-    let seen: Value = app
-        .get(&path, Some(&agent.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let seen: Value = ticket_of(&app, &agent.token, &number).await;
     assert_eq!(seen["status"], "open");
     assert_eq!(time(&seen["sla"]["due_at"]).naive_utc(), due_after.unwrap());
     assert_ne!(seen["sla"]["state"], "paused");
@@ -606,13 +640,7 @@ async fn a_guest_ticket_clock_starts_at_confirmation(backend: Backend) {
         .unwrap()
         .to_owned();
     let before = Utc::now();
-    let res = app
-        .post(
-            &format!("/api/v1/tickets/{number}/verify"),
-            None,
-            &json!({"secret": secret}),
-        )
-        .await;
+    let res = verify(&app, &number, &secret).await;
     assert_eq!(res.status(), StatusCode::OK);
     let after = Utc::now();
     let calendar = BusinessCalendar::default();
@@ -644,15 +672,14 @@ async fn a_guest_ticket_clock_starts_at_confirmation(backend: Backend) {
 }
 
 async fn views_show_the_sla_state(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let admin = app.admin().await;
-    let agent = app
-        .staff(&admin, "stato@unibg.it", "agent", &["segreteria"])
-        .await;
-    let student = app.student("stato@studenti.unibg.it").await;
-    let ticket = app.open_ticket(&student, "Stato SLA").await;
-    let number = ticket["number"].as_str().unwrap().to_owned();
-    let path = format!("/api/v1/tickets/{number}");
+    let Desk {
+        app,
+        agent,
+        student,
+        ticket,
+        number,
+        path,
+    } = desk(backend, "stato", "Stato SLA").await;
     let state = |app: &TestApp| {
         let (path, token) = (path.clone(), agent.token.clone());
         let url = app.url(&path);
@@ -675,22 +702,12 @@ async fn views_show_the_sla_state(backend: Backend) {
         ticket.get("sla").is_none(),
         "the student who opened it sees no SLA state: {ticket}"
     );
-    let student_view: Value = app
-        .get(&path, Some(&student.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let student_view: Value = ticket_of(&app, &student.token, &number).await;
     assert!(
         student_view.get("sla").is_none(),
         "students do not see SLA states"
     );
-    let staff_view: Value = app
-        .get(&path, Some(&agent.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let staff_view: Value = ticket_of(&app, &agent.token, &number).await;
     assert_eq!(staff_view["sla"]["state"], "ok");
     assert_eq!(staff_view["sla"]["due_at"], staff_view["due_at"]);
     let list: Value = app
@@ -741,41 +758,17 @@ async fn views_show_the_sla_state(backend: Backend) {
 
     // Waiting for the student: paused (the first response, given late, still shows).
     set_due_times(&app, &number, Some(far), Some(far)).await;
-    let version = app
-        .get(&path, Some(&agent.token))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["version"]
-        .as_i64()
-        .unwrap();
-    let res = app
-        .patch(
-            &path,
-            &agent.token,
-            &json!({"version": version, "status": "waiting_student"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.json::<Value>().await.unwrap()["sla"]["state"], "paused");
+    let changed = change(
+        &app,
+        &agent.token,
+        &number,
+        json!({"status": "waiting_student"}),
+    )
+    .await;
+    assert_eq!(changed["sla"]["state"], "paused");
 
     // Resolved within the due time: met.
-    let version = app
-        .get(&path, Some(&agent.token))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["version"]
-        .as_i64()
-        .unwrap();
-    let res = app
-        .patch(
-            &path,
-            &agent.token,
-            &json!({"version": version, "status": "resolved"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    change(&app, &agent.token, &number, json!({"status": "resolved"})).await;
     assert_eq!(state(&app).await, "met");
     // Resolved after it: breached.
     let past = Utc.with_ymd_and_hms(2020, 1, 7, 10, 0, 0).unwrap();
