@@ -88,9 +88,9 @@ impl Settings {
                 give_up_after: Duration::from_secs(3600 * parsed::<u64>("HELPDESK_MAIL_GIVE_UP_HOURS", 24)?),
             },
             jobs: crate::jobs::JobsConfig {
-                interval: Duration::from_secs(parsed("HELPDESK_JOBS_INTERVAL_SECS", 60)?),
-                auto_close_days: parsed("HELPDESK_AUTO_CLOSE_DAYS", 7)?,
-                guest_expiry_hours: parsed("HELPDESK_GUEST_EXPIRY_HOURS", 48)?,
+                interval: Duration::from_secs(u64::from(parsed::<u32>("HELPDESK_JOBS_INTERVAL_SECS", 60)?)),
+                auto_close_days: i64::from(parsed::<u16>("HELPDESK_AUTO_CLOSE_DAYS", 7)?),
+                guest_expiry_hours: i64::from(parsed::<u16>("HELPDESK_GUEST_EXPIRY_HOURS", 48)?),
             },
         })
     }
