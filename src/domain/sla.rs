@@ -645,50 +645,88 @@ mod tests {
     #[test]
     fn states_ok_at_risk_and_breached_count_business_time() {
         let cal = BusinessCalendar::default();
-        let now = rome(2026, 11, 27, 16, 0); // Friday 16:00
-        let far = rome(2027, 6, 10, 12, 0);
-        assert_eq!(
-            clock(Status::Open, rome(2026, 12, 2, 10, 0), far).state(&cal, now, AT_RISK_MINUTES),
-            SlaState::Ok
-        );
-        // Monday 10:00 is 66 wall-clock hours away but only 2 business hours: at risk.
-        let monday = rome(2026, 11, 30, 10, 0);
-        assert_eq!(
-            clock(Status::Open, monday, far).state(&cal, now, AT_RISK_MINUTES),
-            SlaState::AtRisk
-        );
-        // Monday 10:01 is 121 business minutes away.
-        let later = rome(2026, 11, 30, 10, 1);
-        assert_eq!(
-            clock(Status::New, later, far).state(&cal, now, AT_RISK_MINUTES),
-            SlaState::Ok
-        );
-        // Past due: breached.
-        assert_eq!(
-            clock(Status::Open, rome(2026, 11, 27, 15, 59), far).state(&cal, now, AT_RISK_MINUTES),
-            SlaState::Breached
-        );
-        // The resolution due time counts too.
-        assert_eq!(
-            clock(Status::Open, far, monday).state(&cal, now, AT_RISK_MINUTES),
-            SlaState::AtRisk
-        );
-        // A holiday in between: Thursday 24 Dec 16:00, due Monday 28 Dec 10:00 (2 h) → at risk.
-        let eve = rome(2026, 12, 24, 16, 0);
-        assert_eq!(
-            clock(Status::Open, rome(2026, 12, 28, 10, 0), far).state(&cal, eve, AT_RISK_MINUTES),
-            SlaState::AtRisk
-        );
-        // Across the DST change: Friday 23 Oct 16:00 CEST → Monday 26 Oct 10:00 CET is 2 h.
-        let fri = rome(2026, 10, 23, 16, 0);
-        assert_eq!(
-            clock(Status::Open, rome(2026, 10, 26, 10, 0), far).state(&cal, fri, AT_RISK_MINUTES),
-            SlaState::AtRisk
-        );
-        assert_eq!(
-            clock(Status::Open, rome(2026, 10, 26, 10, 1), far).state(&cal, fri, AT_RISK_MINUTES),
-            SlaState::Ok
-        );
+        let friday = (2026, 11, 27, 16, 0);
+        let far = (2027, 6, 10, 12, 0);
+        // (now, status, first response due, resolution due, state), local times.
+        let cases: [(Local, Status, Local, Local, SlaState); 9] = [
+            (
+                friday,
+                Status::Open,
+                (2026, 12, 2, 10, 0),
+                far,
+                SlaState::Ok,
+            ),
+            // Monday 10:00 is 66 wall-clock hours away but only 2 business hours.
+            (
+                friday,
+                Status::Open,
+                (2026, 11, 30, 10, 0),
+                far,
+                SlaState::AtRisk,
+            ),
+            // Monday 10:01 is 121 business minutes away.
+            (
+                friday,
+                Status::New,
+                (2026, 11, 30, 10, 1),
+                far,
+                SlaState::Ok,
+            ),
+            (
+                friday,
+                Status::Open,
+                (2026, 11, 27, 15, 59),
+                far,
+                SlaState::Breached,
+            ),
+            // The resolution due time counts too.
+            (
+                friday,
+                Status::Open,
+                far,
+                (2026, 11, 30, 10, 0),
+                SlaState::AtRisk,
+            ),
+            // Christmas in between: Thursday 24 Dec 16:00 → Monday 28 Dec 10:00 is 2 h.
+            (
+                (2026, 12, 24, 16, 0),
+                Status::Open,
+                (2026, 12, 28, 10, 0),
+                far,
+                SlaState::AtRisk,
+            ),
+            // Across the DST change: Friday 23 Oct 16:00 CEST → Monday 26 Oct 10:00 CET is 2 h.
+            (
+                (2026, 10, 23, 16, 0),
+                Status::Open,
+                (2026, 10, 26, 10, 0),
+                far,
+                SlaState::AtRisk,
+            ),
+            (
+                (2026, 10, 23, 16, 0),
+                Status::Open,
+                (2026, 10, 26, 10, 1),
+                far,
+                SlaState::Ok,
+            ),
+            // The clock stands still while waiting for the student.
+            (
+                friday,
+                Status::WaitingStudent,
+                (2026, 11, 27, 15, 59),
+                far,
+                SlaState::Paused,
+            ),
+        ];
+        let at = |(y, m, d, h, min): Local| rome(y, m, d, h, min);
+        for (now, status, first, due, expected) in cases {
+            let state = clock(status, at(first), at(due)).state(&cal, at(now), AT_RISK_MINUTES);
+            assert_eq!(
+                state, expected,
+                "now {now:?}, {status:?}, first {first:?}, due {due:?}"
+            );
+        }
     }
 
     #[test]

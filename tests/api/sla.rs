@@ -487,6 +487,14 @@ pub async fn desk(backend: Backend, who: &str, subject: &str) -> Desk {
     }
 }
 
+/// Posts a message (reply or note) to a ticket; it must be accepted.
+async fn reply(app: &TestApp, who: &Session, path: &str, message: Value) {
+    let res = app
+        .post(&format!("{path}/messages"), Some(&who.token), &message)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{message}");
+}
+
 async fn first_responded(app: &TestApp, number: &str) -> Option<NaiveDateTime> {
     let number = number.to_owned();
     with_db(app, move |conn| {
@@ -510,23 +518,21 @@ async fn waiting_for_the_student_pauses_the_clock(backend: Backend) {
     } = desk(backend, "pausa", "Pausa").await;
 
     // The first public staff reply marks the first response, once; a note does not.
-    let res = app
-        .post(
-            &format!("{path}/messages"),
-            Some(&agent.token),
-            &json!({"body": "Nota", "internal": true}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    reply(
+        &app,
+        &agent,
+        &path,
+        json!({"body": "Nota", "internal": true}),
+    )
+    .await;
     assert_eq!(first_responded(&app, &number).await, None);
-    let res = app
-        .post(
-            &format!("{path}/messages"),
-            Some(&agent.token),
-            &json!({"body": "Ci servono i documenti.", "status": "waiting_student"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    reply(
+        &app,
+        &agent,
+        &path,
+        json!({"body": "Ci servono i documenti.", "status": "waiting_student"}),
+    )
+    .await;
     let responded = first_responded(&app, &number)
         .await
         .expect("first response marked");
@@ -548,14 +554,7 @@ async fn waiting_for_the_student_pauses_the_clock(backend: Backend) {
     let (first_before, due_before) = due_times(&app, &number).await;
 
     let before = Utc::now();
-    let res = app
-        .post(
-            &format!("{path}/messages"),
-            Some(&student.token),
-            &json!({"body": "Ecco i documenti."}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    reply(&app, &student, &path, json!({"body": "Ecco i documenti."})).await;
     let after = Utc::now();
     let (first_after, due_after) = due_times(&app, &number).await;
     let resumed = events_of(&app, &number, "sla_resumed").await;
@@ -585,14 +584,13 @@ async fn waiting_for_the_student_pauses_the_clock(backend: Backend) {
     assert_ne!(seen["sla"]["state"], "paused");
 
     // A second reply leaves the first response where it was; no pause, no move.
-    let res = app
-        .post(
-            &format!("{path}/messages"),
-            Some(&agent.token),
-            &json!({"body": "Grazie, verifichiamo."}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    reply(
+        &app,
+        &agent,
+        &path,
+        json!({"body": "Grazie, verifichiamo."}),
+    )
+    .await;
     assert_eq!(first_responded(&app, &number).await, Some(responded));
     assert_eq!(due_times(&app, &number).await, (first_after, due_after));
     let paused_minutes: i64 = {
