@@ -30,6 +30,8 @@ pub struct Settings {
     pub mail: crate::mail::worker::WorkerConfig,
     /// How long verified sessions and the category catalog are remembered per instance.
     pub cache_ttl: Duration,
+    /// Scheduled jobs (auto-close, guest expiry, SLA-risk mails).
+    pub jobs: crate::jobs::JobsConfig,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -87,6 +89,11 @@ impl Settings {
                 retry_base: Duration::from_secs(parsed("HELPDESK_MAIL_RETRY_BASE_SECS", 30)?),
                 retry_max: Duration::from_secs(parsed("HELPDESK_MAIL_RETRY_MAX_SECS", 3600)?),
                 give_up_after: Duration::from_secs(3600 * parsed::<u64>("HELPDESK_MAIL_GIVE_UP_HOURS", 24)?),
+            },
+            jobs: crate::jobs::JobsConfig {
+                interval: Duration::from_secs(u64::from(parsed::<u32>("HELPDESK_JOBS_INTERVAL_SECS", 60)?)),
+                auto_close_days: i64::from(parsed::<u16>("HELPDESK_AUTO_CLOSE_DAYS", 7)?),
+                guest_expiry_hours: i64::from(parsed::<u16>("HELPDESK_GUEST_EXPIRY_HOURS", 48)?),
             },
         })
     }

@@ -19,3 +19,6 @@ pub mod state;
 pub mod telemetry;
 pub mod tickets;
 pub mod web;
+pub mod sla;
+pub mod jobs;
+pub mod canned;

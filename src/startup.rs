@@ -32,6 +32,7 @@ pub fn prepare_database(db: &Db) -> anyhow::Result<()> {
     crate::categories::seed(&mut conn)?;
     crate::career::catalog::seed(&mut conn)?;
     crate::kb::import_if_empty(&mut conn)?;
+    crate::canned::seed(&mut conn)?;
     Ok(())
 }
 
@@ -68,6 +69,8 @@ impl Application {
             state.settings.mail.batch.clamp(1, 64) as u32,
         )?);
         crate::mail::worker::spawn(state.db.clone(), mailer, state.settings.mail.clone());
+        let jobs = crate::jobs::JobContext { base_url: state.settings.base_url.clone(), config: state.settings.jobs.clone() };
+        crate::jobs::spawn(state.db.clone(), jobs);
         let server = run(listener, state.clone(), workers)?;
         Ok(Self { port, server, state })
     }

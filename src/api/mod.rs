@@ -14,6 +14,8 @@ mod inbound;
 mod kb;
 mod problem;
 mod tickets;
+mod sla;
+mod canned;
 
 use actix_web::web;
 use utoipa::OpenApi;
@@ -100,7 +102,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(console::search_tickets)
             .service(console::merge_ticket)
             .service(console::bulk_change)
-            .service(console::requester_panel),
+            .service(console::requester_panel)
+            .service(sla::get_office_hours)
+            .service(sla::put_office_hours)
+            .service(sla::list_closures)
+            .service(sla::add_closure)
+            .service(sla::delete_closure)
+            .service(canned::list)
+            .service(canned::create)
+            .service(canned::update)
+            .service(canned::remove)
+            .service(canned::render),
     );
 }
 

@@ -326,3 +326,72 @@ diesel::allow_tables_to_appear_in_same_query!(tickets, career_actions);
 diesel::allow_tables_to_appear_in_same_query!(tickets, career_action_types);
 diesel::allow_tables_to_appear_in_same_query!(users, career_actions);
 diesel::allow_tables_to_appear_in_same_query!(users, career_action_history);
+
+diesel::table! {
+    office_hours (id) {
+        id -> Text,
+        team_id -> Text,
+        weekday -> Integer,
+        opens -> Text,
+        closes -> Text,
+    }
+}
+
+diesel::table! {
+    closures (id) {
+        id -> Text,
+        team_id -> Nullable<Text>,
+        name -> Text,
+        starts_on -> Text,
+        ends_on -> Text,
+        yearly -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_sla (ticket_id) {
+        ticket_id -> Text,
+        paused_at -> Nullable<Timestamp>,
+        paused_minutes -> BigInt,
+    }
+}
+
+diesel::table! {
+    sla_alerts (ticket_id, target, due_at) {
+        ticket_id -> Text,
+        target -> Text,
+        due_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        locked_until -> Timestamp,
+        runs -> BigInt,
+        last_started_at -> Nullable<Timestamp>,
+        last_finished_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    canned_responses (id) {
+        id -> Text,
+        team_id -> Nullable<Text>,
+        title -> Text,
+        body_it -> Text,
+        body_en -> Text,
+        seed_key -> Nullable<Text>,
+        active -> Bool,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(tickets, sla_alerts);
+diesel::allow_tables_to_appear_in_same_query!(canned_responses, teams);

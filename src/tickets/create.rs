@@ -19,7 +19,6 @@ use crate::categories::{self, form::validate_answers, Category};
 use crate::db::counters::next_ticket_seq;
 use crate::db::schema::{messages, tickets};
 use crate::db::{write_tx, DbConn};
-use crate::domain::sla::BusinessCalendar;
 use crate::domain::{Email, Locale, Priority, Role, Status, TicketNumber};
 use crate::error::{FieldErrors, ServiceError};
 use crate::mail::outbox::{self, Notification};
@@ -213,7 +212,7 @@ pub(crate) fn insert_ticket(
     let now_utc = Utc::now();
     let now = now_utc.naive_utc();
     let year = now_utc.with_timezone(&chrono_tz::Europe::Rome).year();
-    let calendar = BusinessCalendar::default();
+    let calendar = crate::sla::calendar(conn, draft.team_id)?;
     let first_due = calendar.add_business_minutes(now_utc, i64::from(draft.first_response_hours) * 60);
     let due = calendar.add_business_minutes(now_utc, i64::from(draft.resolution_hours) * 60);
     let seq = next_ticket_seq(conn, year)?;

@@ -80,8 +80,9 @@ fn link(base_url: &str, ticket: &TicketRow) -> String {
     format!("{base_url}/tickets/{}", ticket.number)
 }
 
-/// Sets the status columns that go with a status, and queues the student's mail.
-fn apply_status(
+/// Sets the status columns that go with a status, moves the SLA clock, writes the system
+/// message and the event, and queues the student's mail. Call inside the change's transaction.
+pub(crate) fn apply_status(
     conn: &mut DbConn,
     ticket: &TicketRow,
     actor: Option<&str>,
@@ -99,6 +100,7 @@ fn apply_status(
         }
         _ => 0,
     };
+    crate::sla::on_status_change(conn, ticket, from, to)?;
     let message = MessageRow::new(&ticket.id, MessageKind::System, actor, system_text(from, to));
     diesel::insert_into(messages::table).values(&message).execute(conn)?;
     record_event(conn, &ticket.id, actor, "status_changed", json!({"from": from.as_str(), "to": to.as_str()}))?;
@@ -391,6 +393,7 @@ pub fn verify_guest(conn: &mut DbConn, number: &TicketNumber, secret: &str, base
                 .set((tickets::status.eq(Status::New.as_str()), tickets::version.eq(ticket.version + 1), tickets::updated_at.eq(now())))
                 .execute(conn)?;
             diesel::update(users::table.find(&ticket.requester_id)).set(users::email_verified.eq(true)).execute(conn)?;
+            crate::sla::on_status_change(conn, &ticket, Status::Unverified, Status::New)?;
             record_event(conn, &ticket.id, Some(&ticket.requester_id), "verified", json!({}))?;
             mail_requester(conn, &ticket, "ticket_created", base_url)?;
             let payload = json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)});

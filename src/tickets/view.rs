@@ -1,6 +1,7 @@
 //! The JSON shapes of tickets, and the loading of the names they show.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -10,6 +11,7 @@ use serde_json::Value;
 use super::model::{AttachmentRow, EventRow, MessageKind, MessageRow, TicketRow};
 use crate::db::schema::{categories, teams, users};
 use crate::db::DbConn;
+use crate::domain::sla::BusinessCalendar;
 use crate::domain::{Priority, Role, Status};
 use crate::error::ServiceError;
 
@@ -70,6 +72,9 @@ pub struct TicketView {
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub version: i32,
+    /// Staff only: due times and where the ticket stands against them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla: Option<crate::sla::SlaView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<MessageView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,6 +101,8 @@ pub struct Names {
     people: HashMap<String, (String, String, String)>,
     categories: HashMap<String, String>,
     teams: HashMap<String, String>,
+    /// Business calendars by team id (loaded with the places).
+    calendars: HashMap<String, Arc<BusinessCalendar>>,
 }
 
 impl Names {
@@ -110,7 +117,7 @@ impl Names {
             .into_iter()
             .map(|(id, name, email, role)| (id, (name, email, role)))
             .collect();
-        let (categories, teams) = if with_places {
+        let (categories, teams): (HashMap<String, String>, HashMap<String, String>) = if with_places {
             (
                 categories::table.select((categories::id, categories::slug)).load::<(String, String)>(conn)?.into_iter().collect(),
                 teams::table.select((teams::id, teams::slug)).load::<(String, String)>(conn)?.into_iter().collect(),
@@ -118,7 +125,8 @@ impl Names {
         } else {
             (HashMap::new(), HashMap::new())
         };
-        Ok(Self { people, categories, teams })
+        let calendars = teams.keys().map(|id| Ok((id.clone(), crate::sla::calendar(conn, id)?))).collect::<QueryResult<_>>()?;
+        Ok(Self { people, categories, teams, calendars })
     }
 
     /// `show_email`: staff see everyone's address; a student sees only their own.
@@ -138,6 +146,11 @@ impl Names {
     pub fn set_place(&mut self, category_id: &str, category: &str, team_id: &str, team: &str) {
         self.categories.insert(category_id.to_owned(), category.to_owned());
         self.teams.insert(team_id.to_owned(), team.to_owned());
+    }
+
+    /// A team's calendar: loaded with the places, else remembered, else the default hours.
+    pub fn calendar(&self, team_id: &str) -> Arc<BusinessCalendar> {
+        self.calendars.get(team_id).cloned().or_else(|| crate::sla::cached(team_id)).unwrap_or_default()
     }
 
     pub fn add_person(&mut self, id: &str, name: &str, email: &str, role: Role) {
@@ -200,6 +213,7 @@ pub fn ticket_view(row: &TicketRow, names: &Names, viewer: &Viewer) -> Result<Ti
         resolved_at: row.resolved_at.map(utc),
         closed_at: row.closed_at.map(utc),
         version: row.version,
+        sla: if viewer.is_staff { Some(crate::sla::view(row, &names.calendar(&row.team_id), Utc::now())?) } else { None },
         messages: None,
         attachments: None,
     })

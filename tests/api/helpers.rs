@@ -79,6 +79,8 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
             retry_max: std::time::Duration::from_secs(1),
             give_up_after: std::time::Duration::from_secs(24 * 3600),
         },
+        // Jobs run when a test calls them (tests/api/jobs.rs starts a runner where it wants one).
+        jobs: helpdesk::jobs::JobsConfig { interval: std::time::Duration::ZERO, auto_close_days: 7, guest_expiry_hours: 48 },
     }
 }
 

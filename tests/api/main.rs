@@ -23,3 +23,6 @@ mod staff_pages;
 mod queues;
 mod search;
 mod console_actions;
+mod sla;
+mod jobs;
+mod canned;

@@ -1,0 +1,135 @@
+//! Scheduled jobs, run by one instance only: every `interval` each instance tries to take
+//! each job's lease (`lease.rs`); the one that gets it runs the job for that period. The jobs
+//! are also idempotent (conditional updates, one alert row per due time), so even a run that
+//! outlasts its lease cannot close a ticket or send an alert twice.
+
+pub mod lease;
+mod tasks;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::db::{Db, DbConn};
+use crate::error::ServiceError;
+
+pub use tasks::{auto_close, expire_guests, sla_risk, BATCH};
+
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    /// How often this instance looks for due jobs; zero: never (other instances run them).
+    pub interval: Duration,
+    /// Resolved tickets close by themselves after this many days.
+    pub auto_close_days: i64,
+    /// Unverified guest tickets expire after this many hours.
+    pub guest_expiry_hours: i64,
+}
+
+/// What the jobs need besides a connection.
+#[derive(Debug, Clone)]
+pub struct JobContext {
+    pub base_url: String,
+    pub config: JobsConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    AutoClose,
+    ExpireGuests,
+    SlaRisk,
+}
+
+impl Job {
+    pub const ALL: [Job; 3] = [Job::AutoClose, Job::ExpireGuests, Job::SlaRisk];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::AutoClose => "auto_close",
+            Job::ExpireGuests => "expire_guests",
+            Job::SlaRisk => "sla_risk",
+        }
+    }
+
+    /// One batch of the job's work; answers how many items it looked at (a full `BATCH`
+    /// means there may be more).
+    pub fn run(
+        self,
+        conn: &mut DbConn,
+        ctx: &JobContext,
+        now: DateTime<Utc>,
+    ) -> Result<usize, ServiceError> {
+        match self {
+            Job::AutoClose => auto_close(conn, ctx, now),
+            Job::ExpireGuests => expire_guests(conn, ctx, now),
+            Job::SlaRisk => sla_risk(conn, ctx, now),
+        }
+    }
+}
+
+/// At most this many batches a run; the rest waits for the next period.
+const MAX_BATCHES: usize = 50;
+
+/// Runs `job` if this instance gets its lease: `Ok(None)` when another instance holds it.
+pub async fn run_once(
+    db: &Db,
+    job: Job,
+    holder: &str,
+    ctx: &JobContext,
+) -> Result<Option<usize>, ServiceError> {
+    let now = Utc::now();
+    // A little shorter than the period, so the holder's next tick finds it free again.
+    let lease = chrono::Duration::from_std(ctx.config.interval.mul_f64(0.9)).unwrap_or_default();
+    let owner = holder.to_owned();
+    let taken = db
+        .write(move |conn| {
+            Ok::<_, ServiceError>(lease::acquire(conn, job.name(), &owner, now, now + lease)?)
+        })
+        .await?;
+    if !taken {
+        return Ok(None);
+    }
+    let mut total = 0;
+    let mut outcome = Ok(());
+    for _ in 0..MAX_BATCHES {
+        let ctx = ctx.clone();
+        match db.write(move |conn| job.run(conn, &ctx, now)).await {
+            Ok(seen) => {
+                total += seen;
+                if seen < BATCH {
+                    break;
+                }
+            }
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    let error = outcome.as_ref().err().map(|e| e.to_string());
+    db.write(move |conn| Ok::<_, ServiceError>(lease::finish(conn, job.name(), error.as_deref())?))
+        .await?;
+    outcome.map(|()| Some(total))
+}
+
+/// Starts this instance's job runner (none when the interval is zero).
+pub fn spawn(db: Db, ctx: JobContext) {
+    if ctx.config.interval.is_zero() {
+        return;
+    }
+    let holder = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    tokio::spawn(async move {
+        tracing::info!(%holder, interval_secs = ctx.config.interval.as_secs_f64(), "job runner started");
+        let mut ticker = tokio::time::interval(ctx.config.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            for job in Job::ALL {
+                match run_once(&db, job, &holder, &ctx).await {
+                    Ok(Some(n)) if n > 0 => tracing::info!(job = job.name(), items = n, "job ran"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(job = job.name(), error = %e, "job failed"),
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,491 @@
+//! Canned responses: CRUD with team permissions, placeholder checks at save time, rendering
+//! for a ticket in its language, the seeded answers.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::{segreteria_ticket, spawn_app, Backend, Session, TestApp};
+use crate::sla::with_db;
+
+both_backends!(
+    crud_follows_teams_and_roles,
+    placeholders_are_checked_when_saving,
+    rendered_in_the_ticket_language,
+    seeded_answers_are_there_once
+);
+
+const PATH: &str = "/api/v1/canned-responses";
+
+fn canned(team: Option<&str>, title: &str) -> Value {
+    json!({"team": team, "title": title,
+           "body_it": "Gentile {{student_name}}, il ticket {{ticket_number}} è qui: {{ticket_link}}\n{{agent_name}}",
+           "body_en": "Dear {{student_name}}, ticket {{ticket_number}} is here: {{ticket_link}}\n{{agent_name}}"})
+}
+
+async fn put(app: &TestApp, token: &str, id: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .put(app.url(&format!("{PATH}/{id}")))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn delete(app: &TestApp, token: &str, id: &str) -> reqwest::Response {
+    app.client
+        .delete(app.url(&format!("{PATH}/{id}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn titles(app: &TestApp, who: &Session, query: &str) -> Vec<String> {
+    let res = app.get(&format!("{PATH}{query}"), Some(&who.token)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page: Value = res.json().await.unwrap();
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn crud_follows_teams_and_roles(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let anna = app
+        .staff(&admin, "anna.canned@unibg.it", "agent", &["segreteria"])
+        .await;
+    let omar = app
+        .staff(&admin, "omar.canned@unibg.it", "agent", &["stranieri"])
+        .await;
+    let student = app.student("canned@studenti.unibg.it").await;
+
+    assert_eq!(
+        app.get(PATH, Some(&student.token)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(PATH, Some(&student.token), &canned(Some("segreteria"), "x"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(app.get(PATH, None).await.status(), StatusCode::UNAUTHORIZED);
+
+    // Agents write for their own teams only; global responses are for supervisors and admins.
+    let res = app
+        .post(
+            PATH,
+            Some(&anna.token),
+            &canned(Some("segreteria"), "Anna: tasse"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let own: Value = res.json().await.unwrap();
+    assert_eq!(own["team"], "segreteria");
+    let own_id = own["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.post(PATH, Some(&anna.token), &canned(None, "Anna: globale"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(
+            PATH,
+            Some(&anna.token),
+            &canned(Some("stranieri"), "Anna: altrui")
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = app
+        .post(PATH, Some(&admin.token), &canned(None, "Admin: globale"))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let global_id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.post(
+            PATH,
+            Some(&omar.token),
+            &canned(Some("stranieri"), "Omar: visto")
+        )
+        .await
+        .status(),
+        StatusCode::CREATED
+    );
+
+    // Each agent sees the global responses and their teams'.
+    let seen_by_anna = titles(&app, &anna, "?limit=200").await;
+    assert!(
+        seen_by_anna.contains(&"Anna: tasse".to_owned())
+            && seen_by_anna.contains(&"Admin: globale".to_owned())
+    );
+    assert!(
+        !seen_by_anna.contains(&"Omar: visto".to_owned()),
+        "{seen_by_anna:?}"
+    );
+    let seen_by_admin = titles(&app, &admin, "?limit=200").await;
+    assert!(seen_by_admin.contains(&"Omar: visto".to_owned()));
+    let for_stranieri = titles(&app, &admin, "?team=stranieri&limit=200").await;
+    assert!(
+        for_stranieri.contains(&"Omar: visto".to_owned())
+            && for_stranieri.contains(&"Admin: globale".to_owned())
+    );
+    assert!(!for_stranieri.contains(&"Anna: tasse".to_owned()));
+    assert_eq!(
+        app.get(&format!("{PATH}?team=nope"), Some(&admin.token))
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // Keyset pages: no overlap, all of them.
+    let mut paged = Vec::new();
+    let mut query = "?limit=3".to_owned();
+    loop {
+        let page: Value = app
+            .get(&format!("{PATH}{query}"), Some(&admin.token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        paged.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["title"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => query = format!("?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, seen_by_admin);
+    assert_eq!(
+        app.get(&format!("{PATH}?cursor=zzz"), Some(&admin.token))
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // Updates and deletions follow the same rules; other teams' responses are not found.
+    let mut changed = canned(Some("segreteria"), "Anna: tasse e PagoPA");
+    changed["body_it"] = json!("Paga con PagoPA, {{student_name}}.");
+    let res = put(&app, &anna.token, &own_id, &changed).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let updated: Value = res.json().await.unwrap();
+    assert_eq!(updated["title"], "Anna: tasse e PagoPA");
+    assert_eq!(updated["body_it"], "Paga con PagoPA, {{student_name}}.");
+    assert_eq!(
+        put(&app, &omar.token, &own_id, &changed).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        delete(&app, &omar.token, &own_id).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        put(
+            &app,
+            &anna.token,
+            &global_id,
+            &canned(None, "Anna cambia il globale")
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        put(
+            &app,
+            &anna.token,
+            &own_id,
+            &canned(Some("stranieri"), "Anna sposta")
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        delete(&app, &anna.token, &global_id).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        delete(&app, &student.token, &own_id).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        delete(&app, &anna.token, &own_id).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(!titles(&app, &anna, "?limit=200")
+        .await
+        .contains(&"Anna: tasse e PagoPA".to_owned()));
+    assert_eq!(
+        put(&app, &anna.token, &own_id, &changed).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        delete(&app, &anna.token, &own_id).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        delete(&app, &admin.token, &global_id).await.status(),
+        StatusCode::NO_CONTENT
+    );
+}
+
+async fn placeholders_are_checked_when_saving(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let fields = |body: &Value| -> Vec<(String, String)> {
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["field"].as_str().unwrap().to_owned(),
+                    e["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+
+    let mut bad = canned(Some("segreteria"), "Segnaposto");
+    bad["body_it"] = json!("Gentile {{nome}}, ticket {{ticket_number}}");
+    bad["body_en"] = json!("Dear {{student_name}} {{#if x}}!{{/if}}");
+    let res = app.post(PATH, Some(&admin.token), &bad).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = fields(&res.json().await.unwrap());
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0].0, "body_it");
+    assert!(
+        errors[0].1.contains("{{nome}}") && errors[0].1.contains("{{student_name}}"),
+        "{errors:?}"
+    );
+    assert_eq!(errors[1].0, "body_en");
+
+    let mut broken = canned(None, "Rotto");
+    broken["body_en"] = json!("Dear {{student_name");
+    let res = app.post(PATH, Some(&admin.token), &broken).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&res.json().await.unwrap())[0].0, "body_en");
+
+    let res = app
+        .post(
+            PATH,
+            Some(&admin.token),
+            &json!({"title": "Senza inglese", "body_it": "Ciao"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let mut empty = canned(Some("nope"), " ");
+    empty["body_it"] = json!("");
+    let res = app.post(PATH, Some(&admin.token), &empty).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let names: Vec<String> = fields(&res.json().await.unwrap())
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    assert_eq!(names, ["title", "body_it", "team"]);
+
+    // Nothing of it was saved; an update is checked the same way.
+    let res = app
+        .post(PATH, Some(&admin.token), &canned(None, "Buono"))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        put(&app, &admin.token, &id, &bad).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let all = titles(&app, &admin, "?limit=200").await;
+    assert!(
+        all.contains(&"Buono".to_owned()) && !all.iter().any(|t| t == "Segnaposto" || t == "Rotto"),
+        "{all:?}"
+    );
+}
+
+async fn render(app: &TestApp, who: &Session, number: &str, id: &str) -> reqwest::Response {
+    app.post(
+        &format!("/api/v1/tickets/{number}/canned-responses/{id}/render"),
+        Some(&who.token),
+        &json!({}),
+    )
+    .await
+}
+
+async fn rendered_in_the_ticket_language(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let agent = app
+        .staff(&admin, "luca.render@unibg.it", "agent", &["segreteria"])
+        .await;
+    let outsider = app
+        .staff(&admin, "omar.render@unibg.it", "agent", &["stranieri"])
+        .await;
+    let res = app
+        .post("/api/v1/auth/register", None, &json!({"email": "anna.render@studenti.unibg.it", "password": "password-123", "display_name": "Anna D'Angelo & <co>"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let student = app
+        .login("anna.render@studenti.unibg.it", "password-123")
+        .await;
+    let italian = app.open_ticket(&student, "In italiano").await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut english = segreteria_ticket("In English");
+    english["locale"] = json!("en");
+    let res = app
+        .post("/api/v1/tickets", Some(&student.token), &english)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let english = res.json::<Value>().await.unwrap()["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .post(
+            PATH,
+            Some(&agent.token),
+            &canned(Some("segreteria"), "Tutto"),
+        )
+        .await;
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let res = render(&app, &agent, &italian, &id).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let it: Value = res.json().await.unwrap();
+    assert_eq!(it["locale"], "it");
+    assert_eq!(
+        it["body"],
+        format!("Gentile Anna D'Angelo & <co>, il ticket {italian} è qui: http://127.0.0.1/tickets/{italian}\nluca.render@unibg.it")
+    );
+    let en: Value = render(&app, &agent, &english, &id)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(en["locale"], "en");
+    assert_eq!(en["body"], format!("Dear Anna D'Angelo & <co>, ticket {english} is here: http://127.0.0.1/tickets/{english}\nluca.render@unibg.it"));
+
+    assert_eq!(
+        render(&app, &student, &italian, &id).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        render(&app, &outsider, &italian, &id).await.status(),
+        StatusCode::NOT_FOUND,
+        "not their team's ticket"
+    );
+    assert_eq!(
+        render(
+            &app,
+            &agent,
+            &italian,
+            "01a209fe-0000-7000-8000-000000000000"
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        render(&app, &agent, "HD-2020-999999", &id).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn seeded_answers_are_there_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let agent = app
+        .staff(&admin, "it.seed@unibg.it", "agent", &["it"])
+        .await;
+    let page: Value = app
+        .get(&format!("{PATH}?limit=200"), Some(&admin.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = page["items"].as_array().unwrap().clone();
+    assert!(items.len() >= 8, "{items:?}");
+    for team in ["segreteria", "stranieri", "it"] {
+        assert!(
+            items.iter().any(|c| c["team"] == team),
+            "no seeded answer for {team}"
+        );
+    }
+    assert!(items.iter().any(|c| c["team"].is_null()));
+    assert!(items
+        .iter()
+        .all(|c| !c["body_it"].as_str().unwrap().is_empty()
+            && !c["body_en"].as_str().unwrap().is_empty()));
+
+    // Seeding again adds nothing, and does not bring back an answer an admin removed.
+    let removed = items[0]["id"].as_str().unwrap().to_owned();
+    let res = app
+        .client
+        .delete(app.url(&format!("{PATH}/{removed}")))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    with_db(&app, |conn| helpdesk::canned::seed(conn).unwrap()).await;
+    let again: Value = app
+        .get(&format!("{PATH}?limit=200"), Some(&admin.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["items"].as_array().unwrap().len(), items.len() - 1);
+
+    // A seeded IT answer fills in for a credentials ticket's student.
+    let for_it = titles(&app, &agent, "?limit=200").await;
+    assert!(
+        for_it.iter().any(|t| t.starts_with("Cambio password")),
+        "{for_it:?}"
+    );
+    let password = again["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["title"].as_str().unwrap().starts_with("Cambio password"))
+        .unwrap();
+    let student = app.student("seed.render@studenti.unibg.it").await;
+    let number = app.open_ticket(&student, "Password").await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = render(&app, &admin, &number, password["id"].as_str().unwrap()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.json::<Value>().await.unwrap()["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        body.starts_with("Gentile seed.render,")
+            && body.contains(&number)
+            && body.contains("Cambia password"),
+        "{body}"
+    );
+}
