@@ -262,3 +262,12 @@ diesel::table! {
         views -> Integer,
     }
 }
+
+diesel::table! {
+    inbound_mail (sender, message_id) {
+        sender -> Text,
+        message_id -> Text,
+        received_at -> Timestamp,
+        outcome -> Text,
+    }
+}
