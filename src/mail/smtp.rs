@@ -128,6 +128,8 @@ pub struct Pool {
     server: Server,
     /// For each step: opening a connection (TCP, TLS, EHLO, AUTH), a NOOP, a whole send.
     timeout: Duration,
+    /// An idle connection is closed after this long.
+    idle_timeout: Duration,
     slots: Semaphore,
     size: usize,
     idle: Mutex<Vec<Parked>>,
@@ -136,7 +138,7 @@ pub struct Pool {
 impl Pool {
     pub fn new(server: Server, size: u32, timeout: Duration) -> Self {
         let size = size.max(1) as usize;
-        Self { server, timeout, slots: Semaphore::new(size), size, idle: Mutex::new(Vec::with_capacity(size)) }
+        Self { server, timeout, idle_timeout: IDLE_TIMEOUT, slots: Semaphore::new(size), size, idle: Mutex::new(Vec::with_capacity(size)) }
     }
 
     pub fn size(&self) -> usize {
@@ -174,8 +176,9 @@ impl Pool {
     /// Takes the newest idle connection; closes those idle for too long.
     fn unpark(&self) -> Option<AsyncSmtpConnection> {
         let mut idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (fresh, stale): (Vec<Parked>, Vec<Parked>) = idle.drain(..).partition(|p| p.since.elapsed() < IDLE_TIMEOUT);
-        *idle = fresh;
+        // Parked in order (pushed and popped at the end): the stale ones come first.
+        let cut = idle.partition_point(|p| p.since.elapsed() >= self.idle_timeout);
+        let stale: Vec<Parked> = idle.drain(..cut).collect();
         let newest = idle.pop().map(|p| p.conn);
         drop(idle);
         for Parked { mut conn, .. } in stale {
@@ -368,6 +371,17 @@ mod tests {
             pool.send(&envelope(), MAIL).await.unwrap();
         }
         assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn closes_a_connection_idle_for_too_long() {
+        let (port, accepted) = fake_server(Fake::Rcpt("250 ok")).await;
+        let pool = Pool { idle_timeout: Duration::from_millis(100), ..pool(&format!("smtp://127.0.0.1:{port}")) };
+        pool.send(&envelope(), MAIL).await.unwrap();
+        pool.send(&envelope(), MAIL).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        pool.send(&envelope(), MAIL).await.unwrap();
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
