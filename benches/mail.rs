@@ -1,15 +1,21 @@
 //! Notifications sent per second to a real SMTP server on 127.0.0.1, and the outbox lag under a
 //! burst. The release binary serves with its mail workers (as its own process) while this bench
-//! writes the burst straight into the outbox; the SMTP server is scripts/smtp-sink.py. SQLite,
-//! then PostgreSQL when HELPDESK_TEST_PG_URL names a server; last, the ceiling of the sink with
-//! no server: once through lettre's pool as the server sends, once with TCP_NODELAY.
+//! writes the burst straight into the outbox; the SMTP server is the bench's own (mail/sink.rs,
+//! started as a process of its own) or scripts/smtp-sink.py. SQLite, then PostgreSQL when
+//! HELPDESK_TEST_PG_URL names a server; last, the ceilings with no server: the same mails sent
+//! straight to the sink through helpdesk's SMTP pool (as the server sends), through lettre's
+//! pooled transport (as the server sent before: Nagle on), and over bare TCP_NODELAY
+//! connections (the sink's own limit).
 //!
 //! Run: `cargo bench --bench mail`. BENCH_BURST (notifications per burst, default 10000),
 //! BENCH_RUNS (runs per backend, default 3; medians are reported), BENCH_MAIL_WORKERS and
 //! BENCH_MAIL_BATCH (the server's HELPDESK_MAIL_WORKERS / HELPDESK_MAIL_BATCH; its defaults
-//! when unset) and BENCH_CEILING_CONNS (connections of the ceiling client, default 32) tune it.
+//! when unset), BENCH_CEILING_CONNS (connections of the ceiling client, default 32) and
+//! BENCH_SINK (`rust`, the default, or `python` for scripts/smtp-sink.py) tune it.
 
 mod common;
+#[path = "mail/sink.rs"]
+mod sink;
 
 
 use std::collections::HashSet;
@@ -25,6 +31,7 @@ use helpdesk::db::outbox::OutboxRow;
 use helpdesk::db::{write_tx, Db};
 use helpdesk::domain::Locale;
 use helpdesk::mail::mailer::Mailer;
+use helpdesk::mail::smtp;
 use helpdesk::mail::outbox::{enqueue, Notification};
 use lettre::address::Envelope;
 use lettre::transport::smtp::client::AsyncSmtpConnection;
@@ -50,18 +57,21 @@ const TARGET_RATE: f64 = 500.0;
 const TARGET_LAG_SECS: f64 = 5.0;
 
 fn main() -> Result<()> {
+    // The same binary is the SMTP sink's process when started as one.
+    sink::run_if_asked()?;
     let config = Config::from_env()?;
     // One client thread: the server and the sink get the machine's other core(s).
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     println!("# helpdesk mail benchmark\n");
     println!(
         "Burst of {} `sign_in_link` notifications, median of {} run(s); server mail workers: {}, batch: {}; \
-         ceiling client: {} connections.\n",
+         ceiling client: {} connections; SMTP sink: {}.\n",
         config.burst,
         config.runs,
         config.workers.as_deref().unwrap_or("default"),
         config.batch.as_deref().unwrap_or("default"),
         config.ceiling_conns,
+        config.sink.label(),
     );
     let mut rows = Vec::new();
     for backend in backends() {
@@ -70,10 +80,10 @@ fn main() -> Result<()> {
         rows.push(Row::new(backend.name().to_owned(), &runs, config.burst));
     }
     let mails = burst_mails(config.burst)?;
-    for client in [SmtpClient::Pool, SmtpClient::NoDelay] {
+    for client in [SmtpClient::Helpdesk, SmtpClient::Lettre, SmtpClient::NoDelay] {
         let label = client.label(config.ceiling_conns);
         eprintln!("== {label}");
-        let runs = repeat(config.runs, || ceiling_once(&rt, &mails, config.ceiling_conns, client))?;
+        let runs = repeat(config.runs, || ceiling_once(&rt, &mails, &config, client))?;
         rows.push(Row::new(label, &runs, config.burst));
     }
     print_table(&rows);
@@ -88,6 +98,7 @@ struct Config {
     /// Passed through as text; `None` leaves the server's default.
     workers: Option<String>,
     batch: Option<String>,
+    sink: SinkKind,
 }
 
 impl Config {
@@ -106,6 +117,11 @@ impl Config {
             ceiling_conns,
             workers: env_count("BENCH_MAIL_WORKERS")?,
             batch: env_count("BENCH_MAIL_BATCH")?,
+            sink: match std::env::var("BENCH_SINK").as_deref().map(str::trim) {
+                Err(_) | Ok("" | "rust") => SinkKind::Rust,
+                Ok("python") => SinkKind::Python,
+                Ok(other) => bail!("BENCH_SINK={other}: `rust` or `python`"),
+            },
         })
     }
 }
@@ -182,7 +198,7 @@ impl std::fmt::Display for RunResult {
 
 /// One burst against a fresh sink, server and database.
 fn run_once(rt: &Runtime, backend: &Backend, config: &Config) -> Result<RunResult> {
-    let sink = Sink::start()?;
+    let sink = Sink::start(config.sink)?;
     let mut server = Server::start(backend, &sink.url(), config)?;
     rt.block_on(server.wait_ready())?;
     let db = Db::connect(&server.database_url, 2).context("connecting to the bench database")?;
@@ -256,8 +272,35 @@ fn wait_drained(sink: &Sink, server: &mut Server, expected: usize, tally: &mut T
     }
 }
 
-/// scripts/smtp-sink.py on a free port, writing one .eml per message into its own folder;
-/// killed when dropped.
+/// Which SMTP server receives the mails.
+#[derive(Clone, Copy)]
+enum SinkKind {
+    /// mail/sink.rs: this binary as a process of its own.
+    Rust,
+    /// scripts/smtp-sink.py (aiosmtpd), as the tests use.
+    Python,
+}
+
+impl SinkKind {
+    fn label(self) -> &'static str {
+        match self {
+            SinkKind::Rust => "the bench's own (benches/mail/sink.rs)",
+            SinkKind::Python => "scripts/smtp-sink.py (aiosmtpd)",
+        }
+    }
+}
+
+/// The sink's folder, in memory (/dev/shm) where there is one: the sink writes a file per
+/// mail, and on a disk shared with other work those writes made its time per mail vary
+/// fivefold between runs. The sink is not what is measured.
+fn sink_folder() -> Result<tempfile::TempDir> {
+    let shm = std::path::Path::new("/dev/shm");
+    let dir = if shm.is_dir() { tempfile::Builder::new().prefix("hd-bench-sink").tempdir_in(shm) } else { tempfile::tempdir() };
+    dir.context("creating the sink folder")
+}
+
+/// An SMTP server on a free port, writing one .eml per message into its own folder; killed
+/// when dropped.
 struct Sink {
     child: Child,
     port: u16,
@@ -265,23 +308,33 @@ struct Sink {
 }
 
 impl Sink {
-    fn start() -> Result<Self> {
+    fn start(kind: SinkKind) -> Result<Self> {
         let port = free_port()?;
-        let dir = tempfile::tempdir().context("creating the sink folder")?;
-        let child = Command::new("python3")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/smtp-sink.py"))
-            .args(["--port", &port.to_string(), "--dir"])
-            .arg(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("starting python3 scripts/smtp-sink.py")?;
+        let dir = sink_folder()?;
+        let mut command = match kind {
+            SinkKind::Rust => {
+                let mut command = Command::new(std::env::current_exe().context("the bench's own path")?);
+                // Its stdin stays open as long as `child` is kept: it exits when the bench does.
+                command.env(sink::DIR_VAR, dir.path()).env(sink::PORT_VAR, port.to_string()).stdin(Stdio::piped());
+                command
+            }
+            SinkKind::Python => {
+                let mut command = Command::new("python3");
+                command
+                    .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/smtp-sink.py"))
+                    .args(["--port", &port.to_string(), "--dir"])
+                    .arg(dir.path())
+                    .stdin(Stdio::null());
+                command
+            }
+        };
+        let child = command.stdout(Stdio::piped()).spawn().with_context(|| format!("starting {}", kind.label()))?;
         // Built before waiting, so the child is killed on every way out.
         let mut sink = Self { child, port, dir };
         let stdout = sink.child.stdout.take().context("the sink's stdout")?;
         let ready = BufReader::new(stdout).lines().map_while(Result::ok).any(|l| l.starts_with("ready"));
         if !ready {
-            bail!("the SMTP sink did not start (is aiosmtpd installed? `pip install aiosmtpd`)");
+            bail!("the SMTP sink ({}) did not start (for python: is aiosmtpd installed? `pip install aiosmtpd`)", kind.label());
         }
         Ok(sink)
     }
@@ -511,31 +564,38 @@ fn burst_mails(n: usize) -> Result<Vec<Prepared>> {
 /// How the ceiling client talks to the sink.
 #[derive(Clone, Copy)]
 enum SmtpClient {
-    /// lettre's pooled transport, as the server sends: one send in flight per connection.
-    Pool,
-    /// Plain connections with TCP_NODELAY. lettre writes a mail's terminating "\r\n.\r\n" on
-    /// its own after the body; with Nagle on, it waits for the sink's delayed ACK (~40 ms).
+    /// helpdesk's own pool (src/mail/smtp.rs), as the server sends: TCP_NODELAY, a NOOP before
+    /// each reuse.
+    Helpdesk,
+    /// lettre's pooled transport, as the server sent before: one send in flight per connection.
+    Lettre,
+    /// Plain connections with TCP_NODELAY and no NOOP. lettre writes a mail's terminating
+    /// "\r\n.\r\n" on its own after the body; with Nagle on, it waits for the sink's delayed
+    /// ACK (~40 ms).
     NoDelay,
 }
 
 impl SmtpClient {
     fn label(self, conns: usize) -> String {
         match self {
-            SmtpClient::Pool => format!("ceiling: lettre pool, {conns} conns (Nagle on, as the server)"),
-            SmtpClient::NoDelay => format!("ceiling: {conns} conns, TCP_NODELAY (the sink's own limit)"),
+            SmtpClient::Helpdesk => format!("ceiling: helpdesk's SMTP pool, {conns} conns (as the server)"),
+            SmtpClient::Lettre => format!("ceiling: lettre's pool, {conns} conns (Nagle on, as the server sent before)"),
+            SmtpClient::NoDelay => format!("ceiling: {conns} bare conns, TCP_NODELAY, no NOOP (the sink's own limit)"),
         }
     }
 }
 
 /// A burst sent to a fresh sink with no server and no database: what the sink (and the client)
 /// can take at most.
-fn ceiling_once(rt: &Runtime, mails: &[Prepared], conns: usize, client: SmtpClient) -> Result<RunResult> {
-    let sink = Sink::start()?;
+fn ceiling_once(rt: &Runtime, mails: &[Prepared], config: &Config, client: SmtpClient) -> Result<RunResult> {
+    let sink = Sink::start(config.sink)?;
+    let conns = config.ceiling_conns;
     let (client_cpu, sink_cpu) = (CpuClock::start(std::process::id()), CpuClock::start(sink.pid()));
     let start = Instant::now();
     rt.block_on(async {
         match client {
-            SmtpClient::Pool => send_pooled(sink.port, mails, conns).await,
+            SmtpClient::Helpdesk => send_helpdesk(sink.port, mails, conns).await,
+            SmtpClient::Lettre => send_pooled(sink.port, mails, conns).await,
             SmtpClient::NoDelay => send_nodelay(sink.port, mails, conns).await,
         }
     })?;
@@ -556,6 +616,14 @@ fn ceiling_once(rt: &Runtime, mails: &[Prepared], conns: usize, client: SmtpClie
     })
 }
 
+/// Through the pool the server's Mailer uses, `conns` sends in flight (its size).
+async fn send_helpdesk(port: u16, mails: &[Prepared], conns: usize) -> Result<()> {
+    let server = smtp::Server::from_url(&format!("smtp://127.0.0.1:{port}"))?;
+    let pool = smtp::Pool::new(server, u32::try_from(conns)?, Duration::from_secs(20));
+    let sends = futures_util::stream::iter(mails).map(|mail| pool.send(&mail.envelope, &mail.bytes));
+    count_failures(sends, conns, mails.len()).await
+}
+
 /// No more sends in flight than pooled connections: lettre closes a connection its full pool
 /// cannot take back, and a connection per mail would measure connection set-up instead.
 async fn send_pooled(port: u16, mails: &[Prepared], conns: usize) -> Result<()> {
@@ -563,14 +631,15 @@ async fn send_pooled(port: u16, mails: &[Prepared], conns: usize) -> Result<()> 
         .port(port)
         .pool_config(PoolConfig::new().max_size(u32::try_from(conns)?))
         .build();
-    let failures = futures_util::stream::iter(mails)
-        .map(|mail| smtp.send_raw(&mail.envelope, &mail.bytes))
-        .buffer_unordered(conns)
-        .filter(|sent| std::future::ready(sent.is_err()))
-        .count()
-        .await;
+    let sends = futures_util::stream::iter(mails).map(|mail| smtp.send_raw(&mail.envelope, &mail.bytes));
+    count_failures(sends, conns, mails.len()).await
+}
+
+/// Runs the sends, `conns` at a time; fails if any did.
+async fn count_failures<T, E>(sends: impl futures_util::Stream<Item = impl std::future::Future<Output = Result<T, E>>>, conns: usize, total: usize) -> Result<()> {
+    let failures = sends.buffer_unordered(conns).filter(|sent| std::future::ready(sent.is_err())).count().await;
     if failures > 0 {
-        bail!("{failures} of {} sends to the sink failed", mails.len());
+        bail!("{failures} of {total} sends to the sink failed");
     }
     Ok(())
 }

@@ -395,3 +395,12 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(tickets, sla_alerts);
 diesel::allow_tables_to_appear_in_same_query!(canned_responses, teams);
+
+diesel::table! {
+    inbound_mail (sender, message_id) {
+        sender -> Text,
+        message_id -> Text,
+        received_at -> Timestamp,
+        outcome -> Text,
+    }
+}

@@ -1,15 +1,21 @@
 //! Inbound mail: a reply to a notification lands on its ticket.
 //!
-//! `ingest` takes one raw RFC 5322 message (from `helpdesk ingest-mail` on an MTA pipe, or
-//! `POST /api/v1/inbound-mail`) and either appends it to its ticket as a public reply (through
+//! One raw RFC 5322 message (from `helpdesk ingest-mail` on an MTA pipe, or
+//! `POST /api/v1/inbound-mail`) is either appended to its ticket as a public reply (through
 //! `tickets::update::add_message`, which reopens and notifies), opens a follow-up of a closed
-//! ticket, or quarantines it with a reason. Nothing is lost: a quarantined message is kept
+//! ticket, or is quarantined with a reason. Nothing is lost: a quarantined message is kept
 //! whole under `<data dir>/mail/quarantine/`. Every outcome is one write transaction; an
 //! `Err` means "try again later" (the CLI exits 75 so the MTA retries).
 //!
 //! Two phases, so that the slow part stays off the (SQLite) writer: `prepare` parses, finds
 //! the ticket and the author on any connection and stores files; `commit` does the one write
-//! transaction. `ingest` runs both on one connection.
+//! transaction, where writes go (`Db::write`: its transaction holds the ticket service's).
+//!
+//! A message is handled once: the same message again (its sender and Message-ID; a hash of the
+//! raw message when it has none) is answered with the first outcome and `duplicate: true`,
+//! and nothing is written. The `inbound_mail` row that records it is written first in the
+//! transaction that handles the message, so of two concurrent deliveries one waits for the
+//! other's commit (PostgreSQL) or runs after it (SQLite's one writer) and finds it.
 //!
 //! Finding the ticket, in order: the plus-address (`helpdesk+HD-2026-000042@…`) in
 //! To/Cc/Delivered-To, the `[HD-2026-000042]` subject tag, then In-Reply-To/References (our
@@ -24,9 +30,11 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use locate::{locate, ticket_by_id};
 pub use quarantine::{list as list_quarantine, QuarantineView};
@@ -34,8 +42,8 @@ use quarantine::Envelope;
 
 use crate::accounts::{find_user, User};
 use crate::config::Settings;
-use crate::db::schema::{categories, category_forms, users};
-use crate::db::{write_tx, DbConn, Manager};
+use crate::db::schema::{categories, category_forms, inbound_mail, users};
+use crate::db::{write_tx, Db, DbConn, Manager};
 use crate::domain::{Email, Status, TicketNumber};
 use crate::error::ServiceError;
 use crate::tickets::attachments::{FileStore, Upload};
@@ -80,7 +88,7 @@ impl Inbound {
 }
 
 /// Why a message was quarantined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// Not a message, or no usable From address.
@@ -118,15 +126,27 @@ impl Reason {
 
 /// What became of a message. Serialised as one JSON object, e.g.
 /// `{"outcome":"appended","number":"HD-2026-000042"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Outcome {
+pub enum Handled {
     /// A public reply on the ticket.
     Appended { number: String },
     /// The ticket was closed: a new one continues it.
     FollowUp { old: String, new: String },
     /// Kept aside, not appended.
     Quarantined { id: String, reason: Reason, detail: String },
+}
+
+/// The answer for one message: what became of it, and whether that was decided before.
+/// `{"outcome":"appended","number":"HD-2026-000042"}` the first time; the same with
+/// `"duplicate":true` when the message comes again (the field is absent otherwise).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Outcome {
+    #[serde(flatten)]
+    pub handled: Handled,
+    /// The message was handled before: this is that outcome, and nothing was done again.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
 }
 
 /// Why a message does not land on a ticket (the quarantine's reason and explanation).
@@ -144,11 +164,14 @@ fn reject<T>(reason: Reason, detail: impl Into<String>) -> Result<Decision<T>, S
 /// A message read and checked, its files stored: what is left is the write (`commit`).
 pub struct Prepared {
     raw: Vec<u8>,
+    key: Key,
     envelope: Envelope,
     step: Step,
 }
 
 enum Step {
+    /// Handled before, with this outcome: nothing to write.
+    Seen(Handled),
     /// The raw file is saved already; its row is still to be written.
     Quarantine { id: String, path: PathBuf, reason: Reason, detail: String },
     Reply(Box<Reply>),
@@ -168,35 +191,87 @@ struct Refused {
     why: String,
 }
 
-/// Ingests one raw message. `Err` only for what a later retry may fix (database, storage).
-#[tracing::instrument(skip_all, fields(bytes = raw.len()))]
-pub fn ingest(conn: &mut DbConn, files: &FileStore, config: &Inbound, raw: &[u8]) -> Result<Outcome, ServiceError> {
-    let prepared = prepare(conn, files, config, raw.to_vec())?;
-    commit(conn, config, prepared)
-}
-
 /// Everything before the write: parse, find the ticket and the author, strip the quotes,
-/// store the files (or the raw message, for the quarantine). Reads only.
+/// store the files (or the raw message, for the quarantine). Reads only. A message handled
+/// before stops here with its first outcome.
+#[tracing::instrument(skip_all, fields(bytes = raw.len()))]
 pub fn prepare(conn: &mut DbConn, files: &FileStore, config: &Inbound, raw: Vec<u8>) -> Result<Prepared, ServiceError> {
+    let message = MessageParser::default().parse(&raw).filter(|m| !m.headers().is_empty());
+    let key = Key::of(message.as_ref(), &raw);
     let mut envelope = Envelope::default();
-    let step = match decide(conn, files, config, &raw, &mut envelope)? {
-        Ok(step) => step,
-        Err(Rejection { reason, detail }) => {
-            let (id, path) = quarantine::save_raw(&config.quarantine_dir, &raw)?;
-            Step::Quarantine { id, path, reason, detail }
+    let step = if let Some(first) = key.seen(conn)? {
+        Step::Seen(first)
+    } else {
+        match decide(conn, files, config, message.as_ref(), &mut envelope)? {
+            Ok(step) => step,
+            Err(Rejection { reason, detail }) => {
+                let (id, path) = quarantine::save_raw(&config.quarantine_dir, &raw)?;
+                Step::Quarantine { id, path, reason, detail }
+            }
         }
     };
-    Ok(Prepared { raw, envelope, step })
+    drop(message);
+    Ok(Prepared { raw, key, envelope, step })
 }
 
-/// The write: the reply through the ticket service, the follow-up ticket, or the quarantine
-/// row. One transaction.
+/// Why `commit`'s transaction stopped.
+enum Stop {
+    /// Another delivery of the same message got there first.
+    Seen,
+    Failed(ServiceError),
+}
+
+impl From<DieselError> for Stop {
+    fn from(e: DieselError) -> Self {
+        Stop::Failed(e.into())
+    }
+}
+
+impl From<ServiceError> for Stop {
+    fn from(e: ServiceError) -> Self {
+        Stop::Failed(e)
+    }
+}
+
+/// The write, one transaction: the message recorded as handled, then the reply through the
+/// ticket service, the follow-up ticket, or the quarantine row. Run it where writes go
+/// (`Db::write`): the ticket service's own transaction nests in this one.
 pub fn commit(conn: &mut DbConn, config: &Inbound, prepared: Prepared) -> Result<Outcome, ServiceError> {
-    let Prepared { raw, envelope, step } = prepared;
+    let Prepared { raw, key, envelope, step } = prepared;
+    let kept = match &step {
+        Step::Seen(first) => return Ok(key.duplicate(first.clone())),
+        Step::Quarantine { path, .. } => Some(path.clone()),
+        Step::Reply(_) => None,
+    };
+    let handled = write_tx(conn, |conn| -> Result<Handled, Stop> {
+        key.claim(conn)?;
+        let handled = handle(conn, config, &raw, &envelope, step)?;
+        key.record(conn, &handled)?;
+        Ok(handled)
+    });
+    match handled {
+        Ok(handled) => {
+            tracing::info!(outcome = ?handled, "inbound mail ingested");
+            Ok(Outcome { handled, duplicate: false })
+        }
+        Err(Stop::Seen) => {
+            // Its outcome is committed (we waited for it): answer with that one.
+            if let Some(path) = kept {
+                let _ = std::fs::remove_file(path);
+            }
+            let first = key.seen(conn)?.ok_or_else(|| ServiceError::Internal("a handled inbound mail vanished".into()))?;
+            Ok(key.duplicate(first))
+        }
+        Err(Stop::Failed(e)) => Err(e),
+    }
+}
+
+fn handle(conn: &mut DbConn, config: &Inbound, raw: &[u8], envelope: &Envelope, step: Step) -> Result<Handled, ServiceError> {
     let decision = match step {
+        Step::Seen(first) => return Ok(first),
         Step::Quarantine { id, path, reason, detail } => {
-            quarantine::record(conn, &id, &path, &envelope, reason, &detail)?;
-            return Ok(Outcome::Quarantined { id, reason, detail });
+            quarantine::record(conn, &id, &path, envelope, reason, &detail)?;
+            return Ok(Handled::Quarantined { id, reason, detail });
         }
         Step::Reply(reply) => {
             let Reply { ticket, author, body, uploads } = *reply;
@@ -208,33 +283,103 @@ pub fn commit(conn: &mut DbConn, config: &Inbound, prepared: Prepared) -> Result
         }
     };
     match decision {
-        Ok(outcome) => {
-            tracing::info!(?outcome, "inbound mail ingested");
-            Ok(outcome)
-        }
+        Ok(handled) => Ok(handled),
         // The ticket service refused it after all (changed since `prepare`).
         Err(Rejection { reason, detail }) => {
-            let (id, path) = quarantine::save_raw(&config.quarantine_dir, &raw)?;
-            quarantine::record(conn, &id, &path, &envelope, reason, &detail)?;
-            Ok(Outcome::Quarantined { id, reason, detail })
+            let (id, path) = quarantine::save_raw(&config.quarantine_dir, raw)?;
+            quarantine::record(conn, &id, &path, envelope, reason, &detail)?;
+            Ok(Handled::Quarantined { id, reason, detail })
         }
     }
 }
 
-fn decide(conn: &mut DbConn, files: &FileStore, config: &Inbound, raw: &[u8], envelope: &mut Envelope) -> Result<Decision<Step>, ServiceError> {
-    let Some(message) = MessageParser::default().parse(raw).filter(|m| !m.headers().is_empty()) else {
+/// How a message is recognised when it comes again: its sender (lower case) and its
+/// Message-ID, or a hash of the raw message when it has no Message-ID. The sender is part of
+/// it so that a stranger reusing someone's Message-ID cannot have their reply dropped.
+struct Key {
+    sender: String,
+    message_id: String,
+}
+
+impl Key {
+    /// Longer values are stored as their hash (they are the sender's to choose).
+    const MAX: usize = 320;
+
+    fn of(message: Option<&Message<'_>>, raw: &[u8]) -> Self {
+        let hashed = |bytes: &[u8]| format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
+        let bounded = |value: String| if value.len() > Self::MAX { hashed(value.as_bytes()) } else { value };
+        let sender = message.and_then(from_address).map(|a| a.trim().to_lowercase()).unwrap_or_default();
+        let message_id = message.and_then(|m| m.message_id()).map(str::trim).filter(|id| !id.is_empty());
+        Self {
+            sender: bounded(sender),
+            message_id: message_id.map_or_else(|| hashed(raw), |id| bounded(id.to_owned())),
+        }
+    }
+
+    /// The outcome of this message's earlier delivery, if there was one.
+    fn seen(&self, conn: &mut DbConn) -> Result<Option<Handled>, ServiceError> {
+        let stored: Option<String> = inbound_mail::table
+            .find((&self.sender, &self.message_id))
+            .select(inbound_mail::outcome)
+            .first(conn)
+            .optional()?;
+        stored
+            .map(|json| serde_json::from_str(&json).map_err(|e| ServiceError::Internal(format!("a stored inbound outcome: {e}"))))
+            .transpose()
+    }
+
+    /// Marks the message as being handled in this transaction; `Stop::Seen` if it was already.
+    fn claim(&self, conn: &mut DbConn) -> Result<(), Stop> {
+        let row = (
+            inbound_mail::sender.eq(&self.sender),
+            inbound_mail::message_id.eq(&self.message_id),
+            inbound_mail::received_at.eq(crate::accounts::now()),
+            inbound_mail::outcome.eq(""),
+        );
+        match diesel::insert_into(inbound_mail::table).values(row).execute(conn) {
+            Ok(_) => Ok(()),
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Err(Stop::Seen),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn record(&self, conn: &mut DbConn, handled: &Handled) -> Result<(), Stop> {
+        let json = serde_json::to_string(handled).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        diesel::update(inbound_mail::table.find((&self.sender, &self.message_id))).set(inbound_mail::outcome.eq(json)).execute(conn)?;
+        Ok(())
+    }
+
+    fn duplicate(&self, first: Handled) -> Outcome {
+        tracing::info!(sender = %self.sender, message_id = %self.message_id, outcome = ?first, "inbound mail handled before: not again");
+        Outcome { handled: first, duplicate: true }
+    }
+}
+
+/// The From address as written (`None` without a usable one).
+fn from_address(message: &Message<'_>) -> Option<String> {
+    message.from().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_owned)
+}
+
+fn decide(
+    conn: &mut DbConn,
+    files: &FileStore,
+    config: &Inbound,
+    message: Option<&Message<'_>>,
+    envelope: &mut Envelope,
+) -> Result<Decision<Step>, ServiceError> {
+    let Some(message) = message else {
         return reject(Reason::Unparseable, "not an RFC 5322 message");
     };
     envelope.subject = message.subject().unwrap_or_default().to_owned();
-    let from = message.from().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_owned);
+    let from = from_address(message);
     envelope.sender = from.clone().unwrap_or_default();
     let Some(sender) = from.as_deref().and_then(|a| Email::parse(a).ok()) else {
         return reject(Reason::Unparseable, "no usable From address");
     };
-    if let Some(why) = auto_reply(&message, config, &sender) {
+    if let Some(why) = auto_reply(message, config, &sender) {
         return reject(Reason::AutoReply, why);
     }
-    let Some(ticket) = locate(conn, &message, config)? else {
+    let Some(ticket) = locate(conn, message, config)? else {
         return reject(Reason::NoTicket, "no known ticket in the recipient address, the subject or the references");
     };
     envelope.ticket_number = Some(ticket.number.clone());
@@ -252,8 +397,8 @@ fn decide(conn: &mut DbConn, files: &FileStore, config: &Inbound, raw: &[u8], en
         return reject(Reason::TicketClosed, format!("{} is closed: staff replies by mail are not appended to it", ticket.number));
     }
 
-    let text = printable(&quote::strip_quoted(&reply_text(&message)));
-    let (uploads, refused) = keep_attachments(files, config, &message)?;
+    let text = printable(&quote::strip_quoted(&reply_text(message)));
+    let (uploads, refused) = keep_attachments(files, config, message)?;
     let Some(body) = compose(&text, &uploads, &refused) else {
         let mut detail = String::from("nothing left once the quoted history is removed");
         if !refused.is_empty() {
@@ -412,11 +557,11 @@ fn compose(text: &str, uploads: &[Upload], refused: &[Refused]) -> Option<String
 }
 
 /// Appends the reply with the ticket service (which reopens and notifies).
-fn append(conn: &mut DbConn, config: &Inbound, ticket: &TicketRow, author: &User, body: String, uploads: &[Upload]) -> Result<Decision<Outcome>, ServiceError> {
+fn append(conn: &mut DbConn, config: &Inbound, ticket: &TicketRow, author: &User, body: String, uploads: &[Upload]) -> Result<Decision<Handled>, ServiceError> {
     let number: TicketNumber = ticket.number.parse().map_err(|e: crate::domain::ParseError| ServiceError::Internal(e.0))?;
     let input = NewMessage { body: body.clone(), internal: false, status: None };
     match add_message(conn, author, &number, input, uploads, &config.base_url) {
-        Ok(_) => Ok(Ok(Outcome::Appended { number: ticket.number.clone() })),
+        Ok(_) => Ok(Ok(Handled::Appended { number: ticket.number.clone() })),
         Err(ServiceError::Conflict(detail)) => {
             // Closed since we looked: the student's reply opens a follow-up like any other.
             match ticket_by_id(conn, &ticket.id)? {
@@ -444,9 +589,9 @@ fn follow_up_subject(old: &str) -> String {
 
 /// A reply to a closed ticket: a new ticket for the same requester, category, team and form
 /// answers, pointing back with `follow_up_of`; an audit event on both; the usual mails.
-fn follow_up(conn: &mut DbConn, config: &Inbound, old: &TicketRow, requester: &User, body: &str, uploads: &[Upload]) -> Result<Outcome, ServiceError> {
+fn follow_up(conn: &mut DbConn, config: &Inbound, old: &TicketRow, requester: &User, body: &str, uploads: &[Upload]) -> Result<Handled, ServiceError> {
     let subject = follow_up_subject(&old.subject);
-    write_tx(conn, |conn| -> Result<Outcome, ServiceError> {
+    write_tx(conn, |conn| -> Result<Handled, ServiceError> {
         let (slug, first_response_hours, resolution_hours): (String, i32, i32) = categories::table
             .find(&old.category_id)
             .select((categories::slug, categories::first_response_hours, categories::resolution_hours))
@@ -473,14 +618,14 @@ fn follow_up(conn: &mut DbConn, config: &Inbound, old: &TicketRow, requester: &U
         let (ticket, _, _) = insert_ticket(conn, &draft, &Requester::of(requester), uploads, &config.ticket_prefix, &config.base_url)?;
         record_event(conn, &old.id, Some(&requester.id), "follow_up_opened", json!({"number": ticket.number}))?;
         record_event(conn, &ticket.id, Some(&requester.id), "follow_up_of", json!({"number": old.number}))?;
-        Ok(Outcome::FollowUp { old: old.number.clone(), new: ticket.number })
+        Ok(Handled::FollowUp { old: old.number.clone(), new: ticket.number })
     })
 }
 
 /// `helpdesk ingest-mail`: the message on stdin, the outcome as one JSON line on stdout.
-/// Exit 0 once the message is appended, followed up or quarantined; 75 (EX_TEMPFAIL) when
-/// it could not be handled now (database unreachable, storage, …), so the MTA retries.
-/// Logs go to stderr.
+/// Exit 0 once the message is appended, followed up or quarantined (or was before: a
+/// duplicate); 75 (EX_TEMPFAIL) when it could not be handled now (database unreachable,
+/// storage, …), so the MTA retries. Logs go to stderr.
 pub fn run_command() -> i32 {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -492,9 +637,15 @@ pub fn run_command() -> i32 {
         let settings = Settings::from_env()?;
         let config = Inbound::from_settings(&settings)?;
         let files = FileStore::new(settings.attachments_dir())?;
-        // One connection, not a pool: a pipe command handles one message.
+        // The reads on one connection of our own, which fails at once if the database is down.
         let mut conn = diesel::r2d2::ManageConnection::connect(&Manager::new(&settings.database_url))?;
-        Ok(ingest(&mut conn, &files, &config, &raw)?)
+        let prepared = prepare(&mut conn, &files, &config, raw)?;
+        drop(conn);
+        // The write where the server's go (on SQLite its one writer), so that its transaction
+        // can hold the ticket service's.
+        let db = Db::connect(&settings.database_url, 2)?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        Ok(runtime.block_on(db.write(move |conn| commit(conn, &config, prepared)))?)
     })();
     match outcome {
         Ok(outcome) => {

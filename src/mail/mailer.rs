@@ -1,19 +1,25 @@
 //! Building a notification's message (headers for threading, both parts) and sending it over
-//! SMTP (lettre, pooled) or, with no SMTP configured, into `<data dir>/mail/<id>.eml`.
+//! SMTP (our pool of lettre connections, `super::smtp`) or, with no SMTP configured, into
+//! `<data dir>/mail/<id>.eml`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::Message;
 use serde_json::Value;
 
+use super::smtp::{Pool, Server};
 use super::templates::{Rendered, Templates};
 use crate::db::outbox::OutboxRow;
 use crate::domain::Locale;
 
+/// Connecting, a NOOP, or a whole send that takes longer fails (transient: retried later).
+const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
+
 pub enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Box<Pool>),
     Files(PathBuf),
 }
 
@@ -44,14 +50,8 @@ impl Mailer {
         let reply_local = from.email.user().split('+').next().unwrap_or("helpdesk").to_owned();
         let transport = match smtp_url {
             Some(url) => {
-                let pool = lettre::transport::smtp::PoolConfig::new().max_size(pool_size.max(1));
-                Transport::Smtp(
-                    AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                        .map_err(|e| anyhow::anyhow!("HELPDESK_SMTP_URL: {e}"))?
-                        .timeout(Some(std::time::Duration::from_secs(20)))
-                        .pool_config(pool)
-                        .build(),
-                )
+                let server = Server::from_url(url).map_err(|e| anyhow::anyhow!("HELPDESK_SMTP_URL: {e}"))?;
+                Transport::Smtp(Box::new(Pool::new(server, pool_size, SMTP_TIMEOUT)))
             }
             None => {
                 std::fs::create_dir_all(&mail_dir)?;
@@ -63,7 +63,7 @@ impl Mailer {
 
     pub fn describe(&self) -> String {
         match &self.transport {
-            Transport::Smtp(_) => "SMTP".into(),
+            Transport::Smtp(pool) => format!("SMTP, up to {} connections", pool.size()),
             Transport::Files(dir) => format!("files in {}", dir.display()),
         }
     }
@@ -122,7 +122,7 @@ impl Mailer {
     pub async fn send(&self, row: &OutboxRow) -> Result<(), SendError> {
         let message = self.build(row)?;
         match &self.transport {
-            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
+            Transport::Smtp(pool) => pool.send(message.envelope(), &message.formatted()).await.map(|_| ()).map_err(|e| {
                 if e.is_permanent() {
                     SendError::Permanent(e.to_string())
                 } else {

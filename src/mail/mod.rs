@@ -5,5 +5,6 @@ pub mod admin;
 pub mod ingest;
 pub mod mailer;
 pub mod outbox;
+pub mod smtp;
 pub mod templates;
 pub mod worker;

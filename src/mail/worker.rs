@@ -80,15 +80,18 @@ pub async fn tick(db: &Db, mailer: &Mailer, cfg: &WorkerConfig) -> Result<usize,
 
 fn record(conn: &mut crate::db::DbConn, results: &[(OutboxRow, Result<(), SendError>)], cfg: &WorkerConfig) -> Result<(), ServiceError> {
     let now = Utc::now().naive_utc();
+    let sent: Vec<&str> = results.iter().filter(|(_, result)| result.is_ok()).map(|(row, _)| row.id.as_str()).collect();
     write_tx(conn, |conn| -> Result<(), ServiceError> {
+        // The sent ones in one statement: on PostgreSQL one round trip instead of one a mail.
+        if !sent.is_empty() {
+            diesel::update(outbox::table.filter(outbox::id.eq_any(&sent)))
+                .set((outbox::status.eq("sent"), outbox::sent_at.eq(Some(now)), outbox::locked_until.eq(None::<NaiveDateTime>), outbox::last_error.eq(None::<String>)))
+                .execute(conn)?;
+        }
         for (row, result) in results {
             let target = outbox::table.find(&row.id);
             match result {
-                Ok(()) => {
-                    diesel::update(target)
-                        .set((outbox::status.eq("sent"), outbox::sent_at.eq(Some(now)), outbox::locked_until.eq(None::<NaiveDateTime>), outbox::last_error.eq(None::<String>)))
-                        .execute(conn)?;
-                }
+                Ok(()) => {}
                 Err(e) => {
                     let attempts = row.attempts + 1;
                     let window_start = row.requeued_at.unwrap_or(row.created_at);

@@ -21,6 +21,8 @@ both_backends!(
     a_reply_to_a_closed_ticket_opens_a_follow_up,
     the_cli_reads_stdin_and_asks_for_a_retry_when_the_database_is_down,
     the_endpoint_wants_its_key,
+    the_same_message_twice_is_handled_once,
+    concurrent_deliveries_of_one_message_append_one_reply,
 );
 
 const KEY: &str = "inbound-key-for-the-tests-0123456789";
@@ -411,4 +413,103 @@ async fn the_endpoint_wants_its_key(backend: Backend) {
     let res = app.client.post(app.url("/api/v1/inbound-mail")).header("X-Api-Key", KEY).body(raw).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(res.json::<Value>().await.unwrap()["type"], "/problems/not-found");
+}
+
+async fn outbox_count(app: &TestApp, kind: &'static str) -> i64 {
+    query(app, move |conn| {
+        use helpdesk::db::schema::outbox;
+        outbox::table.filter(outbox::kind.eq(kind)).count().get_result(conn).unwrap()
+    })
+    .await
+}
+
+async fn quarantined(app: &TestApp, admin: &Session) -> usize {
+    let list: Value = app.get("/api/v1/admin/quarantine", Some(&admin.token)).await.json().await.unwrap();
+    list.as_array().unwrap().len()
+}
+
+/// The same message again (an MTA retrying, the message piped and posted): the first outcome
+/// with `duplicate: true`, and nothing appended, opened or quarantined a second time.
+async fn the_same_message_twice_is_handled_once(backend: Backend) {
+    let (app, data_dir, url) = spawn_app_with_paths(backend, |s| s.inbound_api_key = Some(KEY.into())).await;
+    let d = desk(&app).await;
+    let n = d.number.as_str();
+
+    // A reply: appended once. The second delivery went through one more relay (a Received
+    // line more); the Message-ID makes it the same message.
+    let raw = fixture("outlook_it.eml", &[("NUMBER", n), ("FROM", STUDENT)]);
+    let first = post_mail(&app, raw.clone()).await;
+    assert_eq!(first, json!({"outcome": "appended", "number": n}));
+    let replies = public_messages(&ticket(&app, &d.agent, n).await).len();
+    let notified = outbox_count(&app, "student_reply").await;
+    let mut relayed = b"Received: from relay.unibg.it by mx.localhost; Tue, 24 Nov 2026 09:20:00 +0100\r\n".to_vec();
+    relayed.extend_from_slice(&raw);
+    let again = post_mail(&app, relayed).await;
+    assert_eq!(again, json!({"outcome": "appended", "number": n, "duplicate": true}));
+    // And through the command: exit 0, the same answer.
+    let (code, stdout) = ingest_cli(&data_dir, &url, raw).await;
+    assert_eq!(code, Some(0), "{stdout}");
+    assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap(), again);
+    assert_eq!(public_messages(&ticket(&app, &d.agent, n).await).len(), replies, "a duplicate was appended");
+    assert_eq!(outbox_count(&app, "student_reply").await, notified, "a duplicate notified the staff again");
+
+    // The same Message-ID from someone else is another message (here: a stranger's).
+    let forged = fixture("outlook_it.eml", &[("NUMBER", n), ("FROM", "luca.verdi@gmail.com")]);
+    let outcome = post_mail(&app, forged).await;
+    assert_eq!(outcome["reason"], "unknown_sender", "{outcome}");
+    assert!(outcome.get("duplicate").is_none(), "{outcome}");
+
+    // Quarantined once, with one raw file.
+    let stranger = fixture("gmail_stranger.eml", &[("NUMBER", n), ("FROM", "luca.verdi@gmail.com")]);
+    let before = quarantined(&app, &d.admin).await;
+    let first = post_mail(&app, stranger.clone()).await;
+    assert_eq!(first["outcome"], "quarantined");
+    let again = post_mail(&app, stranger).await;
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(quarantined(&app, &d.admin).await, before + 1);
+    assert_eq!(std::fs::read_dir(data_dir.join("mail/quarantine")).unwrap().count(), before + 1);
+
+    // No Message-ID: the same bytes are the same message.
+    let bare = format!("From: {STUDENT}\r\nTo: helpdesk+{n}@localhost\r\nSubject: senza id\r\n\r\nUn messaggio senza Message-ID.\r\n");
+    let first = post_mail(&app, bare.clone().into_bytes()).await;
+    assert_eq!(first, json!({"outcome": "appended", "number": n}));
+    let again = post_mail(&app, bare.into_bytes()).await;
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(public_messages(&ticket(&app, &d.agent, n).await).len(), replies + 1);
+
+    // A reply to a closed ticket opens one follow-up, not two.
+    set_status(&app, &d.agent, n, "resolved").await;
+    set_status(&app, &d.student, n, "closed").await;
+    let raw = fixture("thunderbird_closed.eml", &[("NUMBER", n), ("FROM", STUDENT)]);
+    let first = post_mail(&app, raw.clone()).await;
+    assert_eq!(first["outcome"], "follow_up", "{first}");
+    let again = post_mail(&app, raw).await;
+    assert_eq!((&again["new"], &again["duplicate"]), (&first["new"], &json!(true)));
+    let tickets: i64 = query(&app, |conn| {
+        use helpdesk::db::schema::tickets;
+        tickets::table.count().get_result(conn).unwrap()
+    })
+    .await;
+    assert_eq!(tickets, 2, "one ticket and one follow-up");
+}
+
+/// Several deliveries of one message at the same moment: one reply, the others duplicates.
+async fn concurrent_deliveries_of_one_message_append_one_reply(backend: Backend) {
+    let app = with_key(backend).await;
+    let d = desk(&app).await;
+    let n = d.number.as_str();
+    let replies = public_messages(&ticket(&app, &d.agent, n).await).len();
+    let raw = fixture("gmail_it.eml", &[("NUMBER", n), ("FROM", STUDENT)]);
+
+    let outcomes = futures_util::future::join_all((0..4).map(|_| post_mail(&app, raw.clone()))).await;
+    let firsts: Vec<&Value> = outcomes.iter().filter(|o| o.get("duplicate").is_none()).collect();
+    assert_eq!(firsts.len(), 1, "{outcomes:?}");
+    for outcome in &outcomes {
+        assert_eq!((&outcome["outcome"], &outcome["number"]), (&json!("appended"), &json!(n)), "{outcome}");
+    }
+    let t = ticket(&app, &d.agent, n).await;
+    assert_eq!(public_messages(&t).len(), replies + 1, "{:#?}", t["messages"]);
+    let to_agent = app.outbox_for(AGENT).await;
+    assert_eq!(to_agent.iter().filter(|(kind, _)| kind == "student_reply").count(), 1, "{to_agent:?}");
 }

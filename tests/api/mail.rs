@@ -175,3 +175,41 @@ async fn several_workers_send_each_mail_once(backend: Backend) {
     let ids: BTreeSet<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
     assert_eq!((mails.len(), ids.len()), (12, 12), "each notification is sent once");
 }
+
+both_backends!(a_restarted_smtp_server_gets_the_next_mail_at_once);
+
+/// The SMTP server restarts between two mails: the pooled connection to the old process is
+/// dead; the pool finds out (NOOP) and opens a new one, so the next mail goes out on its first
+/// attempt. Retries are an hour away here, so a failed first attempt would not arrive in time.
+async fn a_restarted_smtp_server_gets_the_next_mail_at_once(backend: Backend) {
+    let port = free_port();
+    let sink = SmtpSink::start(port, 0.0);
+    let url = sink.url();
+    let app = spawn_app_with(backend, |s| {
+        s.smtp_url = Some(url);
+        s.mail.retry_base = Duration::from_secs(3600);
+        s.mail.retry_max = Duration::from_secs(3600);
+    })
+    .await;
+    let student = app.student("restart@studenti.unibg.it").await;
+    app.open_ticket(&student, "Prima del riavvio").await;
+    let before = sink.wait_for(1, 30).await.len();
+    drop(sink);
+
+    let sink = SmtpSink::start(port, 0.0);
+    app.open_ticket(&student, "Dopo il riavvio").await;
+    let mails = sink.wait_for(1, 20).await;
+    assert!(mails.iter().any(|m| m.to == "restart@studenti.unibg.it"), "{mails:#?}");
+    let attempts: Vec<(String, i32)> = {
+        let db = app.db.clone();
+        tokio::task::spawn_blocking(move || {
+            use diesel::prelude::*;
+            use helpdesk::db::schema::outbox;
+            outbox::table.select((outbox::status, outbox::attempts)).load(&mut db.get_writer().unwrap()).unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(attempts.len(), before + mails.len(), "{attempts:?}");
+    assert!(attempts.iter().all(|(status, n)| status == "sent" && *n == 0), "every mail went out on its first attempt: {attempts:?}");
+}
