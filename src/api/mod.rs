@@ -12,6 +12,7 @@ mod health;
 mod inbound;
 mod kb;
 mod problem;
+mod reports;
 mod tickets;
 
 use actix_web::web;
@@ -85,6 +86,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(booking::book)
             .service(booking::cancel)
             .service(kb::search)
+            .service(reports::volume)
+            .service(reports::backlog)
+            .service(reports::response_times)
+            .service(reports::sla)
+            .service(reports::satisfaction)
             .service(tickets::create_ticket)
             .service(tickets::list_tickets)
             .service(tickets::get_ticket)
