@@ -2,6 +2,7 @@
 //! Handlers are thin: `Ctx` (language, user, CSRF token) → a service → a template.
 
 mod account;
+mod chart;
 mod csrf;
 mod error;
 mod form_view;
@@ -13,6 +14,7 @@ mod multipart;
 mod new_ticket;
 mod page;
 mod render;
+mod reports;
 mod ticket;
 mod tickets;
 
@@ -58,5 +60,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/tickets/{number}/reply", web::post().to(ticket::reply)))
         .service(page!("/tickets/{number}/status", web::post().to(ticket::change_status)))
         .service(page!("/tickets/{number}/rating", web::post().to(ticket::rate)))
-        .service(page!("/tickets/{number}/files/{id}", web::get().to(guest::download)));
+        .service(page!("/tickets/{number}/files/{id}", web::get().to(guest::download)))
+        .service(page!("/staff/reports", web::get().to(reports::page)));
 }
