@@ -18,3 +18,4 @@ mod listing;
 mod mail;
 mod portal;
 mod portal_flows;
+mod reports;
