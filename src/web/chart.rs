@@ -13,7 +13,8 @@ const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
 const PLOT_BOTTOM: f64 = 236.0;
-const LEGEND_TOP: f64 = 276.0;
+/// The baseline of the legend's first row, under the x labels (baseline 256).
+const LEGEND_BASELINE: f64 = 284.0;
 const LEGEND_ROW: f64 = 22.0;
 const INK: &str = "#1b2733";
 const GRID: &str = "#d5dce3";
@@ -102,7 +103,7 @@ fn legend_layout(series: &[Series]) -> Vec<(f64, usize)> {
     series
         .iter()
         .map(|s| {
-            let width = 28.0 + 7.5 * s.name.chars().count().min(40) as f64;
+            let width = 28.0 + 8.5 * s.name.chars().count().min(40) as f64;
             if x + width > WIDTH - RIGHT && x > LEFT {
                 x = LEFT;
                 row += 1;
@@ -122,12 +123,12 @@ fn frame(out: &mut String, chart: &Chart, max: f64) -> Frame {
         None => scale(max, chart.integers),
     };
     let legend = legend_layout(&chart.series);
-    let rows = legend.last().map(|(_, r)| r + 1).unwrap_or(0);
-    let height = LEGEND_TOP + rows as f64 * LEGEND_ROW;
+    let rows = if chart.series.len() > 1 { legend.last().map(|(_, r)| r + 1).unwrap_or(0) } else { 0 };
+    let height = if rows == 0 { PLOT_BOTTOM + 32.0 } else { LEGEND_BASELINE + 12.0 + (rows - 1) as f64 * LEGEND_ROW };
     let id = escape(chart.id);
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, sans-serif" font-size="13">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, sans-serif" font-size="15">"#
     );
     let _ = write!(
         out,
@@ -157,7 +158,7 @@ fn frame(out: &mut String, chart: &Chart, max: f64) -> Frame {
     let n = chart.labels.len().max(1);
     let band = plot_width() / n as f64;
     let every = n.div_ceil(MAX_X_LABELS).max(1);
-    let max_chars = ((band * every as f64) / 7.0).floor().max(3.0) as usize;
+    let max_chars = ((band * every as f64) / 8.5).floor().max(3.0) as usize;
     for (i, label) in chart.labels.iter().enumerate().filter(|(i, _)| i % every == 0) {
         let x = LEFT + band * (i as f64 + 0.5);
         let _ = write!(
@@ -169,7 +170,7 @@ fn frame(out: &mut String, chart: &Chart, max: f64) -> Frame {
     }
     if chart.series.len() > 1 {
         for ((x, row), (s, colour)) in legend.iter().zip(chart.series.iter().zip(PALETTE.iter().cycle())) {
-            let y = LEGEND_TOP - 12.0 + *row as f64 * LEGEND_ROW;
+            let y = LEGEND_BASELINE + *row as f64 * LEGEND_ROW;
             let _ = write!(
                 out,
                 r#"<rect x="{x:.1}" y="{:.1}" width="14" height="14" fill="{colour}"/><text x="{:.1}" y="{:.1}" fill="{INK}">{}</text>"#,
