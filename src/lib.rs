@@ -8,6 +8,7 @@ pub mod career;
 pub mod categories;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod domain;
 pub mod error;

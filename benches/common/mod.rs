@@ -12,7 +12,10 @@ where
     T::Err: std::fmt::Display,
 {
     match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v.trim().parse().map_err(|e| anyhow::anyhow!("{name}={v}: {e}")),
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={v}: {e}")),
         _ => Ok(default),
     }
 }
@@ -36,7 +39,8 @@ impl PgDatabase {
         let (base, _) = admin_url
             .rsplit_once('/')
             .context("HELPDESK_TEST_PG_URL must end with a database name")?;
-        let mut conn = diesel::PgConnection::establish(admin_url).with_context(|| format!("connecting to {admin_url}"))?;
+        let mut conn = diesel::PgConnection::establish(admin_url)
+            .with_context(|| format!("connecting to {admin_url}"))?;
         conn.batch_execute(&format!("CREATE DATABASE {name}"))
             .context("creating the bench database")?;
         Ok(Self {
@@ -51,7 +55,12 @@ impl Drop for PgDatabase {
     fn drop(&mut self) {
         let dropped = diesel::PgConnection::establish(&self.admin_url)
             .map_err(anyhow::Error::from)
-            .and_then(|mut conn| Ok(conn.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))?));
+            .and_then(|mut conn| {
+                Ok(conn.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))?)
+            });
         if let Err(e) = dropped {
             eprintln!("could not drop the bench database {}: {e}", self.name);
         }
@@ -67,9 +76,15 @@ pub enum Backend {
 impl Backend {
     /// A new empty database for one server: a file in `data_dir`, or a throwaway PostgreSQL
     /// database (kept alive by the returned guard).
-    pub fn fresh_database(&self, data_dir: &std::path::Path) -> Result<(String, Option<PgDatabase>)> {
+    pub fn fresh_database(
+        &self,
+        data_dir: &std::path::Path,
+    ) -> Result<(String, Option<PgDatabase>)> {
         match self {
-            Backend::Sqlite => Ok((format!("sqlite://{}", data_dir.join("helpdesk.db").display()), None)),
+            Backend::Sqlite => Ok((
+                format!("sqlite://{}", data_dir.join("helpdesk.db").display()),
+                None,
+            )),
             Backend::Postgres { admin_url } => {
                 let db = PgDatabase::create(admin_url)?;
                 Ok((db.url.clone(), Some(db)))

@@ -8,6 +8,7 @@ pub mod body;
 mod booking;
 mod career;
 mod categories;
+mod console;
 mod health;
 mod inbound;
 mod kb;
@@ -99,7 +100,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(tickets::add_attachments)
             .service(tickets::events)
             .service(tickets::verify_guest)
-            .service(tickets::download),
+            .service(tickets::download)
+            .service(console::list_queues)
+            .service(console::queue_tickets)
+            .service(console::search_tickets)
+            .service(console::merge_ticket)
+            .service(console::bulk_change)
+            .service(console::requester_panel),
     );
 }
 

@@ -5,6 +5,7 @@
 
 pub mod bookings;
 pub mod ics;
+pub mod mine;
 pub mod sessions;
 
 use chrono::{DateTime, NaiveDateTime, Utc};

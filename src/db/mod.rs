@@ -178,6 +178,11 @@ impl Db {
         match &mut *conn {
             DbConn::Sqlite(c) => {
                 c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| anyhow::anyhow!(e))?;
+                // Ticket search stems are computed in Rust: index what the migration marked.
+                let indexed = crate::console::search::backfill(&mut conn)?;
+                if indexed > 0 {
+                    tracing::info!(indexed, "ticket search: backfilled");
+                }
             }
             DbConn::Pg(c) => {
                 c.batch_execute("SELECT pg_advisory_lock(724201)")?;

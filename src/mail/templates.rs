@@ -71,16 +71,17 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const KINDS: [&str; 13] = [
+    const KINDS: [&str; 14] = [
         "ticket_created", "guest_verify", "staff_reply", "ticket_waiting", "ticket_resolved",
         "ticket_closed", "ticket_assigned", "student_reply", "sign_in_link", "team_new_ticket",
-        "booking_confirmed", "booking_waitlisted", "booking_cancelled",
+        "booking_confirmed", "booking_waitlisted", "booking_cancelled", "ticket_merged",
     ];
 
     fn data() -> Value {
         json!({"number": "HD-2026-000042", "subject": "Piano <di> studio", "name": "Mario",
                "link": "http://x/t/HD-2026-000042", "reply": "Buongiorno & grazie", "author": "Laura",
-               "starts_at": "01/12/2026 10:30", "location": "Aula 1", "online": false, "position": 3})
+               "starts_at": "01/12/2026 10:30", "location": "Aula 1", "online": false, "position": 3,
+               "into": "HD-2026-000043"})
     }
 
     #[test]

@@ -125,7 +125,7 @@ fn mail_requester(conn: &mut DbConn, ticket: &TicketRow, kind: &str, base_url: &
 }
 
 /// Bumps the version if it is still the one the caller saw; 409 otherwise.
-fn bump_version(conn: &mut DbConn, ticket: &TicketRow, seen: i32) -> Result<(), ServiceError> {
+pub(crate) fn bump_version(conn: &mut DbConn, ticket: &TicketRow, seen: i32) -> Result<(), ServiceError> {
     let updated = diesel::update(tickets::table.filter(tickets::id.eq(&ticket.id)).filter(tickets::version.eq(seen)))
         .set((tickets::version.eq(seen + 1), tickets::updated_at.eq(now())))
         .execute(conn)?;
@@ -296,6 +296,7 @@ pub fn add_message(
         let message = MessageRow::new(&ticket.id, kind, Some(&user.id), body.clone());
         diesel::insert_into(messages::table).values(&message).execute(conn)?;
         let files = link_uploads(conn, &ticket.id, Some(&message.id), Some(&user.id), uploads)?;
+        crate::console::search::index_ticket(conn, &ticket.id)?;
         record_event(conn, &ticket.id, Some(&user.id), &format!("message_{}", kind.as_str()), json!({"message_id": message.id, "attachments": files.len()}))?;
 
         // What the message does to the status: a student's reply reopens; staff may set one.

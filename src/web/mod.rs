@@ -13,8 +13,10 @@ mod kb;
 mod multipart;
 mod new_ticket;
 mod page;
+mod procedures;
 mod render;
 mod reports;
+mod staff;
 mod ticket;
 mod tickets;
 
@@ -61,5 +63,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/tickets/{number}/status", web::post().to(ticket::change_status)))
         .service(page!("/tickets/{number}/rating", web::post().to(ticket::rate)))
         .service(page!("/tickets/{number}/files/{id}", web::get().to(guest::download)))
+        .service(page!("/tickets/{number}/booking", web::post().to(procedures::book)))
+        .service(page!("/bookings/{id}/cancel", web::post().to(procedures::cancel)))
+        .service(page!("/procedures", web::get().to(procedures::list)))
+        .service(page!("/procedures/{id}", web::get().to(procedures::show)))
+        .service(page!("/staff/tickets/{number}", web::get().to(staff::ticket::show)))
+        .service(page!("/staff/tickets/{number}/reply", web::post().to(staff::ticket::reply)))
+        .service(page!("/staff/tickets/{number}/update", web::post().to(staff::ticket::update)))
+        .service(page!("/staff/tickets/{number}/procedures/{id}", web::post().to(staff::ticket::procedure)))
+        .service(page!("/staff/tickets/{number}/procedures/{id}/link", web::post().to(staff::ticket::link)))
         .service(page!("/staff/reports", web::get().to(reports::page)));
 }

@@ -197,6 +197,10 @@ pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
         "guest": opened.guest_secret.is_some(),
         "href": format!("/tickets/{}", opened.ticket.number),
         "category": category.name(ctx.locale),
+        // Outside its window the request is accepted: the student reads the late fee here.
+        "procedures": opened.ticket.career_actions.iter()
+            .map(|p| json!({"name": p.name, "warning": p.warning, "href": format!("/procedures/{}", p.id)}))
+            .collect::<Vec<_>>(),
     });
     ctx.render_status(StatusCode::CREATED, "pages/new_created", &ctx.t("new.created_title"), page)
 }

@@ -63,6 +63,11 @@ impl Ctx {
         i18n::text(self.locale, path)
     }
 
+    /// The signed-in user, reading in the page's language (names of procedures, statuses…).
+    pub fn reader(&self) -> Option<User> {
+        self.user.clone().map(|u| User { locale: self.locale, ..u })
+    }
+
     pub fn fail(&self, failure: impl Into<Failure>) -> WebError {
         WebError::new(self.locale, failure)
     }
@@ -108,7 +113,7 @@ impl Ctx {
             "user": self.user.as_ref().map(|u| json!({"name": u.display_name, "email": u.email})),
             "csrf": self.csrf,
             "switch": {"href": format!("/lang/{}?next={}", other(self.locale), encode(&self.here())), "lang": other(self.locale)},
-            "nav": {"home": path == "/", "new": path == "/tickets/new", "mine": path == "/tickets"},
+            "nav": {"home": path == "/", "new": path == "/tickets/new", "mine": path == "/tickets", "procedures": path == "/procedures"},
             "page": page,
         });
         let html = render::render(template, &data).map_err(|e| self.fail(Failure::Template(e)))?;

@@ -11,6 +11,9 @@ use serde_json::{json, Value};
 use super::error::{OrPage, WebError};
 use super::guest::{self, parse_number, viewer};
 use super::multipart;
+use super::procedures;
+use crate::accounts::now;
+use crate::booking;
 use super::page::{encode, redirect, Ctx};
 use super::tickets::{category_names, when};
 use crate::accounts::User;
@@ -59,19 +62,47 @@ pub async fn show(ctx: Ctx, path: web::Path<String>, q: web::Query<Secret>) -> P
 }
 
 async fn render(ctx: &Ctx, status: StatusCode, user: &User, is_guest: bool, number: TicketNumber, kept: Kept) -> Page {
-    let reader = user.clone();
-    let (ticket, rating) = ctx
+    let reader = User { locale: ctx.locale, ..user.clone() };
+    let (ticket, rating, booking) = ctx
         .state
         .db
         .read(move |conn| {
             let ticket = query::get(conn, &reader, &number)?;
             let rating = rating::rating_of(conn, &ticket.id)?;
-            Ok::<_, ServiceError>((ticket, rating))
+            // An ITA-L2 request books its test from here.
+            let booking = if ticket.category == booking::CATEGORY {
+                Some((booking::list_upcoming(conn, now())?, booking::mine::live(conn, None, Some(&ticket.id))?))
+            } else {
+                None
+            };
+            Ok::<_, ServiceError>((ticket, rating, booking))
         })
         .await
         .or_page(ctx.locale)?;
     let names = category_names(ctx).await?;
-    let page = page_data(ctx, user, is_guest, &ticket, rating.as_ref(), &names, kept);
+    let mut page = page_data(ctx, user, is_guest, &ticket, rating.as_ref(), &names, kept);
+    if let Some(map) = page.as_object_mut() {
+        let procedures: Vec<Value> = ticket
+            .career_actions
+            .iter()
+            .map(|p| {
+                json!({"name": p.name, "status_label": p.status.label(ctx.locale), "warning": p.warning, "external_ref": p.external_ref,
+                       "href": (!is_guest).then(|| format!("/procedures/{}", p.id))})
+            })
+            .collect();
+        map.insert("procedures".into(), json!(procedures));
+        if let Some((sessions, bookings)) = booking {
+            let open = !matches!(ticket.status, Status::Closed | Status::Unverified);
+            map.insert(
+                "booking".into(),
+                json!({
+                    "open": open && bookings.is_empty(),
+                    "sessions": sessions.iter().map(|s| procedures::session_row(ctx, s)).collect::<Vec<_>>(),
+                    "bookings": bookings.iter().map(|b| procedures::booking_row(ctx, b, &format!("/tickets/{}#booking", ticket.number))).collect::<Vec<_>>(),
+                }),
+            );
+        }
+    }
     ctx.render_status(status, "pages/ticket", &format!("{} {}", ctx.t("ticket.title"), ticket.number), page)
 }
 

@@ -143,8 +143,23 @@ async fn a_student_opens_follows_replies_and_reopens() {
     }
     check(&b, "08-my-tickets").await;
 
-    // Staff answer through the API; a note stays internal.
+    // The ITA-L2 request books its test from its page; procedures and bookings have their page.
     let admin = app.admin().await;
+    let starts = (chrono::Utc::now() + chrono::Duration::days(20)).format("%Y-%m-%dT09:30:00Z").to_string();
+    let session = json!({"starts_at": starts, "mode": "in_person", "location": "Aula 7, via Salvecchio 19", "capacity": 10});
+    api_json(app.post("/api/v1/ita-l2/sessions", Some(&admin.token), &session).await).await;
+    b.goto(&app.url(&format!("/tickets/{}", numbers[2]))).await;
+    b.resize(1280, 1600).await;
+    check(&b, "08b-ita-l2-booking").await;
+    b.click("form[action$='/booking'] button[type=submit]").await;
+    b.wait_for_text("Confermata").await;
+    b.goto(&app.url("/procedures")).await;
+    let page = b.source().await;
+    assert!(page.contains("Piano di studio") && page.contains("Confermata") && page.contains("Aula 7"), "procedures and bookings");
+    check(&b, "08c-procedures").await;
+    b.resize(1280, 1000).await;
+
+    // Staff answer through the API; a note stays internal.
     let agent = app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
     let api = format!("/api/v1/tickets/{}", numbers[0]);
     api_json(app.post(&format!("{api}/messages"), Some(&agent.token), &json!({"body": "Buongiorno, può modificarlo dallo Sportello Internet entro il 31 ottobre."})).await).await;

@@ -1,0 +1,383 @@
+//! The staff queues: which tickets each holds, their counts, and their pages.
+//!
+//! | queue | tickets |
+//! |---|---|
+//! | `mine` | assigned to me, not closed |
+//! | `unassigned` | nobody assigned, in my teams (supervisors and admins in no team: all teams), `new`/`open`/`waiting_student` |
+//! | `team:<slug>` | that team's `new`/`open`/`waiting_student` tickets (agents: only their teams) |
+//! | `waiting` | `waiting_student`, among the tickets I may see |
+//! | `at_risk` | `new`/`open`, first response (not yet given) or resolution due within 2 business hours or already past |
+//! | `all` | every ticket but unverified guest ones (supervisors and admins) |
+//! | `deadline_soon` | hook for the career work (see `deadline_soon`) |
+//!
+//! The fixed predicates are written as SQL literals, the same text as the partial indexes of
+//! migration `2026-11-23-000008_ticket_search`, so both databases use those indexes for the
+//! counts and for the pages sorted by due time.
+
+use chrono::Utc;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use serde::Serialize;
+
+use super::listing::{page, visible_to, ListParams, ListRequest, Page, Sort, TicketQuery};
+use crate::accounts::User;
+use crate::db::schema::{teams, tickets};
+use crate::db::DbConn;
+use crate::domain::sla::BusinessCalendar;
+use crate::domain::{Role, TicketNumber};
+use crate::error::ServiceError;
+use crate::tickets::view::TicketView;
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// The statuses of work still to do (`resolved` waits for the student, `closed` is done).
+pub const ACTIVE: &str = "tickets.status IN ('new', 'open', 'waiting_student')";
+/// Everything an assignee still holds (not closed).
+const HELD: &str = "tickets.status IN ('new', 'open', 'waiting_student', 'resolved')";
+/// Tickets whose SLA clock runs (it is paused while waiting for the student).
+const RUNNING: &str = "tickets.status IN ('new', 'open')";
+/// How close to a due time a ticket is "at risk", in business minutes.
+pub const AT_RISK_MINUTES: i64 = 120;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Queue {
+    Mine,
+    Unassigned,
+    Team(String),
+    Waiting,
+    AtRisk,
+    DeadlineSoon,
+    All,
+}
+
+impl Queue {
+    pub fn parse(raw: &str) -> Result<Queue, ServiceError> {
+        Ok(match raw.trim() {
+            "mine" => Queue::Mine,
+            "unassigned" => Queue::Unassigned,
+            "waiting" => Queue::Waiting,
+            "at_risk" => Queue::AtRisk,
+            "deadline_soon" => Queue::DeadlineSoon,
+            "all" => Queue::All,
+            other => match other.strip_prefix("team:") {
+                Some(slug) if !slug.is_empty() => Queue::Team(slug.to_owned()),
+                _ => {
+                    return Err(ServiceError::field(
+                        "queue",
+                        format!("unknown queue '{other}': use mine, unassigned, team:<slug>, waiting, at_risk or all"),
+                    ))
+                }
+            },
+        })
+    }
+
+    pub fn key(&self) -> String {
+        match self {
+            Queue::Mine => "mine".into(),
+            Queue::Unassigned => "unassigned".into(),
+            Queue::Team(slug) => format!("team:{slug}"),
+            Queue::Waiting => "waiting".into(),
+            Queue::AtRisk => "at_risk".into(),
+            Queue::DeadlineSoon => "deadline_soon".into(),
+            Queue::All => "all".into(),
+        }
+    }
+
+    /// Names in Italian and English (a team queue is named after its team).
+    fn names(&self) -> (&'static str, &'static str) {
+        match self {
+            Queue::Mine => ("Assegnati a me", "Assigned to me"),
+            Queue::Unassigned => ("Non assegnati", "Unassigned"),
+            Queue::Team(_) => ("", ""),
+            Queue::Waiting => ("In attesa dello studente", "Waiting for the student"),
+            Queue::AtRisk => ("SLA a rischio", "SLA at risk"),
+            Queue::DeadlineSoon => ("Scadenza vicina", "Deadline soon"),
+            Queue::All => ("Tutti", "All"),
+        }
+    }
+
+    /// The order a queue is worked in when none is asked for.
+    pub fn default_sort(&self) -> Sort {
+        match self {
+            Queue::All => Sort::NEWEST,
+            _ => Sort::DUE,
+        }
+    }
+}
+
+/// One queue in the console's list, with how many tickets it holds.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QueueCount {
+    /// The queue's key, as the queue routes take it (`mine`, `team:segreteria`…).
+    pub queue: String,
+    pub name_it: String,
+    pub name_en: String,
+    pub count: i64,
+}
+
+struct TeamRef {
+    id: String,
+    slug: String,
+    name_it: String,
+    name_en: String,
+}
+
+fn all_teams(conn: &mut DbConn) -> Result<Vec<TeamRef>, ServiceError> {
+    let rows: Vec<(String, String, String, String)> = teams::table
+        .order(teams::slug.asc())
+        .select((teams::id, teams::slug, teams::name_it, teams::name_en))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, slug, name_it, name_en)| TeamRef {
+            id,
+            slug,
+            name_it,
+            name_en,
+        })
+        .collect())
+}
+
+/// The teams whose queues a user works: an agent's own; a supervisor's or admin's own, or all
+/// teams when they belong to none.
+fn working_teams(user: &User, all: Vec<TeamRef>) -> Vec<TeamRef> {
+    let mine: Vec<TeamRef> = all
+        .iter()
+        .filter(|t| user.team_ids.contains(&t.id))
+        .map(clone_team)
+        .collect();
+    if mine.is_empty() && user.role != Role::Agent {
+        all
+    } else {
+        mine
+    }
+}
+
+fn clone_team(t: &TeamRef) -> TeamRef {
+    TeamRef {
+        id: t.id.clone(),
+        slug: t.slug.clone(),
+        name_it: t.name_it.clone(),
+        name_en: t.name_en.clone(),
+    }
+}
+
+/// Hook for the career work: the "deadline soon" queue holds the active tickets linked to a
+/// career-action instance whose window closes within a few days. It needs the table linking
+/// tickets to instances (and the instances' windows): return `Some(query narrowed to them)`
+/// here, and the queue is offered, counted and listed like the others. Until then, `None`:
+/// the queue is not offered and asking for it answers 422.
+pub fn deadline_soon(_query: TicketQuery) -> Option<TicketQuery> {
+    None
+}
+
+/// What a queue is, resolved for one user: a function that builds its query (called for the
+/// count, or once or twice for a page).
+struct Resolved {
+    queue: Queue,
+    make: Box<dyn Fn() -> TicketQuery>,
+}
+
+/// Resolves a queue for `user` (staff): Forbidden for `all` to agents and for another team's
+/// queue; a field error for an unknown team or a queue not available yet.
+fn resolve(conn: &mut DbConn, user: &User, queue: Queue) -> Result<Resolved, ServiceError> {
+    if !user.is_staff() {
+        return Err(ServiceError::Forbidden(
+            "the queues are for staff only".into(),
+        ));
+    }
+    let scoped_user = user.clone();
+    let scope = move || visible_to(tickets::table.into_boxed(), &scoped_user);
+    let make: Box<dyn Fn() -> TicketQuery> = match &queue {
+        Queue::Mine => {
+            let me = user.id.clone();
+            Box::new(move || {
+                tickets::table
+                    .into_boxed()
+                    .filter(tickets::assignee_id.eq(me.clone()))
+                    .filter(sql::<Bool>(HELD))
+            })
+        }
+        Queue::Unassigned => {
+            let team_ids: Vec<String> = working_teams(user, all_teams(conn)?)
+                .into_iter()
+                .map(|t| t.id)
+                .collect();
+            Box::new(move || {
+                tickets::table
+                    .into_boxed()
+                    .filter(tickets::team_id.eq_any(team_ids.clone()))
+                    .filter(tickets::assignee_id.is_null())
+                    .filter(sql::<Bool>(ACTIVE))
+            })
+        }
+        Queue::Team(slug) => {
+            let team = all_teams(conn)?.into_iter().find(|t| &t.slug == slug);
+            let Some(team) = team else {
+                return Err(ServiceError::field(
+                    "queue",
+                    format!("unknown team '{slug}'"),
+                ));
+            };
+            if user.role == Role::Agent && !user.team_ids.contains(&team.id) {
+                return Err(ServiceError::Forbidden(format!(
+                    "the queue of team '{slug}' is for its members"
+                )));
+            }
+            Box::new(move || {
+                tickets::table
+                    .into_boxed()
+                    .filter(tickets::team_id.eq(team.id.clone()))
+                    .filter(sql::<Bool>(ACTIVE))
+            })
+        }
+        Queue::Waiting => Box::new(move || scope().filter(tickets::status.eq("waiting_student"))),
+        Queue::AtRisk => {
+            let limit = BusinessCalendar::default()
+                .add_business_minutes(Utc::now(), AT_RISK_MINUTES)
+                .naive_utc();
+            Box::new(move || {
+                scope().filter(sql::<Bool>(RUNNING)).filter(
+                    tickets::first_responded_at
+                        .is_null()
+                        .and(tickets::first_response_due_at.le(limit))
+                        .or(tickets::due_at.le(limit)),
+                )
+            })
+        }
+        Queue::DeadlineSoon => {
+            if deadline_soon(scope()).is_none() {
+                return Err(ServiceError::field("queue", "the deadline_soon queue is not available yet: tickets are not linked to career actions"));
+            }
+            Box::new(move || deadline_soon(scope()).unwrap_or_else(&scope))
+        }
+        Queue::All => {
+            if user.role == Role::Agent {
+                return Err(ServiceError::Forbidden(
+                    "the queue of all tickets is for supervisors and administrators".into(),
+                ));
+            }
+            Box::new(|| {
+                tickets::table
+                    .into_boxed()
+                    .filter(tickets::status.ne("unverified"))
+            })
+        }
+    };
+    Ok(Resolved { queue, make })
+}
+
+fn count(conn: &mut DbConn, resolved: &Resolved) -> Result<i64, ServiceError> {
+    Ok((resolved.make)().count().get_result(conn)?)
+}
+
+/// The queues `user` works, each with its count, in the console's order.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub fn counts(conn: &mut DbConn, user: &User) -> Result<Vec<QueueCount>, ServiceError> {
+    if !user.is_staff() {
+        return Err(ServiceError::Forbidden(
+            "the queues are for staff only".into(),
+        ));
+    }
+    let teams = working_teams(user, all_teams(conn)?);
+    let mut offered = vec![Queue::Mine, Queue::Unassigned];
+    offered.extend(teams.iter().map(|t| Queue::Team(t.slug.clone())));
+    offered.extend([Queue::Waiting, Queue::AtRisk]);
+    if deadline_soon(tickets::table.into_boxed()).is_some() {
+        offered.push(Queue::DeadlineSoon);
+    }
+    if user.role != Role::Agent {
+        offered.push(Queue::All);
+    }
+    let mut out = Vec::with_capacity(offered.len());
+    for queue in offered {
+        let (name_it, name_en) = match &queue {
+            Queue::Team(slug) => teams
+                .iter()
+                .find(|t| &t.slug == slug)
+                .map(|t| (t.name_it.clone(), t.name_en.clone()))
+                .unwrap_or_default(),
+            other => {
+                let (it, en) = other.names();
+                (it.to_owned(), en.to_owned())
+            }
+        };
+        let resolved = resolve(conn, user, queue)?;
+        out.push(QueueCount {
+            queue: resolved.queue.key(),
+            name_it,
+            name_en,
+            count: count(conn, &resolved)?,
+        });
+    }
+    Ok(out)
+}
+
+/// How many tickets one queue holds for `user`.
+pub fn count_of(conn: &mut DbConn, user: &User, queue: Queue) -> Result<i64, ServiceError> {
+    let resolved = resolve(conn, user, queue)?;
+    count(conn, &resolved)
+}
+
+/// One page of a queue, with the list filters and sort (`q` is not taken here: search with
+/// `console::search`).
+#[tracing::instrument(skip_all, fields(user = %user.id, queue = %queue.key()))]
+pub fn list(
+    conn: &mut DbConn,
+    user: &User,
+    queue: Queue,
+    params: &ListParams,
+) -> Result<Page<TicketView>, ServiceError> {
+    if params.q.as_deref().is_some_and(|q| !q.trim().is_empty()) {
+        return Err(ServiceError::field(
+            "q",
+            "queues are not searched: use /api/v1/search or /api/v1/tickets?q=",
+        ));
+    }
+    let resolved = resolve(conn, user, queue)?;
+    let request = ListRequest::parse(conn, user, params, resolved.queue.default_sort())?;
+    let make = || request.filters.apply((resolved.make)());
+    page(conn, user, &make, &request)
+}
+
+/// `GET /api/v1/tickets`: every ticket the user may see, filtered (staff do
+/// not see unverified guest tickets unless they ask for that status).
+pub fn list_visible(
+    conn: &mut DbConn,
+    user: &User,
+    params: &ListParams,
+) -> Result<Page<TicketView>, ServiceError> {
+    let words = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    // Staff search words in full text, ranked; a ticket number is looked up as such.
+    if user.is_staff() && words.is_some_and(|q| q.parse::<TicketNumber>().is_err()) {
+        return super::search::list_matching(conn, user, params);
+    }
+    let request = ListRequest::parse(conn, user, params, Sort::NEWEST)?;
+    let hide_unverified = user.is_staff() && request.filters.statuses.is_empty();
+    let make = || {
+        let mut query = request
+            .filters
+            .apply(visible_to(tickets::table.into_boxed(), user));
+        if hide_unverified {
+            query = query.filter(tickets::status.ne("unverified"));
+        }
+        match words.map(|q| (q, q.parse::<TicketNumber>())) {
+            None => query,
+            Some((_, Ok(number))) => query.filter(tickets::number.eq(number.to_string())),
+            Some((q, Err(_))) => {
+                let escaped = q
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                query.filter(
+                    lower(tickets::subject)
+                        .like(format!("%{escaped}%"))
+                        .escape('\\'),
+                )
+            }
+        }
+    };
+    page(conn, user, &make, &request)
+}

@@ -1,0 +1,36 @@
+//! The staff console's pages: staff only (not signed in → the sign-in page; students → not
+//! found, so the console's addresses tell them nothing).
+
+pub mod ticket;
+
+use actix_web::HttpResponse;
+
+use super::error::WebError;
+use super::page::{encode, redirect, Ctx};
+use crate::accounts::User;
+
+/// The staff member reading the page (in the page's language), or where to send the reader.
+pub fn staff(ctx: &Ctx) -> Result<Result<User, HttpResponse>, WebError> {
+    match ctx.reader() {
+        None => {
+            let here = match ctx.req.query_string() {
+                "" => ctx.req.path().to_owned(),
+                q => format!("{}?{q}", ctx.req.path()),
+            };
+            Ok(Err(redirect(&format!("/sign-in?next={}", encode(&here)))))
+        }
+        Some(user) if user.is_staff() => Ok(Ok(user)),
+        Some(_) => Err(WebError::not_found(ctx.locale)),
+    }
+}
+
+/// `let user = staff_or_return!(ctx);` — the staff member, or the redirect answered at once.
+macro_rules! staff_or_return {
+    ($ctx:expr) => {
+        match $crate::web::staff::staff(&$ctx)? {
+            Ok(user) => user,
+            Err(response) => return Ok(response),
+        }
+    };
+}
+pub(crate) use staff_or_return;

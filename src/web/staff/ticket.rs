@@ -1,0 +1,304 @@
+//! A ticket as staff work it: the whole thread (internal notes marked), reply or note with
+//! files, status / priority / team / assignee, "assign to me", the linked career procedures
+//! moved on with a note, the requester's other procedures, and the history. A stale form gets
+//! a conflict message, never a silent overwrite.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::staff_or_return;
+use crate::accounts::{teams_with_members, User};
+use crate::career::changes::{self, StatusChange};
+use crate::career::instances;
+use crate::career::status::CareerStatus;
+use crate::domain::{Priority, Status, TicketNumber};
+use crate::error::ServiceError;
+use crate::tickets::model::MessageKind;
+use crate::tickets::query;
+use crate::tickets::update::{self, NewMessage, TicketPatch};
+use crate::tickets::view::{EventView, TicketView};
+use crate::web::error::{OrPage, WebError};
+use crate::web::guest::parse_number;
+use crate::web::multipart;
+use crate::web::page::{redirect, Ctx};
+use crate::web::tickets::{category_names, when};
+
+type Page = Result<HttpResponse, WebError>;
+
+/// What the page shows again after a refused change.
+#[derive(Default)]
+struct Kept {
+    reply: String,
+    internal: bool,
+    error: Option<String>,
+}
+
+pub async fn show(ctx: Ctx, path: web::Path<String>) -> Page {
+    let user = staff_or_return!(ctx);
+    let number = parse_number(&ctx, &path)?;
+    render(&ctx, StatusCode::OK, user, number, Kept::default()).await
+}
+
+async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber, kept: Kept) -> Page {
+    let locale = ctx.locale;
+    let (ticket, events, teams, procedures) = ctx
+        .state
+        .db
+        .read(move |conn| {
+            let ticket = query::get(conn, &user, &number)?;
+            let events = query::events(conn, &user, &number)?;
+            let teams = teams_with_members(conn, locale)?;
+            let requester = ticket.requester.as_ref().map(|r| r.id.clone()).unwrap_or_default();
+            let procedures = instances::for_student(conn, &requester)?
+                .iter()
+                .map(|row| instances::view(conn, &user, row))
+                .collect::<Result<Vec<_>, ServiceError>>()?;
+            Ok::<_, ServiceError>((ticket, events, teams, procedures))
+        })
+        .await
+        .or_page(ctx.locale)?;
+    let names = category_names(ctx).await?;
+    let page = page_data(ctx, &ticket, &events, &teams, &procedures, &names, kept);
+    ctx.render_status(status, "pages/staff_ticket", &format!("{} · {}", ticket.number, ticket.subject), page)
+}
+
+fn staff_status(ctx: &Ctx, status: Status) -> String {
+    ctx.t(&format!("staff.status.{}", status.as_str()))
+}
+
+fn page_data(
+    ctx: &Ctx,
+    t: &TicketView,
+    events: &[EventView],
+    teams: &[crate::accounts::Team],
+    procedures: &[instances::CareerActionView],
+    names: &std::collections::HashMap<String, String>,
+    kept: Kept,
+) -> Value {
+    let locale = ctx.locale;
+    let messages: Vec<Value> = t
+        .messages
+        .iter()
+        .flatten()
+        .map(|m| {
+            json!({
+                "id": m.id, "internal": m.kind == MessageKind::Internal, "system": m.kind == MessageKind::System,
+                "author": m.author.as_ref().map(|a| a.display_name.clone()).unwrap_or_else(|| ctx.t("ticket.system")),
+                "body": m.body, "when": when(m.created_at, locale),
+                "files": m.attachments.iter().map(|a| json!({"href": format!("/api/v1/attachments/{}", a.id), "name": a.filename})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let statuses: Vec<Value> = Status::ALL
+        .iter()
+        .filter(|s| **s == t.status || t.status.staff_can_move_to(**s))
+        .map(|s| json!({"value": s.as_str(), "label": staff_status(ctx, *s), "selected": *s == t.status}))
+        .collect();
+    let priorities: Vec<Value> = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent]
+        .iter()
+        .map(|p| json!({"value": p.as_str(), "label": ctx.t(&format!("staff.priority.{}", p.as_str())), "selected": *p == t.priority}))
+        .collect();
+    let assignee = t.assignee.as_ref().map(|a| a.id.clone());
+    let team = teams.iter().find(|team| team.slug == t.team);
+    let assignees: Vec<Value> = team
+        .map(|team| {
+            team.members
+                .iter()
+                .map(|m| json!({"id": m.id, "name": m.name, "selected": Some(&m.id) == assignee.as_ref()}))
+                .collect()
+        })
+        .unwrap_or_default();
+    let linked: Vec<&str> = t.career_actions.iter().map(|p| p.id.as_str()).collect();
+    let procedure_rows: Vec<Value> = procedures
+        .iter()
+        .map(|p| {
+            let targets: Vec<Value> = CareerStatus::ALL
+                .iter()
+                .filter(|to| p.status.staff_may_move_to(**to))
+                .map(|to| json!({"value": to.as_str(), "label": to.label(locale)}))
+                .collect();
+            json!({
+                "id": p.id, "name": p.name, "status_label": p.status.label(locale), "external_ref": p.external_ref,
+                "warning": p.warning, "linked": linked.contains(&p.id.as_str()), "targets": targets, "version": p.version,
+                "amounts": p.amounts.as_ref().map(|a| changes::amount_lines(a, locale)).unwrap_or_default(),
+            })
+        })
+        .collect();
+    let history: Vec<Value> = events
+        .iter()
+        .rev()
+        .map(|e| {
+            let what = match (e.kind.as_str(), e.data.get("from"), e.data.get("to")) {
+                (kind, Some(from), Some(to)) => format!("{}: {} → {}", kind.replace('_', " "), plain(from), plain(to)),
+                (kind, _, _) => kind.replace('_', " "),
+            };
+            json!({"when": when(e.created_at, locale), "what": what, "who": e.actor.as_ref().map(|a| a.display_name.clone())})
+        })
+        .collect();
+    let requester = t.requester.as_ref();
+    json!({
+        "number": t.number, "subject": t.subject, "version": t.version,
+        "status": t.status.as_str(), "status_label": staff_status(ctx, t.status),
+        "priority": t.priority.as_str(), "priority_label": ctx.t(&format!("staff.priority.{}", t.priority.as_str())),
+        "category": names.get(&t.category).cloned().unwrap_or_else(|| t.category.clone()),
+        "team": team.map(|team| team.name.clone()).unwrap_or_else(|| t.team.clone()),
+        "assignee": t.assignee.as_ref().map(|a| a.display_name.clone()),
+        "requester": requester.map(|r| json!({"name": r.display_name, "email": r.email})),
+        "opened": when(t.created_at, locale), "updated": when(t.updated_at, locale),
+        "first_response_due": t.first_response_due_at.map(|d| when(d, locale)),
+        "due": t.due_at.map(|d| when(d, locale)),
+        "deadline": t.deadline_at.map(|d| when(d, locale)),
+        "fields": t.fields.as_object().map(|m| m.iter().filter_map(|(k, v)| Some(json!({"key": k, "value": plain_opt(v)?}))).collect::<Vec<_>>()).unwrap_or_default(),
+        "messages": messages, "statuses": statuses, "priorities": priorities,
+        "teams": teams.iter().map(|team| json!({"slug": team.slug, "name": team.name, "selected": team.slug == t.team})).collect::<Vec<_>>(),
+        "assignees": assignees, "unassigned": assignee.is_none(),
+        "procedures": procedure_rows, "history": history,
+        "reply": {"value": kept.reply, "internal": kept.internal}, "error": kept.error,
+    })
+}
+
+fn plain(v: &Value) -> String {
+    plain_opt(v).unwrap_or_else(|| "–".into())
+}
+
+fn plain_opt(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A refused change shown on the page: conflicts and field errors in the reader's language.
+async fn refused(ctx: &Ctx, user: User, number: TicketNumber, error: ServiceError, kept: Kept) -> Page {
+    let (status, message) = match &error {
+        ServiceError::Conflict(_) => (StatusCode::CONFLICT, ctx.t("staff.conflict")),
+        ServiceError::Validation(list) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            list.iter()
+                .map(|e| format!("{}: {}", e.field, crate::web::i18n::message(ctx.locale, &e.message)))
+                .collect::<Vec<_>>()
+                .join(" · "),
+        ),
+        _ => return Err(ctx.fail(error)),
+    };
+    render(ctx, status, user, number, Kept { error: Some(message), ..kept }).await
+}
+
+/// A reply to the student or an internal note, with files and optionally a new status.
+pub async fn reply(ctx: Ctx, path: web::Path<String>, payload: web::Payload) -> Page {
+    let data = multipart::read(&ctx.req, payload, &ctx.state).await.map_err(|e| ctx.fail(e))?;
+    let user = staff_or_return!(ctx);
+    let number = parse_number(&ctx, &path)?;
+    let body = data.get("body").to_owned();
+    let internal = data.get("internal") == "on";
+    let kept = Kept { reply: body.clone(), internal, error: None };
+    if let Some((_, message)) = data.file_errors.first() {
+        let kept = Kept { error: Some(crate::web::i18n::message(ctx.locale, message)), ..kept };
+        return render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, user, number, kept).await;
+    }
+    let status = Status::parse(data.get("status")).ok();
+    let input = NewMessage { body, internal, status };
+    let (writer, n, base_url, uploads) = (user.clone(), number.clone(), ctx.state.settings.base_url.clone(), data.uploads);
+    match ctx.state.db.write(move |conn| update::add_message(conn, &writer, &n, input, &uploads, &base_url)).await {
+        Ok(message) => Ok(redirect(&format!("/staff/tickets/{number}#m-{}", message.id))),
+        Err(e) => refused(&ctx, user, number, e, kept).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UpdateForm {
+    #[serde(default)]
+    csrf: String,
+    version: i32,
+    status: Option<String>,
+    priority: Option<String>,
+    team: Option<String>,
+    /// A user id; empty: unassigned.
+    assignee: Option<String>,
+    /// `me`: the "assign to me" button.
+    #[serde(default)]
+    take: Option<String>,
+}
+
+/// Status, priority, team and assignee in one step, checked against the version the page had.
+pub async fn update(ctx: Ctx, path: web::Path<String>, form: web::Form<UpdateForm>) -> Page {
+    ctx.check_csrf(&form.csrf)?;
+    let user = staff_or_return!(ctx);
+    let number = parse_number(&ctx, &path)?;
+    let form = form.into_inner();
+    let assignee = match (form.take.as_deref(), form.assignee) {
+        (Some("me"), _) => Some(Some(user.id.clone())),
+        (_, Some(a)) if a.is_empty() => Some(None),
+        (_, Some(a)) => Some(Some(a)),
+        (_, None) => None,
+    };
+    let patch = TicketPatch {
+        version: form.version,
+        status: form.status.as_deref().and_then(|s| Status::parse(s).ok()),
+        priority: form.priority.as_deref().and_then(|p| Priority::parse(p).ok()),
+        category: None,
+        team: form.team.filter(|t| !t.is_empty()),
+        assignee,
+    };
+    let (writer, n, base_url) = (user.clone(), number.clone(), ctx.state.settings.base_url.clone());
+    match ctx.state.db.write(move |conn| update::patch(conn, &writer, &n, patch, &base_url)).await {
+        Ok(_) => Ok(redirect(&format!("/staff/tickets/{number}"))),
+        Err(e) => refused(&ctx, user, number, e, Kept::default()).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ProcedureForm {
+    #[serde(default)]
+    csrf: String,
+    status: String,
+    #[serde(default)]
+    note: String,
+    version: i32,
+}
+
+/// Moves one of the requester's procedures on, with a note: every linked ticket gets a system
+/// message and the student one mail.
+pub async fn procedure(ctx: Ctx, path: web::Path<(String, String)>, form: web::Form<ProcedureForm>) -> Page {
+    ctx.check_csrf(&form.csrf)?;
+    let user = staff_or_return!(ctx);
+    let (raw, id) = path.into_inner();
+    let number = parse_number(&ctx, &raw)?;
+    let form = form.into_inner();
+    let change = StatusChange { status: form.status, note: Some(form.note), version: Some(form.version) };
+    let (writer, base_url) = (user.clone(), ctx.state.settings.base_url.clone());
+    let result = ctx
+        .state
+        .db
+        .write(move |conn| crate::db::write_tx(conn, |conn| changes::change_by_staff(conn, &writer, &id, change, &base_url)))
+        .await;
+    match result {
+        Ok(_) => Ok(redirect(&format!("/staff/tickets/{number}#procedures"))),
+        Err(e) => refused(&ctx, user, number, e, Kept::default()).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Links one of the requester's procedures to this ticket (and applies its deadline).
+pub async fn link(ctx: Ctx, path: web::Path<(String, String)>, form: web::Form<LinkForm>) -> Page {
+    ctx.check_csrf(&form.csrf)?;
+    let user = staff_or_return!(ctx);
+    let (raw, id) = path.into_inner();
+    let number = parse_number(&ctx, &raw)?;
+    let (writer, n) = (user.clone(), number.clone());
+    let result =
+        ctx.state.db.write(move |conn| crate::db::write_tx(conn, |conn| changes::link_by_user(conn, &writer, &n, &id))).await;
+    match result {
+        Ok(_) => Ok(redirect(&format!("/staff/tickets/{number}#procedures"))),
+        Err(e) => refused(&ctx, user, number, e, Kept::default()).await,
+    }
+}

@@ -1,0 +1,596 @@
+//! The staff console's queues: membership and counts, every filter, each sort in keyset pages.
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use helpdesk::db::schema::tickets;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::{spawn_app, Backend, Session, TestApp};
+
+both_backends!(
+    queues_hold_the_right_tickets_and_count_them,
+    every_filter_narrows,
+    sorts_page_without_gaps_or_repeats
+);
+
+fn numbers(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a page: {page}"))
+        .iter()
+        .map(|t| t["number"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn set(items: &[String]) -> BTreeSet<String> {
+    items.iter().cloned().collect()
+}
+
+/// Sets a ticket's SLA and time columns directly (the API has no reason to).
+async fn set_times(
+    app: &TestApp,
+    number: &str,
+    first_due: Option<NaiveDateTime>,
+    due: Option<NaiveDateTime>,
+    created: Option<NaiveDateTime>,
+) {
+    let db = app.db.clone();
+    let number = number.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = db.get_writer().unwrap();
+        let target = tickets::table.filter(tickets::number.eq(&number));
+        diesel::update(target)
+            .set((
+                tickets::first_response_due_at.eq(first_due),
+                tickets::due_at.eq(due),
+            ))
+            .execute(&mut *conn)
+            .unwrap();
+        if let Some(created) = created {
+            diesel::update(target)
+                .set((
+                    tickets::created_at.eq(created),
+                    tickets::updated_at.eq(created),
+                ))
+                .execute(&mut *conn)
+                .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+}
+
+async fn change(app: &TestApp, who: &Session, number: &str, body: Value) -> Value {
+    let path = format!("/api/v1/tickets/{number}");
+    let current: Value = app.get(&path, Some(&who.token)).await.json().await.unwrap();
+    let mut body = body;
+    body["version"] = current["version"].clone();
+    let res = app.patch(&path, &who.token, &body).await;
+    assert_eq!(res.status(), StatusCode::OK, "{number}: {body}");
+    res.json().await.unwrap()
+}
+
+async fn queue(app: &TestApp, who: &Session, queue: &str, query: &str) -> Vec<String> {
+    let res = app
+        .get(
+            &format!("/api/v1/queues/{queue}/tickets?limit=200{query}"),
+            Some(&who.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "{queue}{query}");
+    numbers(&res.json().await.unwrap())
+}
+
+async fn counts(app: &TestApp, who: &Session) -> Vec<(String, i64)> {
+    let res = app.get("/api/v1/queues", Some(&who.token)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    body.as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            (
+                q["queue"].as_str().unwrap().to_owned(),
+                q["count"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn queues_hold_the_right_tickets_and_count_them(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let seg = app
+        .staff(&admin, "seg@unibg.it", "agent", &["segreteria"])
+        .await;
+    let str_agent = app
+        .staff(&admin, "str@unibg.it", "agent", &["stranieri"])
+        .await;
+    let student = app.student("coda@studenti.unibg.it").await;
+    let mut t = Vec::new();
+    for i in 0..9 {
+        t.push(
+            app.open_ticket(&student, &format!("Richiesta {i}")).await["number"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let far = Utc::now().naive_utc() + Duration::days(30);
+    for n in &t {
+        set_times(&app, n, Some(far), Some(far), None).await;
+    }
+    // t0 mine (seg); t1 waiting; t2 resolved; t3 closed; t4 first response due soon; t5 resolution
+    // overdue; t6 assigned to seg and overdue; t7 and t8 moved to stranieri (t8 waiting).
+    change(&app, &seg, &t[0], json!({"assignee": seg.id})).await;
+    change(&app, &seg, &t[1], json!({"status": "waiting_student"})).await;
+    change(
+        &app,
+        &seg,
+        &t[2],
+        json!({"status": "resolved", "assignee": seg.id}),
+    )
+    .await;
+    change(
+        &app,
+        &seg,
+        &t[3],
+        json!({"status": "closed", "assignee": seg.id}),
+    )
+    .await;
+    let now = Utc::now().naive_utc();
+    set_times(
+        &app,
+        &t[4],
+        Some(now + Duration::minutes(30)),
+        Some(far),
+        None,
+    )
+    .await;
+    set_times(&app, &t[5], Some(far), Some(now - Duration::hours(1)), None).await;
+    change(
+        &app,
+        &seg,
+        &t[6],
+        json!({"assignee": seg.id, "status": "open"}),
+    )
+    .await;
+    set_times(&app, &t[6], Some(far), Some(now - Duration::hours(3)), None).await;
+    change(&app, &admin, &t[7], json!({"team": "stranieri"})).await;
+    change(
+        &app,
+        &admin,
+        &t[8],
+        json!({"team": "stranieri", "status": "waiting_student"}),
+    )
+    .await;
+    // A resolved ticket with an overdue first response is not at risk: its clock stopped.
+    set_times(
+        &app,
+        &t[2],
+        Some(now - Duration::hours(5)),
+        Some(now - Duration::hours(5)),
+        None,
+    )
+    .await;
+
+    let expect =
+        |idx: &[usize]| -> BTreeSet<String> { idx.iter().map(|&i| t[i].clone()).collect() };
+    // The segreteria agent.
+    assert_eq!(
+        set(&queue(&app, &seg, "mine", "").await),
+        expect(&[0, 2, 6]),
+        "mine: assigned to me, not closed"
+    );
+    assert_eq!(
+        set(&queue(&app, &seg, "unassigned", "").await),
+        expect(&[1, 4, 5])
+    );
+    assert_eq!(
+        set(&queue(&app, &seg, "team:segreteria", "").await),
+        expect(&[0, 1, 4, 5, 6])
+    );
+    assert_eq!(set(&queue(&app, &seg, "waiting", "").await), expect(&[1]));
+    assert_eq!(
+        set(&queue(&app, &seg, "at_risk", "").await),
+        expect(&[4, 5, 6])
+    );
+    let seg_counts = counts(&app, &seg).await;
+    let keys: Vec<&str> = seg_counts.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "mine",
+            "unassigned",
+            "team:segreteria",
+            "waiting",
+            "at_risk"
+        ],
+        "agents get no other team and no 'all'"
+    );
+    assert_eq!(
+        seg_counts.iter().map(|(_, c)| *c).collect::<Vec<_>>(),
+        [3, 3, 5, 1, 3]
+    );
+    // Another team's queue and the whole desk are not an agent's.
+    assert_eq!(
+        app.get("/api/v1/queues/team:stranieri/tickets", Some(&seg.token))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/v1/queues/all/tickets", Some(&seg.token))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // The stranieri agent sees only stranieri's tickets.
+    assert_eq!(
+        set(&queue(&app, &str_agent, "unassigned", "").await),
+        expect(&[7, 8])
+    );
+    assert_eq!(
+        set(&queue(&app, &str_agent, "waiting", "").await),
+        expect(&[8])
+    );
+    assert!(queue(&app, &str_agent, "mine", "").await.is_empty());
+    assert!(queue(&app, &str_agent, "at_risk", "").await.is_empty());
+    assert_eq!(
+        counts(&app, &str_agent).await,
+        [
+            ("mine".into(), 0),
+            ("unassigned".into(), 2),
+            ("team:stranieri".into(), 2),
+            ("waiting".into(), 1),
+            ("at_risk".into(), 0)
+        ]
+    );
+
+    // An admin in no team works every team's queues, and has 'all' (closed included).
+    let admin_counts = counts(&app, &admin).await;
+    let get = |k: &str| admin_counts.iter().find(|(q, _)| q == k).map(|(_, c)| *c);
+    assert_eq!(get("unassigned"), Some(5));
+    assert_eq!(get("team:segreteria"), Some(5));
+    assert_eq!(get("team:stranieri"), Some(2));
+    assert_eq!(get("team:it"), Some(0));
+    assert_eq!(get("waiting"), Some(2));
+    assert_eq!(get("all"), Some(9));
+    assert_eq!(
+        get("deadline_soon"),
+        None,
+        "not offered until tickets link to career actions"
+    );
+    assert_eq!(
+        set(&queue(&app, &admin, "all", "").await),
+        expect(&[0, 1, 2, 3, 4, 5, 6, 7, 8])
+    );
+
+    // Students get 403; unknown queues and teams a clear 422.
+    assert_eq!(
+        app.get("/api/v1/queues", Some(&student.token))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/v1/queues/mine/tickets", Some(&student.token))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/v1/queues", None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    for bad in ["nope", "team:", "team:nope", "deadline_soon"] {
+        let res = app
+            .get(&format!("/api/v1/queues/{bad}/tickets"), Some(&admin.token))
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "queue", "{problem}");
+    }
+}
+
+async fn every_filter_narrows(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let seg = app
+        .staff(&admin, "filtri@unibg.it", "agent", &["segreteria", "it"])
+        .await;
+    let student = app.student("filtri@studenti.unibg.it").await;
+    let mut t = Vec::new();
+    for i in 0..5 {
+        t.push(
+            app.open_ticket(&student, &format!("Filtro {i}")).await["number"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    change(
+        &app,
+        &seg,
+        &t[0],
+        json!({"priority": "urgent", "status": "open"}),
+    )
+    .await;
+    change(
+        &app,
+        &seg,
+        &t[1],
+        json!({"priority": "high", "assignee": seg.id}),
+    )
+    .await;
+    change(&app, &admin, &t[2], json!({"category": "credenziali"})).await;
+    change(&app, &seg, &t[3], json!({"status": "waiting_student"})).await;
+    let old = Utc::now().naive_utc() - Duration::days(40);
+    set_times(&app, &t[4], None, None, Some(old)).await;
+
+    let all = |q: &'static str| {
+        let (app, seg) = (&app, &seg);
+        async move { set(&queue(app, seg, "team:segreteria", q).await) }
+    };
+    let expect =
+        |idx: &[usize]| -> BTreeSet<String> { idx.iter().map(|&i| t[i].clone()).collect() };
+    assert_eq!(all("").await, expect(&[0, 1, 3, 4]));
+    assert_eq!(all("&category=segreteria").await, expect(&[0, 1, 3, 4]));
+    assert_eq!(
+        set(&queue(&app, &seg, "team:it", "&category=credenziali").await),
+        expect(&[2])
+    );
+    assert_eq!(all("&status=open").await, expect(&[0]));
+    assert_eq!(all("&status=open,waiting_student").await, expect(&[0, 3]));
+    assert_eq!(all("&priority=urgent").await, expect(&[0]));
+    assert_eq!(all("&priority=urgent,high").await, expect(&[0, 1]));
+    assert_eq!(all("&assignee=me").await, expect(&[1]));
+    assert_eq!(
+        set(&queue(
+            &app,
+            &seg,
+            "team:segreteria",
+            &format!("&assignee={}", seg.id)
+        )
+        .await),
+        expect(&[1])
+    );
+    assert_eq!(all("&assignee=none").await, expect(&[0, 3, 4]));
+    assert_eq!(
+        set(&queue(&app, &seg, "unassigned", "&team=it").await),
+        expect(&[2])
+    );
+    let today = Utc::now().date_naive();
+    let from = (today - chrono::Days::new(1)).to_string();
+    assert_eq!(
+        set(&queue(
+            &app,
+            &seg,
+            "team:segreteria",
+            &format!("&created_from={from}")
+        )
+        .await),
+        expect(&[0, 1, 3])
+    );
+    let to = (today - chrono::Days::new(10)).to_string();
+    assert_eq!(
+        set(&queue(&app, &seg, "team:segreteria", &format!("&created_to={to}")).await),
+        expect(&[4])
+    );
+    let rfc = (Utc::now() - Duration::days(41))
+        .to_rfc3339()
+        .replace('+', "%2B");
+    let rfc_to = (Utc::now() - Duration::days(39))
+        .to_rfc3339()
+        .replace('+', "%2B");
+    assert_eq!(
+        set(&queue(
+            &app,
+            &seg,
+            "team:segreteria",
+            &format!("&created_from={rfc}&created_to={rfc_to}")
+        )
+        .await),
+        expect(&[4])
+    );
+    // The same filters on GET /api/v1/tickets.
+    let listed: Value = app
+        .get(
+            "/api/v1/tickets?priority=urgent,high&sort=due",
+            Some(&seg.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(set(&numbers(&listed)), expect(&[0, 1]));
+    let listed: Value = app
+        .get(
+            &format!("/api/v1/tickets?created_to={to}"),
+            Some(&student.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(set(&numbers(&listed)), expect(&[4]));
+
+    // Bad values: 422 naming the parameter, never a 500.
+    for (query, field) in [
+        ("&status=pending", "status"),
+        ("&priority=extreme", "priority"),
+        ("&category=nope", "category"),
+        ("&team=nope", "team"),
+        ("&assignee=someone", "assignee"),
+        ("&created_from=yesterday", "created_from"),
+        ("&created_to=2025-13-01", "created_to"),
+        ("&career_action_type=corsi-singoli", "career_action_type"),
+        ("&sort=priority", "sort"),
+        ("&sort=due&order=up", "order"),
+        ("&cursor=not-a-cursor", "cursor"),
+        ("&q=words", "q"),
+    ] {
+        let res = app
+            .get(
+                &format!("/api/v1/queues/team:segreteria/tickets?{query}"),
+                Some(&seg.token),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+    for limit in ["0", "201"] {
+        let res = app
+            .get(
+                &format!("/api/v1/queues/mine/tickets?limit={limit}"),
+                Some(&seg.token),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // A cursor from one sort is refused by another.
+    let page: Value = app
+        .get(
+            "/api/v1/queues/team:segreteria/tickets?limit=1&sort=created",
+            Some(&seg.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let res = app
+        .get(
+            &format!("/api/v1/queues/team:segreteria/tickets?limit=1&sort=due&cursor={cursor}"),
+            Some(&seg.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// Pages of `limit` through a queue in one sort: every ticket once, in the order the keys say.
+async fn walk(app: &TestApp, who: &Session, sort: &str, order: &str) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..20 {
+        let mut path = format!("/api/v1/queues/all/tickets?limit=2&sort={sort}&order={order}");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page: Value = app.get(&path, Some(&who.token)).await.json().await.unwrap();
+        let items = page["items"].as_array().unwrap_or_else(|| panic!("{page}"));
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return seen,
+        }
+    }
+    panic!("the pages never ended");
+}
+
+async fn sorts_page_without_gaps_or_repeats(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let student = app.student("ordine@studenti.unibg.it").await;
+    let mut t = Vec::new();
+    for i in 0..7 {
+        t.push(
+            app.open_ticket(&student, &format!("Ordine {i}")).await["number"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    // Due times with a tie, two without one; creation times with a tie.
+    let base = Utc::now().naive_utc() - Duration::days(3);
+    let due = [Some(2), Some(1), None, Some(1), Some(5), None, Some(3)];
+    let created = [4, 4, 1, 2, 6, 3, 5];
+    for (i, n) in t.iter().enumerate() {
+        let due_at = due[i].map(|h| base + Duration::hours(h));
+        set_times(
+            &app,
+            n,
+            due_at,
+            due_at,
+            Some(base + Duration::minutes(created[i])),
+        )
+        .await;
+    }
+    let key = |v: &Value, field: &str| {
+        v[field]
+            .as_str()
+            .map(|s| chrono::DateTime::parse_from_rfc3339(s).unwrap())
+    };
+    for (sort, field) in [
+        ("due", "due_at"),
+        ("updated", "updated_at"),
+        ("created", "created_at"),
+    ] {
+        for order in ["asc", "desc"] {
+            let seen = walk(&app, &admin, sort, order).await;
+            let got: Vec<String> = seen
+                .iter()
+                .map(|v| v["number"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(
+                set(&got).len(),
+                7,
+                "{sort} {order}: repeats or gaps in {got:?}"
+            );
+            assert_eq!(set(&got), set(&t));
+            // The keys are in order (ties broken by id), tickets without a due time last.
+            for pair in seen.windows(2) {
+                let (a, b) = (key(&pair[0], field), key(&pair[1], field));
+                match (a, b) {
+                    (Some(a), Some(b)) if order == "asc" => {
+                        assert!(a <= b, "{sort} {order}: {got:?}")
+                    }
+                    (Some(a), Some(b)) => assert!(a >= b, "{sort} {order}: {got:?}"),
+                    (None, Some(_)) => {
+                        panic!("{sort} {order}: no due time before a due time: {got:?}")
+                    }
+                    _ => {}
+                }
+                if a == b {
+                    let (ia, ib) = (
+                        pair[0]["id"].as_str().unwrap(),
+                        pair[1]["id"].as_str().unwrap(),
+                    );
+                    assert!(
+                        if order == "asc" { ia < ib } else { ia > ib },
+                        "{sort} {order}: tie order {got:?}"
+                    );
+                }
+            }
+        }
+    }
+    // Due soonest first by default.
+    let page: Value = app
+        .get("/api/v1/queues/all/tickets?sort=due", Some(&admin.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(numbers(&page)[..2].to_vec(), {
+        let mut tied = vec![t[1].clone(), t[3].clone()];
+        tied.sort_by_key(|n| {
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["number"] == n.as_str())
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        });
+        tied
+    });
+}

@@ -1,0 +1,310 @@
+//! Full-text search over tickets: ranking, Italian stems, e-mail and matricola, internal notes
+//! for staff only, snippets, pages, and the same search behind GET /api/v1/tickets?q=.
+
+use std::collections::BTreeSet;
+
+use diesel::connection::SimpleConnection;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::{segreteria_ticket, spawn_app, Backend, Session, TestApp};
+
+both_backends!(
+    search_ranks_stems_and_respects_who_may_see,
+    search_pages_and_backfills
+);
+
+async fn open(app: &TestApp, who: &Session, subject: &str, body: &str, matricola: &str) -> String {
+    let mut ticket = segreteria_ticket(subject);
+    ticket["body"] = json!(body);
+    ticket["fields"]["matricola"] = json!(matricola);
+    let res = app.post("/api/v1/tickets", Some(&who.token), &ticket).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json::<Value>().await.unwrap()["number"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn search(app: &TestApp, who: &Session, q: &str) -> Value {
+    let res = app
+        .client
+        .get(app.url("/api/v1/search"))
+        .query(&[("q", q)])
+        .bearer_auth(&who.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "search {q}");
+    res.json().await.unwrap()
+}
+
+fn found(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{page}"))
+        .iter()
+        .map(|h| h["number"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn search_ranks_stems_and_respects_who_may_see(backend: Backend) {
+    let (app, _admin, agent, other_team) =
+        crate::console_actions::desk_with_two_agents(backend).await;
+    let student = app.student("giulia.verdi@studenti.unibg.it").await;
+    let other = app.student("paolo.neri@studenti.unibg.it").await;
+
+    let in_body = open(
+        &app,
+        &student,
+        "Domanda generica",
+        "Vorrei sapere lo stato della mia iscrizione, grazie.",
+        "1012345",
+    )
+    .await;
+    let in_subject = open(
+        &app,
+        &student,
+        "Iscrizione al secondo anno",
+        "Buongiorno, ho un dubbio.",
+        "1012345",
+    )
+    .await;
+    let unrelated = open(
+        &app,
+        &other,
+        "Password dimenticata",
+        "Non riesco ad accedere <b>allo</b> Sportello.",
+        "7654321",
+    )
+    .await;
+
+    // Italian stems: "iscrizioni" finds "iscrizione"; a subject match outranks a body match.
+    let page = search(&app, &agent, "iscrizioni").await;
+    assert_eq!(
+        found(&page),
+        [in_subject.clone(), in_body.clone()],
+        "{page}"
+    );
+    let ranks: Vec<f64> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["rank"].as_f64().unwrap())
+        .collect();
+    assert!(ranks[0] > ranks[1], "{ranks:?}");
+    let body_hit = &page["items"][1];
+    assert_eq!(body_hit["subject"], "Domanda generica");
+    assert_eq!(body_hit["status"], "new");
+    assert!(
+        body_hit["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>iscrizione</mark>"),
+        "{body_hit}"
+    );
+
+    // E-mail, matricola, number; snippets escape everything but <mark>.
+    assert_eq!(
+        BTreeSet::from_iter(found(
+            &search(&app, &agent, "giulia.verdi@studenti.unibg.it").await
+        )),
+        BTreeSet::from([in_body.clone(), in_subject.clone()])
+    );
+    let by_matricola = search(&app, &agent, "7654321").await;
+    assert_eq!(found(&by_matricola), [unrelated.as_str()]);
+    assert!(
+        by_matricola["items"][0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>7654321</mark>"),
+        "{by_matricola}"
+    );
+    assert_eq!(
+        found(&search(&app, &agent, &unrelated).await),
+        [unrelated.as_str()]
+    );
+    let escaped = search(&app, &agent, "sportello").await;
+    let snippet = escaped["items"][0]["snippet"].as_str().unwrap();
+    assert!(
+        snippet.contains("&lt;b&gt;allo&lt;/b&gt;") && snippet.contains("<mark>Sportello</mark>"),
+        "{snippet}"
+    );
+    assert!(found(&search(&app, &agent, "zanzibar").await).is_empty());
+
+    // Internal notes: found by staff, and only staff may search at all.
+    let res = app
+        .post(
+            &format!("/api/v1/tickets/{unrelated}/messages"),
+            Some(&agent.token),
+            &json!({"body": "Nota: verificare con Zanzibar", "internal": true}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let note_hit = search(&app, &agent, "zanzibar").await;
+    assert_eq!(found(&note_hit), [unrelated.as_str()]);
+    assert!(note_hit["items"][0]["snippet"]
+        .as_str()
+        .unwrap()
+        .contains("<mark>Zanzibar</mark>"));
+    let res = app
+        .client
+        .get(app.url("/api/v1/search?q=zanzibar"))
+        .bearer_auth(&other.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/api/v1/search?q=zanzibar", None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let mine: Value = app
+        .get("/api/v1/tickets?q=zanzibar", Some(&other.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        found(&mine).is_empty(),
+        "a student found a ticket by its internal note: {mine}"
+    );
+    // A new public reply is searchable at once (same transaction).
+    app.post(
+        &format!("/api/v1/tickets/{unrelated}/messages"),
+        Some(&other.token),
+        &json!({"body": "Aggiungo: tessera universitaria smarrita"}),
+    )
+    .await;
+    assert_eq!(
+        found(&search(&app, &agent, "smarrita tessera").await),
+        [unrelated.as_str()]
+    );
+    assert!(
+        found(&search(&app, &agent, "smarrita iscrizione").await).is_empty(),
+        "every word must match"
+    );
+
+    // Agents find only their teams' tickets.
+    assert!(found(&search(&app, &other_team, "iscrizioni").await).is_empty());
+
+    // GET /api/v1/tickets?q= searches the same way for staff, with the list's filters.
+    let listed: Value = app
+        .get("/api/v1/tickets?q=iscrizioni", Some(&agent.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found(&listed), [in_subject.clone(), in_body.clone()]);
+    assert_eq!(listed["items"][0]["team"], "segreteria");
+    let path = format!("/api/v1/tickets/{in_body}");
+    app.patch(
+        &path,
+        &agent.token,
+        &json!({"version": 1, "status": "open"}),
+    )
+    .await;
+    let listed: Value = app
+        .get(
+            "/api/v1/tickets?q=iscrizioni&status=open",
+            Some(&agent.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found(&listed), [in_body.as_str()]);
+
+    // Bad input: 422, never 500.
+    for q in ["", "?! …", &"x".repeat(201)] {
+        let res = app
+            .client
+            .get(app.url("/api/v1/search"))
+            .query(&[("q", q)])
+            .bearer_auth(&agent.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{q:?}");
+    }
+    let res = app
+        .get(
+            "/api/v1/search?q=iscrizione&cursor=nonsense",
+            Some(&agent.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .get("/api/v1/search?q=%22%20OR%20*%20NEAR(", Some(&agent.token))
+        .await;
+    assert!(
+        res.status() == StatusCode::OK || res.status() == StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        res.status()
+    );
+}
+
+async fn search_pages_and_backfills(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let student = app.student("molti@studenti.unibg.it").await;
+    let mut all = BTreeSet::new();
+    for i in 0..5 {
+        let body = "trasferimento ".repeat(i + 1);
+        all.insert(open(&app, &student, &format!("Pratica {i}"), &body, "1012345").await);
+    }
+    // Pages of two: every match once, ranks never rising.
+    let mut seen = Vec::new();
+    let mut ranks = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![("q", "trasferimenti".to_owned()), ("limit", "2".to_owned())];
+        if let Some(c) = &cursor {
+            query.push(("cursor", c.clone()));
+        }
+        let page: Value = app
+            .client
+            .get(app.url("/api/v1/search"))
+            .query(&query)
+            .bearer_auth(&admin.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        seen.extend(found(&page));
+        ranks.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["rank"].as_f64().unwrap()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert_eq!(seen.iter().cloned().collect::<BTreeSet<_>>(), all);
+    assert!(ranks.windows(2).all(|w| w[0] >= w[1]), "{ranks:?}");
+
+    // SQLite computes stems in Rust: tickets the migration marked are indexed by Db::migrate.
+    if backend == Backend::Sqlite {
+        let db = app.db.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get_writer().unwrap();
+            conn.batch_execute("INSERT INTO ticket_fts(ticket_fts) VALUES ('delete-all'); UPDATE ticket_search_docs SET indexed = FALSE;").unwrap();
+        })
+        .await
+        .unwrap();
+        assert!(found(&search(&app, &admin, "trasferimenti").await).is_empty());
+        let db = app.db.clone();
+        tokio::task::spawn_blocking(move || db.migrate().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(found(&search(&app, &admin, "trasferimenti").await).len(), 5);
+    }
+}
