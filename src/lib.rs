@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod kb;
 pub mod mail;
+pub mod reports;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

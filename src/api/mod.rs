@@ -13,6 +13,7 @@ mod health;
 mod inbound;
 mod kb;
 mod problem;
+mod reports;
 mod tickets;
 mod sla;
 mod canned;
@@ -88,6 +89,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(booking::book)
             .service(booking::cancel)
             .service(kb::search)
+            .service(reports::volume)
+            .service(reports::backlog)
+            .service(reports::response_times)
+            .service(reports::sla)
+            .service(reports::satisfaction)
             .service(tickets::create_ticket)
             .service(tickets::list_tickets)
             .service(tickets::get_ticket)

@@ -2,6 +2,7 @@
 //! Handlers are thin: `Ctx` (language, user, CSRF token) → a service → a template.
 
 mod account;
+mod chart;
 mod csrf;
 mod error;
 mod form_view;
@@ -14,6 +15,7 @@ mod new_ticket;
 mod page;
 mod procedures;
 mod render;
+mod reports;
 mod staff;
 mod ticket;
 mod tickets;
@@ -69,5 +71,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/staff/tickets/{number}/reply", web::post().to(staff::ticket::reply)))
         .service(page!("/staff/tickets/{number}/update", web::post().to(staff::ticket::update)))
         .service(page!("/staff/tickets/{number}/procedures/{id}", web::post().to(staff::ticket::procedure)))
-        .service(page!("/staff/tickets/{number}/procedures/{id}/link", web::post().to(staff::ticket::link)));
+        .service(page!("/staff/tickets/{number}/procedures/{id}/link", web::post().to(staff::ticket::link)))
+        .service(page!("/staff/reports", web::get().to(reports::page)));
 }

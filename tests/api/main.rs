@@ -26,3 +26,4 @@ mod console_actions;
 mod sla;
 mod jobs;
 mod canned;
+mod reports;

@@ -13,3 +13,4 @@ mod helpers;
 mod browser;
 mod journeys;
 mod suggest;
+mod reports;
