@@ -123,8 +123,8 @@ pub fn apply_deadline(
 }
 
 /// The scheduled step of the deadline-aware SLA: open tickets whose deadline is near get the
-/// priority the time left asks for. Returns how many tickets changed.
-pub fn escalate_deadlines(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, ServiceError> {
+/// priority the time left asks for, at most `limit` of them. Returns how many changed.
+pub fn escalate_deadlines(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> Result<usize, ServiceError> {
     let horizon = now + deadline::HIGH_WITHIN;
     let done = [Status::Resolved.as_str(), Status::Closed.as_str(), Status::Unverified.as_str()];
     let candidates: Vec<(String, NaiveDateTime, String)> = tickets::table
@@ -133,6 +133,8 @@ pub fn escalate_deadlines(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize
         .filter(tickets::status.ne_all(done))
         .filter(tickets::priority.ne(Priority::Urgent.as_str()))
         .select((tickets::id, tickets::deadline_at.assume_not_null(), tickets::priority))
+        .order(tickets::deadline_at)
+        .limit(limit)
         .load(conn)?;
     let mut changed = 0;
     for (id, deadline_at, current) in candidates {

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::User;
-use crate::db::schema::{categories, teams, tickets};
+use crate::db::schema::{career_actions, categories, teams, ticket_career_actions, tickets};
 use crate::db::DbConn;
 use crate::domain::{Priority, Role, Status};
 use crate::error::{FieldErrors, ServiceError};
@@ -48,7 +48,7 @@ pub struct ListParams {
     pub created_from: Option<String>,
     /// Created before: RFC 3339, or a date (that whole day included, Europe/Rome).
     pub created_to: Option<String>,
-    /// A career-action type slug (needs the career-action links; 422 until they exist).
+    /// A career-action type slug: tickets linked to a procedure of that type.
     pub career_action_type: Option<String>,
     /// `due` (soonest first, no due time last), `updated` or `created`.
     pub sort: Option<String>,
@@ -204,6 +204,8 @@ pub struct ListFilters {
     pub priorities: Vec<Priority>,
     pub created_from: Option<NaiveDateTime>,
     pub created_to: Option<NaiveDateTime>,
+    /// Tickets linked to a career procedure of this type (a catalog slug).
+    pub career_action_type: Option<String>,
 }
 
 /// A checked list request: filters, sort, where to start, how many.
@@ -247,11 +249,13 @@ fn split_list(raw: &Option<String>) -> impl Iterator<Item = &str> {
         .filter(|s| !s.is_empty())
 }
 
-/// Hook for the career work: the `career_action_type` filter. It needs the table linking
-/// tickets to career-action instances; until it exists, asking for it is a 422, never a list
-/// that silently ignores it. Fill this in to add a predicate on the tickets query.
-pub fn career_action_type(_query: TicketQuery, slug: &str) -> Result<TicketQuery, String> {
-    Err(format!("filtering by career-action type ('{slug}') is not available yet: tickets are not linked to career actions"))
+/// The `career_action_type` filter: tickets linked to a procedure of that type.
+pub fn career_action_type(query: TicketQuery, slug: &str) -> TicketQuery {
+    let linked = ticket_career_actions::table
+        .inner_join(career_actions::table)
+        .filter(career_actions::type_slug.eq(slug.to_owned()))
+        .select(ticket_career_actions::ticket_id);
+    query.filter(tickets::id.eq_any(linked))
 }
 
 /// The page size asked for (default 50), or an error for one outside 1..=200.
@@ -337,10 +341,10 @@ impl ListFilters {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            errors.check(
-                "career_action_type",
-                career_action_type(tickets::table.into_boxed(), slug),
-            );
+            match crate::career::catalog::by_slug(conn, slug)? {
+                Some(_) => filters.career_action_type = Some(slug.to_owned()),
+                None => errors.add("career_action_type", format!("unknown career-action type '{slug}'")),
+            }
         }
         Ok(filters)
     }
@@ -425,6 +429,9 @@ impl ListFilters {
         }
         if let Some(from) = self.created_from {
             query = query.filter(tickets::created_at.ge(from));
+        }
+        if let Some(slug) = &self.career_action_type {
+            query = career_action_type(query, slug);
         }
         if let Some(to) = self.created_to {
             query = query.filter(tickets::created_at.lt(to));

@@ -8,7 +8,7 @@
 //! | `waiting` | `waiting_student`, among the tickets I may see |
 //! | `at_risk` | `new`/`open`, first response (not yet given) or resolution due within 2 business hours or already past |
 //! | `all` | every ticket but unverified guest ones (supervisors and admins) |
-//! | `deadline_soon` | hook for the career work (see `deadline_soon`) |
+//! | `deadline_soon` | being worked, linked to a procedure whose window closes within 7 days |
 //!
 //! The fixed predicates are written as SQL literals, the same text as the partial indexes of
 //! migration `2026-11-23-000008_ticket_search`, so both databases use those indexes for the
@@ -163,13 +163,17 @@ fn clone_team(t: &TeamRef) -> TeamRef {
     }
 }
 
-/// Hook for the career work: the "deadline soon" queue holds the active tickets linked to a
-/// career-action instance whose window closes within a few days. It needs the table linking
-/// tickets to instances (and the instances' windows): return `Some(query narrowed to them)`
-/// here, and the queue is offered, counted and listed like the others. Until then, `None`:
-/// the queue is not offered and asking for it answers 422.
-pub fn deadline_soon(_query: TicketQuery) -> Option<TicketQuery> {
-    None
+/// The "deadline soon" queue: tickets still being worked whose linked procedure's window
+/// closes within `career::deadline::HIGH_WITHIN` (the deadline-aware SLA sets `deadline_at`).
+pub fn deadline_soon(query: TicketQuery) -> Option<TicketQuery> {
+    let now = Utc::now().naive_utc();
+    Some(
+        query
+            .filter(sql::<Bool>(HELD))
+            .filter(tickets::status.ne("resolved"))
+            .filter(tickets::deadline_at.gt(now))
+            .filter(tickets::deadline_at.le(now + crate::career::deadline::HIGH_WITHIN)),
+    )
 }
 
 /// What a queue is, resolved for one user: a function that builds its query (called for the

@@ -37,16 +37,19 @@ pub enum Job {
     AutoClose,
     ExpireGuests,
     SlaRisk,
+    /// The deadline-aware SLA: priority rises as a linked procedure's window closes.
+    DeadlinePriority,
 }
 
 impl Job {
-    pub const ALL: [Job; 3] = [Job::AutoClose, Job::ExpireGuests, Job::SlaRisk];
+    pub const ALL: [Job; 4] = [Job::AutoClose, Job::ExpireGuests, Job::SlaRisk, Job::DeadlinePriority];
 
     pub fn name(self) -> &'static str {
         match self {
             Job::AutoClose => "auto_close",
             Job::ExpireGuests => "expire_guests",
             Job::SlaRisk => "sla_risk",
+            Job::DeadlinePriority => "deadline_priority",
         }
     }
 
@@ -62,6 +65,7 @@ impl Job {
             Job::AutoClose => auto_close(conn, ctx, now),
             Job::ExpireGuests => expire_guests(conn, ctx, now),
             Job::SlaRisk => sla_risk(conn, ctx, now),
+            Job::DeadlinePriority => crate::career::changes::escalate_deadlines(conn, now.naive_utc(), BATCH as i64),
         }
     }
 }

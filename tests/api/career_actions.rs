@@ -318,11 +318,24 @@ async fn a_near_deadline_makes_the_ticket_due_sooner_and_more_urgent(backend: Ba
     assert_eq!(ticket["career_actions"][0]["window"]["state"], "open");
     assert!(ticket["career_actions"][0]["warning"].is_null());
 
+    // The console's "deadline soon" queue and the career-action type filter find it.
+    let agent = app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
+    let queues = json_of(app.get("/api/v1/queues", Some(&agent.token)).await, StatusCode::OK).await;
+    let soon = queues.as_array().unwrap().iter().find(|q| q["queue"] == "deadline_soon").expect("the deadline_soon queue is offered");
+    assert_eq!(soon["count"], 1);
+    let listed = json_of(app.get("/api/v1/queues/deadline_soon/tickets", Some(&agent.token)).await, StatusCode::OK).await;
+    assert_eq!(listed["items"][0]["number"], ticket["number"]);
+    let by_type = json_of(app.get("/api/v1/tickets?career_action_type=piano-di-studio", Some(&agent.token)).await, StatusCode::OK).await;
+    assert_eq!(by_type["items"].as_array().unwrap().len(), 1);
+    let other_type = json_of(app.get("/api/v1/tickets?career_action_type=corsi-singoli", Some(&agent.token)).await, StatusCode::OK).await;
+    assert!(other_type["items"].as_array().unwrap().is_empty());
+    json_of(app.get("/api/v1/tickets?career_action_type=nope", Some(&agent.token)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+
     // The scheduled step, four days later: two days before the close → urgent.
     let db = app.db.clone();
     let changed = tokio::task::spawn_blocking(move || {
         let mut conn = db.get_writer().unwrap();
-        helpdesk::career::changes::escalate_deadlines(&mut conn, (Utc::now() + Duration::days(4)).naive_utc()).unwrap()
+        helpdesk::career::changes::escalate_deadlines(&mut conn, (Utc::now() + Duration::days(4)).naive_utc(), 100).unwrap()
     })
     .await
     .unwrap();
