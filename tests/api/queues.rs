@@ -208,13 +208,14 @@ async fn queues_hold_the_right_tickets_and_count_them(backend: Backend) {
             "unassigned",
             "team:segreteria",
             "waiting",
-            "at_risk"
+            "at_risk",
+            "deadline_soon"
         ],
         "agents get no other team and no 'all'"
     );
     assert_eq!(
         seg_counts.iter().map(|(_, c)| *c).collect::<Vec<_>>(),
-        [3, 3, 5, 1, 3]
+        [3, 3, 5, 1, 3, 0]
     );
     // Another team's queue and the whole desk are not an agent's.
     assert_eq!(
@@ -248,7 +249,8 @@ async fn queues_hold_the_right_tickets_and_count_them(backend: Backend) {
             ("unassigned".into(), 2),
             ("team:stranieri".into(), 2),
             ("waiting".into(), 1),
-            ("at_risk".into(), 0)
+            ("at_risk".into(), 0),
+            ("deadline_soon".into(), 0)
         ]
     );
 
@@ -261,11 +263,7 @@ async fn queues_hold_the_right_tickets_and_count_them(backend: Backend) {
     assert_eq!(get("team:it"), Some(0));
     assert_eq!(get("waiting"), Some(2));
     assert_eq!(get("all"), Some(9));
-    assert_eq!(
-        get("deadline_soon"),
-        None,
-        "not offered until tickets link to career actions"
-    );
+    assert_eq!(get("deadline_soon"), Some(0), "no ticket is linked to a procedure closing soon");
     assert_eq!(
         set(&queue(&app, &admin, "all", "").await),
         expect(&[0, 1, 2, 3, 4, 5, 6, 7, 8])
@@ -288,7 +286,7 @@ async fn queues_hold_the_right_tickets_and_count_them(backend: Backend) {
         app.get("/api/v1/queues", None).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    for bad in ["nope", "team:", "team:nope", "deadline_soon"] {
+    for bad in ["nope", "team:", "team:nope"] {
         let res = app
             .get(&format!("/api/v1/queues/{bad}/tickets"), Some(&admin.token))
             .await;
@@ -429,7 +427,7 @@ async fn every_filter_narrows(backend: Backend) {
         ("&assignee=someone", "assignee"),
         ("&created_from=yesterday", "created_from"),
         ("&created_to=2025-13-01", "created_to"),
-        ("&career_action_type=corsi-singoli", "career_action_type"),
+        ("&career_action_type=no-such-procedure", "career_action_type"),
         ("&sort=priority", "sort"),
         ("&sort=due&order=up", "order"),
         ("&cursor=not-a-cursor", "cursor"),
