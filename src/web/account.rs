@@ -91,6 +91,7 @@ fn session_cookie(ctx: &Ctx, user: &User) -> Result<Cookie<'static>, WebError> {
 
 fn signed_in(ctx: &Ctx, user: &User, next: &str) -> Page {
     let to = match local_path(Some(next)).as_str() {
+        "/" if user.is_staff() => "/staff".to_owned(),
         "/" => "/tickets".to_owned(),
         other => other.to_owned(),
     };

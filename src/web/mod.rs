@@ -67,9 +67,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/bookings/{id}/cancel", web::post().to(procedures::cancel)))
         .service(page!("/procedures", web::get().to(procedures::list)))
         .service(page!("/procedures/{id}", web::get().to(procedures::show)))
+        .service(page!("/staff", web::get().to(staff::queue::show)))
+        .service(page!("/staff/bulk", web::post().to(staff::queue::bulk_action)))
+        .service(page!("/staff/search", web::get().to(staff::queue::search_page)))
         .service(page!("/staff/tickets/{number}", web::get().to(staff::ticket::show)))
         .service(page!("/staff/tickets/{number}/reply", web::post().to(staff::ticket::reply)))
         .service(page!("/staff/tickets/{number}/update", web::post().to(staff::ticket::update)))
+        .service(page!("/staff/tickets/{number}/merge", web::post().to(staff::ticket::merge_into)))
         .service(page!("/staff/tickets/{number}/procedures/{id}", web::post().to(staff::ticket::procedure)))
         .service(page!("/staff/tickets/{number}/procedures/{id}/link", web::post().to(staff::ticket::link)))
         .service(page!("/staff/reports", web::get().to(reports::page)));

@@ -10,7 +10,11 @@ use crate::both_backends;
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::portal::{browser, csrf_of, page};
 
-both_backends!(an_agent_works_a_ticket_and_its_procedure_from_the_console_page, the_console_is_for_staff_only);
+both_backends!(
+    an_agent_works_a_ticket_and_its_procedure_from_the_console_page,
+    the_console_is_for_staff_only,
+    queues_search_bulk_canned_and_merge_from_the_console_pages,
+);
 
 /// A browser signed in with the given account.
 pub(crate) async fn signed_in(app: &TestApp, email: &str, password: &str) -> Client {
@@ -140,4 +144,96 @@ async fn the_console_is_for_staff_only(backend: Backend) {
     app.staff(&admin, "it@unibg.it", "agent", &["it"]).await;
     let other = signed_in(&app, "it@unibg.it", "agent-password").await;
     assert_eq!(page(&other, &app, &url).await.0, StatusCode::NOT_FOUND);
+}
+
+/// The first value of `name="<name>" value="…"` after `from` in a page.
+fn value_after(html: &str, from: &str, name: &str) -> String {
+    let start = html.find(from).unwrap();
+    let marker = format!(r#"name="{name}" value=""#);
+    let at = html[start..].find(&marker).unwrap() + start + marker.len();
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+async fn queues_search_bulk_canned_and_merge_from_the_console_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
+    let student = app.student("mario@studenti.unibg.it").await;
+    let mut numbers = Vec::new();
+    for subject in ["Rimborso delle tasse universitarie", "Piano di studio", "Piano di studio (di nuovo)"] {
+        numbers.push(app.open_ticket(&student, subject).await["number"].as_str().unwrap().to_owned());
+    }
+
+    // Signing in lands on the console: the unassigned queue with its count and tickets.
+    let agent = browser();
+    let (_, html) = page(&agent, &app, "/sign-in").await;
+    let res = agent
+        .post(app.url("/sign-in"))
+        .form(&[("csrf", csrf_of(&html).as_str()), ("email", "laura@unibg.it"), ("password", "agent-password"), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.url().path(), "/staff");
+    let html = res.text().await.unwrap();
+    assert!(html.contains(r#"aria-current="page">Non assegnati <span class="count">3</span>"#), "{html}");
+    assert!(numbers.iter().all(|n| html.contains(n.as_str())));
+    let (_, filtered) = page(&agent, &app, "/staff?queue=unassigned&priority=urgent").await;
+    assert!(filtered.contains("Nessuna richiesta in questa coda."));
+
+    // Search: ranked hits with the words marked.
+    let (_, found) = page(&agent, &app, "/staff/search?q=rimborso").await;
+    assert!(found.contains(&numbers[0]) && found.contains("<mark>") && !found.contains(&numbers[1]), "{found}");
+
+    // Bulk: two tickets assigned to me in one step.
+    let csrf = csrf_of(&html);
+    let res = agent
+        .post(app.url("/staff/bulk"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("back", "/staff?queue=unassigned"),
+            ("numbers", numbers[0].as_str()),
+            ("numbers", numbers[1].as_str()),
+            ("assignee", "me"),
+            ("do", "assign"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.url().query(), Some("queue=unassigned&done=2&failed=0"));
+    let (_, mine) = page(&agent, &app, "/staff?queue=mine").await;
+    assert!(mine.contains(&numbers[0]) && mine.contains(&numbers[1]) && !mine.contains(&numbers[2]), "{mine}");
+
+    // A canned response starts the reply, rendered for this ticket.
+    let url = format!("/staff/tickets/{}", numbers[1]);
+    let (_, ticket) = page(&agent, &app, &url).await;
+    let at = ticket.find(r#"<select id="canned-pick" name="canned"><option value=""#).expect("canned responses offered")
+        + r#"<select id="canned-pick" name="canned"><option value=""#.len();
+    let canned = ticket[at..].split('"').next().unwrap().to_owned();
+    let (status, prefilled) = page(&agent, &app, &format!("{url}?canned={canned}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let textarea = prefilled.split(r#"<textarea id="staff-body" name="body" rows="7" required>"#).nth(1).unwrap();
+    let body = textarea.split("</textarea>").next().unwrap();
+    assert!(!body.trim().is_empty() && !body.contains("{{"), "the placeholders are filled: {body}");
+
+    // Merge the third into the second: the thread moves and the third closes.
+    let third = format!("/staff/tickets/{}", numbers[2]);
+    let (_, html) = page(&agent, &app, &third).await;
+    let version = value_after(&html, r#"action="/staff/tickets/"#, "version");
+    let res = agent
+        .post(app.url(&format!("{third}/merge")))
+        .form(&[("csrf", csrf_of(&html).as_str()), ("into", numbers[1].as_str()), ("version", version.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.url().path(), url);
+    let merged: Value = app.get(&format!("/api/v1/tickets/{}", numbers[2]), Some(&student.token)).await.json().await.unwrap();
+    assert_eq!(merged["status"], "closed");
+    let (_, html) = page(&agent, &app, &third).await;
+    let res = agent
+        .post(app.url(&format!("{third}/merge")))
+        .form(&[("csrf", csrf_of(&html).as_str()), ("into", numbers[2].as_str()), ("version", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status() == StatusCode::CONFLICT || res.status() == StatusCode::UNPROCESSABLE_ENTITY, "{}", res.status());
 }

@@ -1,6 +1,7 @@
 //! The staff console's pages: staff only (not signed in → the sign-in page; students → not
 //! found, so the console's addresses tell them nothing).
 
+pub mod queue;
 pub mod ticket;
 
 use actix_web::HttpResponse;

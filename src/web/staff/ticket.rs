@@ -10,9 +10,12 @@ use serde_json::{json, Value};
 
 use super::staff_or_return;
 use crate::accounts::{teams_with_members, User};
+use crate::canned::{self, CannedParams};
 use crate::career::changes::{self, StatusChange};
 use crate::career::instances;
 use crate::career::status::CareerStatus;
+use crate::console::merge::{self, MergeRequest};
+use crate::console::requester;
 use crate::domain::{Priority, Status, TicketNumber};
 use crate::error::ServiceError;
 use crate::tickets::model::MessageKind;
@@ -35,32 +38,66 @@ struct Kept {
     error: Option<String>,
 }
 
-pub async fn show(ctx: Ctx, path: web::Path<String>) -> Page {
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    /// A canned response to start the reply from (rendered for this ticket).
+    canned: Option<String>,
+}
+
+pub async fn show(ctx: Ctx, path: web::Path<String>, query: web::Query<ShowQuery>) -> Page {
     let user = staff_or_return!(ctx);
     let number = parse_number(&ctx, &path)?;
-    render(&ctx, StatusCode::OK, user, number, Kept::default()).await
+    let mut kept = Kept::default();
+    if let Some(id) = query.into_inner().canned.filter(|id| !id.is_empty()) {
+        let (reader, n, base_url) = (user.clone(), number.clone(), ctx.state.settings.base_url.clone());
+        let rendered = ctx
+            .state
+            .db
+            .read(move |conn| canned::render_for_ticket(conn, &reader, &n, &id, &base_url))
+            .await
+            .or_page(ctx.locale)?;
+        kept.reply = rendered.body;
+    }
+    render(&ctx, StatusCode::OK, user, number, kept).await
 }
 
 async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber, kept: Kept) -> Page {
     let locale = ctx.locale;
-    let (ticket, events, teams, procedures) = ctx
+    let (ticket, events, teams, procedures, extra) = ctx
         .state
         .db
         .read(move |conn| {
             let ticket = query::get(conn, &user, &number)?;
             let events = query::events(conn, &user, &number)?;
             let teams = teams_with_members(conn, locale)?;
+            let responses = canned::list(
+                conn,
+                &user,
+                &CannedParams { team: Some(ticket.team.clone()), limit: Some(200), ..CannedParams::default() },
+            )?;
+            let panel = requester::panel(conn, &user, &number)?;
             let requester = ticket.requester.as_ref().map(|r| r.id.clone()).unwrap_or_default();
             let procedures = instances::for_student(conn, &requester)?
                 .iter()
                 .map(|row| instances::view(conn, &user, row))
                 .collect::<Result<Vec<_>, ServiceError>>()?;
-            Ok::<_, ServiceError>((ticket, events, teams, procedures))
+            Ok::<_, ServiceError>((ticket, events, teams, procedures, (responses.items, panel)))
         })
         .await
         .or_page(ctx.locale)?;
     let names = category_names(ctx).await?;
-    let page = page_data(ctx, &ticket, &events, &teams, &procedures, &names, kept);
+    let mut page = page_data(ctx, &ticket, &events, &teams, &procedures, &names, kept);
+    let (responses, panel) = extra;
+    if let Some(map) = page.as_object_mut() {
+        map.insert("canned".into(), json!(responses.iter().map(|c| json!({"id": c.id, "title": c.title})).collect::<Vec<_>>()));
+        let others: Vec<Value> = panel
+            .tickets
+            .iter()
+            .map(|o| json!({"number": o.number, "href": format!("/staff/tickets/{}", o.number), "subject": o.subject,
+                            "status_label": ctx.t(&format!("staff.status.{}", o.status.as_str())), "updated": when(o.updated_at, ctx.locale)}))
+            .collect();
+        map.insert("others".into(), json!(others));
+    }
     ctx.render_status(status, "pages/staff_ticket", &format!("{} · {}", ticket.number, ticket.subject), page)
 }
 
@@ -299,6 +336,28 @@ pub async fn link(ctx: Ctx, path: web::Path<(String, String)>, form: web::Form<L
         ctx.state.db.write(move |conn| crate::db::write_tx(conn, |conn| changes::link_by_user(conn, &writer, &n, &id))).await;
     match result {
         Ok(_) => Ok(redirect(&format!("/staff/tickets/{number}#procedures"))),
+        Err(e) => refused(&ctx, user, number, e, Kept::default()).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MergeForm {
+    #[serde(default)]
+    csrf: String,
+    into: String,
+    version: i32,
+}
+
+/// Merges this ticket into another: the thread moves there and this one closes.
+pub async fn merge_into(ctx: Ctx, path: web::Path<String>, form: web::Form<MergeForm>) -> Page {
+    ctx.check_csrf(&form.csrf)?;
+    let user = staff_or_return!(ctx);
+    let number = parse_number(&ctx, &path)?;
+    let form = form.into_inner();
+    let input = MergeRequest { into: form.into.trim().to_owned(), version: form.version };
+    let (writer, n, base_url) = (user.clone(), number.clone(), ctx.state.settings.base_url.clone());
+    match ctx.state.db.write(move |conn| merge::merge(conn, &writer, &n, &input, &base_url)).await {
+        Ok(target) => Ok(redirect(&format!("/staff/tickets/{}", target.number))),
         Err(e) => refused(&ctx, user, number, e, Kept::default()).await,
     }
 }
