@@ -72,5 +72,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/staff/tickets/{number}/update", web::post().to(staff::ticket::update)))
         .service(page!("/staff/tickets/{number}/procedures/{id}", web::post().to(staff::ticket::procedure)))
         .service(page!("/staff/tickets/{number}/procedures/{id}/link", web::post().to(staff::ticket::link)))
-        .service(page!("/staff/reports", web::get().to(reports::page)));
+        .service(page!("/staff/reports", web::get().to(reports::page)))
+        .service(page!("/staff/admin", web::get().to(staff::admin::index)))
+        .service(page!("/staff/admin/categories", web::get().to(staff::admin::categories::list)))
+        .service(page!(
+            "/staff/admin/categories/{slug}",
+            web::get().to(staff::admin::categories::show),
+            web::post().to(staff::admin::categories::save)
+        ));
 }
