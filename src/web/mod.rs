@@ -79,5 +79,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/staff/admin/categories/{slug}",
             web::get().to(staff::admin::categories::show),
             web::post().to(staff::admin::categories::save)
-        ));
+        ))
+        .service(page!("/staff/admin/teams", web::get().to(staff::admin::teams::page)))
+        .service(page!("/staff/admin/teams/{slug}/members", web::post().to(staff::admin::teams::member)))
+        .service(page!("/staff/admin/agents", web::post().to(staff::admin::teams::create_agent)))
+        .service(page!("/staff/admin/canned", web::get().to(staff::admin::canned::page), web::post().to(staff::admin::canned::create)))
+        .service(page!("/staff/admin/canned/{id}", web::post().to(staff::admin::canned::update)))
+        .service(page!("/staff/admin/canned/{id}/delete", web::post().to(staff::admin::canned::delete)));
 }

@@ -12,7 +12,12 @@ use crate::helpers::{segreteria_ticket, spawn_app, Backend, TestApp};
 use crate::portal::{browser, page};
 use crate::staff_pages::signed_in;
 
-both_backends!(a_new_form_version_serves_new_tickets_and_old_ones_keep_theirs, admin_pages_are_for_admins_only);
+both_backends!(
+    a_new_form_version_serves_new_tickets_and_old_ones_keep_theirs,
+    admin_pages_are_for_admins_only,
+    teams_and_agents_from_the_pages,
+    canned_responses_from_the_pages,
+);
 
 const PAGES: [&str; 9] = [
     "/staff/admin",
@@ -187,4 +192,103 @@ async fn admin_pages_are_for_admins_only(backend: Backend) {
     let admin = signed_in(&app, "admin@unibg.it", "admin-password").await;
     let (_, html) = page(&admin, &app, "/").await;
     assert!(html.contains("href=\"/staff/admin\""), "{html}");
+}
+
+async fn teams_and_agents_from_the_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = as_admin(&app).await;
+    let url = "/staff/admin/teams";
+    let (status, html) = page(&admin, &app, url).await;
+    assert_eq!(status, StatusCode::OK);
+    // Bad input: an address that is none, a short password; the typed values stay, not the password.
+    let (status, bad) = submit(
+        &admin,
+        &app,
+        &html,
+        "/staff/admin/agents",
+        &[("email", "not-an-address"), ("display_name", "Laura Neri"), ("password", "short"), ("role", "agent")],
+    )
+    .await;
+    refused_keeping(status, &bad, "not-an-address");
+    assert!(bad.contains("Laura Neri") && !bad.contains("value=\"short\""), "{bad}");
+    let (status, html) = submit(
+        &admin,
+        &app,
+        &html,
+        "/staff/admin/agents",
+        &[
+            ("email", "laura@unibg.it"),
+            ("display_name", "Laura Neri"),
+            ("password", "agent-password"),
+            ("role", "agent"),
+            ("team.segreteria", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let laura = app.login("laura@unibg.it", "agent-password").await;
+    let me: Value = app.get("/api/v1/me", Some(&laura.token)).await.json().await.unwrap();
+    assert_eq!(me["role"], "agent", "{me}");
+    let id = me["id"].as_str().unwrap().to_owned();
+    let in_team = |html: &str, team: &str| {
+        let at = html.find(&format!("id=\"team-{team}\"")).unwrap();
+        let section = &html[at..at + html[at..].find("</section>").unwrap()];
+        section.contains(&format!("name=\"user_id\" value=\"{id}\""))
+    };
+    assert!(in_team(&html, "segreteria") && !in_team(&html, "it"));
+    // Into the IT team, then out of the segreteria.
+    let (status, html) =
+        submit(&admin, &app, &html, "/staff/admin/teams/it/members", &[("user_id", &id)]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(in_team(&html, "it"));
+    let remove = html.find("action=\"/staff/admin/teams/segreteria/members\"").unwrap();
+    let (status, html) = submit(&admin, &app, &html[remove - 200..], "/staff/admin/teams/segreteria/members", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(!in_team(&html, "segreteria") && in_team(&html, "it"));
+    // A member nobody chose: 422 on that team's form.
+    let (status, bad) = submit(&admin, &app, &html, "/staff/admin/teams/it/members", &[("user_id", "nobody"), ("remove", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert!(bad.contains("id=\"t-it-user_id\"") && bad.contains("aria-invalid=\"true\""), "{bad}");
+}
+
+async fn canned_responses_from_the_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin_session = app.admin().await;
+    let admin = signed_in(&app, "admin@unibg.it", "admin-password").await;
+    let url = "/staff/admin/canned";
+    let (status, html) = page(&admin, &app, url).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, bad) = submit(
+        &admin,
+        &app,
+        &html,
+        url,
+        &[("title", "Piano di studio"), ("team", "segreteria"), ("body_it", "Gentile {{studente}}, ecco."), ("body_en", "Dear {{student_name}}.")],
+    )
+    .await;
+    refused_keeping(status, &bad, "Gentile {{studente}}, ecco.");
+    assert!(bad.contains("id=\"c-new-body_it-error\"") && !bad.contains("id=\"c-new-body_en-error\""), "{bad}");
+    let (status, html) = submit(
+        &admin,
+        &app,
+        &html,
+        url,
+        &[("title", "Piano di studio"), ("team", "segreteria"), ("body_it", "Gentile {{student_name}}, ecco."), ("body_en", "Dear {{student_name}}.")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let listed: Value = app.get("/api/v1/canned-responses?team=segreteria", Some(&admin_session.token)).await.json().await.unwrap();
+    let item = listed["items"].as_array().unwrap().iter().find(|c| c["title"] == "Piano di studio").unwrap().clone();
+    assert_eq!((item["team"].as_str(), item["body_it"].as_str()), (Some("segreteria"), Some("Gentile {{student_name}}, ecco.")));
+    let id = item["id"].as_str().unwrap();
+    let edit = format!("/staff/admin/canned/{id}");
+    let (status, html) = submit(&admin, &app, &html, &edit, &[("title", "Piano di studio 2025"), ("team", "")]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let listed: Value = app.get("/api/v1/canned-responses", Some(&admin_session.token)).await.json().await.unwrap();
+    let item = listed["items"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap();
+    assert_eq!((item["title"].as_str(), item["team"].as_str()), (Some("Piano di studio 2025"), None), "now global");
+    let (status, _) = submit(&admin, &app, &html, &format!("{edit}/delete"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let listed: Value = app.get("/api/v1/canned-responses", Some(&admin_session.token)).await.json().await.unwrap();
+    assert!(!listed.to_string().contains(id), "deleted");
 }
