@@ -85,5 +85,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/staff/admin/agents", web::post().to(staff::admin::teams::create_agent)))
         .service(page!("/staff/admin/canned", web::get().to(staff::admin::canned::page), web::post().to(staff::admin::canned::create)))
         .service(page!("/staff/admin/canned/{id}", web::post().to(staff::admin::canned::update)))
-        .service(page!("/staff/admin/canned/{id}/delete", web::post().to(staff::admin::canned::delete)));
+        .service(page!("/staff/admin/canned/{id}/delete", web::post().to(staff::admin::canned::delete)))
+        .service(page!("/staff/admin/hours", web::get().to(staff::admin::hours::list)))
+        .service(page!("/staff/admin/hours/{slug}", web::get().to(staff::admin::hours::team), web::post().to(staff::admin::hours::save_team)))
+        .service(page!("/staff/admin/closures", web::get().to(staff::admin::hours::closures), web::post().to(staff::admin::hours::add_closure)))
+        .service(page!("/staff/admin/closures/{id}/delete", web::post().to(staff::admin::hours::delete_closure)));
 }

@@ -17,6 +17,7 @@ both_backends!(
     admin_pages_are_for_admins_only,
     teams_and_agents_from_the_pages,
     canned_responses_from_the_pages,
+    office_hours_and_closures_from_the_pages,
 );
 
 const PAGES: [&str; 9] = [
@@ -291,4 +292,53 @@ async fn canned_responses_from_the_pages(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     let listed: Value = app.get("/api/v1/canned-responses", Some(&admin_session.token)).await.json().await.unwrap();
     assert!(!listed.to_string().contains(id), "deleted");
+}
+
+async fn office_hours_and_closures_from_the_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin_session = app.admin().await;
+    let admin = signed_in(&app, "admin@unibg.it", "admin-password").await;
+    let (status, html) = page(&admin, &app, "/staff/admin/hours").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("href=\"/staff/admin/hours/segreteria\""), "{html}");
+    let url = "/staff/admin/hours/segreteria";
+    let (status, html) = page(&admin, &app, url).await;
+    assert_eq!(status, StatusCode::OK);
+    // The default week has five stretches; Monday becomes a morning and an afternoon.
+    assert!(html.contains("name=\"hours[4].opens\" value=\"09:00\""), "{html}");
+    let (status, bad) = submit(&admin, &app, &html, url, &[("hours[5].day", "mon"), ("hours[5].opens", "14:00"), ("hours[5].closes", "25:99")]).await;
+    refused_keeping(status, &bad, "value=\"25:99\"");
+    assert!(bad.contains("id=\"h-hours-5-closes-error\""), "the error on its row: {bad}");
+    let (status, html) = submit(
+        &admin,
+        &app,
+        &html,
+        url,
+        &[("hours[0].closes", "13:00"), ("hours[5].day", "mon"), ("hours[5].opens", "14:00"), ("hours[5].closes", "17:30")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let week: Value = app.get("/api/v1/admin/teams/segreteria/office-hours", Some(&admin_session.token)).await.json().await.unwrap();
+    assert_eq!(week["default"], false);
+    let monday: Vec<&Value> = week["hours"].as_array().unwrap().iter().filter(|s| s["day"] == "mon").collect();
+    assert_eq!(monday.len(), 2, "{week}");
+    assert_eq!((monday[0]["closes"].as_str(), monday[1]["closes"].as_str()), (Some("13:00"), Some("17:30")));
+
+    let url = "/staff/admin/closures";
+    let (status, html) = page(&admin, &app, url).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, bad) = submit(&admin, &app, &html, url, &[("name", "Sant'Alessandro"), ("starts_on", "26/08/2025")]).await;
+    refused_keeping(status, &bad, "26/08/2025");
+    let (status, html) =
+        submit(&admin, &app, &html, url, &[("name", "Sant'Alessandro"), ("starts_on", "2025-08-26"), ("yearly", "on"), ("team", "segreteria")])
+            .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let list: Value = app.get("/api/v1/admin/closures", Some(&admin_session.token)).await.json().await.unwrap();
+    let closure = list.as_array().unwrap().iter().find(|c| c["name"] == "Sant'Alessandro").unwrap().clone();
+    assert_eq!((closure["yearly"].as_bool(), closure["team"].as_str()), (Some(true), Some("segreteria")), "{closure}");
+    let delete = format!("/staff/admin/closures/{}/delete", closure["id"].as_str().unwrap());
+    let (status, _) = submit(&admin, &app, &html, &delete, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let list: Value = app.get("/api/v1/admin/closures", Some(&admin_session.token)).await.json().await.unwrap();
+    assert!(!list.to_string().contains("Sant'Alessandro"));
 }

@@ -77,7 +77,14 @@ impl<'a> Fields<'a> {
     }
 
     fn id(&self, name: &str) -> String {
-        let clean: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' }).collect();
+        let mut clean = String::with_capacity(name.len());
+        for c in name.chars() {
+            match c {
+                c if c.is_ascii_alphanumeric() || c == '_' => clean.push(c),
+                _ if clean.ends_with('-') => {}
+                _ => clean.push('-'),
+            }
+        }
         format!("{}{}", self.prefix, clean.trim_end_matches('-'))
     }
 
