@@ -116,8 +116,7 @@ pub fn save(conn: &mut DbConn, slug: &str, edit: &CategoryEdit) -> Result<Catego
         let current = any_by_slug(conn, slug)?.ok_or(ServiceError::NotFound)?;
         let mut errors = FieldErrors::default();
         check_edit(edit, &mut errors);
-        let team_id: Option<String> =
-            teams::table.filter(teams::slug.eq(&edit.team)).select(teams::id).first(conn).optional()?;
+        let team_id: Option<String> = teams::table.filter(teams::slug.eq(&edit.team)).select(teams::id).first(conn).optional()?;
         if team_id.is_none() {
             errors.add("team", format!("unknown team '{}'", edit.team));
         }

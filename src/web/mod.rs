@@ -89,5 +89,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/staff/admin/hours", web::get().to(staff::admin::hours::list)))
         .service(page!("/staff/admin/hours/{slug}", web::get().to(staff::admin::hours::team), web::post().to(staff::admin::hours::save_team)))
         .service(page!("/staff/admin/closures", web::get().to(staff::admin::hours::closures), web::post().to(staff::admin::hours::add_closure)))
-        .service(page!("/staff/admin/closures/{id}/delete", web::post().to(staff::admin::hours::delete_closure)));
+        .service(page!("/staff/admin/closures/{id}/delete", web::post().to(staff::admin::hours::delete_closure)))
+        .service(page!("/staff/admin/career", web::get().to(staff::admin::career::list)))
+        .service(page!("/staff/admin/career/{slug}", web::get().to(staff::admin::career::show), web::post().to(staff::admin::career::save)));
 }

@@ -18,9 +18,10 @@ both_backends!(
     teams_and_agents_from_the_pages,
     canned_responses_from_the_pages,
     office_hours_and_closures_from_the_pages,
+    career_action_types_from_the_pages,
 );
 
-const PAGES: [&str; 9] = [
+const PAGES: [&str; 10] = [
     "/staff/admin",
     "/staff/admin/categories",
     "/staff/admin/categories/segreteria",
@@ -30,10 +31,16 @@ const PAGES: [&str; 9] = [
     "/staff/admin/hours/segreteria",
     "/staff/admin/closures",
     "/staff/admin/career",
+    "/staff/admin/career/corsi-singoli",
 ];
 
 fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"").replace("&#x27;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&#x3D;", "=").replace("&amp;", "&")
+    s.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#x3D;", "=")
+        .replace("&amp;", "&")
 }
 
 fn attr(tag: &str, name: &str) -> Option<String> {
@@ -78,7 +85,13 @@ pub(crate) fn form_values(html: &str, action: &str) -> BTreeMap<String, String> 
 }
 
 /// Posts the form `action` of `html` with `changes` applied (an empty value removes a name).
-pub(crate) async fn submit(client: &Client, app: &TestApp, html: &str, action: &str, changes: &[(&str, &str)]) -> (StatusCode, String) {
+pub(crate) async fn submit(
+    client: &Client,
+    app: &TestApp,
+    html: &str,
+    action: &str,
+    changes: &[(&str, &str)],
+) -> (StatusCode, String) {
     let mut values = form_values(html, action);
     for (name, value) in changes {
         if value.is_empty() {
@@ -159,7 +172,12 @@ async fn a_new_form_version_serves_new_tickets_and_old_ones_keep_theirs(backend:
     let new: Value = res.json().await.unwrap();
     assert_eq!(new["form_version"], 2);
     // …while the old one keeps version 1.
-    let seen: Value = app.get(&format!("/api/v1/tickets/{}", old["number"].as_str().unwrap()), Some(&student.token)).await.json().await.unwrap();
+    let seen: Value = app
+        .get(&format!("/api/v1/tickets/{}", old["number"].as_str().unwrap()), Some(&student.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(seen["form_version"], 1);
     // Saving again without a change makes no new version.
     let (status, again) = submit(&admin, &app, &saved, url, &[]).await;
@@ -238,8 +256,7 @@ async fn teams_and_agents_from_the_pages(backend: Backend) {
     };
     assert!(in_team(&html, "segreteria") && !in_team(&html, "it"));
     // Into the IT team, then out of the segreteria.
-    let (status, html) =
-        submit(&admin, &app, &html, "/staff/admin/teams/it/members", &[("user_id", &id)]).await;
+    let (status, html) = submit(&admin, &app, &html, "/staff/admin/teams/it/members", &[("user_id", &id)]).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(in_team(&html, "it"));
     let remove = html.find("action=\"/staff/admin/teams/segreteria/members\"").unwrap();
@@ -247,7 +264,8 @@ async fn teams_and_agents_from_the_pages(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(!in_team(&html, "segreteria") && in_team(&html, "it"));
     // A member nobody chose: 422 on that team's form.
-    let (status, bad) = submit(&admin, &app, &html, "/staff/admin/teams/it/members", &[("user_id", "nobody"), ("remove", "")]).await;
+    let (status, bad) =
+        submit(&admin, &app, &html, "/staff/admin/teams/it/members", &[("user_id", "nobody"), ("remove", "")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     assert!(bad.contains("id=\"t-it-user_id\"") && bad.contains("aria-invalid=\"true\""), "{bad}");
 }
@@ -264,7 +282,12 @@ async fn canned_responses_from_the_pages(backend: Backend) {
         &app,
         &html,
         url,
-        &[("title", "Piano di studio"), ("team", "segreteria"), ("body_it", "Gentile {{studente}}, ecco."), ("body_en", "Dear {{student_name}}.")],
+        &[
+            ("title", "Piano di studio"),
+            ("team", "segreteria"),
+            ("body_it", "Gentile {{studente}}, ecco."),
+            ("body_en", "Dear {{student_name}}."),
+        ],
     )
     .await;
     refused_keeping(status, &bad, "Gentile {{studente}}, ecco.");
@@ -274,11 +297,17 @@ async fn canned_responses_from_the_pages(backend: Backend) {
         &app,
         &html,
         url,
-        &[("title", "Piano di studio"), ("team", "segreteria"), ("body_it", "Gentile {{student_name}}, ecco."), ("body_en", "Dear {{student_name}}.")],
+        &[
+            ("title", "Piano di studio"),
+            ("team", "segreteria"),
+            ("body_it", "Gentile {{student_name}}, ecco."),
+            ("body_en", "Dear {{student_name}}."),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    let listed: Value = app.get("/api/v1/canned-responses?team=segreteria", Some(&admin_session.token)).await.json().await.unwrap();
+    let listed: Value =
+        app.get("/api/v1/canned-responses?team=segreteria", Some(&admin_session.token)).await.json().await.unwrap();
     let item = listed["items"].as_array().unwrap().iter().find(|c| c["title"] == "Piano di studio").unwrap().clone();
     assert_eq!((item["team"].as_str(), item["body_it"].as_str()), (Some("segreteria"), Some("Gentile {{student_name}}, ecco.")));
     let id = item["id"].as_str().unwrap();
@@ -306,7 +335,9 @@ async fn office_hours_and_closures_from_the_pages(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     // The default week has five stretches; Monday becomes a morning and an afternoon.
     assert!(html.contains("name=\"hours[4].opens\" value=\"09:00\""), "{html}");
-    let (status, bad) = submit(&admin, &app, &html, url, &[("hours[5].day", "mon"), ("hours[5].opens", "14:00"), ("hours[5].closes", "25:99")]).await;
+    let (status, bad) =
+        submit(&admin, &app, &html, url, &[("hours[5].day", "mon"), ("hours[5].opens", "14:00"), ("hours[5].closes", "25:99")])
+            .await;
     refused_keeping(status, &bad, "value=\"25:99\"");
     assert!(bad.contains("id=\"h-hours-5-closes-error\""), "the error on its row: {bad}");
     let (status, html) = submit(
@@ -318,7 +349,8 @@ async fn office_hours_and_closures_from_the_pages(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    let week: Value = app.get("/api/v1/admin/teams/segreteria/office-hours", Some(&admin_session.token)).await.json().await.unwrap();
+    let week: Value =
+        app.get("/api/v1/admin/teams/segreteria/office-hours", Some(&admin_session.token)).await.json().await.unwrap();
     assert_eq!(week["default"], false);
     let monday: Vec<&Value> = week["hours"].as_array().unwrap().iter().filter(|s| s["day"] == "mon").collect();
     assert_eq!(monday.len(), 2, "{week}");
@@ -329,9 +361,14 @@ async fn office_hours_and_closures_from_the_pages(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     let (status, bad) = submit(&admin, &app, &html, url, &[("name", "Sant'Alessandro"), ("starts_on", "26/08/2025")]).await;
     refused_keeping(status, &bad, "26/08/2025");
-    let (status, html) =
-        submit(&admin, &app, &html, url, &[("name", "Sant'Alessandro"), ("starts_on", "2025-08-26"), ("yearly", "on"), ("team", "segreteria")])
-            .await;
+    let (status, html) = submit(
+        &admin,
+        &app,
+        &html,
+        url,
+        &[("name", "Sant'Alessandro"), ("starts_on", "2025-08-26"), ("yearly", "on"), ("team", "segreteria")],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{html}");
     let list: Value = app.get("/api/v1/admin/closures", Some(&admin_session.token)).await.json().await.unwrap();
     let closure = list.as_array().unwrap().iter().find(|c| c["name"] == "Sant'Alessandro").unwrap().clone();
@@ -341,4 +378,58 @@ async fn office_hours_and_closures_from_the_pages(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     let list: Value = app.get("/api/v1/admin/closures", Some(&admin_session.token)).await.json().await.unwrap();
     assert!(!list.to_string().contains("Sant'Alessandro"));
+}
+
+async fn career_action_types_from_the_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin_session = app.admin().await;
+    let admin = signed_in(&app, "admin@unibg.it", "admin-password").await;
+    let (status, html) = page(&admin, &app, "/staff/admin/career").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("href=\"/staff/admin/career/corsi-singoli\"") && html.contains("2026-07-15"), "{html}");
+    let url = "/staff/admin/career/corsi-singoli";
+    let (status, html) = page(&admin, &app, url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("name=\"windows[0].to\" value=\"2026-07-15\""), "{html}");
+    let (status, bad) = submit(&admin, &app, &html, url, &[("windows[0].to", "15/07/2026"), ("late_fee_eur", "molti")]).await;
+    refused_keeping(status, &bad, "15/07/2026");
+    assert!(bad.contains("value=\"molti\"") && bad.contains("id=\"ct-windows-0-to-error\""), "{bad}");
+    // A late window after the regular one ends before it: the check's error on its row.
+    let (status, bad) = submit(
+        &admin,
+        &app,
+        &html,
+        url,
+        &[("windows[1].from", "2026-09-01"), ("windows[1].to", "2026-08-01"), ("windows[1].kind", "late")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert!(bad.contains("id=\"ct-windows-1-to-error\""), "{bad}");
+    let (status, html) = submit(
+        &admin,
+        &app,
+        &html,
+        url,
+        &[
+            ("windows[1].from", "2026-07-16"),
+            ("windows[1].to", "2026-09-30"),
+            ("windows[1].kind", "late"),
+            ("windows[1].late_fee_eur", "16,00"),
+            ("late_fee_eur", "111"),
+            ("required_documents", "id|Documento d'identità|Identity document"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let types: Value = app.get("/api/v1/admin/career-action-types", Some(&admin_session.token)).await.json().await.unwrap();
+    let t = types.as_array().unwrap().iter().find(|t| t["slug"] == "corsi-singoli").unwrap();
+    assert_eq!(t["windows"][1]["kind"], "late", "{t}");
+    assert_eq!(t["windows"][1]["late_fee_eur"], 16.0);
+    assert_eq!(t["late_fee_eur"], 111.0);
+    assert_eq!(t["required_documents"][0]["label"]["en"], "Identity document");
+    // Retired from the page: gone from the public catalog.
+    let (status, _) = submit(&admin, &app, &html, url, &[("active", "")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let public: Value = app.get("/api/v1/career-action-types", None).await.json().await.unwrap();
+    assert!(!public.to_string().contains("\"corsi-singoli\""), "retired");
 }

@@ -50,7 +50,10 @@ async fn render(ctx: &Ctx, admin: User, refused: Option<(&str, &Typed)>) -> Page
         .or_page(ctx.locale)?;
     let team_options: Vec<(String, String)> = teams.iter().map(|t| (t.slug.clone(), t.name.clone())).collect();
     let team_name = |slug: &Option<String>| {
-        slug.as_ref().and_then(|s| teams.iter().find(|t| &t.slug == s)).map(|t| t.name.clone()).unwrap_or_else(|| ctx.t("admin.global"))
+        slug.as_ref()
+            .and_then(|s| teams.iter().find(|t| &t.slug == s))
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| ctx.t("admin.global"))
     };
     let mut summary = Vec::new();
     let mut form = |key: &str, stored: Option<&CannedView>| {

@@ -78,7 +78,12 @@ async fn render(ctx: &Ctx, c: &Category, typed: &Typed) -> Page {
         f.field("description.it", "admin.categories.description_it", Kind::Textarea(3), &r.description_it),
         f.field("description.en", "admin.categories.description_en", Kind::Textarea(3), &r.description_en),
         f.select("team", "admin.categories.team", &c.team_slug, team_options),
-        f.field("first_response_hours", "admin.categories.first_response_hours", Kind::Input("number"), &r.first_response_hours.to_string()),
+        f.field(
+            "first_response_hours",
+            "admin.categories.first_response_hours",
+            Kind::Input("number"),
+            &r.first_response_hours.to_string(),
+        ),
         f.field("resolution_hours", "admin.categories.resolution_hours", Kind::Input("number"), &r.resolution_hours.to_string()),
         f.field("guests_allowed", "admin.categories.guests_allowed", Kind::Checkbox, flag(r.guests_allowed)),
         f.field("active", "admin.categories.active", Kind::Checkbox, flag(r.active)),
@@ -150,7 +155,10 @@ fn lines(raw: &str, min: usize, errors: &mut FieldErrors, field: &str) -> Vec<Ve
 }
 
 fn text_of(values: &HashMap<String, String>, name: &str) -> Text {
-    Text { it: posted(values, &format!("{name}.it")).trim().to_owned(), en: posted(values, &format!("{name}.en")).trim().to_owned() }
+    Text {
+        it: posted(values, &format!("{name}.it")).trim().to_owned(),
+        en: posted(values, &format!("{name}.en")).trim().to_owned(),
+    }
 }
 
 /// The typed edit, or the errors of what does not even parse (numbers, types, option lines);

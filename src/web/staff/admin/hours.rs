@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-
 use actix_web::web;
 use serde_json::{json, Value};
 
@@ -81,7 +80,8 @@ fn stretches(values: &HashMap<String, String>) -> (Vec<Stretch>, Vec<usize>, Vec
     let (mut list, mut rows, mut errors) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..count {
         let at = |name: &str| format!("hours[{i}].{name}");
-        let (day, opens, closes) = (posted(values, &at("day")), posted(values, &at("opens")).trim(), posted(values, &at("closes")).trim());
+        let (day, opens, closes) =
+            (posted(values, &at("day")), posted(values, &at("opens")).trim(), posted(values, &at("closes")).trim());
         if day.is_empty() && opens.is_empty() && closes.is_empty() {
             continue;
         }
@@ -101,9 +101,10 @@ fn on_rows(errors: Vec<FieldError>, rows: &[usize]) -> Vec<FieldError> {
     errors
         .into_iter()
         .map(|e| {
-            let moved = e.field.strip_prefix("hours[").and_then(|rest| rest.split_once(']')).and_then(|(k, tail)| {
-                k.parse::<usize>().ok().and_then(|k| rows.get(k)).map(|row| format!("hours[{row}]{tail}"))
-            });
+            let moved =
+                e.field.strip_prefix("hours[").and_then(|rest| rest.split_once(']')).and_then(|(k, tail)| {
+                    k.parse::<usize>().ok().and_then(|k| rows.get(k)).map(|row| format!("hours[{row}]{tail}"))
+                });
             FieldError { field: moved.unwrap_or(e.field), message: e.message }
         })
         .collect()
@@ -141,7 +142,10 @@ async fn render_closures(ctx: &Ctx, typed: &Typed) -> Page {
     let teams = teams(ctx).await?;
     let list = ctx.state.db.read(|conn| sla::list_closures(conn, None)).await.or_page(ctx.locale)?;
     let team_name = |slug: &Option<String>| {
-        slug.as_ref().and_then(|s| teams.iter().find(|t| &t.slug == s)).map(|t| t.name.clone()).unwrap_or_else(|| ctx.t("admin.global"))
+        slug.as_ref()
+            .and_then(|s| teams.iter().find(|t| &t.slug == s))
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| ctx.t("admin.global"))
     };
     let rows: Vec<Value> = list
         .iter()
@@ -192,4 +196,3 @@ pub async fn delete_closure(ctx: Ctx, id: web::Path<String>, form: Posted) -> Pa
     ctx.state.db.write(move |conn| sla::delete_closure(conn, &id)).await.or_page(ctx.locale)?;
     Ok(redirect("/staff/admin/closures?saved=1"))
 }
-

@@ -136,8 +136,7 @@ impl<'a> Fields<'a> {
             .iter()
             .map(|e| {
                 let message = i18n::message(self.ctx.locale, &e.message);
-                let target =
-                    seen.iter().find(|(name, _, _)| *name == e.field || name.starts_with(&format!("{}.", e.field)));
+                let target = seen.iter().find(|(name, _, _)| *name == e.field || name.starts_with(&format!("{}.", e.field)));
                 match target {
                     Some((_, id, label)) => json!({"id": id, "label": label, "message": message}),
                     None if e.field == "form" => json!({"id": null, "label": null, "message": message}),

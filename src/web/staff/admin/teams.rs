@@ -56,9 +56,7 @@ async fn render(ctx: &Ctx, refused: Option<(&str, &Typed)>) -> Page {
         f.field("password", "admin.teams.password", Kind::Input("password"), ""),
         f.select("role", "admin.teams.role", "agent", roles),
     ];
-    agent.extend(teams.iter().map(|t| {
-        f.field_with(&format!("team.{}", t.slug), &t.name, Kind::Checkbox, "", Vec::new())
-    }));
+    agent.extend(teams.iter().map(|t| f.field_with(&format!("team.{}", t.slug), &t.name, Kind::Checkbox, "", Vec::new())));
     summary.extend(f.summary());
     let status = refused.map(|(_, t)| t.status()).unwrap_or(actix_web::http::StatusCode::OK);
     let page = json!({"teams": team_rows, "agent": agent, "error_list": summary, "saved": super::saved(ctx)});
@@ -70,8 +68,11 @@ pub async fn create_agent(ctx: Ctx, form: Posted) -> Page {
     let mut values = form.into_inner();
     ctx.check_csrf(posted(&values, "csrf"))?;
     let _admin = admin_or_return!(ctx);
-    let teams: Vec<String> =
-        values.iter().filter(|(k, v)| k.starts_with("team.") && matches!(v.as_str(), "on" | "true")).map(|(k, _)| k[5..].to_owned()).collect();
+    let teams: Vec<String> = values
+        .iter()
+        .filter(|(k, v)| k.starts_with("team.") && matches!(v.as_str(), "on" | "true"))
+        .map(|(k, _)| k[5..].to_owned())
+        .collect();
     let input = NewStaff {
         email: posted(&values, "email").to_owned(),
         password: posted(&values, "password").to_owned(),
