@@ -36,6 +36,15 @@ fn key_ok(key: &str) -> bool {
     !key.is_empty() && key.len() <= 40 && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// A key well formed and not used before in the same list.
+fn check_key<'a>(errors: &mut FieldErrors, at: &str, key: &'a str, seen: &mut std::collections::HashSet<&'a str>) {
+    if !key_ok(key) {
+        errors.add(format!("{at}.key"), "use 1-40 lowercase letters, digits and underscores");
+    } else if !seen.insert(key) {
+        errors.add(format!("{at}.key"), "is repeated");
+    }
+}
+
 fn check_label(errors: &mut FieldErrors, field: &str, text: &Text, max: usize, required: bool) {
     for (lang, value) in [("it", &text.it), ("en", &text.en)] {
         let chars = value.trim().chars().count();
@@ -57,11 +66,7 @@ pub fn check_form(fields: &[FormField], attachments: &[RequiredAttachment], erro
     let mut keys = std::collections::HashSet::new();
     for (i, f) in fields.iter().enumerate() {
         let at = format!("fields[{i}]");
-        if !key_ok(&f.key) {
-            errors.add(format!("{at}.key"), "use 1-40 lowercase letters, digits and underscores");
-        } else if !keys.insert(f.key.as_str()) {
-            errors.add(format!("{at}.key"), "is repeated");
-        }
+        check_key(errors, &at, &f.key, &mut keys);
         check_label(errors, &format!("{at}.label"), &f.label, MAX_LABEL, true);
         if let Some(help) = &f.help {
             check_label(errors, &format!("{at}.help"), help, MAX_HELP, false);
@@ -85,11 +90,7 @@ pub fn check_form(fields: &[FormField], attachments: &[RequiredAttachment], erro
     let mut keys = std::collections::HashSet::new();
     for (i, a) in attachments.iter().enumerate() {
         let at = format!("required_attachments[{i}]");
-        if !key_ok(&a.key) {
-            errors.add(format!("{at}.key"), "use 1-40 lowercase letters, digits and underscores");
-        } else if !keys.insert(a.key.as_str()) {
-            errors.add(format!("{at}.key"), "is repeated");
-        }
+        check_key(errors, &at, &a.key, &mut keys);
         check_label(errors, &format!("{at}.label"), &a.label, MAX_LABEL, true);
     }
 }

@@ -104,12 +104,28 @@ pub(crate) async fn submit(
     (res.status(), res.text().await.unwrap())
 }
 
-/// Asserts a refused form: 422, the typed value shown again, an invalid field.
-fn refused_keeping(status: StatusCode, html: &str, typed: &str) {
+/// A page that must answer 200.
+async fn shown(client: &Client, app: &TestApp, path: &str) -> String {
+    let (status, html) = page(client, app, path).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {html}");
+    html
+}
+
+/// Posts like `submit` and asserts the change was accepted (the redirect followed to a 200).
+async fn accepted(client: &Client, app: &TestApp, html: &str, action: &str, changes: &[(&str, &str)]) -> String {
+    let (status, html) = submit(client, app, html, action, changes).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    html
+}
+
+/// Posts like `submit` and asserts a refused form: 422, `typed` shown again, an invalid field.
+async fn refused(client: &Client, app: &TestApp, html: &str, action: &str, changes: &[(&str, &str)], typed: &str) -> String {
+    let (status, html) = submit(client, app, html, action, changes).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     assert!(html.contains(typed), "the typed {typed:?} is kept: {html}");
     assert!(html.contains("aria-invalid=\"true\"") && html.contains("aria-describedby="), "{html}");
     assert!(html.contains("error-summary"), "{html}");
+    html
 }
 
 async fn as_admin(app: &TestApp) -> Client {
@@ -123,21 +139,25 @@ async fn a_new_form_version_serves_new_tickets_and_old_ones_keep_theirs(backend:
     let old = app.open_ticket(&student, "Prima").await;
     assert_eq!(old["form_version"], 1);
     let admin = as_admin(&app).await;
-    let (status, html) = page(&admin, &app, "/staff/admin").await;
-    assert_eq!(status, StatusCode::OK);
+    let html = shown(&admin, &app, "/staff/admin").await;
     assert!(html.contains("href=\"/staff/admin/categories\"") && html.contains("href=\"/staff/admin\""), "{html}");
 
     let url = "/staff/admin/categories/segreteria";
-    let (status, html) = page(&admin, &app, url).await;
-    assert_eq!(status, StatusCode::OK);
+    let html = shown(&admin, &app, url).await;
     assert!(html.contains("piano-di-studio|"), "the options of a field, one per line: {html}");
     // Bad input: a key with spaces and hours that are no number, shown again as typed.
-    let (status, bad) =
-        submit(&admin, &app, &html, url, &[("fields[1].key", "Corso Di Laurea"), ("first_response_hours", "tanti")]).await;
-    refused_keeping(status, &bad, "Corso Di Laurea");
+    let bad = refused(
+        &admin,
+        &app,
+        &html,
+        url,
+        &[("fields[1].key", "Corso Di Laurea"), ("first_response_hours", "tanti")],
+        "Corso Di Laurea",
+    )
+    .await;
     assert!(bad.contains("value=\"tanti\""), "{bad}");
     // A new field in the first empty row, the course no longer required.
-    let (status, saved) = submit(
+    let saved = accepted(
         &admin,
         &app,
         &html,
@@ -153,7 +173,6 @@ async fn a_new_form_version_serves_new_tickets_and_old_ones_keep_theirs(backend:
         ],
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{saved}");
     assert!(saved.contains("Telefono") && saved.contains("<strong>2</strong>"), "version 2: {saved}");
 
     let categories: Value = app.get("/api/v1/categories?locale=en", None).await.json().await.unwrap();
@@ -217,20 +236,19 @@ async fn teams_and_agents_from_the_pages(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = as_admin(&app).await;
     let url = "/staff/admin/teams";
-    let (status, html) = page(&admin, &app, url).await;
-    assert_eq!(status, StatusCode::OK);
+    let html = shown(&admin, &app, url).await;
     // Bad input: an address that is none, a short password; the typed values stay, not the password.
-    let (status, bad) = submit(
+    let bad = refused(
         &admin,
         &app,
         &html,
         "/staff/admin/agents",
         &[("email", "not-an-address"), ("display_name", "Laura Neri"), ("password", "short"), ("role", "agent")],
+        "not-an-address",
     )
     .await;
-    refused_keeping(status, &bad, "not-an-address");
     assert!(bad.contains("Laura Neri") && !bad.contains("value=\"short\""), "{bad}");
-    let (status, html) = submit(
+    let html = accepted(
         &admin,
         &app,
         &html,
@@ -244,7 +262,6 @@ async fn teams_and_agents_from_the_pages(backend: Backend) {
         ],
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{html}");
     let laura = app.login("laura@unibg.it", "agent-password").await;
     let me: Value = app.get("/api/v1/me", Some(&laura.token)).await.json().await.unwrap();
     assert_eq!(me["role"], "agent", "{me}");
@@ -256,12 +273,10 @@ async fn teams_and_agents_from_the_pages(backend: Backend) {
     };
     assert!(in_team(&html, "segreteria") && !in_team(&html, "it"));
     // Into the IT team, then out of the segreteria.
-    let (status, html) = submit(&admin, &app, &html, "/staff/admin/teams/it/members", &[("user_id", &id)]).await;
-    assert_eq!(status, StatusCode::OK, "{html}");
+    let html = accepted(&admin, &app, &html, "/staff/admin/teams/it/members", &[("user_id", &id)]).await;
     assert!(in_team(&html, "it"));
     let remove = html.find("action=\"/staff/admin/teams/segreteria/members\"").unwrap();
-    let (status, html) = submit(&admin, &app, &html[remove - 200..], "/staff/admin/teams/segreteria/members", &[]).await;
-    assert_eq!(status, StatusCode::OK, "{html}");
+    let html = accepted(&admin, &app, &html[remove - 200..], "/staff/admin/teams/segreteria/members", &[]).await;
     assert!(!in_team(&html, "segreteria") && in_team(&html, "it"));
     // A member nobody chose: 422 on that team's form.
     let (status, bad) =
@@ -275,9 +290,8 @@ async fn canned_responses_from_the_pages(backend: Backend) {
     let admin_session = app.admin().await;
     let admin = signed_in(&app, "admin@unibg.it", "admin-password").await;
     let url = "/staff/admin/canned";
-    let (status, html) = page(&admin, &app, url).await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, bad) = submit(
+    let html = shown(&admin, &app, url).await;
+    let bad = refused(
         &admin,
         &app,
         &html,
@@ -288,11 +302,11 @@ async fn canned_responses_from_the_pages(backend: Backend) {
             ("body_it", "Gentile {{studente}}, ecco."),
             ("body_en", "Dear {{student_name}}."),
         ],
+        "Gentile {{studente}}, ecco.",
     )
     .await;
-    refused_keeping(status, &bad, "Gentile {{studente}}, ecco.");
     assert!(bad.contains("id=\"c-new-body_it-error\"") && !bad.contains("id=\"c-new-body_en-error\""), "{bad}");
-    let (status, html) = submit(
+    let html = accepted(
         &admin,
         &app,
         &html,
@@ -305,15 +319,13 @@ async fn canned_responses_from_the_pages(backend: Backend) {
         ],
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{html}");
     let listed: Value =
         app.get("/api/v1/canned-responses?team=segreteria", Some(&admin_session.token)).await.json().await.unwrap();
     let item = listed["items"].as_array().unwrap().iter().find(|c| c["title"] == "Piano di studio").unwrap().clone();
     assert_eq!((item["team"].as_str(), item["body_it"].as_str()), (Some("segreteria"), Some("Gentile {{student_name}}, ecco.")));
     let id = item["id"].as_str().unwrap();
     let edit = format!("/staff/admin/canned/{id}");
-    let (status, html) = submit(&admin, &app, &html, &edit, &[("title", "Piano di studio 2025"), ("team", "")]).await;
-    assert_eq!(status, StatusCode::OK, "{html}");
+    let html = accepted(&admin, &app, &html, &edit, &[("title", "Piano di studio 2025"), ("team", "")]).await;
     let listed: Value = app.get("/api/v1/canned-responses", Some(&admin_session.token)).await.json().await.unwrap();
     let item = listed["items"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap();
     assert_eq!((item["title"].as_str(), item["team"].as_str()), (Some("Piano di studio 2025"), None), "now global");
@@ -327,20 +339,23 @@ async fn office_hours_and_closures_from_the_pages(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin_session = app.admin().await;
     let admin = signed_in(&app, "admin@unibg.it", "admin-password").await;
-    let (status, html) = page(&admin, &app, "/staff/admin/hours").await;
-    assert_eq!(status, StatusCode::OK);
+    let html = shown(&admin, &app, "/staff/admin/hours").await;
     assert!(html.contains("href=\"/staff/admin/hours/segreteria\""), "{html}");
     let url = "/staff/admin/hours/segreteria";
-    let (status, html) = page(&admin, &app, url).await;
-    assert_eq!(status, StatusCode::OK);
+    let html = shown(&admin, &app, url).await;
     // The default week has five stretches; Monday becomes a morning and an afternoon.
     assert!(html.contains("name=\"hours[4].opens\" value=\"09:00\""), "{html}");
-    let (status, bad) =
-        submit(&admin, &app, &html, url, &[("hours[5].day", "mon"), ("hours[5].opens", "14:00"), ("hours[5].closes", "25:99")])
-            .await;
-    refused_keeping(status, &bad, "value=\"25:99\"");
+    let bad = refused(
+        &admin,
+        &app,
+        &html,
+        url,
+        &[("hours[5].day", "mon"), ("hours[5].opens", "14:00"), ("hours[5].closes", "25:99")],
+        "value=\"25:99\"",
+    )
+    .await;
     assert!(bad.contains("id=\"h-hours-5-closes-error\""), "the error on its row: {bad}");
-    let (status, html) = submit(
+    let html = accepted(
         &admin,
         &app,
         &html,
@@ -348,7 +363,7 @@ async fn office_hours_and_closures_from_the_pages(backend: Backend) {
         &[("hours[0].closes", "13:00"), ("hours[5].day", "mon"), ("hours[5].opens", "14:00"), ("hours[5].closes", "17:30")],
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("role=\"status\"") && html.contains("value=\"17:30\""), "saved and shown: {html}");
     let week: Value =
         app.get("/api/v1/admin/teams/segreteria/office-hours", Some(&admin_session.token)).await.json().await.unwrap();
     assert_eq!(week["default"], false);
@@ -357,11 +372,10 @@ async fn office_hours_and_closures_from_the_pages(backend: Backend) {
     assert_eq!((monday[0]["closes"].as_str(), monday[1]["closes"].as_str()), (Some("13:00"), Some("17:30")));
 
     let url = "/staff/admin/closures";
-    let (status, html) = page(&admin, &app, url).await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, bad) = submit(&admin, &app, &html, url, &[("name", "Sant'Alessandro"), ("starts_on", "26/08/2025")]).await;
-    refused_keeping(status, &bad, "26/08/2025");
-    let (status, html) = submit(
+    let html = shown(&admin, &app, url).await;
+    let bad = refused(&admin, &app, &html, url, &[("name", "Sant'Alessandro"), ("starts_on", "26/08/2025")], "26/08/2025").await;
+    assert!(bad.contains("id=\"cl-starts_on-error\""), "{bad}");
+    let html = accepted(
         &admin,
         &app,
         &html,
@@ -369,7 +383,6 @@ async fn office_hours_and_closures_from_the_pages(backend: Backend) {
         &[("name", "Sant'Alessandro"), ("starts_on", "2025-08-26"), ("yearly", "on"), ("team", "segreteria")],
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{html}");
     let list: Value = app.get("/api/v1/admin/closures", Some(&admin_session.token)).await.json().await.unwrap();
     let closure = list.as_array().unwrap().iter().find(|c| c["name"] == "Sant'Alessandro").unwrap().clone();
     assert_eq!((closure["yearly"].as_bool(), closure["team"].as_str()), (Some(true), Some("segreteria")), "{closure}");
@@ -384,15 +397,13 @@ async fn career_action_types_from_the_pages(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin_session = app.admin().await;
     let admin = signed_in(&app, "admin@unibg.it", "admin-password").await;
-    let (status, html) = page(&admin, &app, "/staff/admin/career").await;
-    assert_eq!(status, StatusCode::OK);
+    let html = shown(&admin, &app, "/staff/admin/career").await;
     assert!(html.contains("href=\"/staff/admin/career/corsi-singoli\"") && html.contains("2026-07-15"), "{html}");
     let url = "/staff/admin/career/corsi-singoli";
-    let (status, html) = page(&admin, &app, url).await;
-    assert_eq!(status, StatusCode::OK);
+    let html = shown(&admin, &app, url).await;
     assert!(html.contains("name=\"windows[0].to\" value=\"2026-07-15\""), "{html}");
-    let (status, bad) = submit(&admin, &app, &html, url, &[("windows[0].to", "15/07/2026"), ("late_fee_eur", "molti")]).await;
-    refused_keeping(status, &bad, "15/07/2026");
+    let bad =
+        refused(&admin, &app, &html, url, &[("windows[0].to", "15/07/2026"), ("late_fee_eur", "molti")], "15/07/2026").await;
     assert!(bad.contains("value=\"molti\"") && bad.contains("id=\"ct-windows-0-to-error\""), "{bad}");
     // A late window after the regular one ends before it: the check's error on its row.
     let (status, bad) = submit(
@@ -405,7 +416,7 @@ async fn career_action_types_from_the_pages(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     assert!(bad.contains("id=\"ct-windows-1-to-error\""), "{bad}");
-    let (status, html) = submit(
+    let html = accepted(
         &admin,
         &app,
         &html,
@@ -420,7 +431,6 @@ async fn career_action_types_from_the_pages(backend: Backend) {
         ],
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{html}");
     let types: Value = app.get("/api/v1/admin/career-action-types", Some(&admin_session.token)).await.json().await.unwrap();
     let t = types.as_array().unwrap().iter().find(|t| t["slug"] == "corsi-singoli").unwrap();
     assert_eq!(t["windows"][1]["kind"], "late", "{t}");

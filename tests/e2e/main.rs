@@ -14,3 +14,4 @@ mod browser;
 mod journeys;
 mod suggest;
 mod reports;
+mod admin;

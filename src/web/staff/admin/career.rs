@@ -7,7 +7,7 @@ use actix_web::web;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
-use super::{checked, flag, posted, Fields, Page, Posted, Typed};
+use super::{checked, flag, on_rows, posted, row_count, Fields, Page, Posted, Typed};
 use crate::career::catalog::{self, CareerActionType, Document, Euros, Window, WindowKind};
 use crate::categories::form::Text;
 use crate::db::write_tx;
@@ -64,10 +64,7 @@ pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Page {
 
 fn render(ctx: &Ctx, t: &CareerActionType, typed: &Typed) -> Page {
     let f = Fields::new(ctx, Some(typed), "ct-");
-    let count = match posted(&typed.values, "rows").parse::<usize>() {
-        Ok(n) if !typed.errors.is_empty() => n.min(MAX_ROWS),
-        _ => t.windows.len() + BLANK_ROWS,
-    };
+    let count = row_count(typed, t.windows.len(), BLANK_ROWS, MAX_ROWS);
     let kinds: Vec<(String, String)> = [WindowKind::Regular, WindowKind::Late]
         .iter()
         .map(|k| (kind_name(*k).to_owned(), ctx.t(&format!("admin.career.{}", kind_name(*k)))))
@@ -190,12 +187,7 @@ pub async fn save(ctx: Ctx, slug: web::Path<String>, form: Posted) -> Page {
     match result {
         Ok(()) => Ok(redirect(&format!("/staff/admin/career/{}?saved=1", current.slug))),
         Err(ServiceError::Validation(list)) => {
-            errors.extend(list.into_iter().map(|e| {
-                let moved = e.field.strip_prefix("windows[").and_then(|rest| rest.split_once(']')).and_then(|(k, tail)| {
-                    k.parse::<usize>().ok().and_then(|k| rows.get(k)).map(|row| format!("windows[{row}]{tail}"))
-                });
-                FieldError { field: moved.unwrap_or(e.field), message: e.message }
-            }));
+            errors.extend(on_rows(list, "windows", &rows));
             render(&ctx, &current, &Typed { values, errors })
         }
         Err(e) => Err(ctx.fail(e)),

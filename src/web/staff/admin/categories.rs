@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use actix_web::web;
 use serde_json::{json, Value};
 
-use super::{checked, flag, posted, Fields, Page, Posted, Typed};
+use super::{checked, flag, on_rows, posted, row_count, Fields, Page, Posted, Typed};
 use crate::accounts::teams_with_members;
 use crate::categories::admin::{self as edit, CategoryEdit};
 use crate::categories::form::{FieldOption, FieldType, FormField, RequiredAttachment, Text};
@@ -88,10 +88,7 @@ async fn render(ctx: &Ctx, c: &Category, typed: &Typed) -> Page {
         f.field("guests_allowed", "admin.categories.guests_allowed", Kind::Checkbox, flag(r.guests_allowed)),
         f.field("active", "admin.categories.active", Kind::Checkbox, flag(r.active)),
     ];
-    let count = match posted(&typed.values, "rows").parse::<usize>() {
-        Ok(n) if !typed.errors.is_empty() => n.min(edit_limit()),
-        _ => c.fields.len() + BLANK_ROWS,
-    };
+    let count = row_count(typed, c.fields.len(), BLANK_ROWS, edit_limit());
     let type_options: Vec<(String, String)> =
         TYPES.iter().map(|(_, name)| (name.to_string(), ctx.t(&format!("admin.categories.types.{name}")))).collect();
     let rows: Vec<Value> = (0..count)
@@ -222,22 +219,15 @@ fn parse(values: &HashMap<String, String>) -> (CategoryEdit, Vec<usize>, FieldEr
 }
 
 /// The service's `fields[k]…` paths as the page's rows; attachment lines on their textarea.
-fn on_rows(errors: Vec<FieldError>, rows: &[usize]) -> Vec<FieldError> {
-    errors
+fn on_form_rows(errors: Vec<FieldError>, rows: &[usize]) -> Vec<FieldError> {
+    on_rows(errors, "fields", rows)
         .into_iter()
-        .map(|e| {
-            if let Some(rest) = e.field.strip_prefix("fields[") {
-                if let Some((k, tail)) = rest.split_once(']') {
-                    if let Some(row) = k.parse::<usize>().ok().and_then(|k| rows.get(k)) {
-                        return FieldError { field: format!("fields[{row}]{tail}"), message: e.message };
-                    }
-                }
-            }
-            if let Some(rest) = e.field.strip_prefix("required_attachments[") {
+        .map(|e| match e.field.strip_prefix("required_attachments[") {
+            Some(rest) => {
                 let line = rest.split(']').next().and_then(|k| k.parse::<usize>().ok()).unwrap_or(0) + 1;
-                return FieldError { field: "required_attachments".into(), message: format!("line {line}: {}", e.message) };
+                FieldError { field: "required_attachments".into(), message: format!("line {line}: {}", e.message) }
             }
-            e
+            None => e,
         })
         .collect()
 }
@@ -265,7 +255,7 @@ pub async fn save(ctx: Ctx, slug: web::Path<String>, form: Posted) -> Page {
             Ok(redirect(&format!("/staff/admin/categories/{slug}?saved=1")))
         }
         Err(ServiceError::Validation(list)) => {
-            let typed = Typed { values, errors: on_rows(list, &rows) };
+            let typed = Typed { values, errors: on_form_rows(list, &rows) };
             render(&ctx, &current, &typed).await
         }
         Err(e) => Err(ctx.fail(e)),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use actix_web::web;
 use serde_json::{json, Value};
 
-use super::{checked, flag, posted, Fields, Page, Posted, Typed};
+use super::{checked, flag, on_rows, posted, row_count, Fields, Page, Posted, Typed};
 use crate::accounts::teams_with_members;
 use crate::error::{FieldError, ServiceError};
 use crate::sla::admin::{self as sla, ClosureInput, Day, OfficeHoursInput, Stretch};
@@ -51,10 +51,7 @@ async fn render_team(ctx: &Ctx, slug: String, typed: &Typed) -> Page {
     let team = teams(ctx).await?.into_iter().find(|t| t.slug == slug).ok_or_else(|| WebError::not_found(ctx.locale))?;
     let hours = ctx.state.db.read(move |conn| sla::office_hours(conn, &slug)).await.or_page(ctx.locale)?;
     let f = Fields::new(ctx, Some(typed), "h-");
-    let count = match posted(&typed.values, "rows").parse::<usize>() {
-        Ok(n) if !typed.errors.is_empty() => n.min(MAX_ROWS),
-        _ => hours.hours.len() + BLANK_ROWS,
-    };
+    let count = row_count(typed, hours.hours.len(), BLANK_ROWS, MAX_ROWS);
     let days: Vec<(String, String)> =
         Day::ALL.iter().map(|d| (d.as_str().to_owned(), ctx.t(&format!("admin.hours.days.{}", d.as_str())))).collect();
     let rows: Vec<Value> = (0..count)
@@ -96,20 +93,6 @@ fn stretches(values: &HashMap<String, String>) -> (Vec<Stretch>, Vec<usize>, Vec
     (list, rows, errors)
 }
 
-/// `hours[k]…` of the checked list as `hours[row]…` of the page.
-fn on_rows(errors: Vec<FieldError>, rows: &[usize]) -> Vec<FieldError> {
-    errors
-        .into_iter()
-        .map(|e| {
-            let moved =
-                e.field.strip_prefix("hours[").and_then(|rest| rest.split_once(']')).and_then(|(k, tail)| {
-                    k.parse::<usize>().ok().and_then(|k| rows.get(k)).map(|row| format!("hours[{row}]{tail}"))
-                });
-            FieldError { field: moved.unwrap_or(e.field), message: e.message }
-        })
-        .collect()
-}
-
 /// `POST /staff/admin/hours/{slug}`: the team's whole week.
 pub async fn save_team(ctx: Ctx, slug: web::Path<String>, form: Posted) -> Page {
     let values = form.into_inner();
@@ -121,14 +104,16 @@ pub async fn save_team(ctx: Ctx, slug: web::Path<String>, form: Posted) -> Page 
     if !errors.is_empty() {
         // Nothing is saved while a row does not even parse; the other rows are checked too.
         if let Err(ServiceError::Validation(list)) = sla::check_week(&input) {
-            errors.extend(on_rows(list, &rows));
+            errors.extend(on_rows(list, "hours", &rows));
         }
         return render_team(&ctx, slug, &Typed { values, errors }).await;
     }
     let s = slug.clone();
     match ctx.state.db.write(move |conn| sla::set_office_hours(conn, &s, &input)).await {
         Ok(_) => Ok(redirect(&format!("/staff/admin/hours/{slug}?saved=1"))),
-        Err(ServiceError::Validation(list)) => render_team(&ctx, slug, &Typed { values, errors: on_rows(list, &rows) }).await,
+        Err(ServiceError::Validation(list)) => {
+            render_team(&ctx, slug, &Typed { values, errors: on_rows(list, "hours", &rows) }).await
+        }
         Err(e) => Err(ctx.fail(e)),
     }
 }

@@ -182,3 +182,27 @@ pub async fn index(ctx: Ctx) -> Page {
 pub fn saved(ctx: &Ctx) -> bool {
     ctx.req.query_string().split('&').any(|p| p == "saved=1")
 }
+
+/// How many rows a grid shows: as many as the refused form had, else the stored ones and
+/// `blank` empty rows to add more.
+pub fn row_count(typed: &Typed, stored: usize, blank: usize, max: usize) -> usize {
+    match posted(&typed.values, "rows").parse::<usize>() {
+        Ok(n) if !typed.errors.is_empty() => n.min(max),
+        _ => stored + blank,
+    }
+}
+
+/// A service's `list[k]…` error paths (k: the index in the list it checked, empty rows left
+/// out) as `list[row]…` of the page's grid; `rows[k]` is the row of the k-th item.
+pub fn on_rows(errors: Vec<FieldError>, list: &str, rows: &[usize]) -> Vec<FieldError> {
+    let prefix = format!("{list}[");
+    errors
+        .into_iter()
+        .map(|e| {
+            let moved = e.field.strip_prefix(&prefix).and_then(|rest| rest.split_once(']')).and_then(|(k, tail)| {
+                k.parse::<usize>().ok().and_then(|k| rows.get(k)).map(|row| format!("{list}[{row}]{tail}"))
+            });
+            FieldError { field: moved.unwrap_or(e.field), message: e.message }
+        })
+        .collect()
+}
