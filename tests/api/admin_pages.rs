@@ -145,6 +145,9 @@ async fn a_new_form_version_serves_new_tickets_and_old_ones_keep_theirs(backend:
     let url = "/staff/admin/categories/segreteria";
     let html = shown(&admin, &app, url).await;
     assert!(html.contains("piano-di-studio|"), "the options of a field, one per line: {html}");
+    // Saved as shown: the same form, no new version.
+    let html = accepted(&admin, &app, &html, url, &[]).await;
+    assert!(html.contains("<strong>1</strong>"), "still version 1: {html}");
     // Bad input: a key with spaces and hours that are no number, shown again as typed.
     let bad = refused(
         &admin,

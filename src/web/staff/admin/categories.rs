@@ -160,7 +160,7 @@ fn text_of(values: &HashMap<String, String>, name: &str) -> Text {
 
 /// The typed edit, or the errors of what does not even parse (numbers, types, option lines);
 /// `rows[k]` is the form row of the edit's k-th field.
-fn parse(values: &HashMap<String, String>) -> (CategoryEdit, Vec<usize>, FieldErrors) {
+fn parse(current: &Category, values: &HashMap<String, String>) -> (CategoryEdit, Vec<usize>, FieldErrors) {
     let mut errors = FieldErrors::default();
     let hours = |errors: &mut FieldErrors, name: &str| match posted(values, name).trim().parse::<i32>() {
         Ok(h) => h,
@@ -193,7 +193,9 @@ fn parse(values: &HashMap<String, String>) -> (CategoryEdit, Vec<usize>, FieldEr
             .collect();
         let help = text_of(values, &at("help"));
         let help = (!help.it.is_empty() || !help.en.is_empty()).then_some(help);
-        fields.push(FormField { key, kind, label, required: checked(values, &at("required")), help, options, max_length: None });
+        // The page does not edit lengths: a field keeps its own.
+        let max_length = current.fields.iter().find(|f| f.key == key).and_then(|f| f.max_length);
+        fields.push(FormField { key, kind, label, required: checked(values, &at("required")), help, options, max_length });
         rows.push(i);
     }
     let required_attachments = lines(posted(values, "required_attachments"), 3, &mut errors, "required_attachments")
@@ -238,7 +240,7 @@ pub async fn save(ctx: Ctx, slug: web::Path<String>, form: Posted) -> Page {
     let _admin = admin_or_return!(ctx);
     let slug = slug.into_inner();
     let current = find(&ctx, slug.clone()).await?;
-    let (category_edit, rows, mut parse_errors) = parse(&values);
+    let (category_edit, rows, mut parse_errors) = parse(&current, &values);
     if !parse_errors.is_empty() {
         edit::check_edit(&category_edit, &mut parse_errors);
     }
