@@ -6,7 +6,7 @@ mod service;
 mod teams;
 
 pub use link::{redeem_sign_in_link, send_sign_in_link};
-pub use password::{check_credentials, hash_off_thread};
+pub use password::{check_credentials, create_staff, hash_off_thread, NewStaff};
 
 pub use service::*;
-pub use teams::{teams_with_members, Member, Team};
+pub use teams::{add_team_member, remove_team_member, staff_accounts, teams_with_members, Member, StaffAccount, Team};

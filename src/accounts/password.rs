@@ -25,3 +25,34 @@ pub async fn check_credentials(db: &Db, email: String, password: String) -> Resu
         None => Ok(None),
     }
 }
+
+/// What an admin gives for a new staff account.
+pub struct NewStaff {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+    pub role: crate::domain::Role,
+    pub teams: Vec<String>,
+    pub locale: crate::domain::Locale,
+}
+
+/// Creates a staff account (agent, supervisor or admin) in the given teams: every field
+/// checked at once, the password hashed off the runtime, 409 when the address is taken.
+pub async fn create_staff(db: &Db, input: NewStaff) -> Result<User, ServiceError> {
+    let parsed = super::service::parse_account(&input.email, &input.password, &input.display_name);
+    if !input.role.is_staff() {
+        let mut list = match parsed {
+            Err(ServiceError::Validation(list)) => list,
+            _ => Vec::new(),
+        };
+        list.push(crate::error::FieldError { field: "role".into(), message: "staff accounts are agent, supervisor or admin".into() });
+        return Err(ServiceError::Validation(list));
+    }
+    let (email, display_name) = parsed?;
+    let slugs = input.teams;
+    let team_ids = db.read(move |conn| super::service::team_ids_for(conn, &slugs)).await?;
+    let password_hash = hash_off_thread(input.password).await?;
+    let account =
+        super::service::NewAccount { email, password_hash, display_name, role: input.role, locale: input.locale, team_ids };
+    db.write(move |conn| super::service::create_account(conn, account)).await
+}

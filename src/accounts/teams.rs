@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::schema::{team_members, teams, users};
-use crate::db::DbConn;
+use crate::db::{write_tx, DbConn};
 use crate::domain::{Locale, Role};
 use crate::error::ServiceError;
 
@@ -51,4 +51,64 @@ pub fn teams_with_members(conn: &mut DbConn, locale: Locale) -> Result<Vec<Team>
             slug,
         })
         .collect())
+}
+
+/// A staff account, for the admin pages.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaffAccount {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+}
+
+/// Every active staff account, by name.
+pub fn staff_accounts(conn: &mut DbConn) -> Result<Vec<StaffAccount>, ServiceError> {
+    let staff = [Role::Agent, Role::Supervisor, Role::Admin].map(Role::as_str);
+    let rows: Vec<(String, String, String, String)> = users::table
+        .filter(users::role.eq_any(staff))
+        .filter(users::disabled.eq(false))
+        .select((users::id, users::display_name, users::email, users::role))
+        .order((users::display_name, users::id))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(id, name, email, role)| StaffAccount { id, name, email, role }).collect())
+}
+
+fn team_id(conn: &mut DbConn, slug: &str) -> Result<String, ServiceError> {
+    teams::table.filter(teams::slug.eq(slug)).select(teams::id).first(conn).optional()?.ok_or(ServiceError::NotFound)
+}
+
+/// Puts a staff account in a team (idempotent). Unknown team: not found; the account must be
+/// staff (an error on `user_id`).
+pub fn add_team_member(conn: &mut DbConn, slug: &str, user_id: &str) -> Result<(), ServiceError> {
+    write_tx(conn, |conn| {
+        let team_id = team_id(conn, slug)?;
+        let role: Option<String> = users::table.find(user_id).select(users::role).first(conn).optional()?;
+        match role.map(|r| Role::parse(&r)) {
+            Some(Ok(role)) if role.is_staff() => {}
+            Some(_) => return Err(ServiceError::field("user_id", "only staff accounts join teams")),
+            None => return Err(ServiceError::field("user_id", "no such user")),
+        }
+        let already: i64 = team_members::table
+            .filter(team_members::team_id.eq(&team_id))
+            .filter(team_members::user_id.eq(user_id))
+            .count()
+            .get_result(conn)?;
+        if already == 0 {
+            diesel::insert_into(team_members::table)
+                .values((team_members::team_id.eq(&team_id), team_members::user_id.eq(user_id)))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// Takes an account out of a team (idempotent); unknown team: not found.
+pub fn remove_team_member(conn: &mut DbConn, slug: &str, user_id: &str) -> Result<(), ServiceError> {
+    write_tx(conn, |conn| {
+        let team_id = team_id(conn, slug)?;
+        diesel::delete(team_members::table.filter(team_members::team_id.eq(&team_id)).filter(team_members::user_id.eq(user_id)))
+            .execute(conn)?;
+        Ok(())
+    })
 }

@@ -2,13 +2,9 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
 
 use super::{ApiError, Data};
-use crate::accounts::{self as svc, NewAccount};
+use crate::accounts as svc;
 use crate::auth::Admin;
-use crate::db::schema::{team_members, teams, users};
-use crate::db::write_tx;
 use crate::domain::{Locale, Role};
-use crate::error::{FieldErrors, ServiceError};
-use diesel::prelude::*;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,24 +31,15 @@ pub struct NewMember {
 #[post("/admin/agents")]
 pub async fn create_agent(state: Data, _admin: Admin, body: web::Json<NewAgent>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let (email, display_name) = svc::parse_account(&body.email, &body.password, &body.display_name)?;
-    if body.role == Role::Student {
-        let mut errors = FieldErrors::default();
-        errors.add("role", "staff accounts are agent, supervisor or admin");
-        errors.into_result()?;
-    }
-    let slugs = body.teams.clone();
-    let team_ids = state.db.read(move |conn| svc::team_ids_for(conn, &slugs)).await?;
-    let password_hash = svc::hash_off_thread(body.password).await?;
-    let account = NewAccount {
-        email,
-        password_hash,
-        display_name,
+    let input = svc::NewStaff {
+        email: body.email,
+        password: body.password,
+        display_name: body.display_name,
         role: body.role,
+        teams: body.teams,
         locale: body.locale.unwrap_or_default(),
-        team_ids,
     };
-    let user = state.db.write(move |conn| svc::create_account(conn, account)).await?;
+    let user = svc::create_staff(&state.db, input).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "user": user })))
 }
 
@@ -64,31 +51,7 @@ pub async fn create_agent(state: Data, _admin: Admin, body: web::Json<NewAgent>)
 pub async fn add_team_member(state: Data, _admin: Admin, slug: web::Path<String>, body: web::Json<NewMember>) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let user_id = body.into_inner().user_id;
-    state
-        .db
-        .write(move |conn| {
-            write_tx(conn, |conn| -> Result<(), ServiceError> {
-                let team_id: String = teams::table.filter(teams::slug.eq(&slug)).select(teams::id).first(conn)?;
-                let role: Option<String> = users::table.find(&user_id).select(users::role).first(conn).optional()?;
-                match role.map(|r| Role::parse(&r)) {
-                    Some(Ok(role)) if role.is_staff() => {}
-                    Some(_) => return Err(ServiceError::field("user_id", "only staff accounts join teams")),
-                    None => return Err(ServiceError::field("user_id", "no such user")),
-                }
-                let already: i64 = team_members::table
-                    .filter(team_members::team_id.eq(&team_id))
-                    .filter(team_members::user_id.eq(&user_id))
-                    .count()
-                    .get_result(conn)?;
-                if already == 0 {
-                    diesel::insert_into(team_members::table)
-                        .values((team_members::team_id.eq(&team_id), team_members::user_id.eq(&user_id)))
-                        .execute(conn)?;
-                }
-                Ok(())
-            })
-        })
-        .await?;
+    state.db.write(move |conn| svc::add_team_member(conn, &slug, &user_id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

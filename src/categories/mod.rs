@@ -1,6 +1,7 @@
 //! Categories: their team, SLA, and versioned forms (as data). Seeded from
 //! `seeds/categories.json`; admins edit them later without touching tickets' answers.
 
+pub mod admin;
 pub mod form;
 mod seed;
 
@@ -193,12 +194,11 @@ fn parsed_form(conn: &mut DbConn, form_id: &str) -> Result<std::sync::Arc<Form>,
 }
 
 /// Category, team and current form version in one query; the form's content from the cache.
-fn load(conn: &mut DbConn, slug: Option<&str>) -> Result<Vec<Category>, ServiceError> {
+fn load(conn: &mut DbConn, slug: Option<&str>, active_only: bool) -> Result<Vec<Category>, ServiceError> {
     let newer = diesel::alias!(category_forms as newer);
     let mut query = categories::table
         .inner_join(teams::table)
         .inner_join(category_forms::table)
-        .filter(categories::active.eq(true))
         .filter(category_forms::retired.eq(false))
         .filter(diesel::dsl::not(diesel::dsl::exists(
             newer
@@ -211,6 +211,9 @@ fn load(conn: &mut DbConn, slug: Option<&str>) -> Result<Vec<Category>, ServiceE
         .into_boxed();
     if let Some(slug) = slug {
         query = query.filter(categories::slug.eq(slug.to_owned()));
+    }
+    if active_only {
+        query = query.filter(categories::active.eq(true));
     }
     let rows: Vec<(CategoryRow, String, String, i32)> = query.load(conn)?;
     rows.into_iter()
@@ -230,16 +233,26 @@ fn load(conn: &mut DbConn, slug: Option<&str>) -> Result<Vec<Category>, ServiceE
 
 /// Active categories in display order, each with its current form.
 pub fn list(conn: &mut DbConn) -> Result<Vec<Category>, ServiceError> {
-    load(conn, None)
+    load(conn, None, true)
 }
 
 /// An active category by slug.
 pub fn by_slug(conn: &mut DbConn, slug: &str) -> Result<Option<Category>, ServiceError> {
-    Ok(load(conn, Some(slug))?.into_iter().next())
+    Ok(load(conn, Some(slug), true)?.into_iter().next())
 }
 
 /// The form a ticket was filled with (its version may since be retired).
 pub fn form_by_id(conn: &mut DbConn, form_id: &str) -> Result<(Vec<FormField>, Vec<RequiredAttachment>), ServiceError> {
     let form = parsed_form(conn, form_id)?;
     Ok((form.0.clone(), form.1.clone()))
+}
+
+/// Every category, the inactive ones too, each with its current form (the admin pages).
+pub fn list_all(conn: &mut DbConn) -> Result<Vec<Category>, ServiceError> {
+    load(conn, None, false)
+}
+
+/// A category by slug, active or not.
+pub fn any_by_slug(conn: &mut DbConn, slug: &str) -> Result<Option<Category>, ServiceError> {
+    Ok(load(conn, Some(slug), false)?.into_iter().next())
 }

@@ -76,5 +76,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/staff/tickets/{number}/merge", web::post().to(staff::ticket::merge_into)))
         .service(page!("/staff/tickets/{number}/procedures/{id}", web::post().to(staff::ticket::procedure)))
         .service(page!("/staff/tickets/{number}/procedures/{id}/link", web::post().to(staff::ticket::link)))
-        .service(page!("/staff/reports", web::get().to(reports::page)));
+        .service(page!("/staff/reports", web::get().to(reports::page)))
+        .service(page!("/staff/admin", web::get().to(staff::admin::index)))
+        .service(page!("/staff/admin/categories", web::get().to(staff::admin::categories::list)))
+        .service(page!(
+            "/staff/admin/categories/{slug}",
+            web::get().to(staff::admin::categories::show),
+            web::post().to(staff::admin::categories::save)
+        ))
+        .service(page!("/staff/admin/teams", web::get().to(staff::admin::teams::page)))
+        .service(page!("/staff/admin/teams/{slug}/members", web::post().to(staff::admin::teams::member)))
+        .service(page!("/staff/admin/agents", web::post().to(staff::admin::teams::create_agent)))
+        .service(page!("/staff/admin/canned", web::get().to(staff::admin::canned::page), web::post().to(staff::admin::canned::create)))
+        .service(page!("/staff/admin/canned/{id}", web::post().to(staff::admin::canned::update)))
+        .service(page!("/staff/admin/canned/{id}/delete", web::post().to(staff::admin::canned::delete)))
+        .service(page!("/staff/admin/hours", web::get().to(staff::admin::hours::list)))
+        .service(page!("/staff/admin/hours/{slug}", web::get().to(staff::admin::hours::team), web::post().to(staff::admin::hours::save_team)))
+        .service(page!("/staff/admin/closures", web::get().to(staff::admin::hours::closures), web::post().to(staff::admin::hours::add_closure)))
+        .service(page!("/staff/admin/closures/{id}/delete", web::post().to(staff::admin::hours::delete_closure)))
+        .service(page!("/staff/admin/career", web::get().to(staff::admin::career::list)))
+        .service(page!("/staff/admin/career/{slug}", web::get().to(staff::admin::career::show), web::post().to(staff::admin::career::save)));
 }

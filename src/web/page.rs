@@ -114,6 +114,8 @@ impl Ctx {
             "csrf": self.csrf,
             "switch": {"href": format!("/lang/{}?next={}", other(self.locale), encode(&self.here())), "lang": other(self.locale)},
             "nav": {"home": path == "/", "new": path == "/tickets/new", "mine": path == "/tickets", "procedures": path == "/procedures"},
+            "staff": self.user.as_ref().is_some_and(|u| u.is_staff()),
+            "admin": self.user.as_ref().is_some_and(|u| u.role == crate::domain::Role::Admin),
             "page": page,
         });
         let html = render::render(template, &data).map_err(|e| self.fail(Failure::Template(e)))?;

@@ -27,3 +27,4 @@ mod sla;
 mod jobs;
 mod canned;
 mod reports;
+mod admin_pages;

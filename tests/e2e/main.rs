@@ -15,3 +15,4 @@ mod journeys;
 mod suggest;
 mod reports;
 mod console;
+mod admin;

@@ -2,6 +2,7 @@
 //! found, so the console's addresses tell them nothing).
 
 pub mod queue;
+pub mod admin;
 pub mod ticket;
 
 use actix_web::HttpResponse;
@@ -35,3 +36,24 @@ macro_rules! staff_or_return {
     };
 }
 pub(crate) use staff_or_return;
+
+/// The admin reading the page, or where to send the reader: not signed in → the sign-in page;
+/// anyone else (agents too) → not found.
+pub fn admin(ctx: &Ctx) -> Result<Result<User, HttpResponse>, WebError> {
+    match staff(ctx)? {
+        Ok(user) if user.role == crate::domain::Role::Admin => Ok(Ok(user)),
+        Ok(_) => Err(WebError::not_found(ctx.locale)),
+        Err(response) => Ok(Err(response)),
+    }
+}
+
+/// `let user = admin_or_return!(ctx);` — the admin, or the redirect answered at once.
+macro_rules! admin_or_return {
+    ($ctx:expr) => {
+        match $crate::web::staff::admin(&$ctx)? {
+            Ok(user) => user,
+            Err(response) => return Ok(response),
+        }
+    };
+}
+pub(crate) use admin_or_return;

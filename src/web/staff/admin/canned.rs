@@ -1,0 +1,130 @@
+//! `/staff/admin/canned`: every canned response (global and per team) as an editable form,
+//! delete, and a new one. A placeholder the desk does not know is an error on its body.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use serde_json::{json, Value};
+
+use super::{posted, Fields, Page, Posted, Typed};
+use crate::accounts::{teams_with_members, User};
+use crate::canned::{self, CannedInput, CannedParams, CannedView};
+use crate::db::DbConn;
+use crate::error::ServiceError;
+use crate::tickets::query::MAX_LIMIT;
+use crate::web::error::OrPage;
+use crate::web::form_view::Kind;
+use crate::web::page::{redirect, Ctx};
+use crate::web::staff::admin_or_return;
+
+const BACK: &str = "/staff/admin/canned";
+
+/// Every response, following the cursor to the end.
+fn all(conn: &mut DbConn, user: &User) -> Result<Vec<CannedView>, ServiceError> {
+    let mut params = CannedParams { limit: Some(MAX_LIMIT), ..CannedParams::default() };
+    let mut items = Vec::new();
+    loop {
+        let page = canned::list(conn, user, &params)?;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(cursor) => params.cursor = Some(cursor),
+            None => return Ok(items),
+        }
+    }
+}
+
+pub async fn page(ctx: Ctx) -> Page {
+    let admin = admin_or_return!(ctx);
+    render(&ctx, admin, None).await
+}
+
+/// `refused`: the form refused (`new` or a response's id) and what was typed on it.
+async fn render(ctx: &Ctx, admin: User, refused: Option<(&str, &Typed)>) -> Page {
+    let locale = ctx.locale;
+    let (list, teams) = ctx
+        .state
+        .db
+        .read(move |conn| Ok::<_, ServiceError>((all(conn, &admin)?, teams_with_members(conn, locale)?)))
+        .await
+        .or_page(ctx.locale)?;
+    let team_options: Vec<(String, String)> = teams.iter().map(|t| (t.slug.clone(), t.name.clone())).collect();
+    let team_name = |slug: &Option<String>| {
+        slug.as_ref()
+            .and_then(|s| teams.iter().find(|t| &t.slug == s))
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| ctx.t("admin.global"))
+    };
+    let mut summary = Vec::new();
+    let mut form = |key: &str, stored: Option<&CannedView>| {
+        let typed = refused.filter(|(f, _)| *f == key).map(|(_, t)| t);
+        let f = Fields::new(ctx, typed, &format!("c-{key}-"));
+        let inputs = vec![
+            f.field("title", "admin.canned.title_label", Kind::Input("text"), stored.map(|s| s.title.as_str()).unwrap_or("")),
+            f.select("team", "admin.canned.team", stored.and_then(|s| s.team.as_deref()).unwrap_or(""), team_options.clone()),
+            f.field("body_it", "admin.canned.body_it", Kind::Textarea(5), stored.map(|s| s.body_it.as_str()).unwrap_or("")),
+            f.field("body_en", "admin.canned.body_en", Kind::Textarea(5), stored.map(|s| s.body_en.as_str()).unwrap_or("")),
+        ];
+        summary.extend(f.summary());
+        inputs
+    };
+    let items: Vec<Value> = list
+        .iter()
+        .map(|c| json!({"id": c.id, "title": c.title, "team": team_name(&c.team), "inputs": form(&c.id, Some(c))}))
+        .collect();
+    let new = form("new", None);
+    let status = refused.map(|(_, t)| t.status()).unwrap_or(StatusCode::OK);
+    let page = json!({"items": items, "new": new, "error_list": summary, "saved": super::saved(ctx)});
+    ctx.render_status(status, "pages/admin_canned", &ctx.t("admin.canned.title"), page)
+}
+
+fn input(values: &HashMap<String, String>) -> CannedInput {
+    CannedInput {
+        team: Some(posted(values, "team").to_owned()).filter(|t| !t.is_empty()),
+        title: posted(values, "title").to_owned(),
+        body_it: posted(values, "body_it").to_owned(),
+        body_en: posted(values, "body_en").to_owned(),
+    }
+}
+
+/// After a change: back to the list, or the refused form again with its errors.
+async fn answer<T>(ctx: &Ctx, admin: User, form: &str, values: HashMap<String, String>, result: Result<T, ServiceError>) -> Page {
+    match result {
+        Ok(_) => Ok(redirect(&format!("{BACK}?saved=1"))),
+        Err(e) => {
+            let typed = Typed::refused(values, e).map_err(|e| ctx.fail(e))?;
+            render(ctx, admin, Some((form, &typed))).await
+        }
+    }
+}
+
+/// `POST /staff/admin/canned`: a new response.
+pub async fn create(ctx: Ctx, form: Posted) -> Page {
+    let values = form.into_inner();
+    ctx.check_csrf(posted(&values, "csrf"))?;
+    let admin = admin_or_return!(ctx);
+    let (writer, input) = (admin.clone(), input(&values));
+    let result = ctx.state.db.write(move |conn| canned::create(conn, &writer, &input)).await;
+    answer(&ctx, admin, "new", values, result).await
+}
+
+/// `POST /staff/admin/canned/{id}`: a response changed.
+pub async fn update(ctx: Ctx, id: web::Path<String>, form: Posted) -> Page {
+    let values = form.into_inner();
+    ctx.check_csrf(posted(&values, "csrf"))?;
+    let admin = admin_or_return!(ctx);
+    let id = id.into_inner();
+    let (writer, input, target) = (admin.clone(), input(&values), id.clone());
+    let result = ctx.state.db.write(move |conn| canned::update(conn, &writer, &target, &input)).await;
+    answer(&ctx, admin, &id, values, result).await
+}
+
+/// `POST /staff/admin/canned/{id}/delete`.
+pub async fn delete(ctx: Ctx, id: web::Path<String>, form: Posted) -> Page {
+    let values = form.into_inner();
+    ctx.check_csrf(posted(&values, "csrf"))?;
+    let admin = admin_or_return!(ctx);
+    let id = id.into_inner();
+    ctx.state.db.write(move |conn| canned::delete(conn, &admin, &id)).await.or_page(ctx.locale)?;
+    Ok(redirect(&format!("{BACK}?saved=1")))
+}
