@@ -75,8 +75,17 @@ impl Browser {
         self.client.goto(url).await.unwrap_or_else(|e| panic!("opening {url}: {e}"));
     }
 
+    /// The element's text; an element replaced by a navigation under way is looked up again.
     pub async fn text(&self, css: &str) -> String {
-        self.client.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.expect("text")
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let el = self.client.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+            match el.text().await {
+                Ok(text) => return text,
+                Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(e) => panic!("{css}: {e}"),
+            }
+        }
     }
 
     pub async fn source(&self) -> String {

@@ -187,7 +187,7 @@ async fn a_student_opens_follows_replies_and_reopens() {
     b.click("form[action$='/rating'] button[type=submit]").await;
     b.wait_for_text("4/5").await;
     b.click("form[action$='/status'] input[value=reopen] ~ button").await;
-    assert_eq!(b.text(".ticket-head .status").await, "In lavorazione");
+    b.wait_for_text(r#"<span class="status status-open">In lavorazione</span>"#).await;
     let status = api_json(app.get(&api, Some(&agent.token)).await).await["status"].clone();
     assert_eq!(status, "open");
     check(&b, "10-ticket-reopened").await;
