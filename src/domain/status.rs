@@ -66,6 +66,8 @@ pub enum Priority {
 }
 
 impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Priority::Low => "low",
@@ -76,7 +78,7 @@ impl Priority {
     }
 
     pub fn parse(value: &str) -> Result<Self, ParseError> {
-        [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent]
+        Priority::ALL
             .into_iter()
             .find(|p| p.as_str() == value)
             .ok_or_else(|| ParseError::new(format!("unknown priority '{value}'")))

@@ -20,7 +20,6 @@ use crate::web::tickets::{category_names, when};
 
 type Page = Result<HttpResponse, WebError>;
 
-const PRIORITIES: [Priority; 4] = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent];
 const SORTS: [&str; 3] = ["due", "updated", "created"];
 
 #[derive(Deserialize, Default)]
@@ -122,7 +121,7 @@ pub async fn show(ctx: Ctx, query: web::Query<QueueQuery>) -> Page {
         "back": base(None),
         "statuses": Status::ALL.iter().filter(|s| **s != Status::Unverified)
             .map(|s| choice(s.as_str(), ctx.t(&format!("staff.status.{}", s.as_str())), status == s.as_str())).collect::<Vec<_>>(),
-        "priorities": PRIORITIES.iter()
+        "priorities": Priority::ALL.iter()
             .map(|p| choice(p.as_str(), ctx.t(&format!("staff.priority.{}", p.as_str())), priority == p.as_str())).collect::<Vec<_>>(),
         "categories": names.iter().map(|(slug, name)| choice(slug, name.clone(), q.category.as_deref() == Some(slug.as_str()))).collect::<Vec<_>>(),
         "sorts": SORTS.iter()

@@ -133,7 +133,7 @@ fn page_data(
         .filter(|s| **s == t.status || t.status.staff_can_move_to(**s))
         .map(|s| json!({"value": s.as_str(), "label": staff_status(ctx, *s), "selected": *s == t.status}))
         .collect();
-    let priorities: Vec<Value> = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent]
+    let priorities: Vec<Value> = Priority::ALL
         .iter()
         .map(|p| json!({"value": p.as_str(), "label": ctx.t(&format!("staff.priority.{}", p.as_str())), "selected": *p == t.priority}))
         .collect();
