@@ -102,6 +102,16 @@ async fn counts(app: &TestApp, who: &Session) -> Vec<(String, i64)> {
         .collect()
 }
 
+/// `n` segreteria tickets opened by `student` ("<subject> 0", "<subject> 1"…): their numbers.
+async fn open_tickets(app: &TestApp, student: &Session, subject: &str, n: usize) -> Vec<String> {
+    let mut numbers = Vec::with_capacity(n);
+    for i in 0..n {
+        let ticket = app.open_ticket(student, &format!("{subject} {i}")).await;
+        numbers.push(ticket["number"].as_str().unwrap().to_owned());
+    }
+    numbers
+}
+
 async fn queues_hold_the_right_tickets_and_count_them(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
@@ -112,15 +122,7 @@ async fn queues_hold_the_right_tickets_and_count_them(backend: Backend) {
         .staff(&admin, "str@unibg.it", "agent", &["stranieri"])
         .await;
     let student = app.student("coda@studenti.unibg.it").await;
-    let mut t = Vec::new();
-    for i in 0..9 {
-        t.push(
-            app.open_ticket(&student, &format!("Richiesta {i}")).await["number"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
+    let t = open_tickets(&app, &student, "Richiesta", 9).await;
     let far = Utc::now().naive_utc() + Duration::days(30);
     for n in &t {
         set_times(&app, n, Some(far), Some(far), None).await;
@@ -664,15 +666,7 @@ async fn counts_equal_a_full_recount_after_concurrent_changes(backend: Backend) 
         .staff(&admin, "seg2@unibg.it", "agent", &["segreteria"])
         .await;
     let student = app.student("raffica@studenti.unibg.it").await;
-    let mut t = Vec::new();
-    for i in 0..16 {
-        t.push(
-            app.open_ticket(&student, &format!("Raffica {i}")).await["number"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
+    let t = open_tickets(&app, &student, "Raffica", 16).await;
     // Clocks overdue or far away; the last four moved to stranieri, two of them assigned to the
     // segreteria agent (the half of the scope outside the agent's teams).
     let (now, far) = (Utc::now().naive_utc(), Utc::now().naive_utc() + Duration::days(30));
@@ -730,7 +724,7 @@ async fn counts_equal_a_full_recount_after_concurrent_changes(backend: Backend) 
             };
             let who = if i >= 12 { &admin } else { [&admin, &seg, &other][k % 3] };
             changes.push(try_change(&app, who, n, body.clone()));
-            changes.push(try_change(&app, &admin, n, json!({"priority": ["low", "high"][k % 2]})));
+            changes.push(try_change(&app, &admin, n, json!({"priority": if k % 2 == 0 { "low" } else { "high" }})));
         }
         let outcomes = futures_util::future::join_all(changes).await;
         assert!(outcomes.contains(&StatusCode::OK), "round {round}: nothing changed");
