@@ -8,5 +8,8 @@ DROP INDEX tickets_team_status_due;
 CREATE INDEX tickets_team_clocks
     ON tickets (team_id, status, due_at, first_responded_at, first_response_due_at);
 DROP INDEX tickets_assignee;
+-- Partial, so that a page of unassigned tickets is not read from it (and sorted) instead of
+-- from its queue's index, already in due-time order.
 CREATE INDEX tickets_assignee_clocks
-    ON tickets (assignee_id, status, team_id, due_at, first_responded_at, first_response_due_at);
+    ON tickets (assignee_id, status, team_id, due_at, first_responded_at, first_response_due_at)
+    WHERE assignee_id IS NOT NULL;
