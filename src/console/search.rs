@@ -13,6 +13,8 @@
 //! e-mail or the matricola) by `kb::text::snippet`: the text escaped, the matching words in
 //! `<mark>` and nothing else, so they are safe HTML by construction.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Timestamp};
 use rust_stemmers::{Algorithm, Stemmer};
@@ -262,17 +264,39 @@ const FILTERS: &str = " JOIN tickets t ON t.id = m.ticket_id \
       AND ($12 IS NULL OR m.rank < $12 OR (m.rank = $12 AND m.ticket_id > $13)) \
     ORDER BY m.rank DESC, m.ticket_id LIMIT $14";
 
+// The matches ranked in the search index alone, best first, at most $15 of them (all of them
+// with -1 on SQLite, NULL on PostgreSQL), from the cursor's rank on: `c`. Only these are
+// joined to their tickets and filtered (FILTERS), so a common word costs one rank per match,
+// not a ticket lookup per match. `n` and `floor` say how many candidates there were and the
+// lowest rank among them: `ranked` knows from them whether the page is exact (one row with
+// no ticket when no candidate passes the filters). Each ends with PAGE_END.
 // bm25 weights, in column order: number, subject, body, notes, requester.
-const SQLITE_MATCH: &str = "SELECT m.ticket_id, m.rank FROM ( \
-      SELECT d.ticket_id AS ticket_id, -bm25(ticket_fts, 10.0, 10.0, 2.0, 1.0, 5.0) AS rank \
-      FROM ticket_fts JOIN ticket_search_docs d ON d.id = ticket_fts.rowid \
-      WHERE ticket_fts MATCH $1) m";
+const SQLITE_MATCH: &str = "WITH c AS ( \
+      SELECT doc, rank FROM ( \
+        SELECT rowid AS doc, -bm25(ticket_fts, 10.0, 10.0, 2.0, 1.0, 5.0) AS rank \
+        FROM ticket_fts WHERE ticket_fts MATCH $1) \
+      WHERE $12 IS NULL OR rank <= $12 \
+      ORDER BY rank DESC LIMIT $15) \
+    SELECT p.ticket_id, p.rank, b.n, b.floor FROM (SELECT count(*) AS n, min(rank) AS floor FROM c) b \
+    LEFT JOIN (SELECT m.ticket_id, m.rank FROM ( \
+      SELECT d.ticket_id AS ticket_id, c.rank AS rank \
+      FROM c CROSS JOIN ticket_search_docs d ON d.id = c.doc) m";
 
-const PG_MATCH: &str = "SELECT m.ticket_id, m.rank FROM ( \
+const PG_MATCH: &str = "WITH q AS (SELECT plainto_tsquery('italian', $1) || plainto_tsquery('english', $1) \
+                                 || plainto_tsquery('simple', $1) AS q), \
+    c AS MATERIALIZED ( \
       SELECT s.ticket_id, ts_rank(s.document, q.q)::float8 AS rank \
-      FROM ticket_search s, (SELECT plainto_tsquery('italian', $1) || plainto_tsquery('english', $1) \
-                                    || plainto_tsquery('simple', $1) AS q) q \
-      WHERE s.document @@ q.q) m";
+      FROM ticket_search s, q \
+      WHERE s.document @@ q.q AND ($12::float8 IS NULL OR ts_rank(s.document, q.q)::float8 <= $12) \
+      ORDER BY rank DESC LIMIT $15) \
+    SELECT p.ticket_id, p.rank, b.n, b.floor FROM (SELECT count(*) AS n, min(rank) AS floor FROM c) b \
+    LEFT JOIN (SELECT m.ticket_id, m.rank FROM c m";
+
+const PAGE_END: &str = ") p ON TRUE ORDER BY p.rank DESC, p.ticket_id";
+
+/// How many ranked candidates the first try joins to their tickets, per row of the page: an
+/// agent sees well over a quarter of the desk, so four per row nearly always fill the page.
+const CANDIDATES_PER_ROW: i64 = 4;
 
 /// Where the previous page of a search ended.
 struct RankCursor {
@@ -359,46 +383,50 @@ fn csv<'a>(items: impl Iterator<Item = &'a str>) -> Option<String> {
     (!joined.is_empty()).then_some(joined)
 }
 
+#[derive(QueryableByName)]
+struct Candidate {
+    #[diesel(sql_type = Nullable<Text>)]
+    ticket_id: Option<String>,
+    #[diesel(sql_type = Nullable<Double>)]
+    rank: Option<f64>,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = Nullable<Double>)]
+    floor: Option<f64>,
+}
+
 /// The ids of the tickets matching, best first, visible to `user` and within the filters; and
 /// the cursor of the next page.
+///
+/// The matches are ranked in the index alone and only the best few joined to their tickets
+/// and filtered (`candidates`); the page is exact when every row it needs ranks above the
+/// lowest candidate (anything left out ranks lower, or ties it). Otherwise more candidates are
+/// tried, and at last all of them.
 fn ranked(
     conn: &mut DbConn,
     user: &User,
     request: &SearchRequest,
 ) -> Result<(Vec<Ranked>, Option<String>), ServiceError> {
-    let f = &request.filters;
-    let (matcher, expression) = match conn {
-        DbConn::Sqlite(_) => (
-            SQLITE_MATCH.to_owned() + FILTERS,
-            fts5_expression(&request.groups),
-        ),
-        DbConn::Pg(_) => (PG_MATCH.to_owned() + FILTERS, request.q.clone()),
+    let want = request.limit + 1;
+    let mut take = Some(want * CANDIDATES_PER_ROW);
+    let mut rows = loop {
+        let found = candidates(conn, user, request, take)?;
+        let Some(limit) = take else {
+            break found;
+        };
+        let (n, floor) = found.first().map_or((0, None), |c| (c.n, c.floor));
+        let exhaustive = n < limit;
+        let exact =
+            found.len() as i64 == want && found.iter().all(|c| floor.is_some_and(|f| c.rank.is_some_and(|r| r > f)));
+        if exhaustive || exact {
+            break found;
+        }
+        take = (limit < 64 * want * CANDIDATES_PER_ROW).then_some(limit * 8);
     };
-    let sql = if matches!(conn, DbConn::Sqlite(_)) {
-        matcher.replace('$', "?")
-    } else {
-        matcher
-    };
-    let assignee = f.assignee.as_ref().map(|a| match a {
-        AssigneeFilter::Nobody => String::new(),
-        AssigneeFilter::User(id) => id.clone(),
-    });
-    let mut rows: Vec<Ranked> = diesel::sql_query(sql)
-        .bind::<Text, _>(expression)
-        .bind::<Bool, _>(user.role != Role::Agent)
-        .bind::<Text, _>(user.team_ids.join(","))
-        .bind::<Text, _>(&user.id)
-        .bind::<Nullable<Text>, _>(csv(f.statuses.iter().map(|s| s.as_str())))
-        .bind::<Nullable<Text>, _>(csv(f.priorities.iter().map(|p| p.as_str())))
-        .bind::<Nullable<Text>, _>(f.category_id.as_deref())
-        .bind::<Nullable<Text>, _>(f.team_id.as_deref())
-        .bind::<Nullable<Text>, _>(assignee)
-        .bind::<Nullable<Timestamp>, _>(f.created_from)
-        .bind::<Nullable<Timestamp>, _>(f.created_to)
-        .bind::<Nullable<Double>, _>(request.cursor.as_ref().map(|c| c.rank))
-        .bind::<Nullable<Text>, _>(request.cursor.as_ref().map(|c| c.id.clone()))
-        .bind::<BigInt, _>(request.limit + 1)
-        .load(conn)?;
+    let mut rows: Vec<Ranked> = rows
+        .drain(..)
+        .filter_map(|c| Some(Ranked { ticket_id: c.ticket_id?, rank: c.rank? }))
+        .collect();
     let next = if rows.len() as i64 > request.limit {
         rows.truncate(request.limit as usize);
         rows.last().map(|r| {
@@ -414,6 +442,53 @@ fn ranked(
     Ok((rows, next))
 }
 
+/// One try of `ranked`: the best `take` matches (all with `None`) joined to their tickets,
+/// filtered, the page's rows of them in order.
+fn candidates(
+    conn: &mut DbConn,
+    user: &User,
+    request: &SearchRequest,
+    take: Option<i64>,
+) -> Result<Vec<Candidate>, ServiceError> {
+    let f = &request.filters;
+    let sqlite = matches!(conn, DbConn::Sqlite(_));
+    let (sql, expression) = if sqlite {
+        // CROSS JOIN: SQLite joins in the order written, candidates first (left to itself, it
+        // may scan the tickets and look each up among the candidates).
+        let filters = FILTERS.replacen(" JOIN tickets t", " CROSS JOIN tickets t", 1);
+        ((SQLITE_MATCH.to_owned() + &filters + PAGE_END).replace('$', "?"), fts5_expression(&request.groups))
+    } else {
+        (PG_MATCH.to_owned() + FILTERS + PAGE_END, request.q.clone())
+    };
+    // No limit: -1 on SQLite, NULL on PostgreSQL.
+    let take = match take {
+        Some(n) => Some(n),
+        None if sqlite => Some(-1),
+        None => None,
+    };
+    let assignee = f.assignee.as_ref().map(|a| match a {
+        AssigneeFilter::Nobody => String::new(),
+        AssigneeFilter::User(id) => id.clone(),
+    });
+    Ok(diesel::sql_query(sql)
+        .bind::<Text, _>(expression)
+        .bind::<Bool, _>(user.role != Role::Agent)
+        .bind::<Text, _>(user.team_ids.join(","))
+        .bind::<Text, _>(&user.id)
+        .bind::<Nullable<Text>, _>(csv(f.statuses.iter().map(|s| s.as_str())))
+        .bind::<Nullable<Text>, _>(csv(f.priorities.iter().map(|p| p.as_str())))
+        .bind::<Nullable<Text>, _>(f.category_id.as_deref())
+        .bind::<Nullable<Text>, _>(f.team_id.as_deref())
+        .bind::<Nullable<Text>, _>(assignee)
+        .bind::<Nullable<Timestamp>, _>(f.created_from)
+        .bind::<Nullable<Timestamp>, _>(f.created_to)
+        .bind::<Nullable<Double>, _>(request.cursor.as_ref().map(|c| c.rank))
+        .bind::<Nullable<Text>, _>(request.cursor.as_ref().map(|c| c.id.clone()))
+        .bind::<BigInt, _>(request.limit + 1)
+        .bind::<Nullable<BigInt>, _>(take)
+        .load(conn)?)
+}
+
 /// The ranked rows' tickets, in rank order.
 fn tickets_of(conn: &mut DbConn, ranked: &[Ranked]) -> Result<Vec<TicketRow>, ServiceError> {
     let ids: Vec<&str> = ranked.iter().map(|r| r.ticket_id.as_str()).collect();
@@ -425,21 +500,64 @@ fn tickets_of(conn: &mut DbConn, ranked: &[Ranked]) -> Result<Vec<TicketRow>, Se
     Ok(rows)
 }
 
+/// Which words of a page's texts match the query, per language, each word stemmed once per
+/// page (`text::snippet` would stem every word of every text in both languages).
+struct HitWords<'a> {
+    terms: &'a [String],
+    stemmers: (Stemmer, Stemmer),
+    seen: HashMap<(bool, String), bool>,
+}
+
+impl<'a> HitWords<'a> {
+    fn new(terms: &'a [String]) -> Self {
+        HitWords { terms, stemmers: stemmers(), seen: HashMap::new() }
+    }
+
+    /// As `text::snippet` marks it: the word's term in that language is one of the query's.
+    fn hit(&mut self, locale: Locale, word: &str) -> bool {
+        let italian = locale == Locale::It;
+        if let Some(&hit) = self.seen.get(&(italian, word.to_owned())) {
+            return hit;
+        }
+        let stemmer = if italian { &self.stemmers.0 } else { &self.stemmers.1 };
+        let hit = term(stemmer, locale, word).is_some_and(|t| self.terms.contains(&t));
+        self.seen.insert((italian, word.to_owned()), hit);
+        hit
+    }
+
+    /// How many words `text::snippet(text, locale, terms, SNIPPET_WORDS)` would mark: the most
+    /// hits in a window of that many words.
+    fn marks(&mut self, text: &str, locale: Locale) -> usize {
+        let hits: Vec<bool> = words(text).map(|(_, w)| self.hit(locale, w)).collect();
+        let width = SNIPPET_WORDS.min(hits.len());
+        if width == 0 {
+            return 0;
+        }
+        let mut in_window = hits[..width].iter().filter(|h| **h).count();
+        let mut most = in_window;
+        for start in 1..=(hits.len() - width) {
+            in_window = in_window - usize::from(hits[start - 1]) + usize::from(hits[start + width - 1]);
+            most = most.max(in_window);
+        }
+        most
+    }
+}
+
 /// The best snippet among a ticket's texts: the one with the most matching words (the subject
-/// first among equals); the first message, unmarked, when only the number matched.
-fn best_snippet(texts: &[&str], terms: &[String]) -> String {
-    let mut best: Option<(usize, String)> = None;
+/// first among equals); the first message, unmarked, when only the number matched. Only the
+/// chosen text is cut (`hits` finds it).
+fn best_snippet(texts: &[&str], hits: &mut HitWords) -> String {
+    let mut best: Option<(usize, &str, Locale)> = None;
     for text in texts {
         for locale in [Locale::It, Locale::En] {
-            let snippet = text::snippet(text, locale, terms, SNIPPET_WORDS);
-            let marks = snippet.matches("<mark>").count();
-            if best.as_ref().is_none_or(|(most, _)| marks > *most) {
-                best = Some((marks, snippet));
+            let marks = hits.marks(text, locale);
+            if best.as_ref().is_none_or(|(most, _, _)| marks > *most) {
+                best = Some((marks, text, locale));
             }
         }
     }
     match best {
-        Some((marks, snippet)) if marks > 0 => snippet,
+        Some((marks, text, locale)) if marks > 0 => text::snippet(text, locale, hits.terms, SNIPPET_WORDS),
         _ => texts
             .get(1)
             .or(texts.first())
@@ -478,6 +596,7 @@ pub fn search(
         .select((users::id, users::email))
         .load(conn)?;
     let terms: Vec<String> = request.groups.concat();
+    let mut hits = HitWords::new(&terms);
     let mut items = Vec::with_capacity(rows.len());
     for (row, rank) in rows.iter().zip(&ranked) {
         let email = emails
@@ -498,7 +617,7 @@ pub fn search(
             number: row.number.clone(),
             subject: row.subject.clone(),
             status: row.status()?,
-            snippet: best_snippet(&texts, &terms),
+            snippet: best_snippet(&texts, &mut hits),
             rank: rank.rank,
         });
     }
@@ -573,7 +692,7 @@ mod tests {
                 "Altro <b>argomento</b>",
                 "Domanda sulla mia <script>iscrizione</script>",
             ],
-            &terms,
+            &mut HitWords::new(&terms),
         );
         assert!(s.contains("<mark>iscrizione</mark>"), "{s}");
         assert!(
@@ -581,7 +700,7 @@ mod tests {
             "{s}"
         );
         assert_eq!(
-            best_snippet(&["Oggetto", "Primo messaggio"], &terms),
+            best_snippet(&["Oggetto", "Primo messaggio"], &mut HitWords::new(&terms)),
             "Primo messaggio"
         );
     }

@@ -14,7 +14,8 @@ use crate::helpers::{spawn_app, Backend, Session, TestApp};
 both_backends!(
     queues_hold_the_right_tickets_and_count_them,
     every_filter_narrows,
-    sorts_page_without_gaps_or_repeats
+    sorts_page_without_gaps_or_repeats,
+    counts_equal_a_full_recount_after_concurrent_changes
 );
 
 fn numbers(page: &Value) -> Vec<String> {
@@ -101,6 +102,16 @@ async fn counts(app: &TestApp, who: &Session) -> Vec<(String, i64)> {
         .collect()
 }
 
+/// `n` segreteria tickets opened by `student` ("<subject> 0", "<subject> 1"…): their numbers.
+async fn open_tickets(app: &TestApp, student: &Session, subject: &str, n: usize) -> Vec<String> {
+    let mut numbers = Vec::with_capacity(n);
+    for i in 0..n {
+        let ticket = app.open_ticket(student, &format!("{subject} {i}")).await;
+        numbers.push(ticket["number"].as_str().unwrap().to_owned());
+    }
+    numbers
+}
+
 async fn queues_hold_the_right_tickets_and_count_them(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
@@ -111,15 +122,7 @@ async fn queues_hold_the_right_tickets_and_count_them(backend: Backend) {
         .staff(&admin, "str@unibg.it", "agent", &["stranieri"])
         .await;
     let student = app.student("coda@studenti.unibg.it").await;
-    let mut t = Vec::new();
-    for i in 0..9 {
-        t.push(
-            app.open_ticket(&student, &format!("Richiesta {i}")).await["number"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
+    let t = open_tickets(&app, &student, "Richiesta", 9).await;
     let far = Utc::now().naive_utc() + Duration::days(30);
     for n in &t {
         set_times(&app, n, Some(far), Some(far), None).await;
@@ -591,4 +594,139 @@ async fn sorts_page_without_gaps_or_repeats(backend: Backend) {
         });
         tied
     });
+}
+
+/// One change raced against others: a stale version (409) is an answer too, and so is a move
+/// the ticket's new status no longer allows (422).
+async fn try_change(app: &TestApp, who: &Session, number: &str, body: Value) -> StatusCode {
+    let path = format!("/api/v1/tickets/{number}");
+    let current: Value = app.get(&path, Some(&who.token)).await.json().await.unwrap();
+    let mut body = body;
+    body["version"] = current["version"].clone();
+    let status = app.patch(&path, &who.token, &body).await.status();
+    assert!(
+        [StatusCode::OK, StatusCode::CONFLICT, StatusCode::UNPROCESSABLE_ENTITY].contains(&status),
+        "{number}: {body}: {status}"
+    );
+    status
+}
+
+/// Every queue of an agent counted again from its whole predicate (the scope's OR unsplit),
+/// straight from the table.
+async fn recount(app: &TestApp, agent_id: &str, team_id: &str) -> Vec<(String, i64)> {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let limit = helpdesk::domain::sla::BusinessCalendar::default()
+        .add_business_minutes(Utc::now(), helpdesk::console::queues::AT_RISK_MINUTES)
+        .naive_utc();
+    let (db, me, team) = (app.db.clone(), agent_id.to_owned(), team_id.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let mut conn = db.get_writer().unwrap();
+        let scope = format!("(team_id = '{team}' OR assignee_id = '{me}')");
+        let at = limit.format("%Y-%m-%d %H:%M:%S%.f");
+        let queues = [
+            ("mine", format!("assignee_id = '{me}' AND status IN ('new', 'open', 'waiting_student', 'resolved')")),
+            ("unassigned", format!("team_id = '{team}' AND assignee_id IS NULL AND status IN ('new', 'open', 'waiting_student')")),
+            ("team:segreteria", format!("team_id = '{team}' AND status IN ('new', 'open', 'waiting_student')")),
+            ("waiting", format!("{scope} AND status = 'waiting_student'")),
+            (
+                "at_risk",
+                format!(
+                    "{scope} AND status IN ('new', 'open') AND ((first_responded_at IS NULL \
+                     AND first_response_due_at <= '{at}') OR due_at <= '{at}')"
+                ),
+            ),
+        ];
+        queues
+            .into_iter()
+            .map(|(queue, predicate)| {
+                let found: N = diesel::sql_query(format!("SELECT count(*) AS n FROM tickets WHERE {predicate}"))
+                    .get_result(&mut *conn)
+                    .unwrap();
+                (queue.to_owned(), found.n)
+            })
+            .collect()
+    })
+    .await
+    .unwrap()
+}
+
+async fn counts_equal_a_full_recount_after_concurrent_changes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let seg = app
+        .staff(&admin, "seg@unibg.it", "agent", &["segreteria"])
+        .await;
+    let other = app
+        .staff(&admin, "seg2@unibg.it", "agent", &["segreteria"])
+        .await;
+    let student = app.student("raffica@studenti.unibg.it").await;
+    let t = open_tickets(&app, &student, "Raffica", 16).await;
+    // Clocks overdue or far away; the last four moved to stranieri, two of them assigned to the
+    // segreteria agent (the half of the scope outside the agent's teams).
+    let (now, far) = (Utc::now().naive_utc(), Utc::now().naive_utc() + Duration::days(30));
+    for (i, n) in t.iter().enumerate() {
+        let first = if i % 3 == 0 { now - Duration::hours(1) } else { far };
+        let due = if i % 2 == 0 { now - Duration::hours(2) } else { far };
+        set_times(&app, n, Some(first), Some(due), None).await;
+    }
+    for n in &t[12..] {
+        change(&app, &admin, n, json!({"team": "stranieri"})).await;
+    }
+    let db = app.db.clone();
+    let elsewhere = vec![t[12].clone(), t[13].clone()];
+    let seg_id = seg.id.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = db.get_writer().unwrap();
+        diesel::update(tickets::table.filter(tickets::number.eq_any(&elsewhere)))
+            .set(tickets::assignee_id.eq(Some(seg_id)))
+            .execute(&mut *conn)
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let team_id: String = {
+        use helpdesk::db::schema::teams;
+        let db = app.db.clone();
+        tokio::task::spawn_blocking(move || {
+            teams::table
+                .filter(teams::slug.eq("segreteria"))
+                .select(teams::id)
+                .first(&mut *db.get_writer().unwrap())
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(counts(&app, &seg).await, recount(&app, &seg.id, &team_id).await, "before the burst");
+
+    // Three rounds of every ticket changed at once by three people (some changes collide).
+    let statuses = ["open", "waiting_student", "resolved", "open", "waiting_student", "closed"];
+    for round in 0..3 {
+        let mut changes = Vec::new();
+        for (i, n) in t.iter().enumerate() {
+            let k = i + round * 5;
+            let assignee = match k % 4 {
+                0 => json!(seg.id),
+                1 => json!(other.id),
+                2 => Value::Null,
+                _ => json!(seg.id),
+            };
+            let body = match k % 3 {
+                0 => json!({"status": statuses[k % statuses.len()]}),
+                1 => json!({"assignee": assignee}),
+                _ => json!({"status": statuses[(k + 1) % statuses.len()], "assignee": assignee}),
+            };
+            let who = if i >= 12 { &admin } else { [&admin, &seg, &other][k % 3] };
+            changes.push(try_change(&app, who, n, body.clone()));
+            changes.push(try_change(&app, &admin, n, json!({"priority": if k % 2 == 0 { "low" } else { "high" }})));
+        }
+        let outcomes = futures_util::future::join_all(changes).await;
+        assert!(outcomes.contains(&StatusCode::OK), "round {round}: nothing changed");
+        let api = counts(&app, &seg).await;
+        assert_eq!(api, recount(&app, &seg.id, &team_id).await, "after round {round}");
+    }
 }
