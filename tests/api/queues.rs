@@ -627,6 +627,9 @@ async fn recount(app: &TestApp, agent_id: &str, team_id: &str) -> Vec<(String, i
         let mut conn = db.get_writer().unwrap();
         let scope = format!("(team_id = '{team}' OR assignee_id = '{me}')");
         let at = limit.format("%Y-%m-%d %H:%M:%S%.f");
+        let now = Utc::now().naive_utc();
+        let soon = (now + helpdesk::career::deadline::HIGH_WITHIN).format("%Y-%m-%d %H:%M:%S%.f");
+        let now = now.format("%Y-%m-%d %H:%M:%S%.f");
         let queues = [
             ("mine", format!("assignee_id = '{me}' AND status IN ('new', 'open', 'waiting_student', 'resolved')")),
             ("unassigned", format!("team_id = '{team}' AND assignee_id IS NULL AND status IN ('new', 'open', 'waiting_student')")),
@@ -637,6 +640,12 @@ async fn recount(app: &TestApp, agent_id: &str, team_id: &str) -> Vec<(String, i
                 format!(
                     "{scope} AND status IN ('new', 'open') AND ((first_responded_at IS NULL \
                      AND first_response_due_at <= '{at}') OR due_at <= '{at}')"
+                ),
+            ),
+            (
+                "deadline_soon",
+                format!(
+                    "{scope} AND status IN ('new', 'open', 'waiting_student') AND deadline_at > '{now}' AND deadline_at <= '{soon}'"
                 ),
             ),
         ];
