@@ -167,7 +167,7 @@ pub struct StatusChange {
     pub version: Option<i32>,
 }
 
-fn check_note(errors: &mut FieldErrors, note: Option<&str>, required: bool) -> String {
+pub(crate) fn check_note(errors: &mut FieldErrors, note: Option<&str>, required: bool) -> String {
     let note = note.unwrap_or_default().trim();
     if required && note.is_empty() {
         errors.add("note", "is required: tell the student what changed");
@@ -257,20 +257,12 @@ pub fn apply(
             &ticket.id,
             actor,
             "career_action_status",
-            json!({"career_action": action.id, "from": from.as_str(), "to": to.as_str(), "source": source_name(source)}),
+            json!({"career_action": action.id, "from": from.as_str(), "to": to.as_str(), "source": source.as_str()}),
         )?;
         diesel::update(tickets::table.find(&ticket.id)).set(tickets::updated_at.eq(now)).execute(conn)?;
     }
     mail_student(conn, action, &kind, to, note, linked.first(), base_url)?;
     reload(conn, &action.id)
-}
-
-fn source_name(source: Source) -> &'static str {
-    match source {
-        Source::Student => "student",
-        Source::Staff => "staff",
-        Source::Integration => "integration",
-    }
 }
 
 fn reload(conn: &mut DbConn, id: &str) -> Result<ActionRow, ServiceError> {

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::changes::{self, MAX_NOTE};
+use super::changes;
 use super::instances::{self, ActionRow, NewCareerAction, Source};
 use super::status::CareerStatus;
 use crate::accounts;
@@ -41,10 +41,7 @@ pub fn report(conn: &mut DbConn, external_ref: &str, input: IntegrationReport, b
     let external_ref = instances::check_external_ref(&mut errors, "external_ref", Some(external_ref));
     let email = errors.check("student_email", Email::parse(&input.student_email));
     let status = errors.check("status", CareerStatus::parse(input.status.trim()));
-    let note = input.note.as_deref().unwrap_or_default().trim().to_owned();
-    if note.chars().count() > MAX_NOTE {
-        errors.add("note", format!("must be at most {MAX_NOTE} characters"));
-    }
+    let note = changes::check_note(&mut errors, input.note.as_deref(), false);
     errors.into_result()?;
     let (Some(external_ref), Some(email), Some(status)) = (external_ref, email, status) else {
         return Err(ServiceError::field("external_ref", "is required"));

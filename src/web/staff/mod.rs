@@ -10,6 +10,16 @@ use actix_web::HttpResponse;
 use super::error::WebError;
 use super::page::{encode, redirect, Ctx};
 use crate::accounts::User;
+use crate::domain::{Priority, Status};
+
+/// A status as staff read it ("waiting for the student", not the student's "waiting for you").
+pub fn status_label(ctx: &Ctx, status: Status) -> String {
+    ctx.t(&format!("staff.status.{}", status.as_str()))
+}
+
+pub fn priority_label(ctx: &Ctx, priority: Priority) -> String {
+    ctx.t(&format!("staff.priority.{}", priority.as_str()))
+}
 
 /// The staff member reading the page (in the page's language), or where to send the reader.
 pub fn staff(ctx: &Ctx) -> Result<Result<User, HttpResponse>, WebError> {

@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::staff_or_return;
+use super::{priority_label, staff_or_return, status_label};
 use crate::accounts::teams_with_members;
 use crate::console::bulk::{self, BulkAction, BulkRequest};
 use crate::console::listing::ListParams;
@@ -89,8 +89,8 @@ pub async fn show(ctx: Ctx, query: web::Query<QueueQuery>) -> Page {
             json!({
                 "number": t.number, "subject": t.subject, "href": format!("/staff/tickets/{}", t.number),
                 "category": names.get(&t.category).cloned().unwrap_or_else(|| t.category.clone()),
-                "status": t.status.as_str(), "status_label": ctx.t(&format!("staff.status.{}", t.status.as_str())),
-                "priority": t.priority.as_str(), "priority_label": ctx.t(&format!("staff.priority.{}", t.priority.as_str())),
+                "status": t.status.as_str(), "status_label": status_label(&ctx, t.status),
+                "priority": t.priority.as_str(), "priority_label": priority_label(&ctx, t.priority),
                 "assignee": t.assignee.as_ref().map(|a| a.display_name.clone()),
                 "due": t.due_at.map(|d| when(d, ctx.locale)),
                 "sla": t.sla.as_ref().map(|s| serde_json::to_value(s.state).unwrap_or(Value::Null)),
@@ -120,9 +120,9 @@ pub async fn show(ctx: Ctx, query: web::Query<QueueQuery>) -> Page {
         "next": page.next_cursor.as_deref().map(|c| base(Some(c))),
         "back": base(None),
         "statuses": Status::ALL.iter().filter(|s| **s != Status::Unverified)
-            .map(|s| choice(s.as_str(), ctx.t(&format!("staff.status.{}", s.as_str())), status == s.as_str())).collect::<Vec<_>>(),
+            .map(|s| choice(s.as_str(), status_label(&ctx, *s), status == s.as_str())).collect::<Vec<_>>(),
         "priorities": Priority::ALL.iter()
-            .map(|p| choice(p.as_str(), ctx.t(&format!("staff.priority.{}", p.as_str())), priority == p.as_str())).collect::<Vec<_>>(),
+            .map(|p| choice(p.as_str(), priority_label(&ctx, *p), priority == p.as_str())).collect::<Vec<_>>(),
         "categories": names.iter().map(|(slug, name)| choice(slug, name.clone(), q.category.as_deref() == Some(slug.as_str()))).collect::<Vec<_>>(),
         "sorts": SORTS.iter()
             .map(|s| choice(s, ctx.t(&format!("console.sort_{s}")), q.sort.as_deref() == Some(*s))).collect::<Vec<_>>(),
@@ -186,7 +186,7 @@ pub async fn search_page(ctx: Ctx, query: web::Query<SearchQuery>) -> Page {
         .iter()
         .map(|h| {
             json!({"number": h.number, "href": format!("/staff/tickets/{}", h.number), "subject": h.subject,
-                   "status_label": ctx.t(&format!("staff.status.{}", h.status.as_str())), "status": h.status.as_str(),
+                   "status_label": status_label(&ctx, h.status), "status": h.status.as_str(),
                    // HTML-safe by construction: escaped text with <mark> only (console::search).
                    "snippet": h.snippet})
         })

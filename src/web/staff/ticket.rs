@@ -8,7 +8,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::staff_or_return;
+use super::{priority_label, staff_or_return, status_label};
 use crate::accounts::{teams_with_members, User};
 use crate::canned::{self, CannedParams};
 use crate::career::changes::{self, StatusChange};
@@ -94,15 +94,11 @@ async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber,
             .tickets
             .iter()
             .map(|o| json!({"number": o.number, "href": format!("/staff/tickets/{}", o.number), "subject": o.subject,
-                            "status_label": ctx.t(&format!("staff.status.{}", o.status.as_str())), "updated": when(o.updated_at, ctx.locale)}))
+                            "status_label": status_label(ctx, o.status), "updated": when(o.updated_at, ctx.locale)}))
             .collect();
         map.insert("others".into(), json!(others));
     }
     ctx.render_status(status, "pages/staff_ticket", &format!("{} · {}", ticket.number, ticket.subject), page)
-}
-
-fn staff_status(ctx: &Ctx, status: Status) -> String {
-    ctx.t(&format!("staff.status.{}", status.as_str()))
 }
 
 fn page_data(
@@ -131,11 +127,11 @@ fn page_data(
     let statuses: Vec<Value> = Status::ALL
         .iter()
         .filter(|s| **s == t.status || t.status.staff_can_move_to(**s))
-        .map(|s| json!({"value": s.as_str(), "label": staff_status(ctx, *s), "selected": *s == t.status}))
+        .map(|s| json!({"value": s.as_str(), "label": status_label(ctx, *s), "selected": *s == t.status}))
         .collect();
     let priorities: Vec<Value> = Priority::ALL
         .iter()
-        .map(|p| json!({"value": p.as_str(), "label": ctx.t(&format!("staff.priority.{}", p.as_str())), "selected": *p == t.priority}))
+        .map(|p| json!({"value": p.as_str(), "label": priority_label(ctx, *p), "selected": *p == t.priority}))
         .collect();
     let assignee = t.assignee.as_ref().map(|a| a.id.clone());
     let team = teams.iter().find(|team| team.slug == t.team);
@@ -177,8 +173,8 @@ fn page_data(
     let requester = t.requester.as_ref();
     json!({
         "number": t.number, "subject": t.subject, "version": t.version,
-        "status": t.status.as_str(), "status_label": staff_status(ctx, t.status),
-        "priority": t.priority.as_str(), "priority_label": ctx.t(&format!("staff.priority.{}", t.priority.as_str())),
+        "status": t.status.as_str(), "status_label": status_label(ctx, t.status),
+        "priority": t.priority.as_str(), "priority_label": priority_label(ctx, t.priority),
         "category": names.get(&t.category).cloned().unwrap_or_else(|| t.category.clone()),
         "team": team.map(|team| team.name.clone()).unwrap_or_else(|| t.team.clone()),
         "assignee": t.assignee.as_ref().map(|a| a.display_name.clone()),
