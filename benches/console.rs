@@ -1,11 +1,13 @@
 //! The staff console at scale: seeds BENCH_TICKETS tickets (default 1,000,000) with two
 //! messages each by bulk SQL, then times over HTTP, one request at a time, the main queue page
-//! (`unassigned` for a segreteria agent, sorted by due time), the queue counts, and a search.
+//! (`unassigned` for a segreteria agent, sorted by due time) as JSON and as the `/staff` page, the
+//! queue counts, and a search.
 //! SQLite always; PostgreSQL when HELPDESK_TEST_PG_URL names a server.
 //!
 //! Run: `cargo bench --bench console`. BENCH_TICKETS (tickets seeded) and BENCH_REQUESTS
 //! (timed requests per probe, default 300, after 30 unmeasured) tune it; BENCH_HOLD=<file>
-//! keeps each database until that file is removed, for profiling. Target: p99 < 50 ms.
+//! keeps each database until that file is removed, for profiling; BENCH_KEEP=<dir> keeps the seeded
+//! databases for the next run with as many tickets (no second seeding). Target: p99 < 50 ms.
 
 #[allow(dead_code)]
 mod common;
@@ -116,11 +118,27 @@ struct Row {
 }
 
 async fn bench_backend(backend: &Backend, tickets: i64, requests: usize) -> Result<Vec<Row>> {
-    let dir = tempfile::tempdir()?;
-    let (url, _guard) = backend.fresh_database(dir.path())?;
+    // BENCH_KEEP=<dir>: the seeded database outlives the run and the next run reuses it.
+    let (_temp, dir) = match std::env::var("BENCH_KEEP") {
+        Ok(keep) if !keep.trim().is_empty() => {
+            let dir = std::path::PathBuf::from(keep.trim()).join(format!("sqlite-{tickets}"));
+            std::fs::create_dir_all(&dir)?;
+            (None, dir)
+        }
+        _ => {
+            let temp = tempfile::tempdir()?;
+            let dir = temp.path().to_owned();
+            (Some(temp), dir)
+        }
+    };
+    let (url, _guard) = if _temp.is_some() {
+        backend.fresh_database(&dir)?
+    } else {
+        backend.kept_database(&dir, &format!("hd_bench_keep_{tickets}"))?
+    };
     // The app in this process, configured as `helpdesk serve` would be from the environment.
     for (k, v) in [
-        ("HELPDESK_DATA_DIR", dir.path().display().to_string()),
+        ("HELPDESK_DATA_DIR", dir.display().to_string()),
         ("HELPDESK_DATABASE_URL", url.clone()),
         ("HELPDESK_BIND", "127.0.0.1:0".into()),
         (
@@ -141,13 +159,14 @@ async fn bench_backend(backend: &Backend, tickets: i64, requests: usize) -> Resu
 
     // Staff: an admin (as create-admin makes it) and a segreteria agent (through the API).
     let admin_db = db.clone();
-    tokio::task::spawn_blocking(move || -> Result<()> {
+    let seeded = tokio::task::spawn_blocking(move || -> Result<i64> {
         let hash = helpdesk::auth::hash_password(PASSWORD)?;
         let mut conn = admin_db.get_writer()?;
         let email =
             helpdesk::domain::Email::parse("admin@bench.it").map_err(|e| anyhow::anyhow!("{e}"))?;
         helpdesk::accounts::upsert_admin(&mut conn, &email, &hash, "Admin")?;
-        Ok(())
+        use helpdesk::db::schema::tickets;
+        Ok(tickets::table.count().get_result(&mut *conn)?)
     })
     .await??;
     let admin = login(&client, &base, "admin@bench.it").await?;
@@ -157,36 +176,47 @@ async fn bench_backend(backend: &Backend, tickets: i64, requests: usize) -> Resu
         .json(&json!({"email": "agent@bench.it", "password": PASSWORD, "display_name": "Agent", "role": "agent", "teams": ["segreteria"]}))
         .send()
         .await?;
-    if res.status() != StatusCode::CREATED {
-        bail!("creating the agent: {}", res.status());
-    }
-    let agent_id = res.json::<Value>().await?["user"]["id"]
-        .as_str()
-        .context("agent id")?
-        .to_owned();
+    let agent_id = match res.status() {
+        StatusCode::CREATED => Some(
+            res.json::<Value>().await?["user"]["id"]
+                .as_str()
+                .context("agent id")?
+                .to_owned(),
+        ),
+        // A kept database: the agent and the tickets are there from an earlier run.
+        StatusCode::CONFLICT if seeded == tickets => None,
+        other => bail!("creating the agent: {other}"),
+    };
     let agent = login(&client, &base, "agent@bench.it").await?;
+    let pages = signed_in(&base, "agent@bench.it").await?;
 
     let started = Instant::now();
-    let seed_db = db.clone();
-    tokio::task::spawn_blocking(move || seed(&mut *seed_db.get_writer()?, tickets, &agent_id))
-        .await??;
+    if let Some(agent_id) = agent_id {
+        let seed_db = db.clone();
+        tokio::task::spawn_blocking(move || seed(&mut *seed_db.get_writer()?, tickets, &agent_id))
+            .await??;
+    }
     let seed_secs = started.elapsed().as_secs_f64();
     eprintln!("  seeded {tickets} tickets in {seed_secs:.0} s");
 
     let searches: Vec<String> = (0..10)
         .map(|i| format!("{} {}", WORDS[i * 3 % 50], WORDS[(i * 7 + 11) % 50]))
         .collect();
-    let probes: [(&str, PathOf); 3] = [
+    // Each probe: its name, whether it is a page (signed-in browser) or the API, the path.
+    let probes: [(&str, bool, PathOf); 4] = [
         (
             "queue page (API): unassigned, by due, 50",
+            false,
             Box::new(|_| "/api/v1/queues/unassigned/tickets?sort=due".to_owned()),
         ),
         (
             "queue counts (API)",
+            false,
             Box::new(|_| "/api/v1/queues".to_owned()),
         ),
         (
             "search (API), two words",
+            false,
             Box::new(move |i| {
                 format!(
                     "/api/v1/search?q={}",
@@ -194,26 +224,33 @@ async fn bench_backend(backend: &Backend, tickets: i64, requests: usize) -> Resu
                 )
             }),
         ),
+        (
+            "queue page (HTML): /staff, unassigned by due, with counts",
+            true,
+            Box::new(|_| "/staff?queue=unassigned&sort=due".to_owned()),
+        ),
     ];
     let mut rows = Vec::new();
-    for (name, path) in probes {
+    for (name, html, path) in probes {
         let mut times = Vec::with_capacity(requests);
         for i in 0..requests + 30 {
             let t = Instant::now();
-            let res = client
-                .get(format!("{base}{}", path(i)))
-                .bearer_auth(&agent)
-                .send()
-                .await?;
+            let request = if html {
+                pages.get(format!("{base}{}", path(i)))
+            } else {
+                client.get(format!("{base}{}", path(i))).bearer_auth(&agent)
+            };
+            let res = request.send().await?;
             let status = res.status();
             let body = res.bytes().await?;
             if status != StatusCode::OK {
                 bail!("{name}: {status} {}", String::from_utf8_lossy(&body));
             }
-            // The page and the search must find something, or their times mean nothing.
+            // The pages and the search must find something, or their times mean nothing.
+            let found: &[u8] = if html { b"/staff/tickets/HD-" } else { b"\"number\"" };
             if i == 0
                 && !name.starts_with("queue counts")
-                && !body.windows(8).any(|w| w == b"\"number\"")
+                && !body.windows(found.len()).any(|w| w == found)
             {
                 bail!("{name}: nothing found: {}", String::from_utf8_lossy(&body));
             }
@@ -232,18 +269,27 @@ async fn bench_backend(backend: &Backend, tickets: i64, requests: usize) -> Resu
             seed_secs,
         });
     }
-    // Slot: the HTML queue page (the staff pages are not built yet). Time its route here like
-    // the API page above once it exists.
-    rows.push(Row {
-        backend: backend.name(),
-        probe: "queue page (HTML): not built yet".into(),
-        median: "–".into(),
-        p99: "–".into(),
-        seed_secs,
-    });
     hold(&url)?;
     server.abort();
     Ok(rows)
+}
+
+/// A browser signed in to the staff pages through the sign-in form (cookies, CSRF token).
+async fn signed_in(base: &str, email: &str) -> Result<Client> {
+    let browser = Client::builder().cookie_store(true).build()?;
+    let form = browser.get(format!("{base}/sign-in")).send().await?.text().await?;
+    let marker = r#"name="csrf" value=""#;
+    let at = form.find(marker).context("the sign-in form's CSRF token")? + marker.len();
+    let csrf = form[at..].split('"').next().unwrap_or_default().to_owned();
+    let res = browser
+        .post(format!("{base}/sign-in"))
+        .form(&[("csrf", csrf.as_str()), ("email", email), ("password", PASSWORD), ("next", "/staff")])
+        .send()
+        .await?;
+    if res.url().path() == "/sign-in" {
+        bail!("signing in {email} through the form failed: {}", res.status());
+    }
+    Ok(browser)
 }
 
 /// With BENCH_HOLD=<file>: before the database is dropped, creates that file and waits until

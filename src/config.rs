@@ -32,6 +32,8 @@ pub struct Settings {
     pub cache_ttl: Duration,
     /// Scheduled jobs (auto-close, guest expiry, SLA-risk mails).
     pub jobs: crate::jobs::JobsConfig,
+    /// How many of a search's newest matches are ranked by relevance (older ones follow).
+    pub search: crate::console::search::Ranking,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -95,6 +97,7 @@ impl Settings {
                 auto_close_days: i64::from(parsed::<u16>("HELPDESK_AUTO_CLOSE_DAYS", 7)?),
                 guest_expiry_hours: i64::from(parsed::<u16>("HELPDESK_GUEST_EXPIRY_HOURS", 48)?),
             },
+            search: crate::console::search::Ranking::new(parsed("HELPDESK_SEARCH_RANKED", crate::console::search::Ranking::default().window)?),
         })
     }
 

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 
 use anyhow::{Context, Result};
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T>
 where
@@ -31,6 +31,8 @@ pub struct PgDatabase {
     admin_url: String,
     name: String,
     pub url: String,
+    /// Left on the server when dropped (BENCH_KEEP).
+    keep: bool,
 }
 
 impl PgDatabase {
@@ -47,12 +49,44 @@ impl PgDatabase {
             admin_url: admin_url.to_owned(),
             url: format!("{base}/{name}"),
             name,
+            keep: false,
+        })
+    }
+
+    /// The database `name`, created when missing and left on the server afterwards.
+    #[allow(dead_code)] // the console bench's BENCH_KEEP
+    pub fn kept(admin_url: &str, name: &str) -> Result<Self> {
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .context("HELPDESK_TEST_PG_URL must end with a database name")?;
+        let mut conn = diesel::PgConnection::establish(admin_url)
+            .with_context(|| format!("connecting to {admin_url}"))?;
+        #[derive(diesel::QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let found: Found = diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+            .bind::<diesel::sql_types::Text, _>(name)
+            .get_result(&mut conn)?;
+        if found.n == 0 {
+            conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                .context("creating the kept bench database")?;
+        }
+        Ok(Self {
+            admin_url: admin_url.to_owned(),
+            url: format!("{base}/{name}"),
+            name: name.to_owned(),
+            keep: true,
         })
     }
 }
 
 impl Drop for PgDatabase {
     fn drop(&mut self) {
+        if self.keep {
+            return;
+        }
         let dropped = diesel::PgConnection::establish(&self.admin_url)
             .map_err(anyhow::Error::from)
             .and_then(|mut conn| {
@@ -87,6 +121,22 @@ impl Backend {
             )),
             Backend::Postgres { admin_url } => {
                 let db = PgDatabase::create(admin_url)?;
+                Ok((db.url.clone(), Some(db)))
+            }
+        }
+    }
+
+    /// A database kept between runs: a file in `data_dir`, or the PostgreSQL database `name`.
+    #[allow(dead_code)] // the console bench's BENCH_KEEP
+    pub fn kept_database(
+        &self,
+        data_dir: &std::path::Path,
+        name: &str,
+    ) -> Result<(String, Option<PgDatabase>)> {
+        match self {
+            Backend::Sqlite => self.fresh_database(data_dir),
+            Backend::Postgres { admin_url } => {
+                let db = PgDatabase::kept(admin_url, name)?;
                 Ok((db.url.clone(), Some(db)))
             }
         }

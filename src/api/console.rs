@@ -61,10 +61,10 @@ pub async fn search_tickets(
     staff: Staff,
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = params.into_inner();
+    let (params, ranking) = (params.into_inner(), state.settings.search);
     let page = state
         .db
-        .read(move |conn| search::search(conn, &staff.0, &params))
+        .read(move |conn| search::search(conn, &staff.0, &params, ranking))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }

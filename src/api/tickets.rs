@@ -51,8 +51,8 @@ pub async fn create_ticket(state: Data, req: HttpRequest, payload: web::Payload,
     security(("bearer" = [])))]
 #[get("/tickets")]
 pub async fn list_tickets(state: Data, user: CurrentUser, params: web::Query<ListParams>) -> Result<HttpResponse, ApiError> {
-    let params = params.into_inner();
-    let page = state.db.read(move |conn| reading::list(conn, &user.0, &params)).await?;
+    let (params, ranking) = (params.into_inner(), state.settings.search);
+    let page = state.db.read(move |conn| reading::list(conn, &user.0, &params, ranking)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 

@@ -113,8 +113,15 @@ pub struct QueueCount {
     pub queue: String,
     pub name_it: String,
     pub name_en: String,
+    /// How many tickets the queue holds, counted up to `COUNT_CAP`.
     pub count: i64,
+    /// True when it holds more than `count` (the count stopped at `COUNT_CAP`).
+    pub capped: bool,
 }
+
+/// Counts stop here: past it, "10,000+" serves staff as well as the exact number, and the
+/// queue of every ticket would otherwise cost a read of the whole table on each page view.
+pub const COUNT_CAP: i64 = 10_000;
 
 struct TeamRef {
     id: String,
@@ -312,15 +319,26 @@ fn waiting(query: TicketQuery) -> TicketQuery {
 
 /// How many tickets a queue holds: one `COUNT`, or the sum of its disjoint parts' (each read
 /// from an index of migration `2026-11-23-000030_console_perf` without touching the table).
-fn count(conn: &mut DbConn, resolved: &Resolved) -> Result<i64, ServiceError> {
-    if resolved.parts.is_empty() {
-        return Ok((resolved.make)().count().get_result(conn)?);
-    }
+/// How many tickets a queue holds, up to `COUNT_CAP` (and whether it holds more).
+fn count(conn: &mut DbConn, resolved: &Resolved) -> Result<(i64, bool), ServiceError> {
+    let parts: Vec<&dyn Fn() -> TicketQuery> = if resolved.parts.is_empty() {
+        vec![&resolved.make]
+    } else {
+        resolved.parts.iter().map(|p| p.as_ref()).collect()
+    };
     let mut total = 0;
-    for part in &resolved.parts {
-        total += part().count().get_result::<i64>(conn)?;
+    for part in parts {
+        // One constant per ticket, read from the queue's index, at most one past the cap.
+        let found: Vec<i32> = part()
+            .select(sql::<diesel::sql_types::Integer>("1"))
+            .limit(COUNT_CAP + 1 - total)
+            .load(conn)?;
+        total += found.len() as i64;
+        if total > COUNT_CAP {
+            return Ok((COUNT_CAP, true));
+        }
     }
-    Ok(total)
+    Ok((total, false))
 }
 
 /// The queues `user` works, each with its count, in the console's order.
@@ -355,20 +373,16 @@ pub fn counts(conn: &mut DbConn, user: &User) -> Result<Vec<QueueCount>, Service
             }
         };
         let resolved = resolve(conn, user, queue)?;
+        let (count, capped) = count(conn, &resolved)?;
         out.push(QueueCount {
             queue: resolved.queue.key(),
             name_it,
             name_en,
-            count: count(conn, &resolved)?,
+            count,
+            capped,
         });
     }
     Ok(out)
-}
-
-/// How many tickets one queue holds for `user`.
-pub fn count_of(conn: &mut DbConn, user: &User, queue: Queue) -> Result<i64, ServiceError> {
-    let resolved = resolve(conn, user, queue)?;
-    count(conn, &resolved)
 }
 
 /// One page of a queue, with the list filters and sort (`q` is not taken here: search with
@@ -398,11 +412,12 @@ pub fn list_visible(
     conn: &mut DbConn,
     user: &User,
     params: &ListParams,
+    ranking: super::search::Ranking,
 ) -> Result<Page<TicketView>, ServiceError> {
     let words = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     // Staff search words in full text, ranked; a ticket number is looked up as such.
     if user.is_staff() && words.is_some_and(|q| q.parse::<TicketNumber>().is_err()) {
-        return super::search::list_matching(conn, user, params);
+        return super::search::list_matching(conn, user, params, ranking);
     }
     let request = ListRequest::parse(conn, user, params, Sort::NEWEST)?;
     let hide_unverified = user.is_staff() && request.filters.statuses.is_empty();

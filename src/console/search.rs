@@ -3,11 +3,18 @@
 //!
 //! - SQLite: a contentless FTS5 table of Snowball stems (Italian and English, the same
 //!   `kb::text` functions the knowledge base uses), one document per ticket, rewritten by
-//!   `index_ticket`; every word of the query must match (in either language), bm25 ranks with
-//!   the subject and number weighing most.
+//!   `index_ticket`; every word of the query must match (in either language), `ticket_rank`
+//!   (src/db/fts5_rank.rs: BM25's weighted term frequency without the corpus statistics that
+//!   made FTS5's bm25 slow) ranks with the subject and number weighing most.
 //! - PostgreSQL: a tsvector per ticket (italian and english configurations, weights A–D, GIN
-//!   index), written by the `ticket_search_document` SQL function of the migration; the query is
-//!   `plainto_tsquery` in italian, english and simple, OR-ed; `ts_rank` ranks.
+//!   index), written by the `ticket_search_document` SQL function of the migration; every word
+//!   of the query must match in one of the italian, english or simple configurations; `ts_rank`
+//!   ranks.
+//!
+//! Only the newest matches are ranked (`Ranking`, 1,000 by default): they come first, best
+//! first, and the older ones follow, newest first. Ranking costs a few microseconds per match,
+//! and two common words match thousands of tickets in a large desk; staff nearly always look
+//! for a recent one, and a precise query (a number, an e-mail, a rare word) is ranked whole.
 //!
 //! Snippets are cut here, for both backends, from the matching text (subject, a message, the
 //! e-mail or the matricola) by `kb::text::snippet`: the text escaped, the matching words in
@@ -37,6 +44,24 @@ const SNIPPET_WORDS: usize = 30;
 const CURSOR_TAG: &str = "rank";
 /// Tickets indexed per transaction by the backfill.
 const BACKFILL_BATCH: i64 = 500;
+
+/// How many of a search's newest matches are ranked by relevance (`HELPDESK_SEARCH_RANKED`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ranking {
+    pub window: i64,
+}
+
+impl Ranking {
+    pub fn new(window: i64) -> Ranking {
+        Ranking { window: window.max(1) }
+    }
+}
+
+impl Default for Ranking {
+    fn default() -> Ranking {
+        Ranking { window: 1000 }
+    }
+}
 
 /// `GET /api/v1/search`.
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
@@ -103,6 +128,20 @@ fn query_groups(q: &str) -> Vec<Vec<String>> {
         }
     }
     groups
+}
+
+/// The query's space-separated pieces that hold a word searched for, for PostgreSQL to parse
+/// as it parsed the documents (a ticket number or an e-mail address stays whole).
+fn query_pieces(q: &str) -> Vec<String> {
+    let (it, en) = stemmers();
+    let mut pieces: Vec<String> = Vec::new();
+    for piece in q.split_whitespace() {
+        let searched = words(piece).any(|(_, w)| !word_terms(&it, &en, w).is_empty());
+        if searched && !pieces.iter().any(|p| p == piece) {
+            pieces.push(piece.to_owned());
+        }
+    }
+    pieces
 }
 
 /// An FTS5 expression: every group must match, any term of a group will do. Terms are letters
@@ -264,32 +303,61 @@ const FILTERS: &str = " JOIN tickets t ON t.id = m.ticket_id \
       AND ($12 IS NULL OR m.rank < $12 OR (m.rank = $12 AND m.ticket_id > $13)) \
     ORDER BY m.rank DESC, m.ticket_id LIMIT $14";
 
-// The matches ranked in the search index alone, best first, at most $15 of them (all of them
-// with -1 on SQLite, NULL on PostgreSQL), from the cursor's rank on: `c`. Only these are
-// joined to their tickets and filtered (FILTERS), so a common word costs one rank per match,
-// not a ticket lookup per match. `n` and `floor` say how many candidates there were and the
-// lowest rank among them: `ranked` knows from them whether the page is exact (one row with
-// no ticket when no candidate passes the filters). Each ends with PAGE_END.
-// bm25 weights, in column order: number, subject, body, notes, requester.
-const SQLITE_MATCH: &str = "WITH c AS ( \
+// The matches in rank order, at most $15 of them (all of them with -1 on SQLite, NULL on
+// PostgreSQL), from the cursor's rank ($12) on: `c`. The newest matches (the window: the $17
+// newest, or those from the cursor's edge $16 on) are ranked by relevance, rank > 0; the older
+// ones follow, newest first, with rank -1, -2, … (SQLite: how far their document id lies below
+// the edge). Only the
+// candidates are joined to their tickets and filtered (FILTERS), so a common word costs one
+// rank per match in the window, not a ticket lookup per match. `n` and `floor` say how many
+// candidates there were and the lowest rank among them: `ranked` knows from them whether the
+// page is exact (one row with no ticket when no candidate passes the filters); `edge` is where
+// the window ends, for the next page's cursor. Each ends with PAGE_END.
+// SQLite ranks with `ticket_rank` (src/db/fts5_rank.rs), weights in column order: number,
+// subject, body, notes, requester.
+const SQLITE_MATCH: &str = "WITH e AS (SELECT coalesce(CAST($16 AS INTEGER), \
+      (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH $1 ORDER BY rowid DESC LIMIT 1 OFFSET $17 - 1), 0) AS edge), \
+    c AS ( \
       SELECT doc, rank FROM ( \
-        SELECT rowid AS doc, -bm25(ticket_fts, 10.0, 10.0, 2.0, 1.0, 5.0) AS rank \
-        FROM ticket_fts WHERE ticket_fts MATCH $1) \
-      WHERE $12 IS NULL OR rank <= $12 \
+        SELECT * FROM (SELECT doc, rank FROM ( \
+            SELECT ticket_fts.rowid AS doc, ticket_rank(ticket_fts, 10.0, 10.0, 2.0, 1.0, 5.0) AS rank \
+            FROM e, ticket_fts WHERE ticket_fts MATCH $1 AND ticket_fts.rowid >= e.edge) \
+          WHERE $12 IS NULL OR rank <= $12 ORDER BY rank DESC LIMIT $15) \
+        UNION ALL \
+        SELECT * FROM (SELECT ticket_fts.rowid AS doc, ticket_fts.rowid - e.edge AS rank FROM e, ticket_fts \
+          WHERE ticket_fts MATCH $1 AND ticket_fts.rowid < e.edge AND ($12 IS NULL OR ticket_fts.rowid - e.edge <= $12) \
+          ORDER BY ticket_fts.rowid DESC LIMIT $15)) \
       ORDER BY rank DESC LIMIT $15) \
-    SELECT p.ticket_id, p.rank, b.n, b.floor FROM (SELECT count(*) AS n, min(rank) AS floor FROM c) b \
+    SELECT p.ticket_id, p.rank, b.n, b.floor, CAST(e.edge AS TEXT) AS edge \
+    FROM (SELECT count(*) AS n, min(rank) AS floor FROM c) b CROSS JOIN e \
     LEFT JOIN (SELECT m.ticket_id, m.rank FROM ( \
       SELECT d.ticket_id AS ticket_id, c.rank AS rank \
       FROM c CROSS JOIN ticket_search_docs d ON d.id = c.doc) m";
 
-const PG_MATCH: &str = "WITH q AS (SELECT plainto_tsquery('italian', $1) || plainto_tsquery('english', $1) \
-                                 || plainto_tsquery('simple', $1) AS q), \
+// $1: the query's pieces, space-separated; each must match in one of the configurations.
+const PG_MATCH: &str = "WITH q AS ( \
+      SELECT coalesce(string_agg('(' || w.q::text || ')', ' & '), '')::tsquery AS q FROM ( \
+        SELECT plainto_tsquery('italian', word) || plainto_tsquery('english', word) \
+               || plainto_tsquery('simple', word) AS q \
+        FROM unnest(string_to_array($1, ' ')) AS word) w \
+      WHERE numnode(w.q) > 0), \
+    m AS MATERIALIZED (SELECT s.ticket_id FROM ticket_search s, q WHERE s.document @@ q.q), \
+    e AS (SELECT coalesce($16, (SELECT min(ticket_id COLLATE \"C\") FROM \
+      (SELECT ticket_id FROM m ORDER BY ticket_id COLLATE \"C\" DESC LIMIT $17) r), '') AS edge), \
+    t0 AS MATERIALIZED (SELECT ticket_id, rank FROM ( \
+        SELECT s.ticket_id, ts_rank(s.document, q.q)::float8 AS rank \
+        FROM m JOIN ticket_search s ON s.ticket_id = m.ticket_id, q, e WHERE m.ticket_id COLLATE \"C\" >= e.edge) r \
+      WHERE $12::float8 IS NULL OR rank <= $12 ORDER BY rank DESC LIMIT $15), \
     c AS MATERIALIZED ( \
-      SELECT s.ticket_id, ts_rank(s.document, q.q)::float8 AS rank \
-      FROM ticket_search s, q \
-      WHERE s.document @@ q.q AND ($12::float8 IS NULL OR ts_rank(s.document, q.q)::float8 <= $12) \
+      SELECT ticket_id, rank FROM t0 \
+      UNION ALL \
+      SELECT ticket_id, rank FROM ( \
+        SELECT m.ticket_id, -(row_number() OVER (ORDER BY m.ticket_id COLLATE \"C\" DESC))::float8 AS rank FROM m, e \
+        WHERE m.ticket_id COLLATE \"C\" < e.edge AND (SELECT count(*) FROM t0) < coalesce($15, 9223372036854775807)) o \
+      WHERE $12::float8 IS NULL OR rank <= $12 \
       ORDER BY rank DESC LIMIT $15) \
-    SELECT p.ticket_id, p.rank, b.n, b.floor FROM (SELECT count(*) AS n, min(rank) AS floor FROM c) b \
+    SELECT p.ticket_id, p.rank, b.n, b.floor, e.edge \
+    FROM (SELECT count(*) AS n, min(rank) AS floor FROM c) b CROSS JOIN e \
     LEFT JOIN (SELECT m.ticket_id, m.rank FROM c m";
 
 const PAGE_END: &str = ") p ON TRUE ORDER BY p.rank DESC, p.ticket_id";
@@ -298,35 +366,43 @@ const PAGE_END: &str = ") p ON TRUE ORDER BY p.rank DESC, p.ticket_id";
 /// agent sees well over a quarter of the desk, so four per row nearly always fill the page.
 const CANDIDATES_PER_ROW: i64 = 4;
 
-/// Where the previous page of a search ended.
+/// Where the previous page of a search ended, and where its ranked window ended (so the next
+/// pages rank the same matches even when newer ones arrive meanwhile).
 struct RankCursor {
     rank: f64,
     id: String,
+    edge: Option<String>,
 }
 
 impl RankCursor {
     fn encode(&self) -> String {
-        encode_cursor(
-            CURSOR_TAG,
-            &format!("{:016x}", self.rank.to_bits()),
-            &self.id,
-        )
+        let mut key = format!("{:016x}", self.rank.to_bits());
+        if let Some(edge) = &self.edge {
+            key.push('.');
+            key.push_str(edge);
+        }
+        encode_cursor(CURSOR_TAG, &key, &self.id)
     }
 
     fn decode(raw: &str) -> Result<RankCursor, String> {
+        let invalid = || "is not a cursor this server gave".to_owned();
         let (key, id) = decode_cursor(raw, CURSOR_TAG)?;
-        let bits = u64::from_str_radix(&key, 16)
-            .map_err(|_| "is not a cursor this server gave".to_owned())?;
-        Ok(RankCursor {
-            rank: f64::from_bits(bits),
-            id,
-        })
+        let (bits, edge) = match key.split_once('.') {
+            Some((bits, edge)) if !edge.is_empty() && edge.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
+                (bits.to_owned(), Some(edge.to_owned()))
+            }
+            Some(_) => return Err(invalid()),
+            None => (key, None),
+        };
+        let bits = u64::from_str_radix(&bits, 16).map_err(|_| invalid())?;
+        Ok(RankCursor { rank: f64::from_bits(bits), id, edge })
     }
 }
 
 /// A checked search: the query, its terms, filters, where to start, how many.
 struct SearchRequest {
-    q: String,
+    /// The pieces searched for (PostgreSQL parses them), and the words' terms (SQLite's index).
+    pieces: Vec<String>,
     groups: Vec<Vec<String>>,
     filters: ListFilters,
     cursor: Option<RankCursor>,
@@ -352,7 +428,7 @@ impl SearchRequest {
             }
             Err(other) => return Err(other),
         };
-        let groups = query_groups(&q);
+        let (pieces, groups) = (query_pieces(&q), query_groups(&q));
         if !q.is_empty() && groups.is_empty() {
             errors.add(
                 "q",
@@ -361,7 +437,7 @@ impl SearchRequest {
         }
         errors.into_result()?;
         Ok(SearchRequest {
-            q,
+            pieces,
             groups,
             filters,
             cursor,
@@ -393,6 +469,8 @@ struct Candidate {
     n: i64,
     #[diesel(sql_type = Nullable<Double>)]
     floor: Option<f64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    edge: Option<String>,
 }
 
 /// The ids of the tickets matching, best first, visible to `user` and within the filters; and
@@ -406,11 +484,12 @@ fn ranked(
     conn: &mut DbConn,
     user: &User,
     request: &SearchRequest,
+    ranking: Ranking,
 ) -> Result<(Vec<Ranked>, Option<String>), ServiceError> {
     let want = request.limit + 1;
     let mut take = Some(want * CANDIDATES_PER_ROW);
     let mut rows = loop {
-        let found = candidates(conn, user, request, take)?;
+        let found = candidates(conn, user, request, ranking, take)?;
         let Some(limit) = take else {
             break found;
         };
@@ -423,6 +502,7 @@ fn ranked(
         }
         take = (limit < 64 * want * CANDIDATES_PER_ROW).then_some(limit * 8);
     };
+    let edge = rows.first().and_then(|c| c.edge.clone()).filter(|e| !e.is_empty());
     let mut rows: Vec<Ranked> = rows
         .drain(..)
         .filter_map(|c| Some(Ranked { ticket_id: c.ticket_id?, rank: c.rank? }))
@@ -433,6 +513,7 @@ fn ranked(
             RankCursor {
                 rank: r.rank,
                 id: r.ticket_id.clone(),
+                edge,
             }
             .encode()
         })
@@ -448,6 +529,7 @@ fn candidates(
     conn: &mut DbConn,
     user: &User,
     request: &SearchRequest,
+    ranking: Ranking,
     take: Option<i64>,
 ) -> Result<Vec<Candidate>, ServiceError> {
     let f = &request.filters;
@@ -458,8 +540,10 @@ fn candidates(
         let filters = FILTERS.replacen(" JOIN tickets t", " CROSS JOIN tickets t", 1);
         ((SQLITE_MATCH.to_owned() + &filters + PAGE_END).replace('$', "?"), fts5_expression(&request.groups))
     } else {
-        (PG_MATCH.to_owned() + FILTERS + PAGE_END, request.q.clone())
+        (PG_MATCH.to_owned() + FILTERS + PAGE_END, request.pieces.join(" "))
     };
+    // The window: the newest `ranking.window` matches, or (with a cursor) all from its edge on.
+    let edge = request.cursor.as_ref().and_then(|c| c.edge.clone());
     // No limit: -1 on SQLite, NULL on PostgreSQL.
     let take = match take {
         Some(n) => Some(n),
@@ -486,6 +570,8 @@ fn candidates(
         .bind::<Nullable<Text>, _>(request.cursor.as_ref().map(|c| c.id.clone()))
         .bind::<BigInt, _>(request.limit + 1)
         .bind::<Nullable<BigInt>, _>(take)
+        .bind::<Nullable<Text>, _>(edge)
+        .bind::<BigInt, _>(ranking.window)
         .load(conn)?)
 }
 
@@ -572,6 +658,7 @@ pub fn search(
     conn: &mut DbConn,
     user: &User,
     params: &SearchParams,
+    ranking: Ranking,
 ) -> Result<Page<SearchHit>, ServiceError> {
     staff_only(user)?;
     let request = SearchRequest::parse(
@@ -581,7 +668,7 @@ pub fn search(
         ListFilters::default(),
         FieldErrors::default(),
     )?;
-    let (ranked, next_cursor) = ranked(conn, user, &request)?;
+    let (ranked, next_cursor) = ranked(conn, user, &request, ranking)?;
     let rows = tickets_of(conn, &ranked)?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let thread: Vec<(String, String)> = messages::table
@@ -630,6 +717,7 @@ pub fn list_matching(
     conn: &mut DbConn,
     user: &User,
     params: &ListParams,
+    ranking: Ranking,
 ) -> Result<Page<TicketView>, ServiceError> {
     staff_only(user)?;
     let mut errors = FieldErrors::default();
@@ -641,7 +729,7 @@ pub fn list_matching(
         filters,
         errors,
     )?;
-    let (ranked, next_cursor) = ranked(conn, user, &request)?;
+    let (ranked, next_cursor) = ranked(conn, user, &request, ranking)?;
     let rows = tickets_of(conn, &ranked)?;
     Ok(Page {
         items: views(conn, user, &rows)?,
@@ -668,20 +756,20 @@ mod tests {
             "(\"a1\" OR \"b1\") AND (\"42\")"
         );
         assert!(query_groups("?! … -").is_empty());
+        assert_eq!(query_pieces("HD-2026-000003 per la mario.rossi@unibg.it iscrizione per"), ["HD-2026-000003", "mario.rossi@unibg.it", "iscrizione"]);
     }
 
     #[test]
     fn rank_cursors_round_trip_exactly() {
-        let cursor = RankCursor {
-            rank: -0.000_001_234_5,
-            id: uuid::Uuid::now_v7().to_string(),
-        };
-        let back = RankCursor::decode(&cursor.encode()).unwrap();
-        assert_eq!(
-            (back.rank.to_bits(), back.id),
-            (cursor.rank.to_bits(), cursor.id)
-        );
+        for edge in [None, Some("1234".to_owned()), Some(uuid::Uuid::now_v7().to_string())] {
+            let cursor = RankCursor { rank: -0.000_001_234_5, id: uuid::Uuid::now_v7().to_string(), edge };
+            let back = RankCursor::decode(&cursor.encode()).unwrap();
+            assert_eq!((back.rank.to_bits(), back.id, back.edge), (cursor.rank.to_bits(), cursor.id, cursor.edge));
+        }
         assert!(RankCursor::decode("bm90IGEgY3Vyc29y").is_err());
+        let id = uuid::Uuid::now_v7().to_string();
+        assert!(RankCursor::decode(&encode_cursor(CURSOR_TAG, "3ff0000000000000.12'3", &id)).is_err());
+        assert!(RankCursor::decode(&encode_cursor(CURSOR_TAG, "3ff0000000000000.", &id)).is_err());
     }
 
     #[test]

@@ -39,10 +39,12 @@ pub enum Job {
     SlaRisk,
     /// The deadline-aware SLA: priority rises as a linked procedure's window closes.
     DeadlinePriority,
+    /// SQLite's planner statistics kept current as the tables grow.
+    Statistics,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [Job::AutoClose, Job::ExpireGuests, Job::SlaRisk, Job::DeadlinePriority];
+    pub const ALL: [Job; 5] = [Job::AutoClose, Job::ExpireGuests, Job::SlaRisk, Job::DeadlinePriority, Job::Statistics];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -50,6 +52,7 @@ impl Job {
             Job::ExpireGuests => "expire_guests",
             Job::SlaRisk => "sla_risk",
             Job::DeadlinePriority => "deadline_priority",
+            Job::Statistics => "statistics",
         }
     }
 
@@ -66,6 +69,7 @@ impl Job {
             Job::ExpireGuests => expire_guests(conn, ctx, now),
             Job::SlaRisk => sla_risk(conn, ctx, now),
             Job::DeadlinePriority => crate::career::changes::escalate_deadlines(conn, now.naive_utc(), BATCH as i64),
+            Job::Statistics => crate::db::refresh_statistics(conn).map(|()| 0).map_err(ServiceError::from),
         }
     }
 }

@@ -14,11 +14,12 @@ use crate::domain::TicketNumber;
 use crate::error::ServiceError;
 
 pub use crate::console::listing::{ListParams, Page, DEFAULT_LIMIT, MAX_LIMIT};
+pub use crate::console::search::Ranking;
 
 /// Every ticket the user may see, filtered, sorted (newest first unless asked) and in keyset
 /// pages; see `console::queues::list_visible`.
-pub fn list(conn: &mut DbConn, user: &User, params: &ListParams) -> Result<Page<TicketView>, ServiceError> {
-    crate::console::queues::list_visible(conn, user, params)
+pub fn list(conn: &mut DbConn, user: &User, params: &ListParams, ranking: Ranking) -> Result<Page<TicketView>, ServiceError> {
+    crate::console::queues::list_visible(conn, user, params, ranking)
 }
 
 /// One ticket with its thread (students never get internal notes nor their files).

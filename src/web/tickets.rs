@@ -40,7 +40,8 @@ pub async fn list(ctx: Ctx, filter: web::Query<Filter>) -> Result<HttpResponse, 
     };
     let status = filter.status.as_deref().and_then(|s| Status::parse(s).ok());
     let params = ListParams { status: status.map(|s| s.as_str().to_owned()), limit: Some(query::MAX_LIMIT), ..ListParams::default() };
-    let page = ctx.state.db.read(move |conn| query::list(conn, &user, &params)).await.or_page(ctx.locale)?;
+    let ranking = ctx.state.settings.search;
+    let page = ctx.state.db.read(move |conn| query::list(conn, &user, &params, ranking)).await.or_page(ctx.locale)?;
     let names = category_names(&ctx).await?;
     let rows: Vec<Value> = page
         .items

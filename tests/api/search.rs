@@ -8,11 +8,12 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{segreteria_ticket, spawn_app, Backend, Session, TestApp};
+use crate::helpers::{segreteria_ticket, spawn_app, spawn_app_with, Backend, Session, TestApp};
 
 both_backends!(
     search_ranks_stems_and_respects_who_may_see,
-    search_pages_and_backfills
+    search_pages_and_backfills,
+    only_the_newest_matches_are_ranked_and_pages_stay_whole
 );
 
 async fn open(app: &TestApp, who: &Session, subject: &str, body: &str, matricola: &str) -> String {
@@ -28,10 +29,15 @@ async fn open(app: &TestApp, who: &Session, subject: &str, body: &str, matricola
 }
 
 async fn search(app: &TestApp, who: &Session, q: &str) -> Value {
+    search_page(app, who, &[("q", q)]).await
+}
+
+async fn search_page(app: &TestApp, who: &Session, query: &[(&str, &str)]) -> Value {
+    let q = query.first().map(|(_, v)| *v).unwrap_or_default();
     let res = app
         .client
         .get(app.url("/api/v1/search"))
-        .query(&[("q", q)])
+        .query(query)
         .bearer_auth(&who.token)
         .send()
         .await
@@ -307,4 +313,49 @@ async fn search_pages_and_backfills(backend: Backend) {
             .unwrap();
         assert_eq!(found(&search(&app, &admin, "trasferimenti").await).len(), 5);
     }
+}
+
+/// With a window of 3, the 3 newest matches come first, best first; the older ones follow,
+/// newest first, even one whose subject matches. Pages keep the first page's window: a match
+/// arriving between pages neither repeats nor hides a ticket.
+async fn only_the_newest_matches_are_ranked_and_pages_stay_whole(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.search = helpdesk::console::search::Ranking::new(3)).await;
+    let admin = app.admin().await;
+    let student = app.student("rimborsi@studenti.unibg.it").await;
+    let mut t = Vec::new();
+    for i in 0..7 {
+        let subject = if i == 0 || i == 5 { format!("Rimborso tasse {i}") } else { format!("Pratica {i}") };
+        t.push(open(&app, &student, &subject, "Chiedo il rimborso della seconda rata.", "1012345").await);
+    }
+    let page = search(&app, &admin, "rimborso").await;
+    let order = found(&page);
+    let ranks: Vec<f64> = page["items"].as_array().unwrap().iter().map(|h| h["rank"].as_f64().unwrap()).collect();
+    assert_eq!(order.len(), 7, "{page}");
+    assert_eq!(order[0], t[5], "the window's subject match first: {order:?}");
+    assert_eq!(BTreeSet::from_iter(order[1..3].iter().cloned()), BTreeSet::from([t[4].clone(), t[6].clone()]));
+    assert_eq!(order[3..], [t[3].clone(), t[2].clone(), t[1].clone(), t[0].clone()], "older ones newest first");
+    assert!(ranks[..3].iter().all(|r| *r > 0.0) && ranks[3..].iter().all(|r| *r < 0.0), "{ranks:?}");
+    assert!(ranks.windows(2).all(|w| w[0] >= w[1]), "{ranks:?}");
+
+    // Pages of two, with a new matching ticket between the first page and the second.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for round in 0.. {
+        let mut query = vec![("q", "rimborso"), ("limit", "2")];
+        if let Some(c) = &cursor {
+            query.push(("cursor", c.as_str()));
+        }
+        let page = search_page(&app, &admin, &query).await;
+        seen.extend(found(&page));
+        if round == 0 {
+            open(&app, &student, "Rimborso urgente", "Rimborso, rimborso.", "1012345").await;
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let unique: BTreeSet<String> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len(), "no ticket twice: {seen:?}");
+    assert!(t.iter().all(|n| unique.contains(n)), "every earlier match once: {seen:?}");
 }

@@ -105,7 +105,8 @@ pub async fn show(ctx: Ctx, query: web::Query<QueueQuery>) -> Page {
                 Locale::It => &c.name_it,
                 Locale::En => &c.name_en,
             };
-            json!({"href": format!("/staff?queue={}", encode(&c.queue)), "name": name, "count": c.count, "current": c.queue == key})
+            let count = if c.capped { format!("{}+", thousands(c.count, ctx.locale)) } else { thousands(c.count, ctx.locale) };
+            json!({"href": format!("/staff?queue={}", encode(&c.queue)), "name": name, "count": count, "current": c.queue == key})
         })
         .collect();
     let members: Vec<Value> = teams
@@ -130,6 +131,20 @@ pub async fn show(ctx: Ctx, query: web::Query<QueueQuery>) -> Page {
         "bulk": q.done.map(|done| json!({"done": done, "failed": q.failed.unwrap_or(0)})),
     });
     ctx.render("pages/staff_queue", &ctx.t("console.title"), data)
+}
+
+/// A count as staff read it: 10.000 in Italian, 10,000 in English.
+fn thousands(n: i64, locale: Locale) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let sep = if locale == Locale::It { '.' } else { ',' };
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(d);
+    }
+    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// Bulk actions: the selected tickets (`numbers`, repeated) and one action (`do`).
@@ -173,7 +188,8 @@ pub async fn search_page(ctx: Ctx, query: web::Query<SearchQuery>) -> Page {
         return ctx.render("pages/staff_search", &ctx.t("console.search"), json!({"q": "", "hits": []}));
     }
     let params = SearchParams { q: Some(words.clone()), limit: Some(50), cursor: q.cursor.filter(|c| !c.is_empty()) };
-    let result = ctx.state.db.read(move |conn| search::search(conn, &user, &params)).await;
+    let ranking = ctx.state.settings.search;
+    let result = ctx.state.db.read(move |conn| search::search(conn, &user, &params, ranking)).await;
     let (status, hits, next, error) = match result {
         Ok(page) => (StatusCode::OK, page.items, page.next_cursor, None),
         Err(ServiceError::Validation(list)) => {
@@ -196,4 +212,17 @@ pub async fn search_page(ctx: Ctx, query: web::Query<SearchQuery>) -> Page {
         "next": next.map(|c| format!("/staff/search?q={}&cursor={}", encode(&words), encode(&c))),
     });
     ctx.render_status(status, "pages/staff_search", &ctx.t("console.search"), data)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::Locale;
+
+    #[test]
+    fn counts_are_grouped_by_thousands_in_the_page_language() {
+        assert_eq!(super::thousands(10_000, Locale::It), "10.000");
+        assert_eq!(super::thousands(1_234_567, Locale::En), "1,234,567");
+        assert_eq!(super::thousands(999, Locale::It), "999");
+        assert_eq!(super::thousands(-1_000, Locale::En), "-1,000");
+    }
 }
