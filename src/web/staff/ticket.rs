@@ -8,7 +8,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{priority_label, staff_or_return, status_label};
+use super::{history, priority_label, staff_or_return, status_label};
 use crate::accounts::{teams_with_members, User};
 use crate::canned::{self, CannedParams};
 use crate::career::changes::{self, StatusChange};
@@ -68,7 +68,7 @@ async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber,
         .db
         .read(move |conn| {
             let ticket = query::get(conn, &user, &number)?;
-            let events = query::events(conn, &user, &number)?;
+            let events = query::events(conn, &user, &number, locale)?;
             let teams = teams_with_members(conn, locale)?;
             let responses = canned::list(
                 conn,
@@ -159,17 +159,7 @@ fn page_data(
             })
         })
         .collect();
-    let history: Vec<Value> = events
-        .iter()
-        .rev()
-        .map(|e| {
-            let what = match (e.kind.as_str(), e.data.get("from"), e.data.get("to")) {
-                (kind, Some(from), Some(to)) => format!("{}: {} → {}", kind.replace('_', " "), plain(from), plain(to)),
-                (kind, _, _) => kind.replace('_', " "),
-            };
-            json!({"when": when(e.created_at, locale), "what": what, "who": e.actor.as_ref().map(|a| a.display_name.clone())})
-        })
-        .collect();
+    let history = history::lines(events, locale);
     let requester = t.requester.as_ref();
     json!({
         "number": t.number, "subject": t.subject, "version": t.version,
@@ -183,26 +173,13 @@ fn page_data(
         "first_response_due": t.first_response_due_at.map(|d| when(d, locale)),
         "due": t.due_at.map(|d| when(d, locale)),
         "deadline": t.deadline_at.map(|d| when(d, locale)),
-        "fields": t.fields.as_object().map(|m| m.iter().filter_map(|(k, v)| Some(json!({"key": k, "value": plain_opt(v)?}))).collect::<Vec<_>>()).unwrap_or_default(),
+        "fields": t.fields.as_object().map(|m| m.iter().filter_map(|(k, v)| Some(json!({"key": k, "value": history::plain_opt(v)?}))).collect::<Vec<_>>()).unwrap_or_default(),
         "messages": messages, "statuses": statuses, "priorities": priorities,
         "teams": teams.iter().map(|team| json!({"slug": team.slug, "name": team.name, "selected": team.slug == t.team})).collect::<Vec<_>>(),
         "assignees": assignees, "unassigned": assignee.is_none(),
         "procedures": procedure_rows, "history": history,
         "reply": {"value": kept.reply, "internal": kept.internal}, "error": kept.error,
     })
-}
-
-fn plain(v: &Value) -> String {
-    plain_opt(v).unwrap_or_else(|| "–".into())
-}
-
-fn plain_opt(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
 }
 
 /// A refused change shown on the page: conflicts and field errors in the reader's language.
