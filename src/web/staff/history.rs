@@ -119,7 +119,7 @@ mod tests {
         assert_eq!(describe(&gone, Locale::En), "Assignee: removed user → Unassigned");
         // No names at all (never a panic): the same neutral words.
         let bare = event("category_changed", json!({"from": "c-1", "to": "segreteria"}), None);
-        assert_eq!(describe(&bare, Locale::En), "Category: removed item → removed item");
+        assert_eq!(describe(&bare, Locale::En), "Topic: removed item → removed item");
     }
 
     #[test]
