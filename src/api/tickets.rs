@@ -112,7 +112,7 @@ pub async fn add_attachments(state: Data, req: HttpRequest, payload: web::Payloa
 #[get("/tickets/{number}/events")]
 pub async fn events(state: Data, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let number = number(&path)?;
-    let events = state.db.read(move |conn| reading::events(conn, &user.0, &number)).await?;
+    let events = state.db.read(move |conn| reading::events(conn, &user.0, &number, user.0.locale)).await?;
     Ok(HttpResponse::Ok().json(events))
 }
 

@@ -251,6 +251,36 @@ impl BusinessCalendar {
     pub fn is_at_risk(&self, due: DateTime<Utc>, now: DateTime<Utc>, threshold: i64) -> bool {
         due > now && self.business_minutes_between(now, due) <= threshold
     }
+
+    /// The due times of `targets` counted from `start`, moved on by the business minutes the
+    /// clock already stood still (`paused_minutes`; 0 for a new ticket).
+    pub fn due_times(
+        &self,
+        start: DateTime<Utc>,
+        targets: Targets,
+        paused_minutes: i64,
+    ) -> DueTimes {
+        let due = |hours: i32| {
+            self.add_business_minutes(start, i64::from(hours) * 60 + paused_minutes.max(0))
+        };
+        DueTimes {
+            first_response: due(targets.first_response_hours),
+            resolution: due(targets.resolution_hours),
+        }
+    }
+}
+
+/// A category's SLA targets, in business hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Targets {
+    pub first_response_hours: i32,
+    pub resolution_hours: i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueTimes {
+    pub first_response: DateTime<Utc>,
+    pub resolution: DateTime<Utc>,
 }
 
 /// The two SLA targets of a ticket.
@@ -297,7 +327,8 @@ pub struct SlaClock {
 }
 
 impl SlaClock {
-    fn finished(&self) -> bool {
+    /// Resolved or closed: the resolution target is decided.
+    pub fn finished(&self) -> bool {
         matches!(self.status, Status::Resolved | Status::Closed)
     }
 
@@ -761,6 +792,32 @@ mod tests {
         closed.finished_at = Some(rome(2026, 11, 27, 12, 0));
         assert_eq!(closed.state(&cal, now, AT_RISK_MINUTES), SlaState::Met);
         assert!(closed.running().is_empty());
+    }
+
+    #[test]
+    fn due_times_count_targets_and_pauses_in_business_time() {
+        let cal = BusinessCalendar::default();
+        let targets = Targets {
+            first_response_hours: 16,
+            resolution_hours: 40,
+        };
+        // Tuesday 10:00 + 16 h: 7 h Tuesday, 8 h Wednesday, 1 h Thursday.
+        // + 40 h: Tuesday 7, Wed-Fri 24, Monday 8, Tuesday 1 → Tuesday 1 Dec 10:00.
+        let start = rome(2026, 11, 24, 10, 0);
+        let due = cal.due_times(start, targets, 0);
+        assert_eq!(due.first_response, rome(2026, 11, 26, 10, 0));
+        assert_eq!(due.resolution, rome(2026, 12, 1, 10, 0));
+        // 90 paused minutes move both on, the same as resuming after the pause would.
+        let paused = cal.due_times(start, targets, 90);
+        assert_eq!(paused.first_response, rome(2026, 11, 26, 11, 30));
+        assert_eq!(
+            paused.resolution,
+            cal.resume(
+                due.resolution,
+                rome(2026, 11, 24, 14, 0),
+                rome(2026, 11, 24, 15, 30)
+            )
+        );
     }
 
     #[test]

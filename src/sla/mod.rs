@@ -1,8 +1,10 @@
 //! SLA clocks of tickets as the desk runs them: each team's business calendar (office hours
 //! and closures as data, remembered briefly), the pause while a ticket waits for the student,
-//! and the `sla` block of ticket views. The arithmetic itself is in `domain::sla`.
+//! the `sla` block of ticket views, and the due times counted again after a category or team
+//! change (`recompute`). The arithmetic itself is in `domain::sla`.
 
 pub mod admin;
+pub mod recompute;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, RwLock};

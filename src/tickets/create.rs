@@ -19,6 +19,7 @@ use crate::categories::{self, form::validate_answers, Category};
 use crate::db::counters::next_ticket_seq;
 use crate::db::schema::{messages, tickets};
 use crate::db::{write_tx, DbConn};
+use crate::domain::sla::Targets;
 use crate::domain::{Email, Locale, Priority, Role, Status, TicketNumber};
 use crate::error::{FieldErrors, ServiceError};
 use crate::mail::outbox::{self, Notification};
@@ -213,8 +214,8 @@ pub(crate) fn insert_ticket(
     let now = now_utc.naive_utc();
     let year = now_utc.with_timezone(&chrono_tz::Europe::Rome).year();
     let calendar = crate::sla::calendar(conn, draft.team_id)?;
-    let first_due = calendar.add_business_minutes(now_utc, i64::from(draft.first_response_hours) * 60);
-    let due = calendar.add_business_minutes(now_utc, i64::from(draft.resolution_hours) * 60);
+    let targets = Targets { first_response_hours: draft.first_response_hours, resolution_hours: draft.resolution_hours };
+    let due = calendar.due_times(now_utc, targets, 0);
     let seq = next_ticket_seq(conn, year)?;
     let number = TicketNumber::new(prefix, year, seq).to_string();
     let ticket = TicketRow {
@@ -235,8 +236,8 @@ pub(crate) fn insert_ticket(
         version: 1,
         created_at: now,
         updated_at: now,
-        first_response_due_at: Some(first_due.naive_utc()),
-        due_at: Some(due.naive_utc()),
+        first_response_due_at: Some(due.first_response.naive_utc()),
+        due_at: Some(due.resolution.naive_utc()),
         first_responded_at: None,
         resolved_at: None,
         closed_at: None,

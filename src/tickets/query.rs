@@ -5,12 +5,12 @@ use diesel::prelude::*;
 
 use super::access::visible_ticket;
 use super::model::{AttachmentRow, EventRow, MessageRow, TicketRow};
-use super::view::{event_view, message_view, ticket_view, visible_to, EventView, Names, TicketView, Viewer};
+use super::view::{message_view, ticket_view, visible_to, EventView, Names, TicketView, Viewer};
 use crate::accounts::User;
 use crate::categories;
 use crate::db::schema::{attachments, category_forms, messages, ticket_events};
 use crate::db::DbConn;
-use crate::domain::TicketNumber;
+use crate::domain::{Locale, TicketNumber};
 use crate::error::ServiceError;
 
 pub use crate::console::listing::{ListParams, Page, DEFAULT_LIMIT, MAX_LIMIT};
@@ -71,7 +71,8 @@ pub fn full_view(conn: &mut DbConn, user: &User, ticket: &TicketRow) -> Result<T
 const STUDENT_EVENTS: [&str; 6] =
     ["created", "status_changed", "verified", "reopened", "career_action_linked", "career_action_status"];
 
-pub fn events(conn: &mut DbConn, user: &User, number: &TicketNumber) -> Result<Vec<EventView>, ServiceError> {
+/// The history, change events with names in `locale` (see `history`).
+pub fn events(conn: &mut DbConn, user: &User, number: &TicketNumber, locale: Locale) -> Result<Vec<EventView>, ServiceError> {
     let ticket = visible_ticket(conn, user, number)?;
     let rows: Vec<EventRow> = ticket_events::table
         .filter(ticket_events::ticket_id.eq(&ticket.id))
@@ -81,9 +82,8 @@ pub fn events(conn: &mut DbConn, user: &User, number: &TicketNumber) -> Result<V
         .into_iter()
         .filter(|e| user.is_staff() || STUDENT_EVENTS.contains(&e.kind.as_str()))
         .collect();
-    let names = Names::load(conn, rows.iter().filter_map(|e| e.actor_id.as_deref()), false)?;
     let viewer = Viewer { id: &user.id, is_staff: user.is_staff() };
-    Ok(rows.iter().map(|e| event_view(e, &names, &viewer)).collect())
+    super::history::views(conn, &rows, &viewer, locale)
 }
 
 /// Used by update paths to re-read categories by slug.

@@ -258,6 +258,11 @@ pub fn patch(conn: &mut DbConn, user: &User, number: &TicketNumber, patch: Ticke
         if let Some(to) = status_change {
             apply_status(conn, &ticket, Some(&user.id), current, to, base_url)?;
         }
+        if category_id != ticket.category_id || team_id != ticket.team_id {
+            // After the status: a pause that ends here is already counted in.
+            let changed = tickets::table.find(&ticket.id).select(TicketRow::as_select()).first(conn)?;
+            crate::sla::recompute::recompute(conn, &changed, Some(&user.id), Utc::now())?;
+        }
         if let Some(Some(assignee_id)) = &patch.assignee {
             if ticket.assignee_id.as_deref() != Some(assignee_id.as_str()) && assignee_id != &user.id {
                 let payload = json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)});

@@ -88,6 +88,11 @@ pub struct EventView {
     pub actor: Option<PersonView>,
     #[schema(value_type = Object)]
     pub data: Value,
+    /// Change events (assignee, team, category): `{from, to}` names of the ids in `data`, in
+    /// the reader's language; `null` for nobody or an id no longer found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub names: Option<Value>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -225,6 +230,7 @@ pub fn event_view(row: &EventRow, names: &Names, viewer: &Viewer) -> EventView {
         kind: row.kind.clone(),
         actor: names.person(row.actor_id.as_deref(), viewer.is_staff, viewer.id),
         data: serde_json::from_str(&row.data).unwrap_or(Value::Null),
+        names: None,
         created_at: utc(row.created_at),
     }
 }

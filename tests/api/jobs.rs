@@ -237,7 +237,7 @@ async fn mails_of(app: &TestApp, who: &str, kind: &str) -> Vec<Value> {
         .collect()
 }
 
-async fn run_job(app: &TestApp, job: Job, now: chrono::DateTime<Utc>) -> usize {
+pub(crate) async fn run_job(app: &TestApp, job: Job, now: chrono::DateTime<Utc>) -> usize {
     with_db(app, move |conn| job.run(conn, &context(), now).unwrap()).await
 }
 

@@ -24,6 +24,8 @@ mod queues;
 mod search;
 mod console_actions;
 mod sla;
+mod sla_recompute;
+mod history;
 mod jobs;
 mod canned;
 mod reports;

@@ -495,7 +495,7 @@ async fn reply(app: &TestApp, who: &Session, path: &str, message: Value) {
     assert_eq!(res.status(), StatusCode::CREATED, "{message}");
 }
 
-async fn first_responded(app: &TestApp, number: &str) -> Option<NaiveDateTime> {
+pub async fn first_responded(app: &TestApp, number: &str) -> Option<NaiveDateTime> {
     let number = number.to_owned();
     with_db(app, move |conn| {
         tickets::table

@@ -40,7 +40,7 @@ async fn an_agent_works_a_ticket_from_the_queue_to_resolved_and_a_supervisor_rea
     b.click(&format!("a[href='/staff/tickets/{}']", numbers[0])).await;
     b.wait_for_text("Rispondi o annota").await;
     b.click("form[action$='/update'].take button[type=submit]").await;
-    b.wait_for_text("assignee changed").await;
+    b.wait_for_text("Assegnazione: Non assegnata → laura@unibg.it").await;
     // A canned response starts the reply; the agent sends it and resolves in one step.
     b.click("#canned-pick ~ button").await;
     let mut reply = String::new();

@@ -3,6 +3,7 @@
 
 pub mod queue;
 pub mod admin;
+pub mod history;
 pub mod ticket;
 
 use actix_web::HttpResponse;

@@ -8,7 +8,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{priority_label, staff_or_return, status_label};
+use super::{history, priority_label, staff_or_return, status_label};
 use crate::accounts::{teams_with_members, User};
 use crate::canned::{self, CannedParams};
 use crate::career::changes::{self, StatusChange};
@@ -68,7 +68,7 @@ async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber,
         .db
         .read(move |conn| {
             let ticket = query::get(conn, &user, &number)?;
-            let events = query::events(conn, &user, &number)?;
+            let events = query::events(conn, &user, &number, locale)?;
             let teams = teams_with_members(conn, locale)?;
             let responses = canned::list(
                 conn,
@@ -159,17 +159,15 @@ fn page_data(
             })
         })
         .collect();
-    let history: Vec<Value> = events
-        .iter()
-        .rev()
-        .map(|e| {
-            let what = match (e.kind.as_str(), e.data.get("from"), e.data.get("to")) {
-                (kind, Some(from), Some(to)) => format!("{}: {} → {}", kind.replace('_', " "), plain(from), plain(to)),
-                (kind, _, _) => kind.replace('_', " "),
-            };
-            json!({"when": when(e.created_at, locale), "what": what, "who": e.actor.as_ref().map(|a| a.display_name.clone())})
-        })
-        .collect();
+    let history = history::lines(events, locale);
+    let mut categories: Vec<(&String, &String)> = names.iter().collect();
+    categories.sort_by(|a, b| a.1.cmp(b.1));
+    let mut categories: Vec<Value> =
+        categories.iter().map(|(slug, name)| json!({"slug": slug, "name": name, "selected": **slug == t.category})).collect();
+    if !names.contains_key(&t.category) {
+        // A retired category: still the ticket's, so still offered.
+        categories.insert(0, json!({"slug": t.category, "name": t.category, "selected": true}));
+    }
     let requester = t.requester.as_ref();
     json!({
         "number": t.number, "subject": t.subject, "version": t.version,
@@ -183,26 +181,14 @@ fn page_data(
         "first_response_due": t.first_response_due_at.map(|d| when(d, locale)),
         "due": t.due_at.map(|d| when(d, locale)),
         "deadline": t.deadline_at.map(|d| when(d, locale)),
-        "fields": t.fields.as_object().map(|m| m.iter().filter_map(|(k, v)| Some(json!({"key": k, "value": plain_opt(v)?}))).collect::<Vec<_>>()).unwrap_or_default(),
+        "fields": t.fields.as_object().map(|m| m.iter().filter_map(|(k, v)| Some(json!({"key": k, "value": history::plain_opt(v)?}))).collect::<Vec<_>>()).unwrap_or_default(),
         "messages": messages, "statuses": statuses, "priorities": priorities,
+        "categories": categories, "category_slug": t.category, "team_slug": t.team, "assignee_id": assignee.clone().unwrap_or_default(),
         "teams": teams.iter().map(|team| json!({"slug": team.slug, "name": team.name, "selected": team.slug == t.team})).collect::<Vec<_>>(),
         "assignees": assignees, "unassigned": assignee.is_none(),
         "procedures": procedure_rows, "history": history,
         "reply": {"value": kept.reply, "internal": kept.internal}, "error": kept.error,
     })
-}
-
-fn plain(v: &Value) -> String {
-    plain_opt(v).unwrap_or_else(|| "–".into())
-}
-
-fn plain_opt(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
 }
 
 /// A refused change shown on the page: conflicts and field errors in the reader's language.
@@ -249,21 +235,34 @@ pub struct UpdateForm {
     version: i32,
     status: Option<String>,
     priority: Option<String>,
+    /// A category slug.
+    category: Option<String>,
     team: Option<String>,
     /// A user id; empty: unassigned.
     assignee: Option<String>,
+    /// What the page showed of category, team and assignee: only a value the agent changed is
+    /// sent, so a new category brings its own team and a new team leaves its agent behind.
+    category_was: Option<String>,
+    team_was: Option<String>,
+    assignee_was: Option<String>,
     /// `me`: the "assign to me" button.
     #[serde(default)]
     take: Option<String>,
 }
 
-/// Status, priority, team and assignee in one step, checked against the version the page had.
+/// The form's value if the agent changed it (or the page did not say what it showed).
+fn changed(value: Option<String>, was: Option<String>) -> Option<String> {
+    value.filter(|v| was.as_ref() != Some(v))
+}
+
+/// Status, priority, category, team and assignee in one step, checked against the version the
+/// page had.
 pub async fn update(ctx: Ctx, path: web::Path<String>, form: web::Form<UpdateForm>) -> Page {
     ctx.check_csrf(&form.csrf)?;
     let user = staff_or_return!(ctx);
     let number = parse_number(&ctx, &path)?;
     let form = form.into_inner();
-    let assignee = match (form.take.as_deref(), form.assignee) {
+    let assignee = match (form.take.as_deref(), changed(form.assignee, form.assignee_was)) {
         (Some("me"), _) => Some(Some(user.id.clone())),
         (_, Some(a)) if a.is_empty() => Some(None),
         (_, Some(a)) => Some(Some(a)),
@@ -273,8 +272,8 @@ pub async fn update(ctx: Ctx, path: web::Path<String>, form: web::Form<UpdateFor
         version: form.version,
         status: form.status.as_deref().and_then(|s| Status::parse(s).ok()),
         priority: form.priority.as_deref().and_then(|p| Priority::parse(p).ok()),
-        category: None,
-        team: form.team.filter(|t| !t.is_empty()),
+        category: changed(form.category, form.category_was).filter(|c| !c.is_empty()),
+        team: changed(form.team, form.team_was).filter(|t| !t.is_empty()),
         assignee,
     };
     let (writer, n, base_url) = (user.clone(), number.clone(), ctx.state.settings.base_url.clone());
