@@ -15,7 +15,8 @@ both_backends!(
     queues_hold_the_right_tickets_and_count_them,
     every_filter_narrows,
     sorts_page_without_gaps_or_repeats,
-    counts_equal_a_full_recount_after_concurrent_changes
+    counts_equal_a_full_recount_after_concurrent_changes,
+    counts_stop_at_ten_thousand
 );
 
 fn numbers(page: &Value) -> Vec<String> {
@@ -738,4 +739,56 @@ async fn counts_equal_a_full_recount_after_concurrent_changes(backend: Backend) 
         let api = counts(&app, &seg).await;
         assert_eq!(api, recount(&app, &seg.id, &team_id).await, "after round {round}");
     }
+}
+
+/// 10,001 open segreteria tickets: the supervisor's counts stop at 10,000 and say so (the
+/// page shows "10.000+"), a small queue is still counted exactly.
+async fn counts_stop_at_ten_thousand(backend: Backend) {
+    use diesel::connection::SimpleConnection;
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let agent = app.staff(&admin, "seg@unibg.it", "agent", &["segreteria"]).await;
+    let student = app.student("tanti@studenti.unibg.it").await;
+    app.open_ticket(&student, "Modello").await;
+    let pg = backend == Backend::Postgres;
+    let (series, id, number) = if pg {
+        (
+            "SELECT i FROM generate_series(1, 10000) AS s(i)",
+            "'00000000-0000-7000-8000-' || lpad(to_hex(i), 12, '0')",
+            "'HD-2099-' || lpad(i::text, 6, '0')",
+        )
+    } else {
+        (
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 10000) SELECT i FROM s",
+            "printf('00000000-0000-7000-8000-%012x', i)",
+            "printf('HD-2099-%06d', i)",
+        )
+    };
+    // Copies of the one ticket, as bulk SQL (10,000 through the API would take minutes).
+    let copy = format!(
+        "INSERT INTO tickets (id, number, year, seq, category_id, form_id, subject, status, priority, requester_id, \
+           assignee_id, team_id, fields, locale, version, created_at, updated_at, first_response_due_at, due_at, \
+           first_responded_at, resolved_at, closed_at, merged_into_id, guest_secret_hash, follow_up_of, deadline_at) \
+         SELECT {id}, {number}, 2099, i, t.category_id, t.form_id, t.subject, t.status, t.priority, t.requester_id, \
+           t.assignee_id, t.team_id, t.fields, t.locale, 1, t.created_at, t.updated_at, t.first_response_due_at, t.due_at, \
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+         FROM ({series}) s CROSS JOIN (SELECT * FROM tickets LIMIT 1) t"
+    );
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || db.get_writer().unwrap().batch_execute(&copy).unwrap()).await.unwrap();
+
+    let res = app.get("/api/v1/queues", Some(&admin.token)).await;
+    let body: Value = res.json().await.unwrap();
+    let of = |key: &str| body.as_array().unwrap().iter().find(|q| q["queue"] == key).cloned().unwrap_or_else(|| panic!("{key}: {body}"));
+    for key in ["all", "unassigned", "team:segreteria"] {
+        assert_eq!((of(key)["count"].as_i64(), of(key)["capped"].as_bool()), (Some(10_000), Some(true)), "{key}: {body}");
+    }
+    assert_eq!((of("mine")["count"].as_i64(), of("mine")["capped"].as_bool()), (Some(0), Some(false)), "{body}");
+    let agent_counts = counts(&app, &agent).await;
+    assert!(agent_counts.contains(&("unassigned".to_owned(), 10_000)), "{agent_counts:?}");
+
+    let browser = crate::staff_pages::signed_in(&app, "admin@unibg.it", "admin-password").await;
+    let (status, html) = crate::portal::page(&browser, &app, "/staff").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"<span class="count">10.000+</span>"#), "the capped count on the page");
 }
