@@ -319,26 +319,23 @@ fn waiting(query: TicketQuery) -> TicketQuery {
 
 /// How many tickets a queue holds: one `COUNT`, or the sum of its disjoint parts' (each read
 /// from an index of migration `2026-11-23-000030_console_perf` without touching the table).
-/// How many tickets a queue holds, up to `COUNT_CAP` (and whether it holds more).
+/// How many tickets a queue holds, up to `COUNT_CAP` (and whether it holds more). Queues are
+/// counted exactly from their indexes (a few ms at a million tickets); the queue of every
+/// ticket is only read up to the cap, as one constant per ticket.
 fn count(conn: &mut DbConn, resolved: &Resolved) -> Result<(i64, bool), ServiceError> {
-    let parts: Vec<&dyn Fn() -> TicketQuery> = if resolved.parts.is_empty() {
-        vec![&resolved.make]
+    let total = if resolved.queue == Queue::All {
+        let found: Vec<i32> = (resolved.make)().select(sql::<diesel::sql_types::Integer>("1")).limit(COUNT_CAP + 1).load(conn)?;
+        found.len() as i64
+    } else if resolved.parts.is_empty() {
+        (resolved.make)().count().get_result(conn)?
     } else {
-        resolved.parts.iter().map(|p| p.as_ref()).collect()
-    };
-    let mut total = 0;
-    for part in parts {
-        // One constant per ticket, read from the queue's index, at most one past the cap.
-        let found: Vec<i32> = part()
-            .select(sql::<diesel::sql_types::Integer>("1"))
-            .limit(COUNT_CAP + 1 - total)
-            .load(conn)?;
-        total += found.len() as i64;
-        if total > COUNT_CAP {
-            return Ok((COUNT_CAP, true));
+        let mut total = 0;
+        for part in &resolved.parts {
+            total += part().count().get_result::<i64>(conn)?;
         }
-    }
-    Ok((total, false))
+        total
+    };
+    Ok((total.min(COUNT_CAP), total > COUNT_CAP))
 }
 
 /// The queues `user` works, each with its count, in the console's order.

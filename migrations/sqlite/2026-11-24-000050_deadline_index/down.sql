@@ -1,0 +1,2 @@
+DROP INDEX tickets_deadline;
+CREATE INDEX tickets_deadline ON tickets (deadline_at);
