@@ -106,6 +106,13 @@ fn main() -> Result<()> {
     Ok(())
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Agent,
+    Admin,
+    Page,
+}
+
 /// The path of a probe's `i`-th request.
 type PathOf = Box<dyn Fn(usize) -> String>;
 
@@ -202,21 +209,27 @@ async fn bench_backend(backend: &Backend, tickets: i64, requests: usize) -> Resu
     let searches: Vec<String> = (0..10)
         .map(|i| format!("{} {}", WORDS[i * 3 % 50], WORDS[(i * 7 + 11) % 50]))
         .collect();
-    // Each probe: its name, whether it is a page (signed-in browser) or the API, the path.
-    let probes: [(&str, bool, PathOf); 4] = [
+    // Each probe: its name, who asks (the agent through the API or its signed-in browser, or the
+    // administrator, who sees every team and the queue of all tickets), the path.
+    let probes: [(&str, Who, PathOf); 5] = [
         (
             "queue page (API): unassigned, by due, 50",
-            false,
+            Who::Agent,
             Box::new(|_| "/api/v1/queues/unassigned/tickets?sort=due".to_owned()),
         ),
         (
             "queue counts (API)",
-            false,
+            Who::Agent,
+            Box::new(|_| "/api/v1/queues".to_owned()),
+        ),
+        (
+            "queue counts (API), administrator: every team and all",
+            Who::Admin,
             Box::new(|_| "/api/v1/queues".to_owned()),
         ),
         (
             "search (API), two words",
-            false,
+            Who::Agent,
             Box::new(move |i| {
                 format!(
                     "/api/v1/search?q={}",
@@ -226,19 +239,21 @@ async fn bench_backend(backend: &Backend, tickets: i64, requests: usize) -> Resu
         ),
         (
             "queue page (HTML): /staff, unassigned by due, with counts",
-            true,
+            Who::Page,
             Box::new(|_| "/staff?queue=unassigned&sort=due".to_owned()),
         ),
     ];
     let mut rows = Vec::new();
-    for (name, html, path) in probes {
+    for (name, who, path) in probes {
+        let html = who == Who::Page;
         let mut times = Vec::with_capacity(requests);
         for i in 0..requests + 30 {
             let t = Instant::now();
-            let request = if html {
-                pages.get(format!("{base}{}", path(i)))
-            } else {
-                client.get(format!("{base}{}", path(i))).bearer_auth(&agent)
+            let url = format!("{base}{}", path(i));
+            let request = match who {
+                Who::Page => pages.get(url),
+                Who::Agent => client.get(url).bearer_auth(&agent),
+                Who::Admin => client.get(url).bearer_auth(&admin),
             };
             let res = request.send().await?;
             let status = res.status();
