@@ -307,12 +307,12 @@ const FILTERS: &str = " JOIN tickets t ON t.id = m.ticket_id \
 // PostgreSQL), from the cursor's rank ($12) on: `c`. The newest matches (the window: the $17
 // newest, or those from the cursor's edge $16 on) are ranked by relevance, rank > 0; the older
 // ones follow, newest first, with rank -1, -2, … (SQLite: how far their document id lies below
-// the edge). Only the
-// candidates are joined to their tickets and filtered (FILTERS), so a common word costs one
-// rank per match in the window, not a ticket lookup per match. `n` and `floor` say how many
-// candidates there were and the lowest rank among them: `ranked` knows from them whether the
-// page is exact (one row with no ticket when no candidate passes the filters); `edge` is where
-// the window ends, for the next page's cursor. Each ends with PAGE_END.
+// the edge). Only the candidates are joined to their tickets and filtered (FILTERS), so a
+// common word costs one rank per match in the window, not a ticket lookup per match. `n` and
+// `floor` say how many candidates there were and the lowest rank among them: `ranked` knows
+// from them whether the page is exact (one row with no ticket when no candidate passes the
+// filters); `edge` is where the window ends, for the next page's cursor. Each ends with
+// PAGE_END.
 // SQLite ranks with `ticket_rank` (src/db/fts5_rank.rs), weights in column order: number,
 // subject, body, notes, requester.
 const SQLITE_MATCH: &str = "WITH e AS (SELECT coalesce(CAST($16 AS INTEGER), \
