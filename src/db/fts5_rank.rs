@@ -27,9 +27,19 @@ pub fn register() {
     });
 }
 
+/// One query phrase's share of a row's score, from its weighted term frequency.
+fn saturated(tf: f64) -> f64 {
+    if tf > 0.0 {
+        tf * (K1 + 1.0) / (tf + K1)
+    } else {
+        0.0
+    }
+}
+
 /// The score of a row from its weighted term frequencies, one per query phrase.
-pub fn score(weighted_tf: impl Iterator<Item = f64>) -> f64 {
-    weighted_tf.filter(|tf| *tf > 0.0).map(|tf| tf * (K1 + 1.0) / (tf + K1)).sum()
+#[cfg(test)]
+fn score(weighted_tf: impl Iterator<Item = f64>) -> f64 {
+    weighted_tf.map(saturated).sum()
 }
 
 unsafe extern "C" fn on_open(db: *mut ffi::sqlite3, _err: *mut *mut c_char, _api: *const ffi::sqlite3_api_routines) -> c_int {
@@ -85,7 +95,7 @@ unsafe fn weighted_score(
     for (i, w) in weights.iter_mut().enumerate().take(usize::try_from(n_args).unwrap_or(0)) {
         *w = ffi::sqlite3_value_double(*args.add(i));
     }
-    let mut tfs = Vec::new();
+    let mut score = 0.0;
     for phrase in 0..phrases(fts) {
         let mut iter = ffi::Fts5PhraseIter { a: ptr::null(), b: ptr::null() };
         let (mut column, mut offset) = (0, 0);
@@ -98,9 +108,9 @@ unsafe fn weighted_score(
             tf += usize::try_from(column).ok().and_then(|c| weights.get(c)).copied().unwrap_or(1.0);
             next(fts, &mut iter, &mut column, &mut offset);
         }
-        tfs.push(tf);
+        score += saturated(tf);
     }
-    Ok(score(tfs.into_iter()))
+    Ok(score)
 }
 
 #[cfg(test)]
