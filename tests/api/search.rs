@@ -154,13 +154,7 @@ async fn search_ranks_stems_and_respects_who_may_see(backend: Backend) {
         .as_str()
         .unwrap()
         .contains("<mark>Zanzibar</mark>"));
-    let res = app
-        .client
-        .get(app.url("/api/v1/search?q=zanzibar"))
-        .bearer_auth(&other.token)
-        .send()
-        .await
-        .unwrap();
+    let res = app.get("/api/v1/search?q=zanzibar", Some(&other.token)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         app.get("/api/v1/search?q=zanzibar", None).await.status(),
@@ -265,21 +259,11 @@ async fn search_pages_and_backfills(backend: Backend) {
     let mut ranks = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut query = vec![("q", "trasferimenti".to_owned()), ("limit", "2".to_owned())];
+        let mut query = vec![("q", "trasferimenti"), ("limit", "2")];
         if let Some(c) = &cursor {
-            query.push(("cursor", c.clone()));
+            query.push(("cursor", c.as_str()));
         }
-        let page: Value = app
-            .client
-            .get(app.url("/api/v1/search"))
-            .query(&query)
-            .bearer_auth(&admin.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = search_page(&app, &admin, &query).await;
         seen.extend(found(&page));
         ranks.extend(
             page["items"]
