@@ -34,6 +34,11 @@ pub struct Settings {
     pub jobs: crate::jobs::JobsConfig,
     /// How many of a search's newest matches are ranked by relevance (older ones follow).
     pub search: crate::console::search::Ranking,
+    /// A guest's secret link stops working after this many days unused.
+    pub guest_link_idle_days: i64,
+    /// The `authserv-id` of the MTA whose `Authentication-Results` headers are trusted: a
+    /// `dmarc=fail` stamped by it sends inbound mail to the quarantine.
+    pub mail_authserv_id: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -98,7 +103,13 @@ impl Settings {
                 guest_expiry_hours: i64::from(parsed::<u16>("HELPDESK_GUEST_EXPIRY_HOURS", 48)?),
             },
             search: crate::console::search::Ranking::new(parsed("HELPDESK_SEARCH_RANKED", crate::console::search::Ranking::default().window)?),
+            guest_link_idle_days: i64::from(parsed::<u16>("HELPDESK_GUEST_LINK_IDLE_DAYS", 30)?.max(1)),
+            mail_authserv_id: var("HELPDESK_MAIL_AUTHSERV_ID").map(|v| v.trim().to_lowercase()),
         })
+    }
+
+    pub fn guest_link_idle(&self) -> chrono::Duration {
+        chrono::Duration::days(self.guest_link_idle_days)
     }
 
     pub fn attachments_dir(&self) -> PathBuf {

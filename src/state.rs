@@ -28,6 +28,11 @@ impl AppState {
         Ok(self.catalog.remember(list))
     }
 
+    /// Over https cookies are Secure and the session's carries the `__Host-` prefix.
+    pub fn secure_cookies(&self) -> bool {
+        self.settings.base_url.starts_with("https://")
+    }
+
     /// Counts an attempt at a rate-limited form from the request's address.
     pub fn limit(&self, req: &actix_web::HttpRequest, form: &'static str) -> Result<(), crate::api::ApiError> {
         let Some(ip) = req.peer_addr().map(|a| a.ip()) else {

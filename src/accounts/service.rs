@@ -17,6 +17,8 @@ pub struct User {
     pub display_name: String,
     pub role: Role,
     pub locale: Locale,
+    /// The owner proved the address (a mailed link followed, or staff made by an admin).
+    pub email_verified: bool,
     /// Team slugs (staff only).
     pub teams: Vec<String>,
     #[serde(skip)]
@@ -78,6 +80,7 @@ fn into_user(conn: &mut DbConn, row: UserRow) -> Result<User, ServiceError> {
         display_name: row.display_name,
         role,
         locale: Locale::from_db(&row.locale),
+        email_verified: row.email_verified,
         teams,
         team_ids,
     })
@@ -140,9 +143,16 @@ pub fn parse_account(
 }
 
 
-/// Creates an account; 409 when the address is taken (a guest's password-less account is
-/// completed instead, so a guest can sign up later with the same address).
+/// Creates an account. Staff accounts (made by an administrator, who vouches for the
+/// address) are verified at once; 409 when the address is taken.
+///
+/// A student's registration proves nothing yet: the account cannot sign in until the mailed
+/// verification link is followed (`verify::send_verification`). An address whose owner has
+/// not proven it with a password (a guest's password-less account, or an earlier registration
+/// never confirmed) takes the new password and stays unverified; only an account whose owner
+/// proved the address and chose a password answers 409.
 pub fn create_account(conn: &mut DbConn, account: NewAccount) -> Result<User, ServiceError> {
+    let staff = account.role != Role::Student;
     let user_id = write_tx(conn, |conn| -> Result<String, ServiceError> {
         let existing: Option<UserRow> = users::table
             .filter(users::email.eq(account.email.as_str()))
@@ -151,11 +161,12 @@ pub fn create_account(conn: &mut DbConn, account: NewAccount) -> Result<User, Se
             .optional()?;
         let now = now();
         let id = match existing {
-            Some(row) if row.password_hash.is_none() && account.role == Role::Student => {
+            Some(row) if !staff && row.role == Role::Student.as_str() && !(row.email_verified && row.password_hash.is_some()) => {
                 diesel::update(users::table.find(&row.id))
                     .set((
                         users::password_hash.eq(&account.password_hash),
                         users::display_name.eq(&account.display_name),
+                        users::email_verified.eq(false),
                         users::updated_at.eq(now),
                     ))
                     .execute(conn)?;
@@ -170,7 +181,7 @@ pub fn create_account(conn: &mut DbConn, account: NewAccount) -> Result<User, Se
                     password_hash: Some(account.password_hash.clone()),
                     role: account.role.as_str().to_owned(),
                     locale: account.locale.as_str().to_owned(),
-                    email_verified: false,
+                    email_verified: staff,
                     disabled: false,
                     created_at: now,
                     updated_at: now,

@@ -6,9 +6,11 @@ use serde_json::json;
 use super::body::{files_only, json_or_multipart};
 use super::{number, ApiError, Data};
 use crate::auth::{CurrentUser, MaybeUser};
+use crate::domain::Email;
 use crate::error::ServiceError;
 use crate::tickets::create::{self as opening, NewTicket};
 use crate::tickets::query::{self as reading, ListParams, Page};
+use crate::tickets::guest;
 use crate::tickets::update::{self as changing, NewMessage, TicketPatch};
 use crate::tickets::view::{AttachmentView, EventView, MessageView, TicketView};
 use crate::tickets::attachments;
@@ -129,9 +131,29 @@ pub struct VerifyRequest {
 #[post("/tickets/{number}/verify")]
 pub async fn verify_guest(state: Data, path: web::Path<String>, body: web::Json<VerifyRequest>) -> Result<HttpResponse, ApiError> {
     let number = number(&path)?;
-    let base_url = state.settings.base_url.clone();
-    let (_, ticket) = state.db.write(move |conn| changing::verify_guest(conn, &number, &body.secret, &base_url)).await?;
+    let (base_url, idle) = (state.settings.base_url.clone(), state.settings.guest_link_idle());
+    let (_, ticket) = state.db.write(move |conn| guest::verify_guest(conn, &number, &body.secret, idle, &base_url)).await?;
     Ok(HttpResponse::Ok().json(ticket))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestLinkRequest {
+    email: String,
+}
+
+/// A guest asks for a fresh secret link (the earlier ones stop working): mailed when the
+/// address is the ticket's. Always 202, so it tells nobody which tickets exist.
+#[utoipa::path(tag = "tickets", params(("number" = String, Path)), request_body = GuestLinkRequest,
+    responses((status = 202), (status = 422, body = super::Problem), (status = 429, body = super::Problem)))]
+#[post("/tickets/{number}/guest-link")]
+pub async fn guest_link(state: Data, req: HttpRequest, path: web::Path<String>, body: web::Json<GuestLinkRequest>) -> Result<HttpResponse, ApiError> {
+    state.limit(&req, "guest-link")?;
+    let number = number(&path)?;
+    let email = Email::parse(&body.email).map_err(|e| ServiceError::field("email", e.0))?;
+    let base_url = state.settings.base_url.clone();
+    state.db.write(move |conn| guest::send_fresh_link(conn, &number, &email, &base_url)).await?;
+    Ok(HttpResponse::Accepted().json(json!({"status": "sent"})))
 }
 
 /// Downloads an attachment, always as a download with `nosniff`.

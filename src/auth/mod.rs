@@ -1,14 +1,17 @@
 //! Who is calling: JWT tokens, password hashing, and the extractors that put the caller's
 //! role in a handler's signature (`CurrentUser`, `MaybeUser`, `Staff`, `Admin`).
 
+mod cookie;
 mod extract;
+pub mod mac;
 mod password;
 mod rate_limit;
 mod session_cache;
 mod token;
 
-pub use extract::{claims_of, Admin, CurrentUser, MaybeUser, Staff};
+pub use cookie::{session_cookie, session_cookie_name, session_cookie_removal, session_cookie_value};
+pub use extract::{claims_of, CSRF_HEADER, Admin, CurrentUser, MaybeUser, Staff};
 pub use password::{hash_password, verify_password};
 pub use rate_limit::RateLimiter;
 pub use session_cache::SessionCache;
-pub use token::{Claims, JwtKeys, SESSION_COOKIE};
+pub use token::{Claims, JwtKeys, Purpose, SECURE_SESSION_COOKIE, SESSION_COOKIE};

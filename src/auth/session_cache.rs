@@ -62,6 +62,7 @@ mod tests {
             display_name: "A".into(),
             role: Role::Student,
             locale: Locale::It,
+            email_verified: true,
             teams: vec![],
             team_ids: vec![],
         }

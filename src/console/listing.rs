@@ -381,11 +381,14 @@ impl ListRequest {
     }
 }
 
-/// The tickets a user may see: students their own, agents their teams' and what is assigned
-/// to them, supervisors and admins all. Same rule as `tickets::access::can_see`.
+/// The tickets a user may see: students their own (a guest ticket only once its link proved
+/// the address), agents their teams' and what is assigned to them, supervisors and admins all.
+/// Same rule as `tickets::access::can_see`.
 pub fn visible_to(query: TicketQuery, user: &User) -> TicketQuery {
     match user.role {
-        Role::Student => query.filter(tickets::requester_id.eq(user.id.clone())),
+        Role::Student => query
+            .filter(tickets::requester_id.eq(user.id.clone()))
+            .filter(tickets::status.ne(crate::domain::Status::Unverified.as_str())),
         Role::Agent => query.filter(
             tickets::team_id
                 .eq_any(user.team_ids.clone())

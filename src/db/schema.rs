@@ -96,6 +96,7 @@ diesel::table! {
         guest_secret_hash -> Nullable<Text>,
         follow_up_of -> Nullable<Text>,
         deadline_at -> Nullable<Timestamp>,
+        guest_seen_at -> Nullable<Timestamp>,
     }
 }
 

@@ -71,7 +71,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const KINDS: [&str; 14] = [
+    const KINDS: [&str; 17] = [
+        "verify_email", "reply_refused", "guest_link",
         "ticket_created", "guest_verify", "staff_reply", "ticket_waiting", "ticket_resolved",
         "ticket_closed", "ticket_assigned", "student_reply", "sign_in_link", "team_new_ticket",
         "booking_confirmed", "booking_waitlisted", "booking_cancelled", "ticket_merged",

@@ -1,5 +1,10 @@
 //! Who may see a ticket. One rule, used by every route: students their own, agents their
 //! teams' and what is assigned to them, supervisors and admins all.
+//!
+//! A guest ticket belongs to the account of the address it was opened with, but stays apart
+//! from it until someone follows the link mailed to that address: whoever typed an address
+//! proved nothing, and an account of that address must neither see the stranger's text nor
+//! have its own list filled by it.
 
 use diesel::prelude::*;
 
@@ -7,12 +12,12 @@ use super::model::TicketRow;
 use crate::accounts::User;
 use crate::db::schema::tickets;
 use crate::db::DbConn;
-use crate::domain::{Role, TicketNumber};
+use crate::domain::{Role, Status, TicketNumber};
 use crate::error::ServiceError;
 
 pub fn can_see(user: &User, ticket: &TicketRow) -> bool {
     match user.role {
-        Role::Student => ticket.requester_id == user.id,
+        Role::Student => ticket.requester_id == user.id && ticket.status != Status::Unverified.as_str(),
         Role::Agent => user.team_ids.contains(&ticket.team_id) || ticket.assignee_id.as_deref() == Some(user.id.as_str()),
         Role::Supervisor | Role::Admin => true,
     }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod attachments;
 pub mod create;
+pub mod guest;
 pub mod history;
 pub mod model;
 pub mod query;

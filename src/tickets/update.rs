@@ -8,11 +8,11 @@ use serde_json::{json, Value};
 
 use super::access::visible_ticket;
 use super::attachments::{link_uploads, Upload};
-use super::create::{check_text, hash_secret, MAX_BODY};
+use super::create::{check_text, MAX_BODY};
 use super::model::{record_event, MessageKind, MessageRow, TicketRow};
 use super::query::{category_by_slug, full_view};
 use super::view::{message_view, MessageView, Names, TicketView, Viewer};
-use crate::accounts::{find_user, now, User};
+use crate::accounts::{now, User};
 use crate::db::schema::{messages, team_members, teams, tickets, users};
 use crate::db::{write_tx, DbConn};
 use crate::domain::{Locale, Priority, Role, Status, TicketNumber};
@@ -76,7 +76,7 @@ fn requester_contact(conn: &mut DbConn, ticket: &TicketRow) -> Result<(String, S
     Ok(users::table.find(&ticket.requester_id).select((users::email, users::display_name)).first(conn)?)
 }
 
-fn link(base_url: &str, ticket: &TicketRow) -> String {
+pub(crate) fn link(base_url: &str, ticket: &TicketRow) -> String {
     format!("{base_url}/tickets/{}", ticket.number)
 }
 
@@ -111,7 +111,7 @@ pub(crate) fn apply_status(
 }
 
 /// Queues `kind` for the ticket's requester, in the ticket's language.
-fn mail_requester(conn: &mut DbConn, ticket: &TicketRow, kind: &str, base_url: &str) -> Result<(), ServiceError> {
+pub(crate) fn mail_requester(conn: &mut DbConn, ticket: &TicketRow, kind: &str, base_url: &str) -> Result<(), ServiceError> {
     let (email, name) = requester_contact(conn, ticket)?;
     outbox::enqueue(
         conn,
@@ -377,36 +377,3 @@ pub fn add_attachments(conn: &mut DbConn, user: &User, number: &TicketNumber, up
     Ok(rows.iter().map(super::view::attachment_view).collect())
 }
 
-/// The ticket that a guest's secret opens; NotFound for a wrong number or secret.
-pub fn guest_ticket(conn: &mut DbConn, number: &TicketNumber, secret: &str) -> Result<TicketRow, ServiceError> {
-    let hash = hash_secret(secret);
-    tickets::table
-        .filter(tickets::number.eq(number.to_string()))
-        .filter(tickets::guest_secret_hash.eq(&hash))
-        .select(TicketRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(ServiceError::NotFound)
-}
-
-/// The guest followed the mailed link: the ticket enters the queues.
-pub fn verify_guest(conn: &mut DbConn, number: &TicketNumber, secret: &str, base_url: &str) -> Result<(User, TicketView), ServiceError> {
-    let ticket = write_tx(conn, |conn| -> Result<TicketRow, ServiceError> {
-        let ticket = guest_ticket(conn, number, secret)?;
-        if ticket.status()? == Status::Unverified {
-            diesel::update(tickets::table.find(&ticket.id))
-                .set((tickets::status.eq(Status::New.as_str()), tickets::version.eq(ticket.version + 1), tickets::updated_at.eq(now())))
-                .execute(conn)?;
-            diesel::update(users::table.find(&ticket.requester_id)).set(users::email_verified.eq(true)).execute(conn)?;
-            crate::sla::on_status_change(conn, &ticket, Status::Unverified, Status::New)?;
-            record_event(conn, &ticket.id, Some(&ticket.requester_id), "verified", json!({}))?;
-            mail_requester(conn, &ticket, "ticket_created", base_url)?;
-            let payload = json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)});
-            outbox::notify_staff(conn, &ticket.id, &ticket.team_id, None, "team_new_ticket", &payload)?;
-        }
-        Ok(tickets::table.find(&ticket.id).select(TicketRow::as_select()).first(conn)?)
-    })?;
-    let requester = find_user(conn, &ticket.requester_id)?;
-    let view = full_view(conn, &requester, &ticket)?;
-    Ok((requester, view))
-}

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::cookie::{time, Cookie, SameSite};
+use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use super::error::{OrPage, WebError};
 use super::form_view::{error_list, Field, FormState, Kind};
 use super::page::{encode, local_path, redirect, Ctx};
 use crate::accounts::{self as svc, NewAccount, User};
-use crate::auth::SESSION_COOKIE;
+use crate::auth::{session_cookie, session_cookie_removal, Purpose};
 use crate::domain::{Email, Role};
 use crate::error::{FieldError, ServiceError};
 
@@ -78,24 +78,18 @@ fn account_page(ctx: &Ctx, status: StatusCode, which: &str, state: &FormState, n
     ctx.render_status(status, "pages/account", &title, page)
 }
 
-fn session_cookie(ctx: &Ctx, user: &User) -> Result<Cookie<'static>, WebError> {
+fn new_session(ctx: &Ctx, user: &User) -> Result<Cookie<'static>, WebError> {
     let (token, _) = ctx.state.keys.issue(&user.id, user.role).or_page(ctx.locale)?;
-    Ok(Cookie::build(SESSION_COOKIE, token)
-        .path("/")
-        .http_only(true)
-        .secure(ctx.secure_cookies())
-        .same_site(SameSite::Lax)
-        .max_age(time::Duration::seconds(ctx.state.keys.ttl().num_seconds()))
-        .finish())
+    Ok(session_cookie(token, ctx.state.keys.ttl().num_seconds(), ctx.secure_cookies()))
 }
 
-fn signed_in(ctx: &Ctx, user: &User, next: &str) -> Page {
+pub(super) fn signed_in(ctx: &Ctx, user: &User, next: &str) -> Page {
     let to = match local_path(Some(next)).as_str() {
         "/" if user.is_staff() => "/staff".to_owned(),
         "/" => "/tickets".to_owned(),
         other => other.to_owned(),
     };
-    Ok(HttpResponse::SeeOther().cookie(session_cookie(ctx, user)?).insert_header(("Location", to)).finish())
+    Ok(HttpResponse::SeeOther().cookie(new_session(ctx, user)?).insert_header(("Location", to)).finish())
 }
 
 fn with_errors(form: &AccountForm, errors: Vec<FieldError>) -> FormState {
@@ -119,8 +113,10 @@ pub async fn sign_up(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     };
     let password_hash = svc::hash_off_thread(form.password.clone()).await.or_page(ctx.locale)?;
     let account = NewAccount { email, password_hash, display_name, role: Role::Student, locale: ctx.locale, team_ids: Vec::new() };
-    match ctx.state.db.write(move |conn| svc::create_account(conn, account)).await {
-        Ok(user) => signed_in(&ctx, &user, &form.next),
+    let (keys, base_url) = (ctx.state.keys.clone(), ctx.state.settings.base_url.clone());
+    match ctx.state.db.write(move |conn| svc::register_student(conn, &keys, account, &base_url)).await {
+        // Nobody is signed in before the address is proven.
+        Ok(_) => ctx.render("pages/link_sent", &ctx.t("account.verify_sent_title"), json!({"text": ctx.t("account.verify_sent")})),
         Err(ServiceError::Conflict(_)) => {
             let errors = vec![FieldError { field: "email".into(), message: ctx.t("account.taken") }];
             account_page(&ctx, StatusCode::CONFLICT, "sign_up", &with_errors(&form, errors), &form.next)
@@ -141,22 +137,87 @@ pub async fn sign_in(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
         let errors = vec![FieldError { field: "form".into(), message: "account.bad_login".into() }];
         return account_page(&ctx, StatusCode::UNAUTHORIZED, "sign_in", &with_errors(&form, errors), &form.next);
     };
+    if !user.email_verified {
+        let (keys, base_url, id) = (ctx.state.keys.clone(), ctx.state.settings.base_url.clone(), user.id.clone());
+        ctx.state.db.write(move |conn| svc::send_verification(conn, &keys, &id, &base_url)).await.or_page(ctx.locale)?;
+        let errors = vec![FieldError { field: "form".into(), message: "account.unverified".into() }];
+        return account_page(&ctx, StatusCode::FORBIDDEN, "sign_in", &with_errors(&form, errors), &form.next);
+    }
     signed_in(&ctx, &user, &form.next)
 }
 
-/// The form asking for a link, or (with `?token=`) the link itself, which signs in once.
+/// A mailed link's confirmation page: following a link only shows it, and its POST (with the
+/// page's CSRF token) does what the link is for. So a page of another site cannot sign a
+/// browser into someone else's account, and a mail scanner that opens links changes nothing.
+fn confirm_page(ctx: &Ctx, status: StatusCode, which: &str, action: Option<&str>, token: &str, who: Option<String>) -> Page {
+    let notice = action.is_none().then(|| ctx.t(if which == "verify" { "account.verify_bad" } else { "account.link_bad" }));
+    let (title, lead, submit, note) = match which {
+        "verify" => ("account.verify_title", "account.verify_lead", "account.verify_button", "account.verify_note"),
+        _ => ("account.link_confirm_title", "account.link_confirm", "account.sign_in", "account.link_confirm_note"),
+    };
+    let page = json!({"notice": notice, "lead": ctx.t(lead), "who": who, "action": action, "field": "token", "value": token,
+                      "submit": ctx.t(submit), "note": ctx.t(note)});
+    ctx.render_status(status, "pages/confirm", &ctx.t(title), page)
+}
+
+/// The form asking for a link, or (with `?token=`) the link's confirmation page.
 pub async fn link(ctx: Ctx, q: web::Query<NextQuery>) -> Page {
     let Some(token) = q.token.as_deref() else {
         return account_page(&ctx, StatusCode::OK, "link", &FormState::default(), "/");
     };
+    match ctx.state.keys.verify_link(token, Purpose::SignIn) {
+        Some(_) => confirm_page(&ctx, StatusCode::OK, "link", Some("/sign-in/link/confirm"), token, None),
+        None => confirm_page(&ctx, StatusCode::UNAUTHORIZED, "link", None, "", None),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TokenForm {
+    csrf: String,
+    token: String,
+}
+
+/// The confirmation of a sign-in link: signs in once.
+pub async fn confirm_link(ctx: Ctx, form: web::Form<TokenForm>) -> Page {
+    ctx.check_csrf(&form.csrf)?;
     ctx.limit("sign-in-link")?;
-    let bad = || FormState { values: HashMap::new(), errors: vec![FieldError { field: "form".into(), message: "account.link_bad".into() }] };
-    let Some(claims) = ctx.state.keys.verify_sign_in(token) else {
-        return account_page(&ctx, StatusCode::UNAUTHORIZED, "link", &bad(), "/");
+    let Some(claims) = ctx.state.keys.verify_link(&form.token, Purpose::SignIn) else {
+        return confirm_page(&ctx, StatusCode::UNAUTHORIZED, "link", None, "", None);
     };
     match ctx.state.db.write(move |conn| svc::redeem_sign_in_link(conn, &claims)).await {
         Ok(user) => signed_in(&ctx, &user, "/tickets"),
-        Err(ServiceError::Unauthenticated) => account_page(&ctx, StatusCode::UNAUTHORIZED, "link", &bad(), "/"),
+        Err(ServiceError::Unauthenticated) => confirm_page(&ctx, StatusCode::UNAUTHORIZED, "link", None, "", None),
+        Err(other) => Err(ctx.fail(other)),
+    }
+}
+
+/// A registration's verification link: the page names the account it would confirm.
+pub async fn verify_form(ctx: Ctx, q: web::Query<NextQuery>) -> Page {
+    let token = q.token.clone().unwrap_or_default();
+    let Some(claims) = ctx.state.keys.verify_link(&token, Purpose::VerifyEmail) else {
+        return confirm_page(&ctx, StatusCode::UNAUTHORIZED, "verify", None, "", None);
+    };
+    match ctx.state.db.read(move |conn| svc::verification_target(conn, &claims)).await {
+        Ok(user) => {
+            let who = format!("{} · {}", user.display_name, user.email);
+            confirm_page(&ctx, StatusCode::OK, "verify", Some("/verify-email"), &token, Some(who))
+        }
+        Err(ServiceError::Unauthenticated | ServiceError::NotFound) => confirm_page(&ctx, StatusCode::UNAUTHORIZED, "verify", None, "", None),
+        Err(other) => Err(ctx.fail(other)),
+    }
+}
+
+/// The confirmation of a verification link: the address is proven and the student signed in.
+pub async fn verify(ctx: Ctx, form: web::Form<TokenForm>) -> Page {
+    ctx.check_csrf(&form.csrf)?;
+    ctx.limit("verify-email")?;
+    let Some(claims) = ctx.state.keys.verify_link(&form.token, Purpose::VerifyEmail) else {
+        return confirm_page(&ctx, StatusCode::UNAUTHORIZED, "verify", None, "", None);
+    };
+    match ctx.state.db.write(move |conn| svc::verify_email(conn, &claims)).await {
+        Ok(user) => signed_in(&ctx, &user, "/tickets"),
+        Err(ServiceError::Unauthenticated) => confirm_page(&ctx, StatusCode::UNAUTHORIZED, "verify", None, "", None),
         Err(other) => Err(ctx.fail(other)),
     }
 }
@@ -174,7 +235,7 @@ pub async fn send_link(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     let keys = ctx.state.keys.clone();
     let base_url = ctx.state.settings.base_url.clone();
     ctx.state.db.write(move |conn| svc::send_sign_in_link(conn, &keys, &email, &base_url)).await.or_page(ctx.locale)?;
-    ctx.render("pages/link_sent", &ctx.t("account.link_sent_title"), json!({}))
+    ctx.render("pages/link_sent", &ctx.t("account.link_sent_title"), json!({"text": ctx.t("account.link_sent")}))
 }
 
 #[derive(Deserialize)]
@@ -185,13 +246,11 @@ pub struct CsrfOnly {
 
 pub async fn sign_out(ctx: Ctx, form: web::Form<CsrfOnly>) -> Page {
     ctx.check_csrf(&form.csrf)?;
-    if let Some(claims) = crate::auth::claims_of(&ctx.req, &ctx.state.keys) {
+    if let Some(claims) = crate::auth::claims_of(&ctx.req, &ctx.state.keys, ctx.secure_cookies()) {
         ctx.state.sessions.forget(&claims.jti);
         ctx.state.db.write(move |conn| svc::revoke(conn, &claims)).await.or_page(ctx.locale)?;
     }
-    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).finish();
-    gone.make_removal();
     let mut res = redirect("/");
-    res.add_cookie(&gone).map_err(|e| ctx.fail(ServiceError::Internal(e.to_string())))?;
+    res.add_cookie(&session_cookie_removal(ctx.secure_cookies())).map_err(|e| ctx.fail(ServiceError::Internal(e.to_string())))?;
     Ok(res)
 }

@@ -29,6 +29,8 @@ type Page = Result<HttpResponse, WebError>;
 #[derive(Deserialize)]
 pub struct Secret {
     secret: Option<String>,
+    /// Back from the guest's confirmation: say that the request reached the offices.
+    confirmed: Option<String>,
 }
 
 /// What the reader typed in a form of the page that failed, kept for the page shown again.
@@ -38,6 +40,7 @@ struct Kept {
     reply_error: Option<String>,
     comment: String,
     rating_error: Option<String>,
+    confirmed: bool,
 }
 
 async fn who(ctx: &Ctx, number: &TicketNumber) -> Result<Result<(User, bool), HttpResponse>, WebError> {
@@ -46,19 +49,16 @@ async fn who(ctx: &Ctx, number: &TicketNumber) -> Result<Result<(User, bool), Ht
 
 pub async fn show(ctx: Ctx, path: web::Path<String>, q: web::Query<Secret>) -> Page {
     let number = parse_number(&ctx, &path)?;
-    if let Some(secret) = q.into_inner().secret {
-        // The mailed link: confirms the guest's ticket, then a cookie keeps the way in.
-        let (n, s, base_url) = (number.clone(), secret.clone(), ctx.state.settings.base_url.clone());
-        ctx.state.db.write(move |conn| update::verify_guest(conn, &n, &s, &base_url)).await.or_page(ctx.locale)?;
-        let mut res = redirect(&format!("/tickets/{number}"));
-        res.add_cookie(&guest::cookie(&ctx, &number, &secret)).map_err(|e| ctx.fail(ServiceError::Internal(e.to_string())))?;
-        return Ok(res);
+    let q = q.into_inner();
+    if let Some(secret) = q.secret {
+        return guest::follow_link(&ctx, number, secret).await;
     }
     let (user, is_guest) = match who(&ctx, &number).await? {
         Ok(found) => found,
         Err(to_sign_in) => return Ok(to_sign_in),
     };
-    render(&ctx, StatusCode::OK, &user, is_guest, number, Kept::default()).await
+    let kept = Kept { confirmed: q.confirmed.is_some(), ..Kept::default() };
+    render(&ctx, StatusCode::OK, &user, is_guest, number, kept).await
 }
 
 async fn render(ctx: &Ctx, status: StatusCode, user: &User, is_guest: bool, number: TicketNumber, kept: Kept) -> Page {
@@ -148,6 +148,7 @@ fn page_data(ctx: &Ctx, user: &User, is_guest: bool, t: &TicketView, rating: Opt
         "opened": when(t.created_at, ctx.locale), "updated": when(t.updated_at, ctx.locale),
         "messages": messages,
         "unverified": status == Status::Unverified,
+        "confirmed": kept.confirmed,
         "closed": status == Status::Closed,
         "can_reply": !matches!(status, Status::Closed | Status::Unverified),
         "can_reopen": may_reopen,

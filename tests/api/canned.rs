@@ -343,6 +343,7 @@ async fn rendered_in_the_ticket_language(backend: Backend) {
         .post("/api/v1/auth/register", None, &json!({"email": "anna.render@studenti.unibg.it", "password": "password-123", "display_name": "Anna D'Angelo & <co>"}))
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
+    app.verify_address("anna.render@studenti.unibg.it").await;
     let student = app
         .login("anna.render@studenti.unibg.it", "password-123")
         .await;

@@ -82,6 +82,8 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
         // Jobs run when a test calls them (tests/api/jobs.rs starts a runner where it wants one).
         jobs: helpdesk::jobs::JobsConfig { interval: std::time::Duration::ZERO, auto_close_days: 7, guest_expiry_hours: 48 },
         search: helpdesk::console::search::Ranking::default(),
+        guest_link_idle_days: 30,
+        mail_authserv_id: None,
     }
 }
 
@@ -175,7 +177,20 @@ impl TestApp {
             )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED, "registering {email}");
+        self.verify_address(email).await;
         self.login(email, "password-123").await
+    }
+
+    /// The token of the newest mailed link of `kind` (`verify_email`, `sign_in_link`…) to `email`.
+    pub async fn mailed_token(&self, email: &str, kind: &str) -> String {
+        mailed_token(&self.db, email, kind).await
+    }
+
+    /// Follows the verification link mailed to `email` (what its owner does).
+    pub async fn verify_address(&self, email: &str) {
+        let token = self.mailed_token(email, "verify_email").await;
+        let res = self.post("/api/v1/auth/verify-email", None, &json!({"token": token})).await;
+        assert_eq!(res.status(), StatusCode::OK, "verifying {email}");
     }
 
     /// The first admin, made the way `helpdesk create-admin` makes it.
@@ -214,24 +229,7 @@ impl TestApp {
 
     /// Notifications queued for a recipient, oldest first (kind, ticket number in payload).
     pub async fn outbox_for(&self, recipient: &str) -> Vec<(String, Value)> {
-        use diesel::prelude::*;
-        use helpdesk::db::schema::outbox;
-        let db = self.db.clone();
-        let recipient = recipient.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = db.get_writer().expect("conn");
-            outbox::table
-                .filter(outbox::recipient.eq(recipient))
-                .order(outbox::id.asc())
-                .select((outbox::kind, outbox::payload))
-                .load::<(String, String)>(&mut *conn)
-                .expect("outbox rows")
-                .into_iter()
-                .map(|(k, p)| (k, serde_json::from_str(&p).expect("payload json")))
-                .collect()
-        })
-        .await
-        .expect("blocking")
+        outbox_rows(&self.db, recipient).await
     }
 }
 
@@ -402,11 +400,46 @@ pub async fn spawn_app_with_paths(backend: Backend, configure: impl FnOnce(&mut 
     (app, path, url)
 }
 
-/// Registers a student on a server process and returns their token.
-pub async fn register_and_login(client: &reqwest::Client, base: &str, email: &str) -> String {
+/// Notifications queued for a recipient in a desk's database, oldest first.
+pub async fn outbox_rows(db: &Db, recipient: &str) -> Vec<(String, Value)> {
+    use diesel::prelude::*;
+    use helpdesk::db::schema::outbox;
+    let db = db.clone();
+    let recipient = recipient.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = db.get_writer().expect("conn");
+        outbox::table
+            .filter(outbox::recipient.eq(recipient))
+            .order(outbox::id.asc())
+            .select((outbox::kind, outbox::payload))
+            .load::<(String, String)>(&mut *conn)
+            .expect("outbox rows")
+            .into_iter()
+            .map(|(k, p)| (k, serde_json::from_str(&p).expect("payload json")))
+            .collect()
+    })
+    .await
+    .expect("blocking")
+}
+
+/// The token of the newest mailed link of `kind` to `email` in a desk's database.
+pub async fn mailed_token(db: &Db, email: &str, kind: &str) -> String {
+    let mails = outbox_rows(db, email).await;
+    let (_, payload) = mails.iter().rev().find(|(k, _)| k == kind).unwrap_or_else(|| panic!("no {kind} mail to {email}"));
+    let link = payload["link"].as_str().expect("a link");
+    link.split_once("token=").map(|(_, t)| t.to_owned()).expect("a token in the link")
+}
+
+/// Registers a student on a server process (whose database is at `db_url`), follows the
+/// verification link mailed to them and returns their token.
+pub async fn register_and_login(client: &reqwest::Client, base: &str, db_url: &str, email: &str) -> String {
     let credentials = json!({"email": email, "password": "password-123", "display_name": "Student"});
     let res = client.post(format!("{base}/api/v1/auth/register")).json(&credentials).send().await.expect("register");
     assert_eq!(res.status(), StatusCode::CREATED, "registering {email}");
+    let db = Db::connect(db_url, 1).expect("the desk's database");
+    let token = mailed_token(&db, email, "verify_email").await;
+    let res = client.post(format!("{base}/api/v1/auth/verify-email")).json(&json!({"token": token})).send().await.expect("verify");
+    assert_eq!(res.status(), StatusCode::OK, "verifying {email}");
     let res = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({"email": email, "password": "password-123"}))

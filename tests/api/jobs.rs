@@ -435,7 +435,7 @@ async fn two_instances_run_each_job_once_per_period(backend: Backend) {
     let first = start_server(dir.path(), &url, &envs);
     let second = start_server(dir.path(), &url, &envs);
     let client = reqwest::Client::new();
-    let token = register_and_login(&client, &first.address, "due.istanze@studenti.unibg.it").await;
+    let token = register_and_login(&client, &first.address, &url, "due.istanze@studenti.unibg.it").await;
     let mut numbers = Vec::new();
     for i in 0..20 {
         let address = if i % 2 == 0 {

@@ -24,6 +24,10 @@ async fn lifecycle_mails_arrive(backend: Backend) {
         .post("/api/v1/auth/register", None, &json!({"email": "john@studenti.unibg.it", "password": "password-123", "display_name": "John", "locale": "en"}))
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
+    // The address is confirmed through the link the desk mailed, in English.
+    let verification = sink.wait_for(1, 30).await;
+    assert_eq!((verification[0].to.as_str(), verification[0].subject.as_str()), ("john@studenti.unibg.it", "Confirm your e-mail address for the Help Desk"));
+    app.verify_address("john@studenti.unibg.it").await;
     let student = app.login("john@studenti.unibg.it", "password-123").await;
 
     let ticket = app.open_ticket(&student, "Study plan change").await;
@@ -43,7 +47,7 @@ async fn lifecycle_mails_arrive(backend: Backend) {
 
     // Student: received, reply, waiting, resolved, closed.
     // Agent: new ticket in the team, assigned to her, the student replied.
-    let mails = sink.wait_for(8, 30).await;
+    let mails: Vec<_> = sink.wait_for(9, 30).await.into_iter().skip(1).collect();
     let to_student: Vec<_> = mails.iter().filter(|m| m.to == "john@studenti.unibg.it").collect();
     let to_agent: Vec<_> = mails.iter().filter(|m| m.to == "laura@unibg.it").collect();
     assert_eq!(to_student.len(), 5, "{:#?}", mails.iter().map(|m| (&m.to, &m.subject)).collect::<Vec<_>>());
@@ -77,8 +81,8 @@ async fn lifecycle_mails_arrive(backend: Backend) {
     // An Italian student gets Italian mails.
     let mario = app.student("mario@studenti.unibg.it").await;
     app.open_ticket(&mario, "Piano di studio").await;
-    let mails = sink.wait_for(10, 30).await;
-    let it = mails.iter().find(|m| m.to == "mario@studenti.unibg.it").unwrap();
+    let mails = sink.wait_for(12, 30).await;
+    let it = mails.iter().find(|m| m.to == "mario@studenti.unibg.it" && m.subject.starts_with('[')).unwrap();
     assert!(it.subject.contains("Abbiamo ricevuto la tua richiesta"), "{}", it.subject);
     assert!(it.text.contains("Gentile"));
 }
@@ -98,15 +102,16 @@ async fn nothing_is_lost_while_smtp_is_down(backend: Backend) {
     let admin = app.admin().await;
     let pending: Value = app.get("/api/v1/admin/outbox?status=pending", Some(&admin.token)).await.json().await.unwrap();
     let pending = pending.as_array().unwrap();
-    assert_eq!(pending.len(), 5);
+    // The five tickets' mails, and the student's address verification before them.
+    assert_eq!(pending.len(), 6);
     assert!(pending.iter().any(|n| n["attempts"].as_i64().unwrap() >= 1 && n["last_error"].is_string()));
     let ready: Value = app.get("/readyz", None).await.json().await.unwrap();
-    assert_eq!(ready["outbox"]["depth"], 5);
+    assert_eq!(ready["outbox"]["depth"], 6);
 
     // The server comes back: every mail arrives.
     let sink = SmtpSink::start(port, 0.0);
-    let mails = sink.wait_for(5, 30).await;
-    let arrived: BTreeSet<String> = mails.iter().map(|m| m.subject[1..15].to_owned()).collect();
+    let mails = sink.wait_for(6, 30).await;
+    let arrived: BTreeSet<String> = mails.iter().filter(|m| m.subject.starts_with('[')).map(|m| m.subject[1..15].to_owned()).collect();
     assert_eq!(arrived, numbers);
     let ready: Value = app.get("/readyz", None).await.json().await.unwrap();
     assert_eq!(ready["outbox"]["depth"], 0);
@@ -122,8 +127,9 @@ async fn a_killed_sender_resends_after_restart(backend: Backend) {
     let mut server = start_server(dir.path(), &url, &envs);
     let client = reqwest::Client::new();
     let base = server.address.clone();
-    let token = register_and_login(&client, &base, "kill@studenti.unibg.it").await;
-    let mut numbers = BTreeSet::new();
+    let token = register_and_login(&client, &base, &url, "kill@studenti.unibg.it").await;
+    // The address verification is one of the mails that must arrive.
+    let mut numbers: BTreeSet<String> = sink.wait_for(1, 30).await.into_iter().map(|m| m.message_id).collect();
     for i in 0..20 {
         let res = client.post(format!("{base}/api/v1/tickets")).bearer_auth(&token).json(&segreteria_ticket(&format!("Kill {i}"))).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::CREATED);
@@ -169,11 +175,12 @@ async fn several_workers_send_each_mail_once(backend: Backend) {
     for i in 0..12 {
         app.open_ticket(&student, &format!("Una volta sola {i}")).await;
     }
-    sink.wait_for(12, 30).await;
+    // Twelve tickets' mails and the address verification.
+    sink.wait_for(13, 30).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let mails = sink.received();
     let ids: BTreeSet<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
-    assert_eq!((mails.len(), ids.len()), (12, 12), "each notification is sent once");
+    assert_eq!((mails.len(), ids.len()), (13, 13), "each notification is sent once");
 }
 
 both_backends!(a_restarted_smtp_server_gets_the_next_mail_at_once);
@@ -193,7 +200,8 @@ async fn a_restarted_smtp_server_gets_the_next_mail_at_once(backend: Backend) {
     .await;
     let student = app.student("restart@studenti.unibg.it").await;
     app.open_ticket(&student, "Prima del riavvio").await;
-    let before = sink.wait_for(1, 30).await.len();
+    // The address verification and the ticket's mail.
+    let before = sink.wait_for(2, 30).await.len();
     drop(sink);
 
     let sink = SmtpSink::start(port, 0.0);

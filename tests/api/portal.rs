@@ -49,7 +49,16 @@ pub(crate) async fn sign_up(app: &TestApp, email: &str) -> Client {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.url().path(), "/tickets", "signed up and sent to my tickets");
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Conferma il tuo indirizzo") && !html.contains("Maria Bianchi"), "nobody is signed in before the address is confirmed");
+    // The mailed link opens a confirmation page naming the account; its button signs in.
+    let token = app.mailed_token(email, "verify_email").await;
+    let (status, html) = page(&client, app, &format!("/verify-email?token={token}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Maria Bianchi") && html.contains(email), "the page names the account it confirms");
+    let res = client.post(app.url("/verify-email")).form(&[("csrf", csrf_of(&html).as_str()), ("token", token.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.url().path(), "/tickets", "confirmed and sent to my tickets");
     let html = res.text().await.unwrap();
     assert!(html.contains("Maria Bianchi"), "the header shows who is signed in");
     client

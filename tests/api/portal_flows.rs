@@ -46,12 +46,28 @@ async fn a_guest_reaches_only_the_ticket_of_the_mailed_link(backend: Backend) {
         .as_str()
         .unwrap()
         .replace("http://127.0.0.1", &app.address);
+    // The link shows a confirmation page; only its button confirms.
     let res = guest.get(&link).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Conferma la tua richiesta"), "{html}");
+    let secret = link.split("secret=").nth(1).unwrap();
+    let res = guest
+        .post(app.url(&format!("/tickets/{}/confirm", numbers[0])))
+        .form(&[("csrf", csrf_of(&html).as_str()), ("secret", secret)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.url().path(), format!("/tickets/{}", numbers[0]), "the secret leaves the address bar");
-    assert!(res.url().query().is_none());
+    assert_eq!(res.url().query(), Some("confirmed=1"));
     let html = res.text().await.unwrap();
     assert!(html.contains("Dichiarazione di valore") && html.contains("status status-new"), "verified and shown");
+    assert!(html.contains("Indirizzo confermato: la richiesta è stata inoltrata agli uffici."));
+    // The same link later just opens the ticket again.
+    let res = browser().get(&link).send().await.unwrap();
+    assert_eq!(res.url().path(), format!("/tickets/{}", numbers[0]));
+    assert!(res.text().await.unwrap().contains("Dichiarazione di valore"));
 
     // The cookie keeps the way in: the guest replies from the page.
     let res = guest
@@ -174,10 +190,18 @@ async fn sign_out_then_sign_in_by_password_and_by_link(backend: Backend) {
     assert!(res.text().await.unwrap().contains("Controlla la tua e-mail"));
     let mails = app.outbox_for("paolo@studenti.unibg.it").await;
     let link = mails.iter().rev().find(|(kind, _)| kind == "sign_in_link").unwrap().1["link"].as_str().unwrap().replace("http://127.0.0.1", &app.address);
+    // Opening the link signs nobody in: its page's button does (a POST with the page's token).
     let res = other.get(&link).send().await.unwrap();
+    assert_eq!(res.url().path(), "/sign-in/link");
+    let html = res.text().await.unwrap();
+    assert!(!html.contains("Maria Bianchi"), "not signed in by opening the link");
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let res = other.post(app.url("/sign-in/link/confirm")).form(&[("csrf", csrf_of(&html).as_str()), ("token", token.as_str())]).send().await.unwrap();
     assert_eq!(res.url().path(), "/tickets");
     assert!(res.text().await.unwrap().contains("Maria Bianchi"), "signed in by the link");
-    let res = browser().get(&link).send().await.unwrap();
+    let third = browser();
+    let (_, html) = page(&third, &app, &format!("/sign-in/link?token={token}")).await;
+    let res = third.post(app.url("/sign-in/link/confirm")).form(&[("csrf", csrf_of(&html).as_str()), ("token", token.as_str())]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "a link works once");
     assert!(res.text().await.unwrap().contains("non è valido o è scaduto"));
 }

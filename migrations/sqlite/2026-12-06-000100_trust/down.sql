@@ -1,0 +1,1 @@
+ALTER TABLE tickets DROP COLUMN guest_seen_at;
