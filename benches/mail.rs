@@ -535,7 +535,8 @@ struct Prepared {
 /// starts, so the ceiling clients send the same bytes and do nothing but send.
 fn burst_mails(n: usize) -> Result<Vec<Prepared>> {
     let dir = tempfile::tempdir().context("creating a scratch folder")?;
-    let mailer = Mailer::new(None, dir.path().join("mail"), "Help Desk <helpdesk@localhost>", 1)?;
+    let key = helpdesk::mail::reply_token::ReplyKey::new(b"the bench key of thirty-two bytes or more");
+    let mailer = Mailer::new(None, dir.path().join("mail"), "Help Desk <helpdesk@localhost>", 1, key)?;
     let now = chrono::Utc::now().naive_utc();
     (0..n)
         .map(|i| {

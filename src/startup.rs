@@ -67,6 +67,7 @@ impl Application {
             state.settings.mail_dir(),
             &state.settings.mail_from,
             state.settings.mail.batch.clamp(1, 64) as u32,
+            crate::mail::reply_token::ReplyKey::new(&state.settings.jwt_secret),
         )?);
         crate::mail::worker::spawn(state.db.clone(), mailer, state.settings.mail.clone());
         let jobs = crate::jobs::JobContext { base_url: state.settings.base_url.clone(), config: state.settings.jobs.clone() };
@@ -128,6 +129,7 @@ fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result
                     .add(("X-Frame-Options", "DENY"))
                     .add(("Referrer-Policy", "same-origin")),
             )
+            .wrap(from_fn(crate::auth::refuse_cross_site_writes))
             .wrap(Compress::default())
             .wrap(from_fn(echo_request_id))
             .wrap(TracingLogger::default())

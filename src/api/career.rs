@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use super::categories::{pick_locale, LocaleParam};
 use super::{number, ApiError, Data};
-use crate::accounts::User;
 use crate::auth::{Admin, CurrentUser, MaybeUser, Staff};
 use crate::career::catalog::{self, CareerActionType, Document, Euros, Fee, Window, WindowCheck};
 use crate::career::changes::{self, StatusChange};
@@ -145,12 +144,8 @@ pub async fn list_mine(state: Data, user: CurrentUser, query: web::Query<MinePar
         (true, Some(id)) => id,
         (true, None) => return Err(ServiceError::field("student", "is required for staff").into()),
     };
-    let views = state.db.read(move |conn| views_of(conn, &user, &student_id)).await?;
+    let views = state.db.read(move |conn| instances::views_for(conn, &user, &student_id)).await?;
     Ok(HttpResponse::Ok().json(views))
-}
-
-fn views_of(conn: &mut crate::db::DbConn, user: &User, student_id: &str) -> Result<Vec<CareerActionView>, ServiceError> {
-    instances::for_student(conn, student_id)?.iter().map(|row| instances::view(conn, user, row)).collect()
 }
 
 /// One procedure: data, computed amounts, window, linked tickets, history.

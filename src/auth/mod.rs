@@ -2,6 +2,7 @@
 //! role in a handler's signature (`CurrentUser`, `MaybeUser`, `Staff`, `Admin`).
 
 mod cookie;
+mod cross_site;
 mod extract;
 pub mod mac;
 mod password;
@@ -9,6 +10,7 @@ mod rate_limit;
 mod session_cache;
 mod token;
 
+pub use cross_site::refuse_cross_site_writes;
 pub use cookie::{session_cookie, session_cookie_name, session_cookie_removal, session_cookie_value};
 pub use extract::{claims_of, CSRF_HEADER, Admin, CurrentUser, MaybeUser, Staff};
 pub use password::{hash_password, verify_password};

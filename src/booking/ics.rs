@@ -131,7 +131,8 @@ mod tests {
         use crate::db::outbox::OutboxRow;
         use crate::mail::mailer::Mailer;
         let dir = tempfile::tempdir().unwrap();
-        let mailer = Mailer::new(None, dir.path().join("mail"), "Help Desk <helpdesk@localhost>", 1).unwrap();
+        let key = crate::mail::reply_token::ReplyKey::new(b"a secret of at least thirty-two bytes!!");
+        let mailer = Mailer::new(None, dir.path().join("mail"), "Help Desk <helpdesk@localhost>", 1, key).unwrap();
         let ics = calendar(&event("Porta il passaporto."));
         let payload = serde_json::json!({"number": "HD-2026-000042", "subject": "ITA-L2", "name": "Mario",
             "link": "http://x/t/HD-2026-000042", "starts_at": "01/12/2026 10:30", "location": "Aula 1", "online": false, "ics": ics});

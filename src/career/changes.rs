@@ -208,6 +208,24 @@ pub fn change_by_staff(
     apply(conn, &action, to, &note, None, Source::Staff, Some(&staff.id), base_url)
 }
 
+/// Staff move a procedure on from a ticket's page: the procedure must be the requester's of a
+/// ticket the staff member can see.
+pub fn change_from_ticket(
+    conn: &mut DbConn,
+    staff: &User,
+    number: &TicketNumber,
+    id: &str,
+    change: StatusChange,
+    base_url: &str,
+) -> Result<ActionRow, ServiceError> {
+    let ticket = visible_ticket(conn, staff, number)?;
+    let action = instances::visible(conn, staff, id)?;
+    if action.student_id != ticket.requester_id {
+        return Err(ServiceError::NotFound);
+    }
+    change_by_staff(conn, staff, id, change, base_url)
+}
+
 /// Writes a status change (and new data, from the career system) and tells the tickets and the
 /// student. Call inside a write transaction.
 #[allow(clippy::too_many_arguments)]

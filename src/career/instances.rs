@@ -300,17 +300,45 @@ pub fn insert(
     Ok(row)
 }
 
-/// The procedure if `user` may see it: the student their own; staff every one.
+/// The procedure if `user` may see it: the student their own; an agent those of a student
+/// with a ticket the agent can see; supervisors and admins every one.
 pub fn visible(conn: &mut DbConn, user: &User, id: &str) -> Result<ActionRow, ServiceError> {
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(ServiceError::NotFound);
     }
     let row: ActionRow =
         career_actions::table.find(id).select(ActionRow::as_select()).first(conn).optional()?.ok_or(ServiceError::NotFound)?;
-    if user.role == Role::Student && row.student_id != user.id {
+    if !may_see_student(conn, user, &row.student_id)? {
         return Err(ServiceError::NotFound);
     }
     Ok(row)
+}
+
+/// A student's procedures as `user` sees them; an agent who may not see that student's
+/// procedures gets a 404, as for a ticket they may not see.
+pub fn views_for(conn: &mut DbConn, user: &User, student_id: &str) -> Result<Vec<CareerActionView>, ServiceError> {
+    if !may_see_student(conn, user, student_id)? {
+        return Err(ServiceError::NotFound);
+    }
+    for_student(conn, student_id)?.iter().map(|row| view(conn, user, row)).collect()
+}
+
+/// Whether `user` may see a student's procedures: the student themselves; an agent only
+/// through a ticket of that student the agent can see (their teams' or assigned to them);
+/// supervisors and admins always.
+pub fn may_see_student(conn: &mut DbConn, user: &User, student_id: &str) -> Result<bool, ServiceError> {
+    match user.role {
+        Role::Student => Ok(user.id == student_id),
+        Role::Supervisor | Role::Admin => Ok(true),
+        Role::Agent => {
+            let seen: i64 = tickets::table
+                .filter(tickets::requester_id.eq(student_id))
+                .filter(tickets::team_id.eq_any(&user.team_ids).or(tickets::assignee_id.eq(&user.id)))
+                .count()
+                .get_result(conn)?;
+            Ok(seen > 0)
+        }
+    }
 }
 
 fn parse_json(raw: &str) -> Value {

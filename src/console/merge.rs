@@ -5,8 +5,8 @@
 //! checks and every later reader then need no second lookup, and the spec asks that "thread and
 //! links move". The source keeps its number (it is never reused): it is closed, points to the
 //! target (`merged_into_id`) and gets a system message saying where its thread went.
-//! Consequence: when the two requesters differ, the target's requester sees the source's
-//! public messages; the source's requester is mailed (`ticket_merged`).
+//! Both tickets must be the same requester's: a merge moves a thread and its files, and one
+//! student's must never reach another's ticket. The requester is mailed (`ticket_merged`).
 
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -39,6 +39,13 @@ fn refuse_target(source: &TicketRow, target: &TicketRow) -> Result<(), ServiceEr
             "into",
             "a ticket cannot be merged into itself",
         ));
+    }
+    // One student's thread and files must never land in another student's ticket.
+    if target.requester_id != source.requester_id {
+        return Err(ServiceError::Conflict(format!(
+            "{} and {} were opened by different people: only tickets of the same requester can be merged",
+            source.number, target.number
+        )));
     }
     if target.merged_into_id.is_some() {
         return Err(ServiceError::Conflict(format!(
@@ -154,7 +161,7 @@ pub fn merge(
         )?;
         super::search::index_ticket(conn, &source.id)?;
         super::search::index_ticket(conn, &target.id)?;
-        if source.requester_id != target.requester_id {
+        {
             let (email, name): (String, String) = users::table
                 .find(&source.requester_id)
                 .select((users::email, users::display_name))

@@ -23,6 +23,7 @@
 //! `<{outbox id}@domain>` for the others).
 
 mod locate;
+mod notice;
 mod quarantine;
 pub mod quote;
 
@@ -50,6 +51,7 @@ use crate::tickets::attachments::{FileStore, Upload};
 use crate::tickets::create::{insert_ticket, new_secret, Draft, Requester, MAX_BODY, MAX_SUBJECT};
 use crate::tickets::model::{record_event, TicketRow};
 use crate::tickets::update::{add_message, NewMessage};
+use super::reply_token::ReplyKey;
 
 /// At most this many files are kept from one message (as for uploads).
 pub const MAX_FILES: usize = 20;
@@ -68,6 +70,10 @@ pub struct Inbound {
     pub quarantine_dir: PathBuf,
     pub max_file_bytes: usize,
     pub max_message_bytes: usize,
+    /// Checks the token of the reply addresses the desk's mails carry.
+    pub reply_key: ReplyKey,
+    /// The MTA whose `Authentication-Results` are trusted (lower case); `None`: none are.
+    pub authserv_id: Option<String>,
 }
 
 impl Inbound {
@@ -83,6 +89,8 @@ impl Inbound {
             quarantine_dir: settings.mail_dir().join("quarantine"),
             max_file_bytes: settings.max_file_bytes,
             max_message_bytes: settings.max_message_bytes,
+            reply_key: ReplyKey::new(&settings.jwt_secret),
+            authserv_id: settings.mail_authserv_id.clone(),
         })
     }
 }
@@ -107,6 +115,10 @@ pub enum Reason {
     Empty,
     /// The ticket service refused the reply (too long, not allowed any more).
     Rejected,
+    /// Not a reply to one of the desk's mails: no valid token for this sender in the address.
+    NoReplyToken,
+    /// The trusted MTA found that the sender's domain does not vouch for it (DMARC failed).
+    Forged,
 }
 
 impl Reason {
@@ -120,6 +132,8 @@ impl Reason {
             Reason::TicketClosed => "ticket_closed",
             Reason::Empty => "empty",
             Reason::Rejected => "rejected",
+            Reason::NoReplyToken => "no_reply_token",
+            Reason::Forged => "forged",
         }
     }
 }
@@ -271,6 +285,9 @@ fn handle(conn: &mut DbConn, config: &Inbound, raw: &[u8], envelope: &Envelope, 
         Step::Seen(first) => return Ok(first),
         Step::Quarantine { id, path, reason, detail } => {
             quarantine::record(conn, &id, &path, envelope, reason, &detail)?;
+            if reason == Reason::NoReplyToken {
+                notice::tell_to_use_the_page(conn, config, envelope)?;
+            }
             return Ok(Handled::Quarantined { id, reason, detail });
         }
         Step::Reply(reply) => {
@@ -379,8 +396,19 @@ fn decide(
     if let Some(why) = auto_reply(message, config, &sender) {
         return reject(Reason::AutoReply, why);
     }
-    let Some(ticket) = locate(conn, message, config)? else {
-        return reject(Reason::NoTicket, "no known ticket in the recipient address, the subject or the references");
+    if let Some(why) = dmarc_failed(message, config) {
+        return reject(Reason::Forged, why);
+    }
+    // Only a reply address whose token was made for this sender opens a ticket to the message.
+    let Some(ticket) = locate::by_reply_token(conn, message, config, &sender)? else {
+        let Some(ticket) = locate(conn, message, config)? else {
+            return reject(Reason::NoTicket, "no known ticket in the recipient address, the subject or the references");
+        };
+        envelope.ticket_number = Some(ticket.number.clone());
+        return reject(
+            Reason::NoReplyToken,
+            format!("not a reply to the desk's mail to {sender} about {}: its reply address carries no valid token", ticket.number),
+        );
     };
     envelope.ticket_number = Some(ticket.number.clone());
     let Some(author) = author(conn, &sender, &ticket)? else {
@@ -410,6 +438,20 @@ fn decide(
         return reject(Reason::Rejected, format!("the reply is longer than {MAX_BODY} characters"));
     }
     Ok(Ok(Step::Reply(Box::new(Reply { ticket, author, body, uploads }))))
+}
+
+/// `dmarc=fail` in an `Authentication-Results` header that the trusted MTA stamped (RFC 8601:
+/// the header starts with the authserv-id). Headers of any other authserv-id are the sender's
+/// to write, so they count for nothing.
+fn dmarc_failed(message: &Message<'_>, config: &Inbound) -> Option<String> {
+    let trusted = config.authserv_id.as_deref()?;
+    message
+        .headers_raw()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
+        .map(|(_, value)| value.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|value| value.split([';', ' ']).next().is_some_and(|id| id.eq_ignore_ascii_case(trusted)))
+        .find(|value| value.split(';').any(|part| part.trim().to_ascii_lowercase().starts_with("dmarc=fail")))
+        .map(|value| format!("DMARC failed according to {trusted}: {value}"))
 }
 
 /// A header's raw value, unfolded (`None` when absent).
@@ -679,7 +721,23 @@ mod tests {
             quarantine_dir: PathBuf::from("/nonexistent"),
             max_file_bytes: 1024,
             max_message_bytes: 2048,
+            reply_key: ReplyKey::new(b"a secret of at least thirty-two bytes!!"),
+            authserv_id: Some("mx.unibg.it".into()),
         }
+    }
+
+    #[test]
+    fn only_the_trusted_mtas_dmarc_verdict_counts() {
+        let fail = "From: a@b.it\r\nAuthentication-Results: mx.unibg.it;\r\n dkim=none; spf=softfail smtp.mailfrom=b.it;\r\n dmarc=fail (p=none) header.from=b.it\r\n\r\nbody";
+        assert!(dmarc_failed(&parse(fail), &config()).is_some_and(|why| why.contains("mx.unibg.it")));
+        // The same verdict written by anyone else (the sender can add any header) is ignored…
+        let forged = "From: a@b.it\r\nAuthentication-Results: mx.evil.example; dmarc=fail header.from=b.it\r\n\r\nbody";
+        assert!(dmarc_failed(&parse(forged), &config()).is_none());
+        // …as is a pass, and everything when no MTA is trusted.
+        let pass = "From: a@b.it\r\nAuthentication-Results: mx.unibg.it; dmarc=pass header.from=b.it\r\n\r\nbody";
+        assert!(dmarc_failed(&parse(pass), &config()).is_none());
+        let untrusting = Inbound { authserv_id: None, ..config() };
+        assert!(dmarc_failed(&parse(fail), &untrusting).is_none());
     }
 
     fn parse(raw: &str) -> Message<'_> {

@@ -10,6 +10,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use serde_json::Value;
 
+use super::reply_token::ReplyKey;
 use super::smtp::{Pool, Server};
 use super::templates::{Rendered, Templates};
 use crate::db::outbox::OutboxRow;
@@ -29,8 +30,10 @@ pub struct Mailer {
     from: Mailbox,
     /// Domain of Message-IDs and of the plus-addressed Reply-To.
     domain: String,
-    /// Local part before `+` in Reply-To (`helpdesk+HD-2026-000042@domain`).
+    /// Local part before `+` in Reply-To (`helpdesk+HD-2026-000042.<token>@domain`).
     reply_local: String,
+    /// Makes the reply address's token for each recipient.
+    reply_key: ReplyKey,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +47,7 @@ pub enum SendError {
 }
 
 impl Mailer {
-    pub fn new(smtp_url: Option<&str>, mail_dir: PathBuf, from: &str, pool_size: u32) -> anyhow::Result<Self> {
+    pub fn new(smtp_url: Option<&str>, mail_dir: PathBuf, from: &str, pool_size: u32, reply_key: ReplyKey) -> anyhow::Result<Self> {
         let from: Mailbox = from.parse().map_err(|e| anyhow::anyhow!("HELPDESK_MAIL_FROM: {e}"))?;
         let domain = from.email.domain().to_owned();
         let reply_local = from.email.user().split('+').next().unwrap_or("helpdesk").to_owned();
@@ -58,7 +61,7 @@ impl Mailer {
                 Transport::Files(mail_dir)
             }
         };
-        Ok(Self { transport, templates: Templates::load()?, from, domain, reply_local })
+        Ok(Self { transport, templates: Templates::load()?, from, domain, reply_local, reply_key })
     }
 
     pub fn describe(&self) -> String {
@@ -99,7 +102,8 @@ impl Mailer {
             if self.message_id(row) != thread {
                 builder = builder.in_reply_to(thread.clone()).references(thread);
             }
-            let reply_to = format!("{}+{number}@{}", self.reply_local, self.domain);
+            // The token binds a reply by mail to this ticket and this recipient.
+            let reply_to = format!("{}+{}@{}", self.reply_local, self.reply_key.tag(&number, &row.recipient), self.domain);
             if let Ok(mailbox) = reply_to.parse::<Mailbox>() {
                 builder = builder.reply_to(Mailbox::new(self.from.name.clone(), mailbox.email));
             }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod ingest;
 pub mod mailer;
 pub mod outbox;
+pub mod reply_token;
 pub mod smtp;
 pub mod templates;
 pub mod worker;

@@ -10,7 +10,7 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
 
-use super::csrf::{self, CSRF_COOKIE, FIELD};
+use super::csrf::{self, FIELD};
 use super::error::Failure;
 use crate::error::ServiceError;
 use crate::state::AppState;
@@ -33,7 +33,8 @@ impl FormData {
     }
 }
 
-pub async fn read(req: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<FormData, Failure> {
+/// Reads the form; `expected_csrf` is the token the page's forms carry (`Ctx::csrf`).
+pub async fn read(req: &HttpRequest, payload: web::Payload, state: &AppState, expected_csrf: &str) -> Result<FormData, Failure> {
     let is_multipart = req
         .headers()
         .get(CONTENT_TYPE)
@@ -42,7 +43,6 @@ pub async fn read(req: &HttpRequest, payload: web::Payload, state: &AppState) ->
     if !is_multipart {
         return Err(Failure::BadRequest("send the form as multipart/form-data".into()));
     }
-    let cookie = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned());
     let settings = &state.settings;
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
     let mut data = FormData::default();
@@ -62,7 +62,7 @@ pub async fn read(req: &HttpRequest, payload: web::Payload, state: &AppState) ->
             let bytes = read_up_to(&mut field, MAX_TEXT).await.map_err(bad)?.ok_or_else(|| Failure::BadRequest(format!("'{name}' is too long")))?;
             let value = String::from_utf8(bytes).map_err(|_| Failure::BadRequest(format!("'{name}' is not UTF-8")))?;
             if name == FIELD {
-                if !csrf::matches(cookie.as_deref(), &value) {
+                if !csrf::matches(expected_csrf, &value) {
                     return Err(Failure::Csrf);
                 }
                 csrf_ok = true;

@@ -151,7 +151,7 @@ fn to_input(data: &FormData, category: &Category, guest: bool, ctx: &Ctx) -> New
 }
 
 pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
-    let data = multipart::read(&ctx.req, payload, &ctx.state).await.or_page(ctx.locale)?;
+    let data = multipart::read(&ctx.req, payload, &ctx.state, &ctx.csrf).await.or_page(ctx.locale)?;
     let category = find(&ctx, data.get("category")).await?.ok_or_else(|| WebError::not_found(ctx.locale))?;
     let guest = ctx.user.is_none();
     if guest {

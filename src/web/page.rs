@@ -11,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::csrf::{self, CSRF_COOKIE};
+use super::csrf;
 use super::error::{other, Failure, OrPage, WebError};
 use super::{i18n, render};
 use crate::accounts::User;
@@ -26,8 +26,10 @@ pub struct Ctx {
     pub req: HttpRequest,
     pub locale: Locale,
     pub user: Option<User>,
+    /// The token this page's forms carry (and a POST must bring back).
     pub csrf: String,
-    fresh_csrf: bool,
+    /// A browser id to set in the CSRF cookie (the browser had none).
+    fresh_csrf: Option<String>,
 }
 
 impl FromRequest for Ctx {
@@ -48,11 +50,21 @@ impl FromRequest for Ctx {
                 Err(ApiError::Service(ServiceError::Unauthenticated)) => None,
                 Err(other) => return Err(WebError::new(locale, other)),
             };
-            let existing = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned()).filter(|t| csrf::well_formed(t));
-            let (csrf, fresh_csrf) = match existing {
-                Some(token) => (token, false),
-                None => (csrf::new_token(), true),
+            let secure = state.secure_cookies();
+            let existing = req.cookie(csrf::cookie_name(secure)).map(|c| c.value().to_owned()).filter(|t| csrf::well_formed(t));
+            let (browser, fresh_csrf) = match existing {
+                Some(id) => (id, None),
+                None => {
+                    let id = csrf::new_browser_id();
+                    (id.clone(), Some(id))
+                }
             };
+            let session = user.as_ref().and(crate::auth::claims_of(&req, &state.keys, secure)).map(|c| c.jti);
+            let binding = match &session {
+                Some(jti) => csrf::Binding::Session(jti),
+                None => csrf::Binding::Browser(&browser),
+            };
+            let csrf = csrf::form_token(state.keys.mac(), binding);
             Ok(Ctx { state, req, locale, user, csrf, fresh_csrf })
         })
     }
@@ -72,10 +84,9 @@ impl Ctx {
         WebError::new(self.locale, failure)
     }
 
-    /// The form's token must be the cookie's (double submit).
+    /// The form's token must be the one this session (or browser) gets.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), WebError> {
-        let cookie = self.req.cookie(CSRF_COOKIE);
-        if csrf::matches(cookie.as_ref().map(|c| c.value()), submitted) {
+        if self.fresh_csrf.is_none() && csrf::matches(&self.csrf, submitted) {
             Ok(())
         } else {
             Err(self.fail(Failure::Csrf))
@@ -88,7 +99,7 @@ impl Ctx {
     }
 
     pub fn secure_cookies(&self) -> bool {
-        self.state.settings.base_url.starts_with("https://")
+        self.state.secure_cookies()
     }
 
     fn here(&self) -> String {
@@ -121,9 +132,9 @@ impl Ctx {
         let html = render::render(template, &data).map_err(|e| self.fail(Failure::Template(e)))?;
         let mut res = HttpResponse::build(status);
         res.content_type("text/html; charset=utf-8");
-        if self.fresh_csrf {
+        if let Some(browser) = &self.fresh_csrf {
             res.cookie(
-                Cookie::build(CSRF_COOKIE, self.csrf.clone())
+                Cookie::build(csrf::cookie_name(self.secure_cookies()), browser.clone())
                     .path("/")
                     .http_only(true)
                     .secure(self.secure_cookies())

@@ -178,7 +178,7 @@ fn status_change_text(ctx: &Ctx, body: &str) -> String {
 
 pub async fn reply(ctx: Ctx, path: web::Path<String>, payload: web::Payload) -> Page {
     let number = parse_number(&ctx, &path)?;
-    let data = multipart::read(&ctx.req, payload, &ctx.state).await.or_page(ctx.locale)?;
+    let data = multipart::read(&ctx.req, payload, &ctx.state, &ctx.csrf).await.or_page(ctx.locale)?;
     let (user, is_guest) = match who(&ctx, &number).await? {
         Ok(found) => found,
         Err(to_sign_in) => return Ok(to_sign_in),

@@ -224,6 +224,10 @@ async fn procedures_are_private_and_staff_follow_the_allowed_path(backend: Backe
 
     assert_eq!(app.get(&path, Some(&eve.token)).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.get("/api/v1/career-actions/not-an-id", Some(&mario.token)).await.status(), StatusCode::NOT_FOUND);
+    // An agent reaches a student's procedures only through a ticket of theirs the agent sees.
+    assert_eq!(app.get(&path, Some(&agent.token)).await.status(), StatusCode::NOT_FOUND);
+    app.open_ticket(&mario, "Rinuncia agli studi").await;
+    assert_eq!(app.get(&path, Some(&agent.token)).await.status(), StatusCode::OK);
     assert_eq!(app.get(&path, None).await.status(), StatusCode::UNAUTHORIZED);
     let mine = json_of(app.get("/api/v1/career-actions", Some(&mario.token)).await, StatusCode::OK).await;
     assert_eq!(mine.as_array().unwrap().len(), 1);

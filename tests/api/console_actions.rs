@@ -58,21 +58,28 @@ async fn merge_moves_the_thread_and_refuses_what_it_must(backend: Backend) {
     let anna = app.student("anna@studenti.unibg.it").await;
     let bruno = app.student("bruno@studenti.unibg.it").await;
     let target = number(&app.open_ticket(&anna, "Piano di studio").await);
-    let source = number(&app.open_ticket(&bruno, "Piano di studio (doppione)").await);
+    let source = number(&app.open_ticket(&anna, "Piano di studio (doppione)").await);
     let res = app
         .post(
             &format!("/api/v1/tickets/{source}/messages"),
-            Some(&bruno.token),
+            Some(&anna.token),
             &json!({"body": "Dettaglio aggiuntivo: esame di fisica"}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 
-    // Refusals: students, stale version, itself, an unknown or invisible target, bad numbers.
+    // Refusals: students, stale version, itself, an unknown or invisible target, bad numbers,
+    // another student's ticket (one student's thread and files never reach another's ticket).
     assert_eq!(
-        merge(&app, &bruno, &source, &target, 1).await.status(),
+        merge(&app, &anna, &source, &target, 1).await.status(),
         StatusCode::FORBIDDEN
     );
+    let brunos = number(&app.open_ticket(&bruno, "Piano di studio").await);
+    let res = merge(&app, &agent, &source, &brunos, 1).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("different people"));
+    let res = merge(&app, &admin, &brunos, &target, 1).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT, "not even for an administrator");
     assert_eq!(
         merge(&app, &agent, &source, &target, 99).await.status(),
         StatusCode::CONFLICT
@@ -176,14 +183,17 @@ async fn merge_moves_the_thread_and_refuses_what_it_must(backend: Backend) {
         .unwrap()
         .iter()
         .any(|e| e["kind"] == "merged_from" && e["data"]["from"] == source.as_str()));
-    // The source's requester (not the target's) is told.
-    assert!(app
-        .outbox_for("bruno@studenti.unibg.it")
-        .await
-        .iter()
-        .any(|(kind, p)| kind == "ticket_merged" && p["into"] == target.as_str()));
-    assert!(!app
+    // The requester is told, once.
+    let told: Vec<_> = app
         .outbox_for("anna@studenti.unibg.it")
+        .await
+        .into_iter()
+        .filter(|(kind, _)| kind == "ticket_merged")
+        .collect();
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].1["into"], target.as_str());
+    assert!(!app
+        .outbox_for("bruno@studenti.unibg.it")
         .await
         .iter()
         .any(|(kind, _)| kind == "ticket_merged"));

@@ -50,13 +50,21 @@ pub fn database_url(backend: Backend, data_dir: &std::path::Path) -> String {
     }
 }
 
+/// The signing secret of every test desk (what a test needs to make what only the desk can).
+pub const TEST_JWT_SECRET: &[u8] = b"test secret that is long enough for HS256 use";
+
+/// The tag of the reply address the desk mails `recipient` about ticket `number`.
+pub fn reply_tag(number: &str, recipient: &str) -> String {
+    helpdesk::mail::reply_token::ReplyKey::new(TEST_JWT_SECRET).tag(number, recipient)
+}
+
 pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
     Settings {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir,
         database_url,
         base_url: "http://127.0.0.1".into(),
-        jwt_secret: b"test secret that is long enough for HS256 use".to_vec(),
+        jwt_secret: TEST_JWT_SECRET.to_vec(),
         token_ttl_hours: 1,
         smtp_url: None,
         mail_from: "Help Desk <helpdesk@localhost>".into(),

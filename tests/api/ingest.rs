@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_paths, Backend, Session, TestApp};
+use crate::helpers::{reply_tag, spawn_app, spawn_app_with, spawn_app_with_paths, Backend, Session, TestApp, TEST_JWT_SECRET};
 
 both_backends!(
     replies_land_without_quotes_and_reopen,
@@ -29,10 +29,15 @@ const KEY: &str = "inbound-key-for-the-tests-0123456789";
 const STUDENT: &str = "mario.rossi@studenti.unibg.it";
 const AGENT: &str = "laura.bianchi@unibg.it";
 
-/// A fixture with its placeholders filled in.
+/// A fixture with its placeholders filled in. `TAG` (the reply address's number and token)
+/// is the one the desk mailed `FROM` about `NUMBER` unless given: a reply to the desk's mail.
 fn fixture(name: &str, vars: &[(&str, &str)]) -> Vec<u8> {
     let path = format!("{}/tests/fixtures/mail/{name}", env!("CARGO_MANIFEST_DIR"));
     let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let var = |key: &str| vars.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    if let (None, Some(number), Some(from)) = (var("TAG"), var("NUMBER"), var("FROM")) {
+        text = text.replace("{{TAG}}", &reply_tag(number, from));
+    }
     for (key, value) in vars {
         text = text.replace(&format!("{{{{{key}}}}}"), value);
     }
@@ -135,8 +140,7 @@ async fn replies_land_without_quotes_and_reopen(backend: Backend) {
     let t = ticket(&app, &d.student, n).await;
     assert_eq!(last_public(&t)["body"], "Salve,\nho verificato: il codice del corso è IN05.\n\nGrazie mille\nGiulia");
 
-    // Gmail, English, to the plain address with the tag gone from the subject: found by
-    // In-Reply-To, the Message-ID of the staff reply's notification (its outbox row).
+    // Gmail, English, with the tag gone from the subject: the reply address's token finds it.
     let ticket_id = d.ticket_id.clone();
     let outbox_id: String = query(&app, move |conn| {
         use helpdesk::db::schema::outbox;
@@ -153,7 +157,7 @@ async fn replies_land_without_quotes_and_reopen(backend: Backend) {
     let t = ticket(&app, &d.student, n).await;
     assert_eq!(last_public(&t)["body"], "Hi,\n\nthanks, the study plan now shows the right exams.\n\nBest,\nJohn");
 
-    // Apple Mail: attribution inside the `>` quote; found by the subject tag.
+    // Apple Mail: attribution inside the `>` quote.
     let outcome = post_mail(&app, fixture("apple_mail.eml", &[("NUMBER", n), ("FROM", STUDENT)])).await;
     assert_eq!(outcome["outcome"], "appended", "{outcome}");
     let t = ticket(&app, &d.student, n).await;
@@ -226,8 +230,9 @@ async fn strangers_auto_replies_and_junk_are_quarantined(backend: Backend) {
     let raw = format!("From: Mario Rossi <{STUDENT}>\r\nTo: helpdesk@localhost\r\nSubject: Una domanda\r\n\r\nBuongiorno, ho una domanda.\r\n");
     assert_eq!(post_mail(&app, raw.into_bytes()).await["reason"], "no_ticket");
     // Only the quoted history.
+    let tag = reply_tag(n, STUDENT);
     let raw = format!(
-        "From: {STUDENT}\r\nTo: helpdesk+{n}@localhost\r\nSubject: Re: [{n}] Modifica piano di studio\r\n\r\n\
+        "From: {STUDENT}\r\nTo: helpdesk+{tag}@localhost\r\nSubject: Re: [{n}] Modifica piano di studio\r\n\r\n\
          On Mon, 23 Nov 2026 at 10:00, Help Desk <helpdesk@localhost> wrote:\r\n> Buongiorno\r\n"
     );
     assert_eq!(post_mail(&app, raw.into_bytes()).await["reason"], "empty");
@@ -344,6 +349,7 @@ async fn ingest_cli(data_dir: &Path, database_url: &str, raw: Vec<u8>) -> (Optio
             .arg("ingest-mail")
             .env("HELPDESK_DATA_DIR", &data_dir)
             .env("HELPDESK_DATABASE_URL", &database_url)
+            .env("HELPDESK_JWT_SECRET", String::from_utf8_lossy(TEST_JWT_SECRET).as_ref())
             .env("RUST_LOG", "warn")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -471,7 +477,7 @@ async fn the_same_message_twice_is_handled_once(backend: Backend) {
     assert_eq!(std::fs::read_dir(data_dir.join("mail/quarantine")).unwrap().count(), before + 1);
 
     // No Message-ID: the same bytes are the same message.
-    let bare = format!("From: {STUDENT}\r\nTo: helpdesk+{n}@localhost\r\nSubject: senza id\r\n\r\nUn messaggio senza Message-ID.\r\n");
+    let bare = format!("From: {STUDENT}\r\nTo: helpdesk+{}@localhost\r\nSubject: senza id\r\n\r\nUn messaggio senza Message-ID.\r\n", reply_tag(n, STUDENT));
     let first = post_mail(&app, bare.clone().into_bytes()).await;
     assert_eq!(first, json!({"outcome": "appended", "number": n}));
     let again = post_mail(&app, bare.into_bytes()).await;

@@ -69,7 +69,12 @@ async fn lifecycle_mails_arrive(backend: Backend) {
     for m in mails.iter().filter(|m| m.message_id != thread) {
         assert_eq!(m.in_reply_to.as_deref(), Some(thread.as_str()), "{}", m.subject);
     }
-    assert!(mails.iter().all(|m| m.reply_to.contains(&format!("helpdesk+{number}@localhost"))));
+    // Each reply address carries the token made for its recipient and this ticket.
+    for m in &mails {
+        let tag = crate::helpers::reply_tag(&number, &m.to);
+        assert!(m.reply_to.contains(&format!("helpdesk+{tag}@localhost")), "{} for {}", m.reply_to, m.to);
+    }
+    assert_ne!(crate::helpers::reply_tag(&number, "john@studenti.unibg.it"), crate::helpers::reply_tag(&number, "laura@unibg.it"));
     let ids: BTreeSet<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
     assert_eq!(ids.len(), mails.len(), "Message-IDs are unique per notification");
     // The staff reply is in the mail, in both parts; the internal note is in none.

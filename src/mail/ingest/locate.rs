@@ -7,7 +7,8 @@ use mail_parser::Message;
 use super::Inbound;
 use crate::db::schema::{outbox, tickets};
 use crate::db::DbConn;
-use crate::domain::TicketNumber;
+use crate::domain::{Email, TicketNumber};
+use crate::mail::reply_token::split_tag;
 use crate::tickets::model::TicketRow;
 
 /// `HD-2026-000042` (any case) as the canonical ticket number.
@@ -23,8 +24,8 @@ fn plus_tag<'a>(address: &'a str, reply_local: &str) -> Option<&'a str> {
     base.eq_ignore_ascii_case(reply_local).then_some(tag)
 }
 
-/// Ticket numbers from the plus-addresses the message was sent to.
-pub(super) fn plus_numbers(message: &Message<'_>, config: &Inbound) -> Vec<String> {
+/// The plus tags (`HD-2026-000042.<token>`) of the addresses the message was sent to.
+fn plus_tags(message: &Message<'_>, config: &Inbound) -> Vec<String> {
     let mut addresses: Vec<String> = message
         .to()
         .into_iter()
@@ -39,7 +40,28 @@ pub(super) fn plus_numbers(message: &Message<'_>, config: &Inbound) -> Vec<Strin
             addresses.extend(value.split(',').map(|a| a.trim().to_owned()));
         }
     }
-    addresses.iter().filter_map(|a| plus_tag(a, &config.reply_local)).filter_map(as_number).collect()
+    addresses.iter().filter_map(|a| plus_tag(a, &config.reply_local)).map(str::to_owned).collect()
+}
+
+/// Ticket numbers from the plus-addresses the message was sent to (token or not).
+pub(super) fn plus_numbers(message: &Message<'_>, config: &Inbound) -> Vec<String> {
+    plus_tags(message, config).iter().filter_map(|tag| as_number(split_tag(tag).0)).collect()
+}
+
+/// The ticket of a reply address whose token was made for `sender` (following merges); `None`
+/// when no address of the message carries such a token.
+pub(super) fn by_reply_token(conn: &mut DbConn, message: &Message<'_>, config: &Inbound, sender: &Email) -> QueryResult<Option<TicketRow>> {
+    for tag in plus_tags(message, config) {
+        let (number, token) = split_tag(&tag);
+        let (Some(number), Some(token)) = (as_number(number), token) else { continue };
+        if !config.reply_key.check(&number, sender.as_str(), token) {
+            continue;
+        }
+        if let Some(ticket) = ticket_by_number(conn, &number)? {
+            return follow_merges(conn, ticket).map(Some);
+        }
+    }
+    Ok(None)
 }
 
 /// Ticket numbers of `[HD-2026-000042]` tags in the subject.
@@ -61,7 +83,7 @@ pub(super) fn thread_ids(message: &Message<'_>) -> Vec<String> {
     all
 }
 
-fn ticket_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<TicketRow>> {
+pub(super) fn ticket_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<TicketRow>> {
     tickets::table.filter(tickets::number.eq(number)).select(TicketRow::as_select()).first(conn).optional()
 }
 

@@ -209,7 +209,7 @@ async fn refused(ctx: &Ctx, user: User, number: TicketNumber, error: ServiceErro
 
 /// A reply to the student or an internal note, with files and optionally a new status.
 pub async fn reply(ctx: Ctx, path: web::Path<String>, payload: web::Payload) -> Page {
-    let data = multipart::read(&ctx.req, payload, &ctx.state).await.map_err(|e| ctx.fail(e))?;
+    let data = multipart::read(&ctx.req, payload, &ctx.state, &ctx.csrf).await.map_err(|e| ctx.fail(e))?;
     let user = staff_or_return!(ctx);
     let number = parse_number(&ctx, &path)?;
     let body = data.get("body").to_owned();
@@ -302,11 +302,11 @@ pub async fn procedure(ctx: Ctx, path: web::Path<(String, String)>, form: web::F
     let number = parse_number(&ctx, &raw)?;
     let form = form.into_inner();
     let change = StatusChange { status: form.status, note: Some(form.note), version: Some(form.version) };
-    let (writer, base_url) = (user.clone(), ctx.state.settings.base_url.clone());
+    let (writer, base_url, on) = (user.clone(), ctx.state.settings.base_url.clone(), number.clone());
     let result = ctx
         .state
         .db
-        .write(move |conn| crate::db::write_tx(conn, |conn| changes::change_by_staff(conn, &writer, &id, change, &base_url)))
+        .write(move |conn| crate::db::write_tx(conn, |conn| changes::change_from_ticket(conn, &writer, &on, &id, change, &base_url)))
         .await;
     match result {
         Ok(_) => Ok(redirect(&format!("/staff/tickets/{number}#procedures"))),
