@@ -194,6 +194,12 @@ impl TestApp {
         mailed_token(&self.db, email, kind).await
     }
 
+    /// The CSRF token of a session (what its browser sends as `X-CSRF-Token`).
+    pub async fn student_csrf(&self, who: &Session) -> String {
+        let me: Value = self.get("/api/v1/me", Some(&who.token)).await.json().await.expect("json");
+        me["csrf_token"].as_str().expect("a csrf token").to_owned()
+    }
+
     /// Follows the verification link mailed to `email` (what its owner does).
     pub async fn verify_address(&self, email: &str) {
         let token = self.mailed_token(email, "verify_email").await;
