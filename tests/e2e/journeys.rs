@@ -42,14 +42,23 @@ async fn sign_up(app: &TestApp, b: &Browser, name: &str, email: &str) {
     b.click("a[href='/sign-up']").await;
     assert_eq!(b.text("h1").await, "Crea un account");
     check(b, "02-sign-up").await;
-    submit_sign_up(b, name, email).await;
+    submit_sign_up(app, b, name, email).await;
 }
 
-/// Fills in the sign-up page the browser is on and sends it: signed in, on "my tickets".
-pub(crate) async fn submit_sign_up(b: &Browser, name: &str, email: &str) {
+/// Fills in the sign-up page the browser is on and sends it, then follows the mailed
+/// verification link and confirms on its page: signed in, on "my tickets".
+pub(crate) async fn submit_sign_up(app: &TestApp, b: &Browser, name: &str, email: &str) {
     b.type_in("display-name", name).await;
     b.type_in("email", email).await;
     b.type_in("password", "password-123").await;
+    b.click("form.form button[type=submit]").await;
+    b.wait_for_text("Conferma il tuo indirizzo").await;
+    assert!(!b.source().await.contains(name), "nobody is signed in before the address is confirmed");
+    check(b, "02b-sign-up-check-mail").await;
+    let token = app.mailed_token(email, "verify_email").await;
+    b.goto(&app.url(&format!("/verify-email?token={token}"))).await;
+    assert!(b.source().await.contains(email), "the page names the account it confirms");
+    check(b, "02c-verify-email").await;
     b.click("form.form button[type=submit]").await;
     assert_eq!(b.path_after_navigation("/tickets").await, "/tickets");
     assert!(b.source().await.contains(name), "signed in as {name}");
@@ -213,10 +222,15 @@ async fn a_guest_recovers_credentials_through_the_mailed_link() {
     let (_, payload) = mails.iter().find(|(kind, p)| kind == "guest_verify" && p["number"] == number.as_str()).expect("the verification mail");
     let link = payload["link"].as_str().unwrap().replace("http://127.0.0.1", &app.address);
     b.goto(&link).await;
+    // The link's page asks to confirm; its button sends the request to the offices.
+    b.wait_for_text("Conferma la tua richiesta").await;
+    check(&b, "12b-guest-confirm").await;
+    b.click("form.form button[type=submit]").await;
     let expected = format!("/tickets/{number}");
     assert_eq!(b.path_after_navigation(&expected).await, expected);
     assert!(!b.client.current_url().await.unwrap().as_str().contains("secret"));
     assert_eq!(b.text(".ticket-head .status").await, "Nuova");
+    assert!(b.source().await.contains("Indirizzo confermato: la richiesta è stata inoltrata agli uffici."));
     let page = b.source().await;
     assert!(page.contains("carta-fronte.png") && page.contains("carta-retro.jpg"));
 

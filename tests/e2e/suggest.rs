@@ -64,7 +64,7 @@ async fn guide_articles_are_suggested_while_the_subject_is_typed() {
     let app = spawn_app(Backend::Sqlite).await;
     let b = Browser::start().await;
     b.goto(&app.url("/sign-up")).await;
-    submit_sign_up(&b, "Sara Bianchi", "sara@studenti.unibg.it").await;
+    submit_sign_up(&app, &b, "Sara Bianchi", "sara@studenti.unibg.it").await;
     b.goto(&app.url("/tickets/new?category=segreteria")).await;
     assert!(b.client.find_all(Locator::Css(".kb-suggest-box")).await.unwrap().is_empty(), "nothing before typing");
     assert_eq!(attr(&b, ".kb-suggest", "aria-live").await.as_deref(), Some("polite"), "the live region is on the page");
