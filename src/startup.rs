@@ -70,7 +70,11 @@ impl Application {
             crate::mail::reply_token::ReplyKey::new(&state.settings.jwt_secret),
         )?);
         crate::mail::worker::spawn(state.db.clone(), mailer, state.settings.mail.clone());
-        let jobs = crate::jobs::JobContext { base_url: state.settings.base_url.clone(), config: state.settings.jobs.clone() };
+        let jobs = crate::jobs::JobContext {
+            base_url: state.settings.base_url.clone(),
+            config: state.settings.jobs.clone(),
+            files: Some(state.files.clone()),
+        };
         crate::jobs::spawn(state.db.clone(), jobs);
         let server = run(listener, state.clone(), workers)?;
         Ok(Self { port, server, state })

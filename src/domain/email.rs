@@ -7,19 +7,17 @@ use super::ParseError;
 pub struct Email(String);
 
 impl Email {
+    /// Parsed by lettre's address parser (RFC 5321/5322, the one the mails are sent with), plus
+    /// what a student's mailbox needs here: no spaces or quotes, and a domain with a dot.
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
         let value = raw.trim().to_lowercase();
         let bad = || ParseError::new("is not a valid e-mail address");
-        if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"') {
             return Err(bad());
         }
-        let (local, domain) = value.rsplit_once('@').ok_or_else(bad)?;
-        let domain_ok = domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-        if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
+        let address: lettre::Address = value.parse().map_err(|_| bad())?;
+        let domain = address.domain();
+        if address.user().len() > 64 || !domain.contains('.') || domain.starts_with('[') {
             return Err(bad());
         }
         Ok(Self(value))
@@ -47,7 +45,8 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_an_address() {
-        for bad in ["", "mario", "mario@", "@unibg.it", "mario@unibg", "ma rio@unibg.it", "a@b@unibg.it", "m@.it", "m@unibg..it"] {
+        for bad in ["", "mario", "mario@", "@unibg.it", "mario@unibg", "ma rio@unibg.it", "a@b@unibg.it", "m@.it", "m@unibg..it",
+                    "\"a b\"@unibg.it", "m@[127.0.0.1]", "m@-unibg.it", "m@unibg.it.", ".m@unibg.it", "m..r@unibg.it"] {
             assert!(Email::parse(bad).is_err(), "{bad} should not parse");
         }
     }

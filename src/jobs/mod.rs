@@ -26,10 +26,12 @@ pub struct JobsConfig {
 }
 
 /// What the jobs need besides a connection.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct JobContext {
     pub base_url: String,
     pub config: JobsConfig,
+    /// The attachment files, for the sweep of unreferenced ones (`None`: no sweep).
+    pub files: Option<crate::tickets::attachments::FileStore>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,10 +43,12 @@ pub enum Job {
     DeadlinePriority,
     /// SQLite's planner statistics kept current as the tables grow.
     Statistics,
+    /// Files no attachment refers to, one of the 256 folders a run.
+    SweepFiles,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] = [Job::AutoClose, Job::ExpireGuests, Job::SlaRisk, Job::DeadlinePriority, Job::Statistics];
+    pub const ALL: [Job; 6] = [Job::AutoClose, Job::ExpireGuests, Job::SlaRisk, Job::DeadlinePriority, Job::Statistics, Job::SweepFiles];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -53,6 +57,7 @@ impl Job {
             Job::SlaRisk => "sla_risk",
             Job::DeadlinePriority => "deadline_priority",
             Job::Statistics => "statistics",
+            Job::SweepFiles => "sweep_files",
         }
     }
 
@@ -70,9 +75,18 @@ impl Job {
             Job::SlaRisk => sla_risk(conn, ctx, now),
             Job::DeadlinePriority => crate::career::changes::escalate_deadlines(conn, now.naive_utc(), BATCH as i64),
             Job::Statistics => crate::db::refresh_statistics(conn).map(|()| 0).map_err(ServiceError::from),
+            Job::SweepFiles => match &ctx.files {
+                // A different folder each minute: every file is looked at every 256 minutes.
+                Some(files) => files.sweep(conn, &format!("{:02x}", (now.timestamp() / 60) % 256), SWEEP_GRACE).map(|_| 0),
+                None => Ok(0),
+            },
         }
     }
 }
+
+/// A stored file is swept only this long after it was written: the request that stored it has
+/// long committed (or failed) by then.
+const SWEEP_GRACE: Duration = Duration::from_secs(3600);
 
 /// At most this many batches a run; the rest waits for the next period.
 const MAX_BATCHES: usize = 50;

@@ -48,7 +48,11 @@ impl FileStore {
         let content_type = sniff(bytes)?;
         let sha256 = hex::encode(Sha256::digest(bytes));
         let path = self.path_of(&sha256);
-        if !path.exists() {
+        if path.exists() {
+            // The same content again: fresh for the sweep, which spares recent files (the
+            // request that stored it has not linked it yet).
+            std::fs::File::options().append(true).open(&path)?.set_modified(std::time::SystemTime::now())?;
+        } else {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)?;
             }
@@ -71,6 +75,35 @@ impl FileStore {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Deletes the files of one of the 256 folders (`prefix`, two hex digits) that no attachment
+    /// refers to and that are older than `grace`: what a refused request stored (a form that
+    /// failed its checks after its files were read), or a ticket's files after it was erased.
+    /// Also clears `tmp/` of leftovers of interrupted writes. Answers how many files went.
+    pub fn sweep(&self, conn: &mut DbConn, prefix: &str, grace: std::time::Duration) -> Result<usize, ServiceError> {
+        let cutoff = std::time::SystemTime::now() - grace;
+        let old = |entry: &std::fs::DirEntry| entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < cutoff);
+        let mut removed = 0;
+        for entry in std::fs::read_dir(self.root.join("tmp"))?.flatten().filter(|e| old(e)) {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+        let dir = self.root.join(prefix);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(removed);
+        };
+        let candidates: Vec<String> =
+            entries.flatten().filter(|e| old(e)).filter_map(|e| e.file_name().to_str().map(str::to_owned)).collect();
+        for chunk in candidates.chunks(500) {
+            let referenced: Vec<String> =
+                attachments::table.filter(attachments::sha256.eq_any(chunk)).select(attachments::sha256).distinct().load(conn)?;
+            for name in chunk.iter().filter(|name| !referenced.contains(name)) {
+                std::fs::remove_file(dir.join(name))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 }
 

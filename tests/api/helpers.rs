@@ -142,6 +142,11 @@ pub fn segreteria_ticket(subject: &str) -> Value {
 }
 
 impl TestApp {
+    /// The desk's data folder (attachments, mail files).
+    pub fn data_dir(&self) -> &Path {
+        self._data_dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -35,6 +35,7 @@ fn context() -> JobContext {
             auto_close_days: 7,
             guest_expiry_hours: 48,
         },
+        files: None,
     }
 }
 

@@ -22,6 +22,7 @@ both_backends!(
     a_page_token_is_bound_to_its_session,
     agents_reach_procedures_only_through_their_tickets,
     a_guest_link_unused_too_long_stops_and_a_fresh_one_works,
+    files_of_refused_requests_are_swept,
 );
 
 const VICTIM: &str = "giulia.neri@example.org";
@@ -418,4 +419,42 @@ async fn a_guest_link_unused_too_long_stops_and_a_fresh_one_works(backend: Backe
     let res = again.get(app.url(&format!("/tickets/{number}?secret={fresh}"))).send().await.unwrap();
     assert_eq!(res.url().path(), format!("/tickets/{number}"));
     assert!(res.text().await.unwrap().contains("Credenziali mai ricevute"));
+}
+
+async fn files_of_refused_requests_are_swept(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let student = app.student("sara@studenti.unibg.it").await;
+    // A credentials ticket refused for a missing field: its scan was read before the check.
+    let refused = json!({"category": "credenziali", "subject": "x", "body": "y", "fields": {"first_name": "Sara"}});
+    let pdf = b"%PDF-1.4\n% a refused scan\n%%EOF\n".to_vec();
+    let form = Form::new().text("ticket", refused.to_string()).part("id_front", Part::bytes(pdf.clone()).file_name("fronte.pdf"));
+    let res = app.client.post(app.url("/api/v1/tickets")).bearer_auth(&student.token).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A kept one, referenced by its ticket.
+    let (number, _) = guest_credentials_ticket(&app, "sara@studenti.unibg.it").await;
+    let root = app.data_dir().join("attachments");
+    let store = helpdesk::tickets::attachments::FileStore::new(root.clone()).unwrap();
+    let orphan = store.path_of(&helpdesk_sha256(&pdf));
+    let kept = store.path_of(&helpdesk_sha256(&JPEG));
+    assert!(orphan.is_file() && kept.is_file());
+    let sweep = |prefix: String, grace: std::time::Duration| {
+        let (db, store) = (app.db.clone(), store.clone());
+        tokio::task::spawn_blocking(move || store.sweep(&mut db.get_writer().unwrap(), &prefix, grace).unwrap())
+    };
+    let prefix = |path: &std::path::Path| path.parent().unwrap().file_name().unwrap().to_str().unwrap().to_owned();
+    // Within the grace period nothing goes (its request may not have committed yet).
+    sweep(prefix(&orphan), std::time::Duration::from_secs(3600)).await.unwrap();
+    assert!(orphan.is_file());
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let removed = sweep(prefix(&orphan), std::time::Duration::from_millis(10)).await.unwrap();
+    assert!(removed >= 1);
+    assert!(!orphan.exists(), "the refused request's file is gone");
+    sweep(prefix(&kept), std::time::Duration::from_millis(10)).await.unwrap();
+    assert!(kept.is_file(), "a ticket's file stays");
+    assert!(!number.is_empty());
+}
+
+fn helpdesk_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
