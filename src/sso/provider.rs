@@ -160,7 +160,7 @@ impl Provider {
             .map_err(|e| match e {
                 RequestTokenError::ServerResponse(answer) => SsoError::Rejected(format!("the code was refused: {answer}")),
                 RequestTokenError::Request(e) => unavailable("the token endpoint", error_chain(&e)),
-                other => unavailable("the token endpoint", error_chain(&other)),
+                other => SsoError::Rejected(format!("the token response: {}", error_chain(&other))),
             })?;
         let nonce = Nonce::new(nonce.to_owned());
         let mut claims = match self.verify(&metadata, &token, &nonce) {

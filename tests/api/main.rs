@@ -30,3 +30,5 @@ mod jobs;
 mod canned;
 mod reports;
 mod admin_pages;
+mod oidc;
+mod sso;
