@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one command that runs every test: it installs and starts what the tests need (a
 # PostgreSQL server; aiosmtpd for the real SMTP server the mail tests start; Debian's Chromium
-# and ChromeDriver and axe-core for the browser tests), runs the unit, integration and
-# end-to-end suites, and stops what it started.
+# and ChromeDriver and axe-core for the browser tests; oidc-provider from npm, the OpenID
+# provider the SSO tests start), runs the unit, integration and end-to-end suites, and stops
+# what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
@@ -18,6 +19,10 @@ if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; the
 fi
 if [ ! -f tests/e2e/node_modules/axe-core/axe.min.js ]; then
   npm ci --prefix tests/e2e --no-audit --no-fund --silent
+fi
+# The OpenID provider of the single sign-on tests (tests/oidc: oidc-provider from npm, run by node).
+if [ ! -f tests/oidc/node_modules/oidc-provider/package.json ]; then
+  npm ci --prefix tests/oidc --no-audit --no-fund --silent
 fi
 started=""
 if [ -z "${HELPDESK_TEST_PG_URL:-}" ]; then

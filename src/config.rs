@@ -39,6 +39,10 @@ pub struct Settings {
     /// The `authserv-id` of the MTA whose `Authentication-Results` headers are trusted: a
     /// `dmarc=fail` stamped by it sends inbound mail to the quarantine.
     pub mail_authserv_id: Option<String>,
+    /// Single sign-on (`HELPDESK_OIDC_*`); `None` when `HELPDESK_OIDC_ISSUER` is unset.
+    pub oidc: Option<crate::sso::OidcSettings>,
+    /// `HELPDESK_STAFF_SSO_ONLY`: staff sign in only through single sign-on.
+    pub staff_sso_only: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -69,7 +73,7 @@ impl Settings {
             None => stored_secret(&data_dir)?,
         };
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Ok(Self {
+        Self {
             bind,
             data_dir,
             database_url,
@@ -105,7 +109,18 @@ impl Settings {
             search: crate::console::search::Ranking::new(parsed("HELPDESK_SEARCH_RANKED", crate::console::search::Ranking::default().window)?),
             guest_link_idle_days: i64::from(parsed::<u16>("HELPDESK_GUEST_LINK_IDLE_DAYS", 30)?.max(1)),
             mail_authserv_id: var("HELPDESK_MAIL_AUTHSERV_ID").map(|v| v.trim().to_lowercase()),
-        })
+            oidc: oidc_from_env()?,
+            staff_sso_only: flag("HELPDESK_STAFF_SSO_ONLY")?,
+        }
+        .checked()
+    }
+
+    /// Settings that contradict each other stop the start.
+    fn checked(self) -> anyhow::Result<Self> {
+        if self.staff_sso_only && self.oidc.is_none() {
+            anyhow::bail!("HELPDESK_STAFF_SSO_ONLY needs single sign-on: set HELPDESK_OIDC_ISSUER");
+        }
+        Ok(self)
     }
 
     pub fn guest_link_idle(&self) -> chrono::Duration {
@@ -119,6 +134,41 @@ impl Settings {
     pub fn mail_dir(&self) -> PathBuf {
         self.data_dir.join("mail")
     }
+}
+
+fn flag(name: &str) -> anyhow::Result<bool> {
+    match var(name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("0" | "false" | "no" | "off") => Ok(false),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some(other) => anyhow::bail!("{name}={other}: expected true or false"),
+    }
+}
+
+/// Single sign-on: issuer, client id and secret together, or none of them.
+fn oidc_from_env() -> anyhow::Result<Option<crate::sso::OidcSettings>> {
+    let Some(issuer) = var("HELPDESK_OIDC_ISSUER") else {
+        return Ok(None);
+    };
+    let required = |name: &str| var(name).with_context(|| format!("HELPDESK_OIDC_ISSUER is set: {name} is needed too"));
+    let staff_groups = crate::sso::parse_staff_groups(&var("HELPDESK_OIDC_STAFF_GROUPS").unwrap_or_default())
+        .map_err(|e| anyhow::anyhow!("HELPDESK_OIDC_STAFF_GROUPS: {e}"))?;
+    Ok(Some(crate::sso::OidcSettings {
+        issuer: issuer.trim().to_owned(),
+        client_id: required("HELPDESK_OIDC_CLIENT_ID")?,
+        client_secret: required("HELPDESK_OIDC_CLIENT_SECRET")?,
+        scopes: var("HELPDESK_OIDC_SCOPES")
+            .unwrap_or_else(|| "email profile".into())
+            .split([' ', ','])
+            .filter(|s| !s.is_empty() && *s != "openid")
+            .map(str::to_owned)
+            .collect(),
+        matricola_claim: var("HELPDESK_OIDC_MATRICOLA_CLAIM").unwrap_or_else(|| "matricola".into()),
+        fiscal_number_claim: var("HELPDESK_OIDC_FISCAL_NUMBER_CLAIM").unwrap_or_else(|| "fiscalNumber".into()),
+        groups_claim: var("HELPDESK_OIDC_GROUPS_CLAIM").unwrap_or_else(|| "groups".into()),
+        staff_groups,
+        timeout: Duration::from_secs(parsed("HELPDESK_OIDC_TIMEOUT_SECS", 5)?),
+        metadata_ttl: Duration::from_secs(parsed("HELPDESK_OIDC_METADATA_TTL_SECS", 3600)?),
+    }))
 }
 
 /// The signing key kept in the data folder, so tokens survive a restart.

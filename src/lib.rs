@@ -21,5 +21,6 @@ pub mod telemetry;
 pub mod tickets;
 pub mod web;
 pub mod sla;
+pub mod sso;
 pub mod jobs;
 pub mod canned;

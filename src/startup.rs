@@ -61,7 +61,11 @@ impl Application {
         let limiter = Arc::new(crate::auth::RateLimiter::new(settings.rate_limit_per_minute));
         let sessions = Arc::new(crate::auth::SessionCache::new(settings.cache_ttl));
         let catalog = Arc::new(crate::categories::Catalog::new(settings.cache_ttl));
-        let state = AppState { db, settings: Arc::new(settings), keys, files, limiter, sessions, catalog };
+        let sso = match &settings.oidc {
+            Some(oidc) => Some(Arc::new(crate::sso::Sso::new(oidc.clone(), &settings.base_url).map_err(anyhow::Error::msg)?)),
+            None => None,
+        };
+        let state = AppState { db, settings: Arc::new(settings), keys, files, limiter, sessions, catalog, sso };
         let mailer = Arc::new(Mailer::new(
             state.settings.smtp_url.as_deref(),
             state.settings.mail_dir(),

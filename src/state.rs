@@ -16,6 +16,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     pub sessions: Arc<SessionCache>,
     pub catalog: Arc<Catalog>,
+    /// Single sign-on, when `HELPDESK_OIDC_ISSUER` is set.
+    pub sso: Option<Arc<crate::sso::Sso>>,
 }
 
 impl AppState {

@@ -107,6 +107,10 @@ pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginRequest>)
     state.limit(&req, "login")?;
     let LoginRequest { email, password } = body.into_inner();
     let user = svc::check_credentials(&state.db, email, password).await?.ok_or(ServiceError::Unauthenticated)?;
+    // Issue 12: with HELPDESK_STAFF_SSO_ONLY a staff password never signs in (answered as a wrong one).
+    if !crate::sso::password_sign_in_allowed(&state.settings, &user) {
+        return Err(ServiceError::Unauthenticated.into());
+    }
     if !user.email_verified {
         return Err(refuse_unverified(&state, &user).await?.into());
     }

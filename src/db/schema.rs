@@ -405,3 +405,44 @@ diesel::table! {
         outcome -> Text,
     }
 }
+
+// Single sign-on (migration 2026-12-06-000110_sso_identities).
+diesel::table! {
+    user_identities (id) {
+        id -> Text,
+        user_id -> Text,
+        issuer -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        matricola -> Nullable<Text>,
+        codice_fiscale -> Nullable<Text>,
+        granted_role -> Nullable<Text>,
+        linked_by -> Text,
+        linked_at -> Timestamp,
+        last_login_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_flows (state_hash) {
+        state_hash -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next_path -> Text,
+        link_user_id -> Nullable<Text>,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_sessions (jti) {
+        jti -> Text,
+        identity_id -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(user_identities -> users (user_id));
+diesel::joinable!(sso_sessions -> user_identities (identity_id));
+diesel::allow_tables_to_appear_in_same_query!(users, user_identities);
+diesel::allow_tables_to_appear_in_same_query!(user_identities, sso_sessions);

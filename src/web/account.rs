@@ -78,7 +78,7 @@ fn account_page(ctx: &Ctx, status: StatusCode, which: &str, state: &FormState, n
     ctx.render_status(status, "pages/account", &title, page)
 }
 
-fn new_session(ctx: &Ctx, user: &User) -> Result<Cookie<'static>, WebError> {
+pub(super) fn new_session(ctx: &Ctx, user: &User) -> Result<Cookie<'static>, WebError> {
     let (token, _) = ctx.state.keys.issue(&user.id, user.role).or_page(ctx.locale)?;
     Ok(session_cookie(token, ctx.state.keys.ttl().num_seconds(), ctx.secure_cookies()))
 }
@@ -133,6 +133,8 @@ pub async fn sign_in(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     ctx.check_csrf(&form.csrf)?;
     ctx.limit("login")?;
     let found = svc::check_credentials(&ctx.state.db, form.email.clone(), form.password.clone()).await.or_page(ctx.locale)?;
+    // Issue 12: with HELPDESK_STAFF_SSO_ONLY a staff password never signs in (answered as a wrong one).
+    let found = found.filter(|user| crate::sso::password_sign_in_allowed(&ctx.state.settings, user));
     let Some(user) = found else {
         let errors = vec![FieldError { field: "form".into(), message: "account.bad_login".into() }];
         return account_page(&ctx, StatusCode::UNAUTHORIZED, "sign_in", &with_errors(&form, errors), &form.next);

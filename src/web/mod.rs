@@ -14,8 +14,10 @@ mod multipart;
 mod new_ticket;
 mod page;
 mod procedures;
+mod profile;
 mod render;
 mod reports;
+mod sso;
 mod staff;
 mod ticket;
 mod tickets;
@@ -56,6 +58,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/sign-in/link/confirm", web::post().to(account::confirm_link)))
         .service(page!("/verify-email", web::get().to(account::verify_form), web::post().to(account::verify)))
         .service(page!("/sign-out", web::post().to(account::sign_out)))
+        .service(page!("/sign-in/sso", web::get().to(sso::start)))
+        .service(page!("/sign-in/sso/callback", web::get().to(sso::callback)))
+        .service(page!("/account", web::get().to(profile::show)))
+        .service(page!("/account/sso/link", web::post().to(sso::link)))
         .service(page!("/kb", web::get().to(kb::search)))
         .service(page!("/kb/{slug}", web::get().to(kb::article)))
         .service(page!("/tickets/new", web::get().to(new_ticket::form), web::post().to(new_ticket::submit)))

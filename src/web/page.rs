@@ -127,6 +127,7 @@ impl Ctx {
             "nav": {"home": path == "/", "new": path == "/tickets/new", "mine": path == "/tickets", "procedures": path == "/procedures"},
             "staff": self.user.as_ref().is_some_and(|u| u.is_staff()),
             "admin": self.user.as_ref().is_some_and(|u| u.role == crate::domain::Role::Admin),
+            "sso": {"enabled": self.state.sso.is_some(), "staff_only": self.state.settings.staff_sso_only},
             "page": page,
         });
         let html = render::render(template, &data).map_err(|e| self.fail(Failure::Template(e)))?;

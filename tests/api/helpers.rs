@@ -92,6 +92,9 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
         search: helpdesk::console::search::Ranking::default(),
         guest_link_idle_days: 30,
         mail_authserv_id: None,
+        // Single sign-on is off unless a test starts a provider (tests/api/sso.rs).
+        oidc: None,
+        staff_sso_only: false,
     }
 }
 

@@ -31,3 +31,5 @@ mod canned;
 mod reports;
 mod admin_pages;
 mod trust;
+mod oidc;
+mod sso;

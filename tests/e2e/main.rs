@@ -9,6 +9,9 @@
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[allow(dead_code)]
+#[path = "../api/oidc.rs"]
+mod oidc;
 
 mod browser;
 mod journeys;
@@ -16,3 +19,4 @@ mod suggest;
 mod reports;
 mod console;
 mod admin;
+mod sso;

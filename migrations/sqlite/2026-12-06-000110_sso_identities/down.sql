@@ -1,0 +1,3 @@
+DROP TABLE sso_sessions;
+DROP TABLE sso_flows;
+DROP TABLE user_identities;
