@@ -34,6 +34,8 @@ pub struct Settings {
     pub jobs: crate::jobs::JobsConfig,
     /// How many of a search's newest matches are ranked by relevance (older ones follow).
     pub search: crate::console::search::Ranking,
+    /// Pool checkout timeout, SQLite's write queue and durability.
+    pub db: crate::db::DbOptions,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -98,6 +100,14 @@ impl Settings {
                 guest_expiry_hours: i64::from(parsed::<u16>("HELPDESK_GUEST_EXPIRY_HOURS", 48)?),
             },
             search: crate::console::search::Ranking::new(parsed("HELPDESK_SEARCH_RANKED", crate::console::search::Ranking::default().window)?),
+            db: {
+                let defaults = crate::db::DbOptions::default();
+                crate::db::DbOptions {
+                    checkout_timeout: Duration::from_millis(parsed("HELPDESK_DB_TIMEOUT_MS", defaults.checkout_timeout.as_millis() as u64)?.max(1)),
+                    write_queue: parsed("HELPDESK_WRITE_QUEUE", defaults.write_queue)?.max(1),
+                    sqlite_synchronous: parsed("HELPDESK_SQLITE_SYNCHRONOUS", defaults.sqlite_synchronous)?,
+                }
+            },
         })
     }
 

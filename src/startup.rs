@@ -50,7 +50,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = Db::connect(&settings.database_url, settings.db_pool_size)?;
+        let db = Db::connect_with(&settings.database_url, settings.db_pool_size, &settings.db)?;
         let ready = db.clone();
         tokio::task::spawn_blocking(move || prepare_database(&ready)).await??;
         let files = FileStore::new(settings.attachments_dir())?;

@@ -35,6 +35,6 @@ impl AppState {
         };
         self.limiter
             .check(ip, form)
-            .map_err(|wait| crate::api::ApiError::RateLimited(format!("too many attempts: try again in {wait} s")))
+            .map_err(crate::api::ApiError::RateLimited)
     }
 }

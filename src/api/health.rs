@@ -26,7 +26,13 @@ pub async fn readyz(state: Data) -> HttpResponse {
         })),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable", "database": "unreachable"}))
+            let wait = match &e {
+                ServiceError::Db(db) => db.retry_after().unwrap_or(1),
+                _ => 1,
+            };
+            HttpResponse::ServiceUnavailable()
+                .insert_header(("Retry-After", wait.to_string()))
+                .json(json!({"status": "unavailable", "database": "unreachable"}))
         }
     }
 }

@@ -82,6 +82,7 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
         // Jobs run when a test calls them (tests/api/jobs.rs starts a runner where it wants one).
         jobs: helpdesk::jobs::JobsConfig { interval: std::time::Duration::ZERO, auto_close_days: 7, guest_expiry_hours: 48 },
         search: helpdesk::console::search::Ranking::default(),
+        db: helpdesk::db::DbOptions::default(),
     }
 }
 
@@ -98,9 +99,14 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// `spawn_app` with settings changed first (an SMTP server, smaller limits…).
 pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
-    helpdesk::telemetry::init_with_default("error");
     let data_dir = tempfile::tempdir().expect("a temp dir");
     let url = database_url(backend, data_dir.path());
+    spawn_app_in(data_dir, url, configure).await
+}
+
+/// `spawn_app_with` on a database of the test's own (e.g. a private PostgreSQL server).
+pub async fn spawn_app_in(data_dir: tempfile::TempDir, url: String, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    helpdesk::telemetry::init_with_default("error");
     let mut settings = test_settings(data_dir.path().to_path_buf(), url);
     configure(&mut settings);
     let app = Application::build(settings).await.expect("the app builds");

@@ -30,3 +30,4 @@ mod jobs;
 mod canned;
 mod reports;
 mod admin_pages;
+mod resilience;
