@@ -296,8 +296,7 @@ impl Db {
                 (build(1), build(pool_size.max(2)), Some(batcher))
             }
             Backend::Postgres => {
-                // Fail at start when the server cannot be reached at all (as before).
-                manager.connect().map_err(connect_error)?;
+                wait_for_server(&manager, START_PATIENCE)?;
                 let pool = build(pool_size.max(4));
                 (pool.clone(), pool, None)
             }
@@ -367,6 +366,24 @@ pub fn refresh_statistics(conn: &mut DbConn) -> QueryResult<()> {
     match conn {
         DbConn::Sqlite(c) => c.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;"),
         DbConn::Pg(_) => Ok(()),
+    }
+}
+
+/// How long the desk waits at start for a PostgreSQL server that is itself still starting
+/// (as the pool's 30 s timeout used to), before it gives up.
+const START_PATIENCE: Duration = Duration::from_secs(30);
+
+fn wait_for_server(manager: &Manager, patience: Duration) -> Result<(), DbError> {
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        match manager.connect() {
+            Ok(_) => return Ok(()),
+            Err(e) if std::time::Instant::now() < deadline => {
+                tracing::warn!(error = %e, "waiting for the database server");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            Err(e) => return Err(connect_error(e)),
+        }
     }
 }
 
