@@ -19,7 +19,17 @@ fn limit_malloc_arenas() {
     }
 }
 
+/// Everything the desk creates (the SQLite files, attachments, mails, the key) is for its own
+/// user only: umask 077 before any file is made.
+fn private_files() {
+    // SAFETY: umask only sets this process's file-creation mask; it is called once, first.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
 fn main() -> anyhow::Result<()> {
+    private_files();
     limit_malloc_arenas();
     let cli = Cli::parse();
     if let Some(Command::IngestMail) = cli.command {

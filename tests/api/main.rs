@@ -31,3 +31,4 @@ mod canned;
 mod reports;
 mod admin_pages;
 mod resilience;
+mod private_files;
