@@ -130,7 +130,7 @@ fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result
             )
             .wrap(Compress::default())
             .wrap(from_fn(echo_request_id))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RedactedRootSpan>::new())
     })
     .workers(workers)
     // Database calls are the only blocking work: a few threads per worker serve them all,

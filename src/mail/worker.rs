@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use rand::Rng;
 
 use super::mailer::{Mailer, SendError};
+use super::outbox::redact_payload;
 use crate::db::outbox::{claim, OutboxRow};
 use crate::db::schema::outbox;
 use crate::db::{write_tx, Db};
@@ -127,7 +128,12 @@ fn record(conn: &mut crate::db::DbConn, results: &[(OutboxRow, Result<(), SendEr
         for (row, result) in results {
             let target = outbox::table.find(&row.id);
             match result {
-                Ok(()) => {}
+                // Sent: the link's secret has done its job and is not kept.
+                Ok(()) => {
+                    if let Some(clean) = redact_payload(&row.payload) {
+                        diesel::update(target).set(outbox::payload.eq(clean)).execute(conn)?;
+                    }
+                }
                 Err(e) => {
                     let attempts = row.attempts + 1;
                     let window_start = row.requeued_at.unwrap_or(row.created_at);
@@ -139,8 +145,11 @@ fn record(conn: &mut crate::db::DbConn, results: &[(OutboxRow, Result<(), SendEr
                     } else {
                         tracing::warn!(id = %row.id, kind = %row.kind, attempts, error = %e, "mail send failed; will retry");
                     }
+                    // A dead letter keeps no secret either (a retry still needs it).
+                    let payload = if dead { redact_payload(&row.payload) } else { None };
                     diesel::update(target)
                         .set((
+                            outbox::payload.eq(payload.unwrap_or_else(|| row.payload.clone())),
                             outbox::status.eq(if dead { "dead" } else { "pending" }),
                             outbox::attempts.eq(attempts),
                             outbox::next_attempt_at.eq(next),

@@ -218,6 +218,44 @@ impl TestApp {
         res.json().await.expect("json")
     }
 
+    /// The link of the latest `kind` notification to `recipient` (of ticket `number`, if given),
+    /// secret included: from the outbox while the mail waits, else from the mail as sent (the
+    /// worker removes the secret from the outbox once sent; the file transport keeps the mail).
+    pub async fn mailed_link(&self, recipient: &str, kind: &str, number: Option<&str>) -> String {
+        use diesel::prelude::*;
+        use helpdesk::db::schema::outbox;
+        let (db, who, kind_wanted) = (self.db.clone(), recipient.to_owned(), kind.to_owned());
+        let rows: Vec<(String, String)> = tokio::task::spawn_blocking(move || {
+            let mut conn = db.get_writer().expect("conn");
+            outbox::table
+                .filter(outbox::recipient.eq(who))
+                .filter(outbox::kind.eq(kind_wanted))
+                .order(outbox::id.asc())
+                .select((outbox::id, outbox::payload))
+                .load::<(String, String)>(&mut *conn)
+                .expect("outbox rows")
+        })
+        .await
+        .expect("blocking");
+        let (id, link) = rows
+            .into_iter()
+            .filter_map(|(id, payload)| {
+                let payload: Value = serde_json::from_str(&payload).expect("payload json");
+                let fits = number.is_none_or(|n| payload["number"] == n);
+                fits.then(|| (id, payload["link"].as_str().expect("a link").to_owned()))
+            })
+            .next_back()
+            .unwrap_or_else(|| panic!("no {kind} mail to {recipient}"));
+        let Some((before, _)) = link.split_once("=redacted") else {
+            return link;
+        };
+        let file = self._data_dir.path().join("mail").join(format!("{id}.eml"));
+        let raw = std::fs::read(&file).unwrap_or_else(|e| panic!("the sent mail {}: {e}", file.display()));
+        let text = parse_mail(&raw).text;
+        let start = text.find(before).unwrap_or_else(|| panic!("no {before} in the mail: {text}"));
+        text[start..].split(|c: char| c.is_whitespace() || c == '>' || c == ')').next().unwrap_or_default().to_owned()
+    }
+
     /// Notifications queued for a recipient, oldest first (kind, ticket number in payload).
     pub async fn outbox_for(&self, recipient: &str) -> Vec<(String, Value)> {
         use diesel::prelude::*;

@@ -134,10 +134,9 @@ async fn guest_ticket(app: &TestApp, email: &str) -> (String, String) {
         .as_str()
         .unwrap()
         .to_owned();
-    let mails = app.outbox_for(email).await;
-    let secret = mails.last().unwrap().1["link"]
-        .as_str()
-        .unwrap()
+    let secret = app
+        .mailed_link(email, "guest_verify", Some(&number))
+        .await
         .split("secret=")
         .nth(1)
         .unwrap()

@@ -32,3 +32,4 @@ mod reports;
 mod admin_pages;
 mod resilience;
 mod private_files;
+mod secrets;
