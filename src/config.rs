@@ -27,6 +27,10 @@ pub struct Settings {
     /// The career system's key for `PUT /integrations/career-actions/{ref}`.
     pub integration_api_key: Option<String>,
     pub rate_limit_per_minute: u32,
+    /// Sign-in attempts (and sign-in links) per minute on one account, from all addresses.
+    pub account_rate_limit_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` names the client (for rate limits and logs).
+    pub trusted_proxies: crate::auth::TrustedProxies,
     pub mail: crate::mail::worker::WorkerConfig,
     /// How long verified sessions and the category catalog are remembered per instance.
     pub cache_ttl: Duration,
@@ -85,6 +89,8 @@ impl Settings {
             inbound_api_key: var("HELPDESK_INBOUND_API_KEY"),
             integration_api_key: var("HELPDESK_INTEGRATION_API_KEY"),
             rate_limit_per_minute: parsed("HELPDESK_RATE_LIMIT_PER_MINUTE", 30)?,
+            account_rate_limit_per_minute: parsed("HELPDESK_ACCOUNT_RATE_LIMIT_PER_MINUTE", 10)?,
+            trusted_proxies: parsed("HELPDESK_TRUSTED_PROXIES", crate::auth::TrustedProxies::default())?,
             cache_ttl: Duration::from_millis(parsed("HELPDESK_CACHE_TTL_MS", 2000)?),
             mail: crate::mail::worker::WorkerConfig {
                 workers: parsed("HELPDESK_MAIL_WORKERS", 2)?,

@@ -58,7 +58,7 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers.max(1);
-        let limiter = Arc::new(crate::auth::RateLimiter::new(settings.rate_limit_per_minute));
+        let limiter = Arc::new(crate::auth::RateLimiter::new(settings.rate_limit_per_minute, settings.account_rate_limit_per_minute));
         let sessions = Arc::new(crate::auth::SessionCache::new(settings.cache_ttl));
         let catalog = Arc::new(crate::categories::Catalog::new(settings.cache_ttl));
         let state = AppState { db, settings: Arc::new(settings), keys, files, limiter, sessions, catalog };

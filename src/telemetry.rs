@@ -53,7 +53,12 @@ impl RootSpanBuilder for RedactedRootSpan {
         let target = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("");
         let route = request.match_pattern().unwrap_or_else(|| "default".into());
         let request_id = request.extensions().get::<RequestId>().copied();
-        let client_ip = request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+        let trusted = request.app_data::<actix_web::web::Data<crate::state::AppState>>().map(|s| &s.settings.trusted_proxies);
+        let client_ip = match trusted {
+            Some(trusted) => crate::auth::client_ip(request.request(), trusted),
+            None => request.peer_addr().map(|a| a.ip()),
+        };
+        let client_ip = client_ip.map(|ip| ip.to_string()).unwrap_or_default();
         tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),

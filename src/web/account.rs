@@ -136,6 +136,7 @@ pub async fn sign_in_form(ctx: Ctx, q: web::Query<NextQuery>) -> Page {
 pub async fn sign_in(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     ctx.check_csrf(&form.csrf)?;
     ctx.limit("login")?;
+    ctx.limit_account("login", &form.email)?;
     let found = svc::check_credentials(&ctx.state.db, form.email.clone(), form.password.clone()).await.or_page(ctx.locale)?;
     let Some(user) = found else {
         let errors = vec![FieldError { field: "form".into(), message: "account.bad_login".into() }];
@@ -164,6 +165,7 @@ pub async fn link(ctx: Ctx, q: web::Query<NextQuery>) -> Page {
 pub async fn send_link(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     ctx.check_csrf(&form.csrf)?;
     ctx.limit("sign-in-link")?;
+    ctx.limit_account("sign-in-link", &form.email)?;
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
         Err(e) => {

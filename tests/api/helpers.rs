@@ -69,6 +69,8 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
         inbound_api_key: None,
         integration_api_key: Some("test-integration-key".into()),
         rate_limit_per_minute: 30,
+        account_rate_limit_per_minute: 30,
+        trusted_proxies: Default::default(),
         cache_ttl: std::time::Duration::from_secs(2),
         mail: helpdesk::mail::worker::WorkerConfig {
             workers: 1,

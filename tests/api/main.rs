@@ -33,3 +33,4 @@ mod admin_pages;
 mod resilience;
 mod private_files;
 mod secrets;
+mod trust;
