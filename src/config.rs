@@ -10,6 +10,8 @@ use rand::RngCore;
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub bind: SocketAddr,
+    /// A second address for `/readyz` and `/metrics` alone (then 404 on `bind`).
+    pub ops_bind: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub database_url: String,
     pub base_url: String,
@@ -71,8 +73,13 @@ impl Settings {
             None => stored_secret(&data_dir)?,
         };
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let ops_bind = match var("HELPDESK_OPS_BIND") {
+            Some(v) => Some(v.parse::<SocketAddr>().map_err(|e| anyhow::anyhow!("HELPDESK_OPS_BIND={v}: {e}"))?),
+            None => None,
+        };
         Ok(Self {
             bind,
+            ops_bind,
             data_dir,
             database_url,
             base_url: base_url.trim_end_matches('/').to_owned(),

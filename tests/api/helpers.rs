@@ -53,6 +53,7 @@ pub fn database_url(backend: Backend, data_dir: &std::path::Path) -> String {
 pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
     Settings {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ops_bind: None,
         data_dir,
         database_url,
         base_url: "http://127.0.0.1".into(),
@@ -90,6 +91,8 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
 
 pub struct TestApp {
     pub address: String,
+    /// The operations address (`/readyz`, `/metrics`) when the test gave one.
+    pub ops_address: Option<String>,
     pub db: Db,
     pub client: Client,
     _data_dir: tempfile::TempDir,
@@ -113,10 +116,12 @@ pub async fn spawn_app_in(data_dir: tempfile::TempDir, url: String, configure: i
     configure(&mut settings);
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let ops_address = app.ops_port().map(|port| format!("http://127.0.0.1:{port}"));
     let db = app.state().db.clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        ops_address,
         db,
         client: Client::builder().build().expect("a client"),
         _data_dir: data_dir,
@@ -444,7 +449,7 @@ pub async fn spawn_app_with_paths(backend: Backend, configure: impl FnOnce(&mut 
     let db = app.state().db.clone();
     tokio::spawn(app.run_until_stopped());
     let path = data_dir.path().to_path_buf();
-    let app = TestApp { address, db, client: Client::builder().build().expect("a client"), _data_dir: data_dir };
+    let app = TestApp { address, ops_address: None, db, client: Client::builder().build().expect("a client"), _data_dir: data_dir };
     (app, path, url)
 }
 

@@ -6,13 +6,14 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::{spawn_app_with, Backend, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp};
 use crate::portal::{browser, csrf_of, page};
 
 both_backends!(
     behind_a_trusted_proxy_the_forwarded_client_is_limited,
     without_trusted_proxies_forwarded_for_is_ignored,
     one_account_is_limited_from_any_address,
+    operations_routes_only_on_their_own_address,
 );
 
 async fn login_from(app: &TestApp, forwarded_for: Option<&str>, email: &str) -> reqwest::Response {
@@ -87,4 +88,22 @@ async fn one_account_is_limited_from_any_address(backend: Backend) {
     assert!(res.text().await.unwrap().contains("Troppi tentativi"));
     // Other accounts are not affected.
     assert_eq!(login_from(&app, Some("198.51.100.1"), "altro@studenti.unibg.it").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn operations_routes_only_on_their_own_address(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.ops_bind = Some(([127, 0, 0, 1], 0).into())).await;
+    let ops = app.ops_address.clone().expect("an operations address");
+    for path in ["/readyz", "/metrics"] {
+        assert_eq!(app.get(path, None).await.status(), StatusCode::NOT_FOUND, "{path} on the public address");
+        let res = app.client.get(format!("{ops}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path} on the operations address");
+    }
+    let metrics = app.client.get(format!("{ops}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("helpdesk_outbox_depth"));
+    assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK, "liveness stays public");
+    assert_eq!(app.client.get(format!("{ops}/api/v1/categories")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    // Without an operations address the public one serves them (as before).
+    let plain = spawn_app(backend).await;
+    assert_eq!(plain.get("/readyz", None).await.status(), StatusCode::OK);
+    assert!(plain.ops_address.is_none());
 }
