@@ -28,6 +28,10 @@ fn bearer_or_cookie(req: &HttpRequest) -> Option<String> {
     req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned())
 }
 
+fn has_bearer(req: &HttpRequest) -> bool {
+    req.headers().contains_key(actix_web::http::header::AUTHORIZATION)
+}
+
 /// The verified session claims of a request (for logout).
 pub fn claims_of(req: &HttpRequest, keys: &super::JwtKeys) -> Option<super::Claims> {
     keys.verify(&bearer_or_cookie(req)?)
@@ -69,7 +73,13 @@ impl FromRequest for MaybeUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { authenticate(&req).await.map(MaybeUser) })
+        Box::pin(async move {
+            match authenticate(&req).await {
+                // A stale cookie on a public route is nobody; a bad Bearer token stays 401.
+                Err(ApiError::Service(ServiceError::Unauthenticated)) if !has_bearer(&req) => Ok(MaybeUser(None)),
+                other => other.map(MaybeUser),
+            }
+        })
     }
 }
 

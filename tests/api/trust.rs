@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp};
+use crate::secrets::guest_ticket;
 use crate::portal::{browser, csrf_of, page};
 
 both_backends!(
@@ -14,6 +15,7 @@ both_backends!(
     without_trusted_proxies_forwarded_for_is_ignored,
     one_account_is_limited_from_any_address,
     operations_routes_only_on_their_own_address,
+    a_stale_cookie_on_a_public_route_is_nobody,
 );
 
 async fn login_from(app: &TestApp, forwarded_for: Option<&str>, email: &str) -> reqwest::Response {
@@ -106,4 +108,20 @@ async fn operations_routes_only_on_their_own_address(backend: Backend) {
     let plain = spawn_app(backend).await;
     assert_eq!(plain.get("/readyz", None).await.status(), StatusCode::OK);
     assert!(plain.ops_address.is_none());
+}
+
+async fn a_stale_cookie_on_a_public_route_is_nobody(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let stale = |req: reqwest::RequestBuilder| req.header("Cookie", "hd_session=garbage.not-a.jwt");
+    let res = stale(app.client.get(app.url("/"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "the home page");
+    let res = stale(app.client.get(app.url("/api/v1/categories"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "the categories");
+    let res = stale(app.client.post(app.url("/api/v1/tickets")).json(&guest_ticket("ospite@example.org"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED, "a guest ticket");
+    // What needs a user still says so; a bad Bearer token stays an error.
+    let res = stale(app.client.get(app.url("/api/v1/me"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = app.client.get(app.url("/api/v1/categories")).bearer_auth("garbage").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
