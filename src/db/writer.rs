@@ -1,7 +1,8 @@
 //! The SQLite writer: one thread owns the one write connection and runs queued jobs in
 //! batches, each batch one `BEGIN IMMEDIATE … COMMIT` (group commit) and each job inside its
 //! own savepoint, so a failing job rolls back alone. A job's answer is released only after
-//! its batch committed: nobody hears "done" for data that is not durable.
+//! its batch committed: nobody hears "done" for data that is not committed (on disk too with
+//! `HELPDESK_SQLITE_SYNCHRONOUS=full`; see README, Durability).
 
 use std::cell::Cell;
 use std::sync::mpsc;
