@@ -10,6 +10,8 @@ use rand::RngCore;
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub bind: SocketAddr,
+    /// A second address for `/readyz` and `/metrics` alone (then 404 on `bind`).
+    pub ops_bind: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub database_url: String,
     pub base_url: String,
@@ -27,6 +29,10 @@ pub struct Settings {
     /// The career system's key for `PUT /integrations/career-actions/{ref}`.
     pub integration_api_key: Option<String>,
     pub rate_limit_per_minute: u32,
+    /// Sign-in attempts (and sign-in links) per minute on one account, from all addresses.
+    pub account_rate_limit_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` names the client (for rate limits and logs).
+    pub trusted_proxies: crate::auth::TrustedProxies,
     pub mail: crate::mail::worker::WorkerConfig,
     /// How long verified sessions and the category catalog are remembered per instance.
     pub cache_ttl: Duration,
@@ -43,6 +49,8 @@ pub struct Settings {
     pub oidc: Option<crate::sso::OidcSettings>,
     /// `HELPDESK_STAFF_SSO_ONLY`: staff sign in only through single sign-on.
     pub staff_sso_only: bool,
+    /// Pool checkout timeout, SQLite's write queue and durability.
+    pub db: crate::db::DbOptions,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -65,16 +73,22 @@ impl Settings {
         let bind: SocketAddr = parsed("HELPDESK_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
         let data_dir = PathBuf::from(var("HELPDESK_DATA_DIR").unwrap_or_else(|| "./data".into()));
         std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+        make_private(&data_dir).with_context(|| format!("restricting {} to its owner", data_dir.display()))?;
         let database_url = var("HELPDESK_DATABASE_URL")
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("helpdesk.db").display()));
         let base_url = var("HELPDESK_BASE_URL").unwrap_or_else(|| format!("http://{bind}"));
         let jwt_secret = match var("HELPDESK_JWT_SECRET") {
-            Some(secret) => secret.into_bytes(),
+            Some(secret) => given_secret(secret)?,
             None => stored_secret(&data_dir)?,
         };
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let ops_bind = match var("HELPDESK_OPS_BIND") {
+            Some(v) => Some(v.parse::<SocketAddr>().map_err(|e| anyhow::anyhow!("HELPDESK_OPS_BIND={v}: {e}"))?),
+            None => None,
+        };
         Self {
             bind,
+            ops_bind,
             data_dir,
             database_url,
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -91,6 +105,8 @@ impl Settings {
             inbound_api_key: var("HELPDESK_INBOUND_API_KEY"),
             integration_api_key: var("HELPDESK_INTEGRATION_API_KEY"),
             rate_limit_per_minute: parsed("HELPDESK_RATE_LIMIT_PER_MINUTE", 30)?,
+            account_rate_limit_per_minute: parsed("HELPDESK_ACCOUNT_RATE_LIMIT_PER_MINUTE", 10)?,
+            trusted_proxies: parsed("HELPDESK_TRUSTED_PROXIES", crate::auth::TrustedProxies::default())?,
             cache_ttl: Duration::from_millis(parsed("HELPDESK_CACHE_TTL_MS", 2000)?),
             mail: crate::mail::worker::WorkerConfig {
                 workers: parsed("HELPDESK_MAIL_WORKERS", 2)?,
@@ -109,6 +125,14 @@ impl Settings {
             search: crate::console::search::Ranking::new(parsed("HELPDESK_SEARCH_RANKED", crate::console::search::Ranking::default().window)?),
             guest_link_idle_days: i64::from(parsed::<u16>("HELPDESK_GUEST_LINK_IDLE_DAYS", 30)?.max(1)),
             mail_authserv_id: var("HELPDESK_MAIL_AUTHSERV_ID").map(|v| v.trim().to_lowercase()),
+            db: {
+                let defaults = crate::db::DbOptions::default();
+                crate::db::DbOptions {
+                    checkout_timeout: Duration::from_millis(parsed("HELPDESK_DB_TIMEOUT_MS", defaults.checkout_timeout.as_millis() as u64)?.max(1)),
+                    write_queue: parsed("HELPDESK_WRITE_QUEUE", defaults.write_queue)?.max(1),
+                    sqlite_synchronous: parsed("HELPDESK_SQLITE_SYNCHRONOUS", defaults.sqlite_synchronous)?,
+                }
+            },
             oidc: oidc_from_env()?,
             staff_sso_only: flag("HELPDESK_STAFF_SSO_ONLY")?,
         }
@@ -171,6 +195,43 @@ fn oidc_from_env() -> anyhow::Result<Option<crate::sso::OidcSettings>> {
     }))
 }
 
+/// The data folder holds the database, identity documents, mails and the signing key: its
+/// owner only (0700). What earlier versions left readable in it directly (the database, the
+/// key, the attachment and mail folders) is tightened too; deeper files are behind these.
+/// New files are private by the umask set at start (`main`).
+pub fn make_private(data_dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
+    for entry in std::fs::read_dir(data_dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let mode = if kind.is_dir() {
+            0o700
+        } else if kind.is_file() {
+            0o600
+        } else {
+            continue;
+        };
+        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
+}
+
+/// HS256 keys shorter than its 32-byte hash can be brute-forced offline from one token.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// `HELPDESK_JWT_SECRET` as given: refused when too short to sign sessions safely.
+fn given_secret(secret: String) -> anyhow::Result<Vec<u8>> {
+    if secret.len() < MIN_JWT_SECRET_BYTES {
+        anyhow::bail!(
+            "HELPDESK_JWT_SECRET is {} bytes; it must be at least {MIN_JWT_SECRET_BYTES} (e.g. `openssl rand -base64 48`), \
+             or leave it unset to use the key generated in the data folder",
+            secret.len()
+        );
+    }
+    Ok(secret.into_bytes())
+}
+
 /// The signing key kept in the data folder, so tokens survive a restart.
 fn stored_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     let path = data_dir.join("jwt.key");
@@ -181,6 +242,28 @@ fn stored_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     }
     let mut key = vec![0u8; 64];
     rand::thread_rng().fill_bytes(&mut key);
-    std::fs::write(&path, &key).with_context(|| format!("writing {}", path.display()))?;
+    write_private(&path, &key).with_context(|| format!("writing {}", path.display()))?;
     Ok(key)
+}
+
+/// Writes `bytes` to a file only its owner can read, whatever the umask.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    // A key file from an older version keeps its old mode on open: tighten it.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_jwt_secret_is_refused_with_the_reason() {
+        let error = given_secret("x".repeat(31)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("HELPDESK_JWT_SECRET is 31 bytes") && error.contains("at least 32"), "{error}");
+        assert_eq!(given_secret("k".repeat(32)).ok(), Some(vec![b'k'; 32]));
+    }
 }

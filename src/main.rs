@@ -19,7 +19,17 @@ fn limit_malloc_arenas() {
     }
 }
 
+/// Everything the desk creates (the SQLite files, attachments, mails, the key) is for its own
+/// user only: umask 077 before any file is made.
+fn private_files() {
+    // SAFETY: umask only sets this process's file-creation mask; it is called once, first.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
 fn main() -> anyhow::Result<()> {
+    private_files();
     limit_malloc_arenas();
     let cli = Cli::parse();
     if let Some(Command::IngestMail) = cli.command {
@@ -31,7 +41,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Migrate => {
-            let db = Db::connect(&settings.database_url, 2)?;
+            let db = Db::connect_with(&settings.database_url, 2, &settings.db)?;
             prepare_database(&db)?;
             println!("database ready: migrations applied, categories seeded");
             Ok(())
@@ -41,7 +51,7 @@ fn main() -> anyhow::Result<()> {
             if password.chars().count() < accounts::MIN_PASSWORD {
                 anyhow::bail!("--password: must be at least {} characters", accounts::MIN_PASSWORD);
             }
-            let db = Db::connect(&settings.database_url, 2)?;
+            let db = Db::connect_with(&settings.database_url, 2, &settings.db)?;
             prepare_database(&db)?;
             let hash = auth::hash_password(&password)?;
             let mut conn = db.get_writer()?;
@@ -54,7 +64,7 @@ fn main() -> anyhow::Result<()> {
                 Some(dir) => helpdesk::kb::Guide::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?,
                 None => helpdesk::kb::Guide::shipped(),
             };
-            let db = Db::connect(&settings.database_url, 2)?;
+            let db = Db::connect_with(&settings.database_url, 2, &settings.db)?;
             prepare_database(&db)?;
             let mut conn = db.get_writer()?;
             let report = helpdesk::kb::import_guides(&mut conn, &guides).context("importing the guides")?;
@@ -67,7 +77,7 @@ fn main() -> anyhow::Result<()> {
                 None => helpdesk::career::catalog::shipped_catalog().to_owned(),
             };
             let types = helpdesk::career::catalog::parse_catalog(&json).map_err(|e| anyhow::anyhow!("{e}: {e:?}"))?;
-            let db = Db::connect(&settings.database_url, 2)?;
+            let db = Db::connect_with(&settings.database_url, 2, &settings.db)?;
             prepare_database(&db)?;
             let mut conn = db.get_writer()?;
             helpdesk::career::catalog::import(&mut conn, &types).map_err(|e| anyhow::anyhow!("importing the catalog: {e:?}"))?;

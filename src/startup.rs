@@ -45,20 +45,23 @@ pub fn has_admin(db: &Db) -> anyhow::Result<bool> {
 pub struct Application {
     port: u16,
     server: Server,
+    /// `/readyz` and `/metrics` on their own address (`HELPDESK_OPS_BIND`).
+    ops: Option<(u16, Server)>,
     state: AppState,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = Db::connect(&settings.database_url, settings.db_pool_size)?;
+        let db = Db::connect_with(&settings.database_url, settings.db_pool_size, &settings.db)?;
         let ready = db.clone();
         tokio::task::spawn_blocking(move || prepare_database(&ready)).await??;
         let files = FileStore::new(settings.attachments_dir())?;
         let keys = Arc::new(JwtKeys::new(&settings.jwt_secret, settings.token_ttl_hours));
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
+        let ops_listener = settings.ops_bind.map(TcpListener::bind).transpose()?;
         let workers = settings.workers.max(1);
-        let limiter = Arc::new(crate::auth::RateLimiter::new(settings.rate_limit_per_minute));
+        let limiter = Arc::new(crate::auth::RateLimiter::new(settings.rate_limit_per_minute, settings.account_rate_limit_per_minute));
         let sessions = Arc::new(crate::auth::SessionCache::new(settings.cache_ttl));
         let catalog = Arc::new(crate::categories::Catalog::new(settings.cache_ttl));
         let sso = match &settings.oidc {
@@ -80,12 +83,21 @@ impl Application {
             files: Some(state.files.clone()),
         };
         crate::jobs::spawn(state.db.clone(), jobs);
-        let server = run(listener, state.clone(), workers)?;
-        Ok(Self { port, server, state })
+        let server = run(listener, state.clone(), workers, ops_listener.is_none())?;
+        let ops = match ops_listener {
+            Some(listener) => Some((listener.local_addr()?.port(), run_ops(listener, state.clone())?)),
+            None => None,
+        };
+        Ok(Self { port, server, ops, state })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the operations address, when there is one.
+    pub fn ops_port(&self) -> Option<u16> {
+        self.ops.as_ref().map(|(port, _)| *port)
     }
 
     pub fn state(&self) -> &AppState {
@@ -93,7 +105,10 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.ops {
+            Some((_, ops)) => futures_util::future::try_join(self.server, ops).await.map(|_| ()),
+            None => self.server.await,
+        }
     }
 }
 
@@ -113,7 +128,25 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
-fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result<Server> {
+/// The operations address: readiness and metrics for the orchestrator and Prometheus only.
+fn run_ops(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .configure(api::ops_routes)
+            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NoRoute) }))
+    })
+    .workers(1)
+    .worker_max_blocking_threads(2)
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// `public_ops`: serve `/readyz` and `/metrics` here too (no operations address of their own).
+fn run(listener: TcpListener, state: AppState, workers: usize, public_ops: bool) -> anyhow::Result<Server> {
     let max_json = state.settings.max_json_bytes;
     let blocking_threads = (state.settings.db_pool_size as usize).clamp(2, 64);
     let data = web::Data::new(state);
@@ -128,7 +161,7 @@ fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result
             .app_data(web::PayloadConfig::default().limit(max_json))
             .configure(api::configure)
             .into_app()
-            .configure(api::ops_routes)
+            .configure(if public_ops { api::ops_routes } else { api::public_ops_routes })
             .configure(crate::web::routes)
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NoRoute) }))
             .wrap(
@@ -140,7 +173,7 @@ fn run(listener: TcpListener, state: AppState, workers: usize) -> anyhow::Result
             .wrap(from_fn(crate::auth::refuse_cross_site_writes))
             .wrap(Compress::default())
             .wrap(from_fn(echo_request_id))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RedactedRootSpan>::new())
     })
     .workers(workers)
     // Database calls are the only blocking work: a few threads per worker serve them all,

@@ -35,13 +35,17 @@ impl AppState {
         self.settings.base_url.starts_with("https://")
     }
 
-    /// Counts an attempt at a rate-limited form from the request's address.
+    /// Counts an attempt at a rate-limited form from the client's address (behind trusted
+    /// proxies: the one they forwarded).
     pub fn limit(&self, req: &actix_web::HttpRequest, form: &'static str) -> Result<(), crate::api::ApiError> {
-        let Some(ip) = req.peer_addr().map(|a| a.ip()) else {
+        let Some(ip) = crate::auth::client_ip(req, &self.settings.trusted_proxies) else {
             return Ok(());
         };
-        self.limiter
-            .check(ip, form)
-            .map_err(|wait| crate::api::ApiError::RateLimited(format!("too many attempts: try again in {wait} s")))
+        self.limiter.check(ip, form).map_err(crate::api::ApiError::RateLimited)
+    }
+
+    /// Counts an attempt at a form aimed at one account (the e-mail given), from any address.
+    pub fn limit_account(&self, form: &'static str, email: &str) -> Result<(), crate::api::ApiError> {
+        self.limiter.check_account(email, form).map_err(crate::api::ApiError::RateLimited)
     }
 }

@@ -105,6 +105,7 @@ async fn refuse_unverified(state: &AppState, user: &User) -> Result<ServiceError
 #[post("/auth/login")]
 pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
     state.limit(&req, "login")?;
+    state.limit_account("login", &body.email)?;
     let LoginRequest { email, password } = body.into_inner();
     let user = svc::check_credentials(&state.db, email, password).await?.ok_or(ServiceError::Unauthenticated)?;
     // Issue 12: with HELPDESK_STAFF_SSO_ONLY a staff password never signs in (answered as a wrong one).
@@ -132,6 +133,7 @@ pub async fn logout(state: Data, req: HttpRequest, _user: CurrentUser) -> Result
 #[post("/auth/sign-in-link")]
 pub async fn sign_in_link(state: Data, req: HttpRequest, body: web::Json<SignInLinkRequest>) -> Result<HttpResponse, ApiError> {
     state.limit(&req, "sign-in-link")?;
+    state.limit_account("sign-in-link", &body.email)?;
     let email = Email::parse(&body.email).map_err(|e| ServiceError::field("email", e.0))?;
     let keys = state.keys.clone();
     let base_url = state.settings.base_url.clone();

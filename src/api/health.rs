@@ -26,7 +26,13 @@ pub async fn readyz(state: Data) -> HttpResponse {
         })),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable", "database": "unreachable"}))
+            let wait = match &e {
+                ServiceError::Db(db) => db.retry_after().unwrap_or(1),
+                _ => 1,
+            };
+            HttpResponse::ServiceUnavailable()
+                .insert_header(("Retry-After", wait.to_string()))
+                .json(json!({"status": "unavailable", "database": "unreachable"}))
         }
     }
 }
@@ -38,6 +44,11 @@ pub async fn metrics(state: Data) -> HttpResponse {
          # HELP helpdesk_outbox_oldest_age_seconds Age of the oldest unsent notification.\n# TYPE helpdesk_outbox_oldest_age_seconds gauge\nhelpdesk_outbox_oldest_age_seconds {age}\n"
     );
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
+}
+
+/// Liveness only: what the public address serves when operations have their own address.
+pub fn public_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz));
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -22,7 +22,7 @@ use actix_web::web;
 use utoipa::OpenApi;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-pub use health::routes as ops_routes;
+pub use health::{public_routes as public_ops_routes, routes as ops_routes};
 pub use problem::{ApiError, Problem};
 
 use crate::domain::TicketNumber;

@@ -14,8 +14,9 @@ pub enum ApiError {
     Service(#[from] ServiceError),
     #[error("{0}")]
     BadRequest(String),
-    #[error("{0}")]
-    RateLimited(String),
+    /// Too many attempts; try again in this many seconds.
+    #[error("too many attempts: try again in {0} s")]
+    RateLimited(u64),
     #[error("no such route")]
     NoRoute,
 }
@@ -44,21 +45,21 @@ fn is_unique_violation(e: &DbError) -> bool {
     )
 }
 
-/// SQLite's "database is locked" after the busy timeout, or an exhausted pool: try again later.
-fn is_overloaded(e: &DbError) -> bool {
-    match e {
-        DbError::Pool(_) => true,
-        DbError::Query(diesel::result::Error::DatabaseError(_, info)) => info.message().contains("database is locked"),
-        _ => false,
-    }
-}
-
 impl ApiError {
+    /// Seconds for `Retry-After`: rate limits, and a database that is busy or away.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited(wait) => Some(*wait),
+            ApiError::Service(ServiceError::Db(db)) => db.retry_after(),
+            _ => None,
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, String, Option<Vec<FieldError>>) {
         use ServiceError as S;
         match self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad-request", m.clone(), None),
-            ApiError::RateLimited(m) => (StatusCode::TOO_MANY_REQUESTS, "rate-limited", m.clone(), None),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate-limited", self.to_string(), None),
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "no-such-route", "there is no such route".into(), None),
             ApiError::Service(e) => match e {
                 S::NotFound => (StatusCode::NOT_FOUND, "not-found", "not found".into(), None),
@@ -76,7 +77,7 @@ impl ApiError {
                 S::Db(db) if is_unique_violation(db) => {
                     (StatusCode::CONFLICT, "conflict", "this conflicts with data that already exists".into(), None)
                 }
-                S::Db(db) if is_overloaded(db) => {
+                S::Db(db) if db.retry_after().is_some() => {
                     (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the desk is busy; try again in a moment".into(), None)
                 }
                 S::Db(_) | S::Storage(_) | S::Internal(_) => {
@@ -98,14 +99,16 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let (status, kind, detail, errors) = self.parts();
-        if status.is_server_error() {
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error = %self, "request refused: try again later");
+        } else if status.is_server_error() {
             tracing::error!(error = %self, ?self, "request failed");
         }
         let problem = Problem { kind: format!("/problems/{kind}"), title: title(status), status: status.as_u16(), detail, errors };
         let mut response = HttpResponse::build(status);
         response.content_type("application/problem+json");
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header(("Retry-After", "1"));
+        if let Some(wait) = self.retry_after() {
+            response.insert_header(("Retry-After", wait.to_string()));
         }
         response.json(problem)
     }

@@ -99,7 +99,10 @@ impl FromRequest for MaybeUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { authenticate(&req).await.map(MaybeUser) })
+        Box::pin(async move {
+            // A stale cookie is nobody (see `authenticate`); a bad Bearer token stays 401.
+            authenticate(&req).await.map(MaybeUser)
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Who is calling: JWT tokens, password hashing, and the extractors that put the caller's
 //! role in a handler's signature (`CurrentUser`, `MaybeUser`, `Staff`, `Admin`).
 
+mod client_ip;
 mod cookie;
 mod cross_site;
 mod extract;
@@ -10,6 +11,7 @@ mod rate_limit;
 mod session_cache;
 mod token;
 
+pub use client_ip::{client_ip, TrustedProxies};
 pub use cross_site::refuse_cross_site_writes;
 pub use cookie::{session_cookie, session_cookie_name, session_cookie_removal, session_cookie_value};
 pub use extract::{claims_of, CSRF_HEADER, Admin, CurrentUser, MaybeUser, Staff};

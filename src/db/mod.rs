@@ -7,11 +7,13 @@ pub mod outbox;
 pub mod schema;
 mod writer;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 #[derive(diesel::MultiConnection)]
@@ -41,6 +43,79 @@ pub enum DbError {
     Cancelled,
     #[error("starting the writer: {0}")]
     Io(String),
+    /// SQLite: more writes are waiting than `HELPDESK_WRITE_QUEUE` allows.
+    #[error("the write queue is full")]
+    QueueFull,
+    /// The database refused to begin or commit (SQLite's writer), or cannot be reached.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl DbError {
+    /// `Some(seconds)` when the failure is passing (the database is busy, restarting or
+    /// unreachable): the request should be answered 503 with this `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        use diesel::result::{DatabaseErrorKind as Kind, Error as E};
+        match self {
+            DbError::QueueFull => Some(1),
+            DbError::Query(E::DatabaseError(_, info)) if info.message().contains("database is locked") => Some(1),
+            DbError::Pool(_) | DbError::Connection(_) | DbError::Unavailable(_) => Some(UNREACHABLE_RETRY_SECS),
+            DbError::Query(E::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _)) => Some(UNREACHABLE_RETRY_SECS),
+            DbError::Query(E::BrokenTransactionManager) => Some(UNREACHABLE_RETRY_SECS),
+            _ => None,
+        }
+    }
+}
+
+/// What a client is told to wait while the database is away: a restart takes a few seconds.
+const UNREACHABLE_RETRY_SECS: u64 = 5;
+
+/// SQLite's `synchronous` in WAL mode: FULL syncs the log at every commit (a commit survives a
+/// power loss); NORMAL only at checkpoints (the last commits can be lost, never corrupted).
+/// NORMAL is the default: FULL halved the creations per connection on our disk (BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Synchronous {
+    Full,
+    #[default]
+    Normal,
+}
+
+impl std::str::FromStr for Synchronous {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "full" => Ok(Synchronous::Full),
+            "normal" => Ok(Synchronous::Normal),
+            other => Err(format!("{other:?} is not full or normal")),
+        }
+    }
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        }
+    }
+}
+
+/// How the pools and SQLite's writer behave (`HELPDESK_DB_*`, `HELPDESK_WRITE_QUEUE`,
+/// `HELPDESK_SQLITE_SYNCHRONOUS`).
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// How long a request waits for a pooled connection before it is answered 503.
+    pub checkout_timeout: Duration,
+    /// SQLite: writes that may wait for the writer thread; more are answered 503.
+    pub write_queue: usize,
+    pub sqlite_synchronous: Synchronous,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self { checkout_timeout: Duration::from_secs(2), write_queue: 1024, sqlite_synchronous: Synchronous::Normal }
+    }
 }
 
 /// Opens connections of the right backend, with the per-connection settings SQLite needs.
@@ -48,15 +123,21 @@ pub enum DbError {
 pub struct Manager {
     backend: Backend,
     target: String,
+    synchronous: Synchronous,
 }
 
 impl Manager {
     pub fn new(database_url: &str) -> Self {
-        match database_url.split_once("://") {
-            Some(("postgres" | "postgresql", _)) => Self { backend: Backend::Postgres, target: database_url.to_owned() },
-            Some(("sqlite", path)) => Self { backend: Backend::Sqlite, target: path.to_owned() },
-            _ => Self { backend: Backend::Sqlite, target: database_url.to_owned() },
-        }
+        Self::with_synchronous(database_url, Synchronous::default())
+    }
+
+    pub fn with_synchronous(database_url: &str, synchronous: Synchronous) -> Self {
+        let (backend, target) = match database_url.split_once("://") {
+            Some(("postgres" | "postgresql", _)) => (Backend::Postgres, database_url.to_owned()),
+            Some(("sqlite", path)) => (Backend::Sqlite, path.to_owned()),
+            _ => (Backend::Sqlite, database_url.to_owned()),
+        };
+        Self { backend, target, synchronous }
     }
 }
 
@@ -80,10 +161,12 @@ impl ManageConnection for Manager {
                 // write and unlink a statement-journal file each time. A 1 MiB page cache per
                 // connection (default 2 MiB): with ten connections it kept peak RSS ~18 MB higher
                 // for no measurable speed.
-                conn.batch_execute(
+                // synchronous: see `Synchronous` (FULL unless HELPDESK_SQLITE_SYNCHRONOUS=normal).
+                conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -1024;",
-                )
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -1024;",
+                    self.synchronous.pragma()
+                ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))
             }
@@ -94,8 +177,11 @@ impl ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// diesel's own check, no round trip: after every query it reads libpq's state, and a lost
+    /// server connection (or a transaction left open) marks the connection broken. The pool then
+    /// drops it instead of handing it to the next request, and opens a fresh one when asked.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
     }
 }
 
@@ -108,36 +194,111 @@ pub type PooledConn = PooledConnection<Manager>;
 #[derive(Clone)]
 pub struct Db {
     /// Connections for commands and jobs outside requests (and all writes on PostgreSQL).
-    writer: DbPool,
-    reader: DbPool,
+    writer: Checkout,
+    reader: Checkout,
     /// SQLite only: the thread that runs request writes in group-committed batches.
     batcher: Option<writer::Writer>,
 }
 
+/// A pool and how long to wait for it. While the database is known to be unreachable (the last
+/// checkout failed and the pool holds no connection) requests wait only briefly, so they are
+/// answered 503 at once instead of each sitting out the whole timeout.
+#[derive(Clone)]
+struct Checkout {
+    pool: DbPool,
+    timeout: Duration,
+    unreachable: Arc<AtomicBool>,
+}
+
+/// While unreachable: long enough to pick up a connection the pool's retry (every second at
+/// most, see r2d2's `add_connection`) has just opened.
+const UNREACHABLE_WAIT: Duration = Duration::from_millis(200);
+
+impl Checkout {
+    fn get(&self) -> Result<PooledConn, DbError> {
+        let down = self.unreachable.load(Ordering::Relaxed) && self.pool.state().connections == 0;
+        let wait = if down { UNREACHABLE_WAIT.min(self.timeout) } else { self.timeout };
+        match self.pool.get_timeout(wait) {
+            Ok(conn) => {
+                if self.unreachable.swap(false, Ordering::Relaxed) {
+                    tracing::info!("database reachable again");
+                }
+                Ok(conn)
+            }
+            Err(e) => {
+                if !self.unreachable.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(error = %e, "database unreachable");
+                }
+                Err(DbError::Pool(e))
+            }
+        }
+    }
+
+    /// Runs `f` on a pooled connection. When it failed on a broken connection the server may
+    /// have restarted: the idle connections are pinged then (never on the hot path) so stale
+    /// ones are dropped now instead of failing the next requests one by one.
+    fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E>,
+        E: From<DbError>,
+    {
+        let mut conn = self.get()?;
+        let result = f(&mut conn);
+        if result.is_err() && conn.is_broken() {
+            drop(conn);
+            self.sweep();
+        }
+        result
+    }
+
+    fn sweep(&self) {
+        let mut checked = Vec::new();
+        while let Some(mut conn) = self.pool.try_get() {
+            // A failed ping marks the connection broken; it is dropped when put back below.
+            let _ = conn.ping();
+            checked.push(conn);
+        }
+        let kept = checked.iter_mut().map(|c| !c.is_broken()).filter(|ok| *ok).count();
+        tracing::warn!(checked = checked.len(), kept, "a database connection broke; idle connections checked");
+    }
+}
+
 impl Db {
+    /// `connect_with` and the default options (commands, tests, benches).
     pub fn connect(database_url: &str, pool_size: u32) -> Result<Self, DbError> {
-        let manager = Manager::new(database_url);
-        let build = |size: u32| {
-            Pool::builder()
+        Self::connect_with(database_url, pool_size, &DbOptions::default())
+    }
+
+    pub fn connect_with(database_url: &str, pool_size: u32, options: &DbOptions) -> Result<Self, DbError> {
+        let manager = Manager::with_synchronous(database_url, options.sqlite_synchronous);
+        let build = |size: u32| -> Checkout {
+            let pool = Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
-                // A broken connection fails its query and is replaced; a ping per checkout
-                // would cost a round trip on every request.
+                // No ping per checkout (a round trip on every request): a connection that lost
+                // its server is found by `has_broken` after its failed query, and replaced.
                 .test_on_check_out(false)
-                .connection_timeout(Duration::from_secs(30))
-                .build(manager.clone())
+                // Also the cap of the pool's reconnect backoff (half of it): short, so a
+                // restarted server is used again within a second or so.
+                .connection_timeout(options.checkout_timeout.max(Duration::from_millis(100)))
+                // Each failed reconnect would log an error; `Checkout` logs the outage once.
+                .error_handler(Box::new(diesel::r2d2::NopErrorHandler))
+                .build_unchecked(manager.clone());
+            Checkout { pool, timeout: options.checkout_timeout, unreachable: Arc::new(AtomicBool::new(false)) }
         };
         let (writer, reader, batcher) = match manager.backend {
             Backend::Sqlite => {
-                let conn = manager.connect().map_err(|e| match e {
-                    diesel::r2d2::Error::ConnectionError(e) => DbError::Connection(e),
-                    diesel::r2d2::Error::QueryError(e) => DbError::Query(e),
-                })?;
-                let batcher = writer::Writer::start(conn).map_err(|e| DbError::Io(e.to_string()))?;
-                (build(1)?, build(pool_size.max(2))?, Some(batcher))
+                let open = {
+                    let manager = manager.clone();
+                    move || manager.connect().map_err(connect_error)
+                };
+                let conn = open()?;
+                let batcher = writer::Writer::start(conn, open, options.write_queue).map_err(|e| DbError::Io(e.to_string()))?;
+                (build(1), build(pool_size.max(2)), Some(batcher))
             }
             Backend::Postgres => {
-                let pool = build(pool_size.max(4))?;
+                wait_for_server(&manager, START_PATIENCE)?;
+                let pool = build(pool_size.max(4));
                 (pool.clone(), pool, None)
             }
         };
@@ -146,7 +307,7 @@ impl Db {
 
     /// A connection for work outside a request (migrations, commands, jobs).
     pub fn get_writer(&self) -> Result<PooledConn, DbError> {
-        Ok(self.writer.get()?)
+        self.writer.get()
     }
 
     /// Runs `f` where writes go: SQLite's writer thread (batched, answered after commit), or
@@ -159,7 +320,7 @@ impl Db {
     {
         match &self.batcher {
             Some(batcher) => batcher.run(f).await,
-            None => run(self.writer.clone(), f).await,
+            None => run(&self.writer, f).await,
         }
     }
 
@@ -170,7 +331,7 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        run(self.reader.clone(), f).await
+        run(&self.reader, f).await
     }
 
     /// Applies pending migrations; on PostgreSQL under an advisory lock, so that several
@@ -209,17 +370,42 @@ pub fn refresh_statistics(conn: &mut DbConn) -> QueryResult<()> {
     }
 }
 
-async fn run<T, E, F>(pool: DbPool, f: F) -> Result<T, E>
+/// How long the desk waits at start for a PostgreSQL server that is itself still starting
+/// (as the pool's 30 s timeout used to), before it gives up.
+const START_PATIENCE: Duration = Duration::from_secs(30);
+
+fn wait_for_server(manager: &Manager, patience: Duration) -> Result<(), DbError> {
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        match manager.connect() {
+            Ok(_) => return Ok(()),
+            Err(e) if std::time::Instant::now() < deadline => {
+                tracing::warn!(error = %e, "waiting for the database server");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            Err(e) => return Err(connect_error(e)),
+        }
+    }
+}
+
+fn connect_error(e: diesel::r2d2::Error) -> DbError {
+    match e {
+        diesel::r2d2::Error::ConnectionError(e) => DbError::Connection(e),
+        diesel::r2d2::Error::QueryError(e) => DbError::Query(e),
+    }
+}
+
+async fn run<T, E, F>(checkout: &Checkout, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
     E: From<DbError> + Send + 'static,
 {
     let span = tracing::Span::current();
+    let checkout = checkout.clone();
     actix_web::web::block(move || {
         let _entered = span.enter();
-        let mut conn = pool.get().map_err(DbError::from)?;
-        f(&mut conn)
+        checkout.run(f)
     })
     .await
     .map_err(|_| E::from(DbError::Cancelled))?

@@ -1,7 +1,8 @@
 //! The SQLite writer: one thread owns the one write connection and runs queued jobs in
 //! batches, each batch one `BEGIN IMMEDIATE … COMMIT` (group commit) and each job inside its
 //! own savepoint, so a failing job rolls back alone. A job's answer is released only after
-//! its batch committed: nobody hears "done" for data that is not durable.
+//! its batch committed: nobody hears "done" for data that is not committed (on disk too with
+//! `HELPDESK_SQLITE_SYNCHRONOUS=full`; see README, Durability).
 
 use std::cell::Cell;
 use std::sync::mpsc;
@@ -52,29 +53,67 @@ where
 
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
 }
 
+/// After a failed reopen, the writer waits this long before trying again with the next batch.
+const REOPEN_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
 impl Writer {
-    /// Starts the writer thread on `conn`.
-    pub fn start(mut conn: DbConn) -> std::io::Result<Self> {
-        let (jobs, queue) = mpsc::channel::<Job>();
+    /// Starts the writer thread on `conn`; `reopen` opens a new connection when it broke.
+    /// At most `queue` writes wait (at least one).
+    pub fn start<O>(conn: DbConn, reopen: O, queue: usize) -> std::io::Result<Self>
+    where
+        O: Fn() -> Result<DbConn, DbError> + Send + 'static,
+    {
+        let (jobs, waiting) = mpsc::sync_channel::<Job>(queue.max(1));
         std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || {
-            while let Ok(first) = queue.recv() {
+            let mut conn = Some(conn);
+            while let Ok(first) = waiting.recv() {
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {
-                    match queue.try_recv() {
+                    match waiting.try_recv() {
                         Ok(job) => batch.push(job),
                         Err(_) => break,
                     }
                 }
-                run_batch(&mut conn, batch);
+                if conn.is_none() {
+                    conn = match reopen() {
+                        Ok(fresh) => {
+                            tracing::info!("sqlite writer: connection reopened");
+                            Some(fresh)
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "sqlite writer: reopening the connection failed");
+                            refuse(batch, &e.to_string());
+                            std::thread::sleep(REOPEN_PAUSE);
+                            continue;
+                        }
+                    };
+                }
+                if let Some(c) = conn.as_mut() {
+                    if let Err(e) = run_batch(c, batch) {
+                        tracing::error!(error = %e, "sqlite writer: the batch could not begin or commit; reopening the connection");
+                        conn = None;
+                    }
+                }
             }
         })?;
         Ok(Self { jobs })
     }
 
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let answered = self.submit(f).map_err(E::from)?;
+        answered.await.map_err(|_| E::from(DbError::Cancelled))?
+    }
+
+    /// Queues `f` without waiting for it: `QueueFull` when the queue is full.
+    fn submit<T, E, F>(&self, f: F) -> Result<tokio::sync::oneshot::Receiver<Result<T, E>>, DbError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
@@ -98,8 +137,11 @@ impl Writer {
                 let _ = answer.send(outcome);
             })
         });
-        self.jobs.send(job).map_err(|_| E::from(DbError::Cancelled))?;
-        answered.await.map_err(|_| E::from(DbError::Cancelled))?
+        match self.jobs.try_send(job) {
+            Ok(()) => Ok(answered),
+            Err(mpsc::TrySendError::Full(_)) => Err(DbError::QueueFull),
+            Err(mpsc::TrySendError::Disconnected(_)) => Err(DbError::Cancelled),
+        }
     }
 }
 
@@ -115,28 +157,40 @@ impl<E> From<diesel::result::Error> for Failed<E> {
     }
 }
 
-fn run_batch(conn: &mut DbConn, batch: Vec<Job>) {
+/// Jobs that were not run: each caller hears the database refused.
+fn refuse(batch: Vec<Job>, message: &str) {
+    for job in batch {
+        let finish = job_not_run(job);
+        finish(Err(DbError::Unavailable(message.to_owned())));
+    }
+}
+
+/// Runs one batch; `Err` when the connection could not begin or commit (its callers have
+/// been answered; the connection should be reopened unless SQLite was only busy).
+fn run_batch(conn: &mut DbConn, batch: Vec<Job>) -> Result<(), String> {
     if let Err(e) = conn.batch_execute("BEGIN IMMEDIATE") {
         let message = e.to_string();
-        for job in batch {
-            // Not run: tell each caller the database refused.
-            let finish = job_not_run(job);
-            finish(Err(DbError::Query(diesel::result::Error::QueryBuilderError(message.clone().into()))));
-        }
-        return;
+        refuse(batch, &message);
+        return if is_busy(&e) { Ok(()) } else { Err(message) };
     }
     let finishers: Vec<Finish> = batch.into_iter().map(|job| run_guarded(conn, job)).collect();
-    let committed = conn.batch_execute("COMMIT").map_err(DbError::Query);
-    if committed.is_err() {
-        let _ = conn.batch_execute("ROLLBACK");
-    }
+    let committed = conn.batch_execute("COMMIT");
+    let outcome = match &committed {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = conn.batch_execute("ROLLBACK");
+            if is_busy(e) { Ok(()) } else { Err(e.to_string()) }
+        }
+    };
     for finish in finishers {
-        let outcome = match &committed {
-            Ok(()) => Ok(()),
-            Err(e) => Err(DbError::Query(diesel::result::Error::QueryBuilderError(e.to_string().into()))),
-        };
-        finish(outcome);
+        finish(committed.as_ref().map(|_| ()).map_err(|e| DbError::Unavailable(e.to_string())));
     }
+    outcome
+}
+
+/// Another process held the lock past busy_timeout: the connection itself is fine.
+fn is_busy(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message().contains("database is locked"))
 }
 
 /// Runs a job; a panic rolls back that job's savepoint and drops its caller's answer
@@ -158,4 +212,61 @@ fn run_guarded(conn: &mut DbConn, job: Job) -> Finish {
 fn job_not_run(job: Job) -> Finish {
     drop(job);
     Box::new(|_| {})
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::{Connection, RunQueryDsl};
+
+    use super::*;
+
+    fn open(path: &std::path::Path) -> Result<DbConn, DbError> {
+        let url = path.to_string_lossy().into_owned();
+        Ok(DbConn::Sqlite(diesel::SqliteConnection::establish(&url)?))
+    }
+
+    fn insert(conn: &mut DbConn) -> Result<usize, DbError> {
+        Ok(diesel::sql_query("INSERT INTO t (x) VALUES (1)").execute(conn)?)
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.db");
+        let mut conn = open(&path).unwrap();
+        conn.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
+        let writer = Writer::start(conn, move || open(&path), 2).unwrap();
+        // Hold the writer thread inside a job until released.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel::<()>();
+        let blocker = writer
+            .submit(move |_conn| {
+                let _ = started.send(());
+                let _ = held.recv();
+                Ok::<_, DbError>(0)
+            })
+            .unwrap();
+        running.await.unwrap();
+        let queued: Vec<_> = (0..2).map(|_| writer.submit(insert).unwrap()).collect();
+        assert!(matches!(writer.submit(insert), Err(DbError::QueueFull)), "a third waiting write is refused");
+        release.send(()).unwrap();
+        assert_eq!(blocker.await.unwrap().unwrap(), 0);
+        for answer in queued {
+            assert_eq!(answer.await.unwrap().unwrap(), 1);
+        }
+        assert_eq!(writer.run(insert).await.unwrap(), 1, "room again once the writer caught up");
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_cannot_begin_is_reopened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let mut conn = open(&path).unwrap();
+        conn.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
+        // Wedged: a transaction left open, so every BEGIN IMMEDIATE fails.
+        conn.batch_execute("BEGIN").unwrap();
+        let writer = Writer::start(conn, move || open(&path), 8).unwrap();
+        assert!(writer.run(insert).await.is_err(), "the wedged connection refuses the first batch");
+        assert_eq!(writer.run(insert).await.unwrap(), 1, "the reopened connection writes");
+    }
 }

@@ -1,5 +1,7 @@
 use diesel::prelude::*;
 use serde_json::Value;
+#[cfg(test)]
+use serde_json::json;
 
 use crate::accounts::{new_id, now};
 use crate::db::schema::{outbox, team_members, users};
@@ -35,6 +37,63 @@ pub fn enqueue(conn: &mut DbConn, n: Notification<'_>) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// Query parameters that carry a way in (guest links, sign-in links).
+const SECRET_PARAMS: [&str; 2] = ["secret=", "token="];
+
+/// A payload with the values of `secret=` and `token=` query parameters in any of its strings
+/// replaced by `redacted`; `None` when there is none. For any kind, so new ones are covered:
+/// once a mail is sent (or dead) its way in need not stay readable in the database.
+pub fn redact_payload(payload: &str) -> Option<String> {
+    if !SECRET_PARAMS.iter().any(|p| payload.contains(p)) {
+        return None;
+    }
+    let mut value: Value = serde_json::from_str(payload).ok()?;
+    redact_strings(&mut value).then(|| value.to_string())
+}
+
+fn redact_strings(value: &mut Value) -> bool {
+    match value {
+        Value::String(text) => match redact_link_secrets(text) {
+            Some(clean) => {
+                *text = clean;
+                true
+            }
+            None => false,
+        },
+        Value::Array(items) => items.iter_mut().fold(false, |changed, v| redact_strings(v) | changed),
+        Value::Object(map) => map.values_mut().fold(false, |changed, v| redact_strings(v) | changed),
+        _ => false,
+    }
+}
+
+/// `…?secret=abc&x=1` → `…?secret=redacted&x=1`: a parameter counts after `?` or `&`.
+fn redact_link_secrets(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    'scan: while !rest.is_empty() {
+        for param in SECRET_PARAMS {
+            if let Some(after) = rest.strip_prefix(param) {
+                let starts_parameter = out.ends_with('?') || out.ends_with('&');
+                if starts_parameter {
+                    let end = after.find(|c: char| matches!(c, '&' | '#' | '"' | '\'' | '<' | '>') || c.is_whitespace()).unwrap_or(after.len());
+                    out.push_str(param);
+                    out.push_str("redacted");
+                    changed |= &after[..end] != "redacted";
+                    rest = &after[end..];
+                    continue 'scan;
+                }
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+        }
+        rest = chars.as_str();
+    }
+    changed.then_some(out)
+}
+
 /// Pending notifications (for `/readyz` and tests): count and the oldest creation time.
 pub fn pending(conn: &mut DbConn) -> QueryResult<(i64, Option<chrono::NaiveDateTime>)> {
     outbox::table
@@ -60,4 +119,33 @@ pub fn notify_staff(conn: &mut DbConn, ticket_id: &str, team_id: &str, assignee_
         enqueue(conn, Notification { kind, recipient: &email, locale: Locale::from_db(&locale), ticket_id: Some(ticket_id), payload: payload.clone() })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_secrets_are_redacted_in_any_string_of_any_kind() {
+        let payload = json!({
+            "number": "HD-2026-000001",
+            "link": "https://desk.example/tickets/HD-2026-000001?secret=s3cr3t",
+            "nested": {"links": ["https://desk.example/sign-in/link?token=eyJ.a.b&next=/tickets", "no secret here"]},
+            "text": "Open https://x/t?lang=it&secret=abc now",
+        })
+        .to_string();
+        let clean: Value = serde_json::from_str(&redact_payload(&payload).unwrap()).unwrap();
+        assert_eq!(clean["link"], "https://desk.example/tickets/HD-2026-000001?secret=redacted");
+        assert_eq!(clean["nested"]["links"][0], "https://desk.example/sign-in/link?token=redacted&next=/tickets");
+        assert_eq!(clean["nested"]["links"][1], "no secret here");
+        assert_eq!(clean["text"], "Open https://x/t?lang=it&secret=redacted now");
+        assert_eq!(clean["number"], "HD-2026-000001");
+    }
+
+    #[test]
+    fn payloads_without_link_secrets_are_left_alone() {
+        assert_eq!(redact_payload(r#"{"link":"https://x/tickets/HD-1","subject":"my secret= plan"}"#), None);
+        assert_eq!(redact_payload(r#"{"link":"https://x/t?secret=redacted"}"#), None, "already redacted");
+        assert_eq!(redact_payload("not json, secret=x"), None);
+    }
 }

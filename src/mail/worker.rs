@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use rand::Rng;
 
 use super::mailer::{Mailer, SendError};
+use super::outbox::redact_payload;
 use crate::db::outbox::{claim, OutboxRow};
 use crate::db::schema::outbox;
 use crate::db::{write_tx, Db};
@@ -35,19 +36,41 @@ pub fn backoff(cfg: &WorkerConfig, attempts: i32) -> Duration {
     delay.mul_f64(factor)
 }
 
+/// While the outbox cannot be reached: 1 s, 2 s, 4 s, then every 8 s, so a database that is
+/// away for long is neither hammered nor waited for long once it is back.
+fn outage_backoff(failures: u32) -> Duration {
+    Duration::from_secs(1u64 << failures.saturating_sub(1).min(3))
+}
+
+/// How long a worker keeps trying to record mails it has sent: beyond the lease they would be
+/// claimed and sent again anyway.
+fn record_patience(cfg: &WorkerConfig) -> Duration {
+    cfg.lease / 2
+}
+
 /// Starts `cfg.workers` workers (0: none; another instance sends).
 pub fn spawn(db: Db, mailer: Arc<Mailer>, cfg: WorkerConfig) {
     for n in 0..cfg.workers {
         let (db, mailer, cfg) = (db.clone(), mailer.clone(), cfg.clone());
         tokio::spawn(async move {
             tracing::info!(worker = n, transport = %mailer.describe(), "mail worker started");
+            let mut failures = 0u32;
             loop {
                 match tick(&db, &mailer, &cfg).await {
-                    Ok(0) => tokio::time::sleep(cfg.idle_poll).await,
-                    Ok(_) => {}
+                    Ok(handled) => {
+                        if failures > 0 {
+                            tracing::info!(worker = n, failures, "mail worker reached the outbox again");
+                            failures = 0;
+                        }
+                        if handled == 0 {
+                            tokio::time::sleep(cfg.idle_poll).await;
+                        }
+                    }
                     Err(e) => {
-                        tracing::warn!(worker = n, error = %e, "mail worker could not reach the outbox");
-                        tokio::time::sleep(cfg.idle_poll.max(Duration::from_secs(1))).await;
+                        failures += 1;
+                        let wait = outage_backoff(failures);
+                        tracing::warn!(worker = n, failures, retry_in_ms = wait.as_millis() as u64, error = %e, "mail worker could not reach the outbox");
+                        tokio::time::sleep(wait).await;
                     }
                 }
             }
@@ -73,9 +96,23 @@ pub async fn tick(db: &Db, mailer: &Mailer, cfg: &WorkerConfig) -> Result<usize,
         .collect()
         .await;
     let handled = results.len();
-    let cfg = cfg.clone();
-    db.write(move |conn| record(conn, &results, &cfg)).await?;
-    Ok(handled)
+    // The mails are out: a database that went away now would have them sent twice once the
+    // lease ends, so recording is retried while the database is only briefly away.
+    let results = Arc::new(results);
+    let deadline = tokio::time::Instant::now() + record_patience(cfg);
+    let mut wait = Duration::from_millis(250);
+    loop {
+        let (these, cfg) = (results.clone(), cfg.clone());
+        match db.write(move |conn| record(conn, &these, &cfg)).await {
+            Ok(()) => return Ok(handled),
+            Err(ServiceError::Db(e)) if e.retry_after().is_some() && tokio::time::Instant::now() + wait < deadline => {
+                tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "mails sent but not recorded yet; retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(4));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn record(conn: &mut crate::db::DbConn, results: &[(OutboxRow, Result<(), SendError>)], cfg: &WorkerConfig) -> Result<(), ServiceError> {
@@ -91,7 +128,12 @@ fn record(conn: &mut crate::db::DbConn, results: &[(OutboxRow, Result<(), SendEr
         for (row, result) in results {
             let target = outbox::table.find(&row.id);
             match result {
-                Ok(()) => {}
+                // Sent: the link's secret has done its job and is not kept.
+                Ok(()) => {
+                    if let Some(clean) = redact_payload(&row.payload) {
+                        diesel::update(target).set(outbox::payload.eq(clean)).execute(conn)?;
+                    }
+                }
                 Err(e) => {
                     let attempts = row.attempts + 1;
                     let window_start = row.requeued_at.unwrap_or(row.created_at);
@@ -103,8 +145,11 @@ fn record(conn: &mut crate::db::DbConn, results: &[(OutboxRow, Result<(), SendEr
                     } else {
                         tracing::warn!(id = %row.id, kind = %row.kind, attempts, error = %e, "mail send failed; will retry");
                     }
+                    // A dead letter keeps no secret either (a retry still needs it).
+                    let payload = if dead { redact_payload(&row.payload) } else { None };
                     diesel::update(target)
                         .set((
+                            outbox::payload.eq(payload.unwrap_or_else(|| row.payload.clone())),
                             outbox::status.eq(if dead { "dead" } else { "pending" }),
                             outbox::attempts.eq(attempts),
                             outbox::next_attempt_at.eq(next),
@@ -144,5 +189,11 @@ mod tests {
             assert!(got >= expected * 0.75 && got <= expected * 1.25, "attempt {attempts}: {got}");
         }
         assert!(backoff(&cfg, 40).as_secs_f64() <= 3600.0 * 1.25);
+    }
+
+    #[test]
+    fn an_unreachable_outbox_is_retried_ever_more_slowly_up_to_eight_seconds() {
+        let waits: Vec<u64> = (1..=6).map(|n| outage_backoff(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 8, 8]);
     }
 }

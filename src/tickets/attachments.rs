@@ -2,6 +2,7 @@
 //! SHA-256 under the data folder; metadata rows link them to tickets and messages.
 
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use diesel::prelude::*;
@@ -35,7 +36,7 @@ pub struct FileStore {
 
 impl FileStore {
     pub fn new(root: PathBuf) -> std::io::Result<Self> {
-        std::fs::create_dir_all(root.join("tmp"))?;
+        private_dir(&root.join("tmp"))?;
         Ok(Self { root })
     }
 
@@ -54,11 +55,12 @@ impl FileStore {
             std::fs::File::options().append(true).open(&path)?.set_modified(std::time::SystemTime::now())?;
         } else {
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
+                private_dir(dir)?;
             }
-            // Write then rename, so a reader never sees half a file.
+            // Write then rename, so a reader never sees half a file. Identity documents among
+            // them: readable by the desk's user only, whatever the umask.
             let tmp = self.root.join("tmp").join(new_id());
-            let mut file = std::fs::File::create(&tmp)?;
+            let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
             file.write_all(bytes)?;
             file.sync_all()?;
             std::fs::rename(&tmp, &path)?;
@@ -105,6 +107,11 @@ impl FileStore {
         }
         Ok(removed)
     }
+}
+
+/// Creates `dir` (and its parents) for the desk's user only.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }
 
 pub fn sniff(bytes: &[u8]) -> Result<&'static str, ServiceError> {

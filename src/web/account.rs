@@ -132,6 +132,7 @@ pub async fn sign_in_form(ctx: Ctx, q: web::Query<NextQuery>) -> Page {
 pub async fn sign_in(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     ctx.check_csrf(&form.csrf)?;
     ctx.limit("login")?;
+    ctx.limit_account("login", &form.email)?;
     let found = svc::check_credentials(&ctx.state.db, form.email.clone(), form.password.clone()).await.or_page(ctx.locale)?;
     // Issue 12: with HELPDESK_STAFF_SSO_ONLY a staff password never signs in (answered as a wrong one).
     let found = found.filter(|user| crate::sso::password_sign_in_allowed(&ctx.state.settings, user));
@@ -227,6 +228,7 @@ pub async fn verify(ctx: Ctx, form: web::Form<TokenForm>) -> Page {
 pub async fn send_link(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     ctx.check_csrf(&form.csrf)?;
     ctx.limit("sign-in-link")?;
+    ctx.limit_account("sign-in-link", &form.email)?;
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
         Err(e) => {

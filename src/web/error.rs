@@ -19,8 +19,9 @@ pub enum Failure {
     Service(#[from] ServiceError),
     #[error("the CSRF token is missing or wrong")]
     Csrf,
-    #[error("{0}")]
-    RateLimited(String),
+    /// Try again in this many seconds.
+    #[error("too many attempts: try again in {0} s")]
+    RateLimited(u64),
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -32,7 +33,7 @@ impl From<ApiError> for Failure {
         match e {
             ApiError::Service(e) => Failure::Service(e),
             ApiError::BadRequest(m) => Failure::BadRequest(m),
-            ApiError::RateLimited(m) => Failure::RateLimited(m),
+            ApiError::RateLimited(wait) => Failure::RateLimited(wait),
             ApiError::NoRoute => Failure::Service(ServiceError::NotFound),
         }
     }
@@ -85,10 +86,22 @@ impl WebError {
                 S::UnsupportedMediaType(_) => {
                     (StatusCode::UNSUPPORTED_MEDIA_TYPE, "error.bad_title", i18n::message(l, "file type"))
                 }
+                S::Db(db) if db.retry_after().is_some() => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "error.title", i18n::text(l, "error.unavailable"))
+                }
                 S::Db(_) | S::Storage(_) | S::Internal(_) => {
                     (StatusCode::INTERNAL_SERVER_ERROR, "error.title", i18n::text(l, "error.internal"))
                 }
             },
+        }
+    }
+
+    /// Seconds for `Retry-After`: rate limits, and a database that is busy or away.
+    fn retry_after(&self) -> Option<u64> {
+        match &self.failure {
+            Failure::RateLimited(wait) => Some(*wait),
+            Failure::Service(ServiceError::Db(db)) => db.retry_after(),
+            _ => None,
         }
     }
 }
@@ -103,7 +116,9 @@ impl ResponseError for WebError {
             return HttpResponse::SeeOther().insert_header((LOCATION, "/sign-in")).finish();
         }
         let (status, title_key, detail) = self.parts();
-        if status.is_server_error() {
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error = %self, "page refused: try again later");
+        } else if status.is_server_error() {
             tracing::error!(error = %self, "page failed");
         }
         let title = i18n::text(self.locale, title_key);
@@ -118,6 +133,9 @@ impl ResponseError for WebError {
             "page": {"status": status.as_u16(), "heading": title, "detail": detail},
         });
         let mut res = HttpResponse::build(status);
+        if let Some(wait) = self.retry_after() {
+            res.insert_header(("Retry-After", wait.to_string()));
+        }
         match render::render("pages/error", &data) {
             Ok(html) => res.content_type("text/html; charset=utf-8").body(html),
             Err(e) => {

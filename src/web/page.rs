@@ -98,6 +98,11 @@ impl Ctx {
         self.state.limit(&self.req, form).or_page(self.locale)
     }
 
+    /// Counts an attempt at a form aimed at one account (the same counters as the API's).
+    pub fn limit_account(&self, form: &'static str, email: &str) -> Result<(), WebError> {
+        self.state.limit_account(form, email).or_page(self.locale)
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.state.secure_cookies()
     }

@@ -21,7 +21,7 @@ async fn two_hundred_creations_across_four_processes(backend: Backend) {
     }
     let client = reqwest::Client::new();
     let first = &servers[0].address;
-    let token = register_and_login(&client, first, &url, "conc@studenti.unibg.it").await;
+    let token = register_and_login(&client, first, &dir.path().join("mail"), &url, "conc@studenti.unibg.it").await;
 
     let mut tasks = Vec::new();
     for i in 0..200 {

@@ -61,6 +61,7 @@ pub fn reply_tag(number: &str, recipient: &str) -> String {
 pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
     Settings {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ops_bind: None,
         data_dir,
         database_url,
         base_url: "http://127.0.0.1".into(),
@@ -77,6 +78,8 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
         inbound_api_key: None,
         integration_api_key: Some("test-integration-key".into()),
         rate_limit_per_minute: 30,
+        account_rate_limit_per_minute: 30,
+        trusted_proxies: Default::default(),
         cache_ttl: std::time::Duration::from_secs(2),
         mail: helpdesk::mail::worker::WorkerConfig {
             workers: 1,
@@ -95,14 +98,19 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
         // Single sign-on is off unless a test starts a provider (tests/api/sso.rs).
         oidc: None,
         staff_sso_only: false,
+        db: helpdesk::db::DbOptions::default(),
     }
 }
 
 pub struct TestApp {
     pub address: String,
+    /// The operations address (`/readyz`, `/metrics`) when the test gave one.
+    pub ops_address: Option<String>,
     pub db: Db,
     pub client: Client,
     _data_dir: tempfile::TempDir,
+    /// Where sent mails land as `.eml` files: `<data dir>/mail`, or an SMTP sink's folder.
+    mail_dir: std::sync::RwLock<Option<PathBuf>>,
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -111,20 +119,28 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// `spawn_app` with settings changed first (an SMTP server, smaller limits…).
 pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
-    helpdesk::telemetry::init_with_default("error");
     let data_dir = tempfile::tempdir().expect("a temp dir");
     let url = database_url(backend, data_dir.path());
+    spawn_app_in(data_dir, url, configure).await
+}
+
+/// `spawn_app_with` on a database of the test's own (e.g. a private PostgreSQL server).
+pub async fn spawn_app_in(data_dir: tempfile::TempDir, url: String, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    helpdesk::telemetry::init_with_default("error");
     let mut settings = test_settings(data_dir.path().to_path_buf(), url);
     configure(&mut settings);
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let ops_address = app.ops_port().map(|port| format!("http://127.0.0.1:{port}"));
     let db = app.state().db.clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        ops_address,
         db,
         client: Client::builder().build().expect("a client"),
         _data_dir: data_dir,
+        mail_dir: std::sync::RwLock::new(None),
     }
 }
 
@@ -145,6 +161,19 @@ pub fn segreteria_ticket(subject: &str) -> Value {
 }
 
 impl TestApp {
+    /// Sent mails are read from this SMTP sink's folder (for links whose secret the outbox no
+    /// longer keeps once sent).
+    pub fn reads_mail_from(&self, sink: &SmtpSink) {
+        if let Ok(mut dir) = self.mail_dir.write() {
+            *dir = Some(sink.dir.path().to_path_buf());
+        }
+    }
+
+    fn sent_mail_dir(&self) -> PathBuf {
+        let set = self.mail_dir.read().ok().and_then(|d| d.clone());
+        set.unwrap_or_else(|| self._data_dir.path().join("mail"))
+    }
+
     /// The desk's data folder (attachments, mail files).
     pub fn data_dir(&self) -> &Path {
         self._data_dir.path()
@@ -199,7 +228,7 @@ impl TestApp {
 
     /// The token of the newest mailed link of `kind` (`verify_email`, `sign_in_link`…) to `email`.
     pub async fn mailed_token(&self, email: &str, kind: &str) -> String {
-        mailed_token(&self.db, email, kind).await
+        mailed_token(&self.db, &self.sent_mail_dir(), email, kind).await
     }
 
     /// The CSRF token of a session (what its browser sends as `X-CSRF-Token`).
@@ -247,6 +276,12 @@ impl TestApp {
         let res = self.post("/api/v1/tickets", Some(&who.token), &segreteria_ticket(subject)).await;
         assert_eq!(res.status(), StatusCode::CREATED);
         res.json().await.expect("json")
+    }
+
+    /// The link of the latest `kind` notification to `recipient` (of ticket `number`, if given),
+    /// secret included (see `mailed_link_in`).
+    pub async fn mailed_link(&self, recipient: &str, kind: &str, number: Option<&str>) -> String {
+        mailed_link_in(&self.db, &self.sent_mail_dir(), recipient, kind, number).await
     }
 
     /// Notifications queued for a recipient, oldest first (kind, ticket number in payload).
@@ -418,7 +453,14 @@ pub async fn spawn_app_with_paths(backend: Backend, configure: impl FnOnce(&mut 
     let db = app.state().db.clone();
     tokio::spawn(app.run_until_stopped());
     let path = data_dir.path().to_path_buf();
-    let app = TestApp { address, db, client: Client::builder().build().expect("a client"), _data_dir: data_dir };
+    let app = TestApp {
+        address,
+        ops_address: None,
+        db,
+        client: Client::builder().build().expect("a client"),
+        _data_dir: data_dir,
+        mail_dir: std::sync::RwLock::new(None),
+    };
     (app, path, url)
 }
 
@@ -444,22 +486,75 @@ pub async fn outbox_rows(db: &Db, recipient: &str) -> Vec<(String, Value)> {
     .expect("blocking")
 }
 
+/// The link of the latest `kind` notification to `recipient` in a desk's database (of ticket
+/// `number`, if given), secret included: from the outbox while the mail waits, else from the
+/// mail as sent into `mail_dir` (the worker removes the secret from the outbox once sent; the
+/// file transport keeps the mail in `<data dir>/mail`, an `SmtpSink` in its folder).
+pub async fn mailed_link_in(db: &Db, mail_dir: &Path, recipient: &str, kind: &str, number: Option<&str>) -> String {
+    use diesel::prelude::*;
+    use helpdesk::db::schema::outbox;
+    let (db, who, kind_wanted) = (db.clone(), recipient.to_owned(), kind.to_owned());
+    let rows: Vec<(String, String)> = tokio::task::spawn_blocking(move || {
+        let mut conn = db.get_writer().expect("conn");
+        outbox::table
+            .filter(outbox::recipient.eq(who))
+            .filter(outbox::kind.eq(kind_wanted))
+            .order(outbox::id.asc())
+            .select((outbox::id, outbox::payload))
+            .load::<(String, String)>(&mut *conn)
+            .expect("outbox rows")
+    })
+    .await
+    .expect("blocking");
+    let (id, link) = rows
+        .into_iter()
+        .filter_map(|(id, payload)| {
+            let payload: Value = serde_json::from_str(&payload).expect("payload json");
+            let fits = number.is_none_or(|n| payload["number"] == n);
+            fits.then(|| (id, payload["link"].as_str().expect("a link").to_owned()))
+        })
+        .next_back()
+        .unwrap_or_else(|| panic!("no {kind} mail to {recipient}"));
+    let Some((before, _)) = link.split_once("=redacted") else {
+        return link;
+    };
+    // The mail as sent: `{id}.eml` from the file transport, or any mail an SMTP sink kept there
+    // with this link in it. The worker may redact the payload a moment before the file is there.
+    let wanted = mail_dir.join(format!("{id}.eml"));
+    let mut text = None;
+    for _ in 0..100 {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(mail_dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        files.sort_by_key(|p| p != &wanted);
+        text = files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .filter_map(|p| std::fs::read(p).ok())
+            .map(|raw| parse_mail(&raw).text)
+            .find(|t| t.contains(before));
+        if text.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = text.unwrap_or_else(|| panic!("no sent mail with {before} in {}", mail_dir.display()));
+    let start = text.find(before).unwrap_or_default();
+    text[start..].split(|c: char| c.is_whitespace() || c == '>' || c == ')').next().unwrap_or_default().to_owned()
+}
+
 /// The token of the newest mailed link of `kind` to `email` in a desk's database.
-pub async fn mailed_token(db: &Db, email: &str, kind: &str) -> String {
-    let mails = outbox_rows(db, email).await;
-    let (_, payload) = mails.iter().rev().find(|(k, _)| k == kind).unwrap_or_else(|| panic!("no {kind} mail to {email}"));
-    let link = payload["link"].as_str().expect("a link");
+pub async fn mailed_token(db: &Db, mail_dir: &Path, email: &str, kind: &str) -> String {
+    let link = mailed_link_in(db, mail_dir, email, kind, None).await;
     link.split_once("token=").map(|(_, t)| t.to_owned()).expect("a token in the link")
 }
 
-/// Registers a student on a server process (whose database is at `db_url`), follows the
-/// verification link mailed to them and returns their token.
-pub async fn register_and_login(client: &reqwest::Client, base: &str, db_url: &str, email: &str) -> String {
+/// Registers a student on a server process (whose database is at `db_url`, whose sent mails
+/// land in `mail_dir`), follows the verification link mailed to them and returns their token.
+pub async fn register_and_login(client: &reqwest::Client, base: &str, mail_dir: &Path, db_url: &str, email: &str) -> String {
     let credentials = json!({"email": email, "password": "password-123", "display_name": "Student"});
     let res = client.post(format!("{base}/api/v1/auth/register")).json(&credentials).send().await.expect("register");
     assert_eq!(res.status(), StatusCode::CREATED, "registering {email}");
     let db = Db::connect(db_url, 1).expect("the desk's database");
-    let token = mailed_token(&db, email, "verify_email").await;
+    let token = mailed_token(&db, mail_dir, email, "verify_email").await;
     let res = client.post(format!("{base}/api/v1/auth/verify-email")).json(&json!({"token": token})).send().await.expect("verify");
     assert_eq!(res.status(), StatusCode::OK, "verifying {email}");
     let res = client

@@ -135,10 +135,9 @@ async fn guest_ticket(app: &TestApp, email: &str) -> (String, String) {
         .as_str()
         .unwrap()
         .to_owned();
-    let mails = app.outbox_for(email).await;
-    let secret = mails.last().unwrap().1["link"]
-        .as_str()
-        .unwrap()
+    let secret = app
+        .mailed_link(email, "guest_verify", Some(&number))
+        .await
         .split("secret=")
         .nth(1)
         .unwrap()
@@ -436,7 +435,7 @@ async fn two_instances_run_each_job_once_per_period(backend: Backend) {
     let first = start_server(dir.path(), &url, &envs);
     let second = start_server(dir.path(), &url, &envs);
     let client = reqwest::Client::new();
-    let token = register_and_login(&client, &first.address, &url, "due.istanze@studenti.unibg.it").await;
+    let token = register_and_login(&client, &first.address, &dir.path().join("mail"), &url, "due.istanze@studenti.unibg.it").await;
     let mut numbers = Vec::new();
     for i in 0..20 {
         let address = if i % 2 == 0 {

@@ -17,6 +17,7 @@ async fn lifecycle_mails_arrive(backend: Backend) {
     let sink = SmtpSink::start(free_port(), 0.0);
     let url = sink.url();
     let app = spawn_app_with(backend, |s| s.smtp_url = Some(url)).await;
+    app.reads_mail_from(&sink);
     let admin = app.admin().await;
     let agent = app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
     // An English-speaking student.
@@ -132,7 +133,7 @@ async fn a_killed_sender_resends_after_restart(backend: Backend) {
     let mut server = start_server(dir.path(), &url, &envs);
     let client = reqwest::Client::new();
     let base = server.address.clone();
-    let token = register_and_login(&client, &base, &url, "kill@studenti.unibg.it").await;
+    let token = register_and_login(&client, &base, sink.dir.path(), &url, "kill@studenti.unibg.it").await;
     // The address verification is one of the mails that must arrive.
     let mut numbers: BTreeSet<String> = sink.wait_for(1, 30).await.into_iter().map(|m| m.message_id).collect();
     for i in 0..20 {
@@ -176,6 +177,7 @@ async fn several_workers_send_each_mail_once(backend: Backend) {
         s.mail.batch = 2;
     })
     .await;
+    app.reads_mail_from(&sink);
     let student = app.student("once@studenti.unibg.it").await;
     for i in 0..12 {
         app.open_ticket(&student, &format!("Una volta sola {i}")).await;
@@ -203,6 +205,7 @@ async fn a_restarted_smtp_server_gets_the_next_mail_at_once(backend: Backend) {
         s.mail.retry_max = Duration::from_secs(3600);
     })
     .await;
+    app.reads_mail_from(&sink);
     let student = app.student("restart@studenti.unibg.it").await;
     app.open_ticket(&student, "Prima del riavvio").await;
     // The address verification and the ticket's mail.
