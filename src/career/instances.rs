@@ -6,8 +6,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::catalog::{self, CareerActionType, FeeRule, WindowCheck};
-use super::quote::{self, QuoteRequest};
+use super::calendar::{self, AcademicYear, Calendar, Cohort, WindowStatus};
+use super::catalog::{self, CareerActionType, FeeRule};
+use super::quote::{self, QuoteContext, QuoteRequest};
 use super::status::CareerStatus;
 use crate::accounts::{new_id, now, to_utc, User};
 use crate::db::schema::{career_action_history, career_actions, ticket_career_actions, tickets};
@@ -33,11 +34,29 @@ pub struct ActionRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The Italian day the application was submitted (ISO): its lateness is judged on it.
+    pub submitted_on: String,
 }
 
 impl ActionRow {
     pub fn status(&self) -> Result<CareerStatus, ServiceError> {
         CareerStatus::parse(&self.status).map_err(ServiceError::Internal)
+    }
+
+    pub fn submitted_on(&self) -> NaiveDate {
+        NaiveDate::parse_from_str(&self.submitted_on, "%Y-%m-%d")
+            .unwrap_or_else(|_| to_utc(self.created_at).with_timezone(&chrono_tz::Europe::Rome).date_naive())
+    }
+
+    /// The cohort the procedure's data names (a value that is not one is ignored here: the
+    /// data was checked when it was written).
+    pub fn cohort(&self) -> Cohort {
+        Cohort::from_data(&mut FieldErrors::default(), "", &parse_json(&self.data))
+    }
+
+    /// Where the submission day fell in the window of the procedure's cohort: for ever.
+    pub fn window(&self, calendar: &Calendar) -> WindowStatus {
+        calendar.status(&self.type_slug, self.submitted_on(), &self.cohort())
     }
 }
 
@@ -108,9 +127,11 @@ pub struct CareerActionView {
     /// The amounts the guide's rules give for the data (fee, stamp duty, admission year…).
     #[schema(value_type = Object)]
     pub amounts: Option<Value>,
-    /// Where today falls in the type's windows.
-    pub window: WindowCheck,
-    /// Shown to the student when today is outside the regular window.
+    /// The Italian day the application was submitted.
+    pub submitted_on: NaiveDate,
+    /// Where the submission day fell in the window of the procedure's cohort.
+    pub window: WindowStatus,
+    /// Shown to the student when that day was outside the regular window.
     pub warning: Option<String>,
     /// Numbers of the linked tickets the viewer may see.
     pub tickets: Vec<String>,
@@ -129,7 +150,8 @@ pub struct LinkedAction {
     pub name: String,
     pub status: CareerStatus,
     pub external_ref: Option<String>,
-    pub window: WindowCheck,
+    pub submitted_on: NaiveDate,
+    pub window: WindowStatus,
     pub warning: Option<String>,
 }
 
@@ -179,14 +201,14 @@ fn rule_inputs(rule: FeeRule) -> (&'static [&'static str], &'static [&'static st
     match rule {
         FeeRule::CorsiSingoli => (&["courses", "reduction", "cap_exception"], &["courses"]),
         FeeRule::AdmissionYear => (&["programme", "recognised_cfu"], &["programme", "recognised_cfu"]),
-        FeeRule::Rinuncia => (&["submitted_on", "passed_exam_in_jan_feb_2026"], &["submitted_on"]),
+        FeeRule::Rinuncia => (&["submitted_on", "passed_exam_in_winter_session", "passed_exam_in_jan_feb_2026"], &[]),
         FeeRule::PartTime => (&["enrolment", "conditions", "changed_status_before"], &["enrolment", "conditions"]),
     }
 }
 
 /// The amounts of the type's computed rule, when the data carries what the rule needs. The
 /// data may hold more (the form's other answers); numbers typed in text fields count.
-fn amounts(t: &CareerActionType, data: &Value) -> Result<Option<Value>, ServiceError> {
+fn amounts(t: &CareerActionType, data: &Value, ctx: &QuoteContext) -> Result<Option<Value>, ServiceError> {
     let (Some(rule), Some(map)) = (t.fee_rule, data.as_object()) else {
         return Ok(None);
     };
@@ -205,7 +227,7 @@ fn amounts(t: &CareerActionType, data: &Value) -> Result<Option<Value>, ServiceE
             Some(((*k).to_owned(), v))
         })
         .collect();
-    quote::quote(QuoteRequest { kind: t.slug.clone(), data: Value::Object(input) }).map(Some)
+    quote::quote(QuoteRequest { kind: t.slug.clone(), data: Value::Object(input), submitted_on: None }, ctx)
 }
 
 /// A checked request, ready to be written.
@@ -214,10 +236,12 @@ pub struct Checked {
     pub data: Value,
     pub external_ref: Option<String>,
     pub amounts: Option<Value>,
+    pub submitted_on: NaiveDate,
 }
 
-/// Checks a request for `field` (`career_action` in a ticket, the body on its own route).
-pub fn check(conn: &mut DbConn, input: NewCareerAction, field: &str) -> Result<Checked, ServiceError> {
+/// Checks a request for `field` (`career_action` in a ticket, the body on its own route),
+/// submitted on `submitted_on` (today, unless the career system says otherwise).
+pub fn check(conn: &mut DbConn, input: NewCareerAction, field: &str, submitted_on: NaiveDate) -> Result<Checked, ServiceError> {
     let mut errors = FieldErrors::default();
     let sub = |name: &str| {
         if field.is_empty() {
@@ -229,9 +253,12 @@ pub fn check(conn: &mut DbConn, input: NewCareerAction, field: &str) -> Result<C
     let kind = active_type(conn, &input.kind, &sub("type"))?;
     let data = check_data(&mut errors, &sub("data"), input.data);
     let external_ref = check_external_ref(&mut errors, &sub("external_ref"), input.external_ref.as_deref());
+    Cohort::from_data(&mut errors, &sub("data."), &data);
     errors.into_result()?;
-    let amounts = amounts(&kind, &data)?;
-    Ok(Checked { kind, data, external_ref, amounts })
+    let calendar = calendar::load(conn)?;
+    let ctx = QuoteContext { submitted_on, dates: calendar.dates(AcademicYear::of(submitted_on)) };
+    let amounts = amounts(&kind, &data, &ctx)?;
+    Ok(Checked { kind, data, external_ref, amounts, submitted_on })
 }
 
 pub(crate) fn write_history(
@@ -294,6 +321,7 @@ pub fn insert(
         version: 1,
         created_at: now,
         updated_at: now,
+        submitted_on: checked.submitted_on.to_string(),
     };
     diesel::insert_into(career_actions::table).values(&row).execute(conn)?;
     write_history(conn, &row.id, actor, source, None, status, "")?;
@@ -354,7 +382,7 @@ pub fn view_with(
             })
         })
         .collect::<Result<Vec<_>, ServiceError>>()?;
-    let today = today();
+    let window = row.window(&calendar::load(conn)?);
     Ok(CareerActionView {
         id: row.id.clone(),
         kind: kind.slug.clone(),
@@ -364,8 +392,9 @@ pub fn view_with(
         external_ref: row.external_ref.clone(),
         data: parse_json(&row.data),
         amounts: row.amounts.as_deref().map(parse_json),
-        window: kind.window_on(today),
-        warning: kind.warning_on(today, locale),
+        submitted_on: row.submitted_on(),
+        warning: window.warning(kind.name(locale), locale),
+        window,
         tickets: linked.iter().filter(|t| shown(t)).map(|t| t.number.clone()).collect(),
         history,
         version: row.version,
@@ -386,25 +415,24 @@ pub fn linked_to_ticket(conn: &mut DbConn, ticket_id: &str, locale: Locale) -> R
         return Ok(Vec::new());
     }
     let types = catalog::list(conn, true)?;
-    let today = today();
+    let calendar = calendar::load(conn)?;
     rows.into_iter()
         .map(|row| {
-            let kind = types.iter().find(|t| t.slug == row.type_slug);
+            let name = types.iter().find(|t| t.slug == row.type_slug).map(|k| k.name(locale).to_owned());
+            let name = name.unwrap_or_else(|| row.type_slug.clone());
+            let window = row.window(&calendar);
             Ok(LinkedAction {
                 id: row.id.clone(),
                 kind: row.type_slug.clone(),
-                name: kind.map(|k| k.name(locale).to_owned()).unwrap_or_else(|| row.type_slug.clone()),
                 status: row.status()?,
                 external_ref: row.external_ref.clone(),
-                window: kind.map(|k| k.window_on(today)).unwrap_or_else(no_window),
-                warning: kind.and_then(|k| k.warning_on(today, locale)),
+                submitted_on: row.submitted_on(),
+                warning: window.warning(&name, locale),
+                name,
+                window,
             })
         })
         .collect()
-}
-
-fn no_window() -> WindowCheck {
-    WindowCheck { state: catalog::WindowState::Always, closes_on: None, next_opens_on: None, late_fee_eur: None, closes_at: None }
 }
 
 /// The tickets a procedure is linked to.

@@ -156,34 +156,85 @@ pub enum Instalment {
 pub struct RinunciaQuote {
     pub stamp_duty_cents: i64,
     pub pay_by: NaiveDate,
-    pub first_instalment: Instalment,
-    pub second_instalment: Instalment,
+    /// None while the year's calendar (its instalment dates) is not published.
+    pub first_instalment: Option<Instalment>,
+    pub second_instalment: Option<Instalment>,
     pub warnings: Vec<String>,
 }
 
 /// Withdrawal from studies (cap. 12): the € 16 stamp within 30 days of the application, and
-/// which instalments of the contribution are still due for 2025-2026.
-pub fn rinuncia(submitted_on: NaiveDate, passed_exam_in_jan_feb_2026: bool) -> RinunciaQuote {
-    let first_deadline = NaiveDate::from_ymd_opt(2026, 2, 17).unwrap_or(NaiveDate::MIN);
-    let second_deadline = NaiveDate::from_ymd_opt(2026, 5, 15).unwrap_or(NaiveDate::MIN);
-    let (first, second) = if submitted_on <= first_deadline {
-        (if passed_exam_in_jan_feb_2026 { Instalment::Due } else { Instalment::NotDue }, Instalment::NotDue)
-    } else if submitted_on <= second_deadline {
-        (Instalment::Due, if passed_exam_in_jan_feb_2026 { Instalment::Half } else { Instalment::NotDue })
-    } else {
-        (Instalment::Due, Instalment::Due)
+/// which instalments of the year's contribution are still due, from the year's instalment
+/// dates (the calendar's; 17 February and 15 May in 2025/2026).
+pub fn rinuncia(
+    submitted_on: NaiveDate,
+    passed_exam_in_winter_session: bool,
+    first_due: Option<NaiveDate>,
+    second_due: Option<NaiveDate>,
+) -> RinunciaQuote {
+    let mut warnings = vec![
+        "pay the € 16 within 5 days of the online application, as the procedure asks; without the payment within 30 days the application lapses".to_owned(),
+        "the career is closed only once every amount due is paid".to_owned(),
+    ];
+    let (first, second) = match (first_due, second_due) {
+        (Some(first_due), Some(second_due)) => {
+            let passed = passed_exam_in_winter_session;
+            let (first, second) = if submitted_on <= first_due {
+                (if passed { Instalment::Due } else { Instalment::NotDue }, Instalment::NotDue)
+            } else if submitted_on <= second_due {
+                (Instalment::Due, if passed { Instalment::Half } else { Instalment::NotDue })
+            } else {
+                (Instalment::Due, Instalment::Due)
+            };
+            (Some(first), Some(second))
+        }
+        _ => {
+            warnings.push("the instalment dates of this academic year are not published yet".to_owned());
+            (None, None)
+        }
     };
     RinunciaQuote {
         stamp_duty_cents: STAMP_DUTY,
         pay_by: submitted_on + chrono::Duration::days(RINUNCIA_PAY_WITHIN_DAYS),
         first_instalment: first,
         second_instalment: second,
-        warnings: vec![
-            "without the € 16 payment within 30 days the application lapses".into(),
-            "the career is closed only once every amount due is paid".into(),
-        ],
+        warnings,
     }
 }
+
+/// A text the desk itself says, in both languages.
+pub struct Said {
+    pub it: &'static str,
+    pub en: &'static str,
+}
+
+impl Said {
+    pub fn get(&self, locale: crate::domain::Locale) -> &'static str {
+        match locale {
+            crate::domain::Locale::It => self.it,
+            crate::domain::Locale::En => self.en,
+        }
+    }
+}
+
+/// Where the guide says two things, the sentences, and which one the desk follows (shown to
+/// admins on the calendar page).
+pub struct GuideConflict {
+    pub topic: Said,
+    pub sentences: &'static [&'static str],
+    pub followed: Said,
+}
+
+pub const GUIDE_CONFLICTS: &[GuideConflict] = &[GuideConflict {
+    topic: Said { it: "Rinuncia agli studi: 5 o 30 giorni per i 16 €", en: "Withdrawal: 5 or 30 days for the €16" },
+    sentences: &[
+        "il sistema genera il contributo di € 16,00 da versare, entro i 5 giorni successivi",
+        "l’istanza di rinuncia agli studi si intende perfezionata solo se lo studente procede al pagamento della marca da bollo, pari a € 16,00, entro i 30 giorni successivi data di presentazione della domanda",
+    ],
+    followed: Said {
+        it: "Il desk segue la regola specifica: l'istanza decade solo senza il pagamento entro 30 giorni dalla presentazione. Agli studenti suggerisce di pagare entro 5 giorni, come chiede la procedura online.",
+        en: "The desk follows the specific rule: the application lapses only without the payment within 30 days of submitting it. It advises students to pay within 5 days, as the online procedure asks.",
+    },
+}];
 
 #[cfg(test)]
 mod tests {
@@ -266,22 +317,51 @@ mod tests {
         assert_eq!(s, [0, 20_00, 20_00, 40_00, 40_00, 60_00, 60_00, 80_00, 80_00]);
     }
 
+    /// The 2025/2026 instalment dates, as the shipped calendar holds them.
+    fn rinuncia_2026(on: NaiveDate, passed: bool) -> RinunciaQuote {
+        rinuncia(on, passed, Some(date(2026, 2, 17)), Some(date(2026, 5, 15)))
+    }
+
     #[test]
     fn rinuncia_stamp_duty_and_instalments() {
         // "… marca da bollo, pari a € 16,00, entro i 30 giorni successivi data di presentazione".
-        let early = rinuncia(date(2026, 1, 10), false);
+        let early = rinuncia_2026(date(2026, 1, 10), false);
         assert_eq!((early.stamp_duty_cents, early.pay_by), (16_00, date(2026, 2, 9)));
         // "entro e non oltre il 17 febbraio 2026, non dovrai pagare la prima rata … solamente se
         // non hai superato alcun esame nel corso della sessione di gennaio-febbraio 2026".
-        assert_eq!((early.first_instalment, early.second_instalment), (Instalment::NotDue, Instalment::NotDue));
-        assert_eq!(rinuncia(date(2026, 2, 17), true).first_instalment, Instalment::Due);
+        assert_eq!((early.first_instalment, early.second_instalment), (Some(Instalment::NotDue), Some(Instalment::NotDue)));
+        assert_eq!(rinuncia_2026(date(2026, 2, 17), true).first_instalment, Some(Instalment::Due));
         // "dopo il 17 febbraio 2026 ed entro … il 15 maggio 2026 dovrai pagare interamente la prima
         // rata, mentre … il 50% della seconda rata se hai superato almeno un esame".
-        let spring = rinuncia(date(2026, 3, 1), true);
-        assert_eq!((spring.first_instalment, spring.second_instalment), (Instalment::Due, Instalment::Half));
-        assert_eq!(rinuncia(date(2026, 5, 15), false).second_instalment, Instalment::NotDue);
+        let spring = rinuncia_2026(date(2026, 3, 1), true);
+        assert_eq!((spring.first_instalment, spring.second_instalment), (Some(Instalment::Due), Some(Instalment::Half)));
+        assert_eq!(rinuncia_2026(date(2026, 5, 15), false).second_instalment, Some(Instalment::NotDue));
         // "successivamente al 15 maggio 2026, dovrai pagare tutte le rate".
-        let late = rinuncia(date(2026, 5, 16), false);
-        assert_eq!((late.first_instalment, late.second_instalment), (Instalment::Due, Instalment::Due));
+        let late = rinuncia_2026(date(2026, 5, 16), false);
+        assert_eq!((late.first_instalment, late.second_instalment), (Some(Instalment::Due), Some(Instalment::Due)));
+    }
+
+    /// Cap. 12 says both "il sistema genera il contributo di € 16,00 da versare, entro i 5 giorni
+    /// successivi" and "l'istanza di rinuncia … si intende perfezionata solo se … entro i 30
+    /// giorni successivi": the specific rule (30 days, when the application lapses) decides.
+    #[test]
+    fn rinuncia_follows_the_30_day_rule_and_the_conflict_quotes_the_guide() {
+        let guide = include_str!("../../seeds/guides/unibg-guida-2025-2026.it.txt");
+        for conflict in GUIDE_CONFLICTS {
+            for sentence in conflict.sentences {
+                assert!(guide.contains(sentence), "not in the guide: {sentence}");
+            }
+        }
+        let q = rinuncia_2026(date(2026, 3, 1), false);
+        assert_eq!(q.pay_by, date(2026, 3, 31));
+        assert!(q.warnings[0].contains("5 days") && q.warnings[0].contains("30 days"), "{:?}", q.warnings);
+    }
+
+    #[test]
+    fn rinuncia_without_a_published_calendar_does_not_guess_the_instalments() {
+        let q = rinuncia(date(2026, 12, 6), false, None, None);
+        assert_eq!((q.first_instalment, q.second_instalment), (None, None));
+        assert_eq!(q.pay_by, date(2027, 1, 5));
+        assert!(q.warnings.iter().any(|w| w.contains("not published")));
     }
 }

@@ -70,6 +70,39 @@ async fn quotes_follow_the_guide(backend: Backend) {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 
+    // The window beside the amounts: on the day given, for the cohort the data names.
+    let piano = |data: Value| quote(json!({"type": "piano-di-studio", "data": data, "submitted_on": "2025-11-20"}));
+    // "dal 15 ottobre al 17 novembre 2025 (per i corsi di laurea triennali …)", then "una sanzione di euro 50,00".
+    let bachelor: Value = piano(json!({"programme": "laurea", "year": 2})).await.json().await.unwrap();
+    assert_eq!(bachelor["window"], json!({"academic_year": "2025/2026", "state": "late", "opens_on": "2025-11-18",
+        "closes_on": "2026-07-31", "late_fee_eur": 50.0, "cohort_specific": false}));
+    // "dal 29 ottobre al 21 novembre 2025 (per il primo anno dei corsi di laurea magistrale …)".
+    let master: Value = piano(json!({"programme": "laurea-magistrale", "year": 1})).await.json().await.unwrap();
+    assert_eq!((master["window"]["state"].as_str(), master["window"]["closes_on"].as_str()), (Some("open"), Some("2025-11-21")));
+    assert!(master["warning"].is_null());
+    let bad = piano(json!({"programme": "dottorato"})).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = bad.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "data.programme");
+    // "il pagamento dei 156,00 euro oltre il termine perentorio … comporta invece l'esclusione".
+    let enrolment: Value = quote(json!({"type": "immatricolazione", "data": {"access": "programmato"}, "submitted_on": "2025-10-10"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((enrolment["window"]["state"].as_str(), enrolment["window"].get("late_fee_eur")), (Some("excluded"), None));
+    // The amounts and the window together; the rinuncia's instalments from the year's dates.
+    let rinuncia: Value =
+        quote(json!({"type": "rinuncia-agli-studi", "data": {"passed_exam_in_winter_session": false}, "submitted_on": "2026-01-10"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!((rinuncia["first_instalment"].as_str(), rinuncia["window"]["state"].as_str()), (Some("not_due"), Some("open")));
+    let unpublished: Value =
+        quote(json!({"type": "rinuncia-agli-studi", "data": {}, "submitted_on": "2026-12-06"})).await.json().await.unwrap();
+    assert!(unpublished["first_instalment"].is_null(), "{unpublished}");
+
     assert_eq!(quote(json!({"type": "pizza", "data": {}})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(quote(json!({"type": "corsi-singoli", "data": {"courses": "many"}})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
