@@ -322,6 +322,15 @@ pub struct YearDates {
     /// "… oltre tale termine, e comunque entro il 30 settembre 2026 … sanzione di € 150,00."
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iseeu_late_until: Option<NaiveDate>,
+    /// "Entro il 26 settembre 2025 dovrai sostenere il TOLC".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolc_due: Option<NaiveDate>,
+    /// Late enrolment: "il TOLC deve essere sostenuto entro il 20 novembre 2025".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolc_late_due: Option<NaiveDate>,
+    /// "È valido il TOLC sostenuto a partire dal 1° gennaio 2024."
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolc_valid_from: Option<NaiveDate>,
 }
 
 impl YearDates {
@@ -333,6 +342,9 @@ impl YearDates {
             second_instalment_due: s(self.second_instalment_due),
             iseeu_due: s(self.iseeu_due),
             iseeu_late_until: s(self.iseeu_late_until),
+            tolc_due: s(self.tolc_due),
+            tolc_late_due: s(self.tolc_late_due),
+            tolc_valid_from: s(self.tolc_valid_from),
         }
     }
 }

@@ -39,6 +39,18 @@ pub enum FeeRule {
     AdmissionYear,
     Rinuncia,
     PartTime,
+    /// € 95 + € 16 of stamp duty (riconoscimento titolo estero).
+    ApplicationFee,
+    /// € 52 per master's course, at most two.
+    PreEnrolment,
+    /// Extra-curricular exams and their CFU in the degree average.
+    ExtraExams,
+    /// Enrolment: the TOLC's validity and deadline.
+    Enrolment,
+    /// Passaggio di corso: not into a first year of a programmed-access course, the TOLC.
+    CourseChange,
+    /// Outgoing transfer: not after enrolling in the first year of a programmed-access course.
+    OutgoingTransfer,
 }
 
 /// One type as the seed file, the admin API and `GET /career-action-types` write it.
@@ -257,7 +269,7 @@ mod tests {
     }
 
     #[test]
-    fn the_shipped_catalog_has_the_fourteen_types_of_the_spec_and_each_checks() {
+    fn the_shipped_catalog_has_the_types_of_the_spec_and_the_outgoing_transfer_and_each_checks() {
         let slugs: Vec<String> = catalog().iter().map(|t| t.slug.clone()).collect();
         for slug in [
             "immatricolazione",
@@ -274,10 +286,11 @@ mod tests {
             "rinuncia-agli-studi",
             "preiscrizione-laurea-magistrale",
             "test-ita-l2",
+            "trasferimento-in-uscita",
         ] {
             assert!(slugs.iter().any(|s| s == slug), "{slug} missing");
         }
-        assert_eq!(slugs.len(), 14);
+        assert_eq!(slugs.len(), 15);
         for t in catalog() {
             t.check().unwrap();
         }

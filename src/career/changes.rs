@@ -64,7 +64,10 @@ pub fn attach_to_new_ticket(conn: &mut DbConn, ticket: &TicketRow, request: NewC
     let checked = instances::check(conn, request, "career_action", instances::today())?;
     let ongoing = match &checked.external_ref {
         Some(_) => None,
-        None => instances::latest_open(conn, &ticket.requester_id, &checked.kind.slug)?,
+        None => match instances::latest_open(conn, &ticket.requester_id, &checked.kind.slug)? {
+            Some(open) => Some(open),
+            None => instances::same_year_application(conn, &ticket.requester_id, &checked)?,
+        },
     };
     let action = match ongoing {
         Some(action) => action,

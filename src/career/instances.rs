@@ -199,10 +199,16 @@ fn check_data(errors: &mut FieldErrors, field: &str, data: Option<Value>) -> Val
 /// The inputs of a computed rule: which keys it reads, and which of them it cannot do without.
 fn rule_inputs(rule: FeeRule) -> (&'static [&'static str], &'static [&'static str]) {
     match rule {
-        FeeRule::CorsiSingoli => (&["courses", "reduction", "cap_exception"], &["courses"]),
-        FeeRule::AdmissionYear => (&["programme", "recognised_cfu"], &["programme", "recognised_cfu"]),
+        FeeRule::CorsiSingoli => (&["courses", "reduction", "cap_exception", "exam_date"], &["courses"]),
+        FeeRule::AdmissionYear => (&["programme", "recognised_cfu"], &["programme"]),
         FeeRule::Rinuncia => (&["submitted_on", "passed_exam_in_winter_session", "passed_exam_in_jan_feb_2026"], &[]),
         FeeRule::PartTime => (&["enrolment", "conditions", "changed_status_before"], &["enrolment", "conditions"]),
+        FeeRule::ApplicationFee => (&[], &[]),
+        FeeRule::PreEnrolment => (&["courses", "course", "second_course"], &[]),
+        FeeRule::ExtraExams => (&["programme", "courses"], &["programme", "courses"]),
+        FeeRule::Enrolment => (&["tolc_taken_on"], &[]),
+        FeeRule::CourseChange => (&["to_year", "access", "tolc_taken_on"], &[]),
+        FeeRule::OutgoingTransfer => (&["access", "year"], &[]),
     }
 }
 
@@ -216,17 +222,23 @@ fn amounts(t: &CareerActionType, data: &Value, ctx: &QuoteContext) -> Result<Opt
     if !needs.iter().all(|k| map.get(*k).is_some_and(|v| !v.is_null() && v != "")) {
         return Ok(None);
     }
-    let input: serde_json::Map<String, Value> = reads
-        .iter()
-        .filter_map(|k| {
-            let v = map.get(*k)?;
-            let v = match v.as_str().map(str::trim).map(str::parse::<i64>) {
-                Some(Ok(n)) => Value::from(n),
-                _ => v.clone(),
-            };
-            Some(((*k).to_owned(), v))
-        })
-        .collect();
+    let mut input = serde_json::Map::new();
+    for k in reads {
+        let Some(v) = map.get(*k).filter(|v| !v.is_null() && *v != "") else { continue };
+        let v = match (*k, v.as_str()) {
+            // A form's text area: one course a line.
+            ("courses", Some(text)) => serde_json::to_value(
+                super::rules::parse_course_lines(text).map_err(|e| ServiceError::field("data.courses", e.to_string()))?,
+            )
+            .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            (_, Some(text)) => match text.trim().parse::<i64>() {
+                Ok(n) => Value::from(n),
+                Err(_) => v.clone(),
+            },
+            _ => v.clone(),
+        };
+        input.insert((*k).to_owned(), v);
+    }
     quote::quote(QuoteRequest { kind: t.slug.clone(), data: Value::Object(input), submitted_on: None }, ctx)
 }
 
@@ -291,8 +303,28 @@ pub fn by_external_ref(conn: &mut DbConn, external_ref: &str) -> QueryResult<Opt
         .optional()
 }
 
+/// Single courses are requested once a year: "Potrai formulare istanza di corsi singoli una sola
+/// volta nell'arco di tempo previsto" (cap. 9). The student's application of the same academic
+/// year (not cancelled nor rejected), if any.
+pub fn same_year_application(conn: &mut DbConn, student_id: &str, checked: &Checked) -> Result<Option<ActionRow>, ServiceError> {
+    if checked.kind.fee_rule != Some(FeeRule::CorsiSingoli) {
+        return Ok(None);
+    }
+    let dropped = [CareerStatus::Rejected, CareerStatus::Cancelled].map(CareerStatus::as_str);
+    let rows: Vec<ActionRow> = career_actions::table
+        .filter(career_actions::student_id.eq(student_id))
+        .filter(career_actions::type_slug.eq(&checked.kind.slug))
+        .filter(career_actions::status.ne_all(dropped))
+        .select(ActionRow::as_select())
+        .order(career_actions::id.desc())
+        .load(conn)?;
+    let year = AcademicYear::of(checked.submitted_on);
+    Ok(rows.into_iter().find(|r| AcademicYear::of(r.submitted_on()) == year))
+}
+
 /// Writes a new procedure for `student_id`, or returns theirs with the same external reference.
-/// Call inside a write transaction.
+/// A student's second single-courses application of a year is refused (409). Call inside a
+/// write transaction.
 pub fn insert(
     conn: &mut DbConn,
     student_id: &str,
@@ -308,6 +340,11 @@ pub fn insert(
             }
             return Ok(existing);
         }
+    }
+    if source == Source::Student && same_year_application(conn, student_id, checked)?.is_some() {
+        return Err(ServiceError::Conflict(
+            "single courses are requested once a year (\"una sola volta nell'arco di tempo previsto\"): write on the ticket of your application".into(),
+        ));
     }
     let now = now();
     let row = ActionRow {

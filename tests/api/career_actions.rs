@@ -9,7 +9,7 @@ use crate::both_backends;
 use crate::helpers::{spawn_app, Backend, Session, TestApp};
 
 both_backends!(
-    the_catalog_lists_the_fourteen_types_with_their_windows,
+    the_catalog_lists_the_fifteen_types_with_their_windows,
     corsi_singoli_from_ticket_to_approved_with_the_fee_mailed,
     the_career_system_changes_reach_linked_tickets_once,
     procedures_are_private_and_staff_follow_the_allowed_path,
@@ -59,11 +59,11 @@ async fn thread_system_texts(app: &TestApp, who: &Session, number: &str) -> Vec<
         .collect()
 }
 
-async fn the_catalog_lists_the_fourteen_types_with_their_windows(backend: Backend) {
+async fn the_catalog_lists_the_fifteen_types_with_their_windows(backend: Backend) {
     let app = spawn_app(backend).await;
     let types = json_of(app.get("/api/v1/career-action-types?locale=en&on=2025-10-10", None).await, StatusCode::OK).await;
     let types = types.as_array().unwrap();
-    assert_eq!(types.len(), 14);
+    assert_eq!(types.len(), 15);
     let transfer = types.iter().find(|t| t["slug"] == "trasferimento-in-ingresso").unwrap();
     assert_eq!(transfer["name"], "Incoming transfer");
     assert_eq!(transfer["late_fee_eur"], 95.0);
@@ -398,7 +398,7 @@ async fn admins_edit_the_catalog_and_bad_edits_are_refused(backend: Backend) {
     retired["active"] = json!(false);
     json_of(put(&app, path, None, Some(&admin.token), &retired).await, StatusCode::OK).await;
     let types = json_of(app.get("/api/v1/career-action-types", None).await, StatusCode::OK).await;
-    assert_eq!(types.as_array().unwrap().len(), 13);
+    assert_eq!(types.as_array().unwrap().len(), 14);
     let student = app.student("mario@studenti.unibg.it").await;
     json_of(
         app.post("/api/v1/career-actions", Some(&student.token), &json!({"type": "corsi-singoli"})).await,
@@ -414,5 +414,5 @@ async fn admins_edit_the_catalog_and_bad_edits_are_refused(backend: Backend) {
     )
     .await;
     let types = json_of(app.get("/api/v1/career-action-types", None).await, StatusCode::OK).await;
-    assert_eq!(types.as_array().unwrap().len(), 14);
+    assert_eq!(types.as_array().unwrap().len(), 15);
 }

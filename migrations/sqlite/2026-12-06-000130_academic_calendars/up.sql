@@ -57,7 +57,7 @@ SELECT
 FROM career_action_types t, json_each(t.definition, '$.windows') w;
 
 -- The dated rules the code held for 2025/2026 (cap. 10 and 12 of the guide).
-UPDATE academic_years SET dates = '{"renewal_due":"2025-10-03","first_instalment_due":"2026-02-17","second_instalment_due":"2026-05-15","iseeu_due":"2025-12-31","iseeu_late_until":"2026-09-30"}'
+UPDATE academic_years SET dates = '{"renewal_due":"2025-10-03","first_instalment_due":"2026-02-17","second_instalment_due":"2026-05-15","iseeu_due":"2025-12-31","iseeu_late_until":"2026-09-30","tolc_due":"2025-09-26","tolc_late_due":"2025-11-20","tolc_valid_from":"2024-01-01"}'
 WHERE code = '2025/2026';
 
 UPDATE career_action_types SET definition = json_remove(definition, '$.windows');
