@@ -151,6 +151,9 @@ pub struct LinkedAction {
     pub status: CareerStatus,
     pub external_ref: Option<String>,
     pub submitted_on: NaiveDate,
+    /// The amounts the guide's rules give for its data.
+    #[schema(value_type = Object)]
+    pub amounts: Option<Value>,
     pub window: WindowStatus,
     pub warning: Option<String>,
 }
@@ -464,6 +467,7 @@ pub fn linked_to_ticket(conn: &mut DbConn, ticket_id: &str, locale: Locale) -> R
                 status: row.status()?,
                 external_ref: row.external_ref.clone(),
                 submitted_on: row.submitted_on(),
+                amounts: row.amounts.as_deref().map(parse_json),
                 warning: window.warning(&name, locale),
                 name,
                 window,

@@ -113,8 +113,7 @@ async fn open_in_each_category(app: &TestApp, b: &Browser, files: &Files) -> Vec
 async fn fill_credentials(b: &Browser, files: &Files) {
     b.type_in("subject", "Password dimenticata").await;
     b.type_in("body", "Non riesco più ad accedere allo Sportello Internet.").await;
-    b.type_in("f-first_name", "Mario").await;
-    b.type_in("f-last_name", "Rossi").await;
+    b.type_in("f-full_name", "Mario Rossi").await;
     b.type_in("f-codice_fiscale", "RSSMRA85T10A562S").await;
     b.set_date("f-birth_date", "1985-12-10").await;
     b.choose("f-situation", "forgotten-password").await;
