@@ -254,6 +254,7 @@ diesel::table! {
         section -> Text,
         position -> Integer,
         created_at -> Timestamp,
+        past_year -> Bool,
     }
 }
 
