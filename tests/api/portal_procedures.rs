@@ -8,12 +8,14 @@ use serde_json::{json, Value};
 use crate::both_backends;
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::portal::{csrf_of, page, sign_up, ticket_number_in, PDF};
+use crate::staff_pages::signed_in;
 
 both_backends!(
     a_procedure_chosen_in_the_form_has_its_page_and_warns_out_of_its_window,
     an_ita_l2_ticket_books_and_cancels_from_its_page,
     single_courses_from_the_portal_carry_their_courses_and_amount,
     forms_ask_what_the_guide_asks_of_each_situation,
+    the_received_page_and_the_console_tell_the_window_in_both_languages,
 );
 
 fn transfer_form(csrf: &str) -> Form {
@@ -267,4 +269,48 @@ async fn forms_ask_what_the_guide_asks_of_each_situation(backend: Backend) {
     assert_eq!(fields, ["attachments.passport", "attachments.study_visa"]);
     let (_, form) = page(&client, &app, "/tickets/new?category=stranieri").await;
     assert!(form.contains(&format!("Il calendario {} non è ancora pubblicato", this_year())), "{form}");
+}
+
+async fn the_received_page_and_the_console_tell_the_window_in_both_languages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
+    let year = this_year();
+    let mut numbers = Vec::new();
+    for (lang, expected) in [
+        ("en", format!("the {year} calendar is not published yet")),
+        ("it", format!("il calendario {year} non è ancora pubblicato")),
+    ] {
+        let client = sign_up(&app, &format!("student-{lang}@studenti.unibg.it")).await;
+        page(&client, &app, &format!("/lang/{lang}?next=/")).await;
+        let (_, form) = page(&client, &app, "/tickets/new?category=segreteria&procedure=piano-di-studio").await;
+        let ticket = Form::new()
+            .text("csrf", csrf_of(&form))
+            .text("category", "segreteria")
+            .text("subject", "Piano di studio")
+            .text("body", "Devo presentare il piano di studio.")
+            .text("f.matricola", "1012345")
+            .text("f.course", "Ingegneria")
+            .text("f.topic", "piano-di-studio")
+            .text("f.career_action", "piano-di-studio")
+            .text("p.programme", "laurea");
+        let res = client.post(app.url("/tickets/new")).multipart(ticket).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let created = res.text().await.unwrap();
+        assert!(created.contains(&expected), "{lang}: {created}");
+        numbers.push(ticket_number_in(&created));
+    }
+    // The console's ticket page tells the agent the same, in the agent's language.
+    let agent = signed_in(&app, "laura@unibg.it", "agent-password").await;
+    for (lang, expected) in [
+        ("it", format!("il calendario {year} non è ancora pubblicato")),
+        ("en", format!("the {year} calendar is not published yet")),
+    ] {
+        page(&agent, &app, &format!("/lang/{lang}?next=/staff")).await;
+        for number in &numbers {
+            let (status, html) = page(&agent, &app, &format!("/staff/tickets/{number}")).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(html.contains(&expected), "{lang} {number}: {html}");
+        }
+    }
 }

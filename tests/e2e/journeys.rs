@@ -275,3 +275,69 @@ async fn english_pages_and_form_errors_that_keep_the_typed_values() {
     assert!(b.source().await.contains("Page not found"));
     check(&b, "19-not-found").await;
 }
+
+/// The academic year today is in ("2026/2027").
+fn this_year() -> String {
+    use chrono::Datelike;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Rome).date_naive();
+    let first = if today.month() >= 8 { today.year() } else { today.year() - 1 };
+    format!("{first}/{}", first + 1)
+}
+
+/// A procedure chosen in the form: its own fields, the "request received" page telling where
+/// its window stands (this year's calendar is not published: no invented late fee), in Italian
+/// and in English, and the console's ticket page telling the agent the same in both languages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_received_page_and_the_console_tell_the_window_in_both_languages() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
+    let year = this_year();
+    let b = Browser::start().await;
+    b.resize(1280, 2000).await;
+    sign_up(&app, &b, "Giulia Bianchi", "giulia@studenti.unibg.it").await;
+    let mut numbers = Vec::new();
+    for (lang, expected) in [("it", format!("il calendario {year} non è ancora pubblicato")), ("en", format!("the {year} calendar is not published yet"))] {
+        b.goto(&app.url("/tickets/new?category=segreteria")).await;
+        if lang == "en" {
+            b.click("a.lang").await;
+            assert_eq!(b.path_after_navigation("/tickets/new").await, "/tickets/new");
+        }
+        b.choose("procedure-pick", "corsi-singoli").await;
+        b.click("form.procedure-pick button[type=submit]").await;
+        b.wait_for_text("p.courses").await;
+        check(&b, &format!("60-new-procedure-{lang}")).await;
+        b.type_in("subject", "Corsi singoli").await;
+        b.type_in("body", "Vorrei iscrivermi a un corso singolo.").await;
+        b.type_in("f-matricola", "PM12345").await;
+        b.type_in("f-course", "Giurisprudenza").await;
+        b.choose("f-topic", "corsi-singoli").await;
+        b.type_in("p-courses", "21001 | Diritto privato | 9").await;
+        let number = submit_and_read_number(&b).await;
+        let page = b.source().await;
+        assert!(page.contains(&expected), "{lang}: {page}");
+        assert!(page.contains("241,00"), "the amount: 9 × 25 € + 16 €");
+        check(&b, &format!("61-created-window-{lang}")).await;
+        numbers.push(number);
+    }
+    let agent = Browser::start().await;
+    agent.resize(1280, 2000).await;
+    agent.goto(&app.url("/sign-in")).await;
+    agent.type_in("email", "laura@unibg.it").await;
+    agent.type_in("password", "agent-password").await;
+    agent.click("form.form button[type=submit]").await;
+    agent.path_after_navigation("/staff").await;
+    for (lang, expected) in [("it", format!("il calendario {year} non è ancora pubblicato")), ("en", format!("the {year} calendar is not published yet"))] {
+        agent.goto(&app.url(&format!("/staff/tickets/{}", numbers[0]))).await;
+        if lang == "en" {
+            agent.click("a.lang").await;
+            agent.path_after_navigation(&format!("/staff/tickets/{}", numbers[0])).await;
+        }
+        for number in &numbers {
+            agent.goto(&app.url(&format!("/staff/tickets/{number}"))).await;
+            let page = agent.source().await;
+            assert!(page.contains(&expected), "{lang} {number}: {page}");
+        }
+        check(&agent, &format!("62-console-window-{lang}")).await;
+    }
+}
