@@ -196,6 +196,28 @@ pub async fn admin_copy_calendar(
     Ok(HttpResponse::Created().json(draft))
 }
 
+/// Replaces a year as a whole: status, dated rules (instalments, ISEEU, TOLC) and every type's
+/// windows — how admins correct a draft's dates before publishing it.
+#[utoipa::path(tag = "admin", params(("year" = String, Path, description = "e.g. 2026-2027")), request_body = YearCalendar,
+    responses((status = 200, body = YearCalendar), (status = 403, body = super::Problem), (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+#[put("/admin/calendars/{year}")]
+pub async fn admin_put_calendar(
+    state: Data,
+    _admin: Admin,
+    path: web::Path<String>,
+    body: web::Json<YearCalendar>,
+) -> Result<HttpResponse, ApiError> {
+    let year = AcademicYear::parse(&path.into_inner()).map_err(|e| ServiceError::field("year", e))?;
+    let calendar = body.into_inner();
+    if calendar.academic_year != year {
+        return Err(ServiceError::field("academic_year", "must be the year of the address").into());
+    }
+    let saved = calendar.clone();
+    state.db.write(move |conn| calendar::replace_year(conn, &calendar)).await?;
+    Ok(HttpResponse::Ok().json(saved))
+}
+
 /// Publishes a year: from now on the desk judges its dates.
 #[utoipa::path(tag = "admin", params(("year" = String, Path, description = "e.g. 2026-2027")),
     responses((status = 200, body = YearCalendar), (status = 403, body = super::Problem), (status = 404, body = super::Problem)),

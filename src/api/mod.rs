@@ -80,6 +80,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(career::admin_put_type)
             .service(career::admin_calendars)
             .service(career::admin_copy_calendar)
+            .service(career::admin_put_calendar)
             .service(career::admin_publish_calendar)
             .service(career::create)
             .service(career::list_mine)

@@ -94,6 +94,17 @@ async fn next_year_is_no_calendar_until_copied_and_published(backend: Backend) {
     assert_eq!(draft["dates"]["first_instalment_due"], "2027-02-17");
     // A draft judges nothing.
     assert_eq!(type_on(&app, "on=2026-12-06", "corsi-singoli").await["window"]["state"], "no_calendar");
+    // The admin corrects a date of the draft (the whole year is written back).
+    let mut corrected = draft.clone();
+    corrected["dates"]["first_instalment_due"] = json!("2027-02-16");
+    let put = app.client.put(app.url("/api/v1/admin/calendars/2026-2027")).bearer_auth(&admin.token).json(&corrected).send().await.unwrap();
+    assert_eq!(put.status(), StatusCode::OK);
+    let years = json_of(app.get("/api/v1/admin/calendars", Some(&admin.token)).await, StatusCode::OK).await;
+    assert_eq!(years[1]["dates"]["first_instalment_due"], "2027-02-16");
+    assert_eq!(years[1]["status"], "draft");
+    corrected["academic_year"] = json!("2027/2028");
+    let wrong = app.client.put(app.url("/api/v1/admin/calendars/2026-2027")).bearer_auth(&admin.token).json(&corrected).send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // Copied again over the draft: fine.
     json_of(copy(admin.token.clone()).await, StatusCode::CREATED).await;
     json_of(app.post("/api/v1/admin/calendars/2026-2027/publish", Some(&admin.token), &json!({})).await, StatusCode::OK).await;
