@@ -233,13 +233,16 @@ pub fn parse_catalog(json: &str) -> Result<Vec<CareerActionType>, ServiceError> 
     Ok(seed.types)
 }
 
-/// First start: the shipped catalog, unless types exist already (admins' edits are kept).
+/// At start: the shipped types the desk does not have yet (all of them on the first start; a
+/// type added to the shipped catalog later, like the outgoing transfer). Types the desk has are
+/// left as admins edited them (types are retired, never deleted).
 pub fn seed(conn: &mut DbConn) -> Result<(), ServiceError> {
-    let existing: i64 = career_action_types::table.count().get_result(conn)?;
-    if existing > 0 {
+    let existing: Vec<String> = career_action_types::table.select(career_action_types::slug).load(conn)?;
+    let missing: Vec<CareerActionType> = parse_catalog(SEED)?.into_iter().filter(|t| !existing.contains(&t.slug)).collect();
+    if missing.is_empty() {
         return Ok(());
     }
-    import(conn, &parse_catalog(SEED)?)
+    import(conn, &missing)
 }
 
 /// `helpdesk import-catalog [FILE]`: every type of the file inserted or replaced.
