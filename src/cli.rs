@@ -38,4 +38,34 @@ pub enum Command {
         #[arg(long)]
         file: Option<std::path::PathBuf>,
     },
+    /// The academic calendars: each year's windows and dated rules, drafts and publication.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// List the academic years with their status.
+    List,
+    /// Copy every window and date of a year one year later, as a draft to review.
+    Copy {
+        /// The year to copy, e.g. 2025/2026.
+        #[arg(long)]
+        from: String,
+        /// The new year, e.g. 2026/2027 (a published year is not overwritten).
+        #[arg(long)]
+        to: String,
+    },
+    /// Publish a year: the desk judges its dates from now on.
+    Publish {
+        /// e.g. 2026/2027
+        year: String,
+    },
+    /// Load a year from a calendar file (replacing that year), by default the shipped ones.
+    Import {
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+    },
 }

@@ -1,7 +1,8 @@
 use anyhow::Context;
 use clap::Parser;
 
-use helpdesk::cli::{Cli, Command};
+use helpdesk::career::calendar::{self, AcademicYear, YearCalendar};
+use helpdesk::cli::{CalendarCommand, Cli, Command};
 use helpdesk::config::Settings;
 use helpdesk::db::Db;
 use helpdesk::domain::Email;
@@ -84,8 +85,57 @@ fn main() -> anyhow::Result<()> {
             println!("{} career-action types imported", types.len());
             Ok(())
         }
+        Command::Calendar { command } => {
+            let db = Db::connect(&settings.database_url, 2)?;
+            prepare_database(&db)?;
+            let mut conn = db.get_writer()?;
+            calendar_command(&mut conn, command)
+        }
         Command::IngestMail => Ok(()), // handled above, before logging starts
     }
+}
+
+fn year(raw: &str, what: &str) -> anyhow::Result<AcademicYear> {
+    AcademicYear::parse(raw).map_err(|e| anyhow::anyhow!("{what}: {e}"))
+}
+
+fn describe(y: &YearCalendar) -> String {
+    let windows: usize = y.types.iter().map(|t| t.windows.len()).sum();
+    let from = y.copied_from.map(|f| format!(", copied from {f}")).unwrap_or_default();
+    format!("{} {} ({} windows of {} types{from})", y.academic_year, y.status.as_str(), windows, y.types.len())
+}
+
+fn calendar_command(conn: &mut helpdesk::db::DbConn, command: CalendarCommand) -> anyhow::Result<()> {
+    let failed = |e: helpdesk::error::ServiceError| anyhow::anyhow!("{e}: {e:?}");
+    match command {
+        CalendarCommand::List => {
+            for y in calendar::load_years(conn).map_err(failed)? {
+                println!("{}", describe(&y));
+            }
+        }
+        CalendarCommand::Copy { from, to } => {
+            let draft = calendar::copy(conn, year(&from, "--from")?, year(&to, "--to")?).map_err(failed)?;
+            println!("{}: review it, then `helpdesk calendar publish {}`", describe(&draft), draft.academic_year);
+        }
+        CalendarCommand::Publish { year: raw } => {
+            let published = calendar::publish(conn, year(&raw, "year")?).map_err(failed)?;
+            println!("{}", describe(&published));
+        }
+        CalendarCommand::Import { file } => {
+            let years = match file {
+                Some(path) => {
+                    let json = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    vec![calendar::parse_file(&json).map_err(failed)?]
+                }
+                None => calendar::shipped().map_err(failed)?,
+            };
+            for y in &years {
+                calendar::replace_year(conn, y).map_err(failed)?;
+                println!("{}", describe(y));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {

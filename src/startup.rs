@@ -25,12 +25,14 @@ use crate::mail::mailer::Mailer;
 use crate::state::AppState;
 use crate::tickets::attachments::FileStore;
 
-/// Migrations, then the seed of teams, categories and career-action types (idempotent).
+/// Migrations, then the seed of teams, categories, career-action types and the academic
+/// calendar (idempotent).
 pub fn prepare_database(db: &Db) -> anyhow::Result<()> {
     db.migrate()?;
     let mut conn = db.get_writer()?;
     crate::categories::seed(&mut conn)?;
     crate::career::catalog::seed(&mut conn)?;
+    crate::career::calendar::seed(&mut conn)?;
     crate::kb::import_if_empty(&mut conn)?;
     crate::canned::seed(&mut conn)?;
     Ok(())

@@ -8,23 +8,34 @@ use serde::{Deserialize, Serialize};
 use super::categories::{pick_locale, LocaleParam};
 use super::{number, ApiError, Data};
 use crate::auth::{Admin, CurrentUser, MaybeUser, Staff};
-use crate::career::catalog::{self, CareerActionType, Document, Euros, Fee, Window, WindowCheck};
+use crate::career::calendar::{self, AcademicYear, Cohort, WindowStatus, YearCalendar};
+use crate::career::catalog::{CareerActionType, Document, Euros, Fee, Window};
 use crate::career::changes::{self, StatusChange};
 use crate::career::instances::{self, today, CareerActionView, NewCareerAction, Source};
 use crate::career::integration::{self, IntegrationReport, Reported};
-use crate::career::quote::{self, QuoteRequest};
+use crate::career::quote::{self, QuoteRequest, TypeOnDay};
 use crate::career::status::CareerStatus;
 use crate::categories::form::{FormField, Text};
 use crate::db::write_tx;
 use crate::domain::Locale;
-use crate::error::ServiceError;
+use crate::error::{FieldErrors, ServiceError};
 
-/// Fees, admission year and deadlines computed from the guide's rules.
-#[utoipa::path(tag = "career", request_body = QuoteRequest,
-    responses((status = 200, description = "the computed amounts and checks"), (status = 422, body = super::Problem)))]
+/// Fees, admission year and deadlines computed from the guide's rules, with the window of the
+/// submission day (`submitted_on`, default today in Rome) for the cohort the data names.
+#[utoipa::path(tag = "career", params(LocaleParam), request_body = QuoteRequest,
+    responses((status = 200, description = "the computed amounts, checks and window"), (status = 422, body = super::Problem)))]
 #[post("/career-actions/quote")]
-pub async fn quote_career_action(body: web::Json<QuoteRequest>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(quote::quote(body.into_inner())?))
+pub async fn quote_career_action(
+    state: Data,
+    req: HttpRequest,
+    user: MaybeUser,
+    query: web::Query<LocaleParam>,
+    body: web::Json<QuoteRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let locale = pick_locale(&req, query.into_inner().locale, user.0.map(|u| u.locale));
+    let request = body.into_inner();
+    let answer = state.db.read(move |conn| quote::quote_with_window(conn, request, today(), locale)).await?;
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 /// A type as students and clients see it, in one language.
@@ -35,22 +46,26 @@ pub struct TypeView {
     names: Text,
     guide_section: String,
     category: Option<String>,
+    /// The windows of the academic year the day concerns (every cohort's).
     windows: Vec<Window>,
     late_fee_eur: Option<Euros>,
     fees: Vec<Fee>,
     required_documents: Vec<Document>,
     fields: Vec<FormField>,
-    /// Where today falls in the windows.
-    today: WindowCheck,
+    /// Where the day (`on`, default today) falls for the cohort asked.
+    window: WindowStatus,
+    /// The same as `window` (the older name).
+    today: WindowStatus,
     warning: Option<String>,
 }
 
-fn type_view(t: CareerActionType, locale: Locale) -> TypeView {
-    let day = today();
+fn type_view(t: TypeOnDay, locale: Locale) -> TypeView {
+    let TypeOnDay { kind: t, window } = t;
     TypeView {
         name: t.name(locale).to_owned(),
-        today: t.window_on(day),
-        warning: t.warning_on(day, locale),
+        warning: window.warning(t.name(locale), locale),
+        today: window.clone(),
+        window,
         slug: t.slug,
         names: t.name,
         guide_section: t.guide_section,
@@ -63,30 +78,70 @@ fn type_view(t: CareerActionType, locale: Locale) -> TypeView {
     }
 }
 
-/// The catalog: every active type with its windows, fees, documents and form fields.
-#[utoipa::path(tag = "career", params(LocaleParam), responses((status = 200, body = Vec<TypeView>)))]
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct TypesParams {
+    /// `it` or `en`.
+    locale: Option<Locale>,
+    /// The day to judge (YYYY-MM-DD); default today in Rome.
+    on: Option<String>,
+    /// `laurea`, `laurea-magistrale` or `ciclo-unico`.
+    programme: Option<String>,
+    /// The year of course, 1-6.
+    year: Option<String>,
+    /// `libero` or `programmato`.
+    access: Option<String>,
+}
+
+fn parse_day(errors: &mut FieldErrors, field: &str, raw: Option<&str>) -> Option<chrono::NaiveDate> {
+    let raw = raw.map(str::trim).filter(|r| !r.is_empty())?;
+    errors.check(field, chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| format!("'{raw}' is not a day YYYY-MM-DD")))
+}
+
+/// The catalog: every active type with its windows, fees, documents and form fields, and where
+/// a day falls for a cohort.
+#[utoipa::path(tag = "career", params(TypesParams), responses((status = 200, body = Vec<TypeView>), (status = 422, body = super::Problem)))]
 #[get("/career-action-types")]
 pub async fn list_types(
     state: Data,
     req: HttpRequest,
     user: MaybeUser,
-    query: web::Query<LocaleParam>,
+    query: web::Query<TypesParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let locale = pick_locale(&req, query.into_inner().locale, user.0.map(|u| u.locale));
-    let types = state.db.read(|conn| catalog::list(conn, false)).await?;
+    let q = query.into_inner();
+    let locale = pick_locale(&req, q.locale, user.0.map(|u| u.locale));
+    let mut errors = FieldErrors::default();
+    let on = parse_day(&mut errors, "on", q.on.as_deref()).unwrap_or_else(today);
+    let cohort = Cohort::parse(&mut errors, "", q.programme.as_deref(), q.year.as_deref(), q.access.as_deref());
+    errors.into_result()?;
+    let types = state.db.read(move |conn| quote::types_on(conn, on, &cohort)).await?;
     Ok(HttpResponse::Ok().json(types.into_iter().map(|t| type_view(t, locale)).collect::<Vec<_>>()))
 }
 
-/// Every type as stored, retired ones included, for editing.
-#[utoipa::path(tag = "admin", responses((status = 200, body = Vec<CareerActionType>), (status = 403, body = super::Problem)),
-    security(("bearer" = [])))]
-#[get("/admin/career-action-types")]
-pub async fn admin_list_types(state: Data, _admin: Admin) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.db.read(|conn| catalog::list(conn, true)).await?))
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct YearParam {
+    /// The academic year whose windows are read or written (`2026-2027`); default the year
+    /// today is in.
+    academic_year: Option<String>,
 }
 
-/// Creates or replaces a type (windows for a new academic year, a late fee, a document…).
-#[utoipa::path(tag = "admin", params(("slug" = String, Path)), request_body = CareerActionType,
+fn year_of(raw: Option<&str>) -> Result<AcademicYear, ServiceError> {
+    match raw.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(raw) => AcademicYear::parse(raw).map_err(|e| ServiceError::field("academic_year", e)),
+        None => Ok(AcademicYear::of(today())),
+    }
+}
+
+/// Every type as stored, retired ones included, for editing.
+#[utoipa::path(tag = "admin", params(YearParam), responses((status = 200, body = Vec<CareerActionType>), (status = 403, body = super::Problem)),
+    security(("bearer" = [])))]
+#[get("/admin/career-action-types")]
+pub async fn admin_list_types(state: Data, _admin: Admin, query: web::Query<YearParam>) -> Result<HttpResponse, ApiError> {
+    let year = year_of(query.academic_year.as_deref())?;
+    Ok(HttpResponse::Ok().json(state.db.read(move |conn| quote::types_in_year(conn, year)).await?))
+}
+
+/// Creates or replaces a type (a late fee, a document…) and its windows in one academic year.
+#[utoipa::path(tag = "admin", params(("slug" = String, Path), YearParam), request_body = CareerActionType,
     responses((status = 200, body = CareerActionType), (status = 403, body = super::Problem), (status = 422, body = super::Problem)),
     security(("bearer" = [])))]
 #[put("/admin/career-action-types/{slug}")]
@@ -94,15 +149,82 @@ pub async fn admin_put_type(
     state: Data,
     _admin: Admin,
     path: web::Path<String>,
+    query: web::Query<YearParam>,
     body: web::Json<CareerActionType>,
 ) -> Result<HttpResponse, ApiError> {
     let t = body.into_inner();
     if t.slug != path.into_inner() {
         return Err(ServiceError::field("slug", "must be the slug of the address").into());
     }
+    let year = year_of(query.academic_year.as_deref())?;
     let saved = t.clone();
-    state.db.write(move |conn| write_tx(conn, |conn| catalog::upsert(conn, &t))).await?;
+    state.db.write(move |conn| quote::save_type(conn, &t, year)).await?;
     Ok(HttpResponse::Ok().json(saved))
+}
+
+/// Every academic year with its status, dates and windows.
+#[utoipa::path(tag = "admin", responses((status = 200, body = Vec<YearCalendar>), (status = 403, body = super::Problem)),
+    security(("bearer" = [])))]
+#[get("/admin/calendars")]
+pub async fn admin_calendars(state: Data, _admin: Admin) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.db.read(calendar::load_years).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopyRequest {
+    /// The year to copy (`2025/2026`).
+    from: String,
+}
+
+/// Copies every window and date of `from` one year later as a draft of the year in the address.
+#[utoipa::path(tag = "admin", params(("year" = String, Path, description = "e.g. 2026-2027")), request_body = CopyRequest,
+    responses((status = 201, body = YearCalendar), (status = 403, body = super::Problem), (status = 409, body = super::Problem),
+        (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+#[post("/admin/calendars/{year}/copy")]
+pub async fn admin_copy_calendar(
+    state: Data,
+    _admin: Admin,
+    path: web::Path<String>,
+    body: web::Json<CopyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let to = AcademicYear::parse(&path.into_inner()).map_err(|e| ServiceError::field("year", e))?;
+    let from = AcademicYear::parse(&body.into_inner().from).map_err(|e| ServiceError::field("from", e))?;
+    let draft = state.db.write(move |conn| calendar::copy(conn, from, to)).await?;
+    Ok(HttpResponse::Created().json(draft))
+}
+
+/// Replaces a year as a whole: status, dated rules (instalments, ISEEU, TOLC) and every type's
+/// windows — how admins correct a draft's dates before publishing it.
+#[utoipa::path(tag = "admin", params(("year" = String, Path, description = "e.g. 2026-2027")), request_body = YearCalendar,
+    responses((status = 200, body = YearCalendar), (status = 403, body = super::Problem), (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+#[put("/admin/calendars/{year}")]
+pub async fn admin_put_calendar(
+    state: Data,
+    _admin: Admin,
+    path: web::Path<String>,
+    body: web::Json<YearCalendar>,
+) -> Result<HttpResponse, ApiError> {
+    let year = AcademicYear::parse(&path.into_inner()).map_err(|e| ServiceError::field("year", e))?;
+    let calendar = body.into_inner();
+    if calendar.academic_year != year {
+        return Err(ServiceError::field("academic_year", "must be the year of the address").into());
+    }
+    let saved = calendar.clone();
+    state.db.write(move |conn| calendar::replace_year(conn, &calendar)).await?;
+    Ok(HttpResponse::Ok().json(saved))
+}
+
+/// Publishes a year: from now on the desk judges its dates.
+#[utoipa::path(tag = "admin", params(("year" = String, Path, description = "e.g. 2026-2027")),
+    responses((status = 200, body = YearCalendar), (status = 403, body = super::Problem), (status = 404, body = super::Problem)),
+    security(("bearer" = [])))]
+#[post("/admin/calendars/{year}/publish")]
+pub async fn admin_publish_calendar(state: Data, _admin: Admin, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let year = AcademicYear::parse(&path.into_inner()).map_err(|e| ServiceError::field("year", e))?;
+    Ok(HttpResponse::Ok().json(state.db.write(move |conn| calendar::publish(conn, year)).await?))
 }
 
 /// Starts a procedure for the signed-in student (status `submitted`).
@@ -117,7 +239,7 @@ pub async fn create(state: Data, user: CurrentUser, body: web::Json<NewCareerAct
         .db
         .write(move |conn| {
             write_tx(conn, |conn| {
-                let checked = instances::check(conn, input, "")?;
+                let checked = instances::check(conn, input, "", today())?;
                 let row = instances::insert(conn, &user.id, &checked, CareerStatus::Submitted, Source::Student, Some(&user.id))?;
                 instances::view(conn, &user, &row)
             })

@@ -7,7 +7,8 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::catalog::{self, CareerActionType, WindowState};
+use super::calendar;
+use super::catalog::{self, CareerActionType};
 use super::deadline;
 use super::instances::{self, ActionRow, NewCareerAction, Source};
 use super::status::CareerStatus;
@@ -53,17 +54,20 @@ pub fn link(
         "career_action_linked",
         json!({"career_action": action.id, "type": action.type_slug, "external_ref": action.external_ref}),
     )?;
-    apply_deadline(conn, ticket, kind, now())?;
+    apply_deadline(conn, ticket, action, kind, now())?;
     Ok(true)
 }
 
 /// A new ticket's `career_action`: the student's ongoing procedure of that type (or the one with
 /// that external reference), else a new one; linked. Returns the ticket as it is now.
 pub fn attach_to_new_ticket(conn: &mut DbConn, ticket: &TicketRow, request: NewCareerAction) -> Result<TicketRow, ServiceError> {
-    let checked = instances::check(conn, request, "career_action")?;
+    let checked = instances::check(conn, request, "career_action", instances::today())?;
     let ongoing = match &checked.external_ref {
         Some(_) => None,
-        None => instances::latest_open(conn, &ticket.requester_id, &checked.kind.slug)?,
+        None => match instances::latest_open(conn, &ticket.requester_id, &checked.kind.slug)? {
+            Some(open) => Some(open),
+            None => instances::same_year_application(conn, &ticket.requester_id, &checked)?,
+        },
     };
     let action = match ongoing {
         Some(action) => action,
@@ -94,16 +98,17 @@ pub fn link_by_user(conn: &mut DbConn, user: &User, number: &TicketNumber, actio
     link(conn, &ticket, &action, &kind, Some(&user.id))
 }
 
-/// Due time before the window's close, priority by the time left; only ever sooner/higher.
+/// Due time before the close of the window the procedure was submitted in (open or late),
+/// priority by the time left; only ever sooner/higher.
 pub fn apply_deadline(
     conn: &mut DbConn,
     ticket: &TicketRow,
+    action: &ActionRow,
     kind: &CareerActionType,
     now: NaiveDateTime,
 ) -> Result<(), ServiceError> {
-    let today = crate::accounts::to_utc(now).with_timezone(&chrono_tz::Europe::Rome).date_naive();
-    let check = kind.window_on(today);
-    let Some(close) = check.closes_at.filter(|c| *c > now && matches!(check.state, WindowState::Open | WindowState::Late)) else {
+    let window = action.window(&calendar::load(conn)?);
+    let Some(close) = window.closes_at().filter(|c| *c > now) else {
         return Ok(());
     };
     let deadline = ticket.deadline_at.map_or(close, |d| d.min(close));

@@ -6,8 +6,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::catalog::{self, CareerActionType, FeeRule, WindowCheck};
-use super::quote::{self, QuoteRequest};
+use super::calendar::{self, AcademicYear, Calendar, Cohort, WindowStatus};
+use super::catalog::{self, CareerActionType, FeeRule};
+use super::quote::{self, QuoteContext, QuoteRequest};
 use super::status::CareerStatus;
 use crate::accounts::{new_id, now, to_utc, User};
 use crate::db::schema::{career_action_history, career_actions, ticket_career_actions, tickets};
@@ -33,11 +34,29 @@ pub struct ActionRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The Italian day the application was submitted (ISO): its lateness is judged on it.
+    pub submitted_on: String,
 }
 
 impl ActionRow {
     pub fn status(&self) -> Result<CareerStatus, ServiceError> {
         CareerStatus::parse(&self.status).map_err(ServiceError::Internal)
+    }
+
+    pub fn submitted_on(&self) -> NaiveDate {
+        NaiveDate::parse_from_str(&self.submitted_on, "%Y-%m-%d")
+            .unwrap_or_else(|_| to_utc(self.created_at).with_timezone(&chrono_tz::Europe::Rome).date_naive())
+    }
+
+    /// The cohort the procedure's data names (a value that is not one is ignored here: the
+    /// data was checked when it was written).
+    pub fn cohort(&self) -> Cohort {
+        Cohort::from_data(&mut FieldErrors::default(), "", &parse_json(&self.data))
+    }
+
+    /// Where the submission day fell in the window of the procedure's cohort: for ever.
+    pub fn window(&self, calendar: &Calendar) -> WindowStatus {
+        calendar.status(&self.type_slug, self.submitted_on(), &self.cohort())
     }
 }
 
@@ -108,9 +127,11 @@ pub struct CareerActionView {
     /// The amounts the guide's rules give for the data (fee, stamp duty, admission year…).
     #[schema(value_type = Object)]
     pub amounts: Option<Value>,
-    /// Where today falls in the type's windows.
-    pub window: WindowCheck,
-    /// Shown to the student when today is outside the regular window.
+    /// The Italian day the application was submitted.
+    pub submitted_on: NaiveDate,
+    /// Where the submission day fell in the window of the procedure's cohort.
+    pub window: WindowStatus,
+    /// Shown to the student when that day was outside the regular window.
     pub warning: Option<String>,
     /// Numbers of the linked tickets the viewer may see.
     pub tickets: Vec<String>,
@@ -129,7 +150,11 @@ pub struct LinkedAction {
     pub name: String,
     pub status: CareerStatus,
     pub external_ref: Option<String>,
-    pub window: WindowCheck,
+    pub submitted_on: NaiveDate,
+    /// The amounts the guide's rules give for its data.
+    #[schema(value_type = Object)]
+    pub amounts: Option<Value>,
+    pub window: WindowStatus,
     pub warning: Option<String>,
 }
 
@@ -177,16 +202,22 @@ fn check_data(errors: &mut FieldErrors, field: &str, data: Option<Value>) -> Val
 /// The inputs of a computed rule: which keys it reads, and which of them it cannot do without.
 fn rule_inputs(rule: FeeRule) -> (&'static [&'static str], &'static [&'static str]) {
     match rule {
-        FeeRule::CorsiSingoli => (&["courses", "reduction", "cap_exception"], &["courses"]),
-        FeeRule::AdmissionYear => (&["programme", "recognised_cfu"], &["programme", "recognised_cfu"]),
-        FeeRule::Rinuncia => (&["submitted_on", "passed_exam_in_jan_feb_2026"], &["submitted_on"]),
+        FeeRule::CorsiSingoli => (&["courses", "reduction", "cap_exception", "exam_date"], &["courses"]),
+        FeeRule::AdmissionYear => (&["programme", "recognised_cfu"], &["programme"]),
+        FeeRule::Rinuncia => (&["submitted_on", "passed_exam_in_winter_session", "passed_exam_in_jan_feb_2026"], &[]),
         FeeRule::PartTime => (&["enrolment", "conditions", "changed_status_before"], &["enrolment", "conditions"]),
+        FeeRule::ApplicationFee => (&[], &[]),
+        FeeRule::PreEnrolment => (&["courses", "course", "second_course"], &[]),
+        FeeRule::ExtraExams => (&["programme", "courses"], &["programme", "courses"]),
+        FeeRule::Enrolment => (&["tolc_taken_on"], &[]),
+        FeeRule::CourseChange => (&["to_year", "access", "tolc_taken_on"], &[]),
+        FeeRule::OutgoingTransfer => (&["access", "year"], &[]),
     }
 }
 
 /// The amounts of the type's computed rule, when the data carries what the rule needs. The
 /// data may hold more (the form's other answers); numbers typed in text fields count.
-fn amounts(t: &CareerActionType, data: &Value) -> Result<Option<Value>, ServiceError> {
+fn amounts(t: &CareerActionType, data: &Value, ctx: &QuoteContext) -> Result<Option<Value>, ServiceError> {
     let (Some(rule), Some(map)) = (t.fee_rule, data.as_object()) else {
         return Ok(None);
     };
@@ -194,18 +225,24 @@ fn amounts(t: &CareerActionType, data: &Value) -> Result<Option<Value>, ServiceE
     if !needs.iter().all(|k| map.get(*k).is_some_and(|v| !v.is_null() && v != "")) {
         return Ok(None);
     }
-    let input: serde_json::Map<String, Value> = reads
-        .iter()
-        .filter_map(|k| {
-            let v = map.get(*k)?;
-            let v = match v.as_str().map(str::trim).map(str::parse::<i64>) {
-                Some(Ok(n)) => Value::from(n),
-                _ => v.clone(),
-            };
-            Some(((*k).to_owned(), v))
-        })
-        .collect();
-    quote::quote(QuoteRequest { kind: t.slug.clone(), data: Value::Object(input) }).map(Some)
+    let mut input = serde_json::Map::new();
+    for k in reads {
+        let Some(v) = map.get(*k).filter(|v| !v.is_null() && *v != "") else { continue };
+        let v = match (*k, v.as_str()) {
+            // A form's text area: one course a line.
+            ("courses", Some(text)) => serde_json::to_value(
+                super::rules::parse_course_lines(text).map_err(|e| ServiceError::field("data.courses", e.to_string()))?,
+            )
+            .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            (_, Some(text)) => match text.trim().parse::<i64>() {
+                Ok(n) => Value::from(n),
+                Err(_) => v.clone(),
+            },
+            _ => v.clone(),
+        };
+        input.insert((*k).to_owned(), v);
+    }
+    quote::quote(QuoteRequest { kind: t.slug.clone(), data: Value::Object(input), submitted_on: None }, ctx)
 }
 
 /// A checked request, ready to be written.
@@ -214,10 +251,12 @@ pub struct Checked {
     pub data: Value,
     pub external_ref: Option<String>,
     pub amounts: Option<Value>,
+    pub submitted_on: NaiveDate,
 }
 
-/// Checks a request for `field` (`career_action` in a ticket, the body on its own route).
-pub fn check(conn: &mut DbConn, input: NewCareerAction, field: &str) -> Result<Checked, ServiceError> {
+/// Checks a request for `field` (`career_action` in a ticket, the body on its own route),
+/// submitted on `submitted_on` (today, unless the career system says otherwise).
+pub fn check(conn: &mut DbConn, input: NewCareerAction, field: &str, submitted_on: NaiveDate) -> Result<Checked, ServiceError> {
     let mut errors = FieldErrors::default();
     let sub = |name: &str| {
         if field.is_empty() {
@@ -229,9 +268,12 @@ pub fn check(conn: &mut DbConn, input: NewCareerAction, field: &str) -> Result<C
     let kind = active_type(conn, &input.kind, &sub("type"))?;
     let data = check_data(&mut errors, &sub("data"), input.data);
     let external_ref = check_external_ref(&mut errors, &sub("external_ref"), input.external_ref.as_deref());
+    Cohort::from_data(&mut errors, &sub("data."), &data);
     errors.into_result()?;
-    let amounts = amounts(&kind, &data)?;
-    Ok(Checked { kind, data, external_ref, amounts })
+    let calendar = calendar::load(conn)?;
+    let ctx = QuoteContext { submitted_on, dates: calendar.dates(AcademicYear::of(submitted_on)) };
+    let amounts = amounts(&kind, &data, &ctx)?;
+    Ok(Checked { kind, data, external_ref, amounts, submitted_on })
 }
 
 pub(crate) fn write_history(
@@ -264,8 +306,28 @@ pub fn by_external_ref(conn: &mut DbConn, external_ref: &str) -> QueryResult<Opt
         .optional()
 }
 
+/// Single courses are requested once a year: "Potrai formulare istanza di corsi singoli una sola
+/// volta nell'arco di tempo previsto" (cap. 9). The student's application of the same academic
+/// year (not cancelled nor rejected), if any.
+pub fn same_year_application(conn: &mut DbConn, student_id: &str, checked: &Checked) -> Result<Option<ActionRow>, ServiceError> {
+    if checked.kind.fee_rule != Some(FeeRule::CorsiSingoli) {
+        return Ok(None);
+    }
+    let dropped = [CareerStatus::Rejected, CareerStatus::Cancelled].map(CareerStatus::as_str);
+    let rows: Vec<ActionRow> = career_actions::table
+        .filter(career_actions::student_id.eq(student_id))
+        .filter(career_actions::type_slug.eq(&checked.kind.slug))
+        .filter(career_actions::status.ne_all(dropped))
+        .select(ActionRow::as_select())
+        .order(career_actions::id.desc())
+        .load(conn)?;
+    let year = AcademicYear::of(checked.submitted_on);
+    Ok(rows.into_iter().find(|r| AcademicYear::of(r.submitted_on()) == year))
+}
+
 /// Writes a new procedure for `student_id`, or returns theirs with the same external reference.
-/// Call inside a write transaction.
+/// A student's second single-courses application of a year is refused (409). Call inside a
+/// write transaction.
 pub fn insert(
     conn: &mut DbConn,
     student_id: &str,
@@ -282,6 +344,11 @@ pub fn insert(
             return Ok(existing);
         }
     }
+    if source == Source::Student && same_year_application(conn, student_id, checked)?.is_some() {
+        return Err(ServiceError::Conflict(
+            "single courses are requested once a year (\"una sola volta nell'arco di tempo previsto\"): write on the ticket of your application".into(),
+        ));
+    }
     let now = now();
     let row = ActionRow {
         id: new_id(),
@@ -294,6 +361,7 @@ pub fn insert(
         version: 1,
         created_at: now,
         updated_at: now,
+        submitted_on: checked.submitted_on.to_string(),
     };
     diesel::insert_into(career_actions::table).values(&row).execute(conn)?;
     write_history(conn, &row.id, actor, source, None, status, "")?;
@@ -382,7 +450,7 @@ pub fn view_with(
             })
         })
         .collect::<Result<Vec<_>, ServiceError>>()?;
-    let today = today();
+    let window = row.window(&calendar::load(conn)?);
     Ok(CareerActionView {
         id: row.id.clone(),
         kind: kind.slug.clone(),
@@ -392,8 +460,9 @@ pub fn view_with(
         external_ref: row.external_ref.clone(),
         data: parse_json(&row.data),
         amounts: row.amounts.as_deref().map(parse_json),
-        window: kind.window_on(today),
-        warning: kind.warning_on(today, locale),
+        submitted_on: row.submitted_on(),
+        warning: window.warning(kind.name(locale), locale),
+        window,
         tickets: linked.iter().filter(|t| shown(t)).map(|t| t.number.clone()).collect(),
         history,
         version: row.version,
@@ -414,25 +483,25 @@ pub fn linked_to_ticket(conn: &mut DbConn, ticket_id: &str, locale: Locale) -> R
         return Ok(Vec::new());
     }
     let types = catalog::list(conn, true)?;
-    let today = today();
+    let calendar = calendar::load(conn)?;
     rows.into_iter()
         .map(|row| {
-            let kind = types.iter().find(|t| t.slug == row.type_slug);
+            let name = types.iter().find(|t| t.slug == row.type_slug).map(|k| k.name(locale).to_owned());
+            let name = name.unwrap_or_else(|| row.type_slug.clone());
+            let window = row.window(&calendar);
             Ok(LinkedAction {
                 id: row.id.clone(),
                 kind: row.type_slug.clone(),
-                name: kind.map(|k| k.name(locale).to_owned()).unwrap_or_else(|| row.type_slug.clone()),
                 status: row.status()?,
                 external_ref: row.external_ref.clone(),
-                window: kind.map(|k| k.window_on(today)).unwrap_or_else(no_window),
-                warning: kind.and_then(|k| k.warning_on(today, locale)),
+                submitted_on: row.submitted_on(),
+                amounts: row.amounts.as_deref().map(parse_json),
+                warning: window.warning(&name, locale),
+                name,
+                window,
             })
         })
         .collect()
-}
-
-fn no_window() -> WindowCheck {
-    WindowCheck { state: catalog::WindowState::Always, closes_on: None, next_opens_on: None, late_fee_eur: None, closes_at: None }
 }
 
 /// The tickets a procedure is linked to.

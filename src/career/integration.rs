@@ -27,6 +27,10 @@ pub struct IntegrationReport {
     /// The student's name, used when the desk does not know them yet.
     #[serde(default)]
     pub student_name: Option<String>,
+    /// The Italian day the application was submitted in the career system (default: today);
+    /// its lateness is judged on it.
+    #[serde(default)]
+    pub submitted_on: Option<chrono::NaiveDate>,
 }
 
 pub enum Reported {
@@ -48,9 +52,11 @@ pub fn report(conn: &mut DbConn, external_ref: &str, input: IntegrationReport, b
     };
     let request = NewCareerAction { kind: input.kind, data: input.data, external_ref: Some(external_ref.clone()) };
     let has_data = request.data.is_some();
-    let checked = instances::check(conn, request, "")?;
+    let known = instances::by_external_ref(conn, &external_ref)?;
+    let submitted_on = input.submitted_on.or(known.as_ref().map(ActionRow::submitted_on)).unwrap_or_else(instances::today);
+    let checked = instances::check(conn, request, "", submitted_on)?;
 
-    let Some(existing) = instances::by_external_ref(conn, &external_ref)? else {
+    let Some(existing) = known else {
         let name = input.student_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or(email.as_str()).to_owned();
         let student_id = accounts::guest_account(conn, &email, &name, Locale::It)?;
         let row = instances::insert(conn, &student_id, &checked, status, Source::Integration, None)?;

@@ -180,7 +180,7 @@ mod tests {
     }
 
     fn field(key: &str, kind: FieldType, options: Vec<FieldOption>) -> FormField {
-        FormField { key: key.into(), kind, label: text("L"), required: false, help: None, options, max_length: None }
+        FormField { key: key.into(), kind, label: text("L"), required: false, required_when: Vec::new(), help: None, options, max_length: None }
     }
 
     fn fields_of(errors: FieldErrors) -> Vec<String> {
@@ -202,7 +202,7 @@ mod tests {
             field("x", FieldType::Select, Vec::new()),
             field("x", FieldType::Text, vec![option]),
         ];
-        let attachment = RequiredAttachment { key: "id".into(), label: text(""), identity_document: true };
+        let attachment = RequiredAttachment { key: "id".into(), label: text(""), identity_document: true, required_when: Vec::new() };
         check_form(&bad, &[attachment], &mut errors);
         assert_eq!(
             fields_of(errors),

@@ -49,6 +49,10 @@ pub struct FormField {
     pub label: Text,
     #[serde(default)]
     pub required: bool,
+    /// Required only when every condition holds (e.g. the matricola, unless the question is
+    /// about enrolment); `required` stays false for such a field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_when: Vec<When>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub help: Option<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -64,6 +68,38 @@ pub struct RequiredAttachment {
     /// Identity documents: every staff download is logged.
     #[serde(default)]
     pub identity_document: bool,
+    /// Required only when every condition holds (identity documents only for the situations
+    /// that need them); empty: always.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_when: Vec<When>,
+}
+
+/// A condition on another answer of the form: its value is (or, with `not`, is not) one of
+/// `any_of` ("on" for a ticked checkbox).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    pub field: String,
+    pub any_of: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not: bool,
+}
+
+impl When {
+    pub fn holds(&self, answers: &Value) -> bool {
+        let value = match answers.get(&self.field) {
+            Some(Value::String(s)) => s.trim().to_owned(),
+            Some(Value::Bool(true)) => "on".to_owned(),
+            _ => String::new(),
+        };
+        let value = if matches!(value.as_str(), "true" | "1" | "yes") { "on".to_owned() } else { value };
+        self.any_of.contains(&value) != self.not
+    }
+}
+
+/// Whether conditions all hold (no conditions: yes).
+pub fn all_hold(conditions: &[When], answers: &Value) -> bool {
+    conditions.iter().all(|c| c.holds(answers))
 }
 
 fn default_max(kind: FieldType) -> usize {
@@ -86,6 +122,7 @@ pub fn validate_answers(fields: &[FormField], answers: &Value, errors: &mut Fiel
             return clean;
         }
     };
+    let answers_value = &Value::Object(answers.clone());
     for key in answers.keys() {
         if !fields.iter().any(|f| &f.key == key) {
             errors.add(format!("fields.{key}"), "is not a field of this category");
@@ -95,7 +132,8 @@ pub fn validate_answers(fields: &[FormField], answers: &Value, errors: &mut Fiel
         let name = format!("fields.{}", field.key);
         let value = answers.get(&field.key).filter(|v| !is_blank(v));
         let Some(value) = value else {
-            if field.required {
+            let conditional = !field.required_when.is_empty() && all_hold(&field.required_when, answers_value);
+            if field.required || conditional {
                 errors.add(name, "is required");
             }
             continue;
@@ -206,6 +244,22 @@ mod tests {
         let mut fields = fields_of(errors);
         fields.sort();
         assert_eq!(fields, ["fields.born", "fields.cf", "fields.extra", "fields.topic"]);
+    }
+
+    #[test]
+    fn a_field_is_required_only_when_its_conditions_hold() {
+        let fields: Vec<FormField> = serde_json::from_value(json!([
+            {"key": "matricola", "type": "text", "label": {"it": "M", "en": "M"},
+             "required_when": [{"field": "topic", "any_of": ["immatricolazione"], "not": true}]},
+            {"key": "topic", "type": "text", "label": {"it": "T", "en": "T"}}
+        ]))
+        .unwrap();
+        let mut errors = FieldErrors::default();
+        validate_answers(&fields, &json!({"topic": "immatricolazione"}), &mut errors);
+        assert!(errors.is_empty(), "a future student asking about enrolment has no matricola");
+        let mut errors = FieldErrors::default();
+        validate_answers(&fields, &json!({"topic": "esami"}), &mut errors);
+        assert_eq!(fields_of(errors), ["fields.matricola"]);
     }
 
     #[test]

@@ -255,6 +255,7 @@ diesel::table! {
         section -> Text,
         position -> Integer,
         created_at -> Timestamp,
+        past_year -> Bool,
     }
 }
 
@@ -292,6 +293,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        submitted_on -> Text,
     }
 }
 
@@ -315,6 +317,39 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    academic_years (code) {
+        code -> Text,
+        status -> Text,
+        dates -> Text,
+        copied_from -> Nullable<Text>,
+        published_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_windows (academic_year, type_slug, position) {
+        academic_year -> Text,
+        type_slug -> Text,
+        position -> Integer,
+        programme -> Nullable<Text>,
+        course_year -> Nullable<Integer>,
+        access -> Nullable<Text>,
+        opens_on -> Nullable<Text>,
+        closes_on -> Text,
+        kind -> Text,
+        late_fee_cents -> Nullable<BigInt>,
+        after_close -> Text,
+        note_it -> Nullable<Text>,
+        note_en -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(calendar_windows -> academic_years (academic_year));
+diesel::joinable!(calendar_windows -> career_action_types (type_slug));
+diesel::allow_tables_to_appear_in_same_query!(academic_years, calendar_windows, career_action_types);
 
 diesel::joinable!(career_actions -> career_action_types (type_slug));
 diesel::joinable!(career_action_history -> career_actions (career_action_id));

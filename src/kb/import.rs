@@ -96,7 +96,11 @@ impl Guide {
         let source = self.source();
         let created_at = now();
         let mut slugs: Vec<String> = Vec::new();
-        split(&self.text, locale)
+        let sections = split(&self.text, locale);
+        // The newest academic year a chapter names ("… a.a. 2025-2026"); chapters naming an
+        // older one are about a past year.
+        let newest = sections.iter().filter_map(|s| academic_year_in(&s.chapter)).max();
+        sections
             .into_iter()
             .enumerate()
             .map(|(i, section)| {
@@ -118,6 +122,7 @@ impl Guide {
                     title: section.title,
                     body: section.body.trim().to_owned(),
                     source: source.clone(),
+                    past_year: academic_year_in(&section.chapter).zip(newest).is_some_and(|(year, newest)| year < newest),
                     section: section.chapter,
                     position: i32::try_from(i).unwrap_or(i32::MAX),
                     created_at,
@@ -125,6 +130,16 @@ impl Guide {
             })
             .collect()
     }
+}
+
+/// The first year of "a.a. 2024-2025" (or "2024/2025") in a title.
+fn academic_year_in(title: &str) -> Option<i32> {
+    let lower = title.to_lowercase();
+    let at = lower.find("a.a. ")? + "a.a. ".len();
+    let rest = &lower[at..];
+    let first: i32 = rest.get(..4)?.parse().ok()?;
+    let second: i32 = rest.get(5..9)?.parse().ok()?;
+    (second == first + 1).then_some(first)
 }
 
 /// Stores the guides' articles in one write transaction.
@@ -154,6 +169,7 @@ pub fn import_guides(conn: &mut DbConn, guides: &[Guide]) -> QueryResult<ImportR
                                 kb_articles::source.eq(&article.source),
                                 kb_articles::section.eq(&article.section),
                                 kb_articles::position.eq(article.position),
+                                kb_articles::past_year.eq(article.past_year),
                             ))
                             .execute(conn)?;
                     }
@@ -218,5 +234,18 @@ mod tests {
         slugs.dedup();
         assert_eq!(slugs.len(), articles.len());
         assert!(articles.iter().any(|a| a.slug.starts_with("unibo-credentials-can-t-remember")), "{slugs:?}");
+    }
+
+    /// "8. ISCRIZIONE A CORSI SINGOLI a.a. 2024-2025" is a past year beside "9. … a.a. 2025-2026".
+    #[test]
+    fn the_past_years_chapter_is_marked_and_articles_are_section_sized() {
+        let articles: Vec<Article> = Guide::shipped().iter().flat_map(Guide::articles).collect();
+        let past: Vec<&str> = articles.iter().filter(|a| a.past_year).map(|a| a.section.as_str()).collect();
+        assert!(!past.is_empty() && past.iter().all(|s| s.contains("2024-2025")), "{past:?}");
+        assert!(articles.iter().any(|a| a.section.contains("2025-2026") && a.title.contains("CORSI SINGOLI") && !a.past_year));
+        let longest = articles.iter().map(|a| (a.body.split_whitespace().count(), a.title.as_str())).max();
+        assert!(longest.is_some_and(|(words, _)| words <= super::super::split::MAX_ARTICLE_WORDS), "{longest:?}");
+        assert_eq!(academic_year_in("ISCRIZIONE A CORSI SINGOLI a.a. 2024-2025"), Some(2024));
+        assert_eq!(academic_year_in("RINUNCIA AGLI STUDI"), None);
     }
 }

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use crate::db::schema::kb_articles;
 
 pub use import::{import_guides, import_if_empty, Guide, ImportReport};
-pub use search::{article_by_slug, checked_query, count_deflection, search, KbHit, MAX_QUERY_CHARS};
+pub use search::{article_by_slug, checked_query, count_deflection, search, search_preferring, KbHit, MAX_QUERY_CHARS};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = kb_articles)]
@@ -29,6 +29,9 @@ pub struct Article {
     pub section: String,
     pub position: i32,
     pub created_at: NaiveDateTime,
+    /// A section about an academic year before the guide's own (its 2024-2025 single
+    /// courses): shown as such and ranked after the current ones.
+    pub past_year: bool,
 }
 
 impl Article {

@@ -61,7 +61,7 @@ struct Row {
 const SQLITE_SEARCH: &str = "SELECT a.id, a.slug, a.locale, a.title, a.body AS snippet \
      FROM kb_fts JOIN kb_articles a ON a.id = kb_fts.article_id \
      WHERE kb_fts MATCH ?1 AND (?2 IS NULL OR a.locale = ?2) \
-     ORDER BY a.locale = ?4 DESC, bm25(kb_fts, 0.0, 4.0, 1.0), a.position LIMIT ?3";
+     ORDER BY a.locale = ?4 DESC, a.past_year, bm25(kb_fts, 0.0, 4.0, 1.0), a.position LIMIT ?3";
 
 // The WHERE expression is the migration's index expression, so the GIN index serves it.
 const PG_SEARCH: &str = "WITH q AS ( \
@@ -76,16 +76,28 @@ const PG_SEARCH: &str = "WITH q AS ( \
          CASE a.locale WHEN 'it' THEN q.it ELSE q.en END AS q) c \
      WHERE to_tsvector(CASE a.locale WHEN 'it' THEN 'italian'::regconfig ELSE 'english'::regconfig END, a.title || ' ' || a.body) @@ c.q \
        AND ($2::text IS NULL OR a.locale = $2) \
-     ORDER BY a.locale = $4::text DESC NULLS LAST, ts_rank(setweight(to_tsvector(c.cfg, a.title), 'A') || to_tsvector(c.cfg, a.body), c.q) DESC, a.position \
+     ORDER BY a.locale = $4::text DESC NULLS LAST, a.past_year, ts_rank(setweight(to_tsvector(c.cfg, a.title), 'A') || to_tsvector(c.cfg, a.body), c.q) DESC, a.position \
      LIMIT $3";
 
-/// The articles best matching `query`, in `locale` or in both languages.
+/// The articles best matching `query`, in `locale` or in both languages; those of a past
+/// academic year after the others.
 #[tracing::instrument(skip(conn))]
 pub fn search(conn: &mut DbConn, query: &str, locale: Option<Locale>, limit: i64) -> QueryResult<Vec<KbHit>> {
+    search_preferring(conn, query, locale, None, limit)
+}
+
+/// `search`, with both languages: those in the query's own language first, and when the
+/// query's words do not tell, those in `reader`'s language (the page's), if given.
+pub fn search_preferring(
+    conn: &mut DbConn,
+    query: &str,
+    locale: Option<Locale>,
+    reader: Option<Locale>,
+    limit: i64,
+) -> QueryResult<Vec<KbHit>> {
     let limit = limit.clamp(1, 50);
     let wanted = locale.map(Locale::as_str);
-    // Both languages when none is asked, those in the query's own language first.
-    let preferred = locale.or_else(|| text::guess_locale(query)).map(Locale::as_str);
+    let preferred = locale.or_else(|| text::guess_locale(query)).or(reader).map(Locale::as_str);
     let hits = match conn {
         DbConn::Sqlite(_) => {
             let locales: &[Locale] = match locale {

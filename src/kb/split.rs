@@ -33,6 +33,80 @@ pub struct Section {
     pub body: String,
 }
 
+/// An article at most this long: a longer section is cut at the guide's uppercase headings
+/// inside it ("AMMISSIONE AD ANNI SUCCESSIVI AL PRIMO"), then between lines.
+pub const MAX_ARTICLE_WORDS: usize = 700;
+/// A part cut at a heading has at least this many words, else it stays with the part before.
+const MIN_PART_WORDS: usize = 150;
+
+/// A line the guide writes as a heading in capitals: letters all uppercase, short, not a
+/// sentence ("NB: GLI STUDENTI NON CORRETTAMENTE PRENOTATI …." is one) nor a lead-in ("ATTENZIONE:").
+pub fn is_uppercase_heading(line: &str) -> bool {
+    let t = line.trim();
+    let letters: Vec<char> = t.chars().filter(|c| c.is_alphabetic()).collect();
+    letters.len() >= 6
+        && letters.iter().all(|c| c.is_uppercase())
+        && t.chars().count() <= 120
+        && !t.starts_with("- ")
+        && !t.ends_with(['.', ':', ';', ','])
+}
+
+fn word_count(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+/// A section cut to article size: at its uppercase headings (each part titled "section –
+/// heading"), then parts still too long between lines ("section (2)").
+fn to_article_size(section: Section) -> Vec<Section> {
+    if word_count(&section.body) <= MAX_ARTICLE_WORDS {
+        return vec![section];
+    }
+    let mut parts = vec![Section { body: String::new(), ..section.clone() }];
+    for line in section.body.lines() {
+        if is_uppercase_heading(line) {
+            let title = format!("{} – {}", section.title, line.trim());
+            parts.push(Section { title, chapter: section.chapter.clone(), body: String::new() });
+        } else if let Some(part) = parts.last_mut() {
+            push_line(&mut part.body, line);
+        }
+    }
+    // A heading with little under it ("CORSI DI LAUREA" and its three lines) stays in the part
+    // before it, as text.
+    let mut merged: Vec<Section> = Vec::new();
+    for part in parts {
+        match merged.last_mut() {
+            Some(previous) if word_count(&part.body) < MIN_PART_WORDS => {
+                let heading = part.title.rsplit(" – ").next().unwrap_or(&part.title).to_owned();
+                push_line(&mut previous.body, &heading);
+                previous.body.push_str(&part.body);
+            }
+            _ => merged.push(part),
+        }
+    }
+    let mut out = Vec::new();
+    for part in merged.into_iter().filter(|p| !p.body.trim().is_empty()) {
+        if word_count(&part.body) <= MAX_ARTICLE_WORDS {
+            out.push(part);
+            continue;
+        }
+        let mut chunks: Vec<String> = vec![String::new()];
+        for line in part.body.lines() {
+            let full = chunks.last().is_some_and(|c| word_count(c) + word_count(line) > MAX_ARTICLE_WORDS && !c.is_empty());
+            if full {
+                chunks.push(String::new());
+            }
+            if let Some(chunk) = chunks.last_mut() {
+                push_line(chunk, line);
+            }
+        }
+        for (i, body) in chunks.into_iter().enumerate() {
+            let title = if i == 0 { part.title.clone() } else { format!("{} ({})", part.title, i + 1) };
+            out.push(Section { title, chapter: part.chapter.clone(), body });
+        }
+    }
+    out
+}
+
 /// The guide's text in `locale` (the words that place a chapter without a heading are
 /// compared by their stems).
 pub fn split(text: &str, locale: Locale) -> Vec<Section> {
@@ -44,7 +118,7 @@ pub fn split(text: &str, locale: Locale) -> Vec<Section> {
     } else {
         split_page(&lines)
     };
-    sections.into_iter().filter(|s| !s.body.trim().is_empty()).collect()
+    sections.into_iter().filter(|s| !s.body.trim().is_empty()).flat_map(to_article_size).collect()
 }
 
 /// A heading glued to the sentence before it, when a line break was lost
@@ -228,6 +302,22 @@ mod tests {
     }
 
     #[test]
+    fn a_long_section_is_cut_at_its_uppercase_headings_then_between_lines() {
+        let filler = |n: usize| vec!["parola"; n].join(" ");
+        let body = format!("{}\nAMMISSIONE AD ANNI SUCCESSIVI AL PRIMO\n{}\nATTENZIONE:\n{}\n", filler(400), filler(400), filler(500));
+        let parts = to_article_size(Section { title: "Abbreviazione".into(), chapter: "7. ABBREVIAZIONE".into(), body });
+        let titles: Vec<&str> = parts.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            ["Abbreviazione", "Abbreviazione – AMMISSIONE AD ANNI SUCCESSIVI AL PRIMO", "Abbreviazione – AMMISSIONE AD ANNI SUCCESSIVI AL PRIMO (2)"]
+        );
+        assert!(parts.iter().all(|p| word_count(&p.body) <= MAX_ARTICLE_WORDS));
+        assert!(is_uppercase_heading("MODALITÀ DI ACCESSO CANDIDATI EUROPEI O LEGALMENTE SOGGIORNANTI"));
+        assert!(!is_uppercase_heading("NB: GLI STUDENTI NON CORRETTAMENTE PRENOTATI NON POSSONO ESSERE AMMESSI AGLI ESAMI."));
+        assert!(!is_uppercase_heading("ATTENZIONE:"));
+    }
+
+    #[test]
     fn a_web_page_splits_at_its_question_headings() {
         let page = "Institutional credentials\n\nHelp with problems.\n\nCan't remember your password?\n\n\
                     If you can't remember your password you can reset it.\n\n\
@@ -287,8 +377,17 @@ mod tests {
         12. RINUNCIA AGLI STUDI UNIVERSITARI\n\
         Al termine della compilazione della domanda di rinuncia agli studi online, il sistema genera il contributo di € 16,00.\n";
 
-    fn chapter<'a>(sections: &'a [Section], title: &str) -> &'a Section {
-        sections.iter().find(|s| s.title == title).unwrap_or_else(|| panic!("no section {title}: {:?}", titles(sections)))
+    /// A chapter's text: its articles' bodies in order, with the headings it was cut at (a long
+    /// chapter is cut in parts).
+    fn chapter(sections: &[Section], title: &str) -> Section {
+        let parts: Vec<&Section> = sections.iter().filter(|s| s.chapter == title).collect();
+        assert!(!parts.is_empty(), "no section {title}: {:?}", titles(sections));
+        let body = parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| if i == 0 { p.body.clone() } else { format!("{}\n{}", p.title, p.body) })
+            .collect::<String>();
+        Section { title: title.to_owned(), chapter: title.to_owned(), body }
     }
 
     #[test]

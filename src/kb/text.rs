@@ -187,6 +187,15 @@ pub fn guess_locale(query: &str) -> Option<Locale> {
         if in_en && !in_it {
             en += 1;
         }
+        // Other words by their look: accented vowels or an ending in -a, -i, -o are Italian
+        // ("dimenticata", "corsi singoli"), a consonant ending English ("forgot password").
+        if !in_it && !in_en && w.chars().count() >= 4 {
+            if w.contains(['à', 'è', 'é', 'ì', 'ò', 'ù']) || w.ends_with(['a', 'i', 'o']) {
+                it += 1;
+            } else if w.ends_with(|c: char| c.is_ascii_alphabetic() && !"aeiou".contains(c)) {
+                en += 1;
+            }
+        }
     }
     match it.cmp(&en) {
         std::cmp::Ordering::Greater => Some(Locale::It),
@@ -261,10 +270,18 @@ mod tests {
     }
 
     #[test]
+    fn words_without_little_words_tell_by_their_look() {
+        assert_eq!(guess_locale("corsi singoli"), Some(Locale::It));
+        assert_eq!(guess_locale("recupero password dimenticata"), Some(Locale::It));
+        assert_eq!(guess_locale("forgot password"), Some(Locale::En));
+        assert_eq!(guess_locale("password dimenticata"), None);
+    }
+
+    #[test]
     fn the_little_words_tell_the_query_language() {
         assert_eq!(guess_locale("come rinuncio agli studi"), Some(Locale::It));
         assert_eq!(guess_locale("how do I reset my password"), Some(Locale::En));
-        assert_eq!(guess_locale("forgot password"), None);
+        assert_eq!(guess_locale("ISEEU"), None);
     }
 
     #[test]

@@ -94,7 +94,23 @@ pub fn check_text(errors: &mut FieldErrors, field: &str, raw: &str, max: usize) 
 /// required attachments. Runs on a reader connection.
 pub fn check(conn: &mut DbConn, input: NewTicket, user: Option<User>, uploads: &mut [Upload]) -> Result<Checked, ServiceError> {
     let category = categories::by_slug(conn, input.category.trim())?;
-    check_with(category, input, user, uploads)
+    let checked = check_with(category, input, user, uploads)?;
+    // The procedure's own data is checked before anything is written (its rules' errors, such
+    // as a course line without CFU, come back on the form like the others).
+    if let Some(request) = &checked.career_action {
+        instances::check(conn, request.clone(), CAREER_ACTION_FIELD, instances::today()).map_err(|e| match e {
+            ServiceError::Validation(list) => ServiceError::Validation(
+                list.into_iter()
+                    .map(|f| match f.field.strip_prefix("data.") {
+                        Some(rest) => crate::error::FieldError { field: format!("{CAREER_ACTION_FIELD}.data.{rest}"), ..f },
+                        None => f,
+                    })
+                    .collect(),
+            ),
+            other => other,
+        })?;
+    }
+    Ok(checked)
 }
 
 /// `check` for a category already looked up (`None`: no such active category).
@@ -126,7 +142,15 @@ pub fn check_with(category: Option<Category>, input: NewTicket, user: Option<Use
         let kind = answers.get(CAREER_ACTION_FIELD)?.as_str()?.trim();
         (!kind.is_empty()).then(|| NewCareerAction { kind: kind.to_owned(), data: None, external_ref: None })
     });
+    let given = Value::Object(answers.clone());
     for required in &category.required_attachments {
+        if !crate::categories::form::all_hold(&required.required_when, &given) {
+            // Not needed in the student's situation; a file sent anyway is kept and marked.
+            for upload in uploads.iter_mut().filter(|u| u.key == required.key) {
+                upload.identity_document = required.identity_document;
+            }
+            continue;
+        }
         let mut present = false;
         for upload in uploads.iter_mut().filter(|u| u.key == required.key) {
             upload.identity_document = required.identity_document;

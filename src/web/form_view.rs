@@ -86,6 +86,8 @@ impl FormState {
 pub fn id_of(path: &str) -> String {
     if let Some(key) = path.strip_prefix("fields.") {
         format!("f-{key}")
+    } else if let Some(key) = path.strip_prefix("career_action.data.") {
+        format!("p-{key}")
     } else if let Some(key) = path.strip_prefix("attachments.") {
         format!("a-{key}")
     } else {
@@ -95,11 +97,30 @@ pub fn id_of(path: &str) -> String {
 
 /// A category's own fields, from its data.
 pub fn category_fields<'a>(category: &Category, locale: Locale, state: &'a FormState) -> Vec<Field<'a>> {
-    category.fields.iter().map(|f| category_field(f, locale, state)).collect()
+    category.fields.iter().map(|f| form_field(f, "f", "fields", locale, state)).collect()
 }
 
-fn category_field<'a>(f: &FormField, locale: Locale, state: &'a FormState) -> Field<'a> {
-    let name = format!("f.{}", f.key);
+/// The fields of a career procedure inside a ticket's form (`p.<key>`, errors at
+/// `career_action.data.<key>`).
+pub fn procedure_fields<'a>(fields: &[FormField], locale: Locale, state: &'a FormState) -> Vec<Field<'a>> {
+    fields.iter().map(|f| form_field(f, "p", "career_action.data", locale, state)).collect()
+}
+
+/// "Required in some cases" beside the help of a field required only under conditions.
+fn conditional_help(f: &FormField, locale: Locale) -> Option<String> {
+    let help = f.help.as_ref().map(|h| h.get(locale).to_owned());
+    if f.required_when.is_empty() {
+        return help;
+    }
+    let note = i18n::text(locale, "form.required_in_some_cases");
+    Some(match help {
+        Some(h) => format!("{h} {note}"),
+        None => note,
+    })
+}
+
+fn form_field<'a>(f: &FormField, prefix: &str, path: &str, locale: Locale, state: &'a FormState) -> Field<'a> {
+    let name = format!("{prefix}.{}", f.key);
     let kind = match f.kind {
         FieldType::Textarea => Kind::Textarea(5),
         FieldType::Select => Kind::Select,
@@ -111,18 +132,19 @@ fn category_field<'a>(f: &FormField, locale: Locale, state: &'a FormState) -> Fi
     let autocomplete = match f.key.as_str() {
         "first_name" => Some("given-name"),
         "last_name" => Some("family-name"),
+        "full_name" => Some("name"),
         "birth_date" => Some("bday"),
         _ => None,
     };
     Field {
-        id: format!("f-{}", f.key),
+        id: format!("{prefix}-{}", f.key),
         value: state.value(&name),
         name,
         label: f.label.get(locale).to_owned(),
-        help: f.help.as_ref().map(|h| h.get(locale).to_owned()),
+        help: conditional_help(f, locale),
         required: f.required,
         kind,
-        error: state.error(locale, &format!("fields.{}", f.key)),
+        error: state.error(locale, &format!("{path}.{}", f.key)),
         options: f.options.iter().map(|o| (o.value.clone(), o.label.get(locale).to_owned())).collect(),
         autocomplete,
     }

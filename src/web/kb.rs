@@ -30,7 +30,13 @@ pub async fn search(ctx: Ctx, params: web::Query<SearchParams>) -> Result<HttpRe
     let raw = q.unwrap_or_default();
     let (hits, error) = match kb::checked_query(Some(&raw)) {
         Ok(query) => {
-            let hits = ctx.state.db.read(move |conn| kb::search(conn, &query, None, 10).map_err(ServiceError::from)).await.or_page(ctx.locale)?;
+            let reader = ctx.locale;
+            let hits = ctx
+                .state
+                .db
+                .read(move |conn| kb::search_preferring(conn, &query, None, Some(reader), 10).map_err(ServiceError::from))
+                .await
+                .or_page(ctx.locale)?;
             (hits, None)
         }
         Err(_) if raw.trim().is_empty() => (Vec::new(), None),
@@ -66,6 +72,8 @@ pub async fn article(ctx: Ctx, path: web::Path<String>, from: web::Query<From>) 
         .filter(|l| !l.is_empty())
         .map(|l| match l.strip_prefix("- ").or_else(|| l.strip_prefix("• ")) {
             Some(item) => json!({"text": item, "item": true}),
+            // The guide's headings in capitals read as headings.
+            None if kb::split::is_uppercase_heading(l) => json!({"text": l, "heading": true}),
             None => json!({"text": l, "item": false}),
         })
         .collect();
@@ -73,6 +81,7 @@ pub async fn article(ctx: Ctx, path: web::Path<String>, from: web::Query<From>) 
         "title": article.title,
         "section": if article.section == article.title { None } else { Some(&article.section) },
         "lang": article.locale,
+        "past_year": article.past_year,
         "lines": lines,
         "back": format!("/kb?q={}", encode(&article.title)),
     });

@@ -10,18 +10,36 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::error::{OrPage, WebError};
-use super::form_view::{category_fields, error_list, Field, FormState, Kind};
+use super::form_view::{category_fields, error_list, procedure_fields, Field, FormState, Kind};
 use super::multipart::{self, FormData};
 use super::page::{encode, Ctx};
+use crate::career::catalog::{self as career_catalog, CareerActionType};
+use crate::career::instances::NewCareerAction;
 use crate::categories::{self, Category};
 use crate::error::{FieldError, ServiceError};
-use crate::tickets::create::{self as opening, GuestInput, NewTicket};
+use crate::tickets::create::{self as opening, GuestInput, NewTicket, CAREER_ACTION_FIELD};
 
 type Page = Result<HttpResponse, WebError>;
 
 #[derive(Deserialize)]
 pub struct Pick {
     category: Option<String>,
+    /// The career procedure whose own fields the form shows (a choice of `career_action`).
+    procedure: Option<String>,
+}
+
+/// The active procedure type `slug` if the category offers it in its `career_action` choice.
+async fn offered_procedure(ctx: &Ctx, category: &Category, slug: &str) -> Result<Option<CareerActionType>, WebError> {
+    let offered = category
+        .fields
+        .iter()
+        .any(|f| f.key == CAREER_ACTION_FIELD && f.options.iter().any(|o| o.value == slug.trim()));
+    if !offered {
+        return Ok(None);
+    }
+    let slug = slug.trim().to_owned();
+    let found = ctx.state.db.read(move |conn| career_catalog::by_slug(conn, &slug)).await.or_page(ctx.locale)?;
+    Ok(found.filter(|t| t.active))
 }
 
 async fn find(ctx: &Ctx, slug: &str) -> Result<Option<Category>, WebError> {
@@ -34,7 +52,16 @@ pub async fn form(ctx: Ctx, q: web::Query<Pick>) -> Page {
         return pick(&ctx).await;
     };
     let category = find(&ctx, slug).await?.ok_or_else(|| WebError::not_found(ctx.locale))?;
-    show_form(&ctx, StatusCode::OK, &category, &FormState::default())
+    let procedure = match q.procedure.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => offered_procedure(&ctx, &category, p).await?,
+        None => None,
+    };
+    let mut state = FormState::default();
+    if let Some(p) = &procedure {
+        state.values.insert(format!("f.{CAREER_ACTION_FIELD}"), p.slug.clone());
+    }
+    let deadline = diploma_deadline(&ctx, &category).await?;
+    show_form_with(&ctx, StatusCode::OK, &category, procedure.as_ref(), &state, deadline)
 }
 
 async fn pick(ctx: &Ctx) -> Page {
@@ -63,7 +90,34 @@ fn text_field<'a>(ctx: &Ctx, state: &'a FormState, path: &str, label: &str, help
     }
 }
 
-fn show_form(ctx: &Ctx, status: StatusCode, category: &Category, state: &FormState) -> Page {
+/// For a form that asks whether the applicant needs a visa (the international office's): the
+/// diploma-copy deadline of the academic year enrolment concerns today, from the calendar.
+async fn diploma_deadline(ctx: &Ctx, category: &Category) -> Result<Option<String>, WebError> {
+    if !category.fields.iter().any(|f| f.key == "applicant") {
+        return Ok(None);
+    }
+    let calendar = ctx.state.db.read(crate::career::calendar::load).await.or_page(ctx.locale)?;
+    let today = crate::career::instances::today();
+    let year = calendar.status("immatricolazione", today, &Default::default()).academic_year;
+    let text = match calendar.dates(year).and_then(|d| d.tolc_due) {
+        Some(due) => ctx.t("new.diploma_deadline").replace("{date}", &due.format("%d/%m/%Y").to_string()),
+        None => ctx.t("new.diploma_deadline_unpublished"),
+    };
+    Ok(Some(text.replace("{year}", &year.code())))
+}
+
+fn show_form(ctx: &Ctx, status: StatusCode, category: &Category, procedure: Option<&CareerActionType>, state: &FormState) -> Page {
+    show_form_with(ctx, status, category, procedure, state, None)
+}
+
+fn show_form_with(
+    ctx: &Ctx,
+    status: StatusCode,
+    category: &Category,
+    procedure: Option<&CareerActionType>,
+    state: &FormState,
+    deadline: Option<String>,
+) -> Page {
     let guest = ctx.user.is_none();
     if guest && !category.row.guests_allowed {
         let next = encode(&format!("/tickets/new?category={}", category.row.slug));
@@ -81,6 +135,15 @@ fn show_form(ctx: &Ctx, status: StatusCode, category: &Category, state: &FormSta
     let subject = text_field(ctx, state, "subject", "new.subject", Some("new.subject_help"), Kind::Input("text"), Some("off"));
     let body = text_field(ctx, state, "body", "new.body", Some("new.body_help"), Kind::Textarea(8), None);
     let own = category_fields(category, ctx.locale, state);
+    let own_procedure = procedure.map(|p| procedure_fields(&p.fields, ctx.locale, state)).unwrap_or_default();
+    // The procedures the category offers, to show one's own fields (a GET form: no JavaScript).
+    let procedure_choice: Vec<Value> = category
+        .fields
+        .iter()
+        .filter(|f| f.key == CAREER_ACTION_FIELD)
+        .flat_map(|f| f.options.iter())
+        .map(|o| json!({"value": o.value, "label": o.label.get(ctx.locale), "selected": procedure.is_some_and(|p| p.slug == o.value)}))
+        .collect();
     let documents: Vec<Field> = category
         .required_attachments
         .iter()
@@ -88,8 +151,8 @@ fn show_form(ctx: &Ctx, status: StatusCode, category: &Category, state: &FormSta
             id: format!("a-{}", a.key),
             name: a.key.clone(),
             label: a.label.get(ctx.locale).to_owned(),
-            help: None,
-            required: true,
+            help: (!a.required_when.is_empty()).then(|| ctx.t("form.required_in_some_cases")),
+            required: a.required_when.is_empty(),
             kind: Kind::File { multiple: false },
             value: "",
             error: state.error(ctx.locale, &format!("attachments.{}", a.key)),
@@ -109,7 +172,13 @@ fn show_form(ctx: &Ctx, status: StatusCode, category: &Category, state: &FormSta
         options: Vec::new(),
         autocomplete: None,
     };
-    let all = guest_fields.iter().chain([&subject, &body]).chain(own.iter()).chain(documents.iter()).chain([&files]);
+    let all = guest_fields
+        .iter()
+        .chain([&subject, &body])
+        .chain(own.iter())
+        .chain(own_procedure.iter())
+        .chain(documents.iter())
+        .chain([&files]);
     let labels: HashMap<String, String> = all.map(|f| (f.id.clone(), f.label.clone())).collect();
     let json = |fields: &[Field]| fields.iter().map(Field::to_json).collect::<Vec<Value>>();
     let page = json!({
@@ -122,6 +191,10 @@ fn show_form(ctx: &Ctx, status: StatusCode, category: &Category, state: &FormSta
         "kb_from": super::kb::FROM_NEW_TICKET,
         "body": body.to_json(),
         "fields": json(&own),
+        "deadline": deadline,
+        "procedure_choice": procedure_choice,
+        "procedure": procedure.map(|p| json!({"name": p.name(ctx.locale), "slug": p.slug, "fields": json(&own_procedure),
+            "href": format!("/tickets/new?category={}", category.row.slug)})),
         "documents": json(&documents),
         "files": files.to_json(),
         "error_list": error_list(ctx.locale, &state.errors, &labels),
@@ -131,21 +204,31 @@ fn show_form(ctx: &Ctx, status: StatusCode, category: &Category, state: &FormSta
     ctx.render_status(status, "pages/new_ticket", &title, page)
 }
 
-/// The form's answers as the service takes them: `f.<key>` parts become `fields.<key>`.
-fn to_input(data: &FormData, category: &Category, guest: bool, ctx: &Ctx) -> NewTicket {
+/// The form's answers as the service takes them: `f.<key>` parts become `fields.<key>`, the
+/// chosen procedure's `p.<key>` parts its data.
+fn to_input(data: &FormData, category: &Category, procedure: Option<&CareerActionType>, guest: bool, ctx: &Ctx) -> NewTicket {
     let mut answers = Map::new();
     for field in &category.fields {
         if let Some(value) = data.text.get(&format!("f.{}", field.key)) {
             answers.insert(field.key.clone(), Value::String(value.clone()));
         }
     }
+    let career_action = procedure.map(|p| {
+        let mut answers = Map::new();
+        for field in &p.fields {
+            if let Some(value) = data.text.get(&format!("p.{}", field.key)).filter(|v| !v.trim().is_empty()) {
+                answers.insert(field.key.clone(), Value::String(value.clone()));
+            }
+        }
+        NewCareerAction { kind: p.slug.clone(), data: Some(Value::Object(answers)), external_ref: None }
+    });
     NewTicket {
         category: category.row.slug.clone(),
         subject: data.get("subject").to_owned(),
         body: data.get("body").to_owned(),
         fields: Value::Object(answers),
         locale: Some(ctx.locale),
-        career_action: None,
+        career_action,
         guest: guest.then(|| GuestInput { email: data.get("guest_email").to_owned(), name: data.get("guest_name").to_owned() }),
     }
 }
@@ -166,7 +249,12 @@ pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
             message: (*message).to_owned(),
         })
         .collect();
-    let input = to_input(&data, &category, guest, &ctx);
+    let chosen = data.get(&format!("f.{CAREER_ACTION_FIELD}")).to_owned();
+    let procedure = match chosen.trim() {
+        "" => None,
+        slug => offered_procedure(&ctx, &category, slug).await?,
+    };
+    let input = to_input(&data, &category, procedure.as_ref(), guest, &ctx);
     let user = ctx.user.clone();
     let mut uploads = data.uploads;
     let checked = ctx
@@ -176,11 +264,14 @@ pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
         .await;
     let (checked, uploads) = match checked {
         Ok(ok) if file_errors.is_empty() => ok,
-        Ok(_) => return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, &FormState { errors: file_errors, ..state }),
+        Ok(_) => {
+            let state = FormState { errors: file_errors, ..state };
+            return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, procedure.as_ref(), &state);
+        }
         Err(ServiceError::Validation(list)) => {
             let mut errors = file_errors;
-            errors.extend(list.into_iter().filter(|e| !errors_has(&data.file_errors, &e.field)));
-            return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, &FormState { errors, ..state });
+            errors.extend(list.into_iter().filter(|e| !errors_has(&data.file_errors, &e.field)).map(procedure_error));
+            return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, procedure.as_ref(), &FormState { errors, ..state });
         }
         Err(other) => return Err(ctx.fail(other)),
     };
@@ -197,12 +288,22 @@ pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
         "guest": opened.guest_secret.is_some(),
         "href": format!("/tickets/{}", opened.ticket.number),
         "category": category.name(ctx.locale),
-        // Outside its window the request is accepted: the student reads the late fee here.
+        // Outside its window the request is accepted: the student reads the late fee here, and
+        // that the desk opened a procedure to follow the request, not the application itself.
         "procedures": opened.ticket.career_actions.iter()
-            .map(|p| json!({"name": p.name, "warning": p.warning, "href": format!("/procedures/{}", p.id)}))
+            .map(|p| json!({"name": p.name, "warning": p.warning, "href": format!("/procedures/{}", p.id),
+                            "amounts": p.amounts.as_ref().map(|a| crate::career::changes::amount_lines(a, ctx.locale)).unwrap_or_default()}))
             .collect::<Vec<_>>(),
     });
     ctx.render_status(StatusCode::CREATED, "pages/new_created", &ctx.t("new.created_title"), page)
+}
+
+/// The procedure's rule errors (`data.courses`) on the procedure's own fields.
+fn procedure_error(e: FieldError) -> FieldError {
+    match e.field.strip_prefix("data.") {
+        Some(rest) => FieldError { field: format!("career_action.data.{rest}"), ..e },
+        None => e,
+    }
 }
 
 /// A required document whose file was refused already has its error.

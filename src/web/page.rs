@@ -129,7 +129,7 @@ impl Ctx {
             "user": self.user.as_ref().map(|u| json!({"name": u.display_name, "email": u.email})),
             "csrf": self.csrf,
             "switch": {"href": format!("/lang/{}?next={}", other(self.locale), encode(&self.here())), "lang": other(self.locale)},
-            "nav": {"home": path == "/", "new": path == "/tickets/new", "mine": path == "/tickets", "procedures": path == "/procedures"},
+            "nav": {"home": path == "/", "new": path == "/tickets/new", "mine": path == "/tickets", "procedures": path == "/procedures", "kb": path.starts_with("/kb")},
             "staff": self.user.as_ref().is_some_and(|u| u.is_staff()),
             "admin": self.user.as_ref().is_some_and(|u| u.role == crate::domain::Role::Admin),
             "sso": {"enabled": self.state.sso.is_some(), "staff_only": self.state.settings.staff_sso_only},

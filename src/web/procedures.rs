@@ -12,7 +12,8 @@ use super::page::{encode, local_path, redirect, Ctx};
 use super::tickets::when;
 use crate::booking::mine::{self, BookingView};
 use crate::booking::{self, BookingStatus, Mode, SessionView};
-use crate::career::catalog::{self, CareerActionType, WindowCheck, WindowState};
+use crate::career::calendar::{State, WindowStatus};
+use crate::career::catalog::{self, CareerActionType};
 use crate::career::changes::amount_lines;
 use crate::career::instances::{self, CareerActionView};
 use crate::domain::Locale;
@@ -25,12 +26,12 @@ fn day(d: chrono::NaiveDate) -> String {
 }
 
 /// The window as one line: "open until …", "any time", or the late/closed warning.
-fn deadline_text(ctx: &Ctx, window: &WindowCheck, warning: Option<&str>) -> String {
+fn deadline_text(ctx: &Ctx, window: &WindowStatus, warning: Option<&str>) -> String {
     match (window.state, window.closes_on, ctx.locale) {
-        (WindowState::Always, _, Locale::It) => "Sempre possibile".into(),
-        (WindowState::Always, _, Locale::En) => "Any time".into(),
-        (WindowState::Open, Some(to), Locale::It) => format!("Aperta fino al {}", day(to)),
-        (WindowState::Open, Some(to), Locale::En) => format!("Open until {}", day(to)),
+        (State::Open, None, Locale::It) => "Sempre possibile".into(),
+        (State::Open, None, Locale::En) => "Any time".into(),
+        (State::Open, Some(to), Locale::It) => format!("Presentata nei termini (entro il {})", day(to)),
+        (State::Open, Some(to), Locale::En) => format!("Submitted in time (by {})", day(to)),
         _ => warning.unwrap_or_default().to_owned(),
     }
 }
@@ -40,7 +41,8 @@ fn procedure_row(ctx: &Ctx, p: &CareerActionView) -> Value {
         "href": format!("/procedures/{}", p.id), "name": p.name, "external_ref": p.external_ref,
         "status": p.status.as_str(), "status_label": p.status.label(ctx.locale),
         "deadline": deadline_text(ctx, &p.window, p.warning.as_deref()),
-        "late": matches!(p.window.state, WindowState::Late | WindowState::Closed),
+        "late": !matches!(p.window.state, State::Open),
+        "submitted_on": day(p.submitted_on),
         "tickets": p.tickets.iter().map(|n| json!({"number": n, "href": format!("/tickets/{n}")})).collect::<Vec<_>>(),
     })
 }

@@ -150,7 +150,7 @@ async fn identity_documents_are_audited(backend: Backend) {
     let s = app.student("cred@studenti.unibg.it").await;
     let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00].to_vec();
     let ticket = json!({"category": "credenziali", "subject": "Primo accesso", "body": "Non ho mai ricevuto le credenziali",
-        "fields": {"first_name": "Mario", "last_name": "Rossi", "codice_fiscale": "RSSMRA85T10A562S",
+        "fields": {"full_name": "Mario Rossi", "codice_fiscale": "RSSMRA85T10A562S",
                    "birth_date": "1985-12-10", "situation": "never-received"}});
     let form = reqwest::multipart::Form::new()
         .text("ticket", ticket.to_string())

@@ -19,9 +19,10 @@ both_backends!(
     canned_responses_from_the_pages,
     office_hours_and_closures_from_the_pages,
     career_action_types_from_the_pages,
+    academic_calendars_from_the_pages,
 );
 
-const PAGES: [&str; 10] = [
+const PAGES: [&str; 11] = [
     "/staff/admin",
     "/staff/admin/categories",
     "/staff/admin/categories/segreteria",
@@ -32,6 +33,7 @@ const PAGES: [&str; 10] = [
     "/staff/admin/closures",
     "/staff/admin/career",
     "/staff/admin/career/corsi-singoli",
+    "/staff/admin/calendar",
 ];
 
 fn unescape(s: &str) -> String {
@@ -400,9 +402,11 @@ async fn career_action_types_from_the_pages(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin_session = app.admin().await;
     let admin = signed_in(&app, "admin@unibg.it", "admin-password").await;
-    let html = shown(&admin, &app, "/staff/admin/career").await;
-    assert!(html.contains("href=\"/staff/admin/career/corsi-singoli\"") && html.contains("2026-07-15"), "{html}");
-    let url = "/staff/admin/career/corsi-singoli";
+    let html = shown(&admin, &app, "/staff/admin/career?year=2025-2026").await;
+    assert!(html.contains("href=\"/staff/admin/career/corsi-singoli?year=2025-2026\"") && html.contains("2026-07-15"), "{html}");
+    // The cohort of a window shows beside it.
+    assert!(html.contains("2025-10-29 – 2025-11-21 (ordinario) · laurea-magistrale, 1°"), "{html}");
+    let url = "/staff/admin/career/corsi-singoli?year=2025-2026";
     let html = shown(&admin, &app, url).await;
     assert!(html.contains("name=\"windows[0].to\" value=\"2026-07-15\""), "{html}");
     let bad =
@@ -434,7 +438,8 @@ async fn career_action_types_from_the_pages(backend: Backend) {
         ],
     )
     .await;
-    let types: Value = app.get("/api/v1/admin/career-action-types", Some(&admin_session.token)).await.json().await.unwrap();
+    let types: Value =
+        app.get("/api/v1/admin/career-action-types?academic_year=2025-2026", Some(&admin_session.token)).await.json().await.unwrap();
     let t = types.as_array().unwrap().iter().find(|t| t["slug"] == "corsi-singoli").unwrap();
     assert_eq!(t["windows"][1]["kind"], "late", "{t}");
     assert_eq!(t["windows"][1]["late_fee_eur"], 16.0);
@@ -445,4 +450,45 @@ async fn career_action_types_from_the_pages(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     let public: Value = app.get("/api/v1/career-action-types", None).await.json().await.unwrap();
     assert!(!public.to_string().contains("\"corsi-singoli\""), "retired");
+}
+
+/// The academic year today is in ("2026/2027").
+fn this_year() -> String {
+    use chrono::Datelike;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Rome).date_naive();
+    let first = if today.month() >= 8 { today.year() } else { today.year() - 1 };
+    format!("{first}/{}", first + 1)
+}
+
+async fn academic_calendars_from_the_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = as_admin(&app).await;
+    let year = this_year();
+    // The console warns the admin, in the page's language, with the students' very words.
+    let console = shown(&admin, &app, "/staff").await;
+    let warning = format!("Il calendario {year} non è pubblicato: agli studenti il desk dice «il calendario {year} non è ancora pubblicato»");
+    assert!(unescape(&console).contains(&warning), "{console}");
+    shown(&admin, &app, "/lang/en?next=/staff").await;
+    let console = shown(&admin, &app, "/staff").await;
+    assert!(unescape(&console).contains(&format!("The {year} calendar is not published")), "{console}");
+    shown(&admin, &app, "/lang/it?next=/staff").await;
+
+    let url = "/staff/admin/calendar";
+    let html = shown(&admin, &app, url).await;
+    assert!(html.contains("2025/2026") && html.contains("pubblicato"), "{html}");
+    // The guide's contradiction on the rinuncia, quoted, and the rule the desk follows.
+    assert!(unescape(&html).contains("entro i 5 giorni successivi") && html.contains("regola specifica"), "{html}");
+    refused(&admin, &app, &html, "/staff/admin/calendar/copy", &[("from", "2025/2026"), ("to", "il prossimo")], "il prossimo").await;
+    let html = accepted(&admin, &app, &html, "/staff/admin/calendar/copy", &[("from", "2025/2026"), ("to", &year)]).await;
+    assert!(html.contains("copiato da") && html.contains("action=\"/staff/admin/calendar/publish\""), "{html}");
+    // Still a draft: the warning stays.
+    assert!(unescape(&shown(&admin, &app, "/staff").await).contains(&warning));
+    let html = accepted(&admin, &app, &html, "/staff/admin/calendar/publish", &[]).await;
+    assert!(!html.contains("action=\"/staff/admin/calendar/publish\""), "nothing left to publish: {html}");
+    assert!(!unescape(&shown(&admin, &app, "/staff").await).contains(&warning), "published: no warning");
+    // Students now get the year's windows.
+    let types: Value = app.get("/api/v1/career-action-types", None).await.json().await.unwrap();
+    let singles = types.as_array().unwrap().iter().find(|t| t["slug"] == "corsi-singoli").unwrap();
+    assert_eq!(singles["window"]["academic_year"], year.as_str());
+    assert_eq!(singles["window"]["state"], "open");
 }

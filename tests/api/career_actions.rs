@@ -9,7 +9,7 @@ use crate::both_backends;
 use crate::helpers::{spawn_app, Backend, Session, TestApp};
 
 both_backends!(
-    the_catalog_lists_the_fourteen_types_with_their_windows,
+    the_catalog_lists_the_fifteen_types_with_their_windows,
     corsi_singoli_from_ticket_to_approved_with_the_fee_mailed,
     the_career_system_changes_reach_linked_tickets_once,
     procedures_are_private_and_staff_follow_the_allowed_path,
@@ -59,11 +59,11 @@ async fn thread_system_texts(app: &TestApp, who: &Session, number: &str) -> Vec<
         .collect()
 }
 
-async fn the_catalog_lists_the_fourteen_types_with_their_windows(backend: Backend) {
+async fn the_catalog_lists_the_fifteen_types_with_their_windows(backend: Backend) {
     let app = spawn_app(backend).await;
-    let types = json_of(app.get("/api/v1/career-action-types?locale=en", None).await, StatusCode::OK).await;
+    let types = json_of(app.get("/api/v1/career-action-types?locale=en&on=2025-10-10", None).await, StatusCode::OK).await;
     let types = types.as_array().unwrap();
-    assert_eq!(types.len(), 14);
+    assert_eq!(types.len(), 15);
     let transfer = types.iter().find(|t| t["slug"] == "trasferimento-in-ingresso").unwrap();
     assert_eq!(transfer["name"], "Incoming transfer");
     assert_eq!(transfer["late_fee_eur"], 95.0);
@@ -72,8 +72,10 @@ async fn the_catalog_lists_the_fourteen_types_with_their_windows(backend: Backen
         .iter()
         .any(|w| w["kind"] == "late" && w["from"] == "2025-10-04" && w["to"] == "2025-11-28" && w["late_fee_eur"] == 95.0));
     assert!(!transfer["required_documents"].as_array().unwrap().is_empty());
-    // Today (after the 2025-2026 windows) the transfer is closed, and the warning names the fee.
-    assert_eq!(transfer["today"]["state"], "closed");
+    // On 10 October 2025 the transfer is late, and the warning names the fee.
+    assert_eq!(transfer["window"]["state"], "late");
+    assert_eq!(transfer["window"]["academic_year"], "2025/2026");
+    assert_eq!(transfer["window"]["late_fee_eur"], 95.0);
     assert!(transfer["warning"].as_str().unwrap().contains("95"));
     let it = json_of(app.get("/api/v1/career-action-types?locale=it", None).await, StatusCode::OK).await;
     assert_eq!(
@@ -301,6 +303,14 @@ async fn admin_type(app: &TestApp, admin: &Session, slug: &str) -> Value {
     all.as_array().unwrap().iter().find(|t| t["slug"] == slug).unwrap().clone()
 }
 
+/// The academic year today is in, as the API writes it in addresses.
+fn this_year() -> String {
+    use chrono::Datelike;
+    let today = Utc::now().with_timezone(&chrono_tz::Europe::Rome).date_naive();
+    let first = if today.month() >= 8 { today.year() } else { today.year() - 1 };
+    format!("{first}-{}", first + 1)
+}
+
 async fn a_near_deadline_makes_the_ticket_due_sooner_and_more_urgent(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
@@ -311,6 +321,9 @@ async fn a_near_deadline_makes_the_ticket_due_sooner_and_more_urgent(backend: Ba
         StatusCode::OK,
     )
     .await;
+    // The windows went into this academic year's calendar, a draft until it is published.
+    json_of(app.post(&format!("/api/v1/admin/calendars/{}/publish", this_year()), Some(&admin.token), &json!({})).await, StatusCode::OK)
+        .await;
 
     let mut body = crate::helpers::segreteria_ticket("Piano di studio in scadenza");
     body["career_action"] = json!({"type": "piano-di-studio"});
@@ -348,9 +361,14 @@ async fn a_near_deadline_makes_the_ticket_due_sooner_and_more_urgent(backend: Ba
     let now = json_of(app.get(&format!("/api/v1/tickets/{number}"), Some(&student.token)).await, StatusCode::OK).await;
     assert_eq!(now["priority"], "urgent");
 
-    // A closed window: the ticket is accepted, with the late fee in the warning.
+    // The regular window closed yesterday, the late one runs: accepted, with the fee in the warning.
+    let mut late_piano = closing_in(&piano, -1);
+    let today = Utc::now().with_timezone(&chrono_tz::Europe::Rome).date_naive();
+    late_piano["windows"].as_array_mut().unwrap().push(
+        json!({"from": today.to_string(), "to": (today + Duration::days(30)).to_string(), "kind": "late", "late_fee_eur": 50}),
+    );
     json_of(
-        put(&app, "/api/v1/admin/career-action-types/piano-di-studio", None, Some(&admin.token), &closing_in(&piano, -1)).await,
+        put(&app, "/api/v1/admin/career-action-types/piano-di-studio", None, Some(&admin.token), &late_piano).await,
         StatusCode::OK,
     )
     .await;
@@ -359,18 +377,19 @@ async fn a_near_deadline_makes_the_ticket_due_sooner_and_more_urgent(backend: Ba
     late["locale"] = json!("en");
     let other = app.student("anna@studenti.unibg.it").await;
     let ticket = json_of(app.post("/api/v1/tickets", Some(&other.token), &late).await, StatusCode::CREATED).await;
-    assert_eq!(ticket["career_actions"][0]["window"]["state"], "closed");
+    assert_eq!(ticket["career_actions"][0]["window"]["state"], "late");
     assert!(ticket["career_actions"][0]["warning"].as_str().unwrap().contains("€50,00"), "{}", ticket["career_actions"]);
-    assert_eq!(ticket["priority"], "normal");
-    assert!(ticket["deadline_at"].is_null());
+    assert_eq!(ticket["priority"], "normal", "thirty days before the late window closes");
 }
 
 async fn admins_edit_the_catalog_and_bad_edits_are_refused(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
     let agent = app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
-    let path = "/api/v1/admin/career-action-types/corsi-singoli";
-    let mut t = admin_type(&app, &admin, "corsi-singoli").await;
+    let path = "/api/v1/admin/career-action-types/corsi-singoli?academic_year=2025-2026";
+    let all = json_of(app.get("/api/v1/admin/career-action-types?academic_year=2025-2026", Some(&admin.token)).await, StatusCode::OK).await;
+    let mut t = all.as_array().unwrap().iter().find(|t| t["slug"] == "corsi-singoli").unwrap().clone();
+    assert_eq!(t["windows"][0]["to"], "2026-07-15");
     assert_eq!(put(&app, path, None, Some(&agent.token), &t).await.status(), StatusCode::FORBIDDEN);
     t["windows"][0]["to"] = json!("2025-01-01");
     let problem = json_of(put(&app, path, None, Some(&admin.token), &t).await, StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -383,7 +402,7 @@ async fn admins_edit_the_catalog_and_bad_edits_are_refused(backend: Backend) {
     retired["active"] = json!(false);
     json_of(put(&app, path, None, Some(&admin.token), &retired).await, StatusCode::OK).await;
     let types = json_of(app.get("/api/v1/career-action-types", None).await, StatusCode::OK).await;
-    assert_eq!(types.as_array().unwrap().len(), 13);
+    assert_eq!(types.as_array().unwrap().len(), 14);
     let student = app.student("mario@studenti.unibg.it").await;
     json_of(
         app.post("/api/v1/career-actions", Some(&student.token), &json!({"type": "corsi-singoli"})).await,
@@ -399,5 +418,5 @@ async fn admins_edit_the_catalog_and_bad_edits_are_refused(backend: Backend) {
     )
     .await;
     let types = json_of(app.get("/api/v1/career-action-types", None).await, StatusCode::OK).await;
-    assert_eq!(types.as_array().unwrap().len(), 14);
+    assert_eq!(types.as_array().unwrap().len(), 15);
 }

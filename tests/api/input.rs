@@ -72,10 +72,10 @@ async fn form_validation_is_per_field(backend: Backend) {
     fields.sort();
     assert_eq!(fields, ["fields.colour", "fields.course", "fields.matricola", "fields.topic", "subject"]);
 
-    // The codice fiscale's check character is checked; the ID document is required.
-    let credenziali = json!({"category": "credenziali", "subject": "Password dimenticata", "body": "Non ricordo la password",
-        "fields": {"first_name": "Mario", "last_name": "Rossi", "codice_fiscale": "RSSMRA85T10A562T",
-                   "birth_date": "1985-12-10", "situation": "forgotten-password"}});
+    // The codice fiscale's check character is checked; for a first access the ID document is required.
+    let credenziali = json!({"category": "credenziali", "subject": "Primo accesso", "body": "Non riesco ad accedere",
+        "fields": {"full_name": "Mario Rossi", "codice_fiscale": "RSSMRA85T10A562T",
+                   "birth_date": "1985-12-10", "situation": "first-access"}});
     let res = app.post("/api/v1/tickets", Some(&s.token), &credenziali).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let problem: Value = res.json().await.unwrap();

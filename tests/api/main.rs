@@ -8,6 +8,7 @@ mod access;
 mod booking;
 mod career;
 mod career_actions;
+mod career_calendar;
 mod concurrency;
 mod contract;
 mod ingest;

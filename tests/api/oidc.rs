@@ -110,10 +110,14 @@ pub struct SsoDesk {
 /// The app on a port known in advance (its base URL is in the redirect URI the provider
 /// registers), configured for a provider started for it.
 pub async fn spawn_with_sso(backend: Backend, configure: impl FnOnce(&mut Settings)) -> SsoDesk {
-    let port = free_port();
+    // The desk's port is held while the provider picks and binds its own, so the two never
+    // get the same one; it is let go just before the desk binds it.
+    let held = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = held.local_addr().expect("its address").port();
     let base = format!("http://127.0.0.1:{port}");
     let provider = OidcProvider::start(free_port(), &format!("{base}/sign-in/sso/callback"));
     let oidc = provider.settings();
+    drop(held);
     let app = spawn_app_with(backend, |s| {
         s.bind = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         s.base_url = base;

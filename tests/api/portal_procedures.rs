@@ -8,10 +8,14 @@ use serde_json::{json, Value};
 use crate::both_backends;
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::portal::{csrf_of, page, sign_up, ticket_number_in, PDF};
+use crate::staff_pages::signed_in;
 
 both_backends!(
     a_procedure_chosen_in_the_form_has_its_page_and_warns_out_of_its_window,
     an_ita_l2_ticket_books_and_cancels_from_its_page,
+    single_courses_from_the_portal_carry_their_courses_and_amount,
+    forms_ask_what_the_guide_asks_of_each_situation,
+    the_received_page_and_the_console_tell_the_window_in_both_languages,
 );
 
 fn transfer_form(csrf: &str) -> Form {
@@ -25,6 +29,14 @@ fn transfer_form(csrf: &str) -> Form {
         .text("f.topic", "trasferimento-passaggio")
         .text("f.career_action", "trasferimento-in-ingresso")
         .part("files", Part::bytes(PDF.to_vec()).file_name("congedo.pdf").mime_str("application/pdf").unwrap())
+}
+
+/// The academic year today is in ("2026/2027").
+fn this_year() -> String {
+    use chrono::Datelike;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Rome).date_naive();
+    let first = if today.month() >= 8 { today.year() } else { today.year() - 1 };
+    format!("{first}/{}", first + 1)
 }
 
 /// The first `/procedures/<uuid>` link of a page.
@@ -41,8 +53,10 @@ async fn a_procedure_chosen_in_the_form_has_its_page_and_warns_out_of_its_window
     assert_eq!(res.status(), StatusCode::CREATED);
     let created = res.text().await.unwrap();
     let number = ticket_number_in(&created);
-    // The 2025-2026 windows are over: the request is accepted and the late fee is named.
-    assert!(created.contains("Trasferimento in ingresso") && created.contains("€ 95,00"), "{created}");
+    // Today's academic year has no published calendar: the desk says so rather than invent a fee.
+    let unpublished = format!("il calendario {} non è ancora pubblicato", this_year());
+    assert!(created.contains("Trasferimento in ingresso") && created.contains(&unpublished), "{created}");
+    assert!(!created.contains("€ 95,00"), "{created}");
 
     let (_, list) = page(&client, &app, "/procedures").await;
     assert!(list.contains("Trasferimento in ingresso") && list.contains("presentata") && list.contains(&number), "{list}");
@@ -164,4 +178,139 @@ async fn an_ita_l2_ticket_books_and_cancels_from_its_page(backend: Backend) {
     }
     let (_, html) = page(&second, &app, &format!("/tickets/{second_number}")).await;
     assert!(html.contains("Confermata"));
+}
+
+async fn single_courses_from_the_portal_carry_their_courses_and_amount(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = sign_up(&app, "luca@studenti.unibg.it").await;
+    // Choosing the procedure shows its own fields, and what choosing it does.
+    let (status, form) = page(&client, &app, "/tickets/new?category=segreteria&procedure=corsi-singoli").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("name=\"p.courses\"") && form.contains("name=\"p.exam_date\""), "{form}");
+    assert!(form.contains("apri la pratica qui sul desk") && form.contains("non presenti la domanda"), "{form}");
+    // "… specificando … codici, denominazione degli insegnamenti richiesti e numero di cfu".
+    let send = |csrf: String, courses: &'static str| {
+        Form::new()
+            .text("csrf", csrf)
+            .text("category", "segreteria")
+            .text("subject", "Iscrizione a corsi singoli")
+            .text("body", "Vorrei iscrivermi a due insegnamenti.")
+            .text("f.matricola", "PM12345")
+            .text("f.course", "Giurisprudenza")
+            .text("f.topic", "corsi-singoli")
+            .text("f.career_action", "corsi-singoli")
+            .text("p.courses", courses)
+    };
+    let res = client.post(app.url("/tickets/new")).multipart(send(csrf_of(&form), "21001 | Diritto privato")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = res.text().await.unwrap();
+    assert!(refused.contains("id=\"p-courses\"") && refused.contains("21001 | Diritto privato"), "{refused}");
+    let res = client
+        .post(app.url("/tickets/new"))
+        .multipart(send(csrf_of(&refused), "21001 | Diritto privato | 9\n21002 | Economia politica | 6"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created = res.text().await.unwrap();
+    // 15 CFU × 25 € + 16 € of stamp duty; a procedure opened on the desk, not the application.
+    assert!(created.contains("391,00"), "{created}");
+    assert!(created.contains("non è la domanda"), "{created}");
+    let (_, list) = page(&client, &app, "/procedures").await;
+    let (_, detail) = page(&client, &app, &procedure_href(&list)).await;
+    assert!(detail.contains("Diritto privato") && detail.contains("391,00"), "{detail}");
+}
+
+async fn forms_ask_what_the_guide_asks_of_each_situation(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let student = app.student("futuro@gmail.com").await;
+    let segreteria = |topic: &str| {
+        json!({"category": "segreteria", "subject": "Domanda", "body": "Una domanda.",
+               "fields": {"course": "Ingegneria", "topic": topic}})
+    };
+    // A future student asks about enrolment without a matricola; other topics need it.
+    assert_eq!(app.post("/api/v1/tickets", Some(&student.token), &segreteria("immatricolazione")).await.status(), StatusCode::CREATED);
+    let res = app.post("/api/v1/tickets", Some(&student.token), &segreteria("esami")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "fields.matricola");
+
+    // Credentials: one name; a forgotten password needs no identity document, and a foreign
+    // applicant without a codice fiscale can still write.
+    let credentials = |situation: &str| {
+        json!({"category": "credenziali", "subject": "Credenziali", "body": "Aiuto con le credenziali.",
+               "fields": {"full_name": "Amina Diallo", "no_codice_fiscale": true, "birth_date": "2001-03-04", "situation": situation},
+               "guest": {"email": "amina@example.org", "name": "Amina Diallo"}})
+    };
+    assert_eq!(app.post("/api/v1/tickets", None, &credentials("forgotten-password")).await.status(), StatusCode::ACCEPTED);
+    let res = app.post("/api/v1/tickets", None, &credentials("account-disabled")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = res.json().await.unwrap();
+    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["attachments.id_front", "attachments.id_back"]);
+    let mut no_code = credentials("forgotten-password");
+    no_code["fields"]["no_codice_fiscale"] = json!(false);
+    let res = app.post("/api/v1/tickets", None, &no_code).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The form shows the self-service steps for a forgotten password.
+    let client = Client::builder().cookie_store(true).build().unwrap();
+    let (_, form) = page(&client, &app, "/tickets/new?category=credenziali").await;
+    assert!(form.contains("Recupero password") && form.contains("name=\"f.full_name\""), "{form}");
+    assert!(!form.contains("f.first_name"), "{form}");
+
+    // International office: the documents follow the answers; the diploma deadline from the calendar.
+    let stranieri = json!({"category": "stranieri", "subject": "Visto", "body": "Devo chiedere il visto.",
+        "fields": {"nationality": "Senegal", "applicant": "visa-applicant", "programme": "laurea", "access": "libero", "topic": "visa"},
+        "guest": {"email": "moussa@example.org", "name": "Moussa"}});
+    let res = app.post("/api/v1/tickets", None, &stranieri).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = res.json().await.unwrap();
+    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["attachments.passport", "attachments.study_visa"]);
+    let (_, form) = page(&client, &app, "/tickets/new?category=stranieri").await;
+    assert!(form.contains(&format!("Il calendario {} non è ancora pubblicato", this_year())), "{form}");
+}
+
+async fn the_received_page_and_the_console_tell_the_window_in_both_languages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
+    let year = this_year();
+    let mut numbers = Vec::new();
+    for (lang, expected) in [
+        ("en", format!("the {year} calendar is not published yet")),
+        ("it", format!("il calendario {year} non è ancora pubblicato")),
+    ] {
+        let client = sign_up(&app, &format!("student-{lang}@studenti.unibg.it")).await;
+        page(&client, &app, &format!("/lang/{lang}?next=/")).await;
+        let (_, form) = page(&client, &app, "/tickets/new?category=segreteria&procedure=piano-di-studio").await;
+        let ticket = Form::new()
+            .text("csrf", csrf_of(&form))
+            .text("category", "segreteria")
+            .text("subject", "Piano di studio")
+            .text("body", "Devo presentare il piano di studio.")
+            .text("f.matricola", "1012345")
+            .text("f.course", "Ingegneria")
+            .text("f.topic", "piano-di-studio")
+            .text("f.career_action", "piano-di-studio")
+            .text("p.programme", "laurea");
+        let res = client.post(app.url("/tickets/new")).multipart(ticket).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let created = res.text().await.unwrap();
+        assert!(created.contains(&expected), "{lang}: {created}");
+        numbers.push(ticket_number_in(&created));
+    }
+    // The console's ticket page tells the agent the same, in the agent's language.
+    let agent = signed_in(&app, "laura@unibg.it", "agent-password").await;
+    for (lang, expected) in [
+        ("it", format!("il calendario {year} non è ancora pubblicato")),
+        ("en", format!("the {year} calendar is not published yet")),
+    ] {
+        page(&agent, &app, &format!("/lang/{lang}?next=/staff")).await;
+        for number in &numbers {
+            let (status, html) = page(&agent, &app, &format!("/staff/tickets/{number}")).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(html.contains(&expected), "{lang} {number}: {html}");
+        }
+    }
 }

@@ -32,6 +32,7 @@ async fn an_admin_visits_every_admin_page() {
         ("/staff/admin/closures", "37-admin-closures"),
         ("/staff/admin/career", "38-admin-career"),
         ("/staff/admin/career/corsi-singoli", "39-admin-career-type"),
+        ("/staff/admin/calendar", "39b-admin-calendar"),
     ];
     for (path, name) in pages {
         b.goto(&app.url(path)).await;

@@ -122,8 +122,7 @@ async fn open_in_each_category(app: &TestApp, b: &Browser, files: &Files) -> Vec
 async fn fill_credentials(b: &Browser, files: &Files) {
     b.type_in("subject", "Password dimenticata").await;
     b.type_in("body", "Non riesco più ad accedere allo Sportello Internet.").await;
-    b.type_in("f-first_name", "Mario").await;
-    b.type_in("f-last_name", "Rossi").await;
+    b.type_in("f-full_name", "Mario Rossi").await;
     b.type_in("f-codice_fiscale", "RSSMRA85T10A562S").await;
     b.set_date("f-birth_date", "1985-12-10").await;
     b.choose("f-situation", "forgotten-password").await;
@@ -224,11 +223,11 @@ async fn a_guest_recovers_credentials_through_the_mailed_link() {
     b.wait_for_text("Conferma la tua richiesta").await;
     check(&b, "12b-guest-confirm").await;
     b.click("form.form button[type=submit]").await;
-    let expected = format!("/tickets/{number}");
-    assert_eq!(b.path_after_navigation(&expected).await, expected);
+    // The confirmation page has the ticket's path too: wait for the ticket page itself.
+    b.wait_for_text("Indirizzo confermato: la richiesta è stata inoltrata agli uffici.").await;
+    assert_eq!(b.path().await, format!("/tickets/{number}"));
     assert!(!b.client.current_url().await.unwrap().as_str().contains("secret"));
     assert_eq!(b.text(".ticket-head .status").await, "Nuova");
-    assert!(b.source().await.contains("Indirizzo confermato: la richiesta è stata inoltrata agli uffici."));
     let page = b.source().await;
     assert!(page.contains("carta-fronte.png") && page.contains("carta-retro.jpg"));
 
@@ -287,4 +286,70 @@ async fn english_pages_and_form_errors_that_keep_the_typed_values() {
     b.goto(&app.url("/tickets/HD-2026-999999")).await;
     assert!(b.source().await.contains("Page not found"));
     check(&b, "19-not-found").await;
+}
+
+/// The academic year today is in ("2026/2027").
+fn this_year() -> String {
+    use chrono::Datelike;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Rome).date_naive();
+    let first = if today.month() >= 8 { today.year() } else { today.year() - 1 };
+    format!("{first}/{}", first + 1)
+}
+
+/// A procedure chosen in the form: its own fields, the "request received" page telling where
+/// its window stands (this year's calendar is not published: no invented late fee), in Italian
+/// and in English, and the console's ticket page telling the agent the same in both languages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_received_page_and_the_console_tell_the_window_in_both_languages() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
+    let year = this_year();
+    let b = Browser::start().await;
+    b.resize(1280, 2000).await;
+    sign_up(&app, &b, "Giulia Bianchi", "giulia@studenti.unibg.it").await;
+    let mut numbers = Vec::new();
+    for (lang, expected) in [("it", format!("il calendario {year} non è ancora pubblicato")), ("en", format!("the {year} calendar is not published yet"))] {
+        b.goto(&app.url("/tickets/new?category=segreteria")).await;
+        if lang == "en" {
+            b.click("a.lang").await;
+            assert_eq!(b.path_after_navigation("/tickets/new").await, "/tickets/new");
+        }
+        b.choose("procedure-pick", "corsi-singoli").await;
+        b.click("form.procedure-pick button[type=submit]").await;
+        b.wait_for_text("p.courses").await;
+        check(&b, &format!("60-new-procedure-{lang}")).await;
+        b.type_in("subject", "Corsi singoli").await;
+        b.type_in("body", "Vorrei iscrivermi a un corso singolo.").await;
+        b.type_in("f-matricola", "PM12345").await;
+        b.type_in("f-course", "Giurisprudenza").await;
+        b.choose("f-topic", "corsi-singoli").await;
+        b.type_in("p-courses", "21001 | Diritto privato | 9").await;
+        let number = submit_and_read_number(&b).await;
+        let page = b.source().await;
+        assert!(page.contains(&expected), "{lang}: {page}");
+        assert!(page.contains("241,00"), "the amount: 9 × 25 € + 16 €");
+        check(&b, &format!("61-created-window-{lang}")).await;
+        numbers.push(number);
+    }
+    let agent = Browser::start().await;
+    agent.resize(1280, 2000).await;
+    agent.goto(&app.url("/sign-in")).await;
+    agent.type_in("email", "laura@unibg.it").await;
+    agent.type_in("password", "agent-password").await;
+    agent.click("form.form button[type=submit]").await;
+    agent.path_after_navigation("/staff").await;
+    for (lang, expected) in [("it", format!("il calendario {year} non è ancora pubblicato")), ("en", format!("the {year} calendar is not published yet"))] {
+        agent.goto(&app.url(&format!("/staff/tickets/{}", numbers[0]))).await;
+        if lang == "en" {
+            agent.click("a.lang").await;
+            agent.path_after_navigation(&format!("/staff/tickets/{}", numbers[0])).await;
+        }
+        for number in &numbers {
+            agent.goto(&app.url(&format!("/staff/tickets/{number}"))).await;
+            let page = agent.source().await;
+            assert!(page.contains(&expected), "{lang} {number}: {page}");
+        }
+        check(&agent, &format!("62-console-window-{lang}")).await;
+    }
 }

@@ -60,10 +60,14 @@ pub async fn show(ctx: Ctx, query: web::Query<QueueQuery>) -> Page {
             let counts = queues::counts(conn, &reader)?;
             let page = queues::list(conn, &reader, Queue::parse(&queue_key)?, &params)?;
             let teams = teams_with_members(conn, locale)?;
-            Ok::<_, ServiceError>((counts, page, teams))
+            let unpublished = crate::career::calendar::unpublished_soon(
+                &crate::career::calendar::load(conn)?,
+                crate::career::instances::today(),
+            );
+            Ok::<_, ServiceError>((counts, page, teams, unpublished))
         })
         .await;
-    let (counts, page, teams) = match result {
+    let (counts, page, teams, unpublished) = match result {
         Ok(found) => found,
         // A bad filter or cursor in the address: the default queue, not an error page.
         Err(ServiceError::Validation(_)) if key != "unassigned" || q.cursor.is_some() => return Ok(redirect("/staff")),
@@ -129,6 +133,12 @@ pub async fn show(ctx: Ctx, query: web::Query<QueueQuery>) -> Page {
             .map(|s| choice(s, ctx.t(&format!("console.sort_{s}")), q.sort.as_deref() == Some(*s))).collect::<Vec<_>>(),
         "members": members,
         "bulk": q.done.map(|done| json!({"done": done, "failed": q.failed.unwrap_or(0)})),
+        // Admins are told when students read "calendar not published" instead of deadlines.
+        "calendar_warnings": if user.role == crate::domain::Role::Admin {
+            unpublished.iter().map(|y| ctx.t("console.calendar_unpublished").replace("{year}", &y.code())).collect::<Vec<_>>()
+        } else {
+            Vec::new()
+        },
     });
     ctx.render("pages/staff_queue", &ctx.t("console.title"), data)
 }

@@ -8,9 +8,11 @@ use chrono::NaiveDate;
 use serde_json::{json, Value};
 
 use super::{checked, flag, on_rows, posted, row_count, Fields, Page, Posted, Typed};
-use crate::career::catalog::{self, CareerActionType, Document, Euros, Window, WindowKind};
+use crate::career::calendar::{self, AcademicYear, Access, AfterClose, Cohort, Level, YearStatus};
+use crate::career::catalog::{CareerActionType, Document, Euros, Window, WindowKind};
+use crate::career::instances::today;
+use crate::career::quote;
 use crate::categories::form::Text;
-use crate::db::write_tx;
 use crate::error::{FieldError, ServiceError};
 use crate::web::error::{OrPage, WebError};
 use crate::web::form_view::Kind;
@@ -31,9 +33,38 @@ fn euros(e: Option<Euros>) -> String {
     e.map(|e| format!("{:.2}", f64::from(e))).unwrap_or_default()
 }
 
+/// The academic year a page shows (`?year=2026-2027`), by default the one today is in.
+fn year_of(ctx: &Ctx) -> AcademicYear {
+    ctx.req
+        .query_string()
+        .split('&')
+        .find_map(|p| p.strip_prefix("year="))
+        .and_then(|y| AcademicYear::parse(y).ok())
+        .unwrap_or_else(|| AcademicYear::of(today()))
+}
+
+/// The year's status as the page says it.
+fn year_state(ctx: &Ctx, status: Option<YearStatus>) -> String {
+    ctx.t(match status {
+        Some(YearStatus::Published) => "admin.calendar.published",
+        Some(YearStatus::Draft) => "admin.calendar.draft",
+        None => "admin.calendar.missing",
+    })
+}
+
 pub async fn list(ctx: Ctx) -> Page {
     let _admin = admin_or_return!(ctx);
-    let types = ctx.state.db.read(|conn| catalog::list(conn, true)).await.or_page(ctx.locale)?;
+    let year = year_of(&ctx);
+    let (types, cal) = ctx
+        .state
+        .db
+        .read(move |conn| Ok::<_, ServiceError>((quote::types_in_year(conn, year)?, calendar::load(conn)?)))
+        .await
+        .or_page(ctx.locale)?;
+    let years: Vec<Value> = cal
+        .years()
+        .map(|y| json!({"slug": y.academic_year.slug(), "code": y.academic_year.code(), "current": y.academic_year == year}))
+        .collect();
     let rows: Vec<Value> = types
         .iter()
         .map(|t| {
@@ -42,32 +73,64 @@ pub async fn list(ctx: Ctx) -> Page {
                 .iter()
                 .map(|w| {
                     let from = w.from.map(|d| format!("{d} – ")).unwrap_or_default();
-                    format!("{from}{} ({})", w.to, ctx.t(&format!("admin.career.{}", kind_name(w.kind))))
+                    let whom = cohort_text(&w.cohort);
+                    format!("{from}{} ({}){whom}", w.to, ctx.t(&format!("admin.career.{}", kind_name(w.kind))))
                 })
                 .collect();
             json!({"slug": t.slug, "name": t.name(ctx.locale), "windows": windows, "active": t.active})
         })
         .collect();
-    ctx.render("pages/admin_career", &ctx.t("admin.career.title"), json!({"types": rows}))
+    let state = year_state(&ctx, cal.year(year).map(|y| y.status));
+    let page = json!({"types": rows, "year": year.code(), "year_slug": year.slug(), "year_state": state, "years": years});
+    ctx.render("pages/admin_career", &ctx.t("admin.career.title"), page)
 }
 
-async fn find(ctx: &Ctx, slug: String) -> Result<CareerActionType, WebError> {
-    let found = ctx.state.db.read(move |conn| catalog::by_slug(conn, &slug)).await.or_page(ctx.locale)?;
-    found.ok_or_else(|| WebError::not_found(ctx.locale))
+/// " · laurea-magistrale, 1° anno, programmato" (empty for everyone).
+fn cohort_text(c: &Cohort) -> String {
+    let parts: Vec<String> = [
+        c.programme.map(|p| p.as_str().to_owned()),
+        c.year.map(|y| format!("{y}°")),
+        c.access.map(|a| a.as_str().to_owned()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" · {}", parts.join(", "))
+    }
+}
+
+async fn find(ctx: &Ctx, slug: String, year: AcademicYear) -> Result<CareerActionType, WebError> {
+    let types = ctx.state.db.read(move |conn| quote::types_in_year(conn, year)).await.or_page(ctx.locale)?;
+    types.into_iter().find(|t| t.slug == slug).ok_or_else(|| WebError::not_found(ctx.locale))
 }
 
 pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Page {
     let _admin = admin_or_return!(ctx);
-    let t = find(&ctx, slug.into_inner()).await?;
-    render(&ctx, &t, &Typed::default())
+    let year = year_of(&ctx);
+    let t = find(&ctx, slug.into_inner(), year).await?;
+    render(&ctx, &t, year, &Typed::default())
 }
 
-fn render(ctx: &Ctx, t: &CareerActionType, typed: &Typed) -> Page {
+fn render(ctx: &Ctx, t: &CareerActionType, year: AcademicYear, typed: &Typed) -> Page {
     let f = Fields::new(ctx, Some(typed), "ct-");
     let count = row_count(typed, t.windows.len(), BLANK_ROWS, MAX_ROWS);
     let kinds: Vec<(String, String)> = [WindowKind::Regular, WindowKind::Late]
         .iter()
         .map(|k| (kind_name(*k).to_owned(), ctx.t(&format!("admin.career.{}", kind_name(*k)))))
+        .collect();
+    let any = (String::new(), ctx.t("admin.career.any"));
+    let programmes: Vec<(String, String)> = std::iter::once(any.clone())
+        .chain([Level::Laurea, Level::LaureaMagistrale, Level::CicloUnico].iter().map(|l| (l.as_str().to_owned(), l.as_str().to_owned())))
+        .collect();
+    let accesses: Vec<(String, String)> = std::iter::once(any)
+        .chain([Access::Libero, Access::Programmato].iter().map(|a| (a.as_str().to_owned(), a.as_str().to_owned())))
+        .collect();
+    let afters: Vec<(String, String)> = [AfterClose::Closed, AfterClose::Excluded]
+        .iter()
+        .map(|a| (a.as_str().to_owned(), ctx.t(&format!("admin.career.after_{}", a.as_str()))))
         .collect();
     let rows: Vec<Value> = (0..count)
         .map(|i| {
@@ -79,6 +142,10 @@ fn render(ctx: &Ctx, t: &CareerActionType, typed: &Typed) -> Page {
                 f.field_with(&at("to"), &label("to"), Kind::Input("text"), &w.map(|w| w.to.to_string()).unwrap_or_default(), Vec::new()),
                 f.field_with(&at("kind"), &label("kind"), Kind::Select, w.map(|w| kind_name(w.kind)).unwrap_or(""), kinds.clone()),
                 f.field_with(&at("late_fee_eur"), &label("late_fee"), Kind::Input("text"), &euros(w.and_then(|w| w.late_fee_eur)), Vec::new()),
+                f.field_with(&at("programme"), &label("programme"), Kind::Select, w.and_then(|w| w.cohort.programme).map(Level::as_str).unwrap_or(""), programmes.clone()),
+                f.field_with(&at("year"), &label("course_year"), Kind::Input("text"), &w.and_then(|w| w.cohort.year).map(|y| y.to_string()).unwrap_or_default(), Vec::new()),
+                f.field_with(&at("access"), &label("access"), Kind::Select, w.and_then(|w| w.cohort.access).map(Access::as_str).unwrap_or(""), accesses.clone()),
+                f.field_with(&at("after_close"), &label("after_close"), Kind::Select, w.map(|w| w.after_close.as_str()).unwrap_or("closed"), afters.clone()),
             ]})
         })
         .collect();
@@ -90,7 +157,7 @@ fn render(ctx: &Ctx, t: &CareerActionType, typed: &Typed) -> Page {
         f.field("required_documents", "admin.career.documents", Kind::Textarea(4), &documents.join("\n")),
     ];
     let page = json!({"slug": t.slug, "name": t.name(ctx.locale), "rows": rows, "row_count": count, "settings": settings,
-                      "error_list": f.summary(), "saved": super::saved(ctx)});
+                      "error_list": f.summary(), "saved": super::saved(ctx), "year": year.code(), "year_slug": year.slug()});
     ctx.render_status(
         typed.status(),
         "pages/admin_career_type",
@@ -144,9 +211,24 @@ fn apply(current: &CareerActionType, values: &HashMap<String, String>) -> (Caree
             }
         };
         let late_fee_eur = amount(&mut errors, at("late_fee_eur"), fee);
+        let mut cohort_errors = crate::error::FieldErrors::default();
+        let cohort = Cohort::parse(
+            &mut cohort_errors,
+            &format!("windows[{i}]."),
+            Some(posted(values, &at("programme"))),
+            Some(posted(values, &at("year"))),
+            Some(posted(values, &at("access"))),
+        );
+        if let Err(ServiceError::Validation(list)) = cohort_errors.into_result() {
+            errors.extend(list);
+        }
+        let after_close = match posted(values, &at("after_close")) {
+            "excluded" => AfterClose::Excluded,
+            _ => AfterClose::Closed,
+        };
         if let (Some(to), Some(kind)) = (to, kind) {
             let note = current.windows.get(i).and_then(|w| w.note.clone());
-            windows.push(Window { from, to, kind, late_fee_eur, note });
+            windows.push(Window { from, to, kind, late_fee_eur, cohort, after_close, note });
             rows.push(i);
         }
     }
@@ -176,19 +258,20 @@ pub async fn save(ctx: Ctx, slug: web::Path<String>, form: Posted) -> Page {
     let values = form.into_inner();
     ctx.check_csrf(posted(&values, "csrf"))?;
     let _admin = admin_or_return!(ctx);
-    let current = find(&ctx, slug.into_inner()).await?;
+    let year = year_of(&ctx);
+    let current = find(&ctx, slug.into_inner(), year).await?;
     let (edited, rows, mut errors) = apply(&current, &values);
     let checked = edited.check();
     let result = match (errors.is_empty(), checked) {
-        (true, Ok(())) => ctx.state.db.write(move |conn| write_tx(conn, |conn| catalog::upsert(conn, &edited))).await,
+        (true, Ok(())) => ctx.state.db.write(move |conn| quote::save_type(conn, &edited, year)).await,
         (_, Ok(())) => Err(ServiceError::Validation(Vec::new())),
         (_, Err(e)) => Err(e),
     };
     match result {
-        Ok(()) => Ok(redirect(&format!("/staff/admin/career/{}?saved=1", current.slug))),
+        Ok(()) => Ok(redirect(&format!("/staff/admin/career/{}?year={}&saved=1", current.slug, year.slug()))),
         Err(ServiceError::Validation(list)) => {
             errors.extend(on_rows(list, "windows", &rows));
-            render(&ctx, &current, &Typed { values, errors })
+            render(&ctx, &current, year, &Typed { values, errors })
         }
         Err(e) => Err(ctx.fail(e)),
     }

@@ -195,12 +195,20 @@ fn parse(current: &Category, values: &HashMap<String, String>) -> (CategoryEdit,
         let help = (!help.it.is_empty() || !help.en.is_empty()).then_some(help);
         // The page does not edit lengths: a field keeps its own.
         let max_length = current.fields.iter().find(|f| f.key == key).and_then(|f| f.max_length);
-        fields.push(FormField { key, kind, label, required: checked(values, &at("required")), help, options, max_length });
+        // Conditions are kept from the stored field of the same key (the page does not edit them).
+        let required_when = current.fields.iter().find(|f| f.key == key).map(|f| f.required_when.clone()).unwrap_or_default();
+        fields.push(FormField { key, kind, label, required: checked(values, &at("required")), required_when, help, options, max_length });
         rows.push(i);
     }
     let required_attachments = lines(posted(values, "required_attachments"), 3, &mut errors, "required_attachments")
         .into_iter()
         .map(|p| RequiredAttachment {
+            required_when: current
+                .required_attachments
+                .iter()
+                .find(|a| a.key == p[0])
+                .map(|a| a.required_when.clone())
+                .unwrap_or_default(),
             key: p[0].clone(),
             label: Text { it: p[1].clone(), en: p[2].clone() },
             identity_document: p.get(3).is_some_and(|f| f == "id"),

@@ -3,6 +3,7 @@
 //! Each is a thin page over the same domain functions as the admin API. A refused form is
 //! shown again (422) with what was typed and each error on its field.
 
+pub mod calendar;
 pub mod canned;
 pub mod career;
 pub mod categories;
@@ -171,6 +172,7 @@ pub async fn index(ctx: Ctx) -> Page {
         ("/staff/admin/hours", "hours"),
         ("/staff/admin/closures", "closures"),
         ("/staff/admin/career", "career"),
+        ("/staff/admin/calendar", "calendar"),
     ]
     .iter()
     .map(|(href, key)| json!({"href": href, "title": ctx.t(&format!("admin.{key}.title")), "lead": ctx.t(&format!("admin.{key}.lead"))}))
