@@ -8,7 +8,8 @@ use serde::Serialize;
 use super::{Assertion, SsoError};
 use crate::accounts::{find_user, new_id, now, to_utc, User, UserRow};
 use crate::db::schema::{sso_flows, sso_sessions, user_identities, users};
-use crate::db::{write_tx, DbConn};
+use crate::db::{write_tx, DbConn, DbError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use crate::domain::{Locale, Role};
 use crate::error::ServiceError;
 
@@ -145,6 +146,17 @@ fn has_identity(conn: &mut DbConn, user_id: &str) -> QueryResult<bool> {
 /// The account of an identity: found by issuer + subject; else an account with the verified
 /// e-mail that has no identity yet, linked once; else a new account. Call on a write connection.
 pub fn sign_in(conn: &mut DbConn, assertion: &Assertion, locale: Locale) -> Result<SignedIn, SsoError> {
+    match sign_in_once(conn, assertion, locale) {
+        // Two first sign-ins of one person at once: the other one created the account and the
+        // identity a moment ago (unique issuer + subject, unique e-mail); this one finds them.
+        Err(SsoError::Service(ServiceError::Db(DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))))) => {
+            sign_in_once(conn, assertion, locale)
+        }
+        other => other,
+    }
+}
+
+fn sign_in_once(conn: &mut DbConn, assertion: &Assertion, locale: Locale) -> Result<SignedIn, SsoError> {
     let (user_id, identity_id) = write_tx(conn, |conn| -> Result<(String, String), SsoError> {
         if let Some(identity) = identity_of(conn, assertion)? {
             let user = user_row(conn, &identity.user_id)?;

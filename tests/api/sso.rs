@@ -25,6 +25,7 @@ both_backends!(
     sso_rotated_keys_are_fetched_again,
     sso_sign_in_page_offers_university_credentials_first,
     sso_account_page_links_a_local_account,
+    sso_two_first_sign_ins_at_once_make_one_account,
 );
 
 /// A refusal: the expected status, the SSO error page with its problem, no session.
@@ -375,4 +376,18 @@ async fn sso_account_page_links_a_local_account(backend: Backend) {
     let res = third.post_form(&app.url("/account/sso/link"), &[("csrf", &csrf_of(&page))]).await;
     let callback = third.log_in_at_provider(&location(&res), "laura.bianchi").await;
     assert_refused(third.get(&callback).await, StatusCode::CONFLICT, "already_linked").await;
+}
+
+/// The same new person signs in from two browsers at the same moment: one account, one
+/// identity, two sessions, and no error page.
+async fn sso_two_first_sign_ins_at_once_make_one_account(backend: Backend) {
+    let desk = spawn_with_sso(backend, |_| {}).await;
+    let app = &desk.app;
+    let (one, two) = (WebClient::new(), WebClient::new());
+    let (first, second) = tokio::join!(one.to_callback(app, "mario.rossi"), two.to_callback(app, "mario.rossi"));
+    let (a, b) = tokio::join!(one.get(&first), two.get(&second));
+    assert_eq!((a.status(), b.status()), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
+    assert!(sets_session(&a) && sets_session(&b));
+    assert_eq!(me(&one, app).await["id"], me(&two, app).await["id"]);
+    assert_eq!(count_identities(app).await, 1);
 }
