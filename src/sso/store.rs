@@ -148,8 +148,10 @@ fn has_identity(conn: &mut DbConn, user_id: &str) -> QueryResult<bool> {
 pub fn sign_in(conn: &mut DbConn, assertion: &Assertion, locale: Locale) -> Result<SignedIn, SsoError> {
     match sign_in_once(conn, assertion, locale) {
         // Two first sign-ins of one person at once: the other one created the account and the
-        // identity a moment ago (unique issuer + subject, unique e-mail); this one finds them.
-        Err(SsoError::Service(ServiceError::Db(DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))))) => {
+        // identity a moment ago, seen here as a unique violation or as an account of this e-mail
+        // that has an identity already. Looked at again, it is this identity's account.
+        Err(SsoError::EmailTaken)
+        | Err(SsoError::Service(ServiceError::Db(DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))))) => {
             sign_in_once(conn, assertion, locale)
         }
         other => other,
