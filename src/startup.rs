@@ -165,7 +165,7 @@ fn run(listener: TcpListener, state: AppState, workers: usize, public_ops: bool)
             .into_app()
             .configure(if public_ops { api::ops_routes } else { api::public_ops_routes })
             .configure(crate::web::routes)
-            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NoRoute) }))
+            .default_service(web::to(crate::web::no_route))
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))

@@ -131,7 +131,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// A ticket number from the path; a malformed one is simply not found.
 fn number(raw: &str) -> Result<TicketNumber, ApiError> {
-    raw.parse().map_err(|_| ServiceError::NotFound.into())
+    TicketNumber::parse_any_case(raw).map_err(|_| ServiceError::NotFound.into())
 }
 
 type Data = web::Data<AppState>;

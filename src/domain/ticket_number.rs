@@ -13,6 +13,11 @@ pub struct TicketNumber {
 }
 
 impl TicketNumber {
+    /// A number as people type it in an address or a form (`hd-2026-000001`, spaces around).
+    pub fn parse_any_case(raw: &str) -> Result<Self, ParseError> {
+        raw.trim().to_ascii_uppercase().parse()
+    }
+
     pub fn new(prefix: &str, year: i32, seq: i64) -> Self {
         Self { prefix: prefix.to_owned(), year, seq }
     }

@@ -70,7 +70,7 @@ pub fn cookie(ctx: &Ctx, number: &TicketNumber, secret: &str) -> Cookie<'static>
 }
 
 pub fn parse_number(ctx: &Ctx, raw: &str) -> Result<TicketNumber, WebError> {
-    raw.parse().map_err(|_| WebError::not_found(ctx.locale))
+    TicketNumber::parse_any_case(raw).map_err(|_| WebError::not_found(ctx.locale))
 }
 
 /// A file of this ticket (never of another, even of the same person; never of a note).

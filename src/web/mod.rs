@@ -47,6 +47,15 @@ macro_rules! page {
     };
 }
 
+/// A path no route serves: the API's problem+json under `/api/`, the portal's 404 page (in the
+/// reader's language) anywhere else, so a mistyped address or `/favicon.ico` is no raw JSON.
+pub async fn no_route(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, actix_web::Error> {
+    if req.path().starts_with("/api/") {
+        return Err(crate::api::ApiError::NoRoute.into());
+    }
+    Err(WebError::not_found(i18n::detect(&req)).into())
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(page!("/", web::get().to(home::home)))
         .service(page!("/static/portal.css", web::get().to(home::css)))

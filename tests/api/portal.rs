@@ -15,6 +15,7 @@ both_backends!(
     posts_without_the_csrf_token_are_refused,
     pages_carry_the_security_headers,
     english_by_the_switch_and_by_accept_language,
+    unknown_pages_are_the_portals_404_and_numbers_take_any_case,
 );
 
 pub(crate) const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
@@ -231,4 +232,28 @@ async fn english_by_the_switch_and_by_accept_language(backend: Backend) {
     assert!(res.text().await.unwrap().contains("Come possiamo aiutarti?"));
     let res = browser().get(app.url("/")).header("accept-language", "en-US,en;q=0.9,it;q=0.5").send().await.unwrap();
     assert!(res.text().await.unwrap().contains("How can we help you?"));
+}
+
+async fn unknown_pages_are_the_portals_404_and_numbers_take_any_case(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for path in ["/non-esiste", "/Tickets", "/favicon.ico"] {
+        let res = browser().get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
+        assert!(res.text().await.unwrap().contains("<html"), "{path}: the portal's page");
+    }
+    // The API keeps problem+json.
+    let res = app.get("/api/v1/non-esiste", None).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    // A ticket number typed in lower case is the same ticket, in the API and on the page.
+    let client = sign_up(&app, "lucia@studenti.unibg.it").await;
+    let number = open_segreteria(&app, &client, "Minuscole").await;
+    let lower = number.to_lowercase();
+    let (status, html) = page(&client, &app, &format!("/tickets/{lower}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Minuscole"));
+    let student = app.login("lucia@studenti.unibg.it", "password-123").await;
+    let res = app.get(&format!("/api/v1/tickets/{lower}"), Some(&student.token)).await;
+    assert_eq!(res.status(), StatusCode::OK);
 }

@@ -13,7 +13,7 @@ use crate::tickets::model::TicketRow;
 
 /// `HD-2026-000042` (any case) as the canonical ticket number.
 pub(super) fn as_number(raw: &str) -> Option<String> {
-    raw.trim().to_ascii_uppercase().parse::<TicketNumber>().ok().map(|n| n.to_string())
+    TicketNumber::parse_any_case(raw).ok().map(|n| n.to_string())
 }
 
 /// The tag of `helpdesk+TAG@domain` when the part before `+` is the desk's.
