@@ -26,6 +26,12 @@ const SEEN_EVERY_MINUTES: i64 = 60;
 /// The ticket that a guest's secret opens, if the link was used within `idle`; NotFound for a
 /// wrong number or secret, or a link unused for too long.
 pub fn guest_ticket(conn: &mut DbConn, number: &TicketNumber, secret: &str, idle: Duration) -> Result<TicketRow, ServiceError> {
+    guest_visit(conn, number, secret, idle).map(|(ticket, _)| ticket)
+}
+
+/// `guest_ticket`, and whether the visit should be recorded now (the last one is older than an
+/// hour), from the one read.
+pub fn guest_visit(conn: &mut DbConn, number: &TicketNumber, secret: &str, idle: Duration) -> Result<(TicketRow, bool), ServiceError> {
     let (ticket, seen): (TicketRow, Option<chrono::NaiveDateTime>) = tickets::table
         .filter(tickets::number.eq(number.to_string()))
         .filter(tickets::guest_secret_hash.eq(hash_secret(secret)))
@@ -33,16 +39,12 @@ pub fn guest_ticket(conn: &mut DbConn, number: &TicketNumber, secret: &str, idle
         .first(conn)
         .optional()?
         .ok_or(ServiceError::NotFound)?;
-    if seen.unwrap_or(ticket.created_at) + idle < now() {
+    let last = seen.unwrap_or(ticket.created_at);
+    if last + idle < now() {
         return Err(ServiceError::NotFound);
     }
-    Ok(ticket)
-}
-
-/// Whether the guest's visit should be recorded now (the last one is older than an hour).
-pub fn visit_due(conn: &mut DbConn, ticket: &TicketRow) -> Result<bool, ServiceError> {
-    let seen: Option<chrono::NaiveDateTime> = tickets::table.find(&ticket.id).select(tickets::guest_seen_at).first(conn)?;
-    Ok(seen.unwrap_or(ticket.created_at) + Duration::minutes(SEEN_EVERY_MINUTES) < now())
+    let due = last + Duration::minutes(SEEN_EVERY_MINUTES) < now();
+    Ok((ticket, due))
 }
 
 /// Records a guest's visit: the link's idle time starts again.

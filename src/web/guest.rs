@@ -30,8 +30,7 @@ pub async fn viewer(ctx: &Ctx, number: &TicketNumber) -> Result<Option<(User, bo
             .state
             .db
             .read(move |conn| {
-                let ticket = guest::guest_ticket(conn, &number, &secret, idle)?;
-                let due = guest::visit_due(conn, &ticket)?;
+                let (ticket, due) = guest::guest_visit(conn, &number, &secret, idle)?;
                 Ok::<_, ServiceError>((find_user(conn, &ticket.requester_id)?, due.then_some(ticket.id)))
             })
             .await;
