@@ -111,6 +111,26 @@ pub struct TestApp {
     _data_dir: tempfile::TempDir,
     /// Where sent mails land as `.eml` files: `<data dir>/mail`, or an SMTP sink's folder.
     mail_dir: std::sync::RwLock<Option<PathBuf>>,
+    _database: Option<TestDatabase>,
+}
+
+/// A test's own PostgreSQL database, dropped with the test (a full run makes hundreds; kept,
+/// they filled a disk).
+pub struct TestDatabase(String);
+
+impl TestDatabase {
+    /// The guard for `url` when it names a database `fresh_pg_database` made.
+    pub fn of(url: &str) -> Option<TestDatabase> {
+        let (_, name) = url.rsplit_once('/')?;
+        (url.starts_with("postgres") && name.starts_with("hd_test_")).then(|| TestDatabase(name.to_owned()))
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Ok(mut conn) = diesel::PgConnection::establish(&pg_admin_url()) else { return };
+        let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.0));
+    }
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -127,6 +147,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
 /// `spawn_app_with` on a database of the test's own (e.g. a private PostgreSQL server).
 pub async fn spawn_app_in(data_dir: tempfile::TempDir, url: String, configure: impl FnOnce(&mut Settings)) -> TestApp {
     helpdesk::telemetry::init_with_default("error");
+    let database = url.clone();
     let mut settings = test_settings(data_dir.path().to_path_buf(), url);
     configure(&mut settings);
     let app = Application::build(settings).await.expect("the app builds");
@@ -141,6 +162,7 @@ pub async fn spawn_app_in(data_dir: tempfile::TempDir, url: String, configure: i
         client: Client::builder().build().expect("a client"),
         _data_dir: data_dir,
         mail_dir: std::sync::RwLock::new(None),
+        _database: TestDatabase::of(&database),
     }
 }
 
@@ -460,6 +482,7 @@ pub async fn spawn_app_with_paths(backend: Backend, configure: impl FnOnce(&mut 
         client: Client::builder().build().expect("a client"),
         _data_dir: data_dir,
         mail_dir: std::sync::RwLock::new(None),
+        _database: TestDatabase::of(&url),
     };
     (app, path, url)
 }

@@ -129,9 +129,15 @@ impl Browser {
         el.send_keys(value).await.unwrap_or_else(|e| panic!("typing in #{id}: {e}"));
     }
 
+    /// A field's value read by script, so a page that reloads under the test (a stale element)
+    /// reads as an empty field and the caller's wait loop asks again.
     pub async fn value(&self, id: &str) -> String {
-        let el = self.client.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
-        el.prop("value").await.expect("value").unwrap_or_default()
+        let read = self
+            .client
+            .execute("const e = document.getElementById(arguments[0]); return e ? e.value : '';", vec![json!(id)])
+            .await
+            .unwrap_or_else(|e| panic!("reading #{id}: {e}"));
+        read.as_str().unwrap_or_default().to_owned()
     }
 
     /// Date inputs take their ISO value (typing depends on the browser's locale).
