@@ -274,7 +274,7 @@ pub(crate) fn insert_ticket(
     let message = MessageRow::new(&ticket.id, MessageKind::Public, Some(&requester.id), draft.body.to_owned());
     diesel::insert_into(messages::table).values(&message).execute(conn)?;
     let attachment_rows = link_uploads(conn, &ticket.id, Some(&message.id), Some(&requester.id), uploads)?;
-    crate::console::search::index_ticket(conn, &ticket.id)?;
+    crate::tickets::search_index::index_ticket(conn, &ticket.id)?;
     let mut created = json!({"number": ticket.number, "category": draft.category_slug, "status": draft.status.as_str(),
                              "form_version": draft.form_version, "attachments": attachment_rows.len()});
     if let (Some(old), Some(data)) = (draft.follow_up_of, created.as_object_mut()) {

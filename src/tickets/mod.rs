@@ -6,9 +6,11 @@ pub mod attachments;
 pub mod create;
 pub mod guest;
 pub mod history;
+pub mod listing;
 pub mod model;
 pub mod query;
 pub mod rating;
+pub mod search_index;
 pub mod update;
 pub mod view;
 
