@@ -3,6 +3,8 @@
 
 mod fts5_rank;
 pub mod counters;
+pub mod kb_search;
+pub mod locks;
 pub mod outbox;
 pub mod schema;
 pub mod ticket_search;

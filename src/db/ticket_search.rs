@@ -116,9 +116,11 @@ pub fn pending(conn: &mut DbConn, n: i64) -> QueryResult<Vec<String>> {
 
 /// The index query: how it is matched, who asks, the list filters, and the page.
 pub struct CandidateQuery<'a> {
-    /// SQLite: an FTS5 expression of the caller's terms. PostgreSQL: the query's pieces,
-    /// space-separated, each to match in the italian, english or simple configuration.
-    pub matching: String,
+    /// SQLite's match: an FTS5 expression of the caller's terms.
+    pub fts5: String,
+    /// PostgreSQL's: the query's pieces, space-separated, each to match in the italian,
+    /// english or simple configuration.
+    pub pieces: String,
     /// Supervisors and admins see every ticket; agents their teams' and their own.
     pub every_ticket: bool,
     pub team_ids: &'a [String],
@@ -270,7 +272,7 @@ pub fn candidates(conn: &mut DbConn, q: &CandidateQuery<'_>) -> QueryResult<Vec<
         DbConn::Sqlite(conn) => {
             let json = |list: Option<Vec<String>>| list.map(|l| serde_json::Value::from(l).to_string());
             let query = diesel::sql_query(format!("{SQLITE_MATCH}{SQLITE_FILTERS}{PAGE_END}"))
-                .bind::<Text, _>(&q.matching)
+                .bind::<Text, _>(&q.fts5)
                 .bind::<Bool, _>(q.every_ticket)
                 .bind::<Text, _>(serde_json::Value::from(q.team_ids.to_vec()).to_string())
                 .bind::<Text, _>(q.user_id)
@@ -281,7 +283,7 @@ pub fn candidates(conn: &mut DbConn, q: &CandidateQuery<'_>) -> QueryResult<Vec<
         }
         DbConn::Pg(conn) => {
             let query = diesel::sql_query(format!("{PG_MATCH}{PG_FILTERS}{PAGE_END}"))
-                .bind::<Text, _>(&q.matching)
+                .bind::<Text, _>(&q.pieces)
                 .bind::<Bool, _>(q.every_ticket)
                 .bind::<Array<Text>, _>(q.team_ids)
                 .bind::<Text, _>(q.user_id)

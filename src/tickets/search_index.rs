@@ -339,12 +339,9 @@ fn candidates(
     take: Option<i64>,
 ) -> Result<Vec<Candidate>, ServiceError> {
     let f = &request.filters;
-    let matching = match conn {
-        DbConn::Sqlite(_) => fts5_expression(&request.groups),
-        DbConn::Pg(_) => request.pieces.join(" "),
-    };
     let query = CandidateQuery {
-        matching,
+        fts5: fts5_expression(&request.groups),
+        pieces: request.pieces.join(" "),
         every_ticket: user.role != Role::Agent,
         team_ids: &user.team_ids,
         user_id: &user.id,
