@@ -166,8 +166,8 @@ pub async fn download(state: Data, user: CurrentUser, path: web::Path<String>) -
         return Err(ServiceError::NotFound.into());
     }
     let row = state.db.write(move |conn| attachments::fetch(conn, &user.0, &id)).await?;
-    let path = state.files.path_of(&row.sha256);
-    let bytes = web::block(move || std::fs::read(path)).await.map_err(|e| ServiceError::Internal(e.to_string()))?.map_err(ServiceError::from)?;
+    let (files, sha256) = (state.files.clone(), row.sha256.clone());
+    let bytes = web::block(move || files.read(&sha256)).await.map_err(|e| ServiceError::Internal(e.to_string()))??;
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
         parameters: vec![DispositionParam::FilenameExt(actix_web::http::header::ExtendedValue {

@@ -4,6 +4,7 @@
 mod fts5_rank;
 pub mod counters;
 pub mod outbox;
+pub mod privacy_schema;
 pub mod schema;
 mod writer;
 
@@ -303,6 +304,11 @@ impl Db {
             }
         };
         Ok(Self { writer, reader, batcher })
+    }
+
+    /// Whether the database is PostgreSQL (where attachments go into the database).
+    pub fn is_postgres(&self) -> bool {
+        self.batcher.is_none()
     }
 
     /// A connection for work outside a request (migrations, commands, jobs).

@@ -95,11 +95,11 @@ pub async fn download(ctx: Ctx, path: web::Path<(String, String)>) -> Result<Htt
         })
         .await
         .or_page(ctx.locale)?;
-    let path = ctx.state.files.path_of(&row.sha256);
-    let bytes = web::block(move || std::fs::read(path))
+    let (files, sha256) = (ctx.state.files.clone(), row.sha256.clone());
+    let bytes = web::block(move || files.read(&sha256))
         .await
         .map_err(|e| ctx.fail(ServiceError::Internal(e.to_string())))?
-        .map_err(|e| ctx.fail(ServiceError::from(e)))?;
+        .map_err(|e| ctx.fail(e))?;
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
         parameters: vec![DispositionParam::FilenameExt(ExtendedValue {

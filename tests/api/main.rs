@@ -38,3 +38,5 @@ mod limits;
 mod trust;
 mod oidc;
 mod sso;
+mod clamd;
+mod virus;
