@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod files;
 pub mod kb;
+pub mod privacy;
 pub mod mail;
 pub mod reports;
 pub mod startup;

@@ -40,3 +40,4 @@ mod oidc;
 mod sso;
 mod clamd;
 mod virus;
+mod shared_files;
