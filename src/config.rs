@@ -53,6 +53,8 @@ pub struct Settings {
     pub db: crate::db::DbOptions,
     /// Virus scanning (`HELPDESK_CLAMD…`) and where attachments are stored.
     pub files: crate::files::FilesSettings,
+    /// How long the access log is kept (`HELPDESK_ACCESS_LOG_DAYS`).
+    pub privacy: crate::privacy::PrivacySettings,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -138,6 +140,9 @@ impl Settings {
             oidc: oidc_from_env()?,
             staff_sso_only: flag("HELPDESK_STAFF_SSO_ONLY")?,
             files: files_from_env()?,
+            privacy: crate::privacy::PrivacySettings {
+                access_log_days: i64::from(parsed::<u16>("HELPDESK_ACCESS_LOG_DAYS", 730)?.max(1)),
+            },
         }
         .checked()
     }

@@ -88,6 +88,7 @@ impl Application {
             base_url: state.settings.base_url.clone(),
             config: state.settings.jobs.clone(),
             files: Some(state.files.clone()),
+            privacy: state.settings.privacy.clone(),
         };
         crate::jobs::spawn(state.db.clone(), jobs);
         let server = run(listener, state.clone(), workers, ops_listener.is_none())?;

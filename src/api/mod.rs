@@ -13,6 +13,7 @@ mod health;
 mod inbound;
 mod kb;
 mod problem;
+pub mod privacy;
 mod reports;
 mod tickets;
 mod sla;
@@ -110,6 +111,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(tickets::verify_guest)
             .service(tickets::guest_link)
             .service(tickets::download)
+            .service(privacy::ticket_access_log)
+            .service(privacy::staff_access_log)
             .service(console::list_queues)
             .service(console::queue_tickets)
             .service(console::search_tickets)

@@ -8,3 +8,20 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    access_log (id) {
+        id -> Text,
+        actor_id -> Text,
+        ticket_id -> Text,
+        what -> Text,
+        target -> Nullable<Text>,
+        client_ip -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(access_log, tickets);
+diesel::allow_tables_to_appear_in_same_query!(access_log, users);
+
+use super::schema::{tickets, users};

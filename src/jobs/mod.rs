@@ -32,6 +32,8 @@ pub struct JobContext {
     pub config: JobsConfig,
     /// The attachment files, for the sweep of unreferenced ones (`None`: no sweep).
     pub files: Option<crate::tickets::attachments::FileStore>,
+    /// How long the access log is kept.
+    pub privacy: crate::privacy::PrivacySettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,10 +47,13 @@ pub enum Job {
     Statistics,
     /// Files no attachment refers to, one of the 256 folders a run.
     SweepFiles,
+    /// Staff reads older than `HELPDESK_ACCESS_LOG_DAYS` leave the access log.
+    PurgeAccessLog,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [Job::AutoClose, Job::ExpireGuests, Job::SlaRisk, Job::DeadlinePriority, Job::Statistics, Job::SweepFiles];
+    pub const ALL: [Job; 7] =
+        [Job::AutoClose, Job::ExpireGuests, Job::SlaRisk, Job::DeadlinePriority, Job::Statistics, Job::SweepFiles, Job::PurgeAccessLog];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -58,6 +63,7 @@ impl Job {
             Job::DeadlinePriority => "deadline_priority",
             Job::Statistics => "statistics",
             Job::SweepFiles => "sweep_files",
+            Job::PurgeAccessLog => "purge_access_log",
         }
     }
 
@@ -80,6 +86,10 @@ impl Job {
                 Some(files) => files.sweep(conn, &format!("{:02x}", (now.timestamp() / 60) % 256), SWEEP_GRACE).map(|_| 0),
                 None => Ok(0),
             },
+            // One statement, however many rows: nothing to batch.
+            Job::PurgeAccessLog => {
+                crate::privacy::access::purge(conn, ctx.privacy.access_log_days, now.naive_utc()).map(|_| 0).map_err(ServiceError::from)
+            }
         }
     }
 }

@@ -100,6 +100,7 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
         staff_sso_only: false,
         db: helpdesk::db::DbOptions::default(),
         files: helpdesk::files::FilesSettings::default(),
+        privacy: helpdesk::privacy::PrivacySettings::default(),
     }
 }
 

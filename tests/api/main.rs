@@ -41,3 +41,4 @@ mod sso;
 mod clamd;
 mod virus;
 mod shared_files;
+mod access_log;

@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 
 use super::{history, priority_label, staff_or_return, status_label};
 use crate::accounts::{teams_with_members, User};
+use crate::api::privacy::{note_reads, Ticket};
+use crate::privacy::access::Read;
 use crate::canned::{self, CannedParams};
 use crate::career::changes::{self, StatusChange};
 use crate::career::instances;
@@ -63,6 +65,7 @@ pub async fn show(ctx: Ctx, path: web::Path<String>, query: web::Query<ShowQuery
 
 async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber, kept: Kept) -> Page {
     let locale = ctx.locale;
+    let reader = user.clone();
     let (ticket, events, teams, procedures, extra) = ctx
         .state
         .db
@@ -85,6 +88,9 @@ async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber,
         })
         .await
         .or_page(ctx.locale)?;
+    // The page shows the ticket and its requester panel: both are reads of the access log.
+    let reads = vec![(Read::Ticket, None), (Read::Requester, None)];
+    note_reads(&ctx.state, &ctx.req, &reader, Ticket::Id(ticket.id.clone()), reads).await.or_page(ctx.locale)?;
     let names = category_names(ctx).await?;
     let mut page = page_data(ctx, &ticket, &events, &teams, &procedures, &names, kept);
     let (responses, panel) = extra;
