@@ -31,6 +31,7 @@ pub fn prepare_database(db: &Db) -> anyhow::Result<()> {
     db.migrate()?;
     let mut conn = db.get_writer()?;
     crate::categories::seed(&mut conn)?;
+    crate::privacy::retention::seed(&mut conn)?;
     crate::career::catalog::seed(&mut conn)?;
     crate::career::calendar::seed(&mut conn)?;
     crate::kb::import_if_empty(&mut conn)?;

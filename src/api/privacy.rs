@@ -2,14 +2,15 @@
 //! to be recorded in it.
 
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::{ApiError, Data};
 use crate::accounts::User;
-use crate::auth::Admin;
+use crate::auth::{Admin, Staff};
 use crate::error::ServiceError;
 use crate::privacy::access::{self, AccessEntry, Read, TicketRef};
+use crate::privacy::retention::{self, Retention};
 use crate::state::AppState;
 
 /// Records a staff member's read (nothing for students and guests), with the client's address
@@ -99,4 +100,60 @@ pub async fn staff_access_log(state: Data, req: HttpRequest, admin: Admin, param
     let limit = params.limit.unwrap_or(1000);
     let entries = state.db.read(move |conn| access::list(conn, &admin.0, access::Filter::Staff(&staff), limit)).await?;
     answer(entries, csv, "access-log-staff.csv".into())
+}
+
+/// Staff delete a ticket's identity documents once checked, sooner than retention would.
+#[utoipa::path(tag = "tickets", params(("number" = String, Path)),
+    responses((status = 200, description = "`{deleted}`: how many documents went"), (status = 403, body = super::Problem),
+        (status = 404, body = super::Problem)),
+    security(("bearer" = [])))]
+#[delete("/tickets/{number}/identity-documents")]
+pub async fn delete_identity_documents(state: Data, staff: Staff, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let number = super::number(&path)?;
+    let files = state.files.clone();
+    let deleted = state.db.write(move |conn| retention::delete_identity_documents(conn, &files, &staff.0, &number)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"deleted": deleted})))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeepRequest {
+    keep: bool,
+}
+
+/// Staff mark a message to keep when its ticket is anonymised (or unmark it).
+#[utoipa::path(tag = "tickets", params(("number" = String, Path), ("id" = String, Path)), request_body = KeepRequest,
+    responses((status = 204), (status = 403, body = super::Problem), (status = 404, body = super::Problem)),
+    security(("bearer" = [])))]
+#[put("/tickets/{number}/messages/{id}/keep")]
+pub async fn keep_message(state: Data, staff: Staff, path: web::Path<(String, String)>, body: web::Json<KeepRequest>) -> Result<HttpResponse, ApiError> {
+    let (raw, id) = path.into_inner();
+    let number = super::number(&raw)?;
+    let keep = body.keep;
+    state.db.write(move |conn| retention::keep_message(conn, &staff.0, &number, &id, keep)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A category's retention: days a closed ticket is kept, and its identity documents.
+#[utoipa::path(tag = "admin", params(("slug" = String, Path)),
+    responses((status = 200, body = Retention), (status = 403, body = super::Problem), (status = 404, body = super::Problem)),
+    security(("bearer" = [])))]
+#[get("/admin/categories/{slug}/retention")]
+pub async fn get_retention(state: Data, _admin: Admin, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let slug = path.into_inner();
+    let found = state.db.read(move |conn| Ok::<_, ServiceError>(retention::periods(conn)?.remove(&slug))).await?;
+    let (_, retention) = found.ok_or(ServiceError::NotFound)?;
+    Ok(HttpResponse::Ok().json(retention))
+}
+
+#[utoipa::path(tag = "admin", params(("slug" = String, Path)), request_body = Retention,
+    responses((status = 200, body = Retention), (status = 403, body = super::Problem), (status = 404, body = super::Problem),
+        (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+#[put("/admin/categories/{slug}/retention")]
+pub async fn put_retention(state: Data, _admin: Admin, path: web::Path<String>, body: web::Json<Retention>) -> Result<HttpResponse, ApiError> {
+    let slug = path.into_inner();
+    let retention = body.into_inner();
+    state.db.write(move |conn| retention::set(conn, &slug, retention)).await?;
+    Ok(HttpResponse::Ok().json(retention))
 }

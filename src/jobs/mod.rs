@@ -49,11 +49,22 @@ pub enum Job {
     SweepFiles,
     /// Staff reads older than `HELPDESK_ACCESS_LOG_DAYS` leave the access log.
     PurgeAccessLog,
+    /// Closed tickets past their category's retention anonymised, identity documents past
+    /// theirs deleted.
+    Retention,
 }
 
 impl Job {
-    pub const ALL: [Job; 7] =
-        [Job::AutoClose, Job::ExpireGuests, Job::SlaRisk, Job::DeadlinePriority, Job::Statistics, Job::SweepFiles, Job::PurgeAccessLog];
+    pub const ALL: [Job; 8] = [
+        Job::AutoClose,
+        Job::ExpireGuests,
+        Job::SlaRisk,
+        Job::DeadlinePriority,
+        Job::Statistics,
+        Job::SweepFiles,
+        Job::PurgeAccessLog,
+        Job::Retention,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -64,6 +75,7 @@ impl Job {
             Job::Statistics => "statistics",
             Job::SweepFiles => "sweep_files",
             Job::PurgeAccessLog => "purge_access_log",
+            Job::Retention => "retention",
         }
     }
 
@@ -89,6 +101,11 @@ impl Job {
             // One statement, however many rows: nothing to batch.
             Job::PurgeAccessLog => {
                 crate::privacy::access::purge(conn, ctx.privacy.access_log_days, now.naive_utc()).map(|_| 0).map_err(ServiceError::from)
+            }
+            Job::Retention => {
+                use crate::privacy::retention::{self, Run};
+                let run = Run { now: now.naive_utc(), closed_before: None, dry_run: false, limit: BATCH };
+                retention::run(conn, ctx.files.as_ref(), run).map(|report| report.anonymised.len())
             }
         }
     }

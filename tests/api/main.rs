@@ -42,3 +42,4 @@ mod clamd;
 mod virus;
 mod shared_files;
 mod access_log;
+mod retention;
