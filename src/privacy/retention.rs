@@ -244,7 +244,7 @@ pub fn anonymise(conn: &mut DbConn, files: Option<&FileStore>, ticket_id: &str, 
             .values((ticket_privacy::ticket_id.eq(ticket_id), ticket_privacy::anonymised_at.eq(Some(now()))))
             .execute(conn)?;
         record_event(conn, ticket_id, actor, "anonymised", serde_json::json!({"reason": reason, "files": sha256s.len()}))?;
-        crate::console::search::index_ticket(conn, ticket_id)?;
+        crate::tickets::search_index::index_ticket(conn, ticket_id)?;
         Ok(sha256s)
     })?;
     remove_files(conn, files, &sha256s)
