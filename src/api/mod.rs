@@ -117,6 +117,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(privacy::keep_message)
             .service(privacy::get_retention)
             .service(privacy::put_retention)
+            .service(privacy::export)
             .service(console::list_queues)
             .service(console::queue_tickets)
             .service(console::search_tickets)

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{ApiError, Data};
 use crate::accounts::User;
-use crate::auth::{Admin, Staff};
+use crate::auth::{Admin, CurrentUser, Staff};
 use crate::error::ServiceError;
 use crate::privacy::access::{self, AccessEntry, Read, TicketRef};
 use crate::privacy::retention::{self, Retention};
@@ -156,4 +156,27 @@ pub async fn put_retention(state: Data, _admin: Admin, path: web::Path<String>, 
     let retention = body.into_inner();
     state.db.write(move |conn| retention::set(conn, &slug, retention)).await?;
     Ok(HttpResponse::Ok().json(retention))
+}
+
+/// A copy of the signed-in person's data: a zip of `data.json` (account, tickets with the
+/// messages they see, procedures, bookings) and the files they uploaded. Never internal notes.
+#[utoipa::path(tag = "accounts",
+    responses((status = 200, description = "the zip", content_type = "application/zip"), (status = 401, body = super::Problem)),
+    security(("bearer" = [])))]
+#[get("/me/export")]
+pub async fn export(state: Data, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+    let (zip, name) = export_zip(&state, user.0).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header(ContentDisposition { disposition: DispositionType::Attachment, parameters: vec![DispositionParam::Filename(name)] })
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(zip))
+}
+
+/// The zip and its download name (the API and the account page).
+pub async fn export_zip(state: &AppState, user: User) -> Result<(Vec<u8>, String), ServiceError> {
+    let contents = state.db.read(move |conn| crate::privacy::export::collect(conn, &user)).await?;
+    let files = state.files.clone();
+    let zip = web::block(move || crate::privacy::export::write_zip(&contents, &files)).await.map_err(|e| ServiceError::Internal(e.to_string()))??;
+    Ok((zip, format!("i-miei-dati-{}.zip", chrono::Utc::now().format("%Y-%m-%d"))))
 }

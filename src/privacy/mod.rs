@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod commands;
+pub mod export;
 pub mod retention;
 
 /// `HELPDESK_ACCESS_LOG_DAYS`.

@@ -43,3 +43,4 @@ mod virus;
 mod shared_files;
 mod access_log;
 mod retention;
+mod export;
