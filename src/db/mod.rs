@@ -2,6 +2,7 @@
 //! Handlers and services never see which backend runs; the few dialect differences live here.
 
 mod fts5_rank;
+pub mod backup;
 pub mod counters;
 pub mod kb_search;
 pub mod locks;

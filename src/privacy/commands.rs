@@ -58,6 +58,44 @@ pub fn retention(settings: &Settings, command: RetentionCommand) -> anyhow::Resu
     Ok(())
 }
 
-pub fn backup(_settings: &Settings, _dest: &Path) -> anyhow::Result<()> {
-    anyhow::bail!("not yet")
+/// `helpdesk backup DEST`: on SQLite the database (online, consistent) and the attachments
+/// and signing key into DEST, a new private folder; restore by pointing HELPDESK_DATA_DIR at it.
+pub fn backup(settings: &Settings, dest: &Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if dest.exists() && std::fs::read_dir(dest).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        anyhow::bail!("{} exists and is not empty: choose a new folder", dest.display());
+    }
+    let (db, _) = open(settings)?;
+    let mut conn = db.get_writer()?;
+    std::fs::create_dir_all(dest).with_context(|| format!("creating {}", dest.display()))?;
+    crate::config::make_private(dest)?;
+    if !crate::db::backup::copy_sqlite_to(&mut conn, &dest.join("helpdesk.db"))? {
+        std::fs::remove_dir(dest).ok();
+        anyhow::bail!(
+            "the database is PostgreSQL, attachments included: back it up with pg_dump (see the README, Backup): \
+             pg_dump --format=custom --file=helpdesk.dump \"$HELPDESK_DATABASE_URL\""
+        );
+    }
+    drop(conn);
+    // Attachments are written once and never changed (named by their SHA-256): a file copied
+    // now is whole. Files of a ticket written after the database copy are not referenced by it.
+    let mut files = 0;
+    let source = settings.attachments_dir();
+    for dir in std::fs::read_dir(&source).into_iter().flatten().flatten() {
+        if dir.file_name() == "tmp" || !dir.path().is_dir() {
+            continue;
+        }
+        let target = dest.join("attachments").join(dir.file_name());
+        std::fs::create_dir_all(&target)?;
+        for file in std::fs::read_dir(dir.path())?.flatten() {
+            std::fs::copy(file.path(), target.join(file.file_name()))?;
+            files += 1;
+        }
+    }
+    let key = settings.data_dir.join("jwt.key");
+    if key.exists() {
+        std::fs::copy(&key, dest.join("jwt.key"))?;
+    }
+    println!("backup written to {}: the database and {files} attachment files", dest.display());
+    Ok(())
 }

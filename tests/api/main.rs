@@ -44,3 +44,4 @@ mod shared_files;
 mod access_log;
 mod retention;
 mod export;
+mod backup;
