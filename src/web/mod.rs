@@ -117,6 +117,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/staff/admin/closures/{id}/delete", web::post().to(staff::admin::hours::delete_closure)))
         .service(page!("/staff/admin/career", web::get().to(staff::admin::career::list)))
         .service(page!("/staff/admin/calendar", web::get().to(staff::admin::calendar::show)))
+        .service(page!("/staff/admin/access-log", web::get().to(staff::admin::access_log::page)))
         .service(page!("/staff/admin/calendar/copy", web::post().to(staff::admin::calendar::copy)))
         .service(page!("/staff/admin/calendar/publish", web::post().to(staff::admin::calendar::publish)))
         .service(page!("/staff/admin/career/{slug}", web::get().to(staff::admin::career::show), web::post().to(staff::admin::career::save)));

@@ -75,6 +75,19 @@ async fn staff_reads_are_logged_and_only_admins_read_the_log(backend: Backend) {
     assert_eq!(res.json::<Vec<Value>>().await.unwrap().len(), 3);
     assert_eq!(app.get("/api/v1/admin/access-log", Some(&admin.token)).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
+    // The admin page shows the same, with the CSV link; an agent does not get it.
+    let admin_browser = signed_in(&app, "admin@unibg.it", "admin-password").await;
+    let res = admin_browser.get(app.url(&format!("/staff/admin/access-log?ticket={}", number.to_lowercase()))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Registro degli accessi") && html.contains("lettore@unibg.it") && html.contains(from), "the page lists the reads");
+    assert!(html.contains(&format!("/api/v1/tickets/{number}/access-log?format")), "the CSV link");
+    let res = admin_browser.get(app.url("/staff/admin/access-log?staff=lettore%40unibg.it")).send().await.unwrap();
+    assert!(res.text().await.unwrap().contains("carta_identita.pdf"));
+    let agent_browser = signed_in(&app, "lettore@unibg.it", "agent-password").await;
+    let res = agent_browser.get(app.url(&format!("/staff/admin/access-log?ticket={number}"))).send().await.unwrap();
+    assert!(!res.text().await.unwrap().contains("Registro degli accessi"), "agents do not read the log");
+
     // Nobody but admins reads it; an unknown ticket is 404.
     for who in [&agent, &supervisor, &student] {
         assert_eq!(app.get(&log_path, Some(&who.token)).await.status(), StatusCode::FORBIDDEN);
