@@ -217,3 +217,28 @@ async fn retention_job(app: &TestApp, data_dir: &std::path::Path) -> usize {
     .await
     .unwrap()
 }
+
+both_backends!(retention_is_set_on_the_category_page);
+
+/// The admin's category page shows and saves the periods; a wrong one is refused on its field.
+async fn retention_is_set_on_the_category_page(backend: Backend) {
+    use crate::admin_pages::submit;
+    use crate::portal::page;
+    let (app, _, _) = spawn_app_with_paths(backend, |_| {}).await;
+    let admin = app.admin().await;
+    let browser = crate::staff_pages::signed_in(&app, "admin@unibg.it", "admin-password").await;
+    let action = "/staff/admin/categories/credenziali";
+    let (status, html) = page(&browser, &app, action).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Conservazione dopo la chiusura (giorni)"), "the field is on the page");
+    let values = crate::admin_pages::form_values(&html, action);
+    assert_eq!(values.get("retention_days").map(String::as_str), Some("1825"));
+    assert_eq!(values.get("identity_documents_days").map(String::as_str), Some("90"));
+    let (status, html) = submit(&browser, &app, &html, action, &[("retention_days", "0")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Indica un numero di giorni tra 1 e 36500."), "{html}");
+    let (status, _) = submit(&browser, &app, &html, action, &[("retention_days", "3650"), ("identity_documents_days", "30")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let stored: Value = app.get("/api/v1/admin/categories/credenziali/retention", Some(&admin.token)).await.json().await.unwrap();
+    assert_eq!(stored, json!({"retention_days": 3650, "identity_documents_days": 30}));
+}
