@@ -165,18 +165,18 @@ pub async fn put_retention(state: Data, _admin: Admin, path: web::Path<String>, 
     security(("bearer" = [])))]
 #[get("/me/export")]
 pub async fn export(state: Data, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    let (zip, name) = export_zip(&state, user.0).await?;
+    Ok(export_download(&state, user.0).await?)
+}
+
+/// The zip as a download (the API and the account page).
+pub async fn export_download(state: &AppState, user: User) -> Result<HttpResponse, ServiceError> {
+    let contents = state.db.read(move |conn| crate::privacy::export::collect(conn, &user)).await?;
+    let files = state.files.clone();
+    let zip = web::block(move || crate::privacy::export::write_zip(&contents, &files)).await.map_err(|e| ServiceError::Internal(e.to_string()))??;
+    let name = format!("i-miei-dati-{}.zip", chrono::Utc::now().format("%Y-%m-%d"));
     Ok(HttpResponse::Ok()
         .content_type("application/zip")
         .insert_header(ContentDisposition { disposition: DispositionType::Attachment, parameters: vec![DispositionParam::Filename(name)] })
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(zip))
-}
-
-/// The zip and its download name (the API and the account page).
-pub async fn export_zip(state: &AppState, user: User) -> Result<(Vec<u8>, String), ServiceError> {
-    let contents = state.db.read(move |conn| crate::privacy::export::collect(conn, &user)).await?;
-    let files = state.files.clone();
-    let zip = web::block(move || crate::privacy::export::write_zip(&contents, &files)).await.map_err(|e| ServiceError::Internal(e.to_string()))??;
-    Ok((zip, format!("i-miei-dati-{}.zip", chrono::Utc::now().format("%Y-%m-%d"))))
 }

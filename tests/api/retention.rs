@@ -156,7 +156,7 @@ async fn closed_tickets_are_anonymised_past_their_time(backend: Backend) {
     assert_eq!(b_after["attachments"], json!([]));
     assert_eq!(b_after["subject"], "Richiesta B");
     // Nothing stored is left of A's and B's files (D's is still there).
-    let stored = stored_blobs_or_files(&app, &data_dir).await;
+    let stored = crate::virus::stored_files(&app).await;
     assert_eq!(stored, 1, "only D's file is left");
     // Reports count the anonymised ticket as before.
     let volume_after: Value = app.get(&volume_path, Some(&admin.token)).await.json().await.unwrap();
@@ -182,22 +182,7 @@ async fn closed_tickets_are_anonymised_past_their_time(backend: Backend) {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap(), json!({"deleted": 1}));
     assert_eq!(view(&app, &agent, &d_number).await["attachments"], json!([]));
-    assert_eq!(stored_blobs_or_files(&app, &data_dir).await, 0);
-}
-
-async fn stored_blobs_or_files(app: &TestApp, data_dir: &std::path::Path) -> usize {
-    let mut n = 0;
-    for dir in std::fs::read_dir(data_dir.join("attachments")).into_iter().flatten().flatten() {
-        if dir.file_name() != "tmp" && dir.path().is_dir() {
-            n += std::fs::read_dir(dir.path()).unwrap().count();
-        }
-    }
-    let blobs: i64 = with_db(app, |conn| {
-        use helpdesk::db::privacy_schema::file_blobs;
-        file_blobs::table.count().get_result(conn).unwrap()
-    })
-    .await;
-    n + blobs as usize
+    assert_eq!(crate::virus::stored_files(&app).await, 0);
 }
 
 /// The job as `helpdesk serve` runs it: with the desk's file store.

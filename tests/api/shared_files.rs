@@ -27,7 +27,8 @@ async fn download(client: &reqwest::Client, base: &str, token: &str, id: &str) -
     (res.status(), res.bytes().await.unwrap().to_vec())
 }
 
-fn files_on_disk(data: &Path) -> usize {
+/// Attachment files in a data folder (outside `tmp/`).
+pub(crate) fn files_on_disk(data: &Path) -> usize {
     let mut n = 0;
     for dir in std::fs::read_dir(data.join("attachments")).into_iter().flatten().flatten() {
         if dir.file_name() != "tmp" && dir.path().is_dir() {

@@ -38,14 +38,7 @@ async fn upload_ticket(app: &TestApp, who: &Session, name: &str, bytes: Vec<u8>)
 }
 
 /// Files the desk keeps: on disk (outside `tmp/`) and in the database's `file_blobs`.
-async fn stored_files(app: &TestApp) -> usize {
-    let mut on_disk = 0;
-    let root = app.data_dir().join("attachments");
-    for dir in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-        if dir.file_name() != "tmp" && dir.path().is_dir() {
-            on_disk += std::fs::read_dir(dir.path()).unwrap().count();
-        }
-    }
+pub(crate) async fn stored_files(app: &TestApp) -> usize {
     let db = app.db.clone();
     let in_db: i64 = tokio::task::spawn_blocking(move || {
         use diesel::prelude::*;
@@ -54,7 +47,7 @@ async fn stored_files(app: &TestApp) -> usize {
     })
     .await
     .unwrap();
-    on_disk + in_db as usize
+    crate::shared_files::files_on_disk(app.data_dir()) + in_db as usize
 }
 
 fn mail_with(number: &str, name: &str, bytes: &[u8]) -> Vec<u8> {

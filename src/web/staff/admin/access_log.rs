@@ -22,13 +22,7 @@ pub async fn page(ctx: Ctx, query: web::Query<Query>) -> Page {
     let admin = admin_or_return!(ctx);
     let ticket = query.ticket.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
     let staff = query.staff.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    let number = match &ticket {
-        Some(raw) => match crate::domain::TicketNumber::parse_any_case(raw) {
-            Ok(n) => Some(n),
-            Err(_) => None,
-        },
-        None => None,
-    };
+    let number = ticket.as_deref().and_then(|raw| crate::domain::TicketNumber::parse_any_case(raw).ok());
     let (wanted, csv) = match (&number, &staff) {
         (Some(n), _) => (true, Some(format!("/api/v1/tickets/{n}/access-log?format=csv"))),
         (None, Some(s)) => (true, Some(format!("/api/v1/admin/access-log?format=csv&staff={}", percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)))),
