@@ -100,7 +100,7 @@ mod tests {
     fn zip_paths_stay_in_their_folder() {
         assert_eq!(zip_path("HD-2026-000001", "a1", "libretto.pdf"), "files/HD-2026-000001/a1-libretto.pdf");
         assert_eq!(zip_path("HD-2026-000001", "a1", "../../etc/passwd"), "files/HD-2026-000001/a1-_.._etc_passwd");
-        assert_eq!(zip_path("../x", "..", "..\\..\\boot.ini"), "files/__x/__-_.._boot.ini");
+        assert_eq!(zip_path("../x", "..", "..\\..\\boot.ini"), "files/___x/__-_.._boot.ini");
         assert_eq!(zip_path("HD", "id", "..."), "files/HD/id-allegato");
         for p in [zip_path("a/b", "c/d", "/e"), zip_path("..", "..", "..")] {
             assert!(!p.split('/').any(|part| part == ".." || part.is_empty()), "{p}");
