@@ -13,6 +13,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod files;
+pub mod ids;
 pub mod kb;
 pub mod privacy;
 pub mod mail;

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 
 use super::access::can_see;
 use super::model::{record_event, AttachmentRow, MessageKind, TicketRow};
-use crate::accounts::{new_id, now, User};
+use crate::accounts::User;
+use crate::ids::{new_id, now};
 use crate::db::schema::{attachments, messages, tickets};
 use crate::db::{write_tx, DbConn};
 use crate::error::ServiceError;
