@@ -2,7 +2,8 @@
 # The one command that runs every test: it installs and starts what the tests need (a
 # PostgreSQL server; aiosmtpd for the real SMTP server the mail tests start; Debian's Chromium
 # and ChromeDriver and axe-core for the browser tests; oidc-provider from npm, the OpenID
-# provider the SSO tests start), runs the unit, integration and end-to-end suites, and stops
+# provider the SSO tests start; Debian's clamav-daemon, the real virus scanner the upload tests
+# start), runs the unit, integration and end-to-end suites, and stops
 # what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,15 @@ if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; the
     (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver) >/dev/null
   else
     echo "chromium and chromium-driver are missing: apt-get install chromium chromium-driver" >&2
+  fi
+fi
+# The virus-scanning tests start a real clamd with a signature database they write (sigtool
+# --md5 of the EICAR file, no download); they fail, never skip, without Debian's clamav-daemon.
+if ! command -v clamd >/dev/null && [ ! -x /usr/sbin/clamd ] || ! command -v sigtool >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q clamav-daemon clamav) >/dev/null
+  else
+    echo "clamav-daemon is missing: apt-get install clamav-daemon clamav" >&2
   fi
 fi
 if [ ! -f tests/e2e/node_modules/axe-core/axe.min.js ]; then

@@ -43,6 +43,42 @@ pub enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// Attachment storage (`files migrate`: the data folder's files into PostgreSQL).
+    Files {
+        #[command(subcommand)]
+        command: FilesCommand,
+    },
+    /// Personal data past its category's retention period: anonymised.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+    /// Write a consistent copy of the desk into DEST (SQLite: an online backup of the database
+    /// and the attachments; PostgreSQL: see the README's pg_dump recipe).
+    Backup {
+        dest: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FilesCommand {
+    /// Move the attachments of the data folder into the database (PostgreSQL), so every
+    /// instance serves them; each file is checked against its SHA-256 name first.
+    Migrate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Anonymise the tickets closed longer ago than their category keeps them, and print what
+    /// was done (or, with --dry-run, what would be).
+    Run {
+        /// Change nothing: print what would be anonymised.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only tickets closed before this day (YYYY-MM-DD), whatever their category keeps.
+        #[arg(long)]
+        closed_before: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

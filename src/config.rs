@@ -51,6 +51,10 @@ pub struct Settings {
     pub staff_sso_only: bool,
     /// Pool checkout timeout, SQLite's write queue and durability.
     pub db: crate::db::DbOptions,
+    /// Virus scanning (`HELPDESK_CLAMD…`) and where attachments are stored.
+    pub files: crate::files::FilesSettings,
+    /// How long the access log is kept (`HELPDESK_ACCESS_LOG_DAYS`).
+    pub privacy: crate::privacy::PrivacySettings,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -135,6 +139,10 @@ impl Settings {
             },
             oidc: oidc_from_env()?,
             staff_sso_only: flag("HELPDESK_STAFF_SSO_ONLY")?,
+            files: files_from_env()?,
+            privacy: crate::privacy::PrivacySettings {
+                access_log_days: i64::from(parsed::<u16>("HELPDESK_ACCESS_LOG_DAYS", 730)?.max(1)),
+            },
         }
         .checked()
     }
@@ -166,6 +174,19 @@ fn flag(name: &str) -> anyhow::Result<bool> {
         Some("1" | "true" | "yes" | "on") => Ok(true),
         Some(other) => anyhow::bail!("{name}={other}: expected true or false"),
     }
+}
+
+fn files_from_env() -> anyhow::Result<crate::files::FilesSettings> {
+    let defaults = crate::files::FilesSettings::default();
+    Ok(crate::files::FilesSettings {
+        clamd: match var("HELPDESK_CLAMD") {
+            Some(v) => Some(v.parse().map_err(|e| anyhow::anyhow!("HELPDESK_CLAMD: {e}"))?),
+            None => None,
+        },
+        clamd_timeout: Duration::from_secs(parsed("HELPDESK_CLAMD_TIMEOUT_SECS", defaults.clamd_timeout.as_secs())?.max(1)),
+        when_scanner_down: parsed("HELPDESK_CLAMD_UNAVAILABLE", defaults.when_scanner_down)?,
+        store: parsed("HELPDESK_FILE_STORE", defaults.store)?,
+    })
 }
 
 /// Single sign-on: issuer, client id and secret together, or none of them.

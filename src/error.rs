@@ -61,6 +61,12 @@ pub enum ServiceError {
     TooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The virus scanner found `signature` in the upload of form part `field`: nothing kept.
+    #[error("{filename}: a virus was found ({signature})")]
+    Infected { field: String, filename: String, signature: String },
+    /// The virus scanner is configured but cannot be reached: uploads wait (503).
+    #[error("the virus scanner is unavailable: {0}")]
+    ScannerUnavailable(String),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("storage: {0}")]

@@ -92,6 +92,9 @@ fn main() -> anyhow::Result<()> {
             calendar_command(&mut conn, command)
         }
         Command::IngestMail => Ok(()), // handled above, before logging starts
+        Command::Files { command } => helpdesk::privacy::commands::files(&settings, command),
+        Command::Retention { command } => helpdesk::privacy::commands::retention(&settings, command),
+        Command::Backup { dest } => helpdesk::privacy::commands::backup(&settings, &dest),
     }
 }
 

@@ -36,6 +36,7 @@ pub fn prepare_database(db: &Db) -> anyhow::Result<()> {
         tracing::info!(indexed, "ticket search: backfilled");
     }
     crate::categories::seed(&mut conn)?;
+    crate::privacy::retention::seed(&mut conn)?;
     crate::career::catalog::seed(&mut conn)?;
     crate::career::calendar::seed(&mut conn)?;
     crate::kb::import_if_empty(&mut conn)?;
@@ -62,7 +63,12 @@ impl Application {
         let db = Db::connect_with(&settings.database_url, settings.db_pool_size, &settings.db)?;
         let ready = db.clone();
         tokio::task::spawn_blocking(move || prepare_database(&ready)).await??;
-        let files = FileStore::new(settings.attachments_dir())?;
+        let files = FileStore::configured(settings.attachments_dir(), &settings.files, &db)?;
+        match files.scanner() {
+            Some(clamd) => tracing::info!(clamd = %clamd.address(), "uploads are scanned for viruses"),
+            None => tracing::warn!("HELPDESK_CLAMD is not set: uploads are not scanned for viruses"),
+        }
+        tracing::info!(store = %files.describe(), "attachments are stored in");
         let keys = Arc::new(JwtKeys::new(&settings.jwt_secret, settings.token_ttl_hours));
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
@@ -88,6 +94,7 @@ impl Application {
             base_url: state.settings.base_url.clone(),
             config: state.settings.jobs.clone(),
             files: Some(state.files.clone()),
+            privacy: state.settings.privacy.clone(),
         };
         crate::jobs::spawn(state.db.clone(), jobs);
         let server = run(listener, state.clone(), workers, ops_listener.is_none())?;

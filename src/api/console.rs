@@ -1,7 +1,7 @@
 //! The staff console's JSON routes: queues and counts, search, merge, bulk, side panel. Thin: extract → console service →
 //! serialise.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 use super::{ApiError, Data};
 use crate::auth::Staff;
@@ -118,13 +118,16 @@ pub async fn bulk_change(
 #[get("/tickets/{number}/requester")]
 pub async fn requester_panel(
     state: Data,
+    req: HttpRequest,
     staff: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let number = super::number(&path)?;
+    let (reader, read) = (staff.0.clone(), super::privacy::Ticket::Number(number.clone()));
     let panel = state
         .db
         .read(move |conn| requester::panel(conn, &staff.0, &number))
         .await?;
+    super::privacy::note_reads(&state, &req, &reader, read, vec![(crate::privacy::access::Read::Requester, None)]).await?;
     Ok(HttpResponse::Ok().json(panel))
 }

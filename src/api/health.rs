@@ -17,12 +17,30 @@ async fn outbox_state(state: &Data) -> Result<(i64, i64), ServiceError> {
     Ok((depth, age))
 }
 
+/// The virus scanner: `off` (not configured), `ok`, or `unreachable` (uploads are refused with
+/// 503 meanwhile, or kept and flagged with `HELPDESK_CLAMD_UNAVAILABLE=accept`). It does not make
+/// the desk unready: everything but uploads works without it.
+async fn scanner_state(state: &Data) -> &'static str {
+    let Some(clamd) = state.files.scanner().cloned() else {
+        return "off";
+    };
+    match web::block(move || clamd.ping()).await {
+        Ok(Ok(())) => "ok",
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "virus scanner unreachable");
+            "unreachable"
+        }
+        Err(_) => "unreachable",
+    }
+}
+
 pub async fn readyz(state: Data) -> HttpResponse {
     match outbox_state(&state).await {
         Ok((depth, age)) => HttpResponse::Ok().json(json!({
             "status": "ready",
             "database": "ok",
-            "outbox": {"depth": depth, "oldest_age_seconds": age}
+            "outbox": {"depth": depth, "oldest_age_seconds": age},
+            "virus_scanner": scanner_state(&state).await,
         })),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");

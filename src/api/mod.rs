@@ -13,6 +13,7 @@ mod health;
 mod inbound;
 mod kb;
 mod problem;
+pub mod privacy;
 mod reports;
 mod tickets;
 mod sla;
@@ -110,6 +111,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(tickets::verify_guest)
             .service(tickets::guest_link)
             .service(tickets::download)
+            .service(privacy::ticket_access_log)
+            .service(privacy::staff_access_log)
+            .service(privacy::delete_identity_documents)
+            .service(privacy::keep_message)
+            .service(privacy::get_retention)
+            .service(privacy::put_retention)
+            .service(privacy::export)
             .service(console::list_queues)
             .service(console::queue_tickets)
             .service(console::search_tickets)

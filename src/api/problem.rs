@@ -51,6 +51,7 @@ impl ApiError {
         match self {
             ApiError::RateLimited(wait) => Some(*wait),
             ApiError::Service(ServiceError::Db(db)) => db.retry_after(),
+            ApiError::Service(ServiceError::ScannerUnavailable(_)) => Some(crate::files::SCANNER_RETRY_SECS),
             _ => None,
         }
     }
@@ -74,6 +75,23 @@ impl ApiError {
                 ),
                 S::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", m.clone(), None),
                 S::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", m.clone(), None),
+                S::Infected { field, filename, signature } => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "infected",
+                    format!(
+                        "'{filename}' contains a virus ({signature}) and was not kept. \
+                         Il file '{filename}' contiene un virus ({signature}) e non è stato conservato."
+                    ),
+                    Some(vec![FieldError { field: field.clone(), message: format!("a virus was found: {signature}") }]),
+                ),
+                S::ScannerUnavailable(_) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "scanner-unavailable",
+                    "files cannot be checked for viruses right now, so none is accepted: try again in a few minutes. \
+                     Non è possibile controllare i file ora: riprova tra qualche minuto."
+                        .into(),
+                    None,
+                ),
                 S::Db(db) if is_unique_violation(db) => {
                     (StatusCode::CONFLICT, "conflict", "this conflicts with data that already exists".into(), None)
                 }

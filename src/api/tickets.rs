@@ -4,7 +4,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::body::{files_only, json_or_multipart};
+use super::privacy::{note_reads, Ticket};
 use super::{number, ApiError, Data};
+use crate::privacy::access::Read;
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::domain::Email;
 use crate::error::ServiceError;
@@ -55,9 +57,11 @@ pub async fn list_tickets(state: Data, user: CurrentUser, params: web::Query<Lis
 #[utoipa::path(tag = "tickets", params(("number" = String, Path, example = "HD-2025-000042")),
     responses((status = 200, body = TicketView), (status = 404, body = super::Problem)), security(("bearer" = [])))]
 #[get("/tickets/{number}")]
-pub async fn get_ticket(state: Data, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_ticket(state: Data, req: HttpRequest, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let number = number(&path)?;
+    let reader = user.0.clone();
     let ticket = state.db.read(move |conn| reading::get(conn, &user.0, &number)).await?;
+    note_reads(&state, &req, &reader, Ticket::Id(ticket.id.clone()), vec![(Read::Ticket, None)]).await?;
     Ok(HttpResponse::Ok().json(ticket))
 }
 
@@ -154,14 +158,17 @@ pub async fn guest_link(state: Data, req: HttpRequest, path: web::Path<String>, 
 #[utoipa::path(tag = "tickets", params(("id" = String, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = super::Problem)), security(("bearer" = [])))]
 #[get("/attachments/{id}")]
-pub async fn download(state: Data, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn download(state: Data, req: HttpRequest, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(ServiceError::NotFound.into());
     }
+    let reader = user.0.clone();
     let row = state.db.write(move |conn| attachments::fetch(conn, &user.0, &id)).await?;
-    let path = state.files.path_of(&row.sha256);
-    let bytes = web::block(move || std::fs::read(path)).await.map_err(|e| ServiceError::Internal(e.to_string()))?.map_err(ServiceError::from)?;
+    let read = (Read::Attachment, Some(format!("{} {}", row.id, row.filename)));
+    note_reads(&state, &req, &reader, Ticket::Id(row.ticket_id.clone()), vec![read]).await?;
+    let (files, sha256) = (state.files.clone(), row.sha256.clone());
+    let bytes = web::block(move || files.read(&sha256)).await.map_err(|e| ServiceError::Internal(e.to_string()))??;
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
         parameters: vec![DispositionParam::FilenameExt(actix_web::http::header::ExtendedValue {

@@ -2,10 +2,12 @@
 //! Handlers and services never see which backend runs; the few dialect differences live here.
 
 mod fts5_rank;
+pub mod backup;
 pub mod counters;
 pub mod kb_search;
 pub mod locks;
 pub mod outbox;
+pub mod privacy_schema;
 pub mod schema;
 pub mod ticket_search;
 mod writer;
@@ -309,6 +311,11 @@ impl Db {
             }
         };
         Ok(Self { writer, reader, batcher })
+    }
+
+    /// Whether the database is PostgreSQL (where attachments go into the database).
+    pub fn is_postgres(&self) -> bool {
+        self.batcher.is_none()
     }
 
     /// A connection for work outside a request (migrations, commands, jobs).

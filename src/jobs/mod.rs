@@ -32,6 +32,8 @@ pub struct JobContext {
     pub config: JobsConfig,
     /// The attachment files, for the sweep of unreferenced ones (`None`: no sweep).
     pub files: Option<crate::tickets::attachments::FileStore>,
+    /// How long the access log is kept.
+    pub privacy: crate::privacy::PrivacySettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,10 +47,24 @@ pub enum Job {
     Statistics,
     /// Files no attachment refers to, one of the 256 folders a run.
     SweepFiles,
+    /// Staff reads older than `HELPDESK_ACCESS_LOG_DAYS` leave the access log.
+    PurgeAccessLog,
+    /// Closed tickets past their category's retention anonymised, identity documents past
+    /// theirs deleted.
+    Retention,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [Job::AutoClose, Job::ExpireGuests, Job::SlaRisk, Job::DeadlinePriority, Job::Statistics, Job::SweepFiles];
+    pub const ALL: [Job; 8] = [
+        Job::AutoClose,
+        Job::ExpireGuests,
+        Job::SlaRisk,
+        Job::DeadlinePriority,
+        Job::Statistics,
+        Job::SweepFiles,
+        Job::PurgeAccessLog,
+        Job::Retention,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -58,6 +74,8 @@ impl Job {
             Job::DeadlinePriority => "deadline_priority",
             Job::Statistics => "statistics",
             Job::SweepFiles => "sweep_files",
+            Job::PurgeAccessLog => "purge_access_log",
+            Job::Retention => "retention",
         }
     }
 
@@ -80,6 +98,15 @@ impl Job {
                 Some(files) => files.sweep(conn, &format!("{:02x}", (now.timestamp() / 60) % 256), SWEEP_GRACE).map(|_| 0),
                 None => Ok(0),
             },
+            // One statement, however many rows: nothing to batch.
+            Job::PurgeAccessLog => {
+                crate::privacy::access::purge(conn, ctx.privacy.access_log_days, now.naive_utc()).map(|_| 0).map_err(ServiceError::from)
+            }
+            Job::Retention => {
+                use crate::privacy::retention::{self, Run};
+                let run = Run { now: now.naive_utc(), closed_before: None, dry_run: false, limit: BATCH };
+                retention::run(conn, ctx.files.as_ref(), run).map(|report| report.anonymised.len())
+            }
         }
     }
 }

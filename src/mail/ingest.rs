@@ -573,6 +573,11 @@ fn keep_attachments(files: &FileStore, config: &Inbound, message: &Message<'_>) 
                     kept.push(upload);
                 }
                 Err(ServiceError::UnsupportedMediaType(why)) => refused.push(Refused { name, why }),
+                // Named in the reply's note, which staff read in the thread; nothing of it kept.
+                Err(ServiceError::Infected { signature, .. }) => {
+                    refused.push(Refused { name, why: format!("virus trovato / virus found: {signature}") })
+                }
+                // The scanner is away: the whole message waits (503 / exit 75, the MTA retries).
                 Err(other) => return Err(other),
             }
         }
@@ -677,14 +682,14 @@ pub fn run_command() -> i32 {
         std::io::stdin().lock().read_to_end(&mut raw)?;
         let settings = Settings::from_env()?;
         let config = Inbound::from_settings(&settings)?;
-        let files = FileStore::new(settings.attachments_dir())?;
         // The reads on one connection of our own, which fails at once if the database is down.
         let mut conn = diesel::r2d2::ManageConnection::connect(&Manager::new(&settings.database_url))?;
+        // The write where the server's go (on SQLite its one writer), so that its transaction
+        // can hold the ticket service's; on PostgreSQL also where the files go.
+        let db = Db::connect(&settings.database_url, 2)?;
+        let files = FileStore::configured(settings.attachments_dir(), &settings.files, &db)?;
         let prepared = prepare(&mut conn, &files, &config, raw)?;
         drop(conn);
-        // The write where the server's go (on SQLite its one writer), so that its transaction
-        // can hold the ticket service's.
-        let db = Db::connect(&settings.database_url, 2)?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         Ok(runtime.block_on(db.write(move |conn| commit(conn, &config, prepared)))?)
     })();

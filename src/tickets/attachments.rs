@@ -1,12 +1,7 @@
 //! Attachment files: PDF, JPEG or PNG by their content (not their name), stored once per
 //! SHA-256 under the data folder; metadata rows link them to tickets and messages.
 
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
-
 use diesel::prelude::*;
-use sha2::{Digest, Sha256};
 
 use super::access::can_see;
 use super::model::{record_event, AttachmentRow, MessageKind, TicketRow};
@@ -28,92 +23,12 @@ pub struct Upload {
     pub size: i64,
     pub sha256: String,
     pub identity_document: bool,
+    /// Kept while the virus scanner was down (`HELPDESK_CLAMD_UNAVAILABLE=accept`): flagged
+    /// in the ticket's history when linked.
+    pub unscanned: bool,
 }
 
-#[derive(Clone)]
-pub struct FileStore {
-    root: PathBuf,
-}
-
-impl FileStore {
-    pub fn new(root: PathBuf) -> std::io::Result<Self> {
-        private_dir(&root.join("tmp"))?;
-        Ok(Self { root })
-    }
-
-    pub fn path_of(&self, sha256: &str) -> PathBuf {
-        self.root.join(&sha256[..2.min(sha256.len())]).join(sha256)
-    }
-
-    /// Checks the content type and writes the bytes once (same content, same file).
-    pub fn put(&self, key: &str, filename: &str, bytes: &[u8]) -> Result<Upload, ServiceError> {
-        let content_type = sniff(bytes)?;
-        let sha256 = hex::encode(Sha256::digest(bytes));
-        let path = self.path_of(&sha256);
-        if path.exists() {
-            // The same content again: fresh for the sweep, which spares recent files (the
-            // request that stored it has not linked it yet).
-            std::fs::File::options().append(true).open(&path)?.set_modified(std::time::SystemTime::now())?;
-        } else {
-            if let Some(dir) = path.parent() {
-                private_dir(dir)?;
-            }
-            // Write then rename, so a reader never sees half a file. Identity documents among
-            // them: readable by the desk's user only, whatever the umask.
-            let tmp = self.root.join("tmp").join(new_id());
-            let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
-            file.write_all(bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, &path)?;
-        }
-        Ok(Upload {
-            key: key.to_owned(),
-            filename: clean_filename(filename, content_type),
-            content_type: content_type.to_owned(),
-            size: bytes.len() as i64,
-            sha256,
-            identity_document: false,
-        })
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    /// Deletes the files of one of the 256 folders (`prefix`, two hex digits) that no attachment
-    /// refers to and that are older than `grace`: what a refused request stored (a form that
-    /// failed its checks after its files were read), or a ticket's files after it was erased.
-    /// Also clears `tmp/` of leftovers of interrupted writes. Answers how many files went.
-    pub fn sweep(&self, conn: &mut DbConn, prefix: &str, grace: std::time::Duration) -> Result<usize, ServiceError> {
-        let cutoff = std::time::SystemTime::now() - grace;
-        let old = |entry: &std::fs::DirEntry| entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < cutoff);
-        let mut removed = 0;
-        for entry in std::fs::read_dir(self.root.join("tmp"))?.flatten().filter(|e| old(e)) {
-            std::fs::remove_file(entry.path())?;
-            removed += 1;
-        }
-        let dir = self.root.join(prefix);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Ok(removed);
-        };
-        let candidates: Vec<String> =
-            entries.flatten().filter(|e| old(e)).filter_map(|e| e.file_name().to_str().map(str::to_owned)).collect();
-        for chunk in candidates.chunks(500) {
-            let referenced: Vec<String> =
-                attachments::table.filter(attachments::sha256.eq_any(chunk)).select(attachments::sha256).distinct().load(conn)?;
-            for name in chunk.iter().filter(|name| !referenced.contains(name)) {
-                std::fs::remove_file(dir.join(name))?;
-                removed += 1;
-            }
-        }
-        Ok(removed)
-    }
-}
-
-/// Creates `dir` (and its parents) for the desk's user only.
-fn private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
-}
+pub use crate::files::FileStore;
 
 pub fn sniff(bytes: &[u8]) -> Result<&'static str, ServiceError> {
     let kind = infer::get(bytes).map(|k| k.mime_type());
@@ -177,8 +92,17 @@ pub fn link_uploads(
             created_at: now(),
         })
         .collect();
-    for row in &rows {
+    for (row, upload) in rows.iter().zip(uploads) {
         diesel::insert_into(attachments::table).values(row).execute(conn)?;
+        if upload.unscanned {
+            record_event(
+                conn,
+                ticket_id,
+                None,
+                "attachment_unscanned",
+                serde_json::json!({"attachment_id": row.id, "filename": row.filename}),
+            )?;
+        }
     }
     Ok(rows)
 }

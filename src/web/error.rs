@@ -89,6 +89,14 @@ impl WebError {
                 S::Db(db) if db.retry_after().is_some() => {
                     (StatusCode::SERVICE_UNAVAILABLE, "error.title", i18n::text(l, "error.unavailable"))
                 }
+                S::Infected { filename, .. } => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "error.bad_title",
+                    format!("{} ({filename})", i18n::message(l, "file infected")),
+                ),
+                S::ScannerUnavailable(_) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "error.title", i18n::message(l, "scanner unavailable"))
+                }
                 S::Db(_) | S::Storage(_) | S::Internal(_) => {
                     (StatusCode::INTERNAL_SERVER_ERROR, "error.title", i18n::text(l, "error.internal"))
                 }
@@ -101,6 +109,7 @@ impl WebError {
         match &self.failure {
             Failure::RateLimited(wait) => Some(*wait),
             Failure::Service(ServiceError::Db(db)) => db.retry_after(),
+            Failure::Service(ServiceError::ScannerUnavailable(_)) => Some(crate::files::SCANNER_RETRY_SECS),
             _ => None,
         }
     }

@@ -14,6 +14,8 @@ use super::error::{OrPage, WebError};
 use super::form_view::{Field, Kind};
 use super::page::{redirect, Ctx};
 use crate::accounts::{find_user, User};
+use crate::api::privacy::{note_reads, Ticket};
+use crate::privacy::access::Read;
 use crate::domain::{Email, Status, TicketNumber};
 use crate::error::ServiceError;
 use crate::tickets::{attachments, guest};
@@ -82,6 +84,7 @@ pub async fn download(ctx: Ctx, path: web::Path<(String, String)>) -> Result<Htt
     let Some((user, _)) = viewer(&ctx, &number).await? else {
         return Err(WebError::not_found(ctx.locale));
     };
+    let reader = user.clone();
     let row = ctx
         .state
         .db
@@ -95,11 +98,13 @@ pub async fn download(ctx: Ctx, path: web::Path<(String, String)>) -> Result<Htt
         })
         .await
         .or_page(ctx.locale)?;
-    let path = ctx.state.files.path_of(&row.sha256);
-    let bytes = web::block(move || std::fs::read(path))
+    let read = (Read::Attachment, Some(format!("{} {}", row.id, row.filename)));
+    note_reads(&ctx.state, &ctx.req, &reader, Ticket::Id(row.ticket_id.clone()), vec![read]).await.or_page(ctx.locale)?;
+    let (files, sha256) = (ctx.state.files.clone(), row.sha256.clone());
+    let bytes = web::block(move || files.read(&sha256))
         .await
         .map_err(|e| ctx.fail(ServiceError::Internal(e.to_string())))?
-        .map_err(|e| ctx.fail(ServiceError::from(e)))?;
+        .map_err(|e| ctx.fail(e))?;
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
         parameters: vec![DispositionParam::FilenameExt(ExtendedValue {

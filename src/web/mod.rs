@@ -13,6 +13,7 @@ mod kb;
 mod multipart;
 mod new_ticket;
 mod page;
+mod privacy;
 mod procedures;
 mod profile;
 mod render;
@@ -70,6 +71,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/sign-in/sso", web::get().to(sso::start)))
         .service(page!("/sign-in/sso/callback", web::get().to(sso::callback)))
         .service(page!("/account", web::get().to(profile::show)))
+        .service(page!("/account/export", web::get().to(privacy::export)))
         .service(page!("/account/sso/link", web::post().to(sso::link)))
         .service(page!("/kb", web::get().to(kb::search)))
         .service(page!("/kb/{slug}", web::get().to(kb::article)))
@@ -115,6 +117,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/staff/admin/closures/{id}/delete", web::post().to(staff::admin::hours::delete_closure)))
         .service(page!("/staff/admin/career", web::get().to(staff::admin::career::list)))
         .service(page!("/staff/admin/calendar", web::get().to(staff::admin::calendar::show)))
+        .service(page!("/staff/admin/access-log", web::get().to(staff::admin::access_log::page)))
         .service(page!("/staff/admin/calendar/copy", web::post().to(staff::admin::calendar::copy)))
         .service(page!("/staff/admin/calendar/publish", web::post().to(staff::admin::calendar::publish)))
         .service(page!("/staff/admin/career/{slug}", web::get().to(staff::admin::career::show), web::post().to(staff::admin::career::save)));

@@ -91,6 +91,7 @@ pub async fn read(req: &HttpRequest, payload: web::Payload, state: &AppState, ex
         match stored {
             Ok(upload) => data.uploads.push(upload),
             Err(ServiceError::UnsupportedMediaType(_)) => data.file_errors.push((name, "file type")),
+            Err(ServiceError::Infected { .. }) => data.file_errors.push((name, "file infected")),
             Err(other) => return Err(Failure::Service(other)),
         }
     }

@@ -99,6 +99,8 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
         oidc: None,
         staff_sso_only: false,
         db: helpdesk::db::DbOptions::default(),
+        files: helpdesk::files::FilesSettings::default(),
+        privacy: helpdesk::privacy::PrivacySettings::default(),
     }
 }
 

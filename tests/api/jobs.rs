@@ -36,6 +36,7 @@ fn context() -> JobContext {
             guest_expiry_hours: 48,
         },
         files: None,
+        privacy: Default::default(),
     }
 }
 

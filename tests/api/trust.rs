@@ -430,25 +430,28 @@ async fn files_of_refused_requests_are_swept(backend: Backend) {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // A kept one, referenced by its ticket.
     let (number, _) = guest_credentials_ticket(&app, "sara@studenti.unibg.it").await;
+    // The desk's own store: the data folder on SQLite, the database on PostgreSQL.
     let root = app.data_dir().join("attachments");
-    let store = helpdesk::tickets::attachments::FileStore::new(root.clone()).unwrap();
-    let orphan = store.path_of(&helpdesk_sha256(&pdf));
-    let kept = store.path_of(&helpdesk_sha256(&JPEG));
-    assert!(orphan.is_file() && kept.is_file());
+    let store = helpdesk::files::FileStore::configured(root, &helpdesk::files::FilesSettings::default(), &app.db).unwrap();
+    let (orphan, kept) = (helpdesk_sha256(&pdf), helpdesk_sha256(&JPEG));
+    let stored = |sha: &str| {
+        let (store, sha) = (store.clone(), sha.to_owned());
+        tokio::task::spawn_blocking(move || store.read(&sha).is_ok())
+    };
+    assert!(stored(&orphan).await.unwrap() && stored(&kept).await.unwrap());
     let sweep = |prefix: String, grace: std::time::Duration| {
         let (db, store) = (app.db.clone(), store.clone());
         tokio::task::spawn_blocking(move || store.sweep(&mut db.get_writer().unwrap(), &prefix, grace).unwrap())
     };
-    let prefix = |path: &std::path::Path| path.parent().unwrap().file_name().unwrap().to_str().unwrap().to_owned();
     // Within the grace period nothing goes (its request may not have committed yet).
-    sweep(prefix(&orphan), std::time::Duration::from_secs(3600)).await.unwrap();
-    assert!(orphan.is_file());
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let removed = sweep(prefix(&orphan), std::time::Duration::from_millis(10)).await.unwrap();
+    sweep(orphan[..2].to_owned(), std::time::Duration::from_secs(3600)).await.unwrap();
+    assert!(stored(&orphan).await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let removed = sweep(orphan[..2].to_owned(), std::time::Duration::from_millis(10)).await.unwrap();
     assert!(removed >= 1);
-    assert!(!orphan.exists(), "the refused request's file is gone");
-    sweep(prefix(&kept), std::time::Duration::from_millis(10)).await.unwrap();
-    assert!(kept.is_file(), "a ticket's file stays");
+    assert!(!stored(&orphan).await.unwrap(), "the refused request's file is gone");
+    sweep(kept[..2].to_owned(), std::time::Duration::from_millis(10)).await.unwrap();
+    assert!(stored(&kept).await.unwrap(), "a ticket's file stays");
     assert!(!number.is_empty());
 }
 

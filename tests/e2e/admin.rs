@@ -33,6 +33,7 @@ async fn an_admin_visits_every_admin_page() {
         ("/staff/admin/career", "38-admin-career"),
         ("/staff/admin/career/corsi-singoli", "39-admin-career-type"),
         ("/staff/admin/calendar", "39b-admin-calendar"),
+        ("/staff/admin/access-log", "39c-admin-access-log"),
     ];
     for (path, name) in pages {
         b.goto(&app.url(path)).await;

@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 
 use super::{history, priority_label, staff_or_return, status_label};
 use crate::accounts::User;
+use crate::api::privacy::{note_reads, Ticket};
 use crate::canned;
+use crate::privacy::access::Read;
 use crate::career::changes::{self, StatusChange};
 use crate::career::instances;
 use crate::career::status::CareerStatus;
@@ -62,8 +64,12 @@ pub async fn show(ctx: Ctx, path: web::Path<String>, query: web::Query<ShowQuery
 
 async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber, kept: Kept) -> Page {
     let locale = ctx.locale;
+    let reader = user.clone();
     let Workspace { ticket, events, teams, canned: responses, panel, procedures } =
         ctx.state.db.read(move |conn| workspace::load(conn, &user, &number, locale)).await.or_page(ctx.locale)?;
+    // The page shows the ticket and its requester panel: both are reads of the access log.
+    let reads = vec![(Read::Ticket, None), (Read::Requester, None)];
+    note_reads(&ctx.state, &ctx.req, &reader, Ticket::Id(ticket.id.clone()), reads).await.or_page(ctx.locale)?;
     let names = category_names(ctx).await?;
     let mut page = page_data(ctx, &ticket, &events, &teams, &procedures, &names, kept);
     if let Some(map) = page.as_object_mut() {

@@ -68,7 +68,16 @@ fn attachments_text(list: &[RequiredAttachment]) -> String {
 
 async fn render(ctx: &Ctx, c: &Category, typed: &Typed) -> Page {
     let locale = ctx.locale;
-    let teams = ctx.state.db.read(move |conn| teams_with_members(conn, locale)).await.or_page(ctx.locale)?;
+    let slug = c.row.slug.clone();
+    let (teams, retention) = ctx
+        .state
+        .db
+        .read(move |conn| {
+            let retention = crate::privacy::retention::periods(conn)?.remove(&slug).map(|(_, r)| r).unwrap_or_default();
+            Ok::<_, ServiceError>((teams_with_members(conn, locale)?, retention))
+        })
+        .await
+        .or_page(ctx.locale)?;
     let f = Fields::new(ctx, Some(typed), "c-");
     let r = &c.row;
     let team_options = teams.iter().map(|t| (t.slug.clone(), t.name.clone())).collect();
@@ -87,6 +96,13 @@ async fn render(ctx: &Ctx, c: &Category, typed: &Typed) -> Page {
         f.field("resolution_hours", "admin.categories.resolution_hours", Kind::Input("number"), &r.resolution_hours.to_string()),
         f.field("guests_allowed", "admin.categories.guests_allowed", Kind::Checkbox, flag(r.guests_allowed)),
         f.field("active", "admin.categories.active", Kind::Checkbox, flag(r.active)),
+        f.field("retention_days", "privacy.retention_days", Kind::Input("number"), &retention.retention_days.to_string()),
+        f.field(
+            "identity_documents_days",
+            "privacy.identity_documents_days",
+            Kind::Input("number"),
+            &retention.identity_documents_days.map(|d| d.to_string()).unwrap_or_default(),
+        ),
     ];
     let count = row_count(typed, c.fields.len(), BLANK_ROWS, edit_limit());
     let type_options: Vec<(String, String)> =
@@ -249,6 +265,7 @@ pub async fn save(ctx: Ctx, slug: web::Path<String>, form: Posted) -> Page {
     let slug = slug.into_inner();
     let current = find(&ctx, slug.clone()).await?;
     let (category_edit, rows, mut parse_errors) = parse(&current, &values);
+    let retention = parse_retention(&values, &mut parse_errors);
     if !parse_errors.is_empty() {
         edit::check_edit(&category_edit, &mut parse_errors);
     }
@@ -256,7 +273,13 @@ pub async fn save(ctx: Ctx, slug: web::Path<String>, form: Posted) -> Page {
         Err(e) => Err(e),
         Ok(()) => {
             let s = slug.clone();
-            ctx.state.db.write(move |conn| edit::save(conn, &s, &category_edit)).await
+            ctx.state
+                .db
+                .write(move |conn| {
+                    edit::save(conn, &s, &category_edit)?;
+                    crate::privacy::retention::set(conn, &s, retention)
+                })
+                .await
         }
     };
     match result {
@@ -270,4 +293,25 @@ pub async fn save(ctx: Ctx, slug: web::Path<String>, form: Posted) -> Page {
         }
         Err(e) => Err(ctx.fail(e)),
     }
+}
+
+/// The retention fields: days a closed ticket is kept (1 to 36500), and optionally its
+/// identity documents (empty: as long as the ticket).
+fn parse_retention(values: &HashMap<String, String>, errors: &mut FieldErrors) -> crate::privacy::retention::Retention {
+    let mut days = |name: &str, optional: bool| -> Option<i32> {
+        let raw = posted(values, name).trim();
+        if raw.is_empty() && optional {
+            return None;
+        }
+        match raw.parse::<i32>() {
+            Ok(d) if (1..=36500).contains(&d) => Some(d),
+            _ => {
+                errors.add(name, "must be between 1 and 36500 days");
+                None
+            }
+        }
+    };
+    let retention_days = days("retention_days", false).unwrap_or(crate::privacy::retention::DEFAULT_RETENTION_DAYS);
+    let identity_documents_days = days("identity_documents_days", true);
+    crate::privacy::retention::Retention { retention_days, identity_documents_days }
 }

@@ -3,6 +3,7 @@
 //! Each is a thin page over the same domain functions as the admin API. A refused form is
 //! shown again (422) with what was typed and each error on its field.
 
+pub mod access_log;
 pub mod calendar;
 pub mod canned;
 pub mod career;
@@ -176,6 +177,9 @@ pub async fn index(ctx: Ctx) -> Page {
     ]
     .iter()
     .map(|(href, key)| json!({"href": href, "title": ctx.t(&format!("admin.{key}.title")), "lead": ctx.t(&format!("admin.{key}.lead"))}))
+    .chain(std::iter::once(
+        json!({"href": "/staff/admin/access-log", "title": ctx.t("privacy.log.title"), "lead": ctx.t("privacy.log.lead")}),
+    ))
     .collect();
     ctx.render("pages/admin_index", &ctx.t("admin.title"), json!({"sections": sections}))
 }

@@ -1,0 +1,56 @@
+//! Tables of issue 17 (personal data): attachment bytes in the database, the access log.
+//! Kept beside `schema.rs` so the two grow apart without conflicts.
+
+diesel::table! {
+    file_blobs (sha256) {
+        sha256 -> Text,
+        bytes -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    access_log (id) {
+        id -> Text,
+        actor_id -> Text,
+        ticket_id -> Text,
+        what -> Text,
+        target -> Nullable<Text>,
+        client_ip -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(access_log, tickets);
+diesel::allow_tables_to_appear_in_same_query!(access_log, users);
+
+use super::schema::{categories, messages, tickets, users};
+
+diesel::table! {
+    /// Per category: how long a closed ticket is kept, and its identity documents.
+    category_retention (category_id) {
+        category_id -> Text,
+        retention_days -> Integer,
+        identity_documents_days -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    /// Per ticket: when it was anonymised.
+    ticket_privacy (ticket_id) {
+        ticket_id -> Text,
+        anonymised_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Messages staff marked to keep when their ticket is anonymised.
+    kept_messages (message_id) {
+        message_id -> Text,
+        marked_by -> Text,
+        marked_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(category_retention, categories);
+diesel::allow_tables_to_appear_in_same_query!(kept_messages, messages);
