@@ -45,7 +45,7 @@ pub fn prepare_database(db: &Db) -> anyhow::Result<()> {
 
 pub fn has_admin(db: &Db) -> anyhow::Result<bool> {
     let mut conn = db.get_writer()?;
-    let count: i64 = users::table.filter(users::role.eq(Role::Admin.as_str())).count().get_result(&mut *conn)?;
+    let count: i64 = users::table.filter(users::role.eq(Role::Admin)).count().get_result(&mut *conn)?;
     Ok(count > 0)
 }
 

@@ -38,8 +38,8 @@ pub struct UserRow {
     pub email: String,
     pub display_name: String,
     pub password_hash: Option<String>,
-    pub role: String,
-    pub locale: String,
+    pub role: Role,
+    pub locale: Locale,
     pub email_verified: bool,
     pub disabled: bool,
     pub created_at: NaiveDateTime,
@@ -68,7 +68,7 @@ fn team_memberships(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<(String
 }
 
 fn into_user(conn: &mut DbConn, row: UserRow) -> Result<User, ServiceError> {
-    let role = Role::parse(&row.role).map_err(|e| ServiceError::Internal(e.0))?;
+    let role = row.role;
     let (team_ids, teams) = if role.is_staff() {
         team_memberships(conn, &row.id)?.into_iter().unzip()
     } else {
@@ -79,7 +79,7 @@ fn into_user(conn: &mut DbConn, row: UserRow) -> Result<User, ServiceError> {
         email: row.email,
         display_name: row.display_name,
         role,
-        locale: Locale::from_db(&row.locale),
+        locale: row.locale,
         email_verified: row.email_verified,
         teams,
         team_ids,
@@ -161,7 +161,7 @@ pub fn create_account(conn: &mut DbConn, account: NewAccount) -> Result<User, Se
             .optional()?;
         let now = now();
         let id = match existing {
-            Some(row) if !staff && row.role == Role::Student.as_str() && !(row.email_verified && row.password_hash.is_some()) => {
+            Some(row) if !staff && row.role == Role::Student && !(row.email_verified && row.password_hash.is_some()) => {
                 diesel::update(users::table.find(&row.id))
                     .set((
                         users::password_hash.eq(&account.password_hash),
@@ -179,8 +179,8 @@ pub fn create_account(conn: &mut DbConn, account: NewAccount) -> Result<User, Se
                     email: account.email.as_str().to_owned(),
                     display_name: account.display_name.clone(),
                     password_hash: Some(account.password_hash.clone()),
-                    role: account.role.as_str().to_owned(),
-                    locale: account.locale.as_str().to_owned(),
+                    role: account.role,
+                    locale: account.locale,
                     email_verified: staff,
                     disabled: false,
                     created_at: now,
@@ -210,7 +210,7 @@ pub fn upsert_admin(conn: &mut DbConn, email: &Email, password_hash: &str, name:
             diesel::update(users::table.find(&id))
                 .set((
                     users::password_hash.eq(password_hash),
-                    users::role.eq(Role::Admin.as_str()),
+                    users::role.eq(Role::Admin),
                     users::disabled.eq(false),
                     users::updated_at.eq(now),
                 ))
@@ -222,8 +222,8 @@ pub fn upsert_admin(conn: &mut DbConn, email: &Email, password_hash: &str, name:
             email: email.as_str().to_owned(),
             display_name: name.to_owned(),
             password_hash: Some(password_hash.to_owned()),
-            role: Role::Admin.as_str().to_owned(),
-            locale: Locale::It.as_str().to_owned(),
+            role: Role::Admin,
+            locale: Locale::It,
             email_verified: true,
             disabled: false,
             created_at: now,
@@ -287,10 +287,10 @@ pub fn team_ids_for(conn: &mut DbConn, slugs: &[String]) -> Result<Vec<String>, 
 
 /// Finds or creates the password-less account of a guest.
 pub fn guest_account(conn: &mut DbConn, email: &Email, name: &str, locale: Locale) -> Result<String, ServiceError> {
-    let existing: Option<(String, String)> =
+    let existing: Option<(String, Role)> =
         users::table.filter(users::email.eq(email.as_str())).select((users::id, users::role)).first(conn).optional()?;
     if let Some((id, role)) = existing {
-        if role != Role::Student.as_str() {
+        if role != Role::Student {
             return Err(ServiceError::field("guest.email", "this address belongs to a staff account: sign in"));
         }
         return Ok(id);
@@ -301,8 +301,8 @@ pub fn guest_account(conn: &mut DbConn, email: &Email, name: &str, locale: Local
         email: email.as_str().to_owned(),
         display_name: name.to_owned(),
         password_hash: None,
-        role: Role::Student.as_str().to_owned(),
-        locale: locale.as_str().to_owned(),
+        role: Role::Student,
+        locale,
         email_verified: false,
         disabled: false,
         created_at: now,

@@ -118,7 +118,7 @@ impl Guide {
                 Article {
                     id: new_id(),
                     slug,
-                    locale: locale.as_str().to_owned(),
+                    locale,
                     title: section.title,
                     body: section.body.trim().to_owned(),
                     source: source.clone(),
@@ -191,7 +191,7 @@ pub fn import_guides(conn: &mut DbConn, guides: &[Guide]) -> QueryResult<ImportR
 /// SQLite keeps the stemmed copy in `kb_fts`; PostgreSQL's expression index needs nothing.
 fn index(conn: &mut DbConn, article: &Article) -> QueryResult<()> {
     if let DbConn::Sqlite(_) = conn {
-        let locale = Locale::from_db(&article.locale);
+        let locale = article.locale;
         diesel::sql_query("DELETE FROM kb_fts WHERE article_id = $1").bind::<Text, _>(&article.id).execute(conn)?;
         diesel::sql_query("INSERT INTO kb_fts (article_id, title, body) VALUES ($1, $2, $3)")
             .bind::<Text, _>(&article.id)

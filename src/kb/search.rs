@@ -50,7 +50,7 @@ struct Row {
     #[diesel(sql_type = Text)]
     slug: String,
     #[diesel(sql_type = Text)]
-    locale: String,
+    locale: Locale,
     #[diesel(sql_type = Text)]
     title: String,
     #[diesel(sql_type = Text)]
@@ -114,7 +114,7 @@ pub fn search_preferring(
                 .load(conn)?;
             rows.into_iter()
                 .map(|row| {
-                    let article_locale = Locale::from_db(&row.locale);
+                    let article_locale = row.locale;
                     let terms = query_terms(query, &[article_locale]);
                     let snippet = text::snippet(&row.snippet, article_locale, &terms, SNIPPET_WORDS);
                     KbHit { url: format!("/kb/{}", row.slug), id: row.id, title: row.title, snippet }

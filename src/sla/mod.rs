@@ -161,7 +161,7 @@ pub struct SlaView {
 pub fn clock_of(row: &TicketRow) -> Result<SlaClock, ServiceError> {
     let utc = |t: Option<NaiveDateTime>| t.map(|t| t.and_utc());
     Ok(SlaClock {
-        status: row.status()?,
+        status: row.status,
         first_response_due_at: utc(row.first_response_due_at),
         due_at: utc(row.due_at),
         first_responded_at: utc(row.first_responded_at),

@@ -58,7 +58,7 @@ pub fn rate(conn: &mut DbConn, user: &User, number: &TicketNumber, stars: i32, c
         if ticket.requester_id != user.id {
             return Err(ServiceError::Forbidden("only the person who asked may rate the answer".into()));
         }
-        if !matches!(ticket.status()?, Status::Resolved | Status::Closed) {
+        if !matches!(ticket.status, Status::Resolved | Status::Closed) {
             return Err(ServiceError::Conflict("the answer can be rated once the ticket is resolved".into()));
         }
         let already: i64 = ticket_ratings::table.filter(ticket_ratings::ticket_id.eq(&ticket.id)).count().get_result(conn)?;
