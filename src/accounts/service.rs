@@ -7,7 +7,7 @@ use crate::auth::{verify_password, Claims};
 use crate::db::schema::{revoked_tokens, team_members, teams, users};
 use crate::db::{write_tx, DbConn};
 use crate::domain::{Email, Locale, Role};
-use crate::error::{FieldErrors, ServiceError};
+use crate::error::{Code, FieldErrors, ServiceError};
 
 /// The caller, as every service sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -125,15 +125,15 @@ pub fn parse_account(
     let email = errors.check("email", Email::parse(email));
     let chars = password.chars().count();
     if chars < MIN_PASSWORD {
-        errors.add("password", format!("must be at least {MIN_PASSWORD} characters"));
+        errors.reject("password", Code::TooShort { min: MIN_PASSWORD });
     } else if chars > MAX_PASSWORD {
-        errors.add("password", format!("must be at most {MAX_PASSWORD} characters"));
+        errors.reject("password", Code::TooLong { max: MAX_PASSWORD });
     }
     let name = display_name.trim();
     if name.is_empty() {
-        errors.add("display_name", "is required");
+        errors.reject("display_name", Code::Required);
     } else if name.chars().count() > 120 {
-        errors.add("display_name", "must be at most 120 characters");
+        errors.reject("display_name", Code::TooLong { max: 120 });
     }
     errors.into_result()?;
     match email {
@@ -291,7 +291,7 @@ pub fn guest_account(conn: &mut DbConn, email: &Email, name: &str, locale: Local
         users::table.filter(users::email.eq(email.as_str())).select((users::id, users::role)).first(conn).optional()?;
     if let Some((id, role)) = existing {
         if role != Role::Student {
-            return Err(ServiceError::field("guest.email", "this address belongs to a staff account: sign in"));
+            return Err(ServiceError::invalid("guest.email", Code::StaffAddress));
         }
         return Ok(id);
     }

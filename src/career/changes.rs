@@ -16,7 +16,7 @@ use crate::accounts::{now, User};
 use crate::db::schema::{career_actions, messages, ticket_career_actions, tickets, users};
 use crate::db::DbConn;
 use crate::domain::{Locale, Priority, Status, TicketNumber};
-use crate::error::{FieldErrors, ServiceError};
+use crate::error::{Code, FieldErrors, ServiceError};
 use crate::mail::notification::CareerActionUpdate;
 use crate::mail::outbox::{self, Mail, Notification};
 use crate::tickets::access::visible_ticket;
@@ -177,9 +177,9 @@ pub(crate) fn check_note(errors: &mut FieldErrors, note: Option<&str>, required:
     if required && note.is_empty() {
         errors.add("note", "is required: tell the student what changed");
     } else if note.chars().count() > MAX_NOTE {
-        errors.add("note", format!("must be at most {MAX_NOTE} characters"));
+        errors.reject("note", Code::TooLong { max: MAX_NOTE });
     } else if note.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        errors.add("note", "contains control characters");
+        errors.reject("note", Code::ControlChars);
     }
     note.to_owned()
 }
@@ -200,7 +200,7 @@ pub fn change_by_staff(
     let note = check_note(&mut errors, change.note.as_deref(), true);
     errors.into_result()?;
     let Some(to) = to else {
-        return Err(ServiceError::field("status", "is required"));
+        return Err(ServiceError::invalid("status", Code::Required));
     };
     let action = instances::visible(conn, staff, id)?;
     if change.version.is_some_and(|v| v != action.version) {

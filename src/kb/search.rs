@@ -14,7 +14,7 @@ use super::Article;
 use crate::db::schema::{kb_articles, kb_deflections};
 use crate::db::DbConn;
 use crate::domain::Locale;
-use crate::error::ServiceError;
+use crate::error::{Code, ServiceError};
 
 /// Longer queries are refused (422): a question, not a document.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -27,7 +27,7 @@ pub fn checked_query(q: Option<&str>) -> Result<String, ServiceError> {
         return Err(ServiceError::field("q", "must not be empty"));
     }
     if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(ServiceError::field("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
+        return Err(ServiceError::invalid("q", Code::TooLong { max: MAX_QUERY_CHARS }));
     }
     Ok(q.to_owned())
 }

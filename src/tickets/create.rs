@@ -21,7 +21,7 @@ use crate::db::schema::{messages, tickets};
 use crate::db::{write_tx, DbConn};
 use crate::domain::sla::Targets;
 use crate::domain::{Email, Locale, Priority, Role, Status, TicketNumber};
-use crate::error::{FieldErrors, ServiceError};
+use crate::error::{Code, FieldErrors, ServiceError};
 use crate::mail::notification::{RequesterMail, StaffMail};
 use crate::mail::outbox::{self, Mail, Notification};
 
@@ -82,11 +82,11 @@ pub struct Opened {
 pub fn check_text(errors: &mut FieldErrors, field: &str, raw: &str, max: usize) -> String {
     let text = raw.trim();
     if text.is_empty() {
-        errors.add(field, "is required");
+        errors.reject(field, Code::Required);
     } else if text.chars().count() > max {
-        errors.add(field, format!("must be at most {max} characters"));
+        errors.reject(field, Code::TooLong { max });
     } else if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        errors.add(field, "contains control characters");
+        errors.reject(field, Code::ControlChars);
     }
     text.to_owned()
 }
@@ -124,7 +124,7 @@ pub fn check_with(category: Option<Category>, input: NewTicket, user: Option<Use
         (Some(user), _) => Opener::User(user),
         (None, None) => return Err(ServiceError::Unauthenticated),
         (None, Some(_)) if !category.row.guests_allowed => {
-            return Err(ServiceError::field("category", "sign in to open a ticket in this category"));
+            return Err(ServiceError::invalid("category", Code::SignInForCategory));
         }
         (None, Some(guest)) => {
             let email = errors.check("guest.email", Email::parse(&guest.email));

@@ -80,7 +80,7 @@ impl WebError {
                 S::Validation(list) => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "error.bad_title",
-                    list.iter().map(|f| i18n::message(l, &f.message)).collect::<Vec<_>>().join(" "),
+                    list.iter().map(|f| i18n::field_message(l, f)).collect::<Vec<_>>().join(" "),
                 ),
                 S::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "error.too_large_title", i18n::message(l, "file size")),
                 S::UnsupportedMediaType(_) => {

@@ -235,7 +235,7 @@ fn on_form_rows(errors: Vec<FieldError>, rows: &[usize]) -> Vec<FieldError> {
         .map(|e| match e.field.strip_prefix("required_attachments[") {
             Some(rest) => {
                 let line = rest.split(']').next().and_then(|k| k.parse::<usize>().ok()).unwrap_or(0) + 1;
-                FieldError { field: "required_attachments".into(), message: format!("line {line}: {}", e.message) }
+                FieldError::text("required_attachments", format!("line {line}: {}", e.message))
             }
             None => e,
         })
