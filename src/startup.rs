@@ -69,8 +69,8 @@ impl Application {
         let ops_listener = settings.ops_bind.map(TcpListener::bind).transpose()?;
         let workers = settings.workers.max(1);
         let limiter = Arc::new(crate::auth::RateLimiter::new(settings.rate_limit_per_minute, settings.account_rate_limit_per_minute));
-        let sessions = Arc::new(crate::auth::SessionCache::new(settings.cache_ttl));
-        let catalog = Arc::new(crate::categories::Catalog::new(settings.cache_ttl));
+        let sessions = Arc::new(crate::auth::session_cache(settings.cache_ttl));
+        let catalog = Arc::new(crate::categories::catalog(settings.cache_ttl));
         let sso = match &settings.oidc {
             Some(oidc) => Some(Arc::new(crate::sso::Sso::new(oidc.clone(), &settings.base_url).map_err(anyhow::Error::msg)?)),
             None => None,

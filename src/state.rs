@@ -23,11 +23,12 @@ pub struct AppState {
 impl AppState {
     /// The active categories: remembered, or read once and remembered.
     pub async fn categories(&self) -> Result<Arc<Vec<crate::categories::Category>>, crate::error::ServiceError> {
-        if let Some(list) = self.catalog.fresh() {
+        if let Some(list) = self.catalog.get(&()) {
             return Ok(list);
         }
-        let list = self.db.read(crate::categories::list).await?;
-        Ok(self.catalog.remember(list))
+        let list = Arc::new(self.db.read(crate::categories::list).await?);
+        self.catalog.put((), list.clone());
+        Ok(list)
     }
 
     /// Over https cookies are Secure and the session's carries the `__Host-` prefix.

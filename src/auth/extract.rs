@@ -84,7 +84,7 @@ async fn authenticate(req: &HttpRequest) -> Result<Option<User>, ApiError> {
         .await?;
     match user {
         Some(user) => {
-            state.sessions.put(&jti, user.clone());
+            state.sessions.put(jti, user.clone());
             Ok(Some(user))
         }
         None => stale(),

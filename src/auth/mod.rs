@@ -17,5 +17,5 @@ pub use cookie::{session_cookie, session_cookie_name, session_cookie_removal, se
 pub use extract::{claims_of, CSRF_HEADER, Admin, CurrentUser, MaybeUser, Staff};
 pub use password::{hash_password, verify_password};
 pub use rate_limit::RateLimiter;
-pub use session_cache::SessionCache;
+pub use session_cache::{session_cache, SessionCache};
 pub use token::{Claims, JwtKeys, Purpose, SECURE_SESSION_COOKIE, SESSION_COOKIE};

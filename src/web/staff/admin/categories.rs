@@ -261,7 +261,7 @@ pub async fn save(ctx: Ctx, slug: web::Path<String>, form: Posted) -> Page {
     };
     match result {
         Ok(_) => {
-            ctx.state.catalog.forget();
+            ctx.state.catalog.clear();
             Ok(redirect(&format!("/staff/admin/categories/{slug}?saved=1")))
         }
         Err(ServiceError::Validation(list)) => {
