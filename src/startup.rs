@@ -57,6 +57,26 @@ pub struct Application {
     state: AppState,
 }
 
+const LISTENING: &str = "HELPDESK_LISTENING";
+
+/// The ports in a [`Application::listening_line`]: `(port, ops_port)`; `None` for other lines.
+pub fn parse_listening_line(line: &str) -> Option<(u16, Option<u16>)> {
+    let mut words = line.trim().split(' ');
+    if words.next()? != LISTENING {
+        return None;
+    }
+    let (mut port, mut ops) = (None, None);
+    for word in words {
+        match word.split_once('=')? {
+            ("port", p) => port = Some(p.parse().ok()?),
+            ("ops_port", "-") => {}
+            ("ops_port", p) => ops = Some(p.parse().ok()?),
+            _ => {}
+        }
+    }
+    Some((port?, ops))
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = Db::connect_with(&settings.database_url, settings.db_pool_size, &settings.db)?;
@@ -105,6 +125,13 @@ impl Application {
     /// The port of the operations address, when there is one.
     pub fn ops_port(&self) -> Option<u16> {
         self.ops.as_ref().map(|(port, _)| *port)
+    }
+
+    /// The line `serve` prints once it listens, for scripts and tests (the banner is for people):
+    /// `HELPDESK_LISTENING port=8080 ops_port=9091` (`ops_port=-` without an operations address).
+    pub fn listening_line(&self) -> String {
+        let ops = self.ops_port().map_or_else(|| "-".to_owned(), |p| p.to_string());
+        format!("{LISTENING} port={} ops_port={ops}", self.port)
     }
 
     pub fn state(&self) -> &AppState {
@@ -190,4 +217,17 @@ fn run(listener: TcpListener, state: AppState, workers: usize, public_ops: bool)
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_listening_line;
+
+    #[test]
+    fn the_listening_line_reads_back() {
+        assert_eq!(parse_listening_line("HELPDESK_LISTENING port=8080 ops_port=-"), Some((8080, None)));
+        assert_eq!(parse_listening_line("HELPDESK_LISTENING port=8080 ops_port=9091\n"), Some((8080, Some(9091))));
+        assert_eq!(parse_listening_line("helpdesk serving at http://127.0.0.1:8080 (SQLite, port 8080)"), None);
+        assert_eq!(parse_listening_line("HELPDESK_LISTENING ops_port=-"), None);
+    }
 }
