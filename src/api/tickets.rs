@@ -8,7 +8,7 @@ use super::{number, ApiError, Data};
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::domain::Email;
 use crate::error::ServiceError;
-use crate::tickets::create::{self as opening, NewTicket};
+use crate::tickets::open::{self as opening, NewTicket};
 use crate::tickets::query::{self as reading, ListParams, Page};
 use crate::tickets::guest;
 use crate::tickets::update::{self as changing, NewMessage, TicketPatch};
@@ -27,15 +27,9 @@ pub async fn create_ticket(state: Data, req: HttpRequest, payload: web::Payload,
     if user.0.is_none() {
         state.limit(&req, "guest-ticket")?;
     }
-    let (input, mut uploads): (NewTicket, _) = json_or_multipart(&req, payload, &state, "ticket").await?;
-    let category = state.categories().await?.iter().find(|c| c.row.slug == input.category.trim()).cloned();
-    let checked = (opening::check_with(category, input, user.0, &mut uploads)?, uploads);
-    let prefix = state.settings.ticket_prefix.clone();
-    let base_url = state.settings.base_url.clone();
-    let opened = state
-        .db
-        .write(move |conn| opening::open(conn, checked.0, &checked.1, &prefix, &base_url))
-        .await?;
+    let (input, uploads): (NewTicket, _) = json_or_multipart(&req, payload, &state, "ticket").await?;
+    let request = opening::Request { input, user: user.0, uploads, errors: Vec::new() };
+    let opened = opening::open(&state.db, &state.categories().await?, request, &(&*state.settings).into()).await?;
     if opened.guest_secret.is_some() {
         return Ok(HttpResponse::Accepted().json(json!({
             "status": "unverified",

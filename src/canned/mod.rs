@@ -15,7 +15,7 @@ use crate::domain::{Locale, Role, TicketNumber};
 use crate::error::{FieldErrors, ServiceError};
 use crate::sla::admin::team_field;
 use crate::tickets::access::visible_ticket;
-use crate::tickets::create::{check_text, MAX_BODY};
+use crate::tickets::open::{check_text, MAX_BODY};
 use crate::tickets::query::{Page, DEFAULT_LIMIT, MAX_LIMIT};
 
 /// The placeholders a canned response may use.
@@ -198,6 +198,20 @@ fn writable_row(conn: &mut DbConn, user: &User, id: &str) -> Result<CannedRow, S
     }
     may_write(user, row.team_id.as_deref())?;
     Ok(row)
+}
+
+/// Every response `user` may see, following the cursor to the end (the admin page).
+pub fn all(conn: &mut DbConn, user: &User) -> Result<Vec<CannedView>, ServiceError> {
+    let mut params = CannedParams { limit: Some(MAX_LIMIT), ..CannedParams::default() };
+    let mut items = Vec::new();
+    loop {
+        let page = list(conn, user, &params)?;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(cursor) => params.cursor = Some(cursor),
+            None => return Ok(items),
+        }
+    }
 }
 
 /// The responses the user may use, oldest first; `team`: that team's and the global ones.

@@ -3,10 +3,14 @@
 
 mod fts5_rank;
 pub mod counters;
+pub mod kb_search;
+pub mod locks;
 pub mod outbox;
 pub mod schema;
 pub mod ticket_search;
 mod writer;
+
+pub(crate) use writer::before_commit;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -15,11 +15,10 @@ use super::DbConn;
 use crate::db::schema::{messages, tickets, users};
 
 /// Rewrites a ticket's document. `terms` turns a text into what SQLite's index stores (the
-/// caller's stems); PostgreSQL computes its own in SQL. A ticket indexed for the first time
-/// (new, or marked by a migration) has nothing to delete: deleting a rowid a contentless FTS5
-/// table never held still writes a tombstone, and those made every creation and the backfill
-/// slower as the index grew.
-pub fn write_document(conn: &mut DbConn, ticket_id: &str, terms: &dyn Fn(&str) -> String) -> QueryResult<()> {
+/// caller's stems); PostgreSQL computes its own in SQL. On SQLite the write waits for the end
+/// of the writer's batch (`before_commit`: FTS5 writes a segment per savepoint otherwise),
+/// still inside the transaction, so a search after the answer finds the ticket.
+pub fn write_document(conn: &mut DbConn, ticket_id: &str, terms: fn(&str) -> String) -> QueryResult<()> {
     if let DbConn::Pg(_) = conn {
         diesel::sql_query(
             "INSERT INTO ticket_search (ticket_id, document) VALUES ($1, ticket_search_document($1)) \
@@ -29,6 +28,14 @@ pub fn write_document(conn: &mut DbConn, ticket_id: &str, terms: &dyn Fn(&str) -
         .execute(conn)?;
         return Ok(());
     }
+    let id = ticket_id.to_owned();
+    super::before_commit(conn, format!("ticket_fts:{id}"), move |conn| write_fts5(conn, &id, terms))
+}
+
+/// SQLite's document. A ticket indexed for the first time (new, or marked by a migration) has
+/// nothing to delete: deleting a rowid a contentless FTS5 table never held still writes a
+/// tombstone, and those made every creation and the backfill slower as the index grew.
+fn write_fts5(conn: &mut DbConn, ticket_id: &str, terms: fn(&str) -> String) -> QueryResult<()> {
     let (number, subject, fields, requester_id): (String, String, String, String) = tickets::table
         .find(ticket_id)
         .select((tickets::number, tickets::subject, tickets::fields, tickets::requester_id))
@@ -116,9 +123,11 @@ pub fn pending(conn: &mut DbConn, n: i64) -> QueryResult<Vec<String>> {
 
 /// The index query: how it is matched, who asks, the list filters, and the page.
 pub struct CandidateQuery<'a> {
-    /// SQLite: an FTS5 expression of the caller's terms. PostgreSQL: the query's pieces,
-    /// space-separated, each to match in the italian, english or simple configuration.
-    pub matching: String,
+    /// SQLite's match: an FTS5 expression of the caller's terms.
+    pub fts5: String,
+    /// PostgreSQL's: the query's pieces, space-separated, each to match in the italian,
+    /// english or simple configuration.
+    pub pieces: String,
     /// Supervisors and admins see every ticket; agents their teams' and their own.
     pub every_ticket: bool,
     pub team_ids: &'a [String],
@@ -270,7 +279,7 @@ pub fn candidates(conn: &mut DbConn, q: &CandidateQuery<'_>) -> QueryResult<Vec<
         DbConn::Sqlite(conn) => {
             let json = |list: Option<Vec<String>>| list.map(|l| serde_json::Value::from(l).to_string());
             let query = diesel::sql_query(format!("{SQLITE_MATCH}{SQLITE_FILTERS}{PAGE_END}"))
-                .bind::<Text, _>(&q.matching)
+                .bind::<Text, _>(&q.fts5)
                 .bind::<Bool, _>(q.every_ticket)
                 .bind::<Text, _>(serde_json::Value::from(q.team_ids.to_vec()).to_string())
                 .bind::<Text, _>(q.user_id)
@@ -281,7 +290,7 @@ pub fn candidates(conn: &mut DbConn, q: &CandidateQuery<'_>) -> QueryResult<Vec<
         }
         DbConn::Pg(conn) => {
             let query = diesel::sql_query(format!("{PG_MATCH}{PG_FILTERS}{PAGE_END}"))
-                .bind::<Text, _>(&q.matching)
+                .bind::<Text, _>(&q.pieces)
                 .bind::<Bool, _>(q.every_ticket)
                 .bind::<Array<Text>, _>(q.team_ids)
                 .bind::<Text, _>(q.user_id)

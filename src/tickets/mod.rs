@@ -3,7 +3,7 @@
 
 pub mod access;
 pub mod attachments;
-pub mod create;
+pub mod open;
 pub mod guest;
 pub mod history;
 pub mod listing;

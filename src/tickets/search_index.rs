@@ -170,7 +170,7 @@ struct Ranked {
 /// Rewrites a ticket's search document. Call inside the transaction that wrote the ticket or
 /// one of its messages, so the index never lags behind the data.
 pub fn index_ticket(conn: &mut DbConn, ticket_id: &str) -> Result<(), ServiceError> {
-    Ok(ticket_search::write_document(conn, ticket_id, &index_terms)?)
+    Ok(ticket_search::write_document(conn, ticket_id, index_terms)?)
 }
 
 /// Indexes the tickets a migration marked (SQLite: stems are computed here, not in SQL).
@@ -339,12 +339,9 @@ fn candidates(
     take: Option<i64>,
 ) -> Result<Vec<Candidate>, ServiceError> {
     let f = &request.filters;
-    let matching = match conn {
-        DbConn::Sqlite(_) => fts5_expression(&request.groups),
-        DbConn::Pg(_) => request.pieces.join(" "),
-    };
     let query = CandidateQuery {
-        matching,
+        fts5: fts5_expression(&request.groups),
+        pieces: request.pieces.join(" "),
         every_ticket: user.role != Role::Agent,
         team_ids: &user.team_ids,
         user_id: &user.id,

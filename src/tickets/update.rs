@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::access::visible_ticket;
 use super::attachments::{link_uploads, Upload};
-use super::create::{check_text, MAX_BODY};
+use super::open::{check_text, MAX_BODY};
 use super::model::{record_event, MessageKind, MessageRow, TicketRow};
 use super::query::{category_by_slug, full_view};
 use super::view::{message_view, MessageView, Names, TicketView, Viewer};

@@ -17,7 +17,7 @@ use crate::career::catalog::{self as career_catalog, CareerActionType};
 use crate::career::instances::NewCareerAction;
 use crate::categories::{self, Category};
 use crate::error::{FieldError, ServiceError};
-use crate::tickets::create::{self as opening, GuestInput, NewTicket, CAREER_ACTION_FIELD};
+use crate::tickets::open::{self as opening, GuestInput, NewTicket, CAREER_ACTION_FIELD};
 
 type Page = Result<HttpResponse, WebError>;
 
@@ -252,34 +252,16 @@ pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
         slug => offered_procedure(&ctx, &category, slug).await?,
     };
     let input = to_input(&data, &category, procedure.as_ref(), guest, &ctx);
-    let user = ctx.user.clone();
-    let mut uploads = data.uploads;
-    let checked = ctx
-        .state
-        .db
-        .read(move |conn| opening::check(conn, input, user, &mut uploads).map(|checked| (checked, uploads)))
-        .await;
-    let (checked, uploads) = match checked {
-        Ok(ok) if file_errors.is_empty() => ok,
-        Ok(_) => {
-            let state = FormState { errors: file_errors, ..state };
-            return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, procedure.as_ref(), &state);
-        }
+    let request = opening::Request { input, user: ctx.user.clone(), uploads: data.uploads, errors: file_errors };
+    let categories = ctx.state.categories().await.or_page(ctx.locale)?;
+    let opened = match opening::open(&ctx.state.db, &categories, request, &(&*ctx.state.settings).into()).await {
+        Ok(opened) => opened,
         Err(ServiceError::Validation(list)) => {
-            let mut errors = file_errors;
-            errors.extend(list.into_iter().filter(|e| !errors_has(&data.file_errors, &e.field)).map(procedure_error));
+            let errors = list.into_iter().map(procedure_error).collect();
             return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, procedure.as_ref(), &FormState { errors, ..state });
         }
         Err(other) => return Err(ctx.fail(other)),
     };
-    let prefix = ctx.state.settings.ticket_prefix.clone();
-    let base_url = ctx.state.settings.base_url.clone();
-    let opened = ctx
-        .state
-        .db
-        .write(move |conn| opening::open(conn, checked, &uploads, &prefix, &base_url))
-        .await
-        .or_page(ctx.locale)?;
     let page = json!({
         "number": opened.ticket.number,
         "guest": opened.guest_secret.is_some(),
@@ -301,9 +283,4 @@ fn procedure_error(e: FieldError) -> FieldError {
         Some(rest) => FieldError { field: format!("career_action.data.{rest}"), ..e },
         None => e,
     }
-}
-
-/// A required document whose file was refused already has its error.
-fn errors_has(file_errors: &[(String, &'static str)], path: &str) -> bool {
-    path.strip_prefix("attachments.").is_some_and(|key| file_errors.iter().any(|(name, _)| name == key))
 }

@@ -29,7 +29,7 @@ pub(super) fn tell_to_use_the_page(conn: &mut DbConn, config: &Inbound, envelope
     if !email.eq_ignore_ascii_case(envelope.sender.trim()) {
         return Ok(());
     }
-    let link = format!("{}/tickets/{}", config.base_url, ticket.number);
+    let link = format!("{}/tickets/{}", config.place.base_url, ticket.number);
     let mail = Mail::ReplyRefused(ReplyRefused { number: ticket.number.clone(), name, link });
     let told: i64 = outbox::table.filter(outbox::ticket_id.eq(&ticket.id)).filter(outbox::kind.eq(mail.kind())).count().get_result(conn)?;
     if told > 0 {
