@@ -204,7 +204,7 @@ fn run(listener: TcpListener, state: AppState, workers: usize, public_ops: bool)
                     .add(("X-Frame-Options", "DENY"))
                     .add(("Referrer-Policy", "same-origin")),
             )
-            .wrap(from_fn(crate::auth::refuse_cross_site_writes))
+            .wrap(from_fn(crate::api::refuse_cross_site_writes))
             .wrap(Compress::default())
             .wrap(from_fn(echo_request_id))
             .wrap(TracingLogger::<crate::telemetry::RedactedRootSpan>::new())

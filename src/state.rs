@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use crate::auth::{JwtKeys, RateLimiter, SessionCache};
+use crate::auth::{JwtKeys, RateLimited, RateLimiter, SessionCache};
 use crate::categories::Catalog;
 use crate::config::Settings;
 use crate::db::Db;
@@ -38,15 +38,15 @@ impl AppState {
 
     /// Counts an attempt at a rate-limited form from the client's address (behind trusted
     /// proxies: the one they forwarded).
-    pub fn limit(&self, req: &actix_web::HttpRequest, form: &'static str) -> Result<(), crate::api::ApiError> {
+    pub fn limit(&self, req: &actix_web::HttpRequest, form: &'static str) -> Result<(), RateLimited> {
         let Some(ip) = crate::auth::client_ip(req, &self.settings.trusted_proxies) else {
             return Ok(());
         };
-        self.limiter.check(ip, form).map_err(crate::api::ApiError::RateLimited)
+        self.limiter.check(ip, form).map_err(RateLimited)
     }
 
     /// Counts an attempt at a form aimed at one account (the e-mail given), from any address.
-    pub fn limit_account(&self, form: &'static str, email: &str) -> Result<(), crate::api::ApiError> {
-        self.limiter.check_account(email, form).map_err(crate::api::ApiError::RateLimited)
+    pub fn limit_account(&self, form: &'static str, email: &str) -> Result<(), RateLimited> {
+        self.limiter.check_account(email, form).map_err(RateLimited)
     }
 }

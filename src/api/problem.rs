@@ -21,6 +21,12 @@ pub enum ApiError {
     NoRoute,
 }
 
+impl From<crate::auth::RateLimited> for ApiError {
+    fn from(e: crate::auth::RateLimited) -> Self {
+        ApiError::RateLimited(e.0)
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         ApiError::Service(ServiceError::Db(e))

@@ -28,6 +28,12 @@ pub enum Failure {
     Template(String),
 }
 
+impl From<crate::auth::RateLimited> for Failure {
+    fn from(e: crate::auth::RateLimited) -> Self {
+        Failure::RateLimited(e.0)
+    }
+}
+
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
         match e {
