@@ -11,52 +11,26 @@ use crate::auth::{authenticate, with_role, Admin, CurrentUser, MaybeUser, Staff}
 use crate::domain::Role;
 use crate::error::ServiceError;
 
-type Fut<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+/// `impl FromRequest for $ty`: `$who` (given the request) finds the caller or refuses.
+macro_rules! extractor {
+    ($ty:ident, |$req:ident| $who:expr) => {
+        impl FromRequest for $ty {
+            type Error = ApiError;
+            type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
-impl FromRequest for MaybeUser {
-    type Error = ApiError;
-    type Future = Fut<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            // A stale cookie is nobody (see `authenticate`); a bad Bearer token stays 401.
-            Ok(authenticate(&req).await.map(MaybeUser)?)
-        })
-    }
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let $req = req.clone();
+                Box::pin(async move {
+                    let found: Result<Self, ServiceError> = $who;
+                    Ok(found?)
+                })
+            }
+        }
+    };
 }
 
-impl FromRequest for CurrentUser {
-    type Error = ApiError;
-    type Future = Fut<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            Ok(authenticate(&req).await?.map(CurrentUser).ok_or(ServiceError::Unauthenticated)?)
-        })
-    }
-}
-
-
-impl FromRequest for Staff {
-    type Error = ApiError;
-    type Future = Fut<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move { Ok(with_role(&req, Role::is_staff, "this action is for staff only").await.map(Staff)?) })
-    }
-}
-
-impl FromRequest for Admin {
-    type Error = ApiError;
-    type Future = Fut<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            Ok(with_role(&req, |role| role == Role::Admin, "this action is for administrators only").await.map(Admin)?)
-        })
-    }
-}
+// A stale cookie is nobody (see `authenticate`); a bad Bearer token stays 401.
+extractor!(MaybeUser, |req| authenticate(&req).await.map(MaybeUser));
+extractor!(CurrentUser, |req| authenticate(&req).await?.map(CurrentUser).ok_or(ServiceError::Unauthenticated));
+extractor!(Staff, |req| with_role(&req, Role::is_staff, "this action is for staff only").await.map(Staff));
+extractor!(Admin, |req| with_role(&req, |role| role == Role::Admin, "this action is for administrators only").await.map(Admin));
