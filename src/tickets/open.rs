@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 use super::attachments::{link_uploads, Upload};
 use super::model::{record_event, AttachmentRow, MessageKind, MessageRow, TicketRow};
 use super::view::{message_view, ticket_view, Names, TicketView, Viewer};
-use crate::accounts::{self, new_id, User};
+use crate::accounts::{self, User};
+use crate::ids::new_id;
 use crate::career::changes;
 use crate::career::instances::{self, NewCareerAction};
 use crate::categories::{form::validate_answers, Category};
@@ -375,10 +376,14 @@ fn write(conn: &mut DbConn, checked: Checked, uploads: &[Upload], place: &Place)
             follow_up_of: None,
         };
         let (mut ticket, message, attachment_rows) = insert_ticket(conn, &draft, &requester, uploads, place)?;
-        if let Some(request) = career_action {
-            ticket = changes::attach_to_new_ticket(conn, &ticket, request)?;
-        }
-        let linked = instances::linked_to_ticket(conn, &ticket.id, locale)?;
+        // Only a ticket opened about a procedure has one linked (no read for the others).
+        let linked = match career_action {
+            Some(request) => {
+                ticket = changes::attach_to_new_ticket(conn, &ticket, request)?;
+                instances::linked_to_ticket(conn, &ticket.id, locale)?
+            }
+            None => Vec::new(),
+        };
         Ok((ticket, message, attachment_rows, requester, secret.map(|(s, _)| s), linked))
     })?;
 

@@ -43,7 +43,7 @@ use crate::tickets::view::TicketView;
 const SNIPPET_WORDS: usize = 30;
 const CURSOR_TAG: &str = "rank";
 /// Tickets indexed per transaction by the backfill.
-const BACKFILL_BATCH: i64 = 500;
+const BACKFILL_BATCH: i64 = 2000;
 
 /// How many of a search's newest matches are ranked by relevance (`HELPDESK_SEARCH_RANKED`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
