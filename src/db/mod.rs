@@ -10,6 +10,7 @@ pub mod schema;
 pub mod ticket_search;
 mod writer;
 
+pub use writer::DeferredRun;
 pub(crate) use writer::before_commit;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -11,14 +11,14 @@
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Timestamp};
 
-use super::DbConn;
+use super::{DbConn, DeferredRun};
 use crate::db::schema::{messages, tickets, users};
 
-/// Rewrites a ticket's document. `terms` turns a text into what SQLite's index stores (the
-/// caller's stems); PostgreSQL computes its own in SQL. On SQLite the write waits for the end
-/// of the writer's batch (`before_commit`: FTS5 writes a segment per savepoint otherwise),
-/// still inside the transaction, so a search after the answer finds the ticket.
-pub fn write_document(conn: &mut DbConn, ticket_id: &str, terms: fn(&str) -> String) -> QueryResult<()> {
+/// Rewrites a ticket's document. PostgreSQL computes it in SQL. On SQLite the write waits for
+/// the end of the writer's batch (`before_commit`), where `sqlite` (the caller's, which calls
+/// `write_fts5` with its stems) writes the batch's documents together, still inside the
+/// transaction, so a search after the answer finds the ticket.
+pub fn write_document(conn: &mut DbConn, ticket_id: &str, sqlite: DeferredRun) -> QueryResult<()> {
     if let DbConn::Pg(_) = conn {
         diesel::sql_query(
             "INSERT INTO ticket_search (ticket_id, document) VALUES ($1, ticket_search_document($1)) \
@@ -28,42 +28,53 @@ pub fn write_document(conn: &mut DbConn, ticket_id: &str, terms: fn(&str) -> Str
         .execute(conn)?;
         return Ok(());
     }
-    let id = ticket_id.to_owned();
-    super::before_commit(conn, format!("ticket_fts:{id}"), move |conn| write_fts5(conn, &id, terms))
+    super::before_commit(conn, "ticket_fts", ticket_id.to_owned(), sqlite)
 }
 
-/// SQLite's document. A ticket indexed for the first time (new, or marked by a migration) has
-/// nothing to delete: deleting a rowid a contentless FTS5 table never held still writes a
-/// tombstone, and those made every creation and the backfill slower as the index grew.
-fn write_fts5(conn: &mut DbConn, ticket_id: &str, terms: fn(&str) -> String) -> QueryResult<()> {
-    let (number, subject, fields, requester_id): (String, String, String, String) = tickets::table
-        .find(ticket_id)
-        .select((tickets::number, tickets::subject, tickets::fields, tickets::requester_id))
-        .first(conn)?;
-    let email: String = users::table.find(&requester_id).select(users::email).first(conn)?;
-    let thread: Vec<(String, String)> = messages::table
-        .filter(messages::ticket_id.eq(ticket_id))
-        .filter(messages::kind.ne("system"))
-        .order(messages::id.asc())
-        .select((messages::kind, messages::body))
-        .load(conn)?;
-    let of_kind = |kind: &str| thread.iter().filter(|(k, _)| k == kind).map(|(_, b)| terms(b)).collect::<Vec<_>>().join(" ");
-    let requester = terms(&format!("{email} {}", matricola(&fields).unwrap_or_default()));
-    let DbConn::Sqlite(conn) = conn else { return Ok(()) };
-    let doc = document_id(conn, ticket_id)?;
-    if doc.indexed {
-        diesel::delete(fts::ticket_fts.find(doc.id)).execute(conn)?;
+/// One document as SQLite's index stores it.
+type Fts5Row = (i64, String, String, String, String, String);
+
+/// SQLite's documents of `ids` (`terms`: what the index stores of a text): first every read and `ticket_search_docs` row, then the index's
+/// deletes and inserts, each one statement, so FTS5 writes one segment for all of them. A
+/// ticket indexed for the first time (new, or marked by a migration) has nothing to delete:
+/// deleting a rowid a contentless FTS5 table never held still writes a tombstone.
+pub fn write_fts5(conn: &mut DbConn, ids: &[String], terms: fn(&str) -> String) -> QueryResult<()> {
+    let mut rows: Vec<Fts5Row> = Vec::with_capacity(ids.len());
+    let mut stale: Vec<i64> = Vec::new();
+    for ticket_id in ids {
+        let (number, subject, fields, requester_id): (String, String, String, String) = tickets::table
+            .find(ticket_id)
+            .select((tickets::number, tickets::subject, tickets::fields, tickets::requester_id))
+            .first(conn)?;
+        let email: String = users::table.find(&requester_id).select(users::email).first(conn)?;
+        let thread: Vec<(String, String)> = messages::table
+            .filter(messages::ticket_id.eq(ticket_id))
+            .filter(messages::kind.ne("system"))
+            .order(messages::id.asc())
+            .select((messages::kind, messages::body))
+            .load(conn)?;
+        let of_kind = |kind: &str| thread.iter().filter(|(k, _)| k == kind).map(|(_, b)| terms(b)).collect::<Vec<_>>().join(" ");
+        let requester = terms(&format!("{email} {}", matricola(&fields).unwrap_or_default()));
+        let DbConn::Sqlite(sqlite) = conn else { return Ok(()) };
+        let doc = document_id(sqlite, ticket_id)?;
+        if doc.indexed {
+            stale.push(doc.id);
+        }
+        rows.push((doc.id, terms(&number), terms(&subject), of_kind("public"), of_kind("internal"), requester));
     }
-    diesel::insert_into(fts::ticket_fts)
-        .values((
-            fts::rowid.eq(doc.id),
-            fts::number.eq(terms(&number)),
-            fts::subject.eq(terms(&subject)),
-            fts::body.eq(of_kind("public")),
-            fts::notes.eq(of_kind("internal")),
-            fts::requester.eq(requester),
-        ))
-        .execute(conn)?;
+    let DbConn::Sqlite(conn) = conn else { return Ok(()) };
+    if !stale.is_empty() {
+        diesel::delete(fts::ticket_fts.filter(fts::rowid.eq_any(&stale))).execute(conn)?;
+    }
+    for chunk in rows.chunks(500) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|(id, number, subject, body, notes, requester)| {
+                (fts::rowid.eq(*id), fts::number.eq(number), fts::subject.eq(subject), fts::body.eq(body), fts::notes.eq(notes), fts::requester.eq(requester))
+            })
+            .collect();
+        diesel::insert_into(fts::ticket_fts).values(values).execute(conn)?;
+    }
     Ok(())
 }
 

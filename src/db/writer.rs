@@ -17,8 +17,11 @@ type Job = Box<dyn FnOnce(&mut DbConn) -> Finish + Send>;
 
 const MAX_BATCH: usize = 64;
 
-/// A write left to the end of the batch, and what it is of (one per key and batch).
-type Deferred = (String, Box<dyn FnOnce(&mut DbConn) -> diesel::QueryResult<()>>);
+/// Writes of one kind left to the end of the batch: done together by `run`, once per key.
+type Deferred = (&'static str, String, DeferredRun);
+
+/// Does the deferred writes of one kind for these keys (in the order they were asked).
+pub type DeferredRun = fn(&mut DbConn, &[String]) -> diesel::QueryResult<()>;
 
 thread_local! {
     /// Savepoint depth while the writer thread runs a batch; 0 elsewhere.
@@ -27,24 +30,34 @@ thread_local! {
     static DEFERRED: RefCell<Vec<Deferred>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs `write` just before the batch commits, once per `key` however many jobs asked (it
-/// reads the data as the batch left it), or now outside a batch. Dropped when the job that
-/// asked rolls back. Why: FTS5 flushes its pending terms into a new segment at every
-/// savepoint, so indexing in each job's savepoint wrote a segment per ticket, a fifth of the
-/// writer's time at 8 connections; at the batch's end it is one segment per batch.
-pub(crate) fn before_commit<F>(conn: &mut DbConn, key: String, write: F) -> diesel::QueryResult<()>
-where
-    F: FnOnce(&mut DbConn) -> diesel::QueryResult<()> + 'static,
-{
+/// Leaves a write of kind `kind` for `key` to just before the batch commits, where `run` does
+/// all of that kind at once (reading the data as the batch left it), or does it now outside a
+/// batch. Dropped when the job that asked rolls back. Why: FTS5 flushes its pending terms
+/// into a new segment whenever a statement opens a savepoint, so indexing in each job wrote a
+/// segment per ticket (and merged them), a quarter of the writer's time at 8 connections;
+/// all of a batch's documents written together make one segment per batch.
+pub(crate) fn before_commit(conn: &mut DbConn, kind: &'static str, key: String, run: DeferredRun) -> diesel::QueryResult<()> {
     if !in_batch() {
-        return write(conn);
+        return run(conn, &[key]);
     }
     DEFERRED.with(|d| {
         let mut deferred = d.borrow_mut();
-        if !deferred.iter().any(|(k, _)| *k == key) {
-            deferred.push((key, Box::new(write)));
+        if !deferred.iter().any(|(k, id, _)| *k == kind && *id == key) {
+            deferred.push((kind, key, run));
         }
     });
+    Ok(())
+}
+
+/// Runs what the batch deferred, one `run` per kind.
+fn run_deferred(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    let mut deferred = take_deferred();
+    while let Some((kind, _, run)) = deferred.first().map(|(k, key, run)| (*k, key.clone(), *run)) {
+        let (this, rest): (Vec<Deferred>, Vec<Deferred>) = deferred.into_iter().partition(|(k, _, _)| *k == kind);
+        deferred = rest;
+        let keys: Vec<String> = this.into_iter().map(|(_, key, _)| key).collect();
+        run(conn, &keys)?;
+    }
     Ok(())
 }
 
@@ -217,10 +230,7 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>) -> Result<(), String> {
         return if is_busy(&e) { Ok(()) } else { Err(message) };
     }
     let finishers: Vec<Finish> = batch.into_iter().map(|job| run_guarded(conn, job)).collect();
-    let committed = take_deferred()
-        .into_iter()
-        .try_for_each(|(_, write)| write(conn))
-        .and_then(|()| conn.batch_execute("COMMIT"));
+    let committed = run_deferred(conn).and_then(|()| conn.batch_execute("COMMIT"));
     let outcome = match &committed {
         Ok(()) => Ok(()),
         Err(e) => {
@@ -318,10 +328,13 @@ mod tests {
         assert_eq!(writer.run(insert).await.unwrap(), 1, "the reopened connection writes");
     }
 
+    fn insert_keys(conn: &mut DbConn, keys: &[String]) -> diesel::QueryResult<()> {
+        let values = keys.iter().map(|k| format!("('{k}', {})", keys.len())).collect::<Vec<_>>().join(", ");
+        diesel::sql_query(format!("INSERT INTO d (k, n) VALUES {values}")).execute(conn).map(|_| ())
+    }
+
     fn defer_insert(conn: &mut DbConn, key: &'static str) -> Result<(), DbError> {
-        Ok(before_commit(conn, key.to_owned(), move |conn| {
-            diesel::sql_query(format!("INSERT INTO d (k) VALUES ('{key}')")).execute(conn).map(|_| ())
-        })?)
+        Ok(before_commit(conn, "d", key.to_owned(), insert_keys)?)
     }
 
     #[tokio::test]
@@ -329,7 +342,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.db");
         let mut conn = open(&path).unwrap();
-        conn.batch_execute("CREATE TABLE t (x INTEGER); CREATE TABLE d (k TEXT)").unwrap();
+        conn.batch_execute("CREATE TABLE t (x INTEGER); CREATE TABLE d (k TEXT, n INTEGER)").unwrap();
         let writer = Writer::start(conn, move || open(&path), 8).unwrap();
         // Hold the writer so that the three jobs below make one batch.
         let (release, held) = std::sync::mpsc::channel::<()>();
@@ -343,7 +356,7 @@ mod tests {
             .unwrap();
         running.await.unwrap();
         let first = writer.submit(|conn| defer_insert(conn, "a")).unwrap();
-        let again = writer.submit(|conn| defer_insert(conn, "a")).unwrap();
+        let again = writer.submit(|conn| defer_insert(conn, "a").and_then(|()| defer_insert(conn, "z"))).unwrap();
         let failed = writer
             .submit(|conn| {
                 defer_insert(conn, "b")?;
@@ -362,12 +375,12 @@ mod tests {
                     #[diesel(sql_type = diesel::sql_types::Text)]
                     k: String,
                 }
-                let rows: Vec<N> = diesel::sql_query("SELECT k FROM d").load(conn)?;
+                let rows: Vec<N> = diesel::sql_query("SELECT k || n AS k FROM d ORDER BY k").load(conn)?;
                 Ok::<_, DbError>(rows.into_iter().map(|n| n.k).collect::<Vec<_>>())
             })
             .await
             .unwrap();
-        assert_eq!(count, ["a"], "written once for two jobs; never for the job that rolled back");
+        assert_eq!(count, ["a2", "z2"], "one write of both keys, each once; never the rolled back job's");
         // Outside a batch the write is done at once.
         let mut direct = open(&dir.path().join("d.db")).unwrap();
         defer_insert(&mut direct, "c").unwrap();

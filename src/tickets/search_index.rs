@@ -170,7 +170,12 @@ struct Ranked {
 /// Rewrites a ticket's search document. Call inside the transaction that wrote the ticket or
 /// one of its messages, so the index never lags behind the data.
 pub fn index_ticket(conn: &mut DbConn, ticket_id: &str) -> Result<(), ServiceError> {
-    Ok(ticket_search::write_document(conn, ticket_id, index_terms)?)
+    Ok(ticket_search::write_document(conn, ticket_id, write_sqlite_documents)?)
+}
+
+/// SQLite's documents of a writer batch's tickets, made of their stems.
+fn write_sqlite_documents(conn: &mut DbConn, ids: &[String]) -> diesel::QueryResult<()> {
+    ticket_search::write_fts5(conn, ids, index_terms)
 }
 
 /// Indexes the tickets a migration marked (SQLite: stems are computed here, not in SQL).
