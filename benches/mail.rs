@@ -32,14 +32,15 @@ use helpdesk::db::{write_tx, Db};
 use helpdesk::domain::Locale;
 use helpdesk::mail::mailer::Mailer;
 use helpdesk::mail::smtp;
-use helpdesk::mail::outbox::{enqueue, Notification};
+use helpdesk::mail::notification::AccountLink;
+use helpdesk::mail::outbox::{enqueue, Mail, Notification};
 use lettre::address::Envelope;
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use reqwest::{Client, StatusCode};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::runtime::Runtime;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -233,13 +234,7 @@ fn write_burst(db: &Db, n: usize) -> Result<()> {
                 let recipient = format!("s{i}@studenti.unibg.it");
                 enqueue(
                     conn,
-                    Notification {
-                        kind: "sign_in_link",
-                        recipient: &recipient,
-                        locale: Locale::It,
-                        ticket_id: None,
-                        payload: payload(i),
-                    },
+                    Notification { recipient: &recipient, locale: Locale::It, ticket_id: None, mail: &payload(i) },
                 )
             })
         })
@@ -248,8 +243,8 @@ fn write_burst(db: &Db, n: usize) -> Result<()> {
     Ok(())
 }
 
-fn payload(i: usize) -> Value {
-    json!({"name": format!("Studente {i}"), "link": LINK})
+fn payload(i: usize) -> Mail {
+    Mail::SignInLink(AccountLink { name: format!("Studente {i}"), link: LINK.to_owned() })
 }
 
 /// The moment the sink holds a distinct mail for every notification of the burst.
@@ -544,9 +539,9 @@ fn burst_mails(n: usize) -> Result<Vec<Prepared>> {
                 id: uuid::Uuid::now_v7().to_string(),
                 kind: "sign_in_link".into(),
                 recipient: format!("s{i}@studenti.unibg.it"),
-                locale: Locale::It.as_str().into(),
+                locale: Locale::It,
                 ticket_id: None,
-                payload: payload(i).to_string(),
+                payload: payload(i).payload()?.to_string(),
                 status: "pending".into(),
                 attempts: 0,
                 next_attempt_at: now,

@@ -4,12 +4,34 @@
 use serde::Serialize;
 
 use crate::db::DbError;
+pub use crate::domain::Code;
+use crate::domain::ParseError;
 
-/// One field's problem, for the 422 answer.
+/// One field's problem, for the 422 answer: `message` in English (the API's), `code` for the
+/// pages to translate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    #[serde(skip)]
+    pub code: Code,
+}
+
+impl FieldError {
+    /// A message of its own (no translation).
+    pub fn text(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into(), code: Code::Other }
+    }
+
+    pub fn coded(field: impl Into<String>, code: Code) -> Self {
+        Self { field: field.into(), message: code.english(), code }
+    }
+}
+
+impl From<(String, ParseError)> for FieldError {
+    fn from((field, e): (String, ParseError)) -> Self {
+        Self { field, message: e.0, code: e.1 }
+    }
 }
 
 /// Collects per-field errors so a form is answered in full, not one field at a time.
@@ -17,16 +39,27 @@ pub struct FieldError {
 pub struct FieldErrors(Vec<FieldError>);
 
 impl FieldErrors {
+    /// A message of its own (no translation).
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), message: message.into() });
+        self.0.push(FieldError::text(field, message));
+    }
+
+    /// A problem the pages translate.
+    pub fn reject(&mut self, field: impl Into<String>, code: Code) {
+        self.0.push(FieldError::coded(field, code));
+    }
+
+    /// A parse error with its code.
+    pub fn parse_error(&mut self, field: impl Into<String>, e: impl Into<ParseError>) {
+        self.0.push(FieldError::from((field.into(), e.into())));
     }
 
     /// Keeps the parsed value, or records why it did not parse.
-    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+    pub fn check<T, E: Into<ParseError>>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(e) => {
-                self.add(field, e.to_string());
+                self.parse_error(field, e);
                 None
             }
         }
@@ -85,7 +118,13 @@ impl From<diesel::result::Error> for ServiceError {
 }
 
 impl ServiceError {
+    /// One field's message of its own (no translation).
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        ServiceError::Validation(vec![FieldError { field: field.into(), message: message.into() }])
+        ServiceError::Validation(vec![FieldError::text(field, message)])
+    }
+
+    /// One field's problem, which the pages translate.
+    pub fn invalid(field: &str, code: Code) -> Self {
+        ServiceError::Validation(vec![FieldError::coded(field, code)])
     }
 }

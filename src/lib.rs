@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod booking;
+pub mod cache;
 pub mod career;
 pub mod categories;
 pub mod cli;

@@ -153,6 +153,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             );
         }
         println!("helpdesk serving at {base_url} ({backend}, port {})", app.port());
+        println!("{}", app.listening_line());
         app.run_until_stopped().await?;
         Ok(())
     })

@@ -46,7 +46,7 @@ pub fn prepare_database(db: &Db) -> anyhow::Result<()> {
 
 pub fn has_admin(db: &Db) -> anyhow::Result<bool> {
     let mut conn = db.get_writer()?;
-    let count: i64 = users::table.filter(users::role.eq(Role::Admin.as_str())).count().get_result(&mut *conn)?;
+    let count: i64 = users::table.filter(users::role.eq(Role::Admin)).count().get_result(&mut *conn)?;
     Ok(count > 0)
 }
 
@@ -56,6 +56,26 @@ pub struct Application {
     /// `/readyz` and `/metrics` on their own address (`HELPDESK_OPS_BIND`).
     ops: Option<(u16, Server)>,
     state: AppState,
+}
+
+const LISTENING: &str = "HELPDESK_LISTENING";
+
+/// The ports in a [`Application::listening_line`]: `(port, ops_port)`; `None` for other lines.
+pub fn parse_listening_line(line: &str) -> Option<(u16, Option<u16>)> {
+    let mut words = line.trim().split(' ');
+    if words.next()? != LISTENING {
+        return None;
+    }
+    let (mut port, mut ops) = (None, None);
+    for word in words {
+        match word.split_once('=')? {
+            ("port", p) => port = Some(p.parse().ok()?),
+            ("ops_port", "-") => {}
+            ("ops_port", p) => ops = Some(p.parse().ok()?),
+            _ => {}
+        }
+    }
+    Some((port?, ops))
 }
 
 impl Application {
@@ -75,8 +95,8 @@ impl Application {
         let ops_listener = settings.ops_bind.map(TcpListener::bind).transpose()?;
         let workers = settings.workers.max(1);
         let limiter = Arc::new(crate::auth::RateLimiter::new(settings.rate_limit_per_minute, settings.account_rate_limit_per_minute));
-        let sessions = Arc::new(crate::auth::SessionCache::new(settings.cache_ttl));
-        let catalog = Arc::new(crate::categories::Catalog::new(settings.cache_ttl));
+        let sessions = Arc::new(crate::auth::session_cache(settings.cache_ttl));
+        let catalog = Arc::new(crate::categories::catalog(settings.cache_ttl));
         let sso = match &settings.oidc {
             Some(oidc) => Some(Arc::new(crate::sso::Sso::new(oidc.clone(), &settings.base_url).map_err(anyhow::Error::msg)?)),
             None => None,
@@ -112,6 +132,13 @@ impl Application {
     /// The port of the operations address, when there is one.
     pub fn ops_port(&self) -> Option<u16> {
         self.ops.as_ref().map(|(port, _)| *port)
+    }
+
+    /// The line `serve` prints once it listens, for scripts and tests (the banner is for people):
+    /// `HELPDESK_LISTENING port=8080 ops_port=9091` (`ops_port=-` without an operations address).
+    pub fn listening_line(&self) -> String {
+        let ops = self.ops_port().map_or_else(|| "-".to_owned(), |p| p.to_string());
+        format!("{LISTENING} port={} ops_port={ops}", self.port)
     }
 
     pub fn state(&self) -> &AppState {
@@ -184,7 +211,7 @@ fn run(listener: TcpListener, state: AppState, workers: usize, public_ops: bool)
                     .add(("X-Frame-Options", "DENY"))
                     .add(("Referrer-Policy", "same-origin")),
             )
-            .wrap(from_fn(crate::auth::refuse_cross_site_writes))
+            .wrap(from_fn(crate::api::refuse_cross_site_writes))
             .wrap(Compress::default())
             .wrap(from_fn(echo_request_id))
             .wrap(TracingLogger::<crate::telemetry::RedactedRootSpan>::new())
@@ -197,4 +224,17 @@ fn run(listener: TcpListener, state: AppState, workers: usize, public_ops: bool)
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_listening_line;
+
+    #[test]
+    fn the_listening_line_reads_back() {
+        assert_eq!(parse_listening_line("HELPDESK_LISTENING port=8080 ops_port=-"), Some((8080, None)));
+        assert_eq!(parse_listening_line("HELPDESK_LISTENING port=8080 ops_port=9091\n"), Some((8080, Some(9091))));
+        assert_eq!(parse_listening_line("helpdesk serving at http://127.0.0.1:8080 (SQLite, port 8080)"), None);
+        assert_eq!(parse_listening_line("HELPDESK_LISTENING ops_port=-"), None);
+    }
 }

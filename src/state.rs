@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use crate::auth::{JwtKeys, RateLimiter, SessionCache};
+use crate::auth::{JwtKeys, RateLimited, RateLimiter, SessionCache};
 use crate::categories::Catalog;
 use crate::config::Settings;
 use crate::db::Db;
@@ -23,11 +23,12 @@ pub struct AppState {
 impl AppState {
     /// The active categories: remembered, or read once and remembered.
     pub async fn categories(&self) -> Result<Arc<Vec<crate::categories::Category>>, crate::error::ServiceError> {
-        if let Some(list) = self.catalog.fresh() {
+        if let Some(list) = self.catalog.get(&()) {
             return Ok(list);
         }
-        let list = self.db.read(crate::categories::list).await?;
-        Ok(self.catalog.remember(list))
+        let list = Arc::new(self.db.read(crate::categories::list).await?);
+        self.catalog.put((), list.clone());
+        Ok(list)
     }
 
     /// Over https cookies are Secure and the session's carries the `__Host-` prefix.
@@ -37,15 +38,15 @@ impl AppState {
 
     /// Counts an attempt at a rate-limited form from the client's address (behind trusted
     /// proxies: the one they forwarded).
-    pub fn limit(&self, req: &actix_web::HttpRequest, form: &'static str) -> Result<(), crate::api::ApiError> {
+    pub fn limit(&self, req: &actix_web::HttpRequest, form: &'static str) -> Result<(), RateLimited> {
         let Some(ip) = crate::auth::client_ip(req, &self.settings.trusted_proxies) else {
             return Ok(());
         };
-        self.limiter.check(ip, form).map_err(crate::api::ApiError::RateLimited)
+        self.limiter.check(ip, form).map_err(RateLimited)
     }
 
     /// Counts an attempt at a form aimed at one account (the e-mail given), from any address.
-    pub fn limit_account(&self, form: &'static str, email: &str) -> Result<(), crate::api::ApiError> {
-        self.limiter.check_account(email, form).map_err(crate::api::ApiError::RateLimited)
+    pub fn limit_account(&self, form: &'static str, email: &str) -> Result<(), RateLimited> {
+        self.limiter.check_account(email, form).map_err(RateLimited)
     }
 }

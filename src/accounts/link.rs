@@ -10,16 +10,16 @@
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::service::{find_user, login_candidate, now, User, UserRow};
 use crate::auth::{Claims, JwtKeys, Purpose};
 use crate::db::schema::{revoked_tokens, users};
 use crate::db::{write_tx, DbConn};
-use crate::domain::{Email, Locale, Role};
+use crate::domain::{Email, Role};
 use crate::error::ServiceError;
-use crate::mail::outbox::{self, Notification};
+use crate::mail::notification::AccountLink;
+use crate::mail::outbox::{self, Mail, Notification};
 
 /// What a verification link is bound to: the password hash it confirms (a digest of it).
 fn fingerprint(password_hash: Option<&str>) -> String {
@@ -32,11 +32,11 @@ pub fn send_sign_in_link(conn: &mut DbConn, keys: &JwtKeys, email: &Email, base_
     let Some(row) = login_candidate(conn, email.as_str())? else {
         return Ok(());
     };
-    if row.role != Role::Student.as_str() {
+    if row.role != Role::Student {
         return Ok(());
     }
     let token = keys.issue_link(&row.id, Purpose::SignIn, None)?;
-    mail(conn, &row, "sign_in_link", format!("{base_url}/sign-in/link?token={token}"))
+    mail(conn, &row, Mail::SignInLink, format!("{base_url}/sign-in/link?token={token}"))
 }
 
 /// A student's registration: the account (unverified) and its verification link, together.
@@ -55,13 +55,12 @@ pub fn send_verification(conn: &mut DbConn, keys: &JwtKeys, user_id: &str, base_
         return Ok(());
     }
     let token = keys.issue_link(&row.id, Purpose::VerifyEmail, Some(fingerprint(row.password_hash.as_deref())))?;
-    mail(conn, &row, "verify_email", format!("{base_url}/verify-email?token={token}"))
+    mail(conn, &row, Mail::VerifyEmail, format!("{base_url}/verify-email?token={token}"))
 }
 
-fn mail(conn: &mut DbConn, row: &UserRow, kind: &str, link: String) -> Result<(), ServiceError> {
-    let payload = json!({"name": row.display_name, "link": link});
-    let notification = Notification { kind, recipient: &row.email, locale: Locale::from_db(&row.locale), ticket_id: None, payload };
-    outbox::enqueue(conn, notification)?;
+fn mail(conn: &mut DbConn, row: &UserRow, kind: fn(AccountLink) -> Mail, link: String) -> Result<(), ServiceError> {
+    let mail = kind(AccountLink { name: row.display_name.clone(), link });
+    outbox::enqueue(conn, Notification { recipient: &row.email, locale: row.locale, ticket_id: None, mail: &mail })?;
     Ok(())
 }
 
@@ -81,7 +80,7 @@ fn link_owner(conn: &mut DbConn, claims: &Claims) -> Result<UserRow, ServiceErro
     users::table
         .find(&claims.sub)
         .filter(users::disabled.eq(false))
-        .filter(users::role.eq(Role::Student.as_str()))
+        .filter(users::role.eq(Role::Student))
         .select(UserRow::as_select())
         .first(conn)
         .optional()?

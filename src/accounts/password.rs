@@ -45,7 +45,7 @@ pub async fn create_staff(db: &Db, input: NewStaff) -> Result<User, ServiceError
             Err(ServiceError::Validation(list)) => list,
             _ => Vec::new(),
         };
-        list.push(crate::error::FieldError { field: "role".into(), message: "staff accounts are agent, supervisor or admin".into() });
+        list.push(crate::error::FieldError::text("role", "staff accounts are agent, supervisor or admin"));
         return Err(ServiceError::Validation(list));
     }
     let (email, display_name) = parsed?;

@@ -7,7 +7,7 @@ use crate::auth::{verify_password, Claims};
 use crate::db::schema::{revoked_tokens, team_members, teams, users};
 use crate::db::{write_tx, DbConn};
 use crate::domain::{Email, Locale, Role};
-use crate::error::{FieldErrors, ServiceError};
+use crate::error::{Code, FieldErrors, ServiceError};
 
 /// The caller, as every service sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -38,8 +38,8 @@ pub struct UserRow {
     pub email: String,
     pub display_name: String,
     pub password_hash: Option<String>,
-    pub role: String,
-    pub locale: String,
+    pub role: Role,
+    pub locale: Locale,
     pub email_verified: bool,
     pub disabled: bool,
     pub created_at: NaiveDateTime,
@@ -58,7 +58,7 @@ fn team_memberships(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<(String
 }
 
 fn into_user(conn: &mut DbConn, row: UserRow) -> Result<User, ServiceError> {
-    let role = Role::parse(&row.role).map_err(|e| ServiceError::Internal(e.0))?;
+    let role = row.role;
     let (team_ids, teams) = if role.is_staff() {
         team_memberships(conn, &row.id)?.into_iter().unzip()
     } else {
@@ -69,7 +69,7 @@ fn into_user(conn: &mut DbConn, row: UserRow) -> Result<User, ServiceError> {
         email: row.email,
         display_name: row.display_name,
         role,
-        locale: Locale::from_db(&row.locale),
+        locale: row.locale,
         email_verified: row.email_verified,
         teams,
         team_ids,
@@ -115,15 +115,15 @@ pub fn parse_account(
     let email = errors.check("email", Email::parse(email));
     let chars = password.chars().count();
     if chars < MIN_PASSWORD {
-        errors.add("password", format!("must be at least {MIN_PASSWORD} characters"));
+        errors.reject("password", Code::TooShort { min: MIN_PASSWORD });
     } else if chars > MAX_PASSWORD {
-        errors.add("password", format!("must be at most {MAX_PASSWORD} characters"));
+        errors.reject("password", Code::TooLong { max: MAX_PASSWORD });
     }
     let name = display_name.trim();
     if name.is_empty() {
-        errors.add("display_name", "is required");
+        errors.reject("display_name", Code::Required);
     } else if name.chars().count() > 120 {
-        errors.add("display_name", "must be at most 120 characters");
+        errors.reject("display_name", Code::TooLong { max: 120 });
     }
     errors.into_result()?;
     match email {
@@ -151,7 +151,7 @@ pub fn create_account(conn: &mut DbConn, account: NewAccount) -> Result<User, Se
             .optional()?;
         let now = now();
         let id = match existing {
-            Some(row) if !staff && row.role == Role::Student.as_str() && !(row.email_verified && row.password_hash.is_some()) => {
+            Some(row) if !staff && row.role == Role::Student && !(row.email_verified && row.password_hash.is_some()) => {
                 diesel::update(users::table.find(&row.id))
                     .set((
                         users::password_hash.eq(&account.password_hash),
@@ -169,8 +169,8 @@ pub fn create_account(conn: &mut DbConn, account: NewAccount) -> Result<User, Se
                     email: account.email.as_str().to_owned(),
                     display_name: account.display_name.clone(),
                     password_hash: Some(account.password_hash.clone()),
-                    role: account.role.as_str().to_owned(),
-                    locale: account.locale.as_str().to_owned(),
+                    role: account.role,
+                    locale: account.locale,
                     email_verified: staff,
                     disabled: false,
                     created_at: now,
@@ -200,7 +200,7 @@ pub fn upsert_admin(conn: &mut DbConn, email: &Email, password_hash: &str, name:
             diesel::update(users::table.find(&id))
                 .set((
                     users::password_hash.eq(password_hash),
-                    users::role.eq(Role::Admin.as_str()),
+                    users::role.eq(Role::Admin),
                     users::disabled.eq(false),
                     users::updated_at.eq(now),
                 ))
@@ -212,8 +212,8 @@ pub fn upsert_admin(conn: &mut DbConn, email: &Email, password_hash: &str, name:
             email: email.as_str().to_owned(),
             display_name: name.to_owned(),
             password_hash: Some(password_hash.to_owned()),
-            role: Role::Admin.as_str().to_owned(),
-            locale: Locale::It.as_str().to_owned(),
+            role: Role::Admin,
+            locale: Locale::It,
             email_verified: true,
             disabled: false,
             created_at: now,
@@ -277,11 +277,11 @@ pub fn team_ids_for(conn: &mut DbConn, slugs: &[String]) -> Result<Vec<String>, 
 
 /// Finds or creates the password-less account of a guest.
 pub fn guest_account(conn: &mut DbConn, email: &Email, name: &str, locale: Locale) -> Result<String, ServiceError> {
-    let existing: Option<(String, String)> =
+    let existing: Option<(String, Role)> =
         users::table.filter(users::email.eq(email.as_str())).select((users::id, users::role)).first(conn).optional()?;
     if let Some((id, role)) = existing {
-        if role != Role::Student.as_str() {
-            return Err(ServiceError::field("guest.email", "this address belongs to a staff account: sign in"));
+        if role != Role::Student {
+            return Err(ServiceError::invalid("guest.email", Code::StaffAddress));
         }
         return Ok(id);
     }
@@ -291,8 +291,8 @@ pub fn guest_account(conn: &mut DbConn, email: &Email, name: &str, locale: Local
         email: email.as_str().to_owned(),
         display_name: name.to_owned(),
         password_hash: None,
-        role: Role::Student.as_str().to_owned(),
-        locale: locale.as_str().to_owned(),
+        role: Role::Student,
+        locale,
         email_verified: false,
         disabled: false,
         created_at: now,

@@ -83,9 +83,9 @@ fn team_id(conn: &mut DbConn, slug: &str) -> Result<String, ServiceError> {
 pub fn add_team_member(conn: &mut DbConn, slug: &str, user_id: &str) -> Result<(), ServiceError> {
     write_tx(conn, |conn| {
         let team_id = team_id(conn, slug)?;
-        let role: Option<String> = users::table.find(user_id).select(users::role).first(conn).optional()?;
-        match role.map(|r| Role::parse(&r)) {
-            Some(Ok(role)) if role.is_staff() => {}
+        let role: Option<Role> = users::table.find(user_id).select(users::role).first(conn).optional()?;
+        match role {
+            Some(role) if role.is_staff() => {}
             Some(_) => return Err(ServiceError::field("user_id", "only staff accounts join teams")),
             None => return Err(ServiceError::field("user_id", "no such user")),
         }

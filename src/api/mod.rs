@@ -9,6 +9,8 @@ mod booking;
 mod career;
 mod categories;
 mod console;
+mod cross_site;
+mod extract;
 mod health;
 mod inbound;
 mod kb;
@@ -24,6 +26,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 pub use health::{public_routes as public_ops_routes, routes as ops_routes};
+pub use cross_site::refuse_cross_site_writes;
 pub use problem::{ApiError, Problem};
 
 use crate::domain::TicketNumber;

@@ -21,6 +21,12 @@ pub enum ApiError {
     NoRoute,
 }
 
+impl From<crate::auth::RateLimited> for ApiError {
+    fn from(e: crate::auth::RateLimited) -> Self {
+        ApiError::RateLimited(e.0)
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         ApiError::Service(ServiceError::Db(e))
@@ -144,7 +150,7 @@ pub fn from_json_error(e: &serde_json::Error) -> ApiError {
                 .filter(|_| message.starts_with("missing field") || message.starts_with("unknown field"))
                 .unwrap_or("body")
                 .to_owned();
-            ApiError::Service(ServiceError::Validation(vec![FieldError { field, message }]))
+            ApiError::Service(ServiceError::Validation(vec![FieldError::text(field, message)]))
         }
         Category::Syntax | Category::Eof | Category::Io => ApiError::BadRequest(format!("the body is not valid JSON: {e}")),
     }

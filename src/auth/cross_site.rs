@@ -4,15 +4,8 @@
 //! sibling subdomain), or whose `Origin` is not this host, is a 403. Clients that are not
 //! browsers (the MTA, the career system, scripts with a Bearer token) send neither header.
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderMap, HOST, ORIGIN};
 use actix_web::http::Method;
-use actix_web::middleware::Next;
-use actix_web::ResponseError;
-
-use crate::api::ApiError;
-use crate::error::ServiceError;
 
 /// Whether the browser says this request comes from another site.
 pub fn from_another_site(headers: &HeaderMap) -> bool {
@@ -35,21 +28,10 @@ pub fn from_another_site(headers: &HeaderMap) -> bool {
     }
 }
 
-fn is_write(method: &Method) -> bool {
+pub fn is_write(method: &Method) -> bool {
     !(method == Method::GET || method == Method::HEAD || method == Method::OPTIONS)
 }
 
-pub async fn refuse_cross_site_writes(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if is_write(req.method()) && from_another_site(req.headers()) {
-        tracing::warn!(path = %req.path(), "a cross-site write was refused");
-        let refusal = ApiError::from(ServiceError::Forbidden("requests from other sites cannot change anything here".into()));
-        return Ok(req.into_response(refusal.error_response()).map_into_right_body());
-    }
-    Ok(next.call(req).await?.map_into_left_body())
-}
 
 #[cfg(test)]
 mod tests {

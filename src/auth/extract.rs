@@ -1,11 +1,7 @@
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use actix_web::{web, HttpRequest};
 
 use crate::accounts::{self, User};
 use crate::domain::Role;
-use crate::api::ApiError;
 use crate::error::ServiceError;
 use crate::state::AppState;
 
@@ -54,15 +50,15 @@ fn needs_csrf_header(req: &HttpRequest) -> bool {
 /// The one place where a token becomes a user: signature, expiry, revocation, account state.
 /// A cookie that no longer opens a session (expired, revoked, garbage) is no user at all: the
 /// browser keeps old cookies, and a public page must not fail because of one.
-async fn authenticate(req: &HttpRequest) -> Result<Option<User>, ApiError> {
+pub async fn authenticate(req: &HttpRequest) -> Result<Option<User>, ServiceError> {
     let state = req
         .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::from(ServiceError::Internal("application state missing".into())))?;
+        .ok_or_else(|| ServiceError::Internal("application state missing".into()))?;
     let Some((token, carrier)) = session_token(req, state.secure_cookies()) else {
         return Ok(None);
     };
     let stale = || match carrier {
-        Carrier::Bearer => Err(ApiError::from(ServiceError::Unauthenticated)),
+        Carrier::Bearer => Err(ServiceError::Unauthenticated),
         Carrier::Cookie => Ok(None),
     };
     let Some(claims) = state.keys.verify(&token) else {
@@ -71,7 +67,7 @@ async fn authenticate(req: &HttpRequest) -> Result<Option<User>, ApiError> {
     if carrier == Carrier::Cookie && needs_csrf_header(req) {
         let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !super::mac::same(sent, &state.keys.csrf_token(&claims.jti)) {
-            return Err(ServiceError::Forbidden(format!("a write signed in by cookie needs the session's {CSRF_HEADER} header")).into());
+            return Err(ServiceError::Forbidden(format!("a write signed in by cookie needs the session's {CSRF_HEADER} header")));
         }
     }
     if let Some(user) = state.sessions.get(&claims.jti) {
@@ -84,67 +80,18 @@ async fn authenticate(req: &HttpRequest) -> Result<Option<User>, ApiError> {
         .await?;
     match user {
         Some(user) => {
-            state.sessions.put(&jti, user.clone());
+            state.sessions.put(jti, user.clone());
             Ok(Some(user))
         }
         None => stale(),
     }
 }
 
-type Fut<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
-
-impl FromRequest for MaybeUser {
-    type Error = ApiError;
-    type Future = Fut<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            // A stale cookie is nobody (see `authenticate`); a bad Bearer token stays 401.
-            authenticate(&req).await.map(MaybeUser)
-        })
-    }
-}
-
-impl FromRequest for CurrentUser {
-    type Error = ApiError;
-    type Future = Fut<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            authenticate(&req).await?.map(CurrentUser).ok_or_else(|| ServiceError::Unauthenticated.into())
-        })
-    }
-}
-
 /// A signed-in user whose role passes `allowed`; 403 with `refusal` otherwise.
-async fn with_role(req: &HttpRequest, allowed: fn(Role) -> bool, refusal: &str) -> Result<User, ApiError> {
+pub async fn with_role(req: &HttpRequest, allowed: fn(Role) -> bool, refusal: &str) -> Result<User, ServiceError> {
     let user = authenticate(req).await?.ok_or(ServiceError::Unauthenticated)?;
     if !allowed(user.role) {
-        return Err(ServiceError::Forbidden(refusal.into()).into());
+        return Err(ServiceError::Forbidden(refusal.into()));
     }
     Ok(user)
-}
-
-impl FromRequest for Staff {
-    type Error = ApiError;
-    type Future = Fut<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move { with_role(&req, Role::is_staff, "this action is for staff only").await.map(Staff) })
-    }
-}
-
-impl FromRequest for Admin {
-    type Error = ApiError;
-    type Future = Fut<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            with_role(&req, |role| role == Role::Admin, "this action is for administrators only").await.map(Admin)
-        })
-    }
 }

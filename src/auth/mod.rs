@@ -12,10 +12,10 @@ mod session_cache;
 mod token;
 
 pub use client_ip::{client_ip, TrustedProxies};
-pub use cross_site::refuse_cross_site_writes;
+pub use cross_site::{from_another_site, is_write};
 pub use cookie::{session_cookie, session_cookie_name, session_cookie_removal, session_cookie_value};
-pub use extract::{claims_of, CSRF_HEADER, Admin, CurrentUser, MaybeUser, Staff};
+pub use extract::{authenticate, claims_of, with_role, CSRF_HEADER, Admin, CurrentUser, MaybeUser, Staff};
 pub use password::{hash_password, verify_password};
-pub use rate_limit::RateLimiter;
-pub use session_cache::SessionCache;
+pub use rate_limit::{RateLimited, RateLimiter};
+pub use session_cache::{session_cache, SessionCache};
 pub use token::{Claims, JwtKeys, Purpose, SECURE_SESSION_COOKIE, SESSION_COOKIE};

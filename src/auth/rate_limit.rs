@@ -10,6 +10,11 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// A refused attempt: try again in this many seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many attempts: try again in {0} s")]
+pub struct RateLimited(pub u64);
+
 /// Who is counted: an address, or an account (a keyed hash of the e-mail, so an attacker's
 /// long strings cost no memory).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -7,7 +7,7 @@ use chrono_tz::Europe::Rome;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::ics::{calendar, CalendarEvent};
 use super::{lock_session, BookingRow, BookingStatus, Mode, SessionRow, CATEGORY};
@@ -17,7 +17,8 @@ use crate::db::schema::{categories, ita_l2_bookings, messages, tickets, users};
 use crate::db::{write_tx, DbConn};
 use crate::domain::{Locale, TicketNumber};
 use crate::error::ServiceError;
-use crate::mail::outbox::{self, Notification};
+use crate::mail::notification::BookingMail;
+use crate::mail::outbox::{self, Mail, Notification};
 use crate::tickets::access::{can_see, visible_ticket};
 use crate::tickets::model::{record_event, MessageKind, MessageRow, TicketRow};
 
@@ -169,6 +170,8 @@ fn local_start(session: &SessionRow) -> String {
     session.starts_at_utc().with_timezone(&Rome).format("%d/%m/%Y %H:%M").to_string()
 }
 
+type BookingKind = fn(BookingMail) -> Mail;
+
 /// A booking's change told on its ticket (system message, audit event) and to its student
 /// (mail: `booking_confirmed` with the .ics, `booking_waitlisted`, `booking_cancelled`).
 #[allow(clippy::too_many_arguments)]
@@ -187,17 +190,17 @@ fn announce(
         BookingStatus::Confirmed => (
             format!("Prenotazione test ITA-L2 confermata: {when}, {0} / ITA-L2 test booking confirmed: {when}, {0}", session.location),
             "ita_l2_booking_confirmed",
-            "booking_confirmed",
+            Mail::BookingConfirmed as BookingKind,
         ),
         BookingStatus::Waitlisted => (
             format!("Prenotazione test ITA-L2 in lista d'attesa: {when} / ITA-L2 test booking waitlisted: {when}"),
             "ita_l2_booking_waitlisted",
-            "booking_waitlisted",
+            Mail::BookingWaitlisted as BookingKind,
         ),
         BookingStatus::Cancelled => (
             format!("Prenotazione test ITA-L2 annullata: {when} / ITA-L2 test booking cancelled: {when}"),
             "ita_l2_booking_cancelled",
-            "booking_cancelled",
+            Mail::BookingCancelled as BookingKind,
         ),
     };
     let message = MessageRow::new(&ticket.id, MessageKind::System, actor, text);
@@ -206,28 +209,22 @@ fn announce(
 
     let (email, name): (String, String) =
         users::table.find(&booking.student_id).select((users::email, users::display_name)).first(conn)?;
-    let locale = Locale::from_db(&ticket.locale);
-    let mut payload = json!({
-        "number": ticket.number,
-        "subject": ticket.subject,
-        "name": name,
-        "link": format!("{base_url}/tickets/{}", ticket.number),
-        "booking": booking.id,
-        "session": session.id,
-        "starts_at": when,
-        "starts_at_utc": session.starts_at_utc().to_rfc3339(),
-        "online": session.mode() == Mode::Online,
-        "location": session.location,
+    let locale = ticket.locale;
+    let mail = kind(BookingMail {
+        number: ticket.number.clone(),
+        subject: ticket.subject.clone(),
+        name,
+        link: format!("{base_url}/tickets/{}", ticket.number),
+        booking: booking.id.clone(),
+        session: session.id.clone(),
+        starts_at: when,
+        starts_at_utc: session.starts_at_utc().to_rfc3339(),
+        online: session.mode() == Mode::Online,
+        location: session.location.clone(),
+        position,
+        ics: (status == BookingStatus::Confirmed).then(|| ics_for(session, booking, locale, now())),
     });
-    if let Some(map) = payload.as_object_mut() {
-        if let Some(position) = position {
-            map.insert("position".into(), Value::from(position));
-        }
-        if status == BookingStatus::Confirmed {
-            map.insert("ics".into(), Value::from(ics_for(session, booking, locale, now())));
-        }
-    }
-    outbox::enqueue(conn, Notification { kind, recipient: &email, locale, ticket_id: Some(&ticket.id), payload })?;
+    outbox::enqueue(conn, Notification { recipient: &email, locale, ticket_id: Some(&ticket.id), mail: &mail })?;
     Ok(())
 }
 

@@ -141,7 +141,7 @@ mod tests {
             id: "0190b5a0-2222-7000-8000-000000000002".into(),
             kind: "booking_confirmed".into(),
             recipient: "mario@studenti.unibg.it".into(),
-            locale: "it".into(),
+            locale: crate::domain::Locale::It,
             ticket_id: None,
             payload: payload.to_string(),
             status: "pending".into(),

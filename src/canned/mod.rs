@@ -370,7 +370,7 @@ pub fn render_for_ticket(
         .find(&ticket.requester_id)
         .select(users::display_name)
         .first(conn)?;
-    let locale = Locale::from_db(&ticket.locale);
+    let locale = ticket.locale;
     let values = json!({
         "student_name": student,
         "ticket_number": ticket.number,

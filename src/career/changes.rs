@@ -17,8 +17,9 @@ use crate::ids::now;
 use crate::db::schema::{career_actions, messages, ticket_career_actions, tickets, users};
 use crate::db::DbConn;
 use crate::domain::{Locale, Priority, Status, TicketNumber};
-use crate::error::{FieldErrors, ServiceError};
-use crate::mail::outbox::{self, Notification};
+use crate::error::{Code, FieldErrors, ServiceError};
+use crate::mail::notification::CareerActionUpdate;
+use crate::mail::outbox::{self, Mail, Notification};
 use crate::tickets::access::visible_ticket;
 use crate::tickets::model::{record_event, MessageKind, MessageRow, TicketRow};
 
@@ -114,9 +115,9 @@ pub fn apply_deadline(
     };
     let deadline = ticket.deadline_at.map_or(close, |d| d.min(close));
     let due = deadline::due_for(deadline, now, ticket.due_at);
-    let priority = deadline::priority_for(deadline, now, ticket.priority()?);
+    let priority = deadline::priority_for(deadline, now, ticket.priority);
     diesel::update(tickets::table.find(&ticket.id))
-        .set((tickets::deadline_at.eq(Some(deadline)), tickets::due_at.eq(due), tickets::priority.eq(priority.as_str())))
+        .set((tickets::deadline_at.eq(Some(deadline)), tickets::due_at.eq(due), tickets::priority.eq(priority)))
         .execute(conn)?;
     record_event(
         conn,
@@ -132,22 +133,21 @@ pub fn apply_deadline(
 /// priority the time left asks for, at most `limit` of them. Returns how many changed.
 pub fn escalate_deadlines(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> Result<usize, ServiceError> {
     let horizon = now + deadline::HIGH_WITHIN;
-    let done = [Status::Resolved.as_str(), Status::Closed.as_str(), Status::Unverified.as_str()];
-    let candidates: Vec<(String, NaiveDateTime, String)> = tickets::table
+    let done = [Status::Resolved, Status::Closed, Status::Unverified];
+    let candidates: Vec<(String, NaiveDateTime, Priority)> = tickets::table
         .filter(tickets::deadline_at.gt(now))
         .filter(tickets::deadline_at.le(horizon))
         .filter(tickets::status.ne_all(done))
-        .filter(tickets::priority.ne(Priority::Urgent.as_str()))
+        .filter(tickets::priority.ne(Priority::Urgent))
         .select((tickets::id, tickets::deadline_at.assume_not_null(), tickets::priority))
         .order(tickets::deadline_at)
         .limit(limit)
         .load(conn)?;
     let mut changed = 0;
     for (id, deadline_at, current) in candidates {
-        let current = Priority::parse(&current).map_err(|e| ServiceError::Internal(e.0))?;
         let wanted = deadline::priority_for(deadline_at, now, current);
         if wanted != current {
-            diesel::update(tickets::table.find(&id)).set(tickets::priority.eq(wanted.as_str())).execute(conn)?;
+            diesel::update(tickets::table.find(&id)).set(tickets::priority.eq(wanted)).execute(conn)?;
             record_event(
                 conn,
                 &id,
@@ -178,9 +178,9 @@ pub(crate) fn check_note(errors: &mut FieldErrors, note: Option<&str>, required:
     if required && note.is_empty() {
         errors.add("note", "is required: tell the student what changed");
     } else if note.chars().count() > MAX_NOTE {
-        errors.add("note", format!("must be at most {MAX_NOTE} characters"));
+        errors.reject("note", Code::TooLong { max: MAX_NOTE });
     } else if note.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        errors.add("note", "contains control characters");
+        errors.reject("note", Code::ControlChars);
     }
     note.to_owned()
 }
@@ -201,7 +201,7 @@ pub fn change_by_staff(
     let note = check_note(&mut errors, change.note.as_deref(), true);
     errors.into_result()?;
     let Some(to) = to else {
-        return Err(ServiceError::field("status", "is required"));
+        return Err(ServiceError::invalid("status", Code::Required));
     };
     let action = instances::visible(conn, staff, id)?;
     if change.version.is_some_and(|v| v != action.version) {
@@ -320,42 +320,26 @@ fn mail_student(
     ticket: Option<&TicketRow>,
     base_url: &str,
 ) -> Result<(), ServiceError> {
-    let (email, name, locale): (String, String, String) =
+    let (email, name, locale): (String, String, Locale) =
         users::table.find(&action.student_id).select((users::email, users::display_name, users::locale)).first(conn)?;
-    let locale = ticket.map_or_else(|| Locale::from_db(&locale), |t| Locale::from_db(&t.locale));
+    let locale = ticket.map_or(locale, |t| t.locale);
     let amounts = action.amounts.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok());
     let link =
         ticket.map_or_else(|| format!("{base_url}/procedures/{}", action.id), |t| format!("{base_url}/tickets/{}", t.number));
-    let payload = json!({
-        "name": name,
-        "procedure": kind.name(locale),
-        "status": to.label(locale),
-        "status_code": to.as_str(),
-        "note": note,
-        "external_ref": action.external_ref.clone().unwrap_or_default(),
-        "link": link,
-        "amount_lines": amounts.as_ref().map(|a| amount_lines(a, locale)).unwrap_or_default(),
+    let mail = Mail::CareerActionUpdate(CareerActionUpdate {
+        name,
+        procedure: kind.name(locale).to_owned(),
+        status: to.label(locale).to_owned(),
+        status_code: to.as_str().to_owned(),
+        note: note.to_owned(),
+        external_ref: action.external_ref.clone().unwrap_or_default(),
+        link,
+        amount_lines: amounts.as_ref().map(|a| amount_lines(a, locale)).unwrap_or_default(),
         // Threading (Message-ID, Reply-To) follows `number` when there is a ticket.
-        "number": ticket.map(|t| t.number.clone()),
-        "tag": ticket.map(|t| format!("[{}] ", t.number)).unwrap_or_default(),
+        number: ticket.map(|t| t.number.clone()),
+        tag: ticket.map(|t| format!("[{}] ", t.number)).unwrap_or_default(),
     });
-    let payload = match payload {
-        Value::Object(mut map) => {
-            map.retain(|_, v| !v.is_null());
-            Value::Object(map)
-        }
-        other => other,
-    };
-    outbox::enqueue(
-        conn,
-        Notification {
-            kind: "career_action_update",
-            recipient: &email,
-            locale,
-            ticket_id: ticket.map(|t| t.id.as_str()),
-            payload,
-        },
-    )?;
+    outbox::enqueue(conn, Notification { recipient: &email, locale, ticket_id: ticket.map(|t| t.id.as_str()), mail: &mail })?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use super::status::CareerStatus;
 use crate::accounts;
 use crate::db::DbConn;
 use crate::domain::{Email, Locale};
-use crate::error::{FieldErrors, ServiceError};
+use crate::error::{Code, FieldErrors, ServiceError};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -48,7 +48,7 @@ pub fn report(conn: &mut DbConn, external_ref: &str, input: IntegrationReport, b
     let note = changes::check_note(&mut errors, input.note.as_deref(), false);
     errors.into_result()?;
     let (Some(external_ref), Some(email), Some(status)) = (external_ref, email, status) else {
-        return Err(ServiceError::field("external_ref", "is required"));
+        return Err(ServiceError::invalid("external_ref", Code::Required));
     };
     let request = NewCareerAction { kind: input.kind, data: input.data, external_ref: Some(external_ref.clone()) };
     let has_data = request.data.is_some();

@@ -9,7 +9,7 @@ use super::{any_by_slug, Category};
 use crate::ids::{new_id, now};
 use crate::db::schema::{categories, category_forms, teams};
 use crate::db::{write_tx, DbConn};
-use crate::error::{FieldErrors, ServiceError};
+use crate::error::{Code, FieldErrors, ServiceError};
 
 /// Everything an admin sets on a category.
 #[derive(Debug, Clone)]
@@ -49,9 +49,9 @@ fn check_label(errors: &mut FieldErrors, field: &str, text: &Text, max: usize, r
     for (lang, value) in [("it", &text.it), ("en", &text.en)] {
         let chars = value.trim().chars().count();
         if required && chars == 0 {
-            errors.add(format!("{field}.{lang}"), "is required");
+            errors.reject(format!("{field}.{lang}"), Code::Required);
         } else if chars > max {
-            errors.add(format!("{field}.{lang}"), format!("must be at most {max} characters"));
+            errors.reject(format!("{field}.{lang}"), Code::TooLong { max });
         }
     }
 }

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::domain::{CodiceFiscale, Email, Locale};
-use crate::error::FieldErrors;
+use crate::domain::ParseError;
+use crate::error::{Code, FieldErrors};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Text {
@@ -134,7 +135,7 @@ pub fn validate_answers(fields: &[FormField], answers: &Value, errors: &mut Fiel
         let Some(value) = value else {
             let conditional = !field.required_when.is_empty() && all_hold(&field.required_when, answers_value);
             if field.required || conditional {
-                errors.add(name, "is required");
+                errors.reject(name, Code::Required);
             }
             continue;
         };
@@ -142,7 +143,7 @@ pub fn validate_answers(fields: &[FormField], answers: &Value, errors: &mut Fiel
             Ok(v) => {
                 clean.insert(field.key.clone(), v);
             }
-            Err(message) => errors.add(name, message),
+            Err(e) => errors.parse_error(name, e),
         }
     }
     clean
@@ -156,7 +157,7 @@ fn is_blank(v: &Value) -> bool {
     }
 }
 
-fn check_value(field: &FormField, value: &Value) -> Result<Value, String> {
+fn check_value(field: &FormField, value: &Value) -> Result<Value, ParseError> {
     if field.kind == FieldType::Checkbox {
         return match value {
             Value::Bool(b) => Ok(Value::Bool(*b)),
@@ -171,32 +172,32 @@ fn check_value(field: &FormField, value: &Value) -> Result<Value, String> {
     let text = raw.trim();
     let max = field.max_length.unwrap_or_else(|| default_max(field.kind));
     if text.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
+        return Err(ParseError::coded(Code::TooLong { max }));
     }
     if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err("contains control characters".into());
+        return Err(ParseError::coded(Code::ControlChars));
     }
     let normalised = match field.kind {
         FieldType::Text | FieldType::Textarea => text.to_owned(),
         FieldType::Select => {
             if !field.options.iter().any(|o| o.value == text) {
-                return Err("is not one of the offered options".into());
+                return Err(ParseError::coded(Code::NotAnOption));
             }
             text.to_owned()
         }
         FieldType::Date => {
-            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| "must be a date like 2001-12-31")?;
+            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| ParseError::coded(Code::DateFormat))?;
             if date.year() < 1900 || date > Utc::now().date_naive() {
-                return Err("is not a plausible date".into());
+                return Err(ParseError::coded(Code::ImplausibleDate));
             }
             date.to_string()
         }
-        FieldType::Email => Email::parse(text).map_err(|e| e.0)?.to_string(),
-        FieldType::CodiceFiscale => CodiceFiscale::parse(text).map_err(|e| e.0)?.to_string(),
+        FieldType::Email => Email::parse(text)?.to_string(),
+        FieldType::CodiceFiscale => CodiceFiscale::parse(text)?.to_string(),
         FieldType::Matricola => {
             let ok = (4..=12).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric());
             if !ok {
-                return Err("must be 4 to 12 letters or digits".into());
+                return Err(ParseError::coded(Code::MatricolaShape));
             }
             text.to_uppercase()
         }

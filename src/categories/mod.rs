@@ -137,38 +137,13 @@ impl Category {
     }
 }
 
-/// The active categories, remembered for `ttl` per instance: opening a ticket needs them on
-/// every request, and an admin's change reaches every instance within `ttl`.
-pub struct Catalog {
-    ttl: std::time::Duration,
-    cached: std::sync::RwLock<Option<(std::time::Instant, std::sync::Arc<Vec<Category>>)>>,
-}
+/// The active categories, remembered for `ttl` per instance (one entry): opening a ticket
+/// needs them on every request, and an admin's change reaches every instance within `ttl`
+/// (this one `clear`s at once).
+pub type Catalog = crate::cache::TtlCache<(), std::sync::Arc<Vec<Category>>>;
 
-impl Catalog {
-    pub fn new(ttl: std::time::Duration) -> Self {
-        Self { ttl, cached: std::sync::RwLock::new(None) }
-    }
-
-    /// The categories if remembered and fresh.
-    pub fn fresh(&self) -> Option<std::sync::Arc<Vec<Category>>> {
-        let cached = self.cached.read().ok()?;
-        cached.as_ref().filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, list)| list.clone())
-    }
-
-    pub fn remember(&self, list: Vec<Category>) -> std::sync::Arc<Vec<Category>> {
-        let list = std::sync::Arc::new(list);
-        if let Ok(mut cached) = self.cached.write() {
-            *cached = Some((std::time::Instant::now(), list.clone()));
-        }
-        list
-    }
-
-    /// After an admin edit on this instance.
-    pub fn forget(&self) {
-        if let Ok(mut cached) = self.cached.write() {
-            *cached = None;
-        }
-    }
+pub fn catalog(ttl: std::time::Duration) -> Catalog {
+    Catalog::new(ttl, 1)
 }
 
 /// A form version's content never changes (a change is a new version), so parsed forms are

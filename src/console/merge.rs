@@ -16,9 +16,10 @@ use crate::accounts::User;
 use crate::ids::now;
 use crate::db::schema::{attachments, messages, tickets, users};
 use crate::db::{write_tx, DbConn};
-use crate::domain::{Locale, Status, TicketNumber};
+use crate::domain::{Status, TicketNumber};
 use crate::error::ServiceError;
-use crate::mail::outbox::{self, Notification};
+use crate::mail::notification::TicketMerged;
+use crate::mail::outbox::{self, Mail, Notification};
 use crate::tickets::access::visible_ticket;
 use crate::tickets::model::{record_event, MessageKind, MessageRow, TicketRow};
 use crate::tickets::query::full_view;
@@ -54,7 +55,7 @@ fn refuse_target(source: &TicketRow, target: &TicketRow) -> Result<(), ServiceEr
             target.number
         )));
     }
-    match target.status()? {
+    match target.status {
         Status::Closed => Err(ServiceError::Conflict(format!(
             "{} is closed: merge into an open ticket",
             target.number
@@ -118,7 +119,7 @@ pub fn merge(
                 .execute(conn)?;
         diesel::update(tickets::table.find(&source.id))
             .set((
-                tickets::status.eq(Status::Closed.as_str()),
+                tickets::status.eq(Status::Closed),
                 tickets::closed_at.eq(Some(at)),
                 tickets::merged_into_id.eq(Some(&target.id)),
             ))
@@ -145,7 +146,7 @@ pub fn merge(
                 .values(row)
                 .execute(conn)?;
         }
-        let from = source.status()?.as_str();
+        let from = source.status.as_str();
         record_event(
             conn,
             &source.id,
@@ -167,18 +168,14 @@ pub fn merge(
                 .find(&source.requester_id)
                 .select((users::email, users::display_name))
                 .first(conn)?;
-            let payload = json!({"number": s, "into": t, "subject": source.subject, "name": name,
-                                 "link": format!("{base_url}/tickets/{s}")});
-            outbox::enqueue(
-                conn,
-                Notification {
-                    kind: "ticket_merged",
-                    recipient: &email,
-                    locale: Locale::from_db(&source.locale),
-                    ticket_id: Some(&source.id),
-                    payload,
-                },
-            )?;
+            let mail = Mail::TicketMerged(TicketMerged {
+                number: s.to_string(),
+                into: t.to_string(),
+                subject: source.subject.clone(),
+                name,
+                link: format!("{base_url}/tickets/{s}"),
+            });
+            outbox::enqueue(conn, Notification { recipient: &email, locale: source.locale, ticket_id: Some(&source.id), mail: &mail })?;
         }
         tracing::info!(into = %t, "merged");
         Ok(tickets::table

@@ -25,7 +25,7 @@ use crate::accounts::User;
 use crate::db::schema::{teams, tickets};
 use crate::db::DbConn;
 use crate::domain::sla::BusinessCalendar;
-use crate::domain::Role;
+use crate::domain::{Role, Status};
 use crate::error::ServiceError;
 use crate::tickets::view::TicketView;
 
@@ -176,7 +176,7 @@ pub fn deadline_soon(query: TicketQuery) -> Option<TicketQuery> {
     Some(
         query
             .filter(sql::<Bool>(HELD))
-            .filter(tickets::status.ne("resolved"))
+            .filter(tickets::status.ne(Status::Resolved))
             .filter(tickets::deadline_at.gt(now))
             .filter(tickets::deadline_at.le(now + crate::career::deadline::HIGH_WITHIN)),
     )
@@ -304,7 +304,7 @@ fn resolve(conn: &mut DbConn, user: &User, queue: Queue) -> Result<Resolved, Ser
             Box::new(|| {
                 tickets::table
                     .into_boxed()
-                    .filter(tickets::status.ne("unverified"))
+                    .filter(tickets::status.ne(Status::Unverified))
             })
         }
     };
@@ -313,7 +313,7 @@ fn resolve(conn: &mut DbConn, user: &User, queue: Queue) -> Result<Resolved, Ser
 
 /// The tickets waiting for the student among `query`'s.
 fn waiting(query: TicketQuery) -> TicketQuery {
-    query.filter(tickets::status.eq("waiting_student"))
+    query.filter(tickets::status.eq(Status::WaitingStudent))
 }
 
 /// How many tickets a queue holds: one `COUNT`, or the sum of its disjoint parts' (each read

@@ -47,11 +47,11 @@ pub fn panel(
         ));
     }
     let ticket = visible_ticket(conn, user, number)?;
-    let rows: Vec<(String, String, String, chrono::NaiveDateTime)> =
+    let rows: Vec<(String, String, Status, chrono::NaiveDateTime)> =
         visible_to(tickets::table.into_boxed(), user)
             .filter(tickets::requester_id.eq(ticket.requester_id.clone()))
             .filter(tickets::id.ne(ticket.id.clone()))
-            .filter(tickets::status.ne(Status::Unverified.as_str()))
+            .filter(tickets::status.ne(Status::Unverified))
             .order((tickets::updated_at.desc(), tickets::id.desc()))
             .limit(PANEL_TICKETS)
             .select((
@@ -68,7 +68,7 @@ pub fn panel(
             Ok(OtherTicket {
                 number,
                 subject,
-                status: Status::parse(&status).map_err(|e| ServiceError::Internal(e.0))?,
+                status,
                 updated_at: updated.and_utc(),
             })
         })

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::DbConn;
+use crate::domain::Locale;
 
 /// An article found: the snippet is its whole body (SQLite: the caller cuts it) or PostgreSQL's
 /// headline with the matches between \u{2} and \u{3} (`Snippets` says which).
@@ -17,7 +18,7 @@ pub struct Row {
     #[diesel(sql_type = Text)]
     pub slug: String,
     #[diesel(sql_type = Text)]
-    pub locale: String,
+    pub locale: Locale,
     #[diesel(sql_type = Text)]
     pub title: String,
     #[diesel(sql_type = Text)]

@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Timestamp};
 
 use super::schema::outbox;
 use super::{write_tx, DbConn};
+use crate::domain::Locale;
 
 #[derive(Debug, Clone, QueryableByName, Queryable, Selectable)]
 #[diesel(table_name = outbox)]
@@ -16,7 +17,7 @@ pub struct OutboxRow {
     pub id: String,
     pub kind: String,
     pub recipient: String,
-    pub locale: String,
+    pub locale: Locale,
     pub ticket_id: Option<String>,
     pub payload: String,
     pub status: String,

@@ -17,7 +17,7 @@ impl CodiceFiscale {
         let value: String = raw.trim().to_uppercase();
         let chars: Vec<char> = value.chars().collect();
         if chars.len() != 16 || !chars.iter().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(ParseError::new("a codice fiscale has 16 letters and digits"));
+            return Err(ParseError::coded(super::Code::CodiceFiscaleLength));
         }
         let digit_like = |c: char| c.is_ascii_digit() || OMOCODIA.contains(c);
         let shape_ok = chars.iter().enumerate().all(|(i, &c)| match i {
@@ -26,10 +26,10 @@ impl CodiceFiscale {
             _ => digit_like(c),
         });
         if !shape_ok {
-            return Err(ParseError::new("this is not the shape of a codice fiscale"));
+            return Err(ParseError::coded(super::Code::CodiceFiscaleShape));
         }
         if check_char(&chars[..15]) != chars[15] {
-            return Err(ParseError::new("the check character of this codice fiscale is wrong"));
+            return Err(ParseError::coded(super::Code::CodiceFiscaleCheck));
         }
         Ok(Self(value))
     }

@@ -11,7 +11,7 @@ impl Email {
     /// what a student's mailbox needs here: no spaces or quotes, and a domain with a dot.
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
         let value = raw.trim().to_lowercase();
-        let bad = || ParseError::new("is not a valid e-mail address");
+        let bad = || ParseError::coded(super::Code::InvalidEmail);
         if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"') {
             return Err(bad());
         }

@@ -1,7 +1,10 @@
+use diesel::sql_types::Text;
+use diesel::{AsExpression, FromSqlRow};
 use serde::{Deserialize, Serialize};
 
 /// The two languages of the desk; Italian is the default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {
     #[default]
@@ -39,7 +42,7 @@ impl Locale {
     }
 
     /// Stored values are trusted; anything unknown falls back to Italian.
-    pub fn from_db(value: &str) -> Self {
+    fn from_db(value: &str) -> Self {
         if value == "en" {
             Locale::En
         } else {
@@ -47,6 +50,9 @@ impl Locale {
         }
     }
 }
+
+// Stored values are trusted; anything unknown reads as Italian.
+super::text_column!(Locale, |s| Ok::<_, super::ParseError>(Locale::from_db(s)));
 
 #[cfg(test)]
 mod tests {

@@ -1,9 +1,12 @@
+use diesel::sql_types::Text;
+use diesel::{AsExpression, FromSqlRow};
 use serde::{Deserialize, Serialize};
 
 use super::ParseError;
 
 /// A ticket's status. `unverified` is a guest ticket whose e-mail is not yet confirmed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Unverified,
@@ -56,7 +59,8 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     Low,
@@ -84,6 +88,9 @@ impl Priority {
             .ok_or_else(|| ParseError::new(format!("unknown priority '{value}'")))
     }
 }
+
+super::text_column!(Status, Status::parse);
+super::text_column!(Priority, Priority::parse);
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,8 @@ use crate::db::{write_tx, DbConn};
 use crate::domain::sla::{Target, AT_RISK_MINUTES};
 use crate::domain::Status;
 use crate::error::ServiceError;
-use crate::mail::outbox;
+use crate::mail::notification::SlaRisk;
+use crate::mail::outbox::{self, Mail};
 use crate::tickets::model::{record_event, TicketRow};
 use crate::tickets::update::apply_status;
 
@@ -43,10 +44,10 @@ pub fn auto_close(
             let closed = diesel::update(
                 tickets::table
                     .find(&ticket.id)
-                    .filter(tickets::status.eq(Status::Resolved.as_str())),
+                    .filter(tickets::status.eq(Status::Resolved)),
             )
             .set((
-                tickets::status.eq(Status::Closed.as_str()),
+                tickets::status.eq(Status::Closed),
                 tickets::version.eq(tickets::version + 1),
                 tickets::updated_at.eq(wall_now()),
             ))
@@ -90,7 +91,7 @@ pub fn expire_guests(
             let expired = diesel::update(
                 tickets::table
                     .find(id)
-                    .filter(tickets::status.eq(Status::Unverified.as_str())),
+                    .filter(tickets::status.eq(Status::Unverified)),
             )
             .set((
                 tickets::guest_secret_hash.eq(None::<String>),
@@ -115,7 +116,7 @@ fn at_risk(
     now: NaiveDateTime,
     limit: NaiveDateTime,
 ) -> QueryResult<Vec<(TicketRow, Option<NaiveDateTime>)>> {
-    let running = [Status::New.as_str(), Status::Open.as_str()];
+    let running = [Status::New, Status::Open];
     let base = tickets::table
         .filter(tickets::team_id.eq(team_id))
         .filter(tickets::status.eq_any(running))
@@ -210,16 +211,14 @@ fn alert(
         "sla_at_risk",
         json!({"target": target.as_str(), "due_at": due.and_utc()}),
     )?;
-    let payload = json!({"number": ticket.number, "subject": ticket.subject, "link": format!("{}/tickets/{}", ctx.base_url, ticket.number),
-                         "due": local, "first_response": target == Target::FirstResponse});
-    outbox::notify_staff(
-        conn,
-        &ticket.id,
-        &ticket.team_id,
-        ticket.assignee_id.as_deref(),
-        "sla_risk",
-        &payload,
-    )?;
+    let mail = Mail::SlaRisk(SlaRisk {
+        number: ticket.number.clone(),
+        subject: ticket.subject.clone(),
+        link: format!("{}/tickets/{}", ctx.base_url, ticket.number),
+        due: local,
+        first_response: target == Target::FirstResponse,
+    });
+    outbox::notify_staff(conn, &ticket.id, &ticket.team_id, ticket.assignee_id.as_deref(), &mail)?;
     Ok(())
 }
 

@@ -117,7 +117,7 @@ impl Guide {
                 Article {
                     id: new_id(),
                     slug,
-                    locale: locale.as_str().to_owned(),
+                    locale,
                     title: section.title,
                     body: section.body.trim().to_owned(),
                     source: source.clone(),
@@ -187,7 +187,7 @@ pub fn import_guides(conn: &mut DbConn, guides: &[Guide]) -> QueryResult<ImportR
 
 /// The article's entry in the search index (SQLite keeps its stems).
 fn index(conn: &mut DbConn, article: &Article) -> QueryResult<()> {
-    let locale = Locale::from_db(&article.locale);
+    let locale = article.locale;
     crate::db::kb_search::write_document(conn, &article.id, &article.title, &article.body, &|t| text::stemmed(t, locale))
 }
 

@@ -11,6 +11,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::kb_articles;
+use crate::domain::Locale;
 
 pub use import::{import_guides, import_if_empty, Guide, ImportReport};
 pub use search::{article_by_slug, checked_query, count_deflection, search, search_preferring, KbHit, MAX_QUERY_CHARS};
@@ -20,7 +21,7 @@ pub use search::{article_by_slug, checked_query, count_deflection, search, searc
 pub struct Article {
     pub id: String,
     pub slug: String,
-    pub locale: String,
+    pub locale: Locale,
     pub title: String,
     pub body: String,
     /// The guide it comes from (its file name without language and extension).

@@ -15,7 +15,7 @@ use crate::db::schema::{kb_articles, kb_deflections};
 use crate::db::kb_search::{self, Snippets};
 use crate::db::DbConn;
 use crate::domain::Locale;
-use crate::error::ServiceError;
+use crate::error::{Code, ServiceError};
 
 /// Longer queries are refused (422): a question, not a document.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -28,7 +28,7 @@ pub fn checked_query(q: Option<&str>) -> Result<String, ServiceError> {
         return Err(ServiceError::field("q", "must not be empty"));
     }
     if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(ServiceError::field("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
+        return Err(ServiceError::invalid("q", Code::TooLong { max: MAX_QUERY_CHARS }));
     }
     Ok(q.to_owned())
 }
@@ -78,7 +78,7 @@ pub fn search_preferring(
         .map(|row| {
             let snippet = match snippets {
                 Snippets::Text => {
-                    let article_locale = Locale::from_db(&row.locale);
+                    let article_locale = row.locale;
                     let terms = query_terms(query, &[article_locale]);
                     text::snippet(&row.snippet, article_locale, &terms, SNIPPET_WORDS)
                 }

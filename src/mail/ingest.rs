@@ -291,7 +291,7 @@ fn handle(conn: &mut DbConn, config: &Inbound, raw: &[u8], envelope: &Envelope, 
         }
         Step::Reply(reply) => {
             let Reply { ticket, author, body, uploads } = *reply;
-            if ticket.status()? == Status::Closed {
+            if ticket.status == Status::Closed {
                 Ok(follow_up(conn, config, &ticket, &author, &body, &uploads)?)
             } else {
                 append(conn, config, &ticket, &author, body, &uploads)?
@@ -416,7 +416,7 @@ fn decide(
             format!("{sender} is neither the requester of {} nor staff of its team", ticket.number),
         );
     };
-    let status = ticket.status()?;
+    let status = ticket.status;
     if status == Status::Unverified && !author.is_staff() {
         return reject(Reason::Unverified, format!("{} waits for its e-mail address to be confirmed", ticket.number));
     }
@@ -611,7 +611,7 @@ fn append(conn: &mut DbConn, config: &Inbound, ticket: &TicketRow, author: &User
         Err(ServiceError::Conflict(detail)) => {
             // Closed since we looked: the student's reply opens a follow-up like any other.
             match ticket_by_id(conn, &ticket.id)? {
-                Some(now) if now.status()? == Status::Closed && !author.is_staff() => {
+                Some(now) if now.status == Status::Closed && !author.is_staff() => {
                     follow_up(conn, config, &now, author, &body, uploads).map(Ok)
                 }
                 _ => reject(Reason::Rejected, detail),
@@ -656,7 +656,7 @@ fn follow_up(conn: &mut DbConn, config: &Inbound, old: &TicketRow, requester: &U
             subject: &subject,
             body,
             fields_json: &old.fields,
-            locale: crate::domain::Locale::from_db(&old.locale),
+            locale: old.locale,
             status: Status::New,
             secret: secret.as_ref(),
             follow_up_of: Some(old),

@@ -14,7 +14,6 @@ use super::reply_token::ReplyKey;
 use super::smtp::{Pool, Server};
 use super::templates::{Rendered, Templates};
 use crate::db::outbox::OutboxRow;
-use crate::domain::Locale;
 
 /// Connecting, a NOOP, or a whole send that takes longer fails (transient: retried later).
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
@@ -88,7 +87,7 @@ impl Mailer {
         let payload: Value = serde_json::from_str(&row.payload).map_err(|e| SendError::Permanent(format!("payload: {e}")))?;
         let Rendered { subject, text, html } = self
             .templates
-            .render(&row.kind, Locale::from_db(&row.locale), &payload)
+            .render(&row.kind, row.locale, &payload)
             .map_err(|e| SendError::Permanent(e.to_string()))?;
         let to: Mailbox = row.recipient.parse().map_err(|e| SendError::Permanent(format!("recipient: {e}")))?;
         let mut builder = Message::builder()

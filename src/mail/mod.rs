@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod ingest;
 pub mod mailer;
+pub mod notification;
 pub mod outbox;
 pub mod reply_token;
 pub mod smtp;

@@ -6,28 +6,30 @@ use serde_json::json;
 use crate::ids::{new_id, now};
 use crate::db::schema::{outbox, team_members, users};
 use crate::db::DbConn;
-use crate::domain::Locale;
+use crate::domain::{Locale, Role};
 
-/// One mail to send. `kind` names the template folder under `templates/email/`.
+pub use super::notification::Mail;
+
+/// One mail to send: what (`mail`), to whom, in which language, about which ticket.
 pub struct Notification<'a> {
-    pub kind: &'a str,
     pub recipient: &'a str,
     pub locale: Locale,
     pub ticket_id: Option<&'a str>,
-    pub payload: Value,
+    pub mail: &'a Mail,
 }
 
 /// Queues a notification. Call inside the transaction of the change that causes it.
 pub fn enqueue(conn: &mut DbConn, n: Notification<'_>) -> QueryResult<()> {
+    let payload = n.mail.payload().map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     let now = now();
     diesel::insert_into(outbox::table)
         .values((
             outbox::id.eq(new_id()),
-            outbox::kind.eq(n.kind),
+            outbox::kind.eq(n.mail.kind()),
             outbox::recipient.eq(n.recipient),
-            outbox::locale.eq(n.locale.as_str()),
+            outbox::locale.eq(n.locale),
             outbox::ticket_id.eq(n.ticket_id),
-            outbox::payload.eq(n.payload.to_string()),
+            outbox::payload.eq(payload.to_string()),
             outbox::status.eq("pending"),
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(now),
@@ -102,21 +104,21 @@ pub fn pending(conn: &mut DbConn) -> QueryResult<(i64, Option<chrono::NaiveDateT
         .first(conn)
 }
 
-/// Queues `kind` for the ticket's assignee or, if nobody has it, for every active staff member
+/// Queues `mail` for the ticket's assignee or, if nobody has it, for every active staff member
 /// of the team. Call inside the transaction of the change.
-pub fn notify_staff(conn: &mut DbConn, ticket_id: &str, team_id: &str, assignee_id: Option<&str>, kind: &str, payload: &Value) -> QueryResult<()> {
-    let recipients: Vec<(String, String)> = match assignee_id {
+pub fn notify_staff(conn: &mut DbConn, ticket_id: &str, team_id: &str, assignee_id: Option<&str>, mail: &Mail) -> QueryResult<()> {
+    let recipients: Vec<(String, Locale)> = match assignee_id {
         Some(id) => users::table.find(id).filter(users::disabled.eq(false)).select((users::email, users::locale)).load(conn)?,
         None => team_members::table
             .inner_join(users::table)
             .filter(team_members::team_id.eq(team_id))
             .filter(users::disabled.eq(false))
-            .filter(users::role.ne("student"))
+            .filter(users::role.ne(Role::Student))
             .select((users::email, users::locale))
             .load(conn)?,
     };
     for (email, locale) in recipients {
-        enqueue(conn, Notification { kind, recipient: &email, locale: Locale::from_db(&locale), ticket_id: Some(ticket_id), payload: payload.clone() })?;
+        enqueue(conn, Notification { recipient: &email, locale, ticket_id: Some(ticket_id), mail })?;
     }
     Ok(())
 }

@@ -69,12 +69,12 @@ impl Deltas {
 /// A `status_changed` event's data, `{"from": …, "to": …}`.
 #[derive(serde::Deserialize)]
 struct Change {
-    from: String,
-    to: String,
+    from: Status,
+    to: Status,
 }
 
-fn is_done(status: &str) -> bool {
-    status == Status::Resolved.as_str() || status == Status::Closed.as_str()
+fn is_done(status: Status) -> bool {
+    matches!(status, Status::Resolved | Status::Closed)
 }
 
 type Joined = diesel::helper_types::InnerJoinQuerySource<ticket_events::table, tickets::table>;
@@ -88,10 +88,10 @@ pub fn backlog(conn: &mut DbConn, filter: &ReportFilter) -> Result<BacklogReport
     // Each ticket: +1 the day it was opened, −1 the day it ended (if it has). Tickets that
     // ended before the range would add +1 and −1 before it: they are not read at all.
     let still_relevant = tickets::status
-        .eq_any([Status::New.as_str(), Status::Open.as_str(), Status::WaitingStudent.as_str()])
-        .or(tickets::status.eq(Status::Resolved.as_str()).and(tickets::resolved_at.ge(start)))
+        .eq_any([Status::New, Status::Open, Status::WaitingStudent])
+        .or(tickets::status.eq(Status::Resolved).and(tickets::resolved_at.ge(start)))
         .or(tickets::status
-            .eq(Status::Closed.as_str())
+            .eq(Status::Closed)
             .and(tickets::closed_at.ge(start))
             .and(tickets::resolved_at.is_null().or(tickets::resolved_at.ge(start))));
     let rows = tickets::table
@@ -99,11 +99,11 @@ pub fn backlog(conn: &mut DbConn, filter: &ReportFilter) -> Result<BacklogReport
         .filter(tickets::created_at.lt(end))
         .filter(still_relevant)
         .select((tickets::created_at, tickets::status, tickets::resolved_at, tickets::closed_at))
-        .load_iter::<(NaiveDateTime, String, Option<NaiveDateTime>, Option<NaiveDateTime>), DefaultLoadingMode>(conn)?;
+        .load_iter::<(NaiveDateTime, Status, Option<NaiveDateTime>, Option<NaiveDateTime>), DefaultLoadingMode>(conn)?;
     for row in rows {
         let (created_at, status, resolved_at, closed_at) = row?;
         deltas.add(created_at, 1);
-        if let Some(done) = done_since(&status, resolved_at, closed_at) {
+        if let Some(done) = done_since(status, resolved_at, closed_at) {
             deltas.add(done, -1);
         }
     }
@@ -120,7 +120,7 @@ pub fn backlog(conn: &mut DbConn, filter: &ReportFilter) -> Result<BacklogReport
         .select((ticket_events::ticket_id, ticket_events::created_at, ticket_events::data))
         .load::<(String, NaiveDateTime, String)>(conn)?
         .into_iter()
-        .filter(|(_, _, data)| serde_json::from_str::<Change>(data).is_ok_and(|c| c.from == "resolved" && !is_done(&c.to)))
+        .filter(|(_, _, data)| serde_json::from_str::<Change>(data).is_ok_and(|c| c.from == Status::Resolved && !is_done(c.to)))
         .map(|(id, at, _)| (id, at))
         .collect();
     let mut resolutions: HashMap<String, Vec<NaiveDateTime>> = HashMap::new();
@@ -134,7 +134,7 @@ pub fn backlog(conn: &mut DbConn, filter: &ReportFilter) -> Result<BacklogReport
             .select((ticket_events::ticket_id, ticket_events::created_at, ticket_events::data))
             .load(conn)?;
         for (id, at, data) in rows {
-            if serde_json::from_str::<Change>(&data).is_ok_and(|c| c.to == "resolved" && !is_done(&c.from)) {
+            if serde_json::from_str::<Change>(&data).is_ok_and(|c| c.to == Status::Resolved && !is_done(c.from)) {
                 resolutions.entry(id).or_default().push(at);
             }
         }

@@ -255,7 +255,7 @@ impl ReportFilter {
         tickets::team_id: SelectableExpression<QS> + AppearsOnTable<QS>,
         tickets::category_id: SelectableExpression<QS> + AppearsOnTable<QS>,
     {
-        let mut predicate: Predicate<QS> = Box::new(tickets::status.ne(Status::Unverified.as_str()));
+        let mut predicate: Predicate<QS> = Box::new(tickets::status.ne(Status::Unverified));
         if let Some(ids) = &self.visible_teams {
             predicate = Box::new(predicate.and(tickets::team_id.eq_any(ids.clone())));
         }
@@ -309,10 +309,10 @@ impl ReportFilter {
 
 /// A ticket's end: resolved (its last resolution) or closed (the earlier of resolving and
 /// closing); `None` while it is open.
-fn done_since(status: &str, resolved_at: Option<NaiveDateTime>, closed_at: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
+fn done_since(status: Status, resolved_at: Option<NaiveDateTime>, closed_at: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
     match status {
-        "resolved" => resolved_at.or(closed_at),
-        "closed" => match (resolved_at, closed_at) {
+        Status::Resolved => resolved_at.or(closed_at),
+        Status::Closed => match (resolved_at, closed_at) {
             (Some(r), Some(c)) => Some(r.min(c)),
             (r, c) => r.or(c),
         },

@@ -4,7 +4,7 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::error::{FieldErrors, ServiceError};
+use crate::error::{Code, FieldErrors, ServiceError};
 
 /// The desk's clock for days: a ticket opened at 00:30 in Rome on the 2nd counts for the 2nd,
 /// whatever the UTC date.
@@ -44,11 +44,11 @@ fn parse_day(errors: &mut FieldErrors, field: &str, raw: Option<&str>) -> Option
     match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
         Ok(day) if (2000..=2999).contains(&chrono::Datelike::year(&day)) => Some(day),
         Ok(_) => {
-            errors.add(field, "must be a date between 2000 and 2999");
+            errors.reject(field, Code::ReportDateRange);
             None
         }
         Err(_) => {
-            errors.add(field, "must be a date like 2026-01-31");
+            errors.reject(field, Code::ReportDateFormat);
             None
         }
     }
@@ -68,9 +68,9 @@ impl Period {
         let from = from_day.filter(|_| from_given).unwrap_or(to - Duration::days(DEFAULT_DAYS - 1));
         let mut errors = FieldErrors::default();
         if from > to {
-            errors.add("to", "must not be before from");
+            errors.reject("to", Code::BeforeFrom);
         } else if (to - from).num_days() + 1 > MAX_DAYS {
-            errors.add("from", format!("a report covers at most {MAX_DAYS} days"));
+            errors.reject("from", Code::ReportSpan { max_days: MAX_DAYS });
         }
         errors.into_result()?;
         Ok(Period { from, to })

@@ -12,6 +12,7 @@ use super::{done_since, Group, Grouped, ReportFilter, Sample};
 use crate::db::schema::tickets;
 use crate::db::DbConn;
 use crate::domain::sla::BusinessCalendar;
+use crate::domain::Status;
 use crate::error::ServiceError;
 
 /// One target of one ticket: how long it took (business and wall-clock minutes) or whether it
@@ -44,7 +45,7 @@ type Row = (
     String,
     String,
     NaiveDateTime,
-    String,
+    Status,
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
@@ -80,7 +81,7 @@ fn opened(conn: &mut DbConn, filter: &ReportFilter, now: NaiveDateTime) -> Resul
     let mut samples = Vec::new();
     for row in rows {
         let (category_id, team_id, created_at, status, responded_at, resolved_at, closed_at, response_due, due) = row?;
-        let done = done_since(&status, resolved_at, closed_at);
+        let done = done_since(status, resolved_at, closed_at);
         samples.push(Opened {
             category: filter.labels.category(&category_id),
             team: filter.labels.team(&team_id),

@@ -6,15 +6,15 @@
 pub mod admin;
 pub mod recompute;
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::cache::TtlCache;
 use crate::db::schema::{closures, office_hours, ticket_sla, tickets};
 use crate::db::DbConn;
 use crate::domain::sla::{
@@ -29,24 +29,22 @@ use crate::tickets::model::{record_event, TicketRow};
 const CALENDAR_TTL: Duration = Duration::from_secs(5);
 
 /// Calendars by team id. Team ids are random UUIDs, so one process serving several
-/// databases (the tests) never mixes them up.
-type Remembered = HashMap<String, (Instant, Arc<BusinessCalendar>)>;
-static CALENDARS: LazyLock<RwLock<Remembered>> = LazyLock::new(Default::default);
+/// databases (the tests) never mixes them up. Global: the pure SLA code below reads it
+/// without an `AppState`.
+static CALENDARS: LazyLock<TtlCache<String, Arc<BusinessCalendar>>> =
+    LazyLock::new(|| TtlCache::new(CALENDAR_TTL, CALENDARS_MAX));
+
+/// Teams are tens; a bound all the same.
+const CALENDARS_MAX: usize = 10_000;
 
 /// A team's calendar if remembered and fresh.
 pub fn cached(team_id: &str) -> Option<Arc<BusinessCalendar>> {
-    let calendars = CALENDARS.read().ok()?;
-    calendars
-        .get(team_id)
-        .filter(|(at, _)| at.elapsed() < CALENDAR_TTL)
-        .map(|(_, c)| c.clone())
+    CALENDARS.get(team_id)
 }
 
 /// After an admin edit of office hours or closures.
 pub fn forget_calendars() {
-    if let Ok(mut calendars) = CALENDARS.write() {
-        calendars.clear();
-    }
+    CALENDARS.clear();
 }
 
 /// The business calendar of a team: its office hours (Mon-Fri 09:00-17:00 if it set none),
@@ -56,9 +54,7 @@ pub fn calendar(conn: &mut DbConn, team_id: &str) -> QueryResult<Arc<BusinessCal
         return Ok(calendar);
     }
     let calendar = Arc::new(load_calendar(conn, team_id)?);
-    if let Ok(mut calendars) = CALENDARS.write() {
-        calendars.insert(team_id.to_owned(), (Instant::now(), calendar.clone()));
-    }
+    CALENDARS.put(team_id.to_owned(), calendar.clone());
     Ok(calendar)
 }
 
@@ -161,7 +157,7 @@ pub struct SlaView {
 pub fn clock_of(row: &TicketRow) -> Result<SlaClock, ServiceError> {
     let utc = |t: Option<NaiveDateTime>| t.map(|t| t.and_utc());
     Ok(SlaClock {
-        status: row.status()?,
+        status: row.status,
         first_response_due_at: utc(row.first_response_due_at),
         due_at: utc(row.due_at),
         first_responded_at: utc(row.first_responded_at),

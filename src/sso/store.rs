@@ -97,7 +97,7 @@ fn role_after(current: Role, previously_granted: Option<Role>, asserted: Option<
 /// Records what the provider said this time on the identity and the account (role, a mailbox
 /// the provider verified).
 fn refresh(conn: &mut DbConn, identity: &IdentityRow, user: &UserRow, assertion: &Assertion) -> Result<(), SsoError> {
-    let current = Role::parse(&user.role).map_err(|e| ServiceError::Internal(e.0))?;
+    let current = user.role;
     let previous = identity.granted_role.as_deref().and_then(|r| Role::parse(r).ok());
     let (role, granted) = role_after(current, previous, assertion.staff_role);
     let now = now();
@@ -116,7 +116,7 @@ fn refresh(conn: &mut DbConn, identity: &IdentityRow, user: &UserRow, assertion:
         crate::accounts::prove_mailbox(conn, &user.id).map_err(SsoError::Service)?;
     }
     if role != current {
-        diesel::update(users::table.find(&user.id)).set((users::role.eq(role.as_str()), users::updated_at.eq(now))).execute(conn)?;
+        diesel::update(users::table.find(&user.id)).set((users::role.eq(role), users::updated_at.eq(now))).execute(conn)?;
     }
     Ok(())
 }
@@ -183,8 +183,8 @@ fn sign_in_once(conn: &mut DbConn, assertion: &Assertion, locale: Locale) -> Res
                     email: email.as_str().to_owned(),
                     display_name: assertion.display_name(),
                     password_hash: None,
-                    role: Role::Student.as_str().to_owned(),
-                    locale: locale.as_str().to_owned(),
+                    role: Role::Student,
+                    locale,
                     email_verified: assertion.email_verified,
                     disabled: false,
                     created_at: now,

@@ -17,7 +17,7 @@ use crate::error::ServiceError;
 
 pub fn can_see(user: &User, ticket: &TicketRow) -> bool {
     match user.role {
-        Role::Student => ticket.requester_id == user.id && ticket.status != Status::Unverified.as_str(),
+        Role::Student => ticket.requester_id == user.id && ticket.status != Status::Unverified,
         Role::Agent => user.team_ids.contains(&ticket.team_id) || ticket.assignee_id.as_deref() == Some(user.id.as_str()),
         Role::Supervisor | Role::Admin => true,
     }

@@ -11,15 +11,16 @@ use serde_json::json;
 use super::open::{hash_secret, new_secret};
 use super::model::{record_event, TicketRow};
 use super::query::full_view;
-use super::update::{link, mail_requester};
+use super::update::{link, mail_requester, staff_mail};
 use super::view::TicketView;
 use crate::accounts::{find_user, prove_mailbox, User};
 use crate::ids::now;
 use crate::db::schema::{tickets, users};
 use crate::db::{write_tx, DbConn};
-use crate::domain::{Email, Locale, Status, TicketNumber};
+use crate::domain::{Email, Status, TicketNumber};
 use crate::error::ServiceError;
-use crate::mail::outbox::{self, Notification};
+use crate::mail::notification::RequesterMail;
+use crate::mail::outbox::{self, Mail, Notification};
 
 /// How often a guest's visit is recorded (a write per page view would be wasted).
 const SEEN_EVERY_MINUTES: i64 = 60;
@@ -59,16 +60,16 @@ pub fn record_visit(conn: &mut DbConn, ticket_id: &str) -> Result<(), ServiceErr
 pub fn verify_guest(conn: &mut DbConn, number: &TicketNumber, secret: &str, idle: Duration, base_url: &str) -> Result<(User, TicketView), ServiceError> {
     let ticket = write_tx(conn, |conn| -> Result<TicketRow, ServiceError> {
         let ticket = guest_ticket(conn, number, secret, idle)?;
-        if ticket.status()? == Status::Unverified {
+        if ticket.status == Status::Unverified {
             diesel::update(tickets::table.find(&ticket.id))
-                .set((tickets::status.eq(Status::New.as_str()), tickets::version.eq(ticket.version + 1), tickets::updated_at.eq(now())))
+                .set((tickets::status.eq(Status::New), tickets::version.eq(ticket.version + 1), tickets::updated_at.eq(now())))
                 .execute(conn)?;
             prove_mailbox(conn, &ticket.requester_id)?;
             crate::sla::on_status_change(conn, &ticket, Status::Unverified, Status::New)?;
             record_event(conn, &ticket.id, Some(&ticket.requester_id), "verified", json!({}))?;
-            mail_requester(conn, &ticket, "ticket_created", base_url)?;
-            let payload = json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)});
-            outbox::notify_staff(conn, &ticket.id, &ticket.team_id, None, "team_new_ticket", &payload)?;
+            mail_requester(conn, &ticket, Mail::TicketCreated, base_url)?;
+            let mail = Mail::TeamNewTicket(staff_mail(&ticket, base_url));
+            outbox::notify_staff(conn, &ticket.id, &ticket.team_id, None, &mail)?;
         }
         record_visit(conn, &ticket.id)?;
         Ok(tickets::table.find(&ticket.id).select(TicketRow::as_select()).first(conn)?)
@@ -99,10 +100,13 @@ pub fn send_fresh_link(conn: &mut DbConn, number: &TicketNumber, email: &Email, 
             .set((tickets::guest_secret_hash.eq(Some(hash)), tickets::guest_seen_at.eq(Some(now()))))
             .execute(conn)?;
         record_event(conn, &ticket.id, None, "guest_link_renewed", json!({}))?;
-        let payload = json!({"number": ticket.number, "subject": ticket.subject, "name": name,
-                             "link": format!("{}?secret={secret}", link(base_url, &ticket))});
-        let locale = Locale::from_db(&ticket.locale);
-        outbox::enqueue(conn, Notification { kind: "guest_link", recipient: &address, locale, ticket_id: Some(&ticket.id), payload })?;
+        let mail = Mail::GuestLink(RequesterMail {
+            number: ticket.number.clone(),
+            subject: ticket.subject.clone(),
+            name,
+            link: format!("{}?secret={secret}", link(base_url, &ticket)),
+        });
+        outbox::enqueue(conn, Notification { recipient: &address, locale: ticket.locale, ticket_id: Some(&ticket.id), mail: &mail })?;
         Ok(())
     })
 }

@@ -390,7 +390,7 @@ pub fn visible_to(query: TicketQuery, user: &User) -> TicketQuery {
     match user.role {
         Role::Student => query
             .filter(tickets::requester_id.eq(user.id.clone()))
-            .filter(tickets::status.ne(crate::domain::Status::Unverified.as_str())),
+            .filter(tickets::status.ne(crate::domain::Status::Unverified)),
         Role::Agent => query.filter(
             tickets::team_id
                 .eq_any(user.team_ids.clone())
@@ -405,18 +405,12 @@ impl ListFilters {
     pub fn apply(&self, mut query: TicketQuery) -> TicketQuery {
         if !self.statuses.is_empty() {
             query = query.filter(
-                tickets::status
-                    .eq_any(self.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+                tickets::status.eq_any(self.statuses.clone()),
             );
         }
         if !self.priorities.is_empty() {
             query = query.filter(
-                tickets::priority.eq_any(
-                    self.priorities
-                        .iter()
-                        .map(|p| p.as_str())
-                        .collect::<Vec<_>>(),
-                ),
+                tickets::priority.eq_any(self.priorities.clone()),
             );
         }
         if let Some(id) = &self.category_id {
@@ -602,7 +596,7 @@ pub fn list_visible(
             .filters
             .apply(visible_to(tickets::table.into_boxed(), user));
         if hide_unverified {
-            query = query.filter(tickets::status.ne("unverified"));
+            query = query.filter(tickets::status.ne(Status::Unverified));
         }
         match words.map(|q| (q, q.parse::<TicketNumber>())) {
             None => query,

@@ -5,8 +5,7 @@ use serde_json::Value;
 use crate::ids::{new_id, now};
 use crate::db::schema::{attachments, messages, ticket_events, tickets};
 use crate::db::DbConn;
-use crate::domain::{Priority, Status};
-use crate::error::ServiceError;
+use crate::domain::{Locale, Priority, Status};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tickets)]
@@ -18,13 +17,13 @@ pub struct TicketRow {
     pub category_id: String,
     pub form_id: String,
     pub subject: String,
-    pub status: String,
-    pub priority: String,
+    pub status: Status,
+    pub priority: Priority,
     pub requester_id: String,
     pub assignee_id: Option<String>,
     pub team_id: String,
     pub fields: String,
-    pub locale: String,
+    pub locale: Locale,
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -38,16 +37,6 @@ pub struct TicketRow {
     pub follow_up_of: Option<String>,
     /// The close of a linked procedure's window (deadline-aware SLA).
     pub deadline_at: Option<NaiveDateTime>,
-}
-
-impl TicketRow {
-    pub fn status(&self) -> Result<Status, ServiceError> {
-        Status::parse(&self.status).map_err(|e| ServiceError::Internal(e.0))
-    }
-
-    pub fn priority(&self) -> Result<Priority, ServiceError> {
-        Priority::parse(&self.priority).map_err(|e| ServiceError::Internal(e.0))
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]

@@ -24,8 +24,9 @@ use crate::db::schema::{messages, tickets};
 use crate::db::{write_tx, Db, DbConn};
 use crate::domain::sla::Targets;
 use crate::domain::{Email, Locale, Priority, Role, Status, TicketNumber};
-use crate::error::{FieldError, FieldErrors, ServiceError};
-use crate::mail::outbox::{self, Notification};
+use crate::error::{Code, FieldError, FieldErrors, ServiceError};
+use crate::mail::notification::{RequesterMail, StaffMail};
+use crate::mail::outbox::{self, Mail, Notification};
 
 pub const MAX_SUBJECT: usize = 200;
 pub const MAX_BODY: usize = 20_000;
@@ -84,11 +85,11 @@ pub struct Opened {
 pub fn check_text(errors: &mut FieldErrors, field: &str, raw: &str, max: usize) -> String {
     let text = raw.trim();
     if text.is_empty() {
-        errors.add(field, "is required");
+        errors.reject(field, Code::Required);
     } else if text.chars().count() > max {
-        errors.add(field, format!("must be at most {max} characters"));
+        errors.reject(field, Code::TooLong { max });
     } else if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        errors.add(field, "contains control characters");
+        errors.reject(field, Code::ControlChars);
     }
     text.to_owned()
 }
@@ -165,7 +166,7 @@ fn check(category: Option<Category>, input: NewTicket, user: Option<User>, uploa
         (Some(user), _) => Opener::User(user),
         (None, None) => return Err(ServiceError::Unauthenticated),
         (None, Some(_)) if !category.row.guests_allowed => {
-            return Err(ServiceError::field("category", "sign in to open a ticket in this category"));
+            return Err(ServiceError::invalid("category", Code::SignInForCategory));
         }
         (None, Some(guest)) => {
             let email = errors.check("guest.email", Email::parse(&guest.email));
@@ -199,7 +200,7 @@ fn check(category: Option<Category>, input: NewTicket, user: Option<User>, uploa
             present = true;
         }
         if !present {
-            errors.add(format!("attachments.{}", required.key), "is required");
+            errors.reject(format!("attachments.{}", required.key), Code::Required);
         }
     }
     errors.into_result()?;
@@ -291,13 +292,13 @@ pub(crate) fn insert_ticket(
         category_id: draft.category_id.to_owned(),
         form_id: draft.form_id.to_owned(),
         subject: draft.subject.to_owned(),
-        status: draft.status.as_str().to_owned(),
-        priority: Priority::Normal.as_str().to_owned(),
+        status: draft.status,
+        priority: Priority::Normal,
         requester_id: requester.id.clone(),
         assignee_id: None,
         team_id: draft.team_id.to_owned(),
         fields: draft.fields_json.to_owned(),
-        locale: draft.locale.as_str().to_owned(),
+        locale: draft.locale,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -323,24 +324,22 @@ pub(crate) fn insert_ticket(
     }
     record_event(conn, &ticket.id, Some(&requester.id), "created", created)?;
     let link = format!("{}/tickets/{}", place.base_url, ticket.number);
-    let (kind, payload) = match (draft.status, draft.secret) {
-        (Status::Unverified, Some((secret, _))) => (
-            "guest_verify",
-            json!({"number": ticket.number, "subject": draft.subject, "name": requester.name,
-                   "link": format!("{link}?secret={secret}")}),
-        ),
-        // A guest's ticket already in the queues (a follow-up): the link carries the secret.
-        (_, Some((secret, _))) => (
-            "ticket_created",
-            json!({"number": ticket.number, "subject": draft.subject, "name": requester.name,
-                   "link": format!("{link}?secret={secret}")}),
-        ),
-        (_, None) => ("ticket_created", json!({"number": ticket.number, "subject": draft.subject, "name": requester.name, "link": link})),
+    let mail = |link| RequesterMail {
+        number: ticket.number.clone(),
+        subject: draft.subject.to_owned(),
+        name: requester.name.clone(),
+        link,
     };
-    outbox::enqueue(conn, Notification { kind, recipient: &requester.email, locale: draft.locale, ticket_id: Some(&ticket.id), payload })?;
+    let mail = match (draft.status, draft.secret) {
+        (Status::Unverified, Some((secret, _))) => Mail::GuestVerify(mail(format!("{link}?secret={secret}"))),
+        // A guest's ticket already in the queues (a follow-up): the link carries the secret.
+        (_, Some((secret, _))) => Mail::TicketCreated(mail(format!("{link}?secret={secret}"))),
+        (_, None) => Mail::TicketCreated(mail(link.clone())),
+    };
+    outbox::enqueue(conn, Notification { recipient: &requester.email, locale: draft.locale, ticket_id: Some(&ticket.id), mail: &mail })?;
     if draft.status == Status::New {
-        let payload = json!({"number": ticket.number, "subject": draft.subject, "link": link});
-        outbox::notify_staff(conn, &ticket.id, &ticket.team_id, None, "team_new_ticket", &payload)?;
+        let mail = Mail::TeamNewTicket(StaffMail { number: ticket.number.clone(), subject: draft.subject.to_owned(), link });
+        outbox::notify_staff(conn, &ticket.id, &ticket.team_id, None, &mail)?;
     }
     Ok((ticket, message, attachment_rows))
 }

@@ -13,7 +13,7 @@ use crate::ids::now;
 use crate::db::schema::ticket_ratings;
 use crate::db::{write_tx, DbConn};
 use crate::domain::{Status, TicketNumber};
-use crate::error::{FieldErrors, ServiceError};
+use crate::error::{Code, FieldErrors, ServiceError};
 
 pub const MAX_COMMENT: usize = 2000;
 
@@ -38,13 +38,13 @@ pub struct Rating {
 pub fn check_rating(stars: i32, comment: &str) -> Result<String, ServiceError> {
     let mut errors = FieldErrors::default();
     if !(1..=5).contains(&stars) {
-        errors.add("stars", "must be between 1 and 5");
+        errors.reject("stars", Code::Stars);
     }
     let comment = comment.trim();
     if comment.chars().count() > MAX_COMMENT {
-        errors.add("comment", format!("must be at most {MAX_COMMENT} characters"));
+        errors.reject("comment", Code::TooLong { max: MAX_COMMENT });
     } else if comment.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        errors.add("comment", "contains control characters");
+        errors.reject("comment", Code::ControlChars);
     }
     errors.into_result()?;
     Ok(comment.to_owned())
@@ -59,7 +59,7 @@ pub fn rate(conn: &mut DbConn, user: &User, number: &TicketNumber, stars: i32, c
         if ticket.requester_id != user.id {
             return Err(ServiceError::Forbidden("only the person who asked may rate the answer".into()));
         }
-        if !matches!(ticket.status()?, Status::Resolved | Status::Closed) {
+        if !matches!(ticket.status, Status::Resolved | Status::Closed) {
             return Err(ServiceError::Conflict("the answer can be rated once the ticket is resolved".into()));
         }
         let already: i64 = ticket_ratings::table.filter(ticket_ratings::ticket_id.eq(&ticket.id)).count().get_result(conn)?;

@@ -499,7 +499,7 @@ pub fn search(
         items.push(SearchHit {
             number: row.number.clone(),
             subject: row.subject.clone(),
-            status: row.status()?,
+            status: row.status,
             snippet: best_snippet(&texts, &mut hits),
             rank: rank.rank,
         });

@@ -16,9 +16,10 @@ use crate::accounts::User;
 use crate::ids::now;
 use crate::db::schema::{messages, team_members, teams, tickets, users};
 use crate::db::{write_tx, DbConn};
-use crate::domain::{Locale, Priority, Role, Status, TicketNumber};
+use crate::domain::{Priority, Role, Status, TicketNumber};
 use crate::error::{FieldErrors, ServiceError};
-use crate::mail::outbox::{self, Notification};
+use crate::mail::notification::{RequesterMail, StaffMail, StaffReply};
+use crate::mail::outbox::{self, Mail, Notification};
 
 /// Days after resolution during which a student may reopen.
 pub const REOPEN_DAYS: i64 = 14;
@@ -64,11 +65,11 @@ fn system_text(from: Status, to: Status) -> String {
     format!("Stato: {} → {} / Status: {} → {}", from.as_str(), to.as_str(), from.as_str(), to.as_str())
 }
 
-fn status_mail(status: Status) -> Option<&'static str> {
+fn status_mail(status: Status) -> Option<fn(RequesterMail) -> Mail> {
     match status {
-        Status::WaitingStudent => Some("ticket_waiting"),
-        Status::Resolved => Some("ticket_resolved"),
-        Status::Closed => Some("ticket_closed"),
+        Status::WaitingStudent => Some(Mail::TicketWaiting),
+        Status::Resolved => Some(Mail::TicketResolved),
+        Status::Closed => Some(Mail::TicketClosed),
         _ => None,
     }
 }
@@ -111,20 +112,17 @@ pub(crate) fn apply_status(
     Ok(())
 }
 
-/// Queues `kind` for the ticket's requester, in the ticket's language.
-pub(crate) fn mail_requester(conn: &mut DbConn, ticket: &TicketRow, kind: &str, base_url: &str) -> Result<(), ServiceError> {
+/// Queues the mail `kind` makes for the ticket's requester, in the ticket's language.
+pub(crate) fn mail_requester(conn: &mut DbConn, ticket: &TicketRow, kind: fn(RequesterMail) -> Mail, base_url: &str) -> Result<(), ServiceError> {
     let (email, name) = requester_contact(conn, ticket)?;
-    outbox::enqueue(
-        conn,
-        Notification {
-            kind,
-            recipient: &email,
-            locale: Locale::from_db(&ticket.locale),
-            ticket_id: Some(&ticket.id),
-            payload: json!({"number": ticket.number, "subject": ticket.subject, "name": name, "link": link(base_url, ticket)}),
-        },
-    )?;
+    let mail = kind(RequesterMail { number: ticket.number.clone(), subject: ticket.subject.clone(), name, link: link(base_url, ticket) });
+    outbox::enqueue(conn, Notification { recipient: &email, locale: ticket.locale, ticket_id: Some(&ticket.id), mail: &mail })?;
     Ok(())
+}
+
+/// A mail to staff about the ticket (new in the team, assigned, the student replied).
+pub(crate) fn staff_mail(ticket: &TicketRow, base_url: &str) -> StaffMail {
+    StaffMail { number: ticket.number.clone(), subject: ticket.subject.clone(), link: link(base_url, ticket) }
 }
 
 /// Bumps the version if it is still the one the caller saw; 409 otherwise.
@@ -148,12 +146,11 @@ fn student_may_reopen(ticket: &TicketRow) -> bool {
 /// An agent who may be assigned to a ticket of `team_id`: staff, active, and in that team
 /// (admins and supervisors may take any ticket).
 fn check_assignee(conn: &mut DbConn, assignee_id: &str, team_id: &str) -> Result<(), ServiceError> {
-    let row: Option<(String, bool)> =
+    let row: Option<(Role, bool)> =
         users::table.find(assignee_id).select((users::role, users::disabled)).first(conn).optional()?;
     let Some((role, disabled)) = row else {
         return Err(ServiceError::field("assignee", "no such agent"));
     };
-    let role = Role::parse(&role).map_err(|e| ServiceError::Internal(e.0))?;
     if disabled || !role.is_staff() {
         return Err(ServiceError::field("assignee", "is not an active staff account"));
     }
@@ -174,7 +171,7 @@ fn check_assignee(conn: &mut DbConn, assignee_id: &str, team_id: &str) -> Result
 pub fn patch(conn: &mut DbConn, user: &User, number: &TicketNumber, patch: TicketPatch, base_url: &str) -> Result<TicketView, ServiceError> {
     let ticket = write_tx(conn, |conn| -> Result<TicketRow, ServiceError> {
         let ticket = visible_ticket(conn, user, number)?;
-        let current = ticket.status()?;
+        let current = ticket.status;
         if !user.is_staff() && (patch.priority.is_some() || patch.category.is_some() || patch.team.is_some() || patch.assignee.is_some()) {
             return Err(ServiceError::Forbidden("students may only close or reopen their ticket".into()));
         }
@@ -237,17 +234,17 @@ pub fn patch(conn: &mut DbConn, user: &User, number: &TicketNumber, patch: Ticke
         if assignee != ticket.assignee_id {
             changes.push(Change { field: "assignee", from: json!(ticket.assignee_id), to: json!(assignee) });
         }
-        let priority = patch.priority.unwrap_or(ticket.priority()?);
-        if priority.as_str() != ticket.priority {
-            changes.push(Change { field: "priority", from: json!(ticket.priority), to: json!(priority.as_str()) });
+        let priority = patch.priority.unwrap_or(ticket.priority);
+        if priority != ticket.priority {
+            changes.push(Change { field: "priority", from: json!(ticket.priority), to: json!(priority) });
         }
         errors.into_result()?;
         bump_version(conn, &ticket, patch.version)?;
         let status = status_change.unwrap_or(current);
         diesel::update(tickets::table.find(&ticket.id))
             .set((
-                tickets::status.eq(status.as_str()),
-                tickets::priority.eq(priority.as_str()),
+                tickets::status.eq(status),
+                tickets::priority.eq(priority),
                 tickets::category_id.eq(&category_id),
                 tickets::team_id.eq(&team_id),
                 tickets::assignee_id.eq(&assignee),
@@ -266,8 +263,8 @@ pub fn patch(conn: &mut DbConn, user: &User, number: &TicketNumber, patch: Ticke
         }
         if let Some(Some(assignee_id)) = &patch.assignee {
             if ticket.assignee_id.as_deref() != Some(assignee_id.as_str()) && assignee_id != &user.id {
-                let payload = json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)});
-                outbox::notify_staff(conn, &ticket.id, &team_id, Some(assignee_id), "ticket_assigned", &payload)?;
+                let mail = Mail::TicketAssigned(staff_mail(&ticket, base_url));
+                outbox::notify_staff(conn, &ticket.id, &team_id, Some(assignee_id), &mail)?;
             }
         }
         Ok(tickets::table.find(&ticket.id).select(TicketRow::as_select()).first(conn)?)
@@ -293,7 +290,7 @@ pub fn add_message(
     errors.into_result()?;
     let (message, files) = write_tx(conn, |conn| -> Result<_, ServiceError> {
         let ticket = visible_ticket(conn, user, number)?;
-        let current = ticket.status()?;
+        let current = ticket.status;
         if current == Status::Closed {
             return Err(ServiceError::Conflict(format!("ticket {} is closed: open a new ticket", ticket.number)));
         }
@@ -328,7 +325,7 @@ pub fn add_message(
         diesel::update(tickets::table.find(&ticket.id))
             .set((
                 tickets::updated_at.eq(now()),
-                tickets::status.eq(status.as_str()),
+                tickets::status.eq(status),
                 tickets::version.eq(ticket.version + i32::from(target.is_some())),
             ))
             .execute(conn)?;
@@ -340,21 +337,19 @@ pub fn add_message(
                 diesel::update(tickets::table.find(&ticket.id)).set(tickets::first_responded_at.eq(Some(now()))).execute(conn)?;
             }
             let (email, name) = requester_contact(conn, &ticket)?;
-            outbox::enqueue(
-                conn,
-                Notification {
-                    kind: "staff_reply",
-                    recipient: &email,
-                    locale: Locale::from_db(&ticket.locale),
-                    ticket_id: Some(&ticket.id),
-                    payload: json!({"number": ticket.number, "subject": ticket.subject, "name": name,
-                                    "reply": body, "author": user.display_name, "link": link(base_url, &ticket)}),
-                },
-            )?;
+            let mail = Mail::StaffReply(StaffReply {
+                number: ticket.number.clone(),
+                subject: ticket.subject.clone(),
+                name,
+                reply: body.clone(),
+                author: user.display_name.clone(),
+                link: link(base_url, &ticket),
+            });
+            outbox::enqueue(conn, Notification { recipient: &email, locale: ticket.locale, ticket_id: Some(&ticket.id), mail: &mail })?;
         }
         if !user.is_staff() {
-            let payload = json!({"number": ticket.number, "subject": ticket.subject, "link": link(base_url, &ticket)});
-            outbox::notify_staff(conn, &ticket.id, &ticket.team_id, ticket.assignee_id.as_deref(), "student_reply", &payload)?;
+            let mail = Mail::StudentReply(staff_mail(&ticket, base_url));
+            outbox::notify_staff(conn, &ticket.id, &ticket.team_id, ticket.assignee_id.as_deref(), &mail)?;
         }
         Ok((message, files))
     })?;
@@ -367,7 +362,7 @@ pub fn add_message(
 pub fn add_attachments(conn: &mut DbConn, user: &User, number: &TicketNumber, uploads: &[Upload]) -> Result<Vec<super::view::AttachmentView>, ServiceError> {
     let rows = write_tx(conn, |conn| -> Result<_, ServiceError> {
         let ticket = visible_ticket(conn, user, number)?;
-        if ticket.status()? == Status::Closed {
+        if ticket.status == Status::Closed {
             return Err(ServiceError::Conflict(format!("ticket {} is closed", ticket.number)));
         }
         let rows = link_uploads(conn, &ticket.id, None, Some(&user.id), uploads)?;

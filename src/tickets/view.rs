@@ -103,7 +103,7 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 /// Names for the ids that rows refer to, loaded in a few batched queries.
 #[derive(Default)]
 pub struct Names {
-    people: HashMap<String, (String, String, String)>,
+    people: HashMap<String, (String, String, Role)>,
     categories: HashMap<String, String>,
     teams: HashMap<String, String>,
     /// Business calendars by team id (loaded with the places).
@@ -118,7 +118,7 @@ impl Names {
         let people = users::table
             .filter(users::id.eq_any(&ids))
             .select((users::id, users::display_name, users::email, users::role))
-            .load::<(String, String, String, String)>(conn)?
+            .load::<(String, String, String, Role)>(conn)?
             .into_iter()
             .map(|(id, name, email, role)| (id, (name, email, role)))
             .collect();
@@ -138,13 +138,12 @@ impl Names {
     pub fn person(&self, id: Option<&str>, viewer_is_staff: bool, viewer_id: &str) -> Option<PersonView> {
         let id = id?;
         let (name, email, role) = self.people.get(id)?;
-        let role = Role::parse(role).unwrap_or(Role::Student);
         let show_email = viewer_is_staff || id == viewer_id;
         Some(PersonView {
             id: id.to_owned(),
             display_name: name.clone(),
             email: show_email.then(|| email.clone()),
-            role,
+            role: *role,
         })
     }
 
@@ -159,7 +158,7 @@ impl Names {
     }
 
     pub fn add_person(&mut self, id: &str, name: &str, email: &str, role: Role) {
-        self.people.insert(id.to_owned(), (name.to_owned(), email.to_owned(), role.as_str().to_owned()));
+        self.people.insert(id.to_owned(), (name.to_owned(), email.to_owned(), role));
     }
 }
 
@@ -201,15 +200,15 @@ pub fn ticket_view(row: &TicketRow, names: &Names, viewer: &Viewer) -> Result<Ti
         number: row.number.clone(),
         category: names.categories.get(&row.category_id).cloned().unwrap_or_default(),
         subject: row.subject.clone(),
-        status: row.status()?,
-        priority: row.priority()?,
+        status: row.status,
+        priority: row.priority,
         requester: names.person(Some(&row.requester_id), viewer.is_staff, viewer.id),
         assignee: names.person(row.assignee_id.as_deref(), viewer.is_staff, viewer.id),
         team: names.teams.get(&row.team_id).cloned().unwrap_or_default(),
         fields: serde_json::from_str(&row.fields).unwrap_or(Value::Null),
         form_version: None,
         career_actions: Vec::new(),
-        locale: row.locale.clone(),
+        locale: row.locale.as_str().to_owned(),
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
         first_response_due_at: row.first_response_due_at.map(utc),

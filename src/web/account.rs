@@ -118,7 +118,7 @@ pub async fn sign_up(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
         // Nobody is signed in before the address is proven.
         Ok(_) => ctx.render("pages/link_sent", &ctx.t("account.verify_sent_title"), json!({"text": ctx.t("account.verify_sent")})),
         Err(ServiceError::Conflict(_)) => {
-            let errors = vec![FieldError { field: "email".into(), message: ctx.t("account.taken") }];
+            let errors = vec![FieldError::text("email", ctx.t("account.taken"))];
             account_page(&ctx, StatusCode::CONFLICT, "sign_up", &with_errors(&form, errors), &form.next)
         }
         Err(other) => Err(ctx.fail(other)),
@@ -137,13 +137,13 @@ pub async fn sign_in(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     // Issue 12: with HELPDESK_STAFF_SSO_ONLY a staff password never signs in (answered as a wrong one).
     let found = found.filter(|user| crate::sso::password_sign_in_allowed(&ctx.state.settings, user));
     let Some(user) = found else {
-        let errors = vec![FieldError { field: "form".into(), message: "account.bad_login".into() }];
+        let errors = vec![FieldError::text("form", "account.bad_login")];
         return account_page(&ctx, StatusCode::UNAUTHORIZED, "sign_in", &with_errors(&form, errors), &form.next);
     };
     if !user.email_verified {
         let (keys, base_url, id) = (ctx.state.keys.clone(), ctx.state.settings.base_url.clone(), user.id.clone());
         ctx.state.db.write(move |conn| svc::send_verification(conn, &keys, &id, &base_url)).await.or_page(ctx.locale)?;
-        let errors = vec![FieldError { field: "form".into(), message: "account.unverified".into() }];
+        let errors = vec![FieldError::text("form", "account.unverified")];
         return account_page(&ctx, StatusCode::FORBIDDEN, "sign_in", &with_errors(&form, errors), &form.next);
     }
     signed_in(&ctx, &user, &form.next)
@@ -232,7 +232,7 @@ pub async fn send_link(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
         Err(e) => {
-            let errors = vec![FieldError { field: "email".into(), message: e.0 }];
+            let errors = vec![FieldError::from(("email".to_owned(), e))];
             return account_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, "link", &with_errors(&form, errors), "/");
         }
     };

@@ -28,6 +28,12 @@ pub enum Failure {
     Template(String),
 }
 
+impl From<crate::auth::RateLimited> for Failure {
+    fn from(e: crate::auth::RateLimited) -> Self {
+        Failure::RateLimited(e.0)
+    }
+}
+
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
         match e {
@@ -80,7 +86,7 @@ impl WebError {
                 S::Validation(list) => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "error.bad_title",
-                    list.iter().map(|f| i18n::message(l, &f.message)).collect::<Vec<_>>().join(" "),
+                    list.iter().map(|f| i18n::field_message(l, f)).collect::<Vec<_>>().join(" "),
                 ),
                 S::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "error.too_large_title", i18n::message(l, "file size")),
                 S::UnsupportedMediaType(_) => {

@@ -78,7 +78,7 @@ impl FormState {
     }
 
     pub fn error(&self, locale: Locale, path: &str) -> Option<String> {
-        self.errors.iter().find(|e| e.field == path).map(|e| i18n::message(locale, &e.message))
+        self.errors.iter().find(|e| e.field == path).map(|e| i18n::field_message(locale, e))
     }
 }
 
@@ -157,7 +157,7 @@ pub fn error_list(locale: Locale, errors: &[FieldError], labels: &HashMap<String
         .map(|e| {
             let id = id_of(&e.field);
             let label = labels.get(&id).cloned();
-            json!({"id": label.as_ref().map(|_| id), "label": label, "message": i18n::message(locale, &e.message)})
+            json!({"id": label.as_ref().map(|_| id), "label": label, "message": i18n::field_message(locale, e)})
         })
         .collect()
 }

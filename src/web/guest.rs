@@ -131,7 +131,7 @@ pub async fn follow_link(ctx: &Ctx, number: TicketNumber, secret: String) -> Res
         Err(ServiceError::NotFound) => return link_form(ctx, StatusCode::NOT_FOUND, Some(ctx.t("guest.bad_link")), &number.to_string(), ""),
         Err(other) => return Err(ctx.fail(other)),
     };
-    if ticket.status().or_page(ctx.locale)? == Status::Unverified {
+    if ticket.status == Status::Unverified {
         let page = json!({"lead": ctx.t("guest.confirm_lead"), "action": format!("/tickets/{number}/confirm"), "field": "secret",
                           "value": secret, "submit": ctx.t("guest.confirm_button"), "note": ctx.t("guest.confirm_note")});
         return ctx.render("pages/confirm", &ctx.t("guest.confirm_title"), page);

@@ -6,7 +6,8 @@ use std::sync::LazyLock;
 use actix_web::HttpRequest;
 use serde_json::Value;
 
-use crate::domain::Locale;
+use crate::domain::{Code, Locale};
+use crate::error::FieldError;
 
 pub const LANG_COOKIE: &str = "lang";
 
@@ -27,21 +28,23 @@ pub fn text(locale: Locale, path: &str) -> String {
     node.as_str().map(str::to_owned).unwrap_or_else(|| path.to_owned())
 }
 
-/// A service's message (English, for the API) in the reader's language, when we know it.
+/// A page's own message key (`file size`) or a service's own message (a refusal's text) in the
+/// reader's language when the catalog has it, else as it is.
 pub fn message(locale: Locale, raw: &str) -> String {
-    let known = &catalog(locale)["messages"];
-    if let Some(found) = known[raw].as_str() {
-        return found.to_owned();
-    }
-    for prefix in ["must be at least", "must be at most"] {
-        if let Some(rest) = raw.strip_prefix(prefix) {
-            let n: String = rest.chars().filter(char::is_ascii_digit).collect();
-            if let Some(pattern) = known[prefix].as_str() {
-                return pattern.replace("{n}", &n);
-            }
-        }
-    }
-    raw.to_owned()
+    catalog(locale)["messages"][raw].as_str().map_or_else(|| raw.to_owned(), str::to_owned)
+}
+
+/// A field's problem in the reader's language: by its code; a message of its own as above.
+pub fn field_message(locale: Locale, error: &FieldError) -> String {
+    coded(locale, error.code).unwrap_or_else(|| message(locale, &error.message))
+}
+
+fn coded(locale: Locale, code: Code) -> Option<String> {
+    let pattern = catalog(locale)["messages"][code.key()?].as_str()?;
+    Some(match code.number() {
+        Some(n) => pattern.replace("{n}", &n.to_string()),
+        None => pattern.to_owned(),
+    })
 }
 
 /// The `lang` cookie, else the first of it/en in Accept-Language by weight, else Italian.
@@ -84,9 +87,27 @@ mod tests {
 
     #[test]
     fn service_messages_are_translated() {
-        assert_eq!(message(Locale::It, "is required"), "Campo obbligatorio.");
-        assert_eq!(message(Locale::It, "must be at least 10 characters"), "Deve avere almeno 10 caratteri.");
-        assert_eq!(message(Locale::En, "something new"), "something new");
+        assert_eq!(field_message(Locale::It, &FieldError::coded("x", Code::Required)), "Campo obbligatorio.");
+        assert_eq!(field_message(Locale::It, &FieldError::coded("x", Code::TooShort { min: 10 })), "Deve avere almeno 10 caratteri.");
+        // English text is never parsed: only the code translates.
+        assert_eq!(field_message(Locale::It, &FieldError::text("x", "must be at least 10 characters")), "must be at least 10 characters");
+        assert_eq!(field_message(Locale::En, &FieldError::text("x", "something new")), "something new");
+        assert_eq!(message(Locale::It, "file size"), "Il file è troppo grande: al massimo 10 MB ciascuno e 25 MB in tutto.");
         assert_eq!(text(Locale::En, "status.waiting_student"), "Waiting for your reply");
+    }
+
+    #[test]
+    fn every_code_has_a_translation_in_both_languages() {
+        let codes = [
+            Code::Required, Code::TooShort { min: 1 }, Code::TooLong { max: 1 }, Code::ControlChars, Code::InvalidEmail,
+            Code::NotAnOption, Code::DateFormat, Code::ImplausibleDate, Code::MatricolaShape, Code::CodiceFiscaleLength,
+            Code::CodiceFiscaleShape, Code::CodiceFiscaleCheck, Code::SignInForCategory, Code::Stars, Code::StaffAddress,
+            Code::ReportDateFormat, Code::ReportDateRange, Code::BeforeFrom, Code::ReportSpan { max_days: 1 },
+        ];
+        for locale in [Locale::It, Locale::En] {
+            for code in codes {
+                assert!(coded(locale, code).is_some(), "{code:?} in {locale:?}");
+            }
+        }
     }
 }

@@ -244,10 +244,7 @@ pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
     let file_errors: Vec<FieldError> = data
         .file_errors
         .iter()
-        .map(|(name, message)| FieldError {
-            field: if name == "files" { name.clone() } else { format!("attachments.{name}") },
-            message: (*message).to_owned(),
-        })
+        .map(|(name, message)| FieldError::text(if name == "files" { name.clone() } else { format!("attachments.{name}") }, *message))
         .collect();
     let chosen = data.get(&format!("f.{CAREER_ACTION_FIELD}")).to_owned();
     let procedure = match chosen.trim() {

@@ -15,8 +15,7 @@ use super::csrf;
 use super::error::{other, Failure, OrPage, WebError};
 use super::{i18n, render};
 use crate::accounts::User;
-use crate::api::ApiError;
-use crate::auth::MaybeUser;
+use crate::auth::authenticate;
 use crate::domain::Locale;
 use crate::error::ServiceError;
 use crate::state::AppState;
@@ -45,9 +44,9 @@ impl FromRequest for Ctx {
                 .cloned()
                 .ok_or_else(|| WebError::new(locale, ServiceError::Internal("application state missing".into())))?;
             // A stale or revoked session cookie is simply no session on the pages.
-            let user = match MaybeUser::from_request(&req, &mut Payload::None).await {
-                Ok(MaybeUser(user)) => user,
-                Err(ApiError::Service(ServiceError::Unauthenticated)) => None,
+            let user = match authenticate(&req).await {
+                Ok(user) => user,
+                Err(ServiceError::Unauthenticated) => None,
                 Err(other) => return Err(WebError::new(locale, other)),
             };
             let secure = state.secure_cookies();

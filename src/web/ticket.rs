@@ -193,7 +193,7 @@ pub async fn reply(ctx: Ctx, path: web::Path<String>, payload: web::Payload) -> 
     match ctx.state.db.write(move |conn| update::add_message(conn, &writer, &n, input, &uploads, &base_url)).await {
         Ok(message) => Ok(redirect(&format!("/tickets/{number}#m-{}", message.id))),
         Err(ServiceError::Validation(list)) => {
-            let error = list.first().map(|e| super::i18n::message(ctx.locale, &e.message));
+            let error = list.first().map(|e| super::i18n::field_message(ctx.locale, e));
             render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &user, is_guest, number, Kept { reply: body, reply_error: error, ..Kept::default() }).await
         }
         Err(other) => Err(ctx.fail(other)),
@@ -249,7 +249,7 @@ pub async fn rate(ctx: Ctx, path: web::Path<String>, form: web::Form<RatingForm>
     match ctx.state.db.write(move |conn| rating::rate(conn, &rater, &n, stars, &comment)).await {
         Ok(_) => Ok(redirect(&format!("/tickets/{number}#rating"))),
         Err(ServiceError::Validation(list)) => {
-            let error = list.first().map(|e| super::i18n::message(ctx.locale, &e.message));
+            let error = list.first().map(|e| super::i18n::field_message(ctx.locale, e));
             let kept = Kept { comment: form.comment.clone(), rating_error: error, ..Kept::default() };
             render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &user, is_guest, number, kept).await
         }

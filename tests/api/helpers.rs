@@ -333,7 +333,8 @@ macro_rules! both_backends {
     };
 }
 
-/// `helpdesk serve` as its own process, on a free port read from its banner. Killed on drop.
+/// `helpdesk serve` as its own process, on a free port read from its `HELPDESK_LISTENING` line.
+/// Killed on drop.
 pub struct Server {
     pub child: Child,
     pub address: String,
@@ -362,9 +363,7 @@ pub fn start_server(data_dir: &Path, url: &str, envs: &[(&str, &str)]) -> Server
         .expect("the helpdesk binary starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-    let port = lines
-        .find_map(|line| line.split("port ").nth(1).and_then(|rest| rest.trim_end_matches(')').parse::<u16>().ok()))
-        .expect("the server printed its port");
+    let (port, _) = lines.find_map(|line| helpdesk::startup::parse_listening_line(&line)).expect("the server printed its port");
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
     Server { child, address: format!("http://127.0.0.1:{port}") }

@@ -203,7 +203,7 @@ pub async fn search_page(ctx: Ctx, query: web::Query<SearchQuery>) -> Page {
     let (status, hits, next, error) = match result {
         Ok(page) => (StatusCode::OK, page.items, page.next_cursor, None),
         Err(ServiceError::Validation(list)) => {
-            let message = list.iter().map(|e| crate::web::i18n::message(ctx.locale, &e.message)).collect::<Vec<_>>().join(" ");
+            let message = list.iter().map(|e| crate::web::i18n::field_message(ctx.locale, e)).collect::<Vec<_>>().join(" ");
             (StatusCode::UNPROCESSABLE_ENTITY, Vec::new(), None, Some(message))
         }
         Err(e) => return Err(ctx.fail(e)),

@@ -182,7 +182,7 @@ async fn refused(ctx: &Ctx, user: User, number: TicketNumber, error: ServiceErro
         ServiceError::Validation(list) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             list.iter()
-                .map(|e| format!("{}: {}", e.field, crate::web::i18n::message(ctx.locale, &e.message)))
+                .map(|e| format!("{}: {}", e.field, crate::web::i18n::field_message(ctx.locale, e)))
                 .collect::<Vec<_>>()
                 .join(" · "),
         ),

@@ -69,7 +69,7 @@ fn year_field(errors: &mut Vec<FieldError>, field: &str, raw: &str) -> Option<Ac
     match AcademicYear::parse(raw) {
         Ok(y) => Some(y),
         Err(message) => {
-            errors.push(FieldError { field: field.into(), message });
+            errors.push(FieldError::text(field, message));
             None
         }
     }

@@ -169,7 +169,7 @@ fn render(ctx: &Ctx, t: &CareerActionType, year: AcademicYear, typed: &Typed) ->
 fn date(errors: &mut Vec<FieldError>, field: String, raw: &str) -> Option<NaiveDate> {
     let parsed = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok();
     if parsed.is_none() {
-        errors.push(FieldError { field, message: format!("'{}' is not a date YYYY-MM-DD", raw.trim()) });
+        errors.push(FieldError::text(field, format!("'{}' is not a date YYYY-MM-DD", raw.trim())));
     }
     parsed
 }
@@ -182,7 +182,7 @@ fn amount(errors: &mut Vec<FieldError>, field: String, raw: &str) -> Option<Euro
     match raw.replace(',', ".").parse::<f64>().map_err(|e| e.to_string()).and_then(Euros::try_from) {
         Ok(e) => Some(e),
         Err(_) => {
-            errors.push(FieldError { field, message: format!("'{raw}' is not an amount in euros like 16.00") });
+            errors.push(FieldError::text(field, format!("'{raw}' is not an amount in euros like 16.00")));
             None
         }
     }
@@ -206,7 +206,7 @@ fn apply(current: &CareerActionType, values: &HashMap<String, String>) -> (Caree
             "regular" => Some(WindowKind::Regular),
             "late" => Some(WindowKind::Late),
             _ => {
-                errors.push(FieldError { field: at("kind"), message: "choose a kind".into() });
+                errors.push(FieldError::text(at("kind"), "choose a kind"));
                 None
             }
         };
@@ -238,10 +238,7 @@ fn apply(current: &CareerActionType, values: &HashMap<String, String>) -> (Caree
             [key, it, en] if !key.is_empty() && !it.is_empty() && !en.is_empty() => {
                 documents.push(Document { key: key.to_owned(), label: Text { it: it.to_owned(), en: en.to_owned() } })
             }
-            _ => errors.push(FieldError {
-                field: "required_documents".into(),
-                message: format!("line {}: write key|label it|label en", n + 1),
-            }),
+            _ => errors.push(FieldError::text("required_documents", format!("line {}: write key|label it|label en", n + 1))),
         }
     }
     let edited = CareerActionType {

@@ -251,7 +251,7 @@ fn on_form_rows(errors: Vec<FieldError>, rows: &[usize]) -> Vec<FieldError> {
         .map(|e| match e.field.strip_prefix("required_attachments[") {
             Some(rest) => {
                 let line = rest.split(']').next().and_then(|k| k.parse::<usize>().ok()).unwrap_or(0) + 1;
-                FieldError { field: "required_attachments".into(), message: format!("line {line}: {}", e.message) }
+                FieldError::text("required_attachments", format!("line {line}: {}", e.message))
             }
             None => e,
         })
@@ -284,7 +284,7 @@ pub async fn save(ctx: Ctx, slug: web::Path<String>, form: Posted) -> Page {
     };
     match result {
         Ok(_) => {
-            ctx.state.catalog.forget();
+            ctx.state.catalog.clear();
             Ok(redirect(&format!("/staff/admin/categories/{slug}?saved=1")))
         }
         Err(ServiceError::Validation(list)) => {

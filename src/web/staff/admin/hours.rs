@@ -87,7 +87,7 @@ fn stretches(values: &HashMap<String, String>) -> (Vec<Stretch>, Vec<usize>, Vec
                 list.push(Stretch { day: *day, opens: opens.to_owned(), closes: closes.to_owned() });
                 rows.push(i);
             }
-            None => errors.push(FieldError { field: at("day"), message: "choose a day".into() }),
+            None => errors.push(FieldError::text(at("day"), "choose a day")),
         }
     }
     (list, rows, errors)

@@ -43,7 +43,7 @@ impl Typed {
     pub fn refused(values: HashMap<String, String>, error: ServiceError) -> Result<Typed, ServiceError> {
         let errors = match error {
             ServiceError::Validation(list) => list,
-            ServiceError::Conflict(message) => vec![FieldError { field: "form".into(), message }],
+            ServiceError::Conflict(message) => vec![FieldError::text("form", message)],
             other => return Err(other),
         };
         Ok(Typed { values, errors })
@@ -93,7 +93,7 @@ impl<'a> Fields<'a> {
     fn error_of(&self, name: &str) -> Option<String> {
         let typed = self.typed?;
         let mut found = typed.errors.iter().filter(|e| e.field == name || name.starts_with(&format!("{}.", e.field)));
-        found.next().map(|e| i18n::message(self.ctx.locale, &e.message))
+        found.next().map(|e| i18n::field_message(self.ctx.locale, e))
     }
 
     /// One field as `partials/field` shows it; `label` is a catalog path (`admin.title`).
@@ -137,7 +137,7 @@ impl<'a> Fields<'a> {
             .errors
             .iter()
             .map(|e| {
-                let message = i18n::message(self.ctx.locale, &e.message);
+                let message = i18n::field_message(self.ctx.locale, e);
                 let target = seen.iter().find(|(name, _, _)| *name == e.field || name.starts_with(&format!("{}.", e.field)));
                 match target {
                     Some((_, id, label)) => json!({"id": id, "label": label, "message": message}),
@@ -208,7 +208,7 @@ pub fn on_rows(errors: Vec<FieldError>, list: &str, rows: &[usize]) -> Vec<Field
             let moved = e.field.strip_prefix(&prefix).and_then(|rest| rest.split_once(']')).and_then(|(k, tail)| {
                 k.parse::<usize>().ok().and_then(|k| rows.get(k)).map(|row| format!("{list}[{row}]{tail}"))
             });
-            FieldError { field: moved.unwrap_or(e.field), message: e.message }
+            FieldError { field: moved.unwrap_or(e.field), ..e }
         })
         .collect()
 }

@@ -86,7 +86,7 @@ pub async fn create_agent(ctx: Ctx, form: Posted) -> Page {
     match accounts::create_staff(&ctx.state.db, input).await {
         Ok(_) => Ok(redirect(&format!("{BACK}?saved=1"))),
         Err(ServiceError::Conflict(message)) => {
-            let typed = Typed { values, errors: vec![FieldError { field: "email".into(), message }] };
+            let typed = Typed { values, errors: vec![FieldError::text("email", message)] };
             render(&ctx, Some(("agent", &typed))).await
         }
         Err(e) => {
