@@ -88,7 +88,7 @@ impl ApiError {
                         "'{filename}' contains a virus ({signature}) and was not kept. \
                          Il file '{filename}' contiene un virus ({signature}) e non è stato conservato."
                     ),
-                    Some(vec![FieldError { field: field.clone(), message: format!("a virus was found: {signature}") }]),
+                    Some(vec![FieldError::text(field.clone(), format!("a virus was found: {signature}"))]),
                 ),
                 S::ScannerUnavailable(_) => (
                     StatusCode::SERVICE_UNAVAILABLE,
