@@ -10,6 +10,7 @@ mod career;
 mod categories;
 mod console;
 mod health;
+mod idempotency;
 mod inbound;
 mod kb;
 mod problem;

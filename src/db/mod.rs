@@ -3,6 +3,7 @@
 
 mod fts5_rank;
 pub mod counters;
+pub mod idempotency;
 pub mod outbox;
 pub mod schema;
 mod writer;

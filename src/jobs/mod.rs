@@ -45,10 +45,20 @@ pub enum Job {
     Statistics,
     /// Files no attachment refers to, one of the 256 folders a run.
     SweepFiles,
+    /// Idempotency keys past their lifetime.
+    ForgetIdempotencyKeys,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [Job::AutoClose, Job::ExpireGuests, Job::SlaRisk, Job::DeadlinePriority, Job::Statistics, Job::SweepFiles];
+    pub const ALL: [Job; 7] = [
+        Job::AutoClose,
+        Job::ExpireGuests,
+        Job::SlaRisk,
+        Job::DeadlinePriority,
+        Job::Statistics,
+        Job::SweepFiles,
+        Job::ForgetIdempotencyKeys,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -58,6 +68,7 @@ impl Job {
             Job::DeadlinePriority => "deadline_priority",
             Job::Statistics => "statistics",
             Job::SweepFiles => "sweep_files",
+            Job::ForgetIdempotencyKeys => "forget_idempotency_keys",
         }
     }
 
@@ -80,6 +91,10 @@ impl Job {
                 Some(files) => files.sweep(conn, &format!("{:02x}", (now.timestamp() / 60) % 256), SWEEP_GRACE).map(|_| 0),
                 None => Ok(0),
             },
+            Job::ForgetIdempotencyKeys => {
+                let cutoff = now.naive_utc() - chrono::Duration::hours(crate::db::idempotency::KEPT_HOURS);
+                Ok(crate::db::idempotency::sweep(conn, cutoff, BATCH as i64)?)
+            }
         }
     }
 }

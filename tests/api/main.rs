@@ -27,6 +27,7 @@ mod console_actions;
 mod sla;
 mod sla_recompute;
 mod history;
+mod idempotency;
 mod jobs;
 mod canned;
 mod reports;
