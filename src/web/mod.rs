@@ -74,6 +74,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/kb", web::get().to(kb::search)))
         .service(page!("/kb/{slug}", web::get().to(kb::article)))
         .service(page!("/tickets/new", web::get().to(new_ticket::form), web::post().to(new_ticket::submit)))
+        .service(page!("/tickets/new/sent", web::get().to(new_ticket::sent)))
         .service(page!("/tickets/link", web::get().to(guest::new_link_form), web::post().to(guest::send_new_link)))
         .service(page!("/tickets", web::get().to(tickets::list)))
         .service(page!("/tickets/{number}", web::get().to(ticket::show)))

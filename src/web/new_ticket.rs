@@ -12,11 +12,13 @@ use serde_json::{json, Map, Value};
 use super::error::{OrPage, WebError};
 use super::form_view::{category_fields, error_list, procedure_fields, Field, FormState, Kind};
 use super::multipart::{self, FormData};
-use super::page::{encode, Ctx};
+use super::page::{encode, redirect, Ctx};
 use crate::career::catalog::{self as career_catalog, CareerActionType};
 use crate::career::instances::NewCareerAction;
 use crate::categories::{self, Category};
+use crate::domain::TicketNumber;
 use crate::error::{FieldError, ServiceError};
+use crate::tickets::query as reading;
 use crate::tickets::create::{self as opening, GuestInput, NewTicket, CAREER_ACTION_FIELD};
 
 type Page = Result<HttpResponse, WebError>;
@@ -283,19 +285,46 @@ pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
         .write(move |conn| opening::open(conn, checked, &uploads, &prefix, &base_url))
         .await
         .or_page(ctx.locale)?;
+    // Post/redirect/get: a refresh of the next page shows it again, it never files twice.
+    let number = opened.ticket.number.to_string();
+    Ok(redirect(&format!("/tickets/new/sent?n={number}&k={}", sent_token(&ctx, &number))))
+}
+
+/// Proves that this browser (or session) opened ticket `number`: the "request sent" page shows
+/// it to nobody else.
+fn sent_token(ctx: &Ctx, number: &str) -> String {
+    ctx.state.keys.mac().token("ticket-sent", &[number, &ctx.csrf])
+}
+
+#[derive(Deserialize)]
+pub struct Sent {
+    n: String,
+    k: String,
+}
+
+/// "Richiesta inviata": the number and what happens next, after the form's redirect.
+pub async fn sent(ctx: Ctx, q: web::Query<Sent>) -> Page {
+    let number = TicketNumber::parse_any_case(&q.n).map_err(|_| WebError::not_found(ctx.locale))?;
+    if !crate::auth::mac::same(&sent_token(&ctx, &number.to_string()), &q.k) {
+        return Err(WebError::not_found(ctx.locale));
+    }
+    let locale = ctx.locale;
+    let receipt = ctx.state.db.read(move |conn| reading::receipt(conn, &number, locale)).await.or_page(ctx.locale)?;
+    let list = ctx.state.db.read(categories::list).await.or_page(ctx.locale)?;
+    let category = list.iter().find(|c| c.row.id == receipt.category_id).map(|c| c.name(ctx.locale).to_owned()).unwrap_or_default();
     let page = json!({
-        "number": opened.ticket.number,
-        "guest": opened.guest_secret.is_some(),
-        "href": format!("/tickets/{}", opened.ticket.number),
-        "category": category.name(ctx.locale),
+        "number": receipt.number,
+        "guest": receipt.unverified,
+        "href": format!("/tickets/{}", receipt.number),
+        "category": category,
         // Outside its window the request is accepted: the student reads the late fee here, and
         // that the desk opened a procedure to follow the request, not the application itself.
-        "procedures": opened.ticket.career_actions.iter()
+        "procedures": receipt.career_actions.iter()
             .map(|p| json!({"name": p.name, "warning": p.warning, "href": format!("/procedures/{}", p.id),
                             "amounts": p.amounts.as_ref().map(|a| crate::career::changes::amount_lines(a, ctx.locale)).unwrap_or_default()}))
             .collect::<Vec<_>>(),
     });
-    ctx.render_status(StatusCode::CREATED, "pages/new_created", &ctx.t("new.created_title"), page)
+    ctx.render("pages/new_created", &ctx.t("new.created_title"), page)
 }
 
 /// The procedure's rule errors (`data.courses`) on the procedure's own fields.

@@ -20,6 +20,7 @@ mod mail;
 mod portal;
 mod portal_flows;
 mod portal_procedures;
+mod polish;
 mod staff_pages;
 mod queues;
 mod search;

@@ -36,7 +36,8 @@ async fn a_guest_reaches_only_the_ticket_of_the_mailed_link(backend: Backend) {
         let (_, html) = page(&guest, &app, "/tickets/new?category=stranieri").await;
         assert!(html.contains(r#"id="guest-email""#), "guests give their e-mail");
         let res = guest.post(app.url("/tickets/new")).multipart(guest_form(&csrf_of(&html), "amina@example.org")).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.url().path(), "/tickets/new/sent", "the form answers with a redirect");
         let html = res.text().await.unwrap();
         assert!(html.contains("48 ore"), "the guest is told to confirm by e-mail");
         numbers.push(ticket_number_in(&html));
