@@ -44,6 +44,17 @@ impl FileStore {
         self.root.join(&sha256[..2.min(sha256.len())]).join(sha256)
     }
 
+    /// A stored file made fresh for the sweep (a form keeps it for its next try): false when it
+    /// is gone.
+    pub fn touch(&self, sha256: &str) -> std::io::Result<bool> {
+        let path = self.path_of(sha256);
+        if !path.exists() {
+            return Ok(false);
+        }
+        std::fs::File::options().append(true).open(&path)?.set_modified(std::time::SystemTime::now())?;
+        Ok(true)
+    }
+
     /// Checks the content type and writes the bytes once (same content, same file).
     pub fn put(&self, key: &str, filename: &str, bytes: &[u8]) -> Result<Upload, ServiceError> {
         let content_type = sniff(bytes)?;
@@ -52,7 +63,7 @@ impl FileStore {
         if path.exists() {
             // The same content again: fresh for the sweep, which spares recent files (the
             // request that stored it has not linked it yet).
-            std::fs::File::options().append(true).open(&path)?.set_modified(std::time::SystemTime::now())?;
+            self.touch(&sha256)?;
         } else {
             if let Some(dir) = path.parent() {
                 private_dir(dir)?;

@@ -120,18 +120,16 @@ pub fn check_with(category: Option<Category>, input: NewTicket, user: Option<Use
         return Err(ServiceError::field("category", format!("unknown category '{}'", input.category)));
     };
     let opener = match (user, input.guest) {
-        (Some(user), _) => Opener::User(user),
+        (Some(user), _) => Some(Opener::User(user)),
         (None, None) => return Err(ServiceError::Unauthenticated),
         (None, Some(_)) if !category.row.guests_allowed => {
             return Err(ServiceError::field("category", "sign in to open a ticket in this category"));
         }
         (None, Some(guest)) => {
+            // Every field is checked even when the address is wrong: the form flags them all at once.
             let email = errors.check("guest.email", Email::parse(&guest.email));
             let name = check_text(&mut errors, "guest.name", &guest.name, 120);
-            match email {
-                Some(email) => Opener::Guest { email, name },
-                None => return Err(finish(errors)),
-            }
+            email.map(|email| Opener::Guest { email, name })
         }
     };
     let subject = check_text(&mut errors, "subject", &input.subject, MAX_SUBJECT);
@@ -160,6 +158,7 @@ pub fn check_with(category: Option<Category>, input: NewTicket, user: Option<Use
             errors.add(format!("attachments.{}", required.key), "is required");
         }
     }
+    let Some(opener) = opener else { return Err(finish(errors)) };
     errors.into_result()?;
     let locale = input.locale.unwrap_or(match &opener {
         Opener::User(user) => user.locale,

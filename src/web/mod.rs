@@ -10,6 +10,7 @@ mod guest;
 mod home;
 mod i18n;
 mod kb;
+mod kept_files;
 mod multipart;
 mod new_ticket;
 mod page;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::error::{OrPage, WebError};
+use super::kept_files;
 use super::form_view::{category_fields, error_list, procedure_fields, Field, FormState, Kind};
 use super::multipart::{self, FormData};
 use super::page::{encode, redirect, Ctx};
@@ -183,6 +184,21 @@ fn show_form_with(
         .chain([&files]);
     let labels: HashMap<String, String> = all.map(|f| (f.id.clone(), f.label.clone())).collect();
     let json = |fields: &[Field]| fields.iter().map(Field::to_json).collect::<Vec<Value>>();
+    // A file chosen in an earlier try is shown as already attached (and no longer required).
+    let with_kept = |fields: &[Field]| {
+        fields
+            .iter()
+            .map(|f| {
+                let mut value = f.to_json();
+                let kept: Vec<&Value> = state.kept.iter().filter(|(name, _)| *name == f.name).map(|(_, k)| k).collect();
+                if !kept.is_empty() {
+                    value["required"] = json!(false);
+                    value["kept"] = json!(kept);
+                }
+                value
+            })
+            .collect::<Vec<Value>>()
+    };
     let page = json!({
         "slug": category.row.slug,
         "category": category.name(ctx.locale),
@@ -197,10 +213,11 @@ fn show_form_with(
         "procedure_choice": procedure_choice,
         "procedure": procedure.map(|p| json!({"name": p.name(ctx.locale), "slug": p.slug, "fields": json(&own_procedure),
             "href": format!("/tickets/new?category={}", category.row.slug)})),
-        "documents": json(&documents),
-        "files": files.to_json(),
+        "documents": with_kept(&documents),
+        "files": with_kept(std::slice::from_ref(&files)).pop(),
         "error_list": error_list(ctx.locale, &state.errors, &labels),
         "had_errors": !state.errors.is_empty(),
+        "had_kept": !state.kept.is_empty(),
     });
     let title = format!("{} - {}", ctx.t("new.title"), category.name(ctx.locale));
     ctx.render_status(status, "pages/new_ticket", &title, page)
@@ -236,13 +253,14 @@ fn to_input(data: &FormData, category: &Category, procedure: Option<&CareerActio
 }
 
 pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
-    let data = multipart::read(&ctx.req, payload, &ctx.state, &ctx.csrf).await.or_page(ctx.locale)?;
+    let mut data = multipart::read(&ctx.req, payload, &ctx.state, &ctx.csrf).await.or_page(ctx.locale)?;
+    kept_files::restore(&ctx, &mut data);
     let category = find(&ctx, data.get("category")).await?.ok_or_else(|| WebError::not_found(ctx.locale))?;
     let guest = ctx.user.is_none();
     if guest {
         ctx.limit("guest-ticket")?;
     }
-    let state = FormState { values: data.text.clone(), errors: Vec::new() };
+    let state = FormState { values: data.text.clone(), ..Default::default() };
     let file_errors: Vec<FieldError> = data
         .file_errors
         .iter()
@@ -259,6 +277,7 @@ pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
     let input = to_input(&data, &category, procedure.as_ref(), guest, &ctx);
     let user = ctx.user.clone();
     let mut uploads = data.uploads;
+    let kept_uploads = uploads.clone();
     let checked = ctx
         .state
         .db
@@ -266,14 +285,15 @@ pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
         .await;
     let (checked, uploads) = match checked {
         Ok(ok) if file_errors.is_empty() => ok,
-        Ok(_) => {
-            let state = FormState { errors: file_errors, ..state };
+        Ok((_, uploads)) => {
+            let state = FormState { errors: file_errors, kept: kept_files::to_show(&ctx, &uploads), ..state };
             return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, procedure.as_ref(), &state);
         }
         Err(ServiceError::Validation(list)) => {
             let mut errors = file_errors;
             errors.extend(list.into_iter().filter(|e| !errors_has(&data.file_errors, &e.field)).map(procedure_error));
-            return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, procedure.as_ref(), &FormState { errors, ..state });
+            let state = FormState { errors, kept: kept_files::to_show(&ctx, &kept_uploads), ..state };
+            return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, procedure.as_ref(), &state);
         }
         Err(other) => return Err(ctx.fail(other)),
     };

@@ -262,7 +262,7 @@ async fn english_pages_and_form_errors_that_keep_the_typed_values() {
     b.type_in("f-matricola", "12").await;
     b.choose("f-topic", "esami").await;
     b.click("form.form button[type=submit]").await;
-    assert_eq!(b.text(".error-summary h2").await, "Some fields are not right");
+    assert_eq!(b.text(".error-summary h2").await, "Some fields need correcting");
     assert_eq!(b.value("subject").await, "Exam registration");
     assert_eq!(b.value("body").await, "I cannot register for the exam.");
     assert_eq!(b.value("f-matricola").await, "12");
