@@ -90,6 +90,20 @@ pub(crate) fn apply_status(
     to: Status,
     base_url: &str,
 ) -> Result<(), ServiceError> {
+    apply_status_mailing(conn, ticket, actor, from, to, base_url, true)
+}
+
+/// `apply_status`, with the student's status mail only when `mail` (a staff reply that also
+/// sets the status says so in its own mail: the student gets one mail, not two).
+fn apply_status_mailing(
+    conn: &mut DbConn,
+    ticket: &TicketRow,
+    actor: Option<&str>,
+    from: Status,
+    to: Status,
+    base_url: &str,
+    mail: bool,
+) -> Result<(), ServiceError> {
     let now = now();
     let target = tickets::table.find(&ticket.id);
     match to {
@@ -104,7 +118,7 @@ pub(crate) fn apply_status(
     let message = MessageRow::new(&ticket.id, MessageKind::System, actor, system_text(from, to));
     diesel::insert_into(messages::table).values(&message).execute(conn)?;
     record_event(conn, &ticket.id, actor, "status_changed", json!({"from": from.as_str(), "to": to.as_str()}))?;
-    if let Some(kind) = status_mail(to) {
+    if let Some(kind) = status_mail(to).filter(|_| mail) {
         mail_requester(conn, ticket, kind, base_url)?;
     }
     Ok(())
@@ -179,7 +193,7 @@ pub fn patch(conn: &mut DbConn, user: &User, number: &TicketNumber, patch: Ticke
         }
         let mut changes: Vec<Change> = Vec::new();
         let mut errors = FieldErrors::default();
-        let status_change = match patch.status {
+        let mut status_change = match patch.status {
             Some(to) if to != current => {
                 let allowed = if user.is_staff() {
                     current.staff_can_move_to(to)
@@ -235,6 +249,10 @@ pub fn patch(conn: &mut DbConn, user: &User, number: &TicketNumber, patch: Ticke
         }
         if assignee != ticket.assignee_id {
             changes.push(Change { field: "assignee", from: json!(ticket.assignee_id), to: json!(assignee) });
+        }
+        // Taking or giving a new ticket to someone starts the work on it: it is open.
+        if status_change.is_none() && current == Status::New && assignee.is_some() && assignee != ticket.assignee_id {
+            status_change = Some(Status::Open);
         }
         let priority = patch.priority.unwrap_or(ticket.priority()?);
         if priority.as_str() != ticket.priority {
@@ -331,10 +349,11 @@ pub fn add_message(
                 tickets::version.eq(ticket.version + i32::from(target.is_some())),
             ))
             .execute(conn)?;
+        let staff_reply = user.is_staff() && kind == MessageKind::Public;
         if let Some(to) = target {
-            apply_status(conn, &ticket, Some(&user.id), current, to, base_url)?;
+            apply_status_mailing(conn, &ticket, Some(&user.id), current, to, base_url, !staff_reply)?;
         }
-        if user.is_staff() && kind == MessageKind::Public {
+        if staff_reply {
             if ticket.first_responded_at.is_none() {
                 diesel::update(tickets::table.find(&ticket.id)).set(tickets::first_responded_at.eq(Some(now()))).execute(conn)?;
             }
@@ -347,7 +366,8 @@ pub fn add_message(
                     locale: Locale::from_db(&ticket.locale),
                     ticket_id: Some(&ticket.id),
                     payload: json!({"number": ticket.number, "subject": ticket.subject, "name": name,
-                                    "reply": body, "author": user.display_name, "link": link(base_url, &ticket)}),
+                                    "reply": body, "author": user.display_name, "link": link(base_url, &ticket),
+                                    "waiting": status == Status::WaitingStudent, "resolved": status == Status::Resolved}),
                 },
             )?;
         }

@@ -163,7 +163,7 @@ fn page_data(ctx: &Ctx, user: &User, is_guest: bool, t: &TicketView, rating: Opt
 
 /// A status change's system message ("Stato: new → open / Status: new → open") in the
 /// reader's language; any other system message as it is.
-fn status_change_text(ctx: &Ctx, body: &str) -> String {
+pub(crate) fn status_change_text(ctx: &Ctx, body: &str) -> String {
     let change = body.strip_prefix("Stato: ").and_then(|rest| rest.split_once(" / ")).and_then(|(it, _)| it.split_once(" → "));
     match change.and_then(|(from, to)| Some((Status::parse(from).ok()?, Status::parse(to).ok()?))) {
         Some((from, to)) => format!(

@@ -5,9 +5,17 @@ use reqwest::StatusCode;
 
 use crate::both_backends;
 use crate::helpers::{spawn_app, Backend};
+use crate::staff_pages::signed_in;
+use serde_json::{json, Value};
 use crate::portal::{browser, csrf_of, page, sign_up, ticket_number_in, PDF};
 
-both_backends!(the_request_sent_page_is_a_get_that_files_nothing_again, a_guest_form_keeps_its_files_across_errors_and_flags_all_fields);
+both_backends!(
+    the_request_sent_page_is_a_get_that_files_nothing_again,
+    a_guest_form_keeps_its_files_across_errors_and_flags_all_fields,
+    each_staff_action_sends_the_student_at_most_one_mail,
+    the_staff_ticket_page_speaks_the_forms_language,
+    the_console_lists_each_agent_once_and_topics_in_order,
+);
 
 const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00];
 
@@ -134,4 +142,136 @@ async fn a_guest_form_keeps_its_files_across_errors_and_flags_all_fields(backend
     let res = guest.post(app.url("/tickets/new")).multipart(form).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "the removed front is missing again");
     assert!(res.text().await.unwrap().contains(r##"href="#a-id_front""##));
+}
+
+/// The kinds of the notifications queued for the student since `seen`.
+async fn mails_since(app: &crate::helpers::TestApp, email: &str, seen: &mut usize) -> Vec<(String, Value)> {
+    let all = app.outbox_for(email).await;
+    let new = all[*seen..].to_vec();
+    *seen = all.len();
+    new
+}
+
+async fn each_staff_action_sends_the_student_at_most_one_mail(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let agent = app.staff(&admin, "agente.mail@unibg.it", "agent", &["segreteria"]).await;
+    let student = app.student("una.mail@studenti.unibg.it").await;
+    let email = "una.mail@studenti.unibg.it";
+    let ticket = app.open_ticket(&student, "Una mail per volta").await;
+    let number = ticket["number"].as_str().unwrap();
+    let mut seen = app.outbox_for(email).await.len();
+
+    // A reply that also waits for the student: one mail, the reply, saying it waits.
+    let path = format!("/api/v1/tickets/{number}/messages");
+    let res = app.post(&path, Some(&agent.token), &json!({"body": "Ci manca il modulo firmato.", "status": "waiting_student"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mails = mails_since(&app, email, &mut seen).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].0, "staff_reply");
+    assert_eq!(mails[0].1["waiting"], true);
+
+    // Assigning: no mail to the student (and a new ticket would be opened).
+    let view: Value = app.get(&format!("/api/v1/tickets/{number}"), Some(&agent.token)).await.json().await.unwrap();
+    let res = app.patch(&format!("/api/v1/tickets/{number}"), &agent.token, &json!({"version": view["version"], "assignee": agent.id})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(mails_since(&app, email, &mut seen).await.is_empty());
+
+    // The student answers; a reply that resolves: one mail.
+    let res = app.post(&path, Some(&student.token), &json!({"body": "Ecco il modulo."})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app.post(&path, Some(&agent.token), &json!({"body": "Tutto a posto.", "status": "resolved"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mails = mails_since(&app, email, &mut seen).await;
+    assert_eq!(mails.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["staff_reply"]);
+    assert_eq!(mails[0].1["resolved"], true);
+
+    // A status change alone: its own one mail.
+    let view: Value = app.get(&format!("/api/v1/tickets/{number}"), Some(&agent.token)).await.json().await.unwrap();
+    let res = app.patch(&format!("/api/v1/tickets/{number}"), &agent.token, &json!({"version": view["version"], "status": "closed"})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mails = mails_since(&app, email, &mut seen).await;
+    assert_eq!(mails.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["ticket_closed"]);
+}
+
+async fn the_staff_ticket_page_speaks_the_forms_language(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    app.staff(&admin, "laura.form@unibg.it", "agent", &["it"]).await;
+    let student = app.student("cred@studenti.unibg.it").await;
+    let body = json!({"category": "credenziali", "subject": "Password dimenticata", "body": "Non ricordo la password.",
+        "fields": {"full_name": "Mario Rossi", "codice_fiscale": "RSSMRA85T10A562S", "birth_date": "1985-12-10", "situation": "forgotten-password"}});
+    let res = app.post("/api/v1/tickets", Some(&student.token), &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let number = res.json::<Value>().await.unwrap()["number"].as_str().unwrap().to_owned();
+    let url = format!("/staff/tickets/{number}");
+    let agent = signed_in(&app, "laura.form@unibg.it", "agent-password").await;
+
+    // "Assegna a me" on a new ticket opens it; the thread says so in words.
+    let (_, html) = page(&agent, &app, &url).await;
+    let version = {
+        let at = html.find(r#"name="version" value=""#).unwrap() + r#"name="version" value=""#.len();
+        html[at..].split('"').next().unwrap().to_owned()
+    };
+    let res = agent
+        .post(app.url(&format!("{url}/update")))
+        .form(&[("csrf", csrf_of(&html).as_str()), ("version", version.as_str()), ("take", "me")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    let api: Value = app.get(&format!("/api/v1/tickets/{number}"), Some(&admin.token)).await.json().await.unwrap();
+    assert_eq!(api["status"], "open");
+    assert!(html.contains("Stato: Nuova → In lavorazione"), "{html}");
+    assert!(!html.contains("new → open"));
+
+    // The form's answers with the form's labels and option labels, dates as dates.
+    assert!(html.contains("<dt>Codice fiscale</dt>"), "{html}");
+    assert!(html.contains("Password dimenticata") && !html.contains("<dd>forgotten-password</dd>"), "{html}");
+    assert!(html.contains("<dd>10/12/1985</dd>") && !html.contains("<dt>birth_date</dt>"), "{html}");
+
+    // Staff see the console's menu, not the student's.
+    assert!(!html.contains(r#"href="/tickets/new""#) && !html.contains(r#"href="/procedures""#), "no student menu");
+    assert!(html.contains(r#"href="/staff/reports""#));
+
+    // "Usa nel messaggio" without JavaScript keeps the draft and adds the response.
+    let res = app.post("/api/v1/canned-responses", Some(&admin.token),
+        &json!({"title": "Saluti", "body_it": "Cordiali saluti, {{agent_name}}", "body_en": "Kind regards, {{agent_name}}"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let (_, html) = page(&agent, &app, &url).await;
+    assert!(html.contains(r#"src="/static/staff-canned.js""#) && html.contains(r#"id="canned-box""#));
+    let option = html.find(r#"">Saluti</option>"#).expect("the new response is offered");
+    let id = html[..option].rsplit('"').next().unwrap().to_owned();
+    let form = Form::new().text("csrf", csrf_of(&html)).text("body", "Buongiorno, la pratica è avviata.").text("canned", id).text("status", "");
+    let res = agent.post(app.url(&format!("{url}/canned"))).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Buongiorno, la pratica è avviata.\n\nCordiali saluti, laura.form@unibg.it"), "{html}");
+    let api: Value = app.get(&format!("/api/v1/tickets/{number}"), Some(&admin.token)).await.json().await.unwrap();
+    assert_eq!(api["messages"].as_array().unwrap().iter().filter(|m| m["kind"] == "public").count(), 1, "nothing was sent");
+}
+
+async fn the_console_lists_each_agent_once_and_topics_in_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    app.staff(&admin, "doppia@unibg.it", "agent", &["segreteria", "stranieri"]).await;
+    let student = app.student("qualcuno@studenti.unibg.it").await;
+    app.open_ticket(&student, "Da assegnare").await;
+    let agent = signed_in(&app, "doppia@unibg.it", "agent-password").await;
+    let (_, first) = page(&agent, &app, "/staff?queue=unassigned").await;
+    let bulk = &first[first.find(r#"id="bulk-assignee""#).unwrap()..];
+    let bulk = &bulk[..bulk.find("</select>").unwrap()];
+    assert_eq!(bulk.matches("doppia@unibg.it").count(), 1, "{bulk}");
+    let topics = |html: &str| {
+        let at = html.find(r#"id="qf-category""#).unwrap();
+        let list = &html[at..];
+        list[..list.find("</select>").unwrap()].to_owned()
+    };
+    for _ in 0..3 {
+        let (_, again) = page(&agent, &app, "/staff?queue=unassigned").await;
+        assert_eq!(topics(&again), topics(&first), "the same order at every load");
+    }
+    // The number cell never wraps.
+    assert!(first.contains(r#"class="num""#));
 }
