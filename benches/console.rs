@@ -491,7 +491,7 @@ fn seed(conn: &mut DbConn, n: i64, agent_id: &str) -> Result<()> {
         conn.batch_execute(
             "INSERT INTO ticket_search_docs (ticket_id, indexed) SELECT id, FALSE FROM tickets",
         )?;
-        helpdesk::console::search::backfill(conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+        helpdesk::tickets::search_index::backfill(conn).map_err(|e| anyhow::anyhow!("{e}"))?;
         conn.batch_execute("ANALYZE; PRAGMA optimize;")?;
     }
     eprintln!("  search index built");

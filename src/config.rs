@@ -39,7 +39,7 @@ pub struct Settings {
     /// Scheduled jobs (auto-close, guest expiry, SLA-risk mails).
     pub jobs: crate::jobs::JobsConfig,
     /// How many of a search's newest matches are ranked by relevance (older ones follow).
-    pub search: crate::console::search::Ranking,
+    pub search: crate::tickets::search_index::Ranking,
     /// A guest's secret link stops working after this many days unused.
     pub guest_link_idle_days: i64,
     /// The `authserv-id` of the MTA whose `Authentication-Results` headers are trusted: a
@@ -122,7 +122,7 @@ impl Settings {
                 auto_close_days: i64::from(parsed::<u16>("HELPDESK_AUTO_CLOSE_DAYS", 7)?),
                 guest_expiry_hours: i64::from(parsed::<u16>("HELPDESK_GUEST_EXPIRY_HOURS", 48)?),
             },
-            search: crate::console::search::Ranking::new(parsed("HELPDESK_SEARCH_RANKED", crate::console::search::Ranking::default().window)?),
+            search: crate::tickets::search_index::Ranking::new(parsed("HELPDESK_SEARCH_RANKED", crate::tickets::search_index::Ranking::default().window)?),
             guest_link_idle_days: i64::from(parsed::<u16>("HELPDESK_GUEST_LINK_IDLE_DAYS", 30)?.max(1)),
             mail_authserv_id: var("HELPDESK_MAIL_AUTHSERV_ID").map(|v| v.trim().to_lowercase()),
             db: {

@@ -25,11 +25,16 @@ use crate::mail::mailer::Mailer;
 use crate::state::AppState;
 use crate::tickets::attachments::FileStore;
 
-/// Migrations, then the seed of teams, categories, career-action types and the academic
-/// calendar (idempotent).
+/// Migrations, the search index of tickets a migration marked, then the seed of teams,
+/// categories, career-action types and the academic calendar (idempotent).
 pub fn prepare_database(db: &Db) -> anyhow::Result<()> {
     db.migrate()?;
     let mut conn = db.get_writer()?;
+    // SQLite's ticket search stems are computed in Rust: index what a migration marked.
+    let indexed = crate::tickets::search_index::backfill(&mut conn)?;
+    if indexed > 0 {
+        tracing::info!(indexed, "ticket search: backfilled");
+    }
     crate::categories::seed(&mut conn)?;
     crate::career::catalog::seed(&mut conn)?;
     crate::career::calendar::seed(&mut conn)?;

@@ -6,11 +6,11 @@ use actix_web::{get, post, web, HttpResponse};
 use super::{ApiError, Data};
 use crate::auth::Staff;
 use crate::console::bulk::{self, BulkRequest, BulkResult};
-use crate::console::listing::{ListParams, Page};
+use crate::tickets::listing::{ListParams, Page};
 use crate::console::merge::{self, MergeRequest};
 use crate::console::queues::{self, Queue, QueueCount};
 use crate::console::requester::{self, RequesterPanel};
-use crate::console::search::{self, SearchHit, SearchParams};
+use crate::tickets::search_index::{self, SearchHit, SearchParams};
 use crate::tickets::view::TicketView;
 
 /// The queues the signed-in staff member works, with how many tickets each holds.
@@ -64,7 +64,7 @@ pub async fn search_tickets(
     let (params, ranking) = (params.into_inner(), state.settings.search);
     let page = state
         .db
-        .read(move |conn| search::search(conn, &staff.0, &params, ranking))
+        .read(move |conn| search_index::search(conn, &staff.0, &params, ranking))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }

@@ -10,7 +10,7 @@ use super::{number, ApiError, Data};
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::domain::Email;
 use crate::error::ServiceError;
-use crate::tickets::create::{self as opening, NewTicket};
+use crate::tickets::open::{self as opening, NewTicket};
 use crate::tickets::query::{self as reading, ListParams, Page};
 use crate::tickets::guest;
 use crate::tickets::update::{self as changing, NewMessage, TicketPatch};
@@ -31,7 +31,7 @@ pub async fn create_ticket(state: Data, req: HttpRequest, payload: web::Payload,
         state.limit(&req, "guest-ticket")?;
     }
     let key = idempotency::key_of(&req)?;
-    let (input, mut uploads, json): (NewTicket, _, _) = json_or_multipart_raw(&req, payload, &state, "ticket").await?;
+    let (input, uploads, json): (NewTicket, _, _) = json_or_multipart_raw(&req, payload, &state, "ticket").await?;
     let keyed = key.map(|key| {
         let scope = match (&user.0, &input.guest) {
             (Some(user), _) => format!("user:{}", user.id),
@@ -39,15 +39,14 @@ pub async fn create_ticket(state: Data, req: HttpRequest, payload: web::Payload,
         };
         idempotency::Keyed::new(scope, key, "POST /tickets", &json, &uploads)
     });
-    let category = state.categories().await?.iter().find(|c| c.row.slug == input.category.trim()).cloned();
-    let checked = opening::check_with(category, input, user.0, &mut uploads)?;
-    let prefix = state.settings.ticket_prefix.clone();
-    let base_url = state.settings.base_url.clone();
+    let request = opening::Request { input, user: user.0, uploads, errors: Vec::new() };
+    let ready = opening::prepare(&state.db, &state.categories().await?, request).await?;
+    let place: opening::Place = (&*state.settings).into();
     let answer = state
         .db
         .write(move |conn| {
             idempotency::once(conn, keyed.as_ref(), |conn| {
-                let opened = opening::open(conn, checked, &uploads, &prefix, &base_url)?;
+                let opened = ready.write(conn, &place)?;
                 if opened.guest_secret.is_some() {
                     let body = json!({
                         "status": "unverified",

@@ -10,7 +10,6 @@ pub mod sessions;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 use serde::Serialize;
 
 use crate::db::schema::{ita_l2_bookings, ita_l2_sessions};
@@ -121,17 +120,11 @@ impl BookingRow {
     }
 }
 
-/// The session, held for the rest of the write transaction: on PostgreSQL its row is locked
-/// (`FOR UPDATE`), so concurrent bookings of one session count seats one after the other; on
-/// SQLite every write already runs on the one writer connection.
+/// The session, held for the rest of the write transaction (`db::locks::hold_row`), so
+/// concurrent bookings of one session count seats one after the other.
 pub(crate) fn lock_session(conn: &mut DbConn, id: &str) -> QueryResult<Option<SessionRow>> {
-    match conn {
-        DbConn::Pg(_) => diesel::sql_query("SELECT * FROM ita_l2_sessions WHERE id = $1 FOR UPDATE")
-            .bind::<Text, _>(id)
-            .get_result::<SessionRow>(conn)
-            .optional(),
-        DbConn::Sqlite(_) => ita_l2_sessions::table.find(id).select(SessionRow::as_select()).first(conn).optional(),
-    }
+    crate::db::locks::hold_row(conn, "ita_l2_sessions", id)?;
+    ita_l2_sessions::table.find(id).select(SessionRow::as_select()).first(conn).optional()
 }
 
 #[cfg(test)]

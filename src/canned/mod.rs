@@ -15,7 +15,7 @@ use crate::domain::{Locale, Role, TicketNumber};
 use crate::error::{FieldErrors, ServiceError};
 use crate::sla::admin::team_field;
 use crate::tickets::access::visible_ticket;
-use crate::tickets::create::{check_text, MAX_BODY};
+use crate::tickets::open::{check_text, MAX_BODY};
 use crate::tickets::query::{Page, DEFAULT_LIMIT, MAX_LIMIT};
 
 /// The placeholders a canned response may use.

@@ -159,8 +159,8 @@ pub fn merge(
             "merged_from",
             json!({"from": s, "attachments": moved_files}),
         )?;
-        super::search::index_ticket(conn, &source.id)?;
-        super::search::index_ticket(conn, &target.id)?;
+        crate::tickets::search_index::index_ticket(conn, &source.id)?;
+        crate::tickets::search_index::index_ticket(conn, &target.id)?;
         {
             let (email, name): (String, String) = users::table
                 .find(&source.requester_id)

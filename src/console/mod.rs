@@ -12,11 +12,9 @@
 //! and the panel's list is empty.
 
 pub mod bulk;
-pub mod listing;
 pub mod merge;
 pub mod queues;
 pub mod requester;
-pub mod search;
 
-pub use listing::{ListFilters, ListParams, ListRequest, Page, Sort, SortKey};
+pub use crate::tickets::listing::{ListFilters, ListParams, ListRequest, Page, Sort, SortKey};
 pub use queues::{Queue, QueueCount};

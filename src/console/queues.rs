@@ -20,16 +20,15 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use serde::Serialize;
 
-use super::listing::{page, visible_to, ListParams, ListRequest, Page, Sort, TicketQuery};
+use crate::tickets::listing::{page, visible_to, ListParams, ListRequest, Page, Sort, TicketQuery};
 use crate::accounts::User;
 use crate::db::schema::{teams, tickets};
 use crate::db::DbConn;
 use crate::domain::sla::BusinessCalendar;
-use crate::domain::{Role, TicketNumber};
+use crate::domain::Role;
 use crate::error::ServiceError;
 use crate::tickets::view::TicketView;
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// The statuses of work still to do (`resolved` waits for the student, `closed` is done).
 pub const ACTIVE: &str = "tickets.status IN ('new', 'open', 'waiting_student')";
@@ -383,7 +382,7 @@ pub fn counts(conn: &mut DbConn, user: &User) -> Result<Vec<QueueCount>, Service
 }
 
 /// One page of a queue, with the list filters and sort (`q` is not taken here: search with
-/// `console::search`).
+/// `tickets::search_index`).
 #[tracing::instrument(skip_all, fields(user = %user.id, queue = %queue.key()))]
 pub fn list(
     conn: &mut DbConn,
@@ -400,47 +399,5 @@ pub fn list(
     let resolved = resolve(conn, user, queue)?;
     let request = ListRequest::parse(conn, user, params, resolved.queue.default_sort())?;
     let make = || request.filters.apply((resolved.make)());
-    page(conn, user, &make, &request)
-}
-
-/// `GET /api/v1/tickets`: every ticket the user may see, filtered (staff do
-/// not see unverified guest tickets unless they ask for that status).
-pub fn list_visible(
-    conn: &mut DbConn,
-    user: &User,
-    params: &ListParams,
-    ranking: super::search::Ranking,
-) -> Result<Page<TicketView>, ServiceError> {
-    let words = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    // Staff search words in full text, ranked; a ticket number is looked up as such.
-    if user.is_staff() && words.is_some_and(|q| q.parse::<TicketNumber>().is_err()) {
-        return super::search::list_matching(conn, user, params, ranking);
-    }
-    let request = ListRequest::parse(conn, user, params, Sort::NEWEST)?;
-    let hide_unverified = user.is_staff() && request.filters.statuses.is_empty();
-    let make = || {
-        let mut query = request
-            .filters
-            .apply(visible_to(tickets::table.into_boxed(), user));
-        if hide_unverified {
-            query = query.filter(tickets::status.ne("unverified"));
-        }
-        match words.map(|q| (q, q.parse::<TicketNumber>())) {
-            None => query,
-            Some((_, Ok(number))) => query.filter(tickets::number.eq(number.to_string())),
-            Some((q, Err(_))) => {
-                let escaped = q
-                    .to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                query.filter(
-                    lower(tickets::subject)
-                        .like(format!("%{escaped}%"))
-                        .escape('\\'),
-                )
-            }
-        }
-    };
     page(conn, user, &make, &request)
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::listing::visible_to;
+use crate::tickets::listing::visible_to;
 use crate::accounts::User;
 use crate::db::schema::tickets;
 use crate::db::DbConn;

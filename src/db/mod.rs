@@ -4,8 +4,11 @@
 mod fts5_rank;
 pub mod counters;
 pub mod idempotency;
+pub mod kb_search;
+pub mod locks;
 pub mod outbox;
 pub mod schema;
+pub mod ticket_search;
 mod writer;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -342,11 +345,6 @@ impl Db {
         match &mut *conn {
             DbConn::Sqlite(c) => {
                 c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| anyhow::anyhow!(e))?;
-                // Ticket search stems are computed in Rust: index what the migration marked.
-                let indexed = crate::console::search::backfill(&mut conn)?;
-                if indexed > 0 {
-                    tracing::info!(indexed, "ticket search: backfilled");
-                }
                 refresh_statistics(&mut conn)?;
             }
             DbConn::Pg(c) => {

@@ -6,7 +6,6 @@
 use std::path::Path;
 
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 
 use super::split::split;
 use super::text::{self, slugify};
@@ -181,25 +180,15 @@ pub fn import_guides(conn: &mut DbConn, guides: &[Guide]) -> QueryResult<ImportR
                 report.articles += 1;
             }
         }
-        if let DbConn::Sqlite(_) = conn {
-            diesel::sql_query("DELETE FROM kb_fts WHERE article_id NOT IN (SELECT id FROM kb_articles)").execute(conn)?;
-        }
+        crate::db::kb_search::prune(conn)?;
         Ok(report)
     })
 }
 
-/// SQLite keeps the stemmed copy in `kb_fts`; PostgreSQL's expression index needs nothing.
+/// The article's entry in the search index (SQLite keeps its stems).
 fn index(conn: &mut DbConn, article: &Article) -> QueryResult<()> {
-    if let DbConn::Sqlite(_) = conn {
-        let locale = Locale::from_db(&article.locale);
-        diesel::sql_query("DELETE FROM kb_fts WHERE article_id = $1").bind::<Text, _>(&article.id).execute(conn)?;
-        diesel::sql_query("INSERT INTO kb_fts (article_id, title, body) VALUES ($1, $2, $3)")
-            .bind::<Text, _>(&article.id)
-            .bind::<Text, _>(text::stemmed(&article.title, locale))
-            .bind::<Text, _>(text::stemmed(&article.body, locale))
-            .execute(conn)?;
-    }
-    Ok(())
+    let locale = Locale::from_db(&article.locale);
+    crate::db::kb_search::write_document(conn, &article.id, &article.title, &article.body, &|t| text::stemmed(t, locale))
 }
 
 /// At start: the shipped guides, when the knowledge base is empty (so a fresh desk has one).

@@ -6,12 +6,13 @@
 //! Snippets are safe HTML: the text escaped, the matching words in `<mark>`.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::Text;
 use serde::Serialize;
 
 use super::text::{self, fts5_match, query_terms};
 use super::Article;
 use crate::db::schema::{kb_articles, kb_deflections};
+use crate::db::kb_search::{self, Snippets};
 use crate::db::DbConn;
 use crate::domain::Locale;
 use crate::error::ServiceError;
@@ -43,41 +44,6 @@ pub struct KbHit {
     pub url: String,
 }
 
-#[derive(QueryableByName)]
-struct Row {
-    #[diesel(sql_type = Text)]
-    id: String,
-    #[diesel(sql_type = Text)]
-    slug: String,
-    #[diesel(sql_type = Text)]
-    locale: String,
-    #[diesel(sql_type = Text)]
-    title: String,
-    #[diesel(sql_type = Text)]
-    snippet: String,
-}
-
-// Numbered `?N` parameters: SQLite numbers `$N` ones by first appearance, not by N.
-const SQLITE_SEARCH: &str = "SELECT a.id, a.slug, a.locale, a.title, a.body AS snippet \
-     FROM kb_fts JOIN kb_articles a ON a.id = kb_fts.article_id \
-     WHERE kb_fts MATCH ?1 AND (?2 IS NULL OR a.locale = ?2) \
-     ORDER BY a.locale = ?4 DESC, a.past_year, bm25(kb_fts, 0.0, 4.0, 1.0), a.position LIMIT ?3";
-
-// The WHERE expression is the migration's index expression, so the GIN index serves it.
-const PG_SEARCH: &str = "WITH q AS ( \
-       SELECT replace(plainto_tsquery('italian', $1)::text, '&', '|')::tsquery AS it, \
-              replace(plainto_tsquery('english', $1)::text, '&', '|')::tsquery AS en) \
-     SELECT a.id, a.slug, a.locale, a.title, \
-            ts_headline(c.cfg, a.body, c.q, \
-              'MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=\" … \", StartSel=' || chr(2) || ', StopSel=' || chr(3)) AS snippet \
-     FROM kb_articles a CROSS JOIN q \
-     CROSS JOIN LATERAL (SELECT \
-         CASE a.locale WHEN 'it' THEN 'italian'::regconfig ELSE 'english'::regconfig END AS cfg, \
-         CASE a.locale WHEN 'it' THEN q.it ELSE q.en END AS q) c \
-     WHERE to_tsvector(CASE a.locale WHEN 'it' THEN 'italian'::regconfig ELSE 'english'::regconfig END, a.title || ' ' || a.body) @@ c.q \
-       AND ($2::text IS NULL OR a.locale = $2) \
-     ORDER BY a.locale = $4::text DESC NULLS LAST, a.past_year, ts_rank(setweight(to_tsvector(c.cfg, a.title), 'A') || to_tsvector(c.cfg, a.body), c.q) DESC, a.position \
-     LIMIT $3";
 
 /// The articles best matching `query`, in `locale` or in both languages; those of a past
 /// academic year after the others.
@@ -98,46 +64,29 @@ pub fn search_preferring(
     let limit = limit.clamp(1, 50);
     let wanted = locale.map(Locale::as_str);
     let preferred = locale.or_else(|| text::guess_locale(query)).or(reader).map(Locale::as_str);
-    let hits = match conn {
-        DbConn::Sqlite(_) => {
-            let locales: &[Locale] = match locale {
-                Some(Locale::It) => &[Locale::It],
-                Some(Locale::En) => &[Locale::En],
-                None => &[Locale::It, Locale::En],
-            };
-            let Some(expr) = fts5_match(&query_terms(query, locales)) else { return Ok(Vec::new()) };
-            let rows: Vec<Row> = diesel::sql_query(SQLITE_SEARCH)
-                .bind::<Text, _>(expr)
-                .bind::<Nullable<Text>, _>(wanted)
-                .bind::<BigInt, _>(limit)
-                .bind::<Nullable<Text>, _>(preferred)
-                .load(conn)?;
-            rows.into_iter()
-                .map(|row| {
+    let locales: &[Locale] = match locale {
+        Some(Locale::It) => &[Locale::It],
+        Some(Locale::En) => &[Locale::En],
+        None => &[Locale::It, Locale::En],
+    };
+    let fts5 = fts5_match(&query_terms(query, locales));
+    let Some((rows, snippets)) = kb_search::search(conn, query, fts5, wanted, preferred, limit)? else {
+        return Ok(Vec::new());
+    };
+    let hits = rows
+        .into_iter()
+        .map(|row| {
+            let snippet = match snippets {
+                Snippets::Text => {
                     let article_locale = Locale::from_db(&row.locale);
                     let terms = query_terms(query, &[article_locale]);
-                    let snippet = text::snippet(&row.snippet, article_locale, &terms, SNIPPET_WORDS);
-                    KbHit { url: format!("/kb/{}", row.slug), id: row.id, title: row.title, snippet }
-                })
-                .collect()
-        }
-        DbConn::Pg(_) => {
-            let rows: Vec<Row> = diesel::sql_query(PG_SEARCH)
-                .bind::<Text, _>(query)
-                .bind::<Nullable<Text>, _>(wanted)
-                .bind::<BigInt, _>(limit)
-                .bind::<Nullable<Text>, _>(preferred)
-                .load(conn)?;
-            rows.into_iter()
-                .map(|row| KbHit {
-                    url: format!("/kb/{}", row.slug),
-                    id: row.id,
-                    title: row.title,
-                    snippet: text::marked_to_html(&row.snippet),
-                })
-                .collect()
-        }
-    };
+                    text::snippet(&row.snippet, article_locale, &terms, SNIPPET_WORDS)
+                }
+                Snippets::Marked => text::marked_to_html(&row.snippet),
+            };
+            KbHit { url: format!("/kb/{}", row.slug), id: row.id, title: row.title, snippet }
+        })
+        .collect();
     Ok(hits)
 }
 

@@ -48,7 +48,7 @@ use crate::db::{write_tx, Db, DbConn, Manager};
 use crate::domain::{Email, Status, TicketNumber};
 use crate::error::ServiceError;
 use crate::tickets::attachments::{FileStore, Upload};
-use crate::tickets::create::{insert_ticket, new_secret, Draft, Requester, MAX_BODY, MAX_SUBJECT};
+use crate::tickets::open::{insert_ticket, new_secret, Draft, Place, Requester, MAX_BODY, MAX_SUBJECT};
 use crate::tickets::model::{record_event, TicketRow};
 use crate::tickets::update::{add_message, NewMessage};
 use super::reply_token::ReplyKey;
@@ -65,8 +65,8 @@ pub struct Inbound {
     pub reply_local: String,
     /// The desk's mail domain, lower case.
     pub domain: String,
-    pub ticket_prefix: String,
-    pub base_url: String,
+    /// Where follow-up tickets are numbered and linked from.
+    pub place: Place,
     pub quarantine_dir: PathBuf,
     pub max_file_bytes: usize,
     pub max_message_bytes: usize,
@@ -84,8 +84,7 @@ impl Inbound {
         Ok(Self {
             reply_local: user.split('+').next().unwrap_or(user).to_lowercase(),
             domain: from.email.domain().to_lowercase(),
-            ticket_prefix: settings.ticket_prefix.clone(),
-            base_url: settings.base_url.clone(),
+            place: Place::from(settings),
             quarantine_dir: settings.mail_dir().join("quarantine"),
             max_file_bytes: settings.max_file_bytes,
             max_message_bytes: settings.max_message_bytes,
@@ -602,7 +601,7 @@ fn compose(text: &str, uploads: &[Upload], refused: &[Refused]) -> Option<String
 fn append(conn: &mut DbConn, config: &Inbound, ticket: &TicketRow, author: &User, body: String, uploads: &[Upload]) -> Result<Decision<Handled>, ServiceError> {
     let number: TicketNumber = ticket.number.parse().map_err(|e: crate::domain::ParseError| ServiceError::Internal(e.0))?;
     let input = NewMessage { body: body.clone(), internal: false, status: None };
-    match add_message(conn, author, &number, input, uploads, &config.base_url) {
+    match add_message(conn, author, &number, input, uploads, &config.place.base_url) {
         Ok(_) => Ok(Ok(Handled::Appended { number: ticket.number.clone() })),
         Err(ServiceError::Conflict(detail)) => {
             // Closed since we looked: the student's reply opens a follow-up like any other.
@@ -657,7 +656,7 @@ fn follow_up(conn: &mut DbConn, config: &Inbound, old: &TicketRow, requester: &U
             secret: secret.as_ref(),
             follow_up_of: Some(old),
         };
-        let (ticket, _, _) = insert_ticket(conn, &draft, &Requester::of(requester), uploads, &config.ticket_prefix, &config.base_url)?;
+        let (ticket, _, _) = insert_ticket(conn, &draft, &Requester::of(requester), uploads, &config.place)?;
         record_event(conn, &old.id, Some(&requester.id), "follow_up_opened", json!({"number": ticket.number}))?;
         record_event(conn, &ticket.id, Some(&requester.id), "follow_up_of", json!({"number": old.number}))?;
         Ok(Handled::FollowUp { old: old.number.clone(), new: ticket.number })
@@ -716,8 +715,7 @@ mod tests {
         Inbound {
             reply_local: "helpdesk".into(),
             domain: "unibg.it".into(),
-            ticket_prefix: "HD".into(),
-            base_url: "http://x".into(),
+            place: Place { prefix: "HD".into(), base_url: "http://x".into() },
             quarantine_dir: PathBuf::from("/nonexistent"),
             max_file_bytes: 1024,
             max_message_bytes: 2048,

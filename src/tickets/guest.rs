@@ -8,7 +8,7 @@ use chrono::Duration;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::create::{hash_secret, new_secret};
+use super::open::{hash_secret, new_secret};
 use super::model::{record_event, TicketRow};
 use super::query::full_view;
 use super::update::{link, mail_requester};

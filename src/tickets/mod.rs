@@ -3,12 +3,14 @@
 
 pub mod access;
 pub mod attachments;
-pub mod create;
+pub mod open;
 pub mod guest;
 pub mod history;
+pub mod listing;
 pub mod model;
 pub mod query;
 pub mod rating;
+pub mod search_index;
 pub mod update;
 pub mod view;
 

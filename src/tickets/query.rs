@@ -13,13 +13,13 @@ use crate::db::DbConn;
 use crate::domain::{Locale, TicketNumber};
 use crate::error::ServiceError;
 
-pub use crate::console::listing::{ListParams, Page, DEFAULT_LIMIT, MAX_LIMIT};
-pub use crate::console::search::Ranking;
+pub use super::listing::{ListParams, Page, DEFAULT_LIMIT, MAX_LIMIT};
+pub use super::search_index::Ranking;
 
 /// Every ticket the user may see, filtered, sorted (newest first unless asked) and in keyset
-/// pages; see `console::queues::list_visible`.
+/// pages; see `listing::list_visible`.
 pub fn list(conn: &mut DbConn, user: &User, params: &ListParams, ranking: Ranking) -> Result<Page<TicketView>, ServiceError> {
-    crate::console::queues::list_visible(conn, user, params, ranking)
+    super::listing::list_visible(conn, user, params, ranking)
 }
 
 /// One ticket with its thread (students never get internal notes nor their files).

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::access::visible_ticket;
 use super::attachments::{link_uploads, Upload};
-use super::create::{check_text, MAX_BODY};
+use super::open::{check_text, MAX_BODY};
 use super::model::{record_event, MessageKind, MessageRow, TicketRow};
 use super::query::{category_by_slug, full_view};
 use super::view::{message_view, MessageView, Names, TicketView, Viewer};
@@ -321,7 +321,7 @@ pub fn add_message(
         let message = MessageRow::new(&ticket.id, kind, Some(&user.id), body.clone());
         diesel::insert_into(messages::table).values(&message).execute(conn)?;
         let files = link_uploads(conn, &ticket.id, Some(&message.id), Some(&user.id), uploads)?;
-        crate::console::search::index_ticket(conn, &ticket.id)?;
+        crate::tickets::search_index::index_ticket(conn, &ticket.id)?;
         record_event(conn, &ticket.id, Some(&user.id), &format!("message_{}", kind.as_str()), json!({"message_id": message.id, "attachments": files.len()}))?;
 
         // What the message does to the status: a student's reply reopens; staff may set one.

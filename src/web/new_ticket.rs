@@ -20,7 +20,7 @@ use crate::categories::{self, Category};
 use crate::domain::TicketNumber;
 use crate::error::{FieldError, ServiceError};
 use crate::tickets::query as reading;
-use crate::tickets::create::{self as opening, GuestInput, NewTicket, CAREER_ACTION_FIELD};
+use crate::tickets::open::{self as opening, GuestInput, NewTicket, CAREER_ACTION_FIELD};
 
 type Page = Result<HttpResponse, WebError>;
 
@@ -275,36 +275,19 @@ pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
         slug => offered_procedure(&ctx, &category, slug).await?,
     };
     let input = to_input(&data, &category, procedure.as_ref(), guest, &ctx);
-    let user = ctx.user.clone();
-    let mut uploads = data.uploads;
-    let kept_uploads = uploads.clone();
-    let checked = ctx
-        .state
-        .db
-        .read(move |conn| opening::check(conn, input, user, &mut uploads).map(|checked| (checked, uploads)))
-        .await;
-    let (checked, uploads) = match checked {
-        Ok(ok) if file_errors.is_empty() => ok,
-        Ok((_, uploads)) => {
-            let state = FormState { errors: file_errors, kept: kept_files::to_show(&ctx, &uploads), ..state };
-            return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, procedure.as_ref(), &state);
-        }
+    // Shown again as already attached if the form comes back with errors.
+    let stored = data.uploads.clone();
+    let request = opening::Request { input, user: ctx.user.clone(), uploads: data.uploads, errors: file_errors };
+    let categories = ctx.state.categories().await.or_page(ctx.locale)?;
+    let opened = match opening::open(&ctx.state.db, &categories, request, &(&*ctx.state.settings).into()).await {
+        Ok(opened) => opened,
         Err(ServiceError::Validation(list)) => {
-            let mut errors = file_errors;
-            errors.extend(list.into_iter().filter(|e| !errors_has(&data.file_errors, &e.field)).map(procedure_error));
-            let state = FormState { errors, kept: kept_files::to_show(&ctx, &kept_uploads), ..state };
+            let errors = list.into_iter().map(procedure_error).collect();
+            let state = FormState { errors, kept: kept_files::to_show(&ctx, &stored), ..state };
             return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, procedure.as_ref(), &state);
         }
         Err(other) => return Err(ctx.fail(other)),
     };
-    let prefix = ctx.state.settings.ticket_prefix.clone();
-    let base_url = ctx.state.settings.base_url.clone();
-    let opened = ctx
-        .state
-        .db
-        .write(move |conn| opening::open(conn, checked, &uploads, &prefix, &base_url))
-        .await
-        .or_page(ctx.locale)?;
     // Post/redirect/get: a refresh of the next page shows it again, it never files twice.
     let number = opened.ticket.number.to_string();
     Ok(redirect(&format!("/tickets/new/sent?n={number}&k={}", sent_token(&ctx, &number))))
@@ -353,9 +336,4 @@ fn procedure_error(e: FieldError) -> FieldError {
         Some(rest) => FieldError { field: format!("career_action.data.{rest}"), ..e },
         None => e,
     }
-}
-
-/// A required document whose file was refused already has its error.
-fn errors_has(file_errors: &[(String, &'static str)], path: &str) -> bool {
-    path.strip_prefix("attachments.").is_some_and(|key| file_errors.iter().any(|(name, _)| name == key))
 }

@@ -92,7 +92,7 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
         },
         // Jobs run when a test calls them (tests/api/jobs.rs starts a runner where it wants one).
         jobs: helpdesk::jobs::JobsConfig { interval: std::time::Duration::ZERO, auto_close_days: 7, guest_expiry_hours: 48 },
-        search: helpdesk::console::search::Ranking::default(),
+        search: helpdesk::tickets::search_index::Ranking::default(),
         guest_link_idle_days: 30,
         mail_authserv_id: None,
         // Single sign-on is off unless a test starts a provider (tests/api/sso.rs).

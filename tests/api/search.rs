@@ -281,7 +281,7 @@ async fn search_pages_and_backfills(backend: Backend) {
     assert_eq!(seen.iter().cloned().collect::<BTreeSet<_>>(), all);
     assert!(ranks.windows(2).all(|w| w[0] >= w[1]), "{ranks:?}");
 
-    // SQLite computes stems in Rust: tickets the migration marked are indexed by Db::migrate.
+    // SQLite computes stems in Rust: tickets the migration marked are indexed at start-up.
     if backend == Backend::Sqlite {
         let db = app.db.clone();
         tokio::task::spawn_blocking(move || {
@@ -292,7 +292,7 @@ async fn search_pages_and_backfills(backend: Backend) {
         .unwrap();
         assert!(found(&search(&app, &admin, "trasferimenti").await).is_empty());
         let db = app.db.clone();
-        tokio::task::spawn_blocking(move || db.migrate().unwrap())
+        tokio::task::spawn_blocking(move || helpdesk::startup::prepare_database(&db).unwrap())
             .await
             .unwrap();
         assert_eq!(found(&search(&app, &admin, "trasferimenti").await).len(), 5);
@@ -303,7 +303,7 @@ async fn search_pages_and_backfills(backend: Backend) {
 /// newest first, even one whose subject matches. Pages keep the first page's window: a match
 /// arriving between pages neither repeats nor hides a ticket.
 async fn only_the_newest_matches_are_ranked_and_pages_stay_whole(backend: Backend) {
-    let app = spawn_app_with(backend, |s| s.search = helpdesk::console::search::Ranking::new(3)).await;
+    let app = spawn_app_with(backend, |s| s.search = helpdesk::tickets::search_index::Ranking::new(3)).await;
     let admin = app.admin().await;
     let student = app.student("rimborsi@studenti.unibg.it").await;
     let mut t = Vec::new();

@@ -35,7 +35,7 @@ pub(super) fn tell_to_use_the_page(conn: &mut DbConn, config: &Inbound, envelope
     if told > 0 {
         return Ok(());
     }
-    let payload = json!({"number": ticket.number, "name": name, "link": format!("{}/tickets/{}", config.base_url, ticket.number)});
+    let payload = json!({"number": ticket.number, "name": name, "link": format!("{}/tickets/{}", config.place.base_url, ticket.number)});
     let locale = Locale::from_db(&ticket.locale);
     enqueue(conn, Notification { kind: KIND, recipient: &email, locale, ticket_id: Some(&ticket.id), payload })?;
     Ok(())

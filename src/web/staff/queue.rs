@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 use super::{priority_label, staff_or_return, status_label};
 use crate::accounts::teams_with_members;
 use crate::console::bulk::{self, BulkAction, BulkRequest};
-use crate::console::listing::ListParams;
+use crate::tickets::listing::ListParams;
 use crate::console::queues::{self, Queue};
-use crate::console::search::{self, SearchParams};
+use crate::tickets::search_index::{self, SearchParams};
 use crate::domain::{Locale, Priority, Status};
 use crate::error::ServiceError;
 use crate::web::error::{OrPage, WebError};
@@ -210,7 +210,7 @@ pub async fn search_page(ctx: Ctx, query: web::Query<SearchQuery>) -> Page {
     }
     let params = SearchParams { q: Some(words.clone()), limit: Some(50), cursor: q.cursor.filter(|c| !c.is_empty()) };
     let ranking = ctx.state.settings.search;
-    let result = ctx.state.db.read(move |conn| search::search(conn, &user, &params, ranking)).await;
+    let result = ctx.state.db.read(move |conn| search_index::search(conn, &user, &params, ranking)).await;
     let (status, hits, next, error) = match result {
         Ok(page) => (StatusCode::OK, page.items, page.next_cursor, None),
         Err(ServiceError::Validation(list)) => {
@@ -224,7 +224,7 @@ pub async fn search_page(ctx: Ctx, query: web::Query<SearchQuery>) -> Page {
         .map(|h| {
             json!({"number": h.number, "href": format!("/staff/tickets/{}", h.number), "subject": h.subject,
                    "status_label": status_label(&ctx, h.status), "status": h.status.as_str(),
-                   // HTML-safe by construction: escaped text with <mark> only (console::search).
+                   // HTML-safe by construction: escaped text with <mark> only (tickets::search_index).
                    "snippet": h.snippet})
         })
         .collect();

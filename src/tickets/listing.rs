@@ -7,10 +7,12 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
 use crate::accounts::User;
 use crate::db::schema::{career_actions, categories, teams, ticket_career_actions, tickets};
 use crate::db::DbConn;
-use crate::domain::{Priority, Role, Status};
+use crate::domain::{Priority, Role, Status, TicketNumber};
 use crate::error::{FieldErrors, ServiceError};
 use crate::tickets::model::TicketRow;
 use crate::tickets::view::{ticket_view, Names, TicketView, Viewer};
@@ -578,6 +580,48 @@ pub fn page(
         items: views(conn, user, &rows)?,
         next_cursor,
     })
+}
+
+/// `GET /api/v1/tickets`: every ticket the user may see, filtered (staff do
+/// not see unverified guest tickets unless they ask for that status).
+pub fn list_visible(
+    conn: &mut DbConn,
+    user: &User,
+    params: &ListParams,
+    ranking: super::search_index::Ranking,
+) -> Result<Page<TicketView>, ServiceError> {
+    let words = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    // Staff search words in full text, ranked; a ticket number is looked up as such.
+    if user.is_staff() && words.is_some_and(|q| q.parse::<TicketNumber>().is_err()) {
+        return crate::tickets::search_index::list_matching(conn, user, params, ranking);
+    }
+    let request = ListRequest::parse(conn, user, params, Sort::NEWEST)?;
+    let hide_unverified = user.is_staff() && request.filters.statuses.is_empty();
+    let make = || {
+        let mut query = request
+            .filters
+            .apply(visible_to(tickets::table.into_boxed(), user));
+        if hide_unverified {
+            query = query.filter(tickets::status.ne("unverified"));
+        }
+        match words.map(|q| (q, q.parse::<TicketNumber>())) {
+            None => query,
+            Some((_, Ok(number))) => query.filter(tickets::number.eq(number.to_string())),
+            Some((q, Err(_))) => {
+                let escaped = q
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                query.filter(
+                    lower(tickets::subject)
+                        .like(format!("%{escaped}%"))
+                        .escape('\\'),
+                )
+            }
+        }
+    };
+    page(conn, user, &make, &request)
 }
 
 /// Timestamps in the API are UTC instants.

@@ -23,7 +23,6 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Timestamp};
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +32,7 @@ use super::listing::{
 };
 use crate::accounts::User;
 use crate::db::schema::{messages, tickets, users};
+use crate::db::ticket_search::{self, matricola, Candidate, CandidateQuery};
 use crate::db::{write_tx, DbConn};
 use crate::domain::{Locale, Role, Status};
 use crate::error::{FieldErrors, ServiceError};
@@ -162,205 +162,30 @@ fn fts5_expression(groups: &[Vec<String>]) -> String {
         .join(" AND ")
 }
 
-#[derive(QueryableByName)]
-struct DocId {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-#[derive(QueryableByName)]
 struct Ranked {
-    #[diesel(sql_type = Text)]
     ticket_id: String,
-    #[diesel(sql_type = Double)]
     rank: f64,
-}
-
-#[derive(QueryableByName)]
-struct Pending {
-    #[diesel(sql_type = Text)]
-    ticket_id: String,
-}
-
-/// The matricola a ticket's form answers carry, if any.
-fn matricola(fields: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(fields).ok()?;
-    match value.get("matricola")? {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 /// Rewrites a ticket's search document. Call inside the transaction that wrote the ticket or
 /// one of its messages, so the index never lags behind the data.
 pub fn index_ticket(conn: &mut DbConn, ticket_id: &str) -> Result<(), ServiceError> {
-    match conn {
-        DbConn::Pg(_) => {
-            diesel::sql_query(
-                "INSERT INTO ticket_search (ticket_id, document) VALUES ($1, ticket_search_document($1)) \
-                 ON CONFLICT (ticket_id) DO UPDATE SET document = EXCLUDED.document",
-            )
-            .bind::<Text, _>(ticket_id)
-            .execute(conn)?;
-        }
-        DbConn::Sqlite(_) => {
-            let (number, subject, fields, requester_id): (String, String, String, String) =
-                tickets::table
-                    .find(ticket_id)
-                    .select((
-                        tickets::number,
-                        tickets::subject,
-                        tickets::fields,
-                        tickets::requester_id,
-                    ))
-                    .first(conn)?;
-            let email: String = users::table
-                .find(&requester_id)
-                .select(users::email)
-                .first(conn)?;
-            let thread: Vec<(String, String)> = messages::table
-                .filter(messages::ticket_id.eq(ticket_id))
-                .filter(messages::kind.ne("system"))
-                .order(messages::id.asc())
-                .select((messages::kind, messages::body))
-                .load(conn)?;
-            let of_kind = |kind: &str| {
-                thread
-                    .iter()
-                    .filter(|(k, _)| k == kind)
-                    .map(|(_, b)| index_terms(b))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
-            let (body, notes) = (of_kind("public"), of_kind("internal"));
-            let requester = index_terms(&format!(
-                "{email} {}",
-                matricola(&fields).unwrap_or_default()
-            ));
-            let doc: DocId = diesel::sql_query(
-                "INSERT INTO ticket_search_docs (ticket_id, indexed) VALUES (?1, TRUE) \
-                 ON CONFLICT (ticket_id) DO UPDATE SET indexed = TRUE RETURNING id",
-            )
-            .bind::<Text, _>(ticket_id)
-            .get_result(conn)?;
-            diesel::sql_query("DELETE FROM ticket_fts WHERE rowid = ?1")
-                .bind::<BigInt, _>(doc.id)
-                .execute(conn)?;
-            diesel::sql_query(
-                "INSERT INTO ticket_fts (rowid, number, subject, body, notes, requester) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .bind::<BigInt, _>(doc.id)
-            .bind::<Text, _>(index_terms(&number))
-            .bind::<Text, _>(index_terms(&subject))
-            .bind::<Text, _>(body)
-            .bind::<Text, _>(notes)
-            .bind::<Text, _>(requester)
-            .execute(conn)?;
-        }
-    }
-    Ok(())
+    Ok(ticket_search::write_document(conn, ticket_id, &index_terms)?)
 }
 
-/// Indexes the tickets the migration marked (SQLite: stems are computed here, not in SQL).
+/// Indexes the tickets a migration marked (SQLite: stems are computed here, not in SQL).
 /// Returns how many it indexed; nothing to do on PostgreSQL, whose migration fills the index.
 pub fn backfill(conn: &mut DbConn) -> Result<usize, ServiceError> {
-    if matches!(conn, DbConn::Pg(_)) {
-        return Ok(0);
-    }
     let mut done = 0;
     loop {
-        let batch: Vec<Pending> = diesel::sql_query(
-            "SELECT ticket_id FROM ticket_search_docs WHERE NOT indexed ORDER BY id LIMIT ?1",
-        )
-        .bind::<BigInt, _>(BACKFILL_BATCH)
-        .load(conn)?;
+        let batch = ticket_search::pending(conn, BACKFILL_BATCH)?;
         if batch.is_empty() {
             return Ok(done);
         }
-        write_tx(conn, |conn| {
-            batch
-                .iter()
-                .try_for_each(|p| index_ticket(conn, &p.ticket_id))
-        })?;
+        write_tx(conn, |conn| batch.iter().try_for_each(|id| index_ticket(conn, id)))?;
         done += batch.len();
     }
 }
-
-// The filters and the keyset, shared by both dialects ($N becomes ?N on SQLite). `m` is the
-// ranked match, `t` its ticket. Fixed parameters: 2 every ticket (supervisors, admins), 3 the
-// agent's team ids and 4 their id; 5..=11 the list filters (NULL: not asked); 12 and 13 the
-// cursor; 14 the limit. Comma lists are matched with LIKE (ids and statuses hold no commas).
-const FILTERS: &str = " JOIN tickets t ON t.id = m.ticket_id \
-    WHERE ($2 OR (',' || $3 || ',') LIKE ('%,' || t.team_id || ',%') OR t.assignee_id = $4) \
-      AND (CASE WHEN $5 IS NULL THEN t.status <> 'unverified' ELSE (',' || $5 || ',') LIKE ('%,' || t.status || ',%') END) \
-      AND ($6 IS NULL OR (',' || $6 || ',') LIKE ('%,' || t.priority || ',%')) \
-      AND ($7 IS NULL OR t.category_id = $7) \
-      AND ($8 IS NULL OR t.team_id = $8) \
-      AND ($9 IS NULL OR ($9 = '' AND t.assignee_id IS NULL) OR t.assignee_id = $9) \
-      AND ($10 IS NULL OR t.created_at >= $10) \
-      AND ($11 IS NULL OR t.created_at < $11) \
-      AND ($12 IS NULL OR m.rank < $12 OR (m.rank = $12 AND m.ticket_id > $13)) \
-    ORDER BY m.rank DESC, m.ticket_id LIMIT $14";
-
-// The matches in rank order, at most $15 of them (all of them with -1 on SQLite, NULL on
-// PostgreSQL), from the cursor's rank ($12) on: `c`. The newest matches (the window: the $17
-// newest, or those from the cursor's edge $16 on) are ranked by relevance, rank > 0; the older
-// ones follow, newest first, with rank -1, -2, … (SQLite: how far their document id lies below
-// the edge). Only the candidates are joined to their tickets and filtered (FILTERS), so a
-// common word costs one rank per match in the window, not a ticket lookup per match. `n` and
-// `floor` say how many candidates there were and the lowest rank among them: `ranked` knows
-// from them whether the page is exact (one row with no ticket when no candidate passes the
-// filters); `edge` is where the window ends, for the next page's cursor. Each ends with
-// PAGE_END.
-// SQLite ranks with `ticket_rank` (src/db/fts5_rank.rs), weights in column order: number,
-// subject, body, notes, requester.
-const SQLITE_MATCH: &str = "WITH e AS (SELECT coalesce(CAST($16 AS INTEGER), \
-      (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH $1 ORDER BY rowid DESC LIMIT 1 OFFSET $17 - 1), 0) AS edge), \
-    c AS ( \
-      SELECT doc, rank FROM ( \
-        SELECT * FROM (SELECT doc, rank FROM ( \
-            SELECT ticket_fts.rowid AS doc, ticket_rank(ticket_fts, 10.0, 10.0, 2.0, 1.0, 5.0) AS rank \
-            FROM e, ticket_fts WHERE ticket_fts MATCH $1 AND ticket_fts.rowid >= e.edge) \
-          WHERE $12 IS NULL OR rank <= $12 ORDER BY rank DESC LIMIT $15) \
-        UNION ALL \
-        SELECT * FROM (SELECT ticket_fts.rowid AS doc, ticket_fts.rowid - e.edge AS rank FROM e, ticket_fts \
-          WHERE ticket_fts MATCH $1 AND ticket_fts.rowid < e.edge AND ($12 IS NULL OR ticket_fts.rowid - e.edge <= $12) \
-          ORDER BY ticket_fts.rowid DESC LIMIT $15)) \
-      ORDER BY rank DESC LIMIT $15) \
-    SELECT p.ticket_id, p.rank, b.n, b.floor, CAST(e.edge AS TEXT) AS edge \
-    FROM (SELECT count(*) AS n, min(rank) AS floor FROM c) b CROSS JOIN e \
-    LEFT JOIN (SELECT m.ticket_id, m.rank FROM ( \
-      SELECT d.ticket_id AS ticket_id, c.rank AS rank \
-      FROM c CROSS JOIN ticket_search_docs d ON d.id = c.doc) m";
-
-// $1: the query's pieces, space-separated; each must match in one of the configurations.
-const PG_MATCH: &str = "WITH q AS ( \
-      SELECT coalesce(string_agg('(' || w.q::text || ')', ' & '), '')::tsquery AS q FROM ( \
-        SELECT plainto_tsquery('italian', word) || plainto_tsquery('english', word) \
-               || plainto_tsquery('simple', word) AS q \
-        FROM unnest(string_to_array($1, ' ')) AS word) w \
-      WHERE numnode(w.q) > 0), \
-    m AS MATERIALIZED (SELECT s.ticket_id FROM ticket_search s, q WHERE s.document @@ q.q), \
-    e AS (SELECT coalesce($16, (SELECT min(ticket_id COLLATE \"C\") FROM \
-      (SELECT ticket_id FROM m ORDER BY ticket_id COLLATE \"C\" DESC LIMIT $17) r), '') AS edge), \
-    t0 AS MATERIALIZED (SELECT ticket_id, rank FROM ( \
-        SELECT s.ticket_id, ts_rank(s.document, q.q)::float8 AS rank \
-        FROM m JOIN ticket_search s ON s.ticket_id = m.ticket_id, q, e WHERE m.ticket_id COLLATE \"C\" >= e.edge) r \
-      WHERE $12::float8 IS NULL OR rank <= $12 ORDER BY rank DESC LIMIT $15), \
-    c AS MATERIALIZED ( \
-      SELECT ticket_id, rank FROM t0 \
-      UNION ALL \
-      SELECT ticket_id, rank FROM ( \
-        SELECT m.ticket_id, -(row_number() OVER (ORDER BY m.ticket_id COLLATE \"C\" DESC))::float8 AS rank FROM m, e \
-        WHERE m.ticket_id COLLATE \"C\" < e.edge AND (SELECT count(*) FROM t0) < coalesce($15, 9223372036854775807)) o \
-      WHERE $12::float8 IS NULL OR rank <= $12 \
-      ORDER BY rank DESC LIMIT $15) \
-    SELECT p.ticket_id, p.rank, b.n, b.floor, e.edge \
-    FROM (SELECT count(*) AS n, min(rank) AS floor FROM c) b CROSS JOIN e \
-    LEFT JOIN (SELECT m.ticket_id, m.rank FROM c m";
-
-const PAGE_END: &str = ") p ON TRUE ORDER BY p.rank DESC, p.ticket_id";
 
 /// How many ranked candidates the first try joins to their tickets, per row of the page: an
 /// agent sees well over a quarter of the desk, so four per row nearly always fill the page.
@@ -454,25 +279,6 @@ fn staff_only(user: &User) -> Result<(), ServiceError> {
     }
 }
 
-fn csv<'a>(items: impl Iterator<Item = &'a str>) -> Option<String> {
-    let joined = items.collect::<Vec<_>>().join(",");
-    (!joined.is_empty()).then_some(joined)
-}
-
-#[derive(QueryableByName)]
-struct Candidate {
-    #[diesel(sql_type = Nullable<Text>)]
-    ticket_id: Option<String>,
-    #[diesel(sql_type = Nullable<Double>)]
-    rank: Option<f64>,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-    #[diesel(sql_type = Nullable<Double>)]
-    floor: Option<f64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    edge: Option<String>,
-}
-
 /// The ids of the tickets matching, best first, visible to `user` and within the filters; and
 /// the cursor of the next page.
 ///
@@ -533,46 +339,30 @@ fn candidates(
     take: Option<i64>,
 ) -> Result<Vec<Candidate>, ServiceError> {
     let f = &request.filters;
-    let sqlite = matches!(conn, DbConn::Sqlite(_));
-    let (sql, expression) = if sqlite {
-        // CROSS JOIN: SQLite joins in the order written, candidates first (left to itself, it
-        // may scan the tickets and look each up among the candidates).
-        let filters = FILTERS.replacen(" JOIN tickets t", " CROSS JOIN tickets t", 1);
-        ((SQLITE_MATCH.to_owned() + &filters + PAGE_END).replace('$', "?"), fts5_expression(&request.groups))
-    } else {
-        (PG_MATCH.to_owned() + FILTERS + PAGE_END, request.pieces.join(" "))
+    let query = CandidateQuery {
+        fts5: fts5_expression(&request.groups),
+        pieces: request.pieces.join(" "),
+        every_ticket: user.role != Role::Agent,
+        team_ids: &user.team_ids,
+        user_id: &user.id,
+        statuses: f.statuses.iter().map(|s| s.as_str()).collect(),
+        priorities: f.priorities.iter().map(|p| p.as_str()).collect(),
+        category_id: f.category_id.as_deref(),
+        team_id: f.team_id.as_deref(),
+        assignee: f.assignee.as_ref().map(|a| match a {
+            AssigneeFilter::Nobody => String::new(),
+            AssigneeFilter::User(id) => id.clone(),
+        }),
+        created_from: f.created_from,
+        created_to: f.created_to,
+        after: request.cursor.as_ref().map(|c| (c.rank, c.id.clone())),
+        page_rows: request.limit + 1,
+        take,
+        // The window: the newest `ranking.window` matches, or (with a cursor) all from its edge on.
+        edge: request.cursor.as_ref().and_then(|c| c.edge.clone()),
+        window: ranking.window,
     };
-    // The window: the newest `ranking.window` matches, or (with a cursor) all from its edge on.
-    let edge = request.cursor.as_ref().and_then(|c| c.edge.clone());
-    // No limit: -1 on SQLite, NULL on PostgreSQL.
-    let take = match take {
-        Some(n) => Some(n),
-        None if sqlite => Some(-1),
-        None => None,
-    };
-    let assignee = f.assignee.as_ref().map(|a| match a {
-        AssigneeFilter::Nobody => String::new(),
-        AssigneeFilter::User(id) => id.clone(),
-    });
-    Ok(diesel::sql_query(sql)
-        .bind::<Text, _>(expression)
-        .bind::<Bool, _>(user.role != Role::Agent)
-        .bind::<Text, _>(user.team_ids.join(","))
-        .bind::<Text, _>(&user.id)
-        .bind::<Nullable<Text>, _>(csv(f.statuses.iter().map(|s| s.as_str())))
-        .bind::<Nullable<Text>, _>(csv(f.priorities.iter().map(|p| p.as_str())))
-        .bind::<Nullable<Text>, _>(f.category_id.as_deref())
-        .bind::<Nullable<Text>, _>(f.team_id.as_deref())
-        .bind::<Nullable<Text>, _>(assignee)
-        .bind::<Nullable<Timestamp>, _>(f.created_from)
-        .bind::<Nullable<Timestamp>, _>(f.created_to)
-        .bind::<Nullable<Double>, _>(request.cursor.as_ref().map(|c| c.rank))
-        .bind::<Nullable<Text>, _>(request.cursor.as_ref().map(|c| c.id.clone()))
-        .bind::<BigInt, _>(request.limit + 1)
-        .bind::<Nullable<BigInt>, _>(take)
-        .bind::<Nullable<Text>, _>(edge)
-        .bind::<BigInt, _>(ranking.window)
-        .load(conn)?)
+    Ok(ticket_search::candidates(conn, &query)?)
 }
 
 /// The ranked rows' tickets, in rank order.

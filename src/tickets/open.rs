@@ -1,5 +1,7 @@
-//! Opening a ticket: validate against the category's form on a reader, then one short write
-//! transaction: number, ticket, first message, attachments, audit event, notification.
+//! Opening a ticket, whatever the channel: `open` (the API and the portal's form) checks the
+//! request against the category's form, then writes it in one short transaction (number,
+//! ticket, first message, attachments, audit event, notifications); mail ingest writes its
+//! follow-up tickets with the same `insert_ticket`.
 
 use base64::Engine;
 use chrono::{Datelike, Utc};
@@ -15,13 +17,13 @@ use super::view::{message_view, ticket_view, Names, TicketView, Viewer};
 use crate::accounts::{self, new_id, User};
 use crate::career::changes;
 use crate::career::instances::{self, NewCareerAction};
-use crate::categories::{self, form::validate_answers, Category};
+use crate::categories::{form::validate_answers, Category};
 use crate::db::counters::next_ticket_seq;
 use crate::db::schema::{messages, tickets};
-use crate::db::{write_tx, DbConn};
+use crate::db::{write_tx, Db, DbConn};
 use crate::domain::sla::Targets;
 use crate::domain::{Email, Locale, Priority, Role, Status, TicketNumber};
-use crate::error::{FieldErrors, ServiceError};
+use crate::error::{FieldError, FieldErrors, ServiceError};
 use crate::mail::outbox::{self, Notification};
 
 pub const MAX_SUBJECT: usize = 200;
@@ -90,31 +92,88 @@ pub fn check_text(errors: &mut FieldErrors, field: &str, raw: &str, max: usize) 
     text.to_owned()
 }
 
-/// Every check that needs no write: category, guest rules, subject, body, form answers and
-/// required attachments. Runs on a reader connection.
-pub fn check(conn: &mut DbConn, input: NewTicket, user: Option<User>, uploads: &mut [Upload]) -> Result<Checked, ServiceError> {
-    let category = categories::by_slug(conn, input.category.trim())?;
-    let checked = check_with(category, input, user, uploads)?;
-    // The procedure's own data is checked before anything is written (its rules' errors, such
-    // as a course line without CFU, come back on the form like the others).
+/// Where the desk numbers its tickets and links them from (`HELPDESK_TICKET_PREFIX`,
+/// `HELPDESK_BASE_URL`).
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub prefix: String,
+    pub base_url: String,
+}
+
+impl From<&crate::config::Settings> for Place {
+    fn from(settings: &crate::config::Settings) -> Place {
+        Place { prefix: settings.ticket_prefix.clone(), base_url: settings.base_url.clone() }
+    }
+}
+
+/// A request to open a ticket as the edge read it.
+pub struct Request {
+    pub input: NewTicket,
+    pub user: Option<User>,
+    pub uploads: Vec<Upload>,
+    /// What the edge found wrong already (a file too large, of a refused type): answered with
+    /// the form's own errors, so a form is corrected in one go.
+    pub errors: Vec<FieldError>,
+}
+
+/// Opens a ticket: every check first (the category from `categories`, the active ones), the
+/// linked procedure's on a reader, then the write.
+pub async fn open(db: &Db, categories: &[Category], request: Request, place: &Place) -> Result<Opened, ServiceError> {
+    let ready = prepare(db, categories, request).await?;
+    let place = place.clone();
+    db.write(move |conn| ready.write(conn, &place)).await
+}
+
+/// A request that passed every check, with its files: `write` it inside the caller's write
+/// (the API stores its idempotency key in the same transaction).
+pub struct Ready {
+    checked: Checked,
+    uploads: Vec<Upload>,
+}
+
+impl Ready {
+    pub fn write(self, conn: &mut DbConn, place: &Place) -> Result<Opened, ServiceError> {
+        write(conn, self.checked, &self.uploads, place)
+    }
+}
+
+/// Every check of `open`, nothing written.
+pub async fn prepare(db: &Db, categories: &[Category], request: Request) -> Result<Ready, ServiceError> {
+    let Request { input, user, mut uploads, errors } = request;
+    let category = categories.iter().find(|c| c.row.slug == input.category.trim()).cloned();
+    let checked = match check(category, input, user, &mut uploads) {
+        Ok(checked) if checked.career_action.is_some() => db.read(move |conn| check_procedure(conn, checked)).await,
+        other => other,
+    };
+    Ok(Ready { checked: with_edge_errors(checked, errors)?, uploads })
+}
+
+/// The edge's errors first; the form's on the fields the edge said nothing of.
+fn with_edge_errors(checked: Result<Checked, ServiceError>, mut edge: Vec<FieldError>) -> Result<Checked, ServiceError> {
+    match checked {
+        Ok(checked) if edge.is_empty() => Ok(checked),
+        Ok(_) => Err(ServiceError::Validation(edge)),
+        Err(ServiceError::Validation(list)) => {
+            let fresh: Vec<FieldError> = list.into_iter().filter(|e| !edge.iter().any(|x| x.field == e.field)).collect();
+            edge.extend(fresh);
+            Err(ServiceError::Validation(edge))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// The linked procedure's own data, checked before anything is written (its rules' errors,
+/// such as a course line without CFU, name the procedure's fields: `data.courses`).
+fn check_procedure(conn: &mut DbConn, checked: Checked) -> Result<Checked, ServiceError> {
     if let Some(request) = &checked.career_action {
-        instances::check(conn, request.clone(), CAREER_ACTION_FIELD, instances::today()).map_err(|e| match e {
-            ServiceError::Validation(list) => ServiceError::Validation(
-                list.into_iter()
-                    .map(|f| match f.field.strip_prefix("data.") {
-                        Some(rest) => crate::error::FieldError { field: format!("{CAREER_ACTION_FIELD}.data.{rest}"), ..f },
-                        None => f,
-                    })
-                    .collect(),
-            ),
-            other => other,
-        })?;
+        instances::check(conn, request.clone(), CAREER_ACTION_FIELD, instances::today())?;
     }
     Ok(checked)
 }
 
-/// `check` for a category already looked up (`None`: no such active category).
-pub fn check_with(category: Option<Category>, input: NewTicket, user: Option<User>, uploads: &mut [Upload]) -> Result<Checked, ServiceError> {
+/// Every check that needs no database: category (`None`: no such active category), guest
+/// rules, subject, body, form answers and required attachments.
+fn check(category: Option<Category>, input: NewTicket, user: Option<User>, uploads: &mut [Upload]) -> Result<Checked, ServiceError> {
     let mut errors = FieldErrors::default();
     let Some(category) = category else {
         return Err(ServiceError::field("category", format!("unknown category '{}'", input.category)));
@@ -230,8 +289,7 @@ pub(crate) fn insert_ticket(
     draft: &Draft<'_>,
     requester: &Requester,
     uploads: &[Upload],
-    prefix: &str,
-    base_url: &str,
+    place: &Place,
 ) -> Result<(TicketRow, MessageRow, Vec<AttachmentRow>), ServiceError> {
     let now_utc = Utc::now();
     let now = now_utc.naive_utc();
@@ -240,7 +298,7 @@ pub(crate) fn insert_ticket(
     let targets = Targets { first_response_hours: draft.first_response_hours, resolution_hours: draft.resolution_hours };
     let due = calendar.due_times(now_utc, targets, 0);
     let seq = next_ticket_seq(conn, year)?;
-    let number = TicketNumber::new(prefix, year, seq).to_string();
+    let number = TicketNumber::new(&place.prefix, year, seq).to_string();
     let ticket = TicketRow {
         id: new_id(),
         number,
@@ -273,14 +331,14 @@ pub(crate) fn insert_ticket(
     let message = MessageRow::new(&ticket.id, MessageKind::Public, Some(&requester.id), draft.body.to_owned());
     diesel::insert_into(messages::table).values(&message).execute(conn)?;
     let attachment_rows = link_uploads(conn, &ticket.id, Some(&message.id), Some(&requester.id), uploads)?;
-    crate::console::search::index_ticket(conn, &ticket.id)?;
+    crate::tickets::search_index::index_ticket(conn, &ticket.id)?;
     let mut created = json!({"number": ticket.number, "category": draft.category_slug, "status": draft.status.as_str(),
                              "form_version": draft.form_version, "attachments": attachment_rows.len()});
     if let (Some(old), Some(data)) = (draft.follow_up_of, created.as_object_mut()) {
         data.insert("follow_up_of".into(), json!(old.number));
     }
     record_event(conn, &ticket.id, Some(&requester.id), "created", created)?;
-    let link = format!("{base_url}/tickets/{}", ticket.number);
+    let link = format!("{}/tickets/{}", place.base_url, ticket.number);
     let (kind, payload) = match (draft.status, draft.secret) {
         (Status::Unverified, Some((secret, _))) => (
             "guest_verify",
@@ -305,7 +363,7 @@ pub(crate) fn insert_ticket(
 
 /// The write: one short transaction.
 #[tracing::instrument(skip_all, fields(category = %checked.category.row.slug))]
-pub fn open(conn: &mut DbConn, checked: Checked, uploads: &[Upload], prefix: &str, base_url: &str) -> Result<Opened, ServiceError> {
+fn write(conn: &mut DbConn, checked: Checked, uploads: &[Upload], place: &Place) -> Result<Opened, ServiceError> {
     let Checked { category, subject, body, fields, locale, opener, career_action } = checked;
     let fields_json = fields.to_string();
 
@@ -334,7 +392,7 @@ pub fn open(conn: &mut DbConn, checked: Checked, uploads: &[Upload], prefix: &st
             secret: secret.as_ref(),
             follow_up_of: None,
         };
-        let (mut ticket, message, attachment_rows) = insert_ticket(conn, &draft, &requester, uploads, prefix, base_url)?;
+        let (mut ticket, message, attachment_rows) = insert_ticket(conn, &draft, &requester, uploads, place)?;
         if let Some(request) = career_action {
             ticket = changes::attach_to_new_ticket(conn, &ticket, request)?;
         }

@@ -1,0 +1,295 @@
+//! The two dialects of the tickets' full-text index: how a document is written and how the
+//! ranked candidates of a search are read. What a document holds and how a query is parsed is
+//! `tickets::search_index`'s business; this module only speaks SQL.
+//!
+//! - SQLite: a contentless FTS5 table (`ticket_fts`) of terms the caller computes (Snowball
+//!   stems), one row per ticket whose rowid `ticket_search_docs` gives; ranked by `ticket_rank`
+//!   (src/db/fts5_rank.rs).
+//! - PostgreSQL: a tsvector per ticket written by the migration's `ticket_search_document`
+//!   function, GIN-indexed; ranked by `ts_rank`.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Timestamp};
+
+use super::DbConn;
+use crate::db::schema::{messages, tickets, users};
+
+/// Rewrites a ticket's document. `terms` turns a text into what SQLite's index stores (the
+/// caller's stems); PostgreSQL computes its own in SQL. A ticket indexed for the first time
+/// (new, or marked by a migration) has nothing to delete: deleting a rowid a contentless FTS5
+/// table never held still writes a tombstone, and those made every creation and the backfill
+/// slower as the index grew.
+pub fn write_document(conn: &mut DbConn, ticket_id: &str, terms: &dyn Fn(&str) -> String) -> QueryResult<()> {
+    if let DbConn::Pg(_) = conn {
+        diesel::sql_query(
+            "INSERT INTO ticket_search (ticket_id, document) VALUES ($1, ticket_search_document($1)) \
+             ON CONFLICT (ticket_id) DO UPDATE SET document = EXCLUDED.document",
+        )
+        .bind::<Text, _>(ticket_id)
+        .execute(conn)?;
+        return Ok(());
+    }
+    let (number, subject, fields, requester_id): (String, String, String, String) = tickets::table
+        .find(ticket_id)
+        .select((tickets::number, tickets::subject, tickets::fields, tickets::requester_id))
+        .first(conn)?;
+    let email: String = users::table.find(&requester_id).select(users::email).first(conn)?;
+    let thread: Vec<(String, String)> = messages::table
+        .filter(messages::ticket_id.eq(ticket_id))
+        .filter(messages::kind.ne("system"))
+        .order(messages::id.asc())
+        .select((messages::kind, messages::body))
+        .load(conn)?;
+    let of_kind = |kind: &str| thread.iter().filter(|(k, _)| k == kind).map(|(_, b)| terms(b)).collect::<Vec<_>>().join(" ");
+    let requester = terms(&format!("{email} {}", matricola(&fields).unwrap_or_default()));
+    let doc = document_id(conn, ticket_id)?;
+    if doc.indexed {
+        diesel::sql_query("DELETE FROM ticket_fts WHERE rowid = ?1").bind::<BigInt, _>(doc.id).execute(conn)?;
+    }
+    diesel::sql_query("INSERT INTO ticket_fts (rowid, number, subject, body, notes, requester) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .bind::<BigInt, _>(doc.id)
+        .bind::<Text, _>(terms(&number))
+        .bind::<Text, _>(terms(&subject))
+        .bind::<Text, _>(of_kind("public"))
+        .bind::<Text, _>(of_kind("internal"))
+        .bind::<Text, _>(requester)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The matricola a ticket's form answers carry, if any (PostgreSQL's document reads it too).
+pub fn matricola(fields: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(fields).ok()?;
+    match value.get("matricola")? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+#[derive(QueryableByName)]
+struct Doc {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Bool)]
+    indexed: bool,
+}
+
+/// The ticket's FTS rowid, marked indexed; `indexed` says whether it was before.
+fn document_id(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Doc> {
+    let fresh: Option<Doc> = diesel::sql_query(
+        "INSERT INTO ticket_search_docs (ticket_id, indexed) VALUES (?1, TRUE) \
+         ON CONFLICT (ticket_id) DO NOTHING RETURNING id, FALSE AS indexed",
+    )
+    .bind::<Text, _>(ticket_id)
+    .get_result(conn)
+    .optional()?;
+    if let Some(doc) = fresh {
+        return Ok(doc);
+    }
+    let doc: Doc = diesel::sql_query("SELECT id, indexed FROM ticket_search_docs WHERE ticket_id = ?1")
+        .bind::<Text, _>(ticket_id)
+        .get_result(conn)?;
+    if !doc.indexed {
+        diesel::sql_query("UPDATE ticket_search_docs SET indexed = TRUE WHERE id = ?1").bind::<BigInt, _>(doc.id).execute(conn)?;
+    }
+    Ok(doc)
+}
+
+#[derive(QueryableByName)]
+struct Pending {
+    #[diesel(sql_type = Text)]
+    ticket_id: String,
+}
+
+/// Up to `n` tickets a migration marked for indexing (SQLite); none on PostgreSQL, whose
+/// migration fills its index itself.
+pub fn pending(conn: &mut DbConn, n: i64) -> QueryResult<Vec<String>> {
+    if let DbConn::Pg(_) = conn {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Pending> = diesel::sql_query("SELECT ticket_id FROM ticket_search_docs WHERE NOT indexed ORDER BY id LIMIT ?1")
+        .bind::<BigInt, _>(n)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|p| p.ticket_id).collect())
+}
+
+/// The index query: how it is matched, who asks, the list filters, and the page.
+pub struct CandidateQuery<'a> {
+    /// SQLite's match: an FTS5 expression of the caller's terms.
+    pub fts5: String,
+    /// PostgreSQL's: the query's pieces, space-separated, each to match in the italian,
+    /// english or simple configuration.
+    pub pieces: String,
+    /// Supervisors and admins see every ticket; agents their teams' and their own.
+    pub every_ticket: bool,
+    pub team_ids: &'a [String],
+    pub user_id: &'a str,
+    /// Empty: any status but `unverified`.
+    pub statuses: Vec<&'a str>,
+    /// Empty: any.
+    pub priorities: Vec<&'a str>,
+    pub category_id: Option<&'a str>,
+    pub team_id: Option<&'a str>,
+    /// `Some("")`: unassigned.
+    pub assignee: Option<String>,
+    pub created_from: Option<chrono::NaiveDateTime>,
+    pub created_to: Option<chrono::NaiveDateTime>,
+    /// The previous page's last rank and ticket id.
+    pub after: Option<(f64, String)>,
+    pub page_rows: i64,
+    /// How many ranked candidates to join to their tickets; `None`: all.
+    pub take: Option<i64>,
+    /// Where the ranked window ends (a cursor's), else the `window` newest matches are ranked.
+    pub edge: Option<String>,
+    pub window: i64,
+}
+
+/// One row of a page: a ticket and its rank (none when no candidate passed the filters), with
+/// how many candidates there were, the lowest rank among them and the window's edge.
+#[derive(QueryableByName)]
+pub struct Candidate {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub ticket_id: Option<String>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub rank: Option<f64>,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub floor: Option<f64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub edge: Option<String>,
+}
+
+// The filters and the keyset. `m` is the ranked match, `t` its ticket. Parameters: 2 every
+// ticket, 3 the agent's team ids and 4 their id; 5..=11 the list filters (NULL: not asked; the
+// lists as a JSON array on SQLite, an array on PostgreSQL, see `list`); 12 and 13 the cursor;
+// 14 the limit. SQLite joins CROSS: in the order written, candidates first (left to itself, it
+// may scan the tickets and look each up among the candidates).
+const SQLITE_FILTERS: &str = " CROSS JOIN tickets t ON t.id = m.ticket_id \
+    WHERE (?2 OR t.team_id IN (SELECT value FROM json_each(?3)) OR t.assignee_id = ?4) \
+      AND (CASE WHEN ?5 IS NULL THEN t.status <> 'unverified' ELSE t.status IN (SELECT value FROM json_each(?5)) END) \
+      AND (?6 IS NULL OR t.priority IN (SELECT value FROM json_each(?6))) \
+      AND (?7 IS NULL OR t.category_id = ?7) \
+      AND (?8 IS NULL OR t.team_id = ?8) \
+      AND (?9 IS NULL OR (?9 = '' AND t.assignee_id IS NULL) OR t.assignee_id = ?9) \
+      AND (?10 IS NULL OR t.created_at >= ?10) \
+      AND (?11 IS NULL OR t.created_at < ?11) \
+      AND (?12 IS NULL OR m.rank < ?12 OR (m.rank = ?12 AND m.ticket_id > ?13)) \
+    ORDER BY m.rank DESC, m.ticket_id LIMIT ?14";
+
+const PG_FILTERS: &str = " JOIN tickets t ON t.id = m.ticket_id \
+    WHERE ($2 OR t.team_id = ANY($3) OR t.assignee_id = $4) \
+      AND (CASE WHEN $5::text[] IS NULL THEN t.status <> 'unverified' ELSE t.status = ANY($5) END) \
+      AND ($6::text[] IS NULL OR t.priority = ANY($6)) \
+      AND ($7::text IS NULL OR t.category_id = $7) \
+      AND ($8::text IS NULL OR t.team_id = $8) \
+      AND ($9::text IS NULL OR ($9 = '' AND t.assignee_id IS NULL) OR t.assignee_id = $9) \
+      AND ($10::timestamp IS NULL OR t.created_at >= $10) \
+      AND ($11::timestamp IS NULL OR t.created_at < $11) \
+      AND ($12::float8 IS NULL OR m.rank < $12 OR (m.rank = $12 AND m.ticket_id > $13)) \
+    ORDER BY m.rank DESC, m.ticket_id LIMIT $14";
+
+// The matches in rank order, at most $15 of them (all of them with -1 on SQLite, NULL on
+// PostgreSQL), from the cursor's rank ($12) on: `c`. The newest matches (the window: the $17
+// newest, or those from the cursor's edge $16 on) are ranked by relevance, rank > 0; the older
+// ones follow, newest first, with rank -1, -2, … (SQLite: how far their document id lies below
+// the edge). Only the candidates are joined to their tickets and filtered, so a common word
+// costs one rank per match in the window, not a ticket lookup per match. `n` and `floor` say
+// how many candidates there were and the lowest rank among them; `edge` is where the window
+// ends, for the next page's cursor. Each ends with PAGE_END.
+// SQLite ranks with `ticket_rank`, weights in column order: number, subject, body, notes,
+// requester.
+const SQLITE_MATCH: &str = "WITH e AS (SELECT coalesce(CAST(?16 AS INTEGER), \
+      (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?17 - 1), 0) AS edge), \
+    c AS ( \
+      SELECT doc, rank FROM ( \
+        SELECT * FROM (SELECT doc, rank FROM ( \
+            SELECT ticket_fts.rowid AS doc, ticket_rank(ticket_fts, 10.0, 10.0, 2.0, 1.0, 5.0) AS rank \
+            FROM e, ticket_fts WHERE ticket_fts MATCH ?1 AND ticket_fts.rowid >= e.edge) \
+          WHERE ?12 IS NULL OR rank <= ?12 ORDER BY rank DESC LIMIT ?15) \
+        UNION ALL \
+        SELECT * FROM (SELECT ticket_fts.rowid AS doc, ticket_fts.rowid - e.edge AS rank FROM e, ticket_fts \
+          WHERE ticket_fts MATCH ?1 AND ticket_fts.rowid < e.edge AND (?12 IS NULL OR ticket_fts.rowid - e.edge <= ?12) \
+          ORDER BY ticket_fts.rowid DESC LIMIT ?15)) \
+      ORDER BY rank DESC LIMIT ?15) \
+    SELECT p.ticket_id, p.rank, b.n, b.floor, CAST(e.edge AS TEXT) AS edge \
+    FROM (SELECT count(*) AS n, min(rank) AS floor FROM c) b CROSS JOIN e \
+    LEFT JOIN (SELECT m.ticket_id, m.rank FROM ( \
+      SELECT d.ticket_id AS ticket_id, c.rank AS rank \
+      FROM c CROSS JOIN ticket_search_docs d ON d.id = c.doc) m";
+
+const PG_MATCH: &str = "WITH q AS ( \
+      SELECT coalesce(string_agg('(' || w.q::text || ')', ' & '), '')::tsquery AS q FROM ( \
+        SELECT plainto_tsquery('italian', word) || plainto_tsquery('english', word) \
+               || plainto_tsquery('simple', word) AS q \
+        FROM unnest(string_to_array($1, ' ')) AS word) w \
+      WHERE numnode(w.q) > 0), \
+    m AS MATERIALIZED (SELECT s.ticket_id FROM ticket_search s, q WHERE s.document @@ q.q), \
+    e AS (SELECT coalesce($16, (SELECT min(ticket_id COLLATE \"C\") FROM \
+      (SELECT ticket_id FROM m ORDER BY ticket_id COLLATE \"C\" DESC LIMIT $17) r), '') AS edge), \
+    t0 AS MATERIALIZED (SELECT ticket_id, rank FROM ( \
+        SELECT s.ticket_id, ts_rank(s.document, q.q)::float8 AS rank \
+        FROM m JOIN ticket_search s ON s.ticket_id = m.ticket_id, q, e WHERE m.ticket_id COLLATE \"C\" >= e.edge) r \
+      WHERE $12::float8 IS NULL OR rank <= $12 ORDER BY rank DESC LIMIT $15), \
+    c AS MATERIALIZED ( \
+      SELECT ticket_id, rank FROM t0 \
+      UNION ALL \
+      SELECT ticket_id, rank FROM ( \
+        SELECT m.ticket_id, -(row_number() OVER (ORDER BY m.ticket_id COLLATE \"C\" DESC))::float8 AS rank FROM m, e \
+        WHERE m.ticket_id COLLATE \"C\" < e.edge AND (SELECT count(*) FROM t0) < coalesce($15, 9223372036854775807)) o \
+      WHERE $12::float8 IS NULL OR rank <= $12 \
+      ORDER BY rank DESC LIMIT $15) \
+    SELECT p.ticket_id, p.rank, b.n, b.floor, e.edge \
+    FROM (SELECT count(*) AS n, min(rank) AS floor FROM c) b CROSS JOIN e \
+    LEFT JOIN (SELECT m.ticket_id, m.rank FROM c m";
+
+const PAGE_END: &str = ") p ON TRUE ORDER BY p.rank DESC, p.ticket_id";
+
+/// Binds the parameters after the list ones (7..=17), the same on both backends.
+macro_rules! bind_rest {
+    ($query:expr, $q:expr, $take:expr) => {
+        $query
+            .bind::<Nullable<Text>, _>($q.category_id)
+            .bind::<Nullable<Text>, _>($q.team_id)
+            .bind::<Nullable<Text>, _>($q.assignee.as_deref())
+            .bind::<Nullable<Timestamp>, _>($q.created_from)
+            .bind::<Nullable<Timestamp>, _>($q.created_to)
+            .bind::<Nullable<Double>, _>($q.after.as_ref().map(|a| a.0))
+            .bind::<Nullable<Text>, _>($q.after.as_ref().map(|a| a.1.as_str()))
+            .bind::<BigInt, _>($q.page_rows)
+            .bind::<Nullable<BigInt>, _>($take)
+            .bind::<Nullable<Text>, _>($q.edge.as_deref())
+            .bind::<BigInt, _>($q.window)
+    };
+}
+
+/// The page's rows of the best `take` candidates, filtered, in rank order.
+pub fn candidates(conn: &mut DbConn, q: &CandidateQuery<'_>) -> QueryResult<Vec<Candidate>> {
+    let nonempty = |list: &[&str]| (!list.is_empty()).then(|| list.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let (statuses, priorities) = (nonempty(&q.statuses), nonempty(&q.priorities));
+    match conn {
+        DbConn::Sqlite(conn) => {
+            let json = |list: Option<Vec<String>>| list.map(|l| serde_json::Value::from(l).to_string());
+            let query = diesel::sql_query(format!("{SQLITE_MATCH}{SQLITE_FILTERS}{PAGE_END}"))
+                .bind::<Text, _>(&q.fts5)
+                .bind::<Bool, _>(q.every_ticket)
+                .bind::<Text, _>(serde_json::Value::from(q.team_ids.to_vec()).to_string())
+                .bind::<Text, _>(q.user_id)
+                .bind::<Nullable<Text>, _>(json(statuses))
+                .bind::<Nullable<Text>, _>(json(priorities));
+            // No limit is -1 on SQLite.
+            bind_rest!(query, q, Some(q.take.unwrap_or(-1))).load(conn)
+        }
+        DbConn::Pg(conn) => {
+            let query = diesel::sql_query(format!("{PG_MATCH}{PG_FILTERS}{PAGE_END}"))
+                .bind::<Text, _>(&q.pieces)
+                .bind::<Bool, _>(q.every_ticket)
+                .bind::<Array<Text>, _>(q.team_ids)
+                .bind::<Text, _>(q.user_id)
+                .bind::<Nullable<Array<Text>>, _>(statuses)
+                .bind::<Nullable<Array<Text>>, _>(priorities);
+            bind_rest!(query, q, q.take).load(conn)
+        }
+    }
+}
