@@ -1,7 +1,7 @@
 //! Changing tickets: PATCH with the optimistic version, replies and notes, uploads, and the
 //! guest's verification. Each change is one transaction with its audit events and mails.
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -20,7 +20,6 @@ use crate::error::{FieldErrors, ServiceError};
 use crate::mail::outbox::{self, Notification};
 
 /// Days after resolution during which a student may reopen.
-pub const REOPEN_DAYS: i64 = 14;
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -154,8 +153,20 @@ pub(crate) fn bump_version(conn: &mut DbConn, ticket: &TicketRow, seen: i32) -> 
     Ok(())
 }
 
+/// A resolved ticket may be reopened until it closes (the auto-close job closes it
+/// `HELPDESK_AUTO_CLOSE_DAYS` after it was resolved): one period, the one the pages state.
 fn student_may_reopen(ticket: &TicketRow) -> bool {
-    ticket.resolved_at.is_some_and(|at| Utc::now().naive_utc() - at <= Duration::days(REOPEN_DAYS))
+    ticket.resolved_at.is_some()
+}
+
+/// The student reopens a resolved ticket with a reason: the reason is their reply, which moves
+/// the ticket back to open. Anything but a resolved ticket is a 409.
+pub fn reopen(conn: &mut DbConn, user: &User, number: &TicketNumber, input: NewMessage, base_url: &str) -> Result<MessageView, ServiceError> {
+    let current = visible_ticket(conn, user, number)?.status()?;
+    if current != Status::Resolved {
+        return Err(ServiceError::Conflict(format!("ticket {number} is not resolved: only a resolved ticket is reopened")));
+    }
+    add_message(conn, user, number, input, &[], base_url)
 }
 
 /// An agent who may be assigned to a ticket of `team_id`: staff, active, and in that team

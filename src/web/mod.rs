@@ -11,6 +11,7 @@ mod home;
 mod i18n;
 mod kb;
 mod kept_files;
+pub(crate) mod linkify;
 mod multipart;
 mod new_ticket;
 mod page;

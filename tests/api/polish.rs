@@ -4,7 +4,7 @@ use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend};
+use crate::helpers::{spawn_app, spawn_app_with, Backend};
 use crate::staff_pages::signed_in;
 use serde_json::{json, Value};
 use crate::portal::{browser, csrf_of, page, sign_up, ticket_number_in, PDF};
@@ -15,6 +15,7 @@ both_backends!(
     each_staff_action_sends_the_student_at_most_one_mail,
     the_staff_ticket_page_speaks_the_forms_language,
     the_console_lists_each_agent_once_and_topics_in_order,
+    the_student_page_confirms_closing_links_addresses_and_states_the_real_period,
 );
 
 const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00];
@@ -274,4 +275,54 @@ async fn the_console_lists_each_agent_once_and_topics_in_order(backend: Backend)
     }
     // The number cell never wraps.
     assert!(first.contains(r#"class="num""#));
+}
+
+async fn the_student_page_confirms_closing_links_addresses_and_states_the_real_period(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.jobs.auto_close_days = 3).await;
+    let client = sign_up(&app, "lina@studenti.unibg.it").await;
+    let number = crate::portal::open_segreteria(&app, &client, "Link e chiusura").await;
+    let admin = app.admin().await;
+    let agent = app.staff(&admin, "agente.link@unibg.it", "agent", &["segreteria"]).await;
+    let api = format!("/api/v1/tickets/{number}");
+    let reply = "Vedi https://www.unibg.it/studenti?a=1&b=2. Non questo: javascript:alert(1) <b>x</b> \"https://x.it/\"onmouseover=alert(1)";
+    let res = app.post(&format!("{api}/messages"), Some(&agent.token), &json!({"body": reply, "status": "resolved"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let (_, html) = page(&client, &app, &format!("/tickets/{number}")).await;
+    assert!(
+        html.contains(r#"<a href="https://www.unibg.it/studenti?a=1&amp;b=2" rel="noopener noreferrer nofollow">"#),
+        "the address is a link: {html}"
+    );
+    assert!(html.contains("javascript:alert(1) &lt;b&gt;x&lt;/b&gt;"), "the rest stays text");
+    assert!(!html.contains(r#"href="javascript"#) && !html.contains("<b>x</b>") && !html.contains(r#"" onmouseover"#));
+    // The reopening period is the desk's auto-close setting, not a number of its own.
+    assert!(html.contains("3 giorni") && !html.contains("14 giorni"), "{html}");
+
+    // A rating without stars: the error at the form, focused.
+    let res = client.post(app.url(&format!("/tickets/{number}/rating"))).form(&[("csrf", csrf_of(&html).as_str()), ("comment", "ok")]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = res.text().await.unwrap();
+    assert!(refused.contains(r#"id="rate-error""#) && refused.contains(r#"value="5" autofocus"#), "{refused}");
+
+    // Closing asks for confirmation; confirmed, the notice links to a new request.
+    let version = html.split(r#"name="version" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let res = client
+        .post(app.url(&format!("/tickets/{number}/status")))
+        .form(&[("csrf", csrf_of(&html).as_str()), ("action", "close"), ("version", version.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains(r#"id="close-error""#));
+    let res = client
+        .post(app.url(&format!("/tickets/{number}/status")))
+        .form(&[("csrf", csrf_of(&html).as_str()), ("action", "close"), ("version", version.as_str()), ("confirm", "on")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(r#"<a href="/tickets/new">apri una nuova richiesta</a>"#), "{html}");
+    let seen: Value = app.get(&api, Some(&agent.token)).await.json().await.unwrap();
+    assert_eq!(seen["status"], "closed");
 }

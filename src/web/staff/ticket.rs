@@ -128,7 +128,7 @@ fn page_data(
             json!({
                 "id": m.id, "internal": m.kind == MessageKind::Internal, "system": m.kind == MessageKind::System,
                 "author": m.author.as_ref().map(|a| a.display_name.clone()).unwrap_or_else(|| ctx.t("ticket.system")),
-                "body": if m.kind == MessageKind::System { status_change_text(ctx, &m.body) } else { m.body.clone() },
+                "body_html": crate::web::linkify::linkify(&if m.kind == MessageKind::System { status_change_text(ctx, &m.body) } else { m.body.clone() }),
                 "when": when(m.created_at, locale),
                 "files": m.attachments.iter().map(|a| json!({"href": format!("/api/v1/attachments/{}", a.id), "name": a.filename})).collect::<Vec<_>>(),
             })
