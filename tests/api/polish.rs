@@ -326,3 +326,34 @@ async fn the_student_page_confirms_closing_links_addresses_and_states_the_real_p
     let seen: Value = app.get(&api, Some(&agent.token)).await.json().await.unwrap();
     assert_eq!(seen["status"], "closed");
 }
+
+/// The OpenAPI document: every operation id once (generated clients name methods by them), and
+/// valid OpenAPI by `openapi-spec-validator` (PyPI; scripts/test.sh installs it and sets
+/// HELPDESK_TEST_OPENAPI_VALIDATOR=1, which makes a missing validator a failure).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_valid_and_its_operation_ids_unique() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let doc: Value = app.get("/api/v1/openapi.json", None).await.json().await.unwrap();
+    let mut ids: Vec<String> = Vec::new();
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(!ids.contains(&id.to_owned()), "operationId {id} ({method} {path}) is not unique");
+            ids.push(id.to_owned());
+        }
+    }
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), doc.to_string()).unwrap();
+    let run = std::process::Command::new("python3").args(["-m", "openapi_spec_validator"]).arg(file.path()).output();
+    let required = std::env::var("HELPDESK_TEST_OPENAPI_VALIDATOR").is_ok_and(|v| v == "1");
+    match run {
+        Ok(out) if out.status.success() => {}
+        Ok(out) if required || !String::from_utf8_lossy(&out.stderr).contains("No module named") => panic!(
+            "openapi-spec-validator refused the document:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Ok(_) | Err(_) if !required => eprintln!("openapi-spec-validator is not installed: run scripts/test.sh"),
+        other => panic!("openapi-spec-validator could not run: {other:?}"),
+    }
+}
