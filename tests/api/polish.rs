@@ -16,6 +16,7 @@ both_backends!(
     the_staff_ticket_page_speaks_the_forms_language,
     the_console_lists_each_agent_once_and_topics_in_order,
     the_student_page_confirms_closing_links_addresses_and_states_the_real_period,
+    admin_pages_say_what_was_saved,
 );
 
 const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00];
@@ -356,4 +357,14 @@ async fn the_openapi_document_is_valid_and_its_operation_ids_unique() {
         Ok(_) | Err(_) if !required => eprintln!("openapi-spec-validator is not installed: run scripts/test.sh"),
         other => panic!("openapi-spec-validator could not run: {other:?}"),
     }
+}
+
+async fn admin_pages_say_what_was_saved(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.admin().await;
+    let admin = signed_in(&app, "admin@unibg.it", "admin-password").await;
+    let (_, html) = page(&admin, &app, "/staff/admin/hours/segreteria?saved=1").await;
+    assert!(html.contains(r#"<div class="notice notice-ok" role="status"><p>Modifiche salvate. <strong>"#), "a success box naming the page: {html}");
+    let (_, html) = page(&admin, &app, "/staff/admin/hours").await;
+    assert!(html.contains(r#"<th scope="col">Ufficio</th>"#) && !html.contains(r#"<th scope="col">Uffici e operatori</th>"#), "{html}");
 }
