@@ -80,21 +80,10 @@ pub(crate) fn link(base_url: &str, ticket: &TicketRow) -> String {
 }
 
 /// Sets the status columns that go with a status, moves the SLA clock, writes the system
-/// message and the event, and queues the student's mail. Call inside the change's transaction.
+/// message and the event, and queues the student's status mail when `mail` (a staff reply that
+/// also sets the status says so in its own mail: the student gets one mail, not two). Call
+/// inside the change's transaction.
 pub(crate) fn apply_status(
-    conn: &mut DbConn,
-    ticket: &TicketRow,
-    actor: Option<&str>,
-    from: Status,
-    to: Status,
-    base_url: &str,
-) -> Result<(), ServiceError> {
-    apply_status_mailing(conn, ticket, actor, from, to, base_url, true)
-}
-
-/// `apply_status`, with the student's status mail only when `mail` (a staff reply that also
-/// sets the status says so in its own mail: the student gets one mail, not two).
-fn apply_status_mailing(
     conn: &mut DbConn,
     ticket: &TicketRow,
     actor: Option<&str>,
@@ -285,7 +274,7 @@ pub fn patch(conn: &mut DbConn, user: &User, number: &TicketNumber, patch: Ticke
             record_event(conn, &ticket.id, Some(&user.id), &format!("{}_changed", change.field), json!({"from": change.from, "to": change.to}))?;
         }
         if let Some(to) = status_change {
-            apply_status(conn, &ticket, Some(&user.id), current, to, base_url)?;
+            apply_status(conn, &ticket, Some(&user.id), current, to, base_url, true)?;
         }
         if category_id != ticket.category_id || team_id != ticket.team_id {
             // After the status: a pause that ends here is already counted in.
@@ -362,7 +351,7 @@ pub fn add_message(
             .execute(conn)?;
         let staff_reply = user.is_staff() && kind == MessageKind::Public;
         if let Some(to) = target {
-            apply_status_mailing(conn, &ticket, Some(&user.id), current, to, base_url, !staff_reply)?;
+            apply_status(conn, &ticket, Some(&user.id), current, to, base_url, !staff_reply)?;
         }
         if staff_reply {
             if ticket.first_responded_at.is_none() {

@@ -123,7 +123,7 @@ pub async fn show(ctx: Ctx, query: web::Query<QueueQuery>) -> Page {
             }
         }
     }
-    members.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    members.sort_by_key(|m| m.1.to_lowercase());
     let members: Vec<Value> =
         members.iter().map(|(id, name, in_teams)| json!({"id": id, "name": format!("{name} ({})", in_teams.join(", "))})).collect();
     // The categories by name, the same order at every load.

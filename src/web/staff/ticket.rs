@@ -91,9 +91,10 @@ async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber,
     let names = category_names(ctx).await?;
     let categories = ctx.state.categories().await.or_page(ctx.locale)?;
     let form = categories.iter().find(|c| c.row.slug == ticket.category);
-    let mut page = page_data(ctx, &ticket, &events, &teams, &procedures, &names, form, kept);
+    let mut page = page_data(ctx, &ticket, &events, &teams, &procedures, &names, kept);
     let (responses, panel) = extra;
     if let Some(map) = page.as_object_mut() {
+        map.insert("fields".into(), json!(form_answers(ctx, form, &ticket.fields)));
         map.insert("canned".into(), json!(responses.iter().map(|c| json!({"id": c.id, "title": c.title})).collect::<Vec<_>>()));
         // The session's API token, for the page's script that renders a canned response in place.
         let jti = crate::auth::claims_of(&ctx.req, &ctx.state.keys, ctx.secure_cookies()).map(|c| c.jti).unwrap_or_default();
@@ -116,7 +117,6 @@ fn page_data(
     teams: &[crate::accounts::Team],
     procedures: &[instances::CareerActionView],
     names: &std::collections::HashMap<String, String>,
-    form: Option<&Category>,
     kept: Kept,
 ) -> Value {
     let locale = ctx.locale;
@@ -191,7 +191,6 @@ fn page_data(
         "first_response_due": t.first_response_due_at.map(|d| when(d, locale)),
         "due": t.due_at.map(|d| when(d, locale)),
         "deadline": t.deadline_at.map(|d| when(d, locale)),
-        "fields": form_answers(ctx, form, &t.fields),
         "messages": messages, "statuses": statuses, "priorities": priorities,
         "categories": categories, "category_slug": t.category, "team_slug": t.team, "assignee_id": assignee.clone().unwrap_or_default(),
         "teams": teams.iter().map(|team| json!({"slug": team.slug, "name": team.name, "selected": team.slug == t.team})).collect::<Vec<_>>(),
