@@ -80,7 +80,7 @@ struct BackendReport {
 fn bench_backend(rt: &Runtime, backend: Backend, config: &Config) -> Result<BackendReport> {
     let mut server = Server::start(&backend)?;
     rt.block_on(server.wait_ready())?;
-    let token = rt.block_on(student_token(&server.base))?;
+    let token = rt.block_on(student_token(&server.base, &server.database_url))?;
     let create = Arc::new(Probe::create_ticket(&server.base, &token)?);
     let health = Arc::new(Probe::healthz(&server.base));
     let plan = [
@@ -116,6 +116,7 @@ fn bench_backend(rt: &Runtime, backend: Backend, config: &Config) -> Result<Back
 /// The release binary serving on a free port; killed when dropped, also while a panic unwinds.
 struct Server {
     child: Child,
+    database_url: String,
     base: String,
     // Dropped after `child` is killed: the database and the folder outlive the server.
     _pg: Option<PgDatabase>,
@@ -131,7 +132,7 @@ impl Server {
             .arg("serve")
             .env("HELPDESK_DATA_DIR", data_dir.path())
             .env("HELPDESK_BIND", format!("127.0.0.1:{port}"))
-            .env("HELPDESK_DATABASE_URL", database_url)
+            .env("HELPDESK_DATABASE_URL", &database_url)
             .env("RUST_LOG", "warn")
             // Creations queue their notification; sending is measured by its own benchmark.
             // BENCH_MAIL_WORKERS=2 measures creation while the default file transport sends.
@@ -143,6 +144,7 @@ impl Server {
         Ok(Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            database_url: database_url.clone(),
             _pg: pg,
             _data_dir: data_dir,
         })
@@ -180,14 +182,21 @@ impl Drop for Server {
 
 
 
-/// Registers a student and signs in, as a browser would before opening tickets.
-async fn student_token(base: &str) -> Result<String> {
+/// Registers a student, follows the verification link the desk queued for them (mail workers
+/// are off, so the outbox still holds it) and signs in, as a browser would before opening
+/// tickets.
+async fn student_token(base: &str, database_url: &str) -> Result<String> {
     let client = Client::new();
     let email = "bench.student@studenti.unibg.it";
     let register = json!({"email": email, "password": PASSWORD, "display_name": "Bench Student"});
     let res = client.post(format!("{base}/api/v1/auth/register")).json(&register).send().await?;
     if res.status() != StatusCode::CREATED {
         bail!("register answered {}: {}", res.status(), res.text().await.unwrap_or_default());
+    }
+    let token = verification_token(database_url)?;
+    let res = client.post(format!("{base}/api/v1/auth/verify-email")).json(&json!({"token": token})).send().await?;
+    if res.status() != StatusCode::OK {
+        bail!("verify-email answered {}", res.status());
     }
     let login = json!({"email": email, "password": PASSWORD});
     let res = client.post(format!("{base}/api/v1/auth/login")).json(&login).send().await?;
@@ -199,6 +208,18 @@ async fn student_token(base: &str) -> Result<String> {
 }
 
 /// One request, prepared once and sent over and over.
+/// The token of the verification link queued for the bench's student.
+fn verification_token(database_url: &str) -> Result<String> {
+    use diesel::prelude::*;
+    use helpdesk::db::schema::outbox;
+    let db = helpdesk::db::Db::connect(database_url, 1)?;
+    let mut conn = db.get_writer()?;
+    let payload: String = outbox::table.filter(outbox::kind.eq("verify_email")).select(outbox::payload).first(&mut *conn)?;
+    let payload: Value = serde_json::from_str(&payload)?;
+    let link = payload["link"].as_str().context("the verification mail has a link")?;
+    link.split_once("token=").map(|(_, t)| t.to_owned()).context("the link carries a token")
+}
+
 struct Probe {
     method: Method,
     url: String,

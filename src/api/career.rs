@@ -10,13 +10,12 @@ use super::{number, ApiError, Data};
 use crate::auth::{Admin, CurrentUser, MaybeUser, Staff};
 use crate::career::calendar::{self, AcademicYear, Cohort, WindowStatus, YearCalendar};
 use crate::career::catalog::{CareerActionType, Document, Euros, Fee, Window};
-use crate::career::changes::{self, StatusChange};
-use crate::career::instances::{self, today, CareerActionView, NewCareerAction, Source};
-use crate::career::integration::{self, IntegrationReport, Reported};
+use crate::career::changes::StatusChange;
+use crate::career::instances::{self, today, CareerActionView, NewCareerAction};
+use crate::career::integration::IntegrationReport;
 use crate::career::quote::{self, QuoteRequest, TypeOnDay};
-use crate::career::status::CareerStatus;
+use crate::career::service;
 use crate::categories::form::{FormField, Text};
-use crate::db::write_tx;
 use crate::domain::Locale;
 use crate::error::{FieldErrors, ServiceError};
 
@@ -235,16 +234,7 @@ pub async fn admin_publish_calendar(state: Data, _admin: Admin, path: web::Path<
 #[post("/career-actions")]
 pub async fn create(state: Data, user: CurrentUser, body: web::Json<NewCareerAction>) -> Result<HttpResponse, ApiError> {
     let (user, input) = (user.0, body.into_inner());
-    let view = state
-        .db
-        .write(move |conn| {
-            write_tx(conn, |conn| {
-                let checked = instances::check(conn, input, "", today())?;
-                let row = instances::insert(conn, &user.id, &checked, CareerStatus::Submitted, Source::Student, Some(&user.id))?;
-                instances::view(conn, &user, &row)
-            })
-        })
-        .await?;
+    let view = state.db.write(move |conn| service::submit(conn, &user, input)).await?;
     Ok(HttpResponse::Created().insert_header((LOCATION, format!("/api/v1/career-actions/{}", view.id))).json(view))
 }
 
@@ -298,15 +288,7 @@ pub async fn change_status(
     body: web::Json<StatusChange>,
 ) -> Result<HttpResponse, ApiError> {
     let (user, id, change, base_url) = (staff.0, path.into_inner(), body.into_inner(), state.settings.base_url.clone());
-    let view = state
-        .db
-        .write(move |conn| {
-            write_tx(conn, |conn| {
-                let row = changes::change_by_staff(conn, &user, &id, change, &base_url)?;
-                instances::view(conn, &user, &row)
-            })
-        })
-        .await?;
+    let view = state.db.write(move |conn| service::change(conn, &user, &id, change, &base_url)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -329,16 +311,7 @@ pub async fn link_ticket(
     body: web::Json<LinkRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (user, number, action_id) = (user.0, number(&path.into_inner())?, body.into_inner().career_action_id);
-    let (linked, view) = state
-        .db
-        .write(move |conn| {
-            write_tx(conn, |conn| {
-                let linked = changes::link_by_user(conn, &user, &number, &action_id)?;
-                let ticket = crate::tickets::query::get(conn, &user, &number)?;
-                Ok::<_, ServiceError>((linked, ticket.career_actions))
-            })
-        })
-        .await?;
+    let (linked, view) = state.db.write(move |conn| service::link(conn, &user, &number, &action_id)).await?;
     let mut response = if linked { HttpResponse::Created() } else { HttpResponse::Ok() };
     Ok(response.json(view))
 }
@@ -360,18 +333,7 @@ pub async fn integration_report(
 ) -> Result<HttpResponse, ApiError> {
     super::require_api_key(&req, state.settings.integration_api_key.as_deref())?;
     let (external_ref, report, base_url) = (path.into_inner(), body.into_inner(), state.settings.base_url.clone());
-    let (created, view) = state
-        .db
-        .write(move |conn| {
-            write_tx(conn, |conn| {
-                let (created, row) = match integration::report(conn, &external_ref, report, &base_url)? {
-                    Reported::Created(row) => (true, row),
-                    Reported::Changed(row) | Reported::Unchanged(row) => (false, row),
-                };
-                Ok::<_, ServiceError>((created, instances::view_with(conn, &row, Locale::It, |_| true)?))
-            })
-        })
-        .await?;
+    let (created, view) = state.db.write(move |conn| service::report(conn, &external_ref, report, &base_url)).await?;
     let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
     Ok(response.json(view))
 }

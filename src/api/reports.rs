@@ -49,10 +49,7 @@ where
     let today = chrono::Utc::now().with_timezone(&period::TZ).date_naive();
     let (view, report) = state
         .db
-        .read(move |conn| {
-            let filter = reports::prepare(conn, &user, &params, today, user.locale)?;
-            compute(conn, &filter).map(|report| (filter.view(), report))
-        })
+        .read(move |conn| reports::run(conn, &user, &params, today, compute))
         .await?;
     match format {
         Format::Json => Ok(HttpResponse::Ok().json(report)),

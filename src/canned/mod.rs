@@ -200,6 +200,20 @@ fn writable_row(conn: &mut DbConn, user: &User, id: &str) -> Result<CannedRow, S
     Ok(row)
 }
 
+/// Every response `user` may see, following the cursor to the end (the admin page).
+pub fn all(conn: &mut DbConn, user: &User) -> Result<Vec<CannedView>, ServiceError> {
+    let mut params = CannedParams { limit: Some(MAX_LIMIT), ..CannedParams::default() };
+    let mut items = Vec::new();
+    loop {
+        let page = list(conn, user, &params)?;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(cursor) => params.cursor = Some(cursor),
+            None => return Ok(items),
+        }
+    }
+}
+
 /// The responses the user may use, oldest first; `team`: that team's and the global ones.
 pub fn list(
     conn: &mut DbConn,

@@ -12,4 +12,5 @@ pub mod money;
 pub mod part_time;
 pub mod quote;
 pub mod rules;
+pub mod service;
 pub mod status;

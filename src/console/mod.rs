@@ -15,6 +15,7 @@ pub mod bulk;
 pub mod merge;
 pub mod queues;
 pub mod requester;
+pub mod workspace;
 
 pub use crate::tickets::listing::{ListFilters, ListParams, ListRequest, Page, Sort, SortKey};
 pub use queues::{Queue, QueueCount};

@@ -16,12 +16,20 @@ struct Next {
 
 /// The next sequence number of `year`. Call inside the write transaction of the insert.
 pub fn next_ticket_seq(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
-    let sql = match conn {
-        DbConn::Pg(_) => "SELECT next_ticket_seq($1) AS seq",
-        DbConn::Sqlite(_) => {
-            "INSERT INTO ticket_counters (year, last) VALUES ($1, 1) \
-             ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last AS seq"
+    let sqlite = match conn {
+        DbConn::Pg(_) => {
+            return diesel::sql_query("SELECT next_ticket_seq($1) AS seq").bind::<Integer, _>(year).get_result::<Next>(conn).map(|row| row.seq);
         }
+        DbConn::Sqlite(c) => c,
     };
-    diesel::sql_query(sql).bind::<Integer, _>(year).get_result::<Next>(conn).map(|row| row.seq)
+    // The query builder's statement is prepared once and cached; a raw query is prepared anew
+    // every time (5 % of the writer's time at 8 connections).
+    use super::schema::ticket_counters::dsl::{last, ticket_counters, year as year_col};
+    diesel::insert_into(ticket_counters)
+        .values((year_col.eq(year), last.eq(1_i64)))
+        .on_conflict(year_col)
+        .do_update()
+        .set(last.eq(last + 1_i64))
+        .returning(last)
+        .get_result(sqlite)
 }

@@ -11,6 +11,8 @@ pub mod schema;
 pub mod ticket_search;
 mod writer;
 
+pub(crate) use writer::before_commit;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

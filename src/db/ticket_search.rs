@@ -15,11 +15,10 @@ use super::DbConn;
 use crate::db::schema::{messages, tickets, users};
 
 /// Rewrites a ticket's document. `terms` turns a text into what SQLite's index stores (the
-/// caller's stems); PostgreSQL computes its own in SQL. A ticket indexed for the first time
-/// (new, or marked by a migration) has nothing to delete: deleting a rowid a contentless FTS5
-/// table never held still writes a tombstone, and those made every creation and the backfill
-/// slower as the index grew.
-pub fn write_document(conn: &mut DbConn, ticket_id: &str, terms: &dyn Fn(&str) -> String) -> QueryResult<()> {
+/// caller's stems); PostgreSQL computes its own in SQL. On SQLite the write waits for the end
+/// of the writer's batch (`before_commit`: FTS5 writes a segment per savepoint otherwise),
+/// still inside the transaction, so a search after the answer finds the ticket.
+pub fn write_document(conn: &mut DbConn, ticket_id: &str, terms: fn(&str) -> String) -> QueryResult<()> {
     if let DbConn::Pg(_) = conn {
         diesel::sql_query(
             "INSERT INTO ticket_search (ticket_id, document) VALUES ($1, ticket_search_document($1)) \
@@ -29,6 +28,14 @@ pub fn write_document(conn: &mut DbConn, ticket_id: &str, terms: &dyn Fn(&str) -
         .execute(conn)?;
         return Ok(());
     }
+    let id = ticket_id.to_owned();
+    super::before_commit(conn, format!("ticket_fts:{id}"), move |conn| write_fts5(conn, &id, terms))
+}
+
+/// SQLite's document. A ticket indexed for the first time (new, or marked by a migration) has
+/// nothing to delete: deleting a rowid a contentless FTS5 table never held still writes a
+/// tombstone, and those made every creation and the backfill slower as the index grew.
+fn write_fts5(conn: &mut DbConn, ticket_id: &str, terms: fn(&str) -> String) -> QueryResult<()> {
     let (number, subject, fields, requester_id): (String, String, String, String) = tickets::table
         .find(ticket_id)
         .select((tickets::number, tickets::subject, tickets::fields, tickets::requester_id))
@@ -42,20 +49,47 @@ pub fn write_document(conn: &mut DbConn, ticket_id: &str, terms: &dyn Fn(&str) -
         .load(conn)?;
     let of_kind = |kind: &str| thread.iter().filter(|(k, _)| k == kind).map(|(_, b)| terms(b)).collect::<Vec<_>>().join(" ");
     let requester = terms(&format!("{email} {}", matricola(&fields).unwrap_or_default()));
+    let DbConn::Sqlite(conn) = conn else { return Ok(()) };
     let doc = document_id(conn, ticket_id)?;
     if doc.indexed {
-        diesel::sql_query("DELETE FROM ticket_fts WHERE rowid = ?1").bind::<BigInt, _>(doc.id).execute(conn)?;
+        diesel::delete(fts::ticket_fts.find(doc.id)).execute(conn)?;
     }
-    diesel::sql_query("INSERT INTO ticket_fts (rowid, number, subject, body, notes, requester) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-        .bind::<BigInt, _>(doc.id)
-        .bind::<Text, _>(terms(&number))
-        .bind::<Text, _>(terms(&subject))
-        .bind::<Text, _>(of_kind("public"))
-        .bind::<Text, _>(of_kind("internal"))
-        .bind::<Text, _>(requester)
+    diesel::insert_into(fts::ticket_fts)
+        .values((
+            fts::rowid.eq(doc.id),
+            fts::number.eq(terms(&number)),
+            fts::subject.eq(terms(&subject)),
+            fts::body.eq(of_kind("public")),
+            fts::notes.eq(of_kind("internal")),
+            fts::requester.eq(requester),
+        ))
         .execute(conn)?;
     Ok(())
 }
+
+// SQLite's own tables of the index, for the query builder: its statements are prepared once
+// and cached (a raw query is prepared anew every time).
+mod sqlite_tables {
+    diesel::table! {
+        ticket_search_docs (id) {
+            id -> BigInt,
+            ticket_id -> Text,
+            indexed -> Bool,
+        }
+    }
+    diesel::table! {
+        ticket_fts (rowid) {
+            rowid -> BigInt,
+            number -> Text,
+            subject -> Text,
+            body -> Text,
+            notes -> Text,
+            requester -> Text,
+        }
+    }
+}
+use sqlite_tables::ticket_fts::dsl as fts;
+use sqlite_tables::ticket_search_docs::dsl as docs;
 
 /// The matricola a ticket's form answers carry, if any (PostgreSQL's document reads it too).
 pub fn matricola(fields: &str) -> Option<String> {
@@ -67,33 +101,29 @@ pub fn matricola(fields: &str) -> Option<String> {
     }
 }
 
-#[derive(QueryableByName)]
 struct Doc {
-    #[diesel(sql_type = BigInt)]
     id: i64,
-    #[diesel(sql_type = Bool)]
     indexed: bool,
 }
 
 /// The ticket's FTS rowid, marked indexed; `indexed` says whether it was before.
-fn document_id(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Doc> {
-    let fresh: Option<Doc> = diesel::sql_query(
-        "INSERT INTO ticket_search_docs (ticket_id, indexed) VALUES (?1, TRUE) \
-         ON CONFLICT (ticket_id) DO NOTHING RETURNING id, FALSE AS indexed",
-    )
-    .bind::<Text, _>(ticket_id)
-    .get_result(conn)
-    .optional()?;
-    if let Some(doc) = fresh {
-        return Ok(doc);
+fn document_id(conn: &mut diesel::SqliteConnection, ticket_id: &str) -> QueryResult<Doc> {
+    let fresh: Option<i64> = diesel::insert_into(docs::ticket_search_docs)
+        .values((docs::ticket_id.eq(ticket_id), docs::indexed.eq(true)))
+        .on_conflict(docs::ticket_id)
+        .do_nothing()
+        .returning(docs::id)
+        .get_result(conn)
+        .optional()?;
+    if let Some(id) = fresh {
+        return Ok(Doc { id, indexed: false });
     }
-    let doc: Doc = diesel::sql_query("SELECT id, indexed FROM ticket_search_docs WHERE ticket_id = ?1")
-        .bind::<Text, _>(ticket_id)
-        .get_result(conn)?;
-    if !doc.indexed {
-        diesel::sql_query("UPDATE ticket_search_docs SET indexed = TRUE WHERE id = ?1").bind::<BigInt, _>(doc.id).execute(conn)?;
+    let (id, indexed): (i64, bool) =
+        docs::ticket_search_docs.filter(docs::ticket_id.eq(ticket_id)).select((docs::id, docs::indexed)).first(conn)?;
+    if !indexed {
+        diesel::update(docs::ticket_search_docs.find(id)).set(docs::indexed.eq(true)).execute(conn)?;
     }
-    Ok(doc)
+    Ok(Doc { id, indexed })
 }
 
 #[derive(QueryableByName)]

@@ -163,6 +163,19 @@ pub struct ReportFilter {
     pub labels: Labels,
 }
 
+/// One report for `user`: the request checked (`prepare`), then `compute`d; with the period
+/// it covers.
+pub fn run<R>(
+    conn: &mut DbConn,
+    user: &User,
+    params: &ReportParams,
+    today: NaiveDate,
+    compute: impl FnOnce(&mut DbConn, &ReportFilter) -> Result<R, ServiceError>,
+) -> Result<(PeriodView, R), ServiceError> {
+    let filter = prepare(conn, user, params, today, user.locale)?;
+    compute(conn, &filter).map(|report| (filter.view(), report))
+}
+
 /// Checks who asks and what: students may not see reports (403); agents see their teams'
 /// tickets only and may not ask for another team (403); unknown slugs and bad ranges are 422.
 pub fn prepare(

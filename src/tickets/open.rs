@@ -393,10 +393,14 @@ fn write(conn: &mut DbConn, checked: Checked, uploads: &[Upload], place: &Place)
             follow_up_of: None,
         };
         let (mut ticket, message, attachment_rows) = insert_ticket(conn, &draft, &requester, uploads, place)?;
-        if let Some(request) = career_action {
-            ticket = changes::attach_to_new_ticket(conn, &ticket, request)?;
-        }
-        let linked = instances::linked_to_ticket(conn, &ticket.id, locale)?;
+        // Only a ticket opened about a procedure has one linked (no read for the others).
+        let linked = match career_action {
+            Some(request) => {
+                ticket = changes::attach_to_new_ticket(conn, &ticket, request)?;
+                instances::linked_to_ticket(conn, &ticket.id, locale)?
+            }
+            None => Vec::new(),
+        };
         Ok((ticket, message, attachment_rows, requester, secret.map(|(s, _)| s), linked))
     })?;
 

@@ -43,7 +43,7 @@ use crate::tickets::view::TicketView;
 const SNIPPET_WORDS: usize = 30;
 const CURSOR_TAG: &str = "rank";
 /// Tickets indexed per transaction by the backfill.
-const BACKFILL_BATCH: i64 = 500;
+const BACKFILL_BATCH: i64 = 2000;
 
 /// How many of a search's newest matches are ranked by relevance (`HELPDESK_SEARCH_RANKED`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,7 +170,7 @@ struct Ranked {
 /// Rewrites a ticket's search document. Call inside the transaction that wrote the ticket or
 /// one of its messages, so the index never lags behind the data.
 pub fn index_ticket(conn: &mut DbConn, ticket_id: &str) -> Result<(), ServiceError> {
-    Ok(ticket_search::write_document(conn, ticket_id, &index_terms)?)
+    Ok(ticket_search::write_document(conn, ticket_id, index_terms)?)
 }
 
 /// Indexes the tickets a migration marked (SQLite: stems are computed here, not in SQL).

@@ -9,17 +9,16 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{history, priority_label, staff_or_return, status_label};
-use crate::accounts::{teams_with_members, User};
-use crate::canned::{self, CannedParams};
+use crate::accounts::User;
+use crate::canned;
 use crate::career::changes::{self, StatusChange};
 use crate::career::instances;
 use crate::career::status::CareerStatus;
 use crate::console::merge::{self, MergeRequest};
-use crate::console::requester;
+use crate::console::workspace::{self, Workspace};
 use crate::domain::{Priority, Status, TicketNumber};
 use crate::error::ServiceError;
 use crate::tickets::model::MessageKind;
-use crate::tickets::query;
 use crate::tickets::update::{self, NewMessage, TicketPatch};
 use crate::tickets::view::{EventView, TicketView};
 use crate::web::error::{OrPage, WebError};
@@ -66,33 +65,12 @@ pub async fn show(ctx: Ctx, path: web::Path<String>, query: web::Query<ShowQuery
 
 async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber, kept: Kept) -> Page {
     let locale = ctx.locale;
-    let (ticket, events, teams, procedures, extra) = ctx
-        .state
-        .db
-        .read(move |conn| {
-            let ticket = query::get(conn, &user, &number)?;
-            let events = query::events(conn, &user, &number, locale)?;
-            let teams = teams_with_members(conn, locale)?;
-            let responses = canned::list(
-                conn,
-                &user,
-                &CannedParams { team: Some(ticket.team.clone()), limit: Some(200), ..CannedParams::default() },
-            )?;
-            let panel = requester::panel(conn, &user, &number)?;
-            let requester = ticket.requester.as_ref().map(|r| r.id.clone()).unwrap_or_default();
-            let procedures = instances::for_student(conn, &requester)?
-                .iter()
-                .map(|row| instances::view(conn, &user, row))
-                .collect::<Result<Vec<_>, ServiceError>>()?;
-            Ok::<_, ServiceError>((ticket, events, teams, procedures, (responses.items, panel)))
-        })
-        .await
-        .or_page(ctx.locale)?;
+    let Workspace { ticket, events, teams, canned: responses, panel, procedures } =
+        ctx.state.db.read(move |conn| workspace::load(conn, &user, &number, locale)).await.or_page(ctx.locale)?;
     let names = category_names(ctx).await?;
     let categories = ctx.state.categories().await.or_page(ctx.locale)?;
     let form = categories.iter().find(|c| c.row.slug == ticket.category);
     let mut page = page_data(ctx, &ticket, &events, &teams, &procedures, &names, kept);
-    let (responses, panel) = extra;
     if let Some(map) = page.as_object_mut() {
         map.insert("fields".into(), json!(form_answers(ctx, form, &ticket.fields)));
         map.insert("canned".into(), json!(responses.iter().map(|c| json!({"id": c.id, "title": c.title})).collect::<Vec<_>>()));

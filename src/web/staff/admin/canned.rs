@@ -9,30 +9,14 @@ use serde_json::{json, Value};
 
 use super::{posted, Fields, Page, Posted, Typed};
 use crate::accounts::{teams_with_members, User};
-use crate::canned::{self, CannedInput, CannedParams, CannedView};
-use crate::db::DbConn;
+use crate::canned::{self, CannedInput, CannedView};
 use crate::error::ServiceError;
-use crate::tickets::query::MAX_LIMIT;
 use crate::web::error::OrPage;
 use crate::web::form_view::Kind;
 use crate::web::page::{redirect, Ctx};
 use crate::web::staff::admin_or_return;
 
 const BACK: &str = "/staff/admin/canned";
-
-/// Every response, following the cursor to the end.
-fn all(conn: &mut DbConn, user: &User) -> Result<Vec<CannedView>, ServiceError> {
-    let mut params = CannedParams { limit: Some(MAX_LIMIT), ..CannedParams::default() };
-    let mut items = Vec::new();
-    loop {
-        let page = canned::list(conn, user, &params)?;
-        items.extend(page.items);
-        match page.next_cursor {
-            Some(cursor) => params.cursor = Some(cursor),
-            None => return Ok(items),
-        }
-    }
-}
 
 pub async fn page(ctx: Ctx) -> Page {
     let admin = admin_or_return!(ctx);
@@ -45,7 +29,7 @@ async fn render(ctx: &Ctx, admin: User, refused: Option<(&str, &Typed)>) -> Page
     let (list, teams) = ctx
         .state
         .db
-        .read(move |conn| Ok::<_, ServiceError>((all(conn, &admin)?, teams_with_members(conn, locale)?)))
+        .read(move |conn| Ok::<_, ServiceError>((canned::all(conn, &admin)?, teams_with_members(conn, locale)?)))
         .await
         .or_page(ctx.locale)?;
     let team_options: Vec<(String, String)> = teams.iter().map(|t| (t.slug.clone(), t.name.clone())).collect();

@@ -1,0 +1,1 @@
+CREATE INDEX tickets_created_at ON tickets (created_at);
