@@ -7,7 +7,7 @@ use crate::both_backends;
 use crate::helpers::{spawn_app, spawn_app_with, Backend};
 use crate::staff_pages::signed_in;
 use serde_json::{json, Value};
-use crate::portal::{browser, csrf_of, page, sign_up, ticket_number_in, PDF};
+use crate::portal::{browser, csrf_of, page, segreteria_form, sign_up, ticket_number_in};
 
 both_backends!(
     the_request_sent_page_is_a_get_that_files_nothing_again,
@@ -50,15 +50,7 @@ async fn the_request_sent_page_is_a_get_that_files_nothing_again(backend: Backen
     let app = spawn_app(backend).await;
     let client = sign_up(&app, "prg@studenti.unibg.it").await;
     let (_, html) = page(&client, &app, "/tickets/new?category=segreteria").await;
-    let form = Form::new()
-        .text("csrf", csrf_of(&html))
-        .text("category", "segreteria")
-        .text("subject", "Una sola volta")
-        .text("body", "Vorrei sapere come modificare il piano di studio.")
-        .text("f.matricola", "1012345")
-        .text("f.course", "Ingegneria")
-        .text("f.topic", "piano-di-studio")
-        .part("files", Part::bytes(PDF.to_vec()).file_name("piano.pdf").mime_str("application/pdf").unwrap());
+    let form = segreteria_form(&csrf_of(&html), "Una sola volta", "1012345", "Ingegneria");
     let res = client.post(app.url("/tickets/new")).multipart(form).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let sent = res.url().clone();

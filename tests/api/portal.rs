@@ -65,7 +65,7 @@ pub(crate) async fn sign_up(app: &TestApp, email: &str) -> Client {
     client
 }
 
-fn segreteria_form(csrf: &str, subject: &str, matricola: &str, course: &str) -> Form {
+pub(crate) fn segreteria_form(csrf: &str, subject: &str, matricola: &str, course: &str) -> Form {
     Form::new()
         .text("csrf", csrf.to_owned())
         .text("category", "segreteria")

@@ -54,6 +54,14 @@ async fn phone(b: &Browser) {
     }
 }
 
+async fn staff_sign_in(app: &TestApp, b: &Browser, email: &str, password: &str) {
+    b.goto(&app.url("/sign-in")).await;
+    b.type_in("email", email).await;
+    b.type_in("password", password).await;
+    b.click("form[action='/sign-in'] button[type=submit]").await;
+    assert_eq!(b.path_after_navigation("/staff").await, "/staff");
+}
+
 async fn tickets_of(app: &TestApp, token: &str) -> usize {
     let list: Value = app.get("/api/v1/tickets", Some(token)).await.json().await.unwrap();
     list["items"].as_array().unwrap().len()
@@ -110,11 +118,7 @@ async fn the_staff_pages_fit_a_phone_and_a_canned_response_joins_the_draft() {
     assert!(res.status().is_success());
     let number = res.json::<Value>().await.unwrap()["number"].as_str().unwrap().to_owned();
     let b = Browser::start().await;
-    b.goto(&app.url("/sign-in")).await;
-    b.type_in("email", "laura@unibg.it").await;
-    b.type_in("password", "agent-password").await;
-    b.click("form[action='/sign-in'] button[type=submit]").await;
-    assert_eq!(b.path_after_navigation("/staff").await, "/staff");
+    staff_sign_in(&app, &b, "laura@unibg.it", "agent-password").await;
 
     // Desktop: the console and the ticket page, screenshots; numbers on one line.
     b.resize(1366, 900).await;
@@ -165,11 +169,7 @@ async fn the_admin_pages_fit_a_phone() {
     let app = spawn_app(Backend::Sqlite).await;
     app.admin().await;
     let b = Browser::start().await;
-    b.goto(&app.url("/sign-in")).await;
-    b.type_in("email", "admin@unibg.it").await;
-    b.type_in("password", "admin-password").await;
-    b.click("form[action='/sign-in'] button[type=submit]").await;
-    assert_eq!(b.path_after_navigation("/staff").await, "/staff");
+    staff_sign_in(&app, &b, "admin@unibg.it", "admin-password").await;
     phone(&b).await;
     for path in [
         "/staff/admin",
