@@ -8,7 +8,7 @@ use crate::browser::Browser;
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::journeys::check;
 
-async fn sign_in(app: &TestApp, b: &Browser, email: &str, password: &str) {
+pub(crate) async fn sign_in(app: &TestApp, b: &Browser, email: &str, password: &str) {
     b.goto(&app.url("/sign-in")).await;
     b.type_in("email", email).await;
     b.type_in("password", password).await;

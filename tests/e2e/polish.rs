@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::browser::Browser;
+use crate::console::sign_in;
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::journeys::{check, submit_sign_up};
 
@@ -52,14 +53,6 @@ async fn phone(b: &Browser) {
     if inner > i64::from(PHONE) {
         b.resize(PHONE - (u32::try_from(inner).unwrap_or(PHONE) - PHONE), 844).await;
     }
-}
-
-async fn staff_sign_in(app: &TestApp, b: &Browser, email: &str, password: &str) {
-    b.goto(&app.url("/sign-in")).await;
-    b.type_in("email", email).await;
-    b.type_in("password", password).await;
-    b.click("form[action='/sign-in'] button[type=submit]").await;
-    assert_eq!(b.path_after_navigation("/staff").await, "/staff");
 }
 
 async fn tickets_of(app: &TestApp, token: &str) -> usize {
@@ -118,7 +111,7 @@ async fn the_staff_pages_fit_a_phone_and_a_canned_response_joins_the_draft() {
     assert!(res.status().is_success());
     let number = res.json::<Value>().await.unwrap()["number"].as_str().unwrap().to_owned();
     let b = Browser::start().await;
-    staff_sign_in(&app, &b, "laura@unibg.it", "agent-password").await;
+    sign_in(&app, &b, "laura@unibg.it", "agent-password").await;
 
     // Desktop: the console and the ticket page, screenshots; numbers on one line.
     b.resize(1366, 900).await;
@@ -169,7 +162,7 @@ async fn the_admin_pages_fit_a_phone() {
     let app = spawn_app(Backend::Sqlite).await;
     app.admin().await;
     let b = Browser::start().await;
-    staff_sign_in(&app, &b, "admin@unibg.it", "admin-password").await;
+    sign_in(&app, &b, "admin@unibg.it", "admin-password").await;
     phone(&b).await;
     for path in [
         "/staff/admin",
