@@ -12,6 +12,7 @@ pub mod console;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod ids;
 pub mod kb;
 pub mod mail;
 pub mod reports;

@@ -1,4 +1,4 @@
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime};
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -46,17 +46,7 @@ pub struct UserRow {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
-
-pub fn to_utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
-}
+pub use crate::ids::{new_id, now, to_utc};
 
 fn team_memberships(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<(String, String)>> {
     team_members::table

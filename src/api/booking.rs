@@ -24,7 +24,7 @@ pub async fn create_session(state: Data, _admin: Admin, body: web::Json<NewSessi
 #[utoipa::path(tag = "ita-l2", responses((status = 200, body = Vec<SessionView>)))]
 #[get("/ita-l2/sessions")]
 pub async fn list_sessions(state: Data) -> Result<HttpResponse, ApiError> {
-    let sessions = state.db.read(move |conn| booking::list_upcoming(conn, crate::accounts::now())).await?;
+    let sessions = state.db.read(move |conn| booking::list_upcoming(conn, crate::ids::now())).await?;
     Ok(HttpResponse::Ok().json(sessions))
 }
 

@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 
 use super::ics::{calendar, CalendarEvent};
 use super::{lock_session, BookingRow, BookingStatus, Mode, SessionRow, CATEGORY};
-use crate::accounts::{new_id, now, User};
+use crate::accounts::User;
+use crate::ids::{new_id, now};
 use crate::db::schema::{categories, ita_l2_bookings, messages, tickets, users};
 use crate::db::{write_tx, DbConn};
 use crate::domain::{Locale, TicketNumber};

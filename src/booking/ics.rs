@@ -136,7 +136,7 @@ mod tests {
         let ics = calendar(&event("Porta il passaporto."));
         let payload = serde_json::json!({"number": "HD-2026-000042", "subject": "ITA-L2", "name": "Mario",
             "link": "http://x/t/HD-2026-000042", "starts_at": "01/12/2026 10:30", "location": "Aula 1", "online": false, "ics": ics});
-        let t = crate::accounts::now();
+        let t = crate::ids::now();
         let row = OutboxRow {
             id: "0190b5a0-2222-7000-8000-000000000002".into(),
             kind: "booking_confirmed".into(),

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Mode, SessionRow};
-use crate::accounts::{new_id, now};
+use crate::ids::{new_id, now};
 use crate::db::schema::{ita_l2_bookings, ita_l2_sessions};
 use crate::db::{write_tx, DbConn};
 use crate::error::{FieldErrors, ServiceError};

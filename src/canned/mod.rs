@@ -8,7 +8,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::accounts::{new_id, now, User};
+use crate::accounts::User;
+use crate::ids::{new_id, now};
 use crate::db::schema::{canned_responses, teams, users};
 use crate::db::{write_tx, DbConn};
 use crate::domain::{Locale, Role, TicketNumber};

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::money::Euros;
-use crate::accounts::now;
+use crate::ids::now;
 use crate::categories::form::Text;
 use crate::db::schema::{academic_years, calendar_windows, career_action_types};
 use crate::db::{write_tx, DbConn};

@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::now;
+use crate::ids::now;
 use crate::categories::form::{FormField, Text};
 use crate::db::schema::career_action_types;
 use crate::db::{write_tx, DbConn};

@@ -12,7 +12,8 @@ use super::catalog::{self, CareerActionType};
 use super::deadline;
 use super::instances::{self, ActionRow, NewCareerAction, Source};
 use super::status::CareerStatus;
-use crate::accounts::{now, User};
+use crate::accounts::User;
+use crate::ids::now;
 use crate::db::schema::{career_actions, messages, ticket_career_actions, tickets, users};
 use crate::db::DbConn;
 use crate::domain::{Locale, Priority, Status, TicketNumber};
@@ -122,7 +123,7 @@ pub fn apply_deadline(
         &ticket.id,
         None,
         "deadline_applied",
-        json!({"type": kind.slug, "closes_at": crate::accounts::to_utc(deadline), "priority": priority.as_str()}),
+        json!({"type": kind.slug, "closes_at": crate::ids::to_utc(deadline), "priority": priority.as_str()}),
     )?;
     Ok(())
 }

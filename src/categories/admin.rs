@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::form::{FieldType, FormField, RequiredAttachment, Text};
 use super::{any_by_slug, Category};
-use crate::accounts::{new_id, now};
+use crate::ids::{new_id, now};
 use crate::db::schema::{categories, category_forms, teams};
 use crate::db::{write_tx, DbConn};
 use crate::error::{FieldErrors, ServiceError};

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::form::{FormField, RequiredAttachment};
-use crate::accounts::{new_id, now};
+use crate::ids::{new_id, now};
 use crate::db::schema::{categories, category_forms, teams};
 use crate::db::{write_tx, DbConn};
 use crate::error::ServiceError;

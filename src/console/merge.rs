@@ -12,7 +12,8 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::accounts::{now, User};
+use crate::accounts::User;
+use crate::ids::now;
 use crate::db::schema::{attachments, messages, tickets, users};
 use crate::db::{write_tx, DbConn};
 use crate::domain::{Locale, Status, TicketNumber};

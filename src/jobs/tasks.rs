@@ -8,7 +8,7 @@ use diesel::sql_types::{Bool, Text, Timestamp};
 use serde_json::json;
 
 use super::JobContext;
-use crate::accounts::now as wall_now;
+use crate::ids::now as wall_now;
 use crate::db::schema::{sla_alerts, teams, tickets};
 use crate::db::{write_tx, DbConn};
 use crate::domain::sla::{Target, AT_RISK_MINUTES};

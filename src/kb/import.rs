@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::split::split;
 use super::text::{self, slugify};
 use super::Article;
-use crate::accounts::{new_id, now};
+use crate::ids::{new_id, now};
 use crate::db::schema::kb_articles;
 use crate::db::{write_tx, DbConn};
 use crate::domain::Locale;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::accounts::now;
+use crate::ids::now;
 use crate::db::outbox::OutboxRow;
 use crate::db::schema::outbox;
 use crate::db::{write_tx, DbConn};

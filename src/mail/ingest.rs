@@ -349,7 +349,7 @@ impl Key {
         let row = (
             inbound_mail::sender.eq(&self.sender),
             inbound_mail::message_id.eq(&self.message_id),
-            inbound_mail::received_at.eq(crate::accounts::now()),
+            inbound_mail::received_at.eq(crate::ids::now()),
             inbound_mail::outcome.eq(""),
         );
         match diesel::insert_into(inbound_mail::table).values(row).execute(conn) {

@@ -3,7 +3,7 @@ use serde_json::Value;
 #[cfg(test)]
 use serde_json::json;
 
-use crate::accounts::{new_id, now};
+use crate::ids::{new_id, now};
 use crate::db::schema::{outbox, team_members, users};
 use crate::db::DbConn;
 use crate::domain::Locale;

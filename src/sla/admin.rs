@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{forget_calendars, parse_date, parse_time, stored_closures, stored_week};
-use crate::accounts::{new_id, now};
+use crate::ids::{new_id, now};
 use crate::db::schema::{closures, office_hours, teams};
 use crate::db::{write_tx, DbConn};
 use crate::domain::sla::{default_week, Closure, Span, Week};

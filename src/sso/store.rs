@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{Assertion, SsoError};
-use crate::accounts::{find_user, new_id, now, to_utc, User, UserRow};
+use crate::accounts::{find_user, User, UserRow};
+use crate::ids::{new_id, now, to_utc};
 use crate::db::schema::{sso_flows, sso_sessions, user_identities, users};
 use crate::db::{write_tx, DbConn, DbError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};

@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 
 use super::access::can_see;
 use super::model::{record_event, AttachmentRow, MessageKind, TicketRow};
-use crate::accounts::{new_id, now, User};
+use crate::accounts::User;
+use crate::ids::{new_id, now};
 use crate::db::schema::{attachments, messages, tickets};
 use crate::db::{write_tx, DbConn};
 use crate::error::ServiceError;

@@ -2,7 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::accounts::{new_id, now};
+use crate::ids::{new_id, now};
 use crate::db::schema::{attachments, messages, ticket_events, tickets};
 use crate::db::DbConn;
 use crate::domain::{Priority, Status};

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use super::access::visible_ticket;
 use super::model::record_event;
-use crate::accounts::{now, User};
+use crate::accounts::User;
+use crate::ids::now;
 use crate::db::schema::ticket_ratings;
 use crate::db::{write_tx, DbConn};
 use crate::domain::{Status, TicketNumber};

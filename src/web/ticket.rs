@@ -11,7 +11,7 @@ use super::error::{OrPage, WebError};
 use super::guest::{self, parse_number, viewer};
 use super::multipart;
 use super::procedures;
-use crate::accounts::now;
+use crate::ids::now;
 use crate::booking;
 use super::page::{encode, redirect, Ctx};
 use super::tickets::{category_names, when};

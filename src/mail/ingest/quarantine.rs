@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::Reason;
-use crate::accounts::{new_id, now};
+use crate::ids::{new_id, now};
 use crate::db::schema::mail_quarantine;
 use crate::db::{write_tx, DbConn};
 use crate::error::ServiceError;
