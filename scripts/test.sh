@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs every test: it installs and starts what the tests need (a
-# PostgreSQL server; aiosmtpd for the real SMTP server the mail tests start; Debian's Chromium
+# PostgreSQL server; aiosmtpd for the real SMTP server the mail tests start; openapi-spec-validator
+# for the API's OpenAPI document; Debian's Chromium
 # and ChromeDriver and axe-core for the browser tests; oidc-provider from npm, the OpenID
 # provider the SSO tests start; Debian's clamav-daemon, the real virus scanner the upload tests
 # start), runs the unit, integration and end-to-end suites, and stops
@@ -10,6 +11,11 @@ cd "$(dirname "$0")/.."
 if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore aiosmtpd
 fi
+# The OpenAPI document is checked by openapi-spec-validator (PyPI) in tests/api/polish.rs.
+if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore openapi-spec-validator
+fi
+export HELPDESK_TEST_OPENAPI_VALIDATOR=1
 # The browser suite (tests/e2e) fails, never skips, without these.
 if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
   if [ "$(id -u)" = 0 ]; then

@@ -64,16 +64,26 @@ pub async fn json_or_multipart<T: DeserializeOwned>(
     state: &AppState,
     json_part: &str,
 ) -> Result<(T, Vec<Upload>), ApiError> {
+    json_or_multipart_raw(req, payload, state, json_part).await.map(|(value, uploads, _)| (value, uploads))
+}
+
+/// `json_or_multipart`, also answering the JSON as sent (for the digest of an idempotent request).
+pub async fn json_or_multipart_raw<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    json_part: &str,
+) -> Result<(T, Vec<Upload>, Vec<u8>), ApiError> {
     let settings = &state.settings;
     match media_type(req).as_str() {
         "application/json" => {
             let bytes = read_limited(payload.map(|c| c.map_err(|e| ApiError::BadRequest(e.to_string()))), settings.max_json_bytes).await?;
-            Ok((parse_json(&bytes)?, Vec::new()))
+            Ok((parse_json(&bytes)?, Vec::new(), bytes))
         }
         "multipart/form-data" => {
             let (json, uploads) = multipart(req, payload, state, Some(json_part)).await?;
             let json = json.ok_or_else(|| ServiceError::field(json_part, "the JSON part is missing"))?;
-            Ok((parse_json(&json)?, uploads))
+            Ok((parse_json(&json)?, uploads, json))
         }
         "" => Err(ServiceError::UnsupportedMediaType("send application/json or multipart/form-data".into()).into()),
         other => Err(ServiceError::UnsupportedMediaType(format!("{other} is not accepted: send application/json or multipart/form-data")).into()),

@@ -7,7 +7,7 @@ use crate::auth::Staff;
 use crate::canned::{self as svc, CannedInput, CannedParams, CannedView, RenderedView};
 use crate::tickets::query::Page;
 
-#[utoipa::path(tag = "canned-responses", params(CannedParams),
+#[utoipa::path(tag = "canned-responses", operation_id = "list_canned_responses", params(CannedParams),
     responses((status = 200, body = Page<CannedView>), (status = 403, body = super::Problem), (status = 422, body = super::Problem)),
     security(("bearer" = [])))]
 #[get("/canned-responses")]
@@ -25,7 +25,7 @@ pub async fn list(
 }
 
 /// A new response; agents only for their own teams, global ones are for supervisors and admins.
-#[utoipa::path(tag = "canned-responses", request_body = CannedInput,
+#[utoipa::path(tag = "canned-responses", operation_id = "create_canned_response", request_body = CannedInput,
     responses((status = 201, body = CannedView), (status = 403, body = super::Problem), (status = 422, body = super::Problem)),
     security(("bearer" = [])))]
 #[post("/canned-responses")]

@@ -227,7 +227,7 @@ pub async fn admin_publish_calendar(state: Data, _admin: Admin, path: web::Path<
 }
 
 /// Starts a procedure for the signed-in student (status `submitted`).
-#[utoipa::path(tag = "career", request_body = NewCareerAction,
+#[utoipa::path(tag = "career", operation_id = "create_career_action", request_body = NewCareerAction,
     responses((status = 201, body = CareerActionView), (status = 401, body = super::Problem), (status = 409, body = super::Problem),
         (status = 422, body = super::Problem)),
     security(("bearer" = [])))]

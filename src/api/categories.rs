@@ -19,7 +19,7 @@ pub fn pick_locale(req: &HttpRequest, asked: Option<Locale>, user: Option<Locale
     })
 }
 
-#[utoipa::path(tag = "categories", params(LocaleParam), responses((status = 200, body = Vec<CategoryView>)))]
+#[utoipa::path(tag = "categories", operation_id = "list_categories", params(LocaleParam), responses((status = 200, body = Vec<CategoryView>)))]
 #[get("/categories")]
 pub async fn list(state: Data, req: HttpRequest, user: MaybeUser, query: web::Query<LocaleParam>) -> Result<HttpResponse, ApiError> {
     let locale = pick_locale(&req, query.locale, user.0.map(|u| u.locale));

@@ -12,6 +12,7 @@ mod console;
 mod cross_site;
 mod extract;
 mod health;
+mod idempotency;
 mod inbound;
 mod kb;
 mod problem;

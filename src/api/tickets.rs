@@ -1,9 +1,11 @@
-use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType, LOCATION};
+use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+use actix_web::http::StatusCode;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::body::{files_only, json_or_multipart};
+use super::body::{files_only, json_or_multipart_raw};
+use super::idempotency::{self, Answer};
 use super::privacy::{note_reads, Ticket};
 use super::{number, ApiError, Data};
 use crate::privacy::access::Read;
@@ -20,6 +22,7 @@ use crate::tickets::attachments;
 /// Opens a ticket. JSON, or multipart with a `ticket` JSON part and file parts (named by the
 /// category's required attachment keys, or `files`). Guests add `guest` and get 202.
 #[utoipa::path(tag = "tickets", request_body = NewTicket,
+    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key and body within 24 h answers the first result; another body 422")),
     responses((status = 201, body = TicketView), (status = 202, description = "guest ticket awaiting e-mail confirmation"),
         (status = 400, body = super::Problem), (status = 401, body = super::Problem), (status = 413, body = super::Problem),
         (status = 415, body = super::Problem), (status = 422, body = super::Problem)),
@@ -29,19 +32,36 @@ pub async fn create_ticket(state: Data, req: HttpRequest, payload: web::Payload,
     if user.0.is_none() {
         state.limit(&req, "guest-ticket")?;
     }
-    let (input, uploads): (NewTicket, _) = json_or_multipart(&req, payload, &state, "ticket").await?;
+    let key = idempotency::key_of(&req)?;
+    let (input, uploads, json): (NewTicket, _, _) = json_or_multipart_raw(&req, payload, &state, "ticket").await?;
+    let keyed = key.map(|key| {
+        let scope = match (&user.0, &input.guest) {
+            (Some(user), _) => format!("user:{}", user.id),
+            (None, guest) => format!("guest:{}", guest.as_ref().map(|g| g.email.trim().to_lowercase()).unwrap_or_default()),
+        };
+        idempotency::Keyed::new(scope, key, "POST /tickets", &json, &uploads)
+    });
     let request = opening::Request { input, user: user.0, uploads, errors: Vec::new() };
-    let opened = opening::open(&state.db, &state.categories().await?, request, &(&*state.settings).into()).await?;
-    if opened.guest_secret.is_some() {
-        return Ok(HttpResponse::Accepted().json(json!({
-            "status": "unverified",
-            "number": opened.ticket.number,
-            "detail": "confirm your e-mail address: follow the link we sent you"
-        })));
-    }
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/tickets/{}", opened.ticket.number)))
-        .json(opened.ticket))
+    let ready = opening::prepare(&state.db, &state.categories().await?, request).await?;
+    let place: opening::Place = (&*state.settings).into();
+    let answer = state
+        .db
+        .write(move |conn| {
+            idempotency::once(conn, keyed.as_ref(), |conn| {
+                let opened = ready.write(conn, &place)?;
+                if opened.guest_secret.is_some() {
+                    let body = json!({
+                        "status": "unverified",
+                        "number": opened.ticket.number,
+                        "detail": "confirm your e-mail address: follow the link we sent you"
+                    });
+                    return Answer::json(StatusCode::ACCEPTED, None, &body);
+                }
+                Answer::json(StatusCode::CREATED, Some(format!("/api/v1/tickets/{}", opened.ticket.number)), &opened.ticket)
+            })
+        })
+        .await?;
+    Ok(answer.into_response())
 }
 
 #[utoipa::path(tag = "tickets", params(ListParams),
@@ -78,17 +98,32 @@ pub async fn update_ticket(state: Data, user: CurrentUser, path: web::Path<Strin
 }
 
 /// A reply or (staff) an internal note. JSON, or multipart with a `message` JSON part and files.
-#[utoipa::path(tag = "tickets", params(("number" = String, Path)), request_body = NewMessage,
+#[utoipa::path(tag = "tickets", request_body = NewMessage,
+    params(("number" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key and body within 24 h answers the first result; another body 422")),
     responses((status = 201, body = MessageView), (status = 403, body = super::Problem), (status = 404, body = super::Problem),
         (status = 409, body = super::Problem), (status = 422, body = super::Problem)),
     security(("bearer" = [])))]
 #[post("/tickets/{number}/messages")]
 pub async fn add_message(state: Data, req: HttpRequest, payload: web::Payload, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let number = number(&path)?;
-    let (input, uploads): (NewMessage, _) = json_or_multipart(&req, payload, &state, "message").await?;
+    let key = idempotency::key_of(&req)?;
+    let (input, uploads, json): (NewMessage, _, _) = json_or_multipart_raw(&req, payload, &state, "message").await?;
+    let keyed = key.map(|key| {
+        let route = format!("POST /tickets/{number}/messages");
+        idempotency::Keyed::new(format!("user:{}", user.0.id), key, &route, &json, &uploads)
+    });
     let base_url = state.settings.base_url.clone();
-    let message = state.db.write(move |conn| changing::add_message(conn, &user.0, &number, input, &uploads, &base_url)).await?;
-    Ok(HttpResponse::Created().json(message))
+    let answer = state
+        .db
+        .write(move |conn| {
+            idempotency::once(conn, keyed.as_ref(), |conn| {
+                let message = changing::add_message(conn, &user.0, &number, input, &uploads, &base_url)?;
+                Answer::json(StatusCode::CREATED, None, &message)
+            })
+        })
+        .await?;
+    Ok(answer.into_response())
 }
 
 #[utoipa::path(tag = "tickets", params(("number" = String, Path)),

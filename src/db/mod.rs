@@ -4,6 +4,7 @@
 mod fts5_rank;
 pub mod backup;
 pub mod counters;
+pub mod idempotency;
 pub mod kb_search;
 pub mod locks;
 pub mod outbox;

@@ -481,3 +481,15 @@ diesel::joinable!(user_identities -> users (user_id));
 diesel::joinable!(sso_sessions -> user_identities (identity_id));
 diesel::allow_tables_to_appear_in_same_query!(users, user_identities);
 diesel::allow_tables_to_appear_in_same_query!(user_identities, sso_sessions);
+
+diesel::table! {
+    idempotency_keys (scope, idem_key) {
+        scope -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        location -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}

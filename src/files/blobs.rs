@@ -23,6 +23,13 @@ pub fn put(conn: &mut DbConn, sha256: &str, bytes: &[u8]) -> QueryResult<()> {
     .map(|_| ())
 }
 
+/// Freshens a stored blob's `created_at` for the sweep; false when there is none.
+pub fn touch(conn: &mut DbConn, sha256: &str) -> QueryResult<bool> {
+    let now = chrono::Utc::now().naive_utc();
+    let n = diesel::update(file_blobs::table.find(sha256)).set(file_blobs::created_at.eq(now)).execute(conn)?;
+    Ok(n > 0)
+}
+
 pub fn get(conn: &mut DbConn, sha256: &str) -> QueryResult<Option<Vec<u8>>> {
     file_blobs::table.find(sha256).select(file_blobs::bytes).first(conn).optional()
 }

@@ -211,6 +211,23 @@ impl FileStore {
         std::fs::rename(&tmp, &path)
     }
 
+    /// A stored file made fresh for the sweep (a form keeps it for its next try): false when it
+    /// is gone.
+    pub fn touch(&self, sha256: &str) -> Result<bool, ServiceError> {
+        if let Backend::Database(db) = &self.backend {
+            let mut conn = db.get_writer()?;
+            if blobs::touch(&mut conn, sha256)? {
+                return Ok(true);
+            }
+        }
+        let path = self.path_of(sha256);
+        if !path.exists() {
+            return Ok(false);
+        }
+        std::fs::File::options().append(true).open(&path)?.set_modified(std::time::SystemTime::now())?;
+        Ok(true)
+    }
+
     /// The bytes of a stored file.
     pub fn read(&self, sha256: &str) -> Result<Vec<u8>, ServiceError> {
         if let Backend::Database(db) = &self.backend {

@@ -52,10 +52,12 @@ pub enum Job {
     /// Closed tickets past their category's retention anonymised, identity documents past
     /// theirs deleted.
     Retention,
+    /// Idempotency keys past their lifetime.
+    ForgetIdempotencyKeys,
 }
 
 impl Job {
-    pub const ALL: [Job; 8] = [
+    pub const ALL: [Job; 9] = [
         Job::AutoClose,
         Job::ExpireGuests,
         Job::SlaRisk,
@@ -64,6 +66,7 @@ impl Job {
         Job::SweepFiles,
         Job::PurgeAccessLog,
         Job::Retention,
+        Job::ForgetIdempotencyKeys,
     ];
 
     pub fn name(self) -> &'static str {
@@ -76,6 +79,7 @@ impl Job {
             Job::SweepFiles => "sweep_files",
             Job::PurgeAccessLog => "purge_access_log",
             Job::Retention => "retention",
+            Job::ForgetIdempotencyKeys => "forget_idempotency_keys",
         }
     }
 
@@ -106,6 +110,10 @@ impl Job {
                 use crate::privacy::retention::{self, Run};
                 let run = Run { now: now.naive_utc(), closed_before: None, dry_run: false, limit: BATCH };
                 retention::run(conn, ctx.files.as_ref(), run).map(|report| report.anonymised.len())
+            }
+            Job::ForgetIdempotencyKeys => {
+                let cutoff = now.naive_utc() - chrono::Duration::hours(crate::db::idempotency::KEPT_HOURS);
+                Ok(crate::db::idempotency::sweep(conn, cutoff, BATCH as i64)?)
             }
         }
     }

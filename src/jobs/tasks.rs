@@ -62,6 +62,7 @@ pub fn auto_close(
                     Status::Resolved,
                     Status::Closed,
                     &ctx.base_url,
+                    true,
                 )?;
             }
         }

@@ -32,6 +32,9 @@ pub struct StaffReply {
     pub reply: String,
     pub author: String,
     pub link: String,
+    /// The reply also set the ticket waiting for the student, or resolved it (one mail says so).
+    pub waiting: bool,
+    pub resolved: bool,
 }
 
 /// A ticket close to breaching a target: `due` in Rome's time, as the mail shows it.

@@ -121,15 +121,33 @@ pub struct Request {
 /// Opens a ticket: every check first (the category from `categories`, the active ones), the
 /// linked procedure's on a reader, then the write.
 pub async fn open(db: &Db, categories: &[Category], request: Request, place: &Place) -> Result<Opened, ServiceError> {
+    let ready = prepare(db, categories, request).await?;
+    let place = place.clone();
+    db.write(move |conn| ready.write(conn, &place)).await
+}
+
+/// A request that passed every check, with its files: `write` it inside the caller's write
+/// (the API stores its idempotency key in the same transaction).
+pub struct Ready {
+    checked: Checked,
+    uploads: Vec<Upload>,
+}
+
+impl Ready {
+    pub fn write(self, conn: &mut DbConn, place: &Place) -> Result<Opened, ServiceError> {
+        write(conn, self.checked, &self.uploads, place)
+    }
+}
+
+/// Every check of `open`, nothing written.
+pub async fn prepare(db: &Db, categories: &[Category], request: Request) -> Result<Ready, ServiceError> {
     let Request { input, user, mut uploads, errors } = request;
     let category = categories.iter().find(|c| c.row.slug == input.category.trim()).cloned();
     let checked = match check(category, input, user, &mut uploads) {
         Ok(checked) if checked.career_action.is_some() => db.read(move |conn| check_procedure(conn, checked)).await,
         other => other,
     };
-    let checked = with_edge_errors(checked, errors)?;
-    let place = place.clone();
-    db.write(move |conn| write(conn, checked, &uploads, &place)).await
+    Ok(Ready { checked: with_edge_errors(checked, errors)?, uploads })
 }
 
 /// The edge's errors first; the form's on the fields the edge said nothing of.
@@ -163,18 +181,16 @@ fn check(category: Option<Category>, input: NewTicket, user: Option<User>, uploa
         return Err(ServiceError::field("category", format!("unknown category '{}'", input.category)));
     };
     let opener = match (user, input.guest) {
-        (Some(user), _) => Opener::User(user),
+        (Some(user), _) => Some(Opener::User(user)),
         (None, None) => return Err(ServiceError::Unauthenticated),
         (None, Some(_)) if !category.row.guests_allowed => {
             return Err(ServiceError::invalid("category", Code::SignInForCategory));
         }
         (None, Some(guest)) => {
+            // Every field is checked even when the address is wrong: the form flags them all at once.
             let email = errors.check("guest.email", Email::parse(&guest.email));
             let name = check_text(&mut errors, "guest.name", &guest.name, 120);
-            match email {
-                Some(email) => Opener::Guest { email, name },
-                None => return Err(finish(errors)),
-            }
+            email.map(|email| Opener::Guest { email, name })
         }
     };
     let subject = check_text(&mut errors, "subject", &input.subject, MAX_SUBJECT);
@@ -203,6 +219,7 @@ fn check(category: Option<Category>, input: NewTicket, user: Option<User>, uploa
             errors.reject(format!("attachments.{}", required.key), Code::Required);
         }
     }
+    let Some(opener) = opener else { return Err(finish(errors)) };
     errors.into_result()?;
     let locale = input.locale.unwrap_or(match &opener {
         Opener::User(user) => user.locale,

@@ -90,3 +90,25 @@ pub fn events(conn: &mut DbConn, user: &User, number: &TicketNumber, locale: Loc
 pub fn category_by_slug(conn: &mut DbConn, slug: &str) -> Result<categories::Category, ServiceError> {
     categories::by_slug(conn, slug)?.ok_or_else(|| ServiceError::field("category", format!("unknown category '{slug}'")))
 }
+
+/// What the "request sent" page shows of a ticket just opened (its opener proved by the page,
+/// not by an account: a guest has none yet).
+pub struct Receipt {
+    pub number: String,
+    pub category_id: String,
+    /// A guest ticket waiting for its address to be confirmed.
+    pub unverified: bool,
+    pub career_actions: Vec<crate::career::instances::LinkedAction>,
+}
+
+pub fn receipt(conn: &mut DbConn, number: &TicketNumber, locale: Locale) -> Result<Receipt, ServiceError> {
+    let ticket: TicketRow = crate::db::schema::tickets::table
+        .filter(crate::db::schema::tickets::number.eq(number.to_string()))
+        .select(TicketRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(ServiceError::NotFound)?;
+    let career_actions = crate::career::instances::linked_to_ticket(conn, &ticket.id, locale)?;
+    let unverified = ticket.status == crate::domain::Status::Unverified;
+    Ok(Receipt { number: ticket.number, category_id: ticket.category_id, unverified, career_actions })
+}

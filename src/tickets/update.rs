@@ -1,7 +1,7 @@
 //! Changing tickets: PATCH with the optimistic version, replies and notes, uploads, and the
 //! guest's verification. Each change is one transaction with its audit events and mails.
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -22,7 +22,6 @@ use crate::mail::notification::{RequesterMail, StaffMail, StaffReply};
 use crate::mail::outbox::{self, Mail, Notification};
 
 /// Days after resolution during which a student may reopen.
-pub const REOPEN_DAYS: i64 = 14;
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -83,7 +82,9 @@ pub(crate) fn link(base_url: &str, ticket: &TicketRow) -> String {
 }
 
 /// Sets the status columns that go with a status, moves the SLA clock, writes the system
-/// message and the event, and queues the student's mail. Call inside the change's transaction.
+/// message and the event, and queues the student's status mail when `mail` (a staff reply that
+/// also sets the status says so in its own mail: the student gets one mail, not two). Call
+/// inside the change's transaction.
 pub(crate) fn apply_status(
     conn: &mut DbConn,
     ticket: &TicketRow,
@@ -91,6 +92,7 @@ pub(crate) fn apply_status(
     from: Status,
     to: Status,
     base_url: &str,
+    mail: bool,
 ) -> Result<(), ServiceError> {
     let now = now();
     let target = tickets::table.find(&ticket.id);
@@ -106,7 +108,7 @@ pub(crate) fn apply_status(
     let message = MessageRow::new(&ticket.id, MessageKind::System, actor, system_text(from, to));
     diesel::insert_into(messages::table).values(&message).execute(conn)?;
     record_event(conn, &ticket.id, actor, "status_changed", json!({"from": from.as_str(), "to": to.as_str()}))?;
-    if let Some(kind) = status_mail(to) {
+    if let Some(kind) = status_mail(to).filter(|_| mail) {
         mail_requester(conn, ticket, kind, base_url)?;
     }
     Ok(())
@@ -139,8 +141,20 @@ pub(crate) fn bump_version(conn: &mut DbConn, ticket: &TicketRow, seen: i32) -> 
     Ok(())
 }
 
+/// A resolved ticket may be reopened until it closes (the auto-close job closes it
+/// `HELPDESK_AUTO_CLOSE_DAYS` after it was resolved): one period, the one the pages state.
 fn student_may_reopen(ticket: &TicketRow) -> bool {
-    ticket.resolved_at.is_some_and(|at| Utc::now().naive_utc() - at <= Duration::days(REOPEN_DAYS))
+    ticket.resolved_at.is_some()
+}
+
+/// The student reopens a resolved ticket with a reason: the reason is their reply, which moves
+/// the ticket back to open. Anything but a resolved ticket is a 409.
+pub fn reopen(conn: &mut DbConn, user: &User, number: &TicketNumber, input: NewMessage, base_url: &str) -> Result<MessageView, ServiceError> {
+    let current = visible_ticket(conn, user, number)?.status;
+    if current != Status::Resolved {
+        return Err(ServiceError::Conflict(format!("ticket {number} is not resolved: only a resolved ticket is reopened")));
+    }
+    add_message(conn, user, number, input, &[], base_url)
 }
 
 /// An agent who may be assigned to a ticket of `team_id`: staff, active, and in that team
@@ -177,7 +191,7 @@ pub fn patch(conn: &mut DbConn, user: &User, number: &TicketNumber, patch: Ticke
         }
         let mut changes: Vec<Change> = Vec::new();
         let mut errors = FieldErrors::default();
-        let status_change = match patch.status {
+        let mut status_change = match patch.status {
             Some(to) if to != current => {
                 let allowed = if user.is_staff() {
                     current.staff_can_move_to(to)
@@ -234,6 +248,10 @@ pub fn patch(conn: &mut DbConn, user: &User, number: &TicketNumber, patch: Ticke
         if assignee != ticket.assignee_id {
             changes.push(Change { field: "assignee", from: json!(ticket.assignee_id), to: json!(assignee) });
         }
+        // Taking or giving a new ticket to someone starts the work on it: it is open.
+        if status_change.is_none() && current == Status::New && assignee.is_some() && assignee != ticket.assignee_id {
+            status_change = Some(Status::Open);
+        }
         let priority = patch.priority.unwrap_or(ticket.priority);
         if priority != ticket.priority {
             changes.push(Change { field: "priority", from: json!(ticket.priority), to: json!(priority) });
@@ -254,7 +272,7 @@ pub fn patch(conn: &mut DbConn, user: &User, number: &TicketNumber, patch: Ticke
             record_event(conn, &ticket.id, Some(&user.id), &format!("{}_changed", change.field), json!({"from": change.from, "to": change.to}))?;
         }
         if let Some(to) = status_change {
-            apply_status(conn, &ticket, Some(&user.id), current, to, base_url)?;
+            apply_status(conn, &ticket, Some(&user.id), current, to, base_url, true)?;
         }
         if category_id != ticket.category_id || team_id != ticket.team_id {
             // After the status: a pause that ends here is already counted in.
@@ -329,10 +347,11 @@ pub fn add_message(
                 tickets::version.eq(ticket.version + i32::from(target.is_some())),
             ))
             .execute(conn)?;
+        let staff_reply = user.is_staff() && kind == MessageKind::Public;
         if let Some(to) = target {
-            apply_status(conn, &ticket, Some(&user.id), current, to, base_url)?;
+            apply_status(conn, &ticket, Some(&user.id), current, to, base_url, !staff_reply)?;
         }
-        if user.is_staff() && kind == MessageKind::Public {
+        if staff_reply {
             if ticket.first_responded_at.is_none() {
                 diesel::update(tickets::table.find(&ticket.id)).set(tickets::first_responded_at.eq(Some(now()))).execute(conn)?;
             }
@@ -344,6 +363,8 @@ pub fn add_message(
                 reply: body.clone(),
                 author: user.display_name.clone(),
                 link: link(base_url, &ticket),
+                waiting: status == Status::WaitingStudent,
+                resolved: status == Status::Resolved,
             });
             outbox::enqueue(conn, Notification { recipient: &email, locale: ticket.locale, ticket_id: Some(&ticket.id), mail: &mail })?;
         }

@@ -96,7 +96,7 @@ fn with_errors(form: &AccountForm, errors: Vec<FieldError>) -> FormState {
     let mut values = HashMap::new();
     values.insert("email".to_owned(), form.email.clone());
     values.insert("display_name".to_owned(), form.display_name.clone());
-    FormState { values, errors }
+    FormState { values, errors, ..Default::default() }
 }
 
 pub async fn sign_up_form(ctx: Ctx, q: web::Query<NextQuery>) -> Page {

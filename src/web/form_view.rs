@@ -57,6 +57,7 @@ impl Field<'_> {
             "is_textarea": matches!(self.kind, Kind::Textarea(_)), "rows": rows,
             "is_select": self.kind == Kind::Select, "is_checkbox": self.kind == Kind::Checkbox,
             "is_file": matches!(self.kind, Kind::File { .. }), "multiple": multiple,
+            "kept": [],
             "checked": self.kind == Kind::Checkbox && matches!(self.value, "on" | "true"),
             "autocomplete": self.autocomplete,
             "options": self.options.iter().map(|(v, l)| json!({"value": v, "label": l, "selected": v == self.value})).collect::<Vec<_>>(),
@@ -70,6 +71,8 @@ pub struct FormState {
     pub values: HashMap<String, String>,
     /// Service field path (`fields.matricola`, `guest.email`…) → message (English).
     pub errors: Vec<FieldError>,
+    /// Files of an earlier try kept for this one: (field name, `{index, token, filename}`).
+    pub kept: Vec<(String, serde_json::Value)>,
 }
 
 impl FormState {

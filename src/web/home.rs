@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::error::OrPage;
 use super::page::{local_path, Ctx};
-use super::render::{CSS, SUGGEST_JS};
+use super::render::{CSS, STAFF_CANNED_JS, SUGGEST_JS};
 use crate::domain::Locale;
 
 pub async fn home(ctx: Ctx) -> Result<HttpResponse, super::WebError> {
@@ -38,6 +38,10 @@ pub async fn css() -> HttpResponse {
 
 pub async fn suggest_js() -> HttpResponse {
     asset("text/javascript; charset=utf-8", SUGGEST_JS)
+}
+
+pub async fn staff_canned_js() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", STAFF_CANNED_JS)
 }
 
 /// One of our own files, embedded, cached for an hour.

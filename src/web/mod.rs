@@ -10,6 +10,8 @@ mod guest;
 mod home;
 mod i18n;
 mod kb;
+mod kept_files;
+pub(crate) mod linkify;
 mod multipart;
 mod new_ticket;
 mod page;
@@ -61,6 +63,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(page!("/", web::get().to(home::home)))
         .service(page!("/static/portal.css", web::get().to(home::css)))
         .service(page!("/static/kb-suggest.js", web::get().to(home::suggest_js)))
+        .service(page!("/static/staff-canned.js", web::get().to(home::staff_canned_js)))
         .service(page!("/lang/{lang}", web::get().to(home::set_language)))
         .service(page!("/sign-up", web::get().to(account::sign_up_form), web::post().to(account::sign_up)))
         .service(page!("/sign-in", web::get().to(account::sign_in_form), web::post().to(account::sign_in)))
@@ -76,6 +79,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/kb", web::get().to(kb::search)))
         .service(page!("/kb/{slug}", web::get().to(kb::article)))
         .service(page!("/tickets/new", web::get().to(new_ticket::form), web::post().to(new_ticket::submit)))
+        .service(page!("/tickets/new/sent", web::get().to(new_ticket::sent)))
         .service(page!("/tickets/link", web::get().to(guest::new_link_form), web::post().to(guest::send_new_link)))
         .service(page!("/tickets", web::get().to(tickets::list)))
         .service(page!("/tickets/{number}", web::get().to(ticket::show)))
@@ -93,6 +97,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/staff/search", web::get().to(staff::queue::search_page)))
         .service(page!("/staff/tickets/{number}", web::get().to(staff::ticket::show)))
         .service(page!("/staff/tickets/{number}/reply", web::post().to(staff::ticket::reply)))
+        .service(page!("/staff/tickets/{number}/canned", web::post().to(staff::ticket::insert_canned)))
         .service(page!("/staff/tickets/{number}/update", web::post().to(staff::ticket::update)))
         .service(page!("/staff/tickets/{number}/merge", web::post().to(staff::ticket::merge_into)))
         .service(page!("/staff/tickets/{number}/procedures/{id}", web::post().to(staff::ticket::procedure)))

@@ -10,13 +10,16 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::error::{OrPage, WebError};
+use super::kept_files;
 use super::form_view::{category_fields, error_list, procedure_fields, Field, FormState, Kind};
 use super::multipart::{self, FormData};
-use super::page::{encode, Ctx};
+use super::page::{encode, redirect, Ctx};
 use crate::career::catalog::{self as career_catalog, CareerActionType};
 use crate::career::instances::NewCareerAction;
 use crate::categories::{self, Category};
+use crate::domain::TicketNumber;
 use crate::error::{FieldError, ServiceError};
+use crate::tickets::query as reading;
 use crate::tickets::open::{self as opening, GuestInput, NewTicket, CAREER_ACTION_FIELD};
 
 type Page = Result<HttpResponse, WebError>;
@@ -181,6 +184,21 @@ fn show_form_with(
         .chain([&files]);
     let labels: HashMap<String, String> = all.map(|f| (f.id.clone(), f.label.clone())).collect();
     let json = |fields: &[Field]| fields.iter().map(Field::to_json).collect::<Vec<Value>>();
+    // A file chosen in an earlier try is shown as already attached (and no longer required).
+    let with_kept = |fields: &[Field]| {
+        fields
+            .iter()
+            .map(|f| {
+                let mut value = f.to_json();
+                let kept: Vec<&Value> = state.kept.iter().filter(|(name, _)| *name == f.name).map(|(_, k)| k).collect();
+                if !kept.is_empty() {
+                    value["required"] = json!(false);
+                    value["kept"] = json!(kept);
+                }
+                value
+            })
+            .collect::<Vec<Value>>()
+    };
     let page = json!({
         "slug": category.row.slug,
         "category": category.name(ctx.locale),
@@ -195,10 +213,11 @@ fn show_form_with(
         "procedure_choice": procedure_choice,
         "procedure": procedure.map(|p| json!({"name": p.name(ctx.locale), "slug": p.slug, "fields": json(&own_procedure),
             "href": format!("/tickets/new?category={}", category.row.slug)})),
-        "documents": json(&documents),
-        "files": files.to_json(),
+        "documents": with_kept(&documents),
+        "files": with_kept(std::slice::from_ref(&files)).pop(),
         "error_list": error_list(ctx.locale, &state.errors, &labels),
         "had_errors": !state.errors.is_empty(),
+        "had_kept": !state.kept.is_empty(),
     });
     let title = format!("{} - {}", ctx.t("new.title"), category.name(ctx.locale));
     ctx.render_status(status, "pages/new_ticket", &title, page)
@@ -234,13 +253,14 @@ fn to_input(data: &FormData, category: &Category, procedure: Option<&CareerActio
 }
 
 pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
-    let data = multipart::read(&ctx.req, payload, &ctx.state, &ctx.csrf).await.or_page(ctx.locale)?;
+    let mut data = multipart::read(&ctx.req, payload, &ctx.state, &ctx.csrf).await.or_page(ctx.locale)?;
+    kept_files::restore(&ctx, &mut data);
     let category = find(&ctx, data.get("category")).await?.ok_or_else(|| WebError::not_found(ctx.locale))?;
     let guest = ctx.user.is_none();
     if guest {
         ctx.limit("guest-ticket")?;
     }
-    let state = FormState { values: data.text.clone(), errors: Vec::new() };
+    let state = FormState { values: data.text.clone(), ..Default::default() };
     let file_errors: Vec<FieldError> = data
         .file_errors
         .iter()
@@ -252,29 +272,59 @@ pub async fn submit(ctx: Ctx, payload: web::Payload) -> Page {
         slug => offered_procedure(&ctx, &category, slug).await?,
     };
     let input = to_input(&data, &category, procedure.as_ref(), guest, &ctx);
+    // Shown again as already attached if the form comes back with errors.
+    let stored = data.uploads.clone();
     let request = opening::Request { input, user: ctx.user.clone(), uploads: data.uploads, errors: file_errors };
     let categories = ctx.state.categories().await.or_page(ctx.locale)?;
     let opened = match opening::open(&ctx.state.db, &categories, request, &(&*ctx.state.settings).into()).await {
         Ok(opened) => opened,
         Err(ServiceError::Validation(list)) => {
             let errors = list.into_iter().map(procedure_error).collect();
-            return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, procedure.as_ref(), &FormState { errors, ..state });
+            let state = FormState { errors, kept: kept_files::to_show(&ctx, &stored), ..state };
+            return show_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &category, procedure.as_ref(), &state);
         }
         Err(other) => return Err(ctx.fail(other)),
     };
+    // Post/redirect/get: a refresh of the next page shows it again, it never files twice.
+    let number = opened.ticket.number.to_string();
+    Ok(redirect(&format!("/tickets/new/sent?n={number}&k={}", sent_token(&ctx, &number))))
+}
+
+/// Proves that this browser (or session) opened ticket `number`: the "request sent" page shows
+/// it to nobody else.
+fn sent_token(ctx: &Ctx, number: &str) -> String {
+    ctx.state.keys.mac().token("ticket-sent", &[number, &ctx.csrf])
+}
+
+#[derive(Deserialize)]
+pub struct Sent {
+    n: String,
+    k: String,
+}
+
+/// "Richiesta inviata": the number and what happens next, after the form's redirect.
+pub async fn sent(ctx: Ctx, q: web::Query<Sent>) -> Page {
+    let number = TicketNumber::parse_any_case(&q.n).map_err(|_| WebError::not_found(ctx.locale))?;
+    if !crate::auth::mac::same(&sent_token(&ctx, &number.to_string()), &q.k) {
+        return Err(WebError::not_found(ctx.locale));
+    }
+    let locale = ctx.locale;
+    let receipt = ctx.state.db.read(move |conn| reading::receipt(conn, &number, locale)).await.or_page(ctx.locale)?;
+    let list = ctx.state.db.read(categories::list).await.or_page(ctx.locale)?;
+    let category = list.iter().find(|c| c.row.id == receipt.category_id).map(|c| c.name(ctx.locale).to_owned()).unwrap_or_default();
     let page = json!({
-        "number": opened.ticket.number,
-        "guest": opened.guest_secret.is_some(),
-        "href": format!("/tickets/{}", opened.ticket.number),
-        "category": category.name(ctx.locale),
+        "number": receipt.number,
+        "guest": receipt.unverified,
+        "href": format!("/tickets/{}", receipt.number),
+        "category": category,
         // Outside its window the request is accepted: the student reads the late fee here, and
         // that the desk opened a procedure to follow the request, not the application itself.
-        "procedures": opened.ticket.career_actions.iter()
+        "procedures": receipt.career_actions.iter()
             .map(|p| json!({"name": p.name, "warning": p.warning, "href": format!("/procedures/{}", p.id),
                             "amounts": p.amounts.as_ref().map(|a| crate::career::changes::amount_lines(a, ctx.locale)).unwrap_or_default()}))
             .collect::<Vec<_>>(),
     });
-    ctx.render_status(StatusCode::CREATED, "pages/new_created", &ctx.t("new.created_title"), page)
+    ctx.render("pages/new_created", &ctx.t("new.created_title"), page)
 }
 
 /// The procedure's rule errors (`data.courses`) on the procedure's own fields.

@@ -38,3 +38,4 @@ pub const CSS: &str = include_str!("../../static/portal.css");
 
 /// The new-ticket page's guide suggestions, embedded.
 pub const SUGGEST_JS: &str = include_str!("../../static/kb-suggest.js");
+pub const STAFF_CANNED_JS: &str = include_str!("../../static/staff-canned.js");

@@ -4,7 +4,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -21,7 +20,7 @@ use crate::domain::{Status, TicketNumber};
 use crate::error::ServiceError;
 use crate::tickets::model::MessageKind;
 use crate::tickets::rating::{self, Rating};
-use crate::tickets::update::{self, NewMessage, TicketPatch, REOPEN_DAYS};
+use crate::tickets::update::{self, NewMessage, TicketPatch};
 use crate::tickets::{query, view::TicketView};
 
 type Page = Result<HttpResponse, WebError>;
@@ -41,6 +40,9 @@ struct Kept {
     comment: String,
     rating_error: Option<String>,
     confirmed: bool,
+    reason: String,
+    reopen_error: Option<String>,
+    close_error: Option<String>,
 }
 
 async fn who(ctx: &Ctx, number: &TicketNumber) -> Result<Result<(User, bool), HttpResponse>, WebError> {
@@ -131,15 +133,15 @@ fn page_data(ctx: &Ctx, user: &User, is_guest: bool, t: &TicketView, rating: Opt
             };
             let body = if system { status_change_text(ctx, &m.body) } else { m.body.clone() };
             json!({
-                "id": m.id, "author": author, "mine": mine, "system": system, "body": body,
+                "id": m.id, "author": author, "mine": mine, "system": system, "body_html": super::linkify::linkify(&body),
                 "when": when(m.created_at, ctx.locale),
                 "files": m.attachments.iter().map(|a| json!({"href": file_href(&a.id), "name": a.filename, "kb": (a.size + 1023) / 1024})).collect::<Vec<_>>(),
             })
         })
         .collect();
     let status = t.status;
-    let may_reopen = status == Status::Resolved
-        && t.resolved_at.is_some_and(|at| Utc::now() - at <= chrono::Duration::days(REOPEN_DAYS));
+    // A resolved ticket may be reopened until it closes (by itself after the configured days).
+    let may_reopen = status == Status::Resolved;
     let requester = t.requester.as_ref().is_some_and(|r| r.id == user.id);
     json!({
         "number": t.number, "subject": t.subject, "version": t.version, "guest": is_guest,
@@ -156,6 +158,9 @@ fn page_data(ctx: &Ctx, user: &User, is_guest: bool, t: &TicketView, rating: Opt
         "can_rate": requester && rating.is_none() && matches!(status, Status::Resolved | Status::Closed),
         "rating": rating.map(|r| json!({"stars": r.stars, "comment": r.comment})),
         "reply": {"value": kept.reply, "error": kept.reply_error},
+        "reopen": {"value": kept.reason, "error": kept.reopen_error},
+        "close_error": kept.close_error,
+        "reopen_help": ctx.t("ticket.reopen_help").replace("{days}", &ctx.state.settings.jobs.auto_close_days.to_string()),
         "rate": {"comment": kept.comment, "error": kept.rating_error},
         "stars": (1..=5).rev().map(|n| json!({"n": n})).collect::<Vec<_>>(),
     })
@@ -163,7 +168,7 @@ fn page_data(ctx: &Ctx, user: &User, is_guest: bool, t: &TicketView, rating: Opt
 
 /// A status change's system message ("Stato: new → open / Status: new → open") in the
 /// reader's language; any other system message as it is.
-fn status_change_text(ctx: &Ctx, body: &str) -> String {
+pub(crate) fn status_change_text(ctx: &Ctx, body: &str) -> String {
     let change = body.strip_prefix("Stato: ").and_then(|rest| rest.split_once(" / ")).and_then(|(it, _)| it.split_once(" → "));
     match change.and_then(|(from, to)| Some((Status::parse(from).ok()?, Status::parse(to).ok()?))) {
         Some((from, to)) => format!(
@@ -206,25 +211,55 @@ pub struct StatusForm {
     csrf: String,
     action: String,
     version: i32,
+    /// Reopening: what is not solved (it becomes the student's message on the ticket).
+    #[serde(default)]
+    reason: String,
+    /// Closing: the box that confirms it.
+    #[serde(default)]
+    confirm: String,
 }
 
-/// Reopen a resolved ticket, or close one.
+/// Reopen a resolved ticket (with the reason, as a reply), or close one (once confirmed).
 pub async fn change_status(ctx: Ctx, path: web::Path<String>, form: web::Form<StatusForm>) -> Page {
     ctx.check_csrf(&form.csrf)?;
     let number = parse_number(&ctx, &path)?;
-    let (user, _) = match who(&ctx, &number).await? {
+    let (user, is_guest) = match who(&ctx, &number).await? {
         Ok(found) => found,
         Err(to_sign_in) => return Ok(to_sign_in),
     };
-    let to = match form.action.as_str() {
-        "reopen" => Status::Open,
-        "close" => Status::Closed,
-        _ => return Err(ctx.fail(super::error::Failure::BadRequest("unknown action".into()))),
-    };
-    let patch = TicketPatch { version: form.version, status: Some(to), priority: None, category: None, team: None, assignee: None };
-    let (n, base_url) = (number.clone(), ctx.state.settings.base_url.clone());
-    ctx.state.db.write(move |conn| update::patch(conn, &user, &n, patch, &base_url)).await.or_page(ctx.locale)?;
-    Ok(redirect(&format!("/tickets/{number}")))
+    let form = form.into_inner();
+    let base_url = ctx.state.settings.base_url.clone();
+    match form.action.as_str() {
+        "reopen" => {
+            if form.reason.trim().is_empty() {
+                let kept = Kept { reopen_error: Some(ctx.t("ticket.reopen_reason_missing")), ..Kept::default() };
+                return render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &user, is_guest, number, kept).await;
+            }
+            // The reason is the student's reply, and a reply reopens a resolved ticket.
+            let input = NewMessage { body: form.reason.clone(), internal: false, status: None };
+            let (writer, n) = (user.clone(), number.clone());
+            match ctx.state.db.write(move |conn| update::reopen(conn, &writer, &n, input, &base_url)).await {
+                Ok(message) => Ok(redirect(&format!("/tickets/{number}#m-{}", message.id))),
+                Err(ServiceError::Validation(list)) => {
+                    let error = list.first().map(|e| super::i18n::message(ctx.locale, &e.message));
+                    let kept = Kept { reason: form.reason, reopen_error: error, ..Kept::default() };
+                    render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &user, is_guest, number, kept).await
+                }
+                Err(other) => Err(ctx.fail(other)),
+            }
+        }
+        "close" => {
+            if form.confirm != "on" {
+                let kept = Kept { close_error: Some(ctx.t("ticket.close_unconfirmed")), ..Kept::default() };
+                return render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &user, is_guest, number, kept).await;
+            }
+            let patch = TicketPatch { version: form.version, status: Some(Status::Closed), priority: None, category: None, team: None, assignee: None };
+            let n = number.clone();
+            ctx.state.db.write(move |conn| update::patch(conn, &user, &n, patch, &base_url)).await.or_page(ctx.locale)?;
+            Ok(redirect(&format!("/tickets/{number}")))
+        }
+        _ => Err(ctx.fail(super::error::Failure::BadRequest("unknown action".into()))),
+    }
 }
 
 #[derive(Deserialize)]

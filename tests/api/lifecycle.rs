@@ -100,9 +100,10 @@ async fn number_format_and_audit_trail(backend: Backend) {
     assert_eq!(res.status(), StatusCode::OK);
     let events: Value = app.get(&format!("{path}/events"), Some(&agent.token)).await.json().await.unwrap();
     let kinds: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["created", "assignee_changed", "priority_changed"]);
+    // Assigning the new ticket opened it.
+    assert_eq!(kinds, ["created", "assignee_changed", "priority_changed", "status_changed"]);
     // Students see only their part of the history.
     let theirs: Value = app.get(&format!("{path}/events"), Some(&student.token)).await.json().await.unwrap();
     let kinds: Vec<&str> = theirs.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["created"]);
+    assert_eq!(kinds, ["created", "status_changed"]);
 }

@@ -65,7 +65,7 @@ pub(crate) async fn sign_up(app: &TestApp, email: &str) -> Client {
     client
 }
 
-fn segreteria_form(csrf: &str, subject: &str, matricola: &str, course: &str) -> Form {
+pub(crate) fn segreteria_form(csrf: &str, subject: &str, matricola: &str, course: &str) -> Form {
     Form::new()
         .text("csrf", csrf.to_owned())
         .text("category", "segreteria")
@@ -82,7 +82,8 @@ pub(crate) async fn open_segreteria(app: &TestApp, client: &Client, subject: &st
     let (status, html) = page(client, app, "/tickets/new?category=segreteria").await;
     assert_eq!(status, StatusCode::OK);
     let res = client.post(app.url("/tickets/new")).multipart(segreteria_form(&csrf_of(&html), subject, "1012345", "Ingegneria")).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.url().path(), "/tickets/new/sent", "the form answers with a redirect");
     ticket_number_in(&res.text().await.unwrap())
 }
 

@@ -36,7 +36,8 @@ async fn a_guest_reaches_only_the_ticket_of_the_mailed_link(backend: Backend) {
         let (_, html) = page(&guest, &app, "/tickets/new?category=stranieri").await;
         assert!(html.contains(r#"id="guest-email""#), "guests give their e-mail");
         let res = guest.post(app.url("/tickets/new")).multipart(guest_form(&csrf_of(&html), "amina@example.org")).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.url().path(), "/tickets/new/sent", "the form answers with a redirect");
         let html = res.text().await.unwrap();
         assert!(html.contains("48 ore"), "the guest is told to confirm by e-mail");
         numbers.push(ticket_number_in(&html));
@@ -132,15 +133,27 @@ async fn reply_rate_and_reopen_from_the_ticket_page(backend: Backend) {
 
     let (_, html) = page(&client, &app, &format!("/tickets/{number}")).await;
     let version = html.split(r#"name="version" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    // Reopening asks why: without a reason the form says so, next to itself and focused.
     let res = client
         .post(app.url(&format!("/tickets/{number}/status")))
         .form(&[("csrf", csrf_of(&html).as_str()), ("action", "reopen"), ("version", version.as_str())])
         .send()
         .await
         .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = res.text().await.unwrap();
+    assert!(refused.contains(r#"id="reopen-reason-error""#) && refused.contains("autofocus"), "{refused}");
+    assert_status_is(&app, &agent.token, &number, "resolved").await;
+    let res = client
+        .post(app.url(&format!("/tickets/{number}/status")))
+        .form(&[("csrf", csrf_of(&html).as_str()), ("action", "reopen"), ("version", version.as_str()), ("reason", "Il nulla osta non risulta ancora.")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     assert!(html.contains("In lavorazione"), "reopened");
+    assert!(html.contains("Il nulla osta non risulta ancora."), "the reason is in the thread");
     assert_status_is(&app, &agent.token, &number, "open").await;
 }
 

@@ -8,7 +8,7 @@ use crate::browser::Browser;
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::journeys::check;
 
-async fn sign_in(app: &TestApp, b: &Browser, email: &str, password: &str) {
+pub(crate) async fn sign_in(app: &TestApp, b: &Browser, email: &str, password: &str) {
     b.goto(&app.url("/sign-in")).await;
     b.type_in("email", email).await;
     b.type_in("password", password).await;
@@ -55,7 +55,7 @@ async fn an_agent_works_a_ticket_from_the_queue_to_resolved_and_a_supervisor_rea
     b.choose("staff-reply-status", "resolved").await;
     b.resize(1280, 2600).await;
     check(&b, "31-console-ticket").await;
-    b.click("form[action$='/reply'] button[type=submit]").await;
+    b.click("form[action$='/reply'] > button[type=submit]").await;
     b.wait_for_text(r#"<span class="status status-resolved">Risolta</span>"#).await;
     let seen = status_of(&app, &student.token, &numbers[0]).await;
     assert_eq!(seen["status"], "resolved");

@@ -194,6 +194,8 @@ async fn a_student_opens_follows_replies_and_reopens() {
     b.type_in("rate-comment", "Chiari e veloci").await;
     b.click("form[action$='/rating'] button[type=submit]").await;
     b.wait_for_text("4/5").await;
+    // Reopening asks why; the reason becomes the student's message.
+    b.type_in("reopen-reason", "Il piano non risulta ancora modificato.").await;
     b.click("form[action$='/status'] input[value=reopen] ~ button").await;
     b.wait_for_text(r#"<span class="status status-open">In lavorazione</span>"#).await;
     let status = api_json(app.get(&api, Some(&agent.token)).await).await["status"].clone();
@@ -262,7 +264,7 @@ async fn english_pages_and_form_errors_that_keep_the_typed_values() {
     b.type_in("f-matricola", "12").await;
     b.choose("f-topic", "esami").await;
     b.click("form.form button[type=submit]").await;
-    assert_eq!(b.text(".error-summary h2").await, "Some fields are not right");
+    assert_eq!(b.text(".error-summary h2").await, "Some fields need correcting");
     assert_eq!(b.value("subject").await, "Exam registration");
     assert_eq!(b.value("body").await, "I cannot register for the exam.");
     assert_eq!(b.value("f-matricola").await, "12");

@@ -20,3 +20,4 @@ mod reports;
 mod console;
 mod admin;
 mod sso;
+mod polish;

@@ -113,11 +113,22 @@ pub async fn show(ctx: Ctx, query: web::Query<QueueQuery>) -> Page {
             json!({"href": format!("/staff?queue={}", encode(&c.queue)), "name": name, "count": count, "current": c.queue == key})
         })
         .collect();
-    let members: Vec<Value> = teams
-        .iter()
-        .filter(|t| user.team_ids.contains(&t.id) || !matches!(user.role, crate::domain::Role::Agent))
-        .flat_map(|t| t.members.iter().map(move |m| json!({"id": m.id, "name": format!("{} ({})", m.name, t.name)})))
-        .collect();
+    // One entry per agent, with the teams they are in (an agent in two teams is listed once).
+    let mut members: Vec<(String, String, Vec<String>)> = Vec::new();
+    for team in teams.iter().filter(|t| user.team_ids.contains(&t.id) || !matches!(user.role, crate::domain::Role::Agent)) {
+        for m in &team.members {
+            match members.iter_mut().find(|(id, _, _)| *id == m.id) {
+                Some((_, _, in_teams)) => in_teams.push(team.name.clone()),
+                None => members.push((m.id.clone(), m.name.clone(), vec![team.name.clone()])),
+            }
+        }
+    }
+    members.sort_by_key(|m| m.1.to_lowercase());
+    let members: Vec<Value> =
+        members.iter().map(|(id, name, in_teams)| json!({"id": id, "name": format!("{name} ({})", in_teams.join(", "))})).collect();
+    // The categories by name, the same order at every load.
+    let mut categories: Vec<(&String, &String)> = names.iter().collect();
+    categories.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0)));
     let status = q.status.clone().unwrap_or_default();
     let priority = q.priority.clone().unwrap_or_default();
     let data = json!({
@@ -128,7 +139,7 @@ pub async fn show(ctx: Ctx, query: web::Query<QueueQuery>) -> Page {
             .map(|s| choice(s.as_str(), status_label(&ctx, *s), status == s.as_str())).collect::<Vec<_>>(),
         "priorities": Priority::ALL.iter()
             .map(|p| choice(p.as_str(), priority_label(&ctx, *p), priority == p.as_str())).collect::<Vec<_>>(),
-        "categories": names.iter().map(|(slug, name)| choice(slug, name.clone(), q.category.as_deref() == Some(slug.as_str()))).collect::<Vec<_>>(),
+        "categories": categories.iter().map(|(slug, name)| choice(slug, (*name).clone(), q.category.as_deref() == Some(slug.as_str()))).collect::<Vec<_>>(),
         "sorts": SORTS.iter()
             .map(|s| choice(s, ctx.t(&format!("console.sort_{s}")), q.sort.as_deref() == Some(*s))).collect::<Vec<_>>(),
         "members": members,

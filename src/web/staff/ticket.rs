@@ -27,7 +27,10 @@ use crate::web::error::{OrPage, WebError};
 use crate::web::guest::parse_number;
 use crate::web::multipart;
 use crate::web::page::{redirect, Ctx};
+use crate::web::ticket::status_change_text;
 use crate::web::tickets::{category_names, when};
+use crate::categories::form::FieldType;
+use crate::categories::Category;
 
 type Page = Result<HttpResponse, WebError>;
 
@@ -71,9 +74,15 @@ async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber,
     let reads = vec![(Read::Ticket, None), (Read::Requester, None)];
     note_reads(&ctx.state, &ctx.req, &reader, Ticket::Id(ticket.id.clone()), reads).await.or_page(ctx.locale)?;
     let names = category_names(ctx).await?;
+    let categories = ctx.state.categories().await.or_page(ctx.locale)?;
+    let form = categories.iter().find(|c| c.row.slug == ticket.category);
     let mut page = page_data(ctx, &ticket, &events, &teams, &procedures, &names, kept);
     if let Some(map) = page.as_object_mut() {
+        map.insert("fields".into(), json!(form_answers(ctx, form, &ticket.fields)));
         map.insert("canned".into(), json!(responses.iter().map(|c| json!({"id": c.id, "title": c.title})).collect::<Vec<_>>()));
+        // The session's API token, for the page's script that renders a canned response in place.
+        let jti = crate::auth::claims_of(&ctx.req, &ctx.state.keys, ctx.secure_cookies()).map(|c| c.jti).unwrap_or_default();
+        map.insert("api_csrf".into(), json!(ctx.state.keys.csrf_token(&jti)));
         let others: Vec<Value> = panel
             .tickets
             .iter()
@@ -103,7 +112,8 @@ fn page_data(
             json!({
                 "id": m.id, "internal": m.kind == MessageKind::Internal, "system": m.kind == MessageKind::System,
                 "author": m.author.as_ref().map(|a| a.display_name.clone()).unwrap_or_else(|| ctx.t("ticket.system")),
-                "body": m.body, "when": when(m.created_at, locale),
+                "body_html": crate::web::linkify::linkify(&if m.kind == MessageKind::System { status_change_text(ctx, &m.body) } else { m.body.clone() }),
+                "when": when(m.created_at, locale),
                 "files": m.attachments.iter().map(|a| json!({"href": format!("/api/v1/attachments/{}", a.id), "name": a.filename})).collect::<Vec<_>>(),
             })
         })
@@ -165,7 +175,6 @@ fn page_data(
         "first_response_due": t.first_response_due_at.map(|d| when(d, locale)),
         "due": t.due_at.map(|d| when(d, locale)),
         "deadline": t.deadline_at.map(|d| when(d, locale)),
-        "fields": t.fields.as_object().map(|m| m.iter().filter_map(|(k, v)| Some(json!({"key": k, "value": history::plain_opt(v)?}))).collect::<Vec<_>>()).unwrap_or_default(),
         "messages": messages, "statuses": statuses, "priorities": priorities,
         "categories": categories, "category_slug": t.category, "team_slug": t.team, "assignee_id": assignee.clone().unwrap_or_default(),
         "teams": teams.iter().map(|team| json!({"slug": team.slug, "name": team.name, "selected": team.slug == t.team})).collect::<Vec<_>>(),
@@ -173,6 +182,33 @@ fn page_data(
         "procedures": procedure_rows, "history": history,
         "reply": {"value": kept.reply, "internal": kept.internal}, "error": kept.error,
     })
+}
+
+/// The form's answers as the student read the form: its labels and its options' labels, in the
+/// form's order, dates as dates; an answer the form no longer asks keeps its key.
+fn form_answers(ctx: &Ctx, form: Option<&Category>, answers: &Value) -> Vec<Value> {
+    let Some(answers) = answers.as_object() else { return Vec::new() };
+    let fields = form.map(|c| c.fields.as_slice()).unwrap_or_default();
+    let mut shown: Vec<Value> = Vec::new();
+    for field in fields {
+        let Some(raw) = answers.get(&field.key).and_then(history::plain_opt).filter(|v| !v.trim().is_empty()) else { continue };
+        let value = match field.kind {
+            FieldType::Select => field.options.iter().find(|o| o.value == raw).map(|o| o.label.get(ctx.locale).to_owned()).unwrap_or(raw),
+            FieldType::Checkbox if matches!(raw.as_str(), "true" | "on") => ctx.t("form.yes"),
+            FieldType::Checkbox => ctx.t("admin.no"),
+            FieldType::Date => chrono::NaiveDate::parse_from_str(&raw, "%Y-%m-%d").map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or(raw),
+            _ => raw,
+        };
+        shown.push(json!({"key": field.label.get(ctx.locale), "value": value}));
+    }
+    for (key, value) in answers {
+        if fields.iter().all(|f| &f.key != key) {
+            if let Some(value) = history::plain_opt(value).filter(|v| !v.trim().is_empty()) {
+                shown.push(json!({"key": key, "value": value}));
+            }
+        }
+    }
+    shown
 }
 
 /// A refused change shown on the page: conflicts and field errors in the reader's language.
@@ -210,6 +246,21 @@ pub async fn reply(ctx: Ctx, path: web::Path<String>, payload: web::Payload) -> 
         Ok(message) => Ok(redirect(&format!("/staff/tickets/{number}#m-{}", message.id))),
         Err(e) => refused(&ctx, user, number, e, kept).await,
     }
+}
+
+/// "Usa nel messaggio" without JavaScript: the reply form comes here with its draft, and the
+/// page comes back with the chosen response added to it (nothing is sent or saved).
+pub async fn insert_canned(ctx: Ctx, path: web::Path<String>, payload: web::Payload) -> Page {
+    let data = multipart::read(&ctx.req, payload, &ctx.state, &ctx.csrf).await.map_err(|e| ctx.fail(e))?;
+    let user = staff_or_return!(ctx);
+    let number = parse_number(&ctx, &path)?;
+    let draft = data.get("body").trim_end().to_owned();
+    let id = data.get("canned").to_owned();
+    let (reader, n, base_url) = (user.clone(), number.clone(), ctx.state.settings.base_url.clone());
+    let rendered = ctx.state.db.read(move |conn| canned::render_for_ticket(conn, &reader, &n, &id, &base_url)).await.or_page(ctx.locale)?;
+    let reply = if draft.is_empty() { rendered.body } else { format!("{draft}\n\n{}", rendered.body) };
+    let kept = Kept { reply, internal: data.get("internal") == "on", error: None };
+    render(&ctx, StatusCode::OK, user, number, kept).await
 }
 
 #[derive(Deserialize)]
