@@ -12,7 +12,8 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use sha2::{Digest, Sha256};
 
-use super::service::{find_user, login_candidate, now, User, UserRow};
+use super::service::{find_user, login_candidate, User, UserRow};
+use crate::ids::now;
 use crate::auth::{Claims, JwtKeys, Purpose};
 use crate::db::schema::{revoked_tokens, users};
 use crate::db::{write_tx, DbConn};

@@ -1,4 +1,5 @@
 use chrono::{DateTime, NaiveDateTime};
+use crate::ids::{new_id, now};
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -46,7 +47,6 @@ pub struct UserRow {
     pub updated_at: NaiveDateTime,
 }
 
-pub use crate::ids::{new_id, now, to_utc};
 
 fn team_memberships(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<(String, String)>> {
     team_members::table

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 pub use clamd::{Clamd, ClamdAddress, ScanError, Verdict};
 
-use crate::accounts::new_id;
+use crate::ids::new_id;
 use crate::db::{Db, DbConn};
 use crate::error::ServiceError;
 use crate::tickets::attachments::{clean_filename, sniff, Upload};

@@ -8,7 +8,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::accounts::{new_id, now, User};
+use crate::accounts::User;
+use crate::ids::{new_id, now};
 use crate::db::privacy_schema::access_log;
 use crate::db::schema::{tickets, users};
 use crate::db::DbConn;

@@ -12,7 +12,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::{new_id, now, User};
+use crate::accounts::User;
+use crate::ids::{new_id, now};
 use crate::db::privacy_schema::{category_retention, kept_messages, ticket_privacy};
 use crate::db::schema::{attachments, categories, messages, tickets, users};
 use crate::db::{write_tx, DbConn};
