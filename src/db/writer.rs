@@ -287,14 +287,8 @@ mod tests {
         Ok(diesel::sql_query("INSERT INTO t (x) VALUES (1)").execute(conn)?)
     }
 
-    #[tokio::test]
-    async fn a_full_queue_refuses_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("q.db");
-        let mut conn = open(&path).unwrap();
-        conn.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
-        let writer = Writer::start(conn, move || open(&path), 2).unwrap();
-        // Hold the writer thread inside a job until released.
+    /// Holds the writer thread inside a job until `release` is sent; the job answers 0.
+    async fn hold(writer: &Writer) -> (std::sync::mpsc::Sender<()>, tokio::sync::oneshot::Receiver<Result<usize, DbError>>) {
         let (release, held) = std::sync::mpsc::channel::<()>();
         let (started, running) = tokio::sync::oneshot::channel::<()>();
         let blocker = writer
@@ -305,6 +299,17 @@ mod tests {
             })
             .unwrap();
         running.await.unwrap();
+        (release, blocker)
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.db");
+        let mut conn = open(&path).unwrap();
+        conn.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
+        let writer = Writer::start(conn, move || open(&path), 2).unwrap();
+        let (release, blocker) = hold(&writer).await;
         let queued: Vec<_> = (0..2).map(|_| writer.submit(insert).unwrap()).collect();
         assert!(matches!(writer.submit(insert), Err(DbError::QueueFull)), "a third waiting write is refused");
         release.send(()).unwrap();
@@ -344,17 +349,8 @@ mod tests {
         let mut conn = open(&path).unwrap();
         conn.batch_execute("CREATE TABLE t (x INTEGER); CREATE TABLE d (k TEXT, n INTEGER)").unwrap();
         let writer = Writer::start(conn, move || open(&path), 8).unwrap();
-        // Hold the writer so that the three jobs below make one batch.
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        let (started, running) = tokio::sync::oneshot::channel::<()>();
-        let blocker = writer
-            .submit(move |_conn| {
-                let _ = started.send(());
-                let _ = held.recv();
-                Ok::<_, DbError>(())
-            })
-            .unwrap();
-        running.await.unwrap();
+        // Held, so that the three jobs below make one batch.
+        let (release, blocker) = hold(&writer).await;
         let first = writer.submit(|conn| defer_insert(conn, "a")).unwrap();
         let again = writer.submit(|conn| defer_insert(conn, "a").and_then(|()| defer_insert(conn, "z"))).unwrap();
         let failed = writer
@@ -364,7 +360,7 @@ mod tests {
             })
             .unwrap();
         release.send(()).unwrap();
-        blocker.await.unwrap().unwrap();
+        assert_eq!(blocker.await.unwrap().unwrap(), 0);
         first.await.unwrap().unwrap();
         again.await.unwrap().unwrap();
         assert!(failed.await.unwrap().is_err());
