@@ -52,7 +52,7 @@ pub(crate) fn before_commit(conn: &mut DbConn, kind: &'static str, key: String, 
 /// Runs what the batch deferred, one `run` per kind.
 fn run_deferred(conn: &mut DbConn) -> diesel::QueryResult<()> {
     let mut deferred = take_deferred();
-    while let Some((kind, _, run)) = deferred.first().map(|(k, key, run)| (*k, key.clone(), *run)) {
+    while let Some((kind, run)) = deferred.first().map(|(kind, _, run)| (*kind, *run)) {
         let (this, rest): (Vec<Deferred>, Vec<Deferred>) = deferred.into_iter().partition(|(k, _, _)| *k == kind);
         deferred = rest;
         let keys: Vec<String> = this.into_iter().map(|(_, key, _)| key).collect();
