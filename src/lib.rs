@@ -18,6 +18,7 @@ pub mod ids;
 pub mod kb;
 pub mod privacy;
 pub mod mail;
+pub mod multipart;
 pub mod reports;
 pub mod startup;
 pub mod state;

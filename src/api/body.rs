@@ -1,13 +1,13 @@
 //! Request bodies: JSON (with our own limits and errors) and multipart (a JSON part plus
 //! checked files). The error answers: 400 malformed, 413 too large, 415 wrong type, 422 shape.
 
-use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{error::JsonPayloadError, web, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use super::problem::{from_json_error, ApiError};
 use crate::error::ServiceError;
+use crate::multipart::{self, media_type, ReadError};
 use crate::state::AppState;
 use crate::tickets::attachments::Upload;
 
@@ -30,14 +30,6 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
 
 pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::from(ServiceError::field("query", err.to_string())).into()
-}
-
-fn media_type(req: &HttpRequest) -> String {
-    req.headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-        .unwrap_or_default()
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -102,52 +94,26 @@ pub async fn files_only(req: &HttpRequest, payload: web::Payload, state: &AppSta
     Ok(uploads)
 }
 
+/// The JSON part (when asked for) and the files, by the one multipart reader. A refused file
+/// is the answer (415 type, 422 virus or empty), as is any text part but the JSON one.
 async fn multipart(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
     json_part: Option<&str>,
 ) -> Result<(Option<Vec<u8>>, Vec<Upload>), ApiError> {
-    let settings = &state.settings;
-    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
-    let mut json = None;
-    let mut uploads = Vec::new();
-    let mut total = 0usize;
-    let bad = |e: actix_multipart::MultipartError| ApiError::BadRequest(format!("malformed multipart body: {e}"));
-    while let Some(field) = form.next().await {
-        let field = field.map_err(bad)?;
-        let name = field.name().unwrap_or_default().to_owned();
-        let filename = field.content_disposition().and_then(|cd| cd.get_filename()).map(str::to_owned);
-        match filename {
-            None if Some(name.as_str()) == json_part => {
-                json = Some(read_limited(field.map(|c| c.map_err(bad)), settings.max_json_bytes).await?);
-            }
-            None => return Err(ApiError::BadRequest(format!("unexpected form part '{name}'"))),
-            Some(filename) => {
-                if uploads.len() >= 20 {
-                    return Err(ServiceError::TooLarge("at most 20 files at a time".into()).into());
-                }
-                let limit = settings.max_file_bytes.min(settings.max_message_bytes.saturating_sub(total));
-                let bytes = read_limited(field.map(|c| c.map_err(bad)), limit).await.map_err(|e| match e {
-                    ApiError::Service(ServiceError::TooLarge(_)) => ServiceError::TooLarge(format!(
-                        "'{filename}' is too large: at most {} MiB a file and {} MiB a message",
-                        settings.max_file_bytes / (1024 * 1024),
-                        settings.max_message_bytes / (1024 * 1024)
-                    ))
-                    .into(),
-                    other => other,
-                })?;
-                if bytes.is_empty() {
-                    return Err(ServiceError::field(&name, format!("'{filename}' is empty")).into());
-                }
-                total += bytes.len();
-                let store = state.files.clone();
-                let upload = web::block(move || store.put(&name, &filename, &bytes))
-                    .await
-                    .map_err(|e| ServiceError::Internal(e.to_string()))??;
-                uploads.push(upload);
-            }
-        }
+    let rules = multipart::Rules { max_text: state.settings.max_json_bytes, csrf: None };
+    let mut parts = multipart::read(req, payload, state, rules).await.map_err(|e| match e {
+        ReadError::Malformed(m) => ApiError::BadRequest(m),
+        ReadError::Csrf => ApiError::BadRequest("unexpected form field".into()),
+        ReadError::Service(e) => e.into(),
+    })?;
+    if let Some((_, refused)) = parts.refused.into_iter().next() {
+        return Err(refused.into());
     }
-    Ok((json, uploads))
+    let json = json_part.and_then(|name| parts.text.remove(name));
+    if let Some(name) = parts.text.keys().next() {
+        return Err(ApiError::BadRequest(format!("unexpected form part '{name}'")));
+    }
+    Ok((json, parts.uploads))
 }
