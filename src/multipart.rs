@@ -25,8 +25,11 @@ pub struct Rules<'a> {
     /// The longest text part (a JSON part included).
     pub max_text: usize,
     /// The CSRF field and its check: the field must come, and pass, before any file.
-    pub csrf: Option<(&'a str, &'a dyn Fn(&str) -> bool)>,
+    pub csrf: Option<CsrfCheck<'a>>,
 }
+
+/// A CSRF field's name and the check its value must pass.
+pub type CsrfCheck<'a> = (&'a str, &'a dyn Fn(&str) -> bool);
 
 #[derive(Default)]
 pub struct Parts {
