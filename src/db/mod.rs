@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
+use crate::config::{DbOptions, Synchronous};
 use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -79,54 +80,6 @@ impl DbError {
 /// What a client is told to wait while the database is away: a restart takes a few seconds.
 const UNREACHABLE_RETRY_SECS: u64 = 5;
 
-/// SQLite's `synchronous` in WAL mode: FULL syncs the log at every commit (a commit survives a
-/// power loss); NORMAL only at checkpoints (the last commits can be lost, never corrupted).
-/// NORMAL is the default: FULL halved the creations per connection on our disk (BENCHMARKS.md).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Synchronous {
-    Full,
-    #[default]
-    Normal,
-}
-
-impl std::str::FromStr for Synchronous {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "full" => Ok(Synchronous::Full),
-            "normal" => Ok(Synchronous::Normal),
-            other => Err(format!("{other:?} is not full or normal")),
-        }
-    }
-}
-
-impl Synchronous {
-    fn pragma(self) -> &'static str {
-        match self {
-            Synchronous::Full => "FULL",
-            Synchronous::Normal => "NORMAL",
-        }
-    }
-}
-
-/// How the pools and SQLite's writer behave (`HELPDESK_DB_*`, `HELPDESK_WRITE_QUEUE`,
-/// `HELPDESK_SQLITE_SYNCHRONOUS`).
-#[derive(Debug, Clone)]
-pub struct DbOptions {
-    /// How long a request waits for a pooled connection before it is answered 503.
-    pub checkout_timeout: Duration,
-    /// SQLite: writes that may wait for the writer thread; more are answered 503.
-    pub write_queue: usize,
-    pub sqlite_synchronous: Synchronous,
-}
-
-impl Default for DbOptions {
-    fn default() -> Self {
-        Self { checkout_timeout: Duration::from_secs(2), write_queue: 1024, sqlite_synchronous: Synchronous::Normal }
-    }
-}
-
 /// Opens connections of the right backend, with the per-connection settings SQLite needs.
 #[derive(Debug, Clone)]
 pub struct Manager {
@@ -174,7 +127,10 @@ impl ManageConnection for Manager {
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -1024;",
-                    self.synchronous.pragma()
+                    match self.synchronous {
+                        Synchronous::Full => "FULL",
+                        Synchronous::Normal => "NORMAL",
+                    }
                 ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))

@@ -8,51 +8,14 @@
 //! an upload for `timeout`, never a thread for ever.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::config::ClamdAddress;
 
 /// Bytes per `INSTREAM` chunk (clamd's default `StreamMaxLength` is 25 MiB in all).
 const CHUNK: usize = 64 * 1024;
 /// The longest answer we read (a signature name is far shorter).
 const MAX_REPLY: usize = 4096;
-
-/// Where clamd listens: `unix:/run/clamav/clamd.ctl`, `tcp://127.0.0.1:3310` (or `tcp:host:port`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClamdAddress {
-    Unix(PathBuf),
-    Tcp(String),
-}
-
-impl std::str::FromStr for ClamdAddress {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let raw = raw.trim();
-        if let Some(path) = raw.strip_prefix("unix://").or_else(|| raw.strip_prefix("unix:")) {
-            if path.is_empty() {
-                return Err("unix: needs a socket path, e.g. unix:/run/clamav/clamd.ctl".into());
-            }
-            return Ok(ClamdAddress::Unix(PathBuf::from(path)));
-        }
-        if let Some(host) = raw.strip_prefix("tcp://").or_else(|| raw.strip_prefix("tcp:")) {
-            let host = host.trim_end_matches('/');
-            return match host.rsplit_once(':') {
-                Some((name, port)) if !name.is_empty() && port.parse::<u16>().is_ok() => Ok(ClamdAddress::Tcp(host.to_owned())),
-                _ => Err(format!("{raw:?}: expected tcp://host:port, e.g. tcp://127.0.0.1:3310")),
-            };
-        }
-        Err(format!("{raw:?}: expected unix:/path/to/clamd.sock or tcp://host:port"))
-    }
-}
-
-impl std::fmt::Display for ClamdAddress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ClamdAddress::Unix(path) => write!(f, "unix:{}", path.display()),
-            ClamdAddress::Tcp(host) => write!(f, "tcp://{host}"),
-        }
-    }
-}
 
 /// What clamd said about the bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,73 +17,14 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-pub use clamd::{Clamd, ClamdAddress, ScanError, Verdict};
+pub use clamd::{Clamd, ScanError, Verdict};
+
+use crate::config::{FilesSettings, StoreChoice, WhenScannerDown};
 
 use crate::ids::new_id;
 use crate::db::{Db, DbConn};
 use crate::error::ServiceError;
 use crate::tickets::attachments::{clean_filename, sniff, Upload};
-
-/// What to do with an upload while clamd cannot be reached.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum WhenScannerDown {
-    /// Refuse it with 503 and `Retry-After` (the default: nothing unscanned is stored).
-    #[default]
-    Refuse,
-    /// Keep it and flag it unscanned in the ticket's history.
-    AcceptAndFlag,
-}
-
-impl std::str::FromStr for WhenScannerDown {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "refuse" => Ok(Self::Refuse),
-            "accept" | "accept-and-flag" => Ok(Self::AcceptAndFlag),
-            other => Err(format!("{other:?} is not refuse or accept")),
-        }
-    }
-}
-
-/// Where attachments go (`HELPDESK_FILE_STORE`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum StoreChoice {
-    /// The database on PostgreSQL, the data folder on SQLite.
-    #[default]
-    Auto,
-    Disk,
-    Database,
-}
-
-impl std::str::FromStr for StoreChoice {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "auto" => Ok(Self::Auto),
-            "disk" => Ok(Self::Disk),
-            "database" => Ok(Self::Database),
-            other => Err(format!("{other:?} is not auto, disk or database")),
-        }
-    }
-}
-
-/// `HELPDESK_CLAMD`, `HELPDESK_CLAMD_TIMEOUT_SECS`, `HELPDESK_CLAMD_UNAVAILABLE`,
-/// `HELPDESK_FILE_STORE`.
-#[derive(Debug, Clone)]
-pub struct FilesSettings {
-    pub clamd: Option<ClamdAddress>,
-    pub clamd_timeout: Duration,
-    pub when_scanner_down: WhenScannerDown,
-    pub store: StoreChoice,
-}
-
-impl Default for FilesSettings {
-    fn default() -> Self {
-        Self { clamd: None, clamd_timeout: Duration::from_secs(30), when_scanner_down: WhenScannerDown::Refuse, store: StoreChoice::Auto }
-    }
-}
 
 /// How long a client is told to wait while the scanner is away.
 pub const SCANNER_RETRY_SECS: u64 = 30;

@@ -10,20 +10,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::config::{JobsConfig, PrivacySettings};
 use crate::db::{Db, DbConn};
 use crate::error::ServiceError;
 
 pub use tasks::{auto_close, expire_guests, sla_risk, BATCH};
-
-#[derive(Debug, Clone)]
-pub struct JobsConfig {
-    /// How often this instance looks for due jobs; zero: never (other instances run them).
-    pub interval: Duration,
-    /// Resolved tickets close by themselves after this many days.
-    pub auto_close_days: i64,
-    /// Unverified guest tickets expire after this many hours.
-    pub guest_expiry_hours: i64,
-}
 
 /// What the jobs need besides a connection.
 #[derive(Clone)]
@@ -33,7 +24,7 @@ pub struct JobContext {
     /// The attachment files, for the sweep of unreferenced ones (`None`: no sweep).
     pub files: Option<crate::tickets::attachments::FileStore>,
     /// How long the access log is kept.
-    pub privacy: crate::privacy::PrivacySettings,
+    pub privacy: PrivacySettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

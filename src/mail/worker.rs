@@ -14,19 +14,8 @@ use super::outbox::redact_payload;
 use crate::db::outbox::{claim, OutboxRow};
 use crate::db::schema::outbox;
 use crate::db::{write_tx, Db};
+use crate::config::WorkerConfig;
 use crate::error::ServiceError;
-
-#[derive(Debug, Clone)]
-pub struct WorkerConfig {
-    pub workers: usize,
-    /// Rows claimed at once, and sent concurrently.
-    pub batch: i64,
-    pub lease: Duration,
-    pub idle_poll: Duration,
-    pub retry_base: Duration,
-    pub retry_max: Duration,
-    pub give_up_after: Duration,
-}
 
 /// `base · 2^attempts`, capped, with ±25 % jitter so retries of a burst do not stampede.
 pub fn backoff(cfg: &WorkerConfig, attempts: i32) -> Duration {

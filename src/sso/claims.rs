@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::OidcSettings;
+use crate::config::OidcSettings;
 use crate::domain::{CodiceFiscale, Email, Role};
 
 /// The person as the provider asserted them (signature, issuer, audience and nonce checked).

@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 
 use super::provider::Provider;
 use super::store::{self, FlowRow};
-use super::{Assertion, OidcSettings, SsoError};
+use super::{Assertion, SsoError};
+use crate::config::OidcSettings;
 use crate::accounts::User;
 use crate::ids::now;
 use crate::auth::Claims;

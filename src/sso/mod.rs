@@ -14,7 +14,6 @@ mod flow;
 mod provider;
 mod store;
 
-use std::time::Duration;
 
 pub use claims::{parse_staff_groups, Assertion};
 pub use flow::{Begin, Callback, Finished, Sso};
@@ -22,28 +21,7 @@ pub use store::{account_identities, AccountIdentities, IdentityView};
 
 use crate::accounts::User;
 use crate::config::Settings;
-use crate::domain::Role;
 use crate::error::ServiceError;
-
-/// The provider and how its claims map (`HELPDESK_OIDC_*`).
-#[derive(Debug, Clone)]
-pub struct OidcSettings {
-    pub issuer: String,
-    pub client_id: String,
-    pub client_secret: String,
-    /// Scopes asked for besides `openid`.
-    pub scopes: Vec<String>,
-    pub matricola_claim: String,
-    /// SPID's `fiscalNumber` is `TINIT-<codice fiscale>`.
-    pub fiscal_number_claim: String,
-    pub groups_claim: String,
-    /// A group of the groups claim → the staff role it gives.
-    pub staff_groups: Vec<(String, Role)>,
-    /// Connect and total time allowed to each call to the provider.
-    pub timeout: Duration,
-    /// How long discovery and the provider's keys are used before they are fetched again.
-    pub metadata_ttl: Duration,
-}
 
 /// Why a single sign-on did not sign anybody in. None of these is a server error but
 /// `Service`; each becomes a page that says what happened.

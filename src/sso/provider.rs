@@ -21,7 +21,8 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{OidcSettings, SsoError};
+use super::SsoError;
+use crate::config::OidcSettings;
 
 /// The start of a sign-in: where to send the browser, and what the callback must match.
 pub struct Authorization {

@@ -81,7 +81,7 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
         account_rate_limit_per_minute: 30,
         trusted_proxies: Default::default(),
         cache_ttl: std::time::Duration::from_secs(2),
-        mail: helpdesk::mail::worker::WorkerConfig {
+        mail: helpdesk::config::WorkerConfig {
             workers: 1,
             batch: 16,
             lease: std::time::Duration::from_secs(30),
@@ -91,16 +91,16 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
             give_up_after: std::time::Duration::from_secs(24 * 3600),
         },
         // Jobs run when a test calls them (tests/api/jobs.rs starts a runner where it wants one).
-        jobs: helpdesk::jobs::JobsConfig { interval: std::time::Duration::ZERO, auto_close_days: 7, guest_expiry_hours: 48 },
+        jobs: helpdesk::config::JobsConfig { interval: std::time::Duration::ZERO, auto_close_days: 7, guest_expiry_hours: 48 },
         search: helpdesk::tickets::search_index::Ranking::default(),
         guest_link_idle_days: 30,
         mail_authserv_id: None,
         // Single sign-on is off unless a test starts a provider (tests/api/sso.rs).
         oidc: None,
         staff_sso_only: false,
-        db: helpdesk::db::DbOptions::default(),
-        files: helpdesk::files::FilesSettings::default(),
-        privacy: helpdesk::privacy::PrivacySettings::default(),
+        db: helpdesk::config::DbOptions::default(),
+        files: helpdesk::config::FilesSettings::default(),
+        privacy: helpdesk::config::PrivacySettings::default(),
     }
 }
 

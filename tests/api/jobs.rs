@@ -7,7 +7,8 @@ use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use helpdesk::db::schema::{job_leases, messages, outbox, ticket_events, tickets};
 use helpdesk::db::Db;
-use helpdesk::jobs::{lease, Job, JobContext, JobsConfig};
+use helpdesk::config::JobsConfig;
+use helpdesk::jobs::{lease, Job, JobContext};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

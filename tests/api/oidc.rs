@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use helpdesk::config::Settings;
 use helpdesk::domain::Role;
-use helpdesk::sso::OidcSettings;
+use helpdesk::config::OidcSettings;
 use reqwest::cookie::Jar;
 use reqwest::{Client, Response, StatusCode};
 

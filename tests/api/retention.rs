@@ -190,10 +190,10 @@ async fn retention_job(app: &TestApp, data_dir: &std::path::Path) -> usize {
     let db = app.db.clone();
     let root = data_dir.join("attachments");
     tokio::task::spawn_blocking(move || {
-        let files = helpdesk::files::FileStore::configured(root, &helpdesk::files::FilesSettings::default(), &db).unwrap();
+        let files = helpdesk::files::FileStore::configured(root, &helpdesk::config::FilesSettings::default(), &db).unwrap();
         let ctx = helpdesk::jobs::JobContext {
             base_url: "http://127.0.0.1".into(),
-            config: helpdesk::jobs::JobsConfig { interval: std::time::Duration::ZERO, auto_close_days: 7, guest_expiry_hours: 48 },
+            config: helpdesk::config::JobsConfig { interval: std::time::Duration::ZERO, auto_close_days: 7, guest_expiry_hours: 48 },
             files: Some(files),
             privacy: Default::default(),
         };

@@ -432,7 +432,7 @@ async fn files_of_refused_requests_are_swept(backend: Backend) {
     let (number, _) = guest_credentials_ticket(&app, "sara@studenti.unibg.it").await;
     // The desk's own store: the data folder on SQLite, the database on PostgreSQL.
     let root = app.data_dir().join("attachments");
-    let store = helpdesk::files::FileStore::configured(root, &helpdesk::files::FilesSettings::default(), &app.db).unwrap();
+    let store = helpdesk::files::FileStore::configured(root, &helpdesk::config::FilesSettings::default(), &app.db).unwrap();
     let (orphan, kept) = (helpdesk_sha256(&pdf), helpdesk_sha256(&JPEG));
     let stored = |sha: &str| {
         let (store, sha) = (store.clone(), sha.to_owned());

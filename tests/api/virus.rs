@@ -23,7 +23,7 @@ async fn with_clamd(backend: Backend, clamd: &Clamd, accept_when_down: bool) -> 
         s.files.clamd = Some(address.parse().unwrap());
         s.files.clamd_timeout = std::time::Duration::from_secs(5);
         if accept_when_down {
-            s.files.when_scanner_down = helpdesk::files::WhenScannerDown::AcceptAndFlag;
+            s.files.when_scanner_down = helpdesk::config::WhenScannerDown::AcceptAndFlag;
         }
         s.inbound_api_key = Some(KEY.into());
     })

@@ -7,6 +7,13 @@ use std::time::Duration;
 use anyhow::Context;
 use rand::RngCore;
 
+mod sections;
+
+pub use sections::{
+    ClamdAddress, DbOptions, FilesSettings, JobsConfig, OidcSettings, PrivacySettings, StoreChoice, Synchronous,
+    WhenScannerDown, WorkerConfig,
+};
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub bind: SocketAddr,
@@ -33,11 +40,11 @@ pub struct Settings {
     pub account_rate_limit_per_minute: u32,
     /// Proxies whose `X-Forwarded-For` names the client (for rate limits and logs).
     pub trusted_proxies: crate::auth::TrustedProxies,
-    pub mail: crate::mail::worker::WorkerConfig,
+    pub mail: WorkerConfig,
     /// How long verified sessions and the category catalog are remembered per instance.
     pub cache_ttl: Duration,
     /// Scheduled jobs (auto-close, guest expiry, SLA-risk mails).
-    pub jobs: crate::jobs::JobsConfig,
+    pub jobs: JobsConfig,
     /// How many of a search's newest matches are ranked by relevance (older ones follow).
     pub search: crate::tickets::search_index::Ranking,
     /// A guest's secret link stops working after this many days unused.
@@ -46,15 +53,15 @@ pub struct Settings {
     /// `dmarc=fail` stamped by it sends inbound mail to the quarantine.
     pub mail_authserv_id: Option<String>,
     /// Single sign-on (`HELPDESK_OIDC_*`); `None` when `HELPDESK_OIDC_ISSUER` is unset.
-    pub oidc: Option<crate::sso::OidcSettings>,
+    pub oidc: Option<OidcSettings>,
     /// `HELPDESK_STAFF_SSO_ONLY`: staff sign in only through single sign-on.
     pub staff_sso_only: bool,
     /// Pool checkout timeout, SQLite's write queue and durability.
-    pub db: crate::db::DbOptions,
+    pub db: DbOptions,
     /// Virus scanning (`HELPDESK_CLAMD…`) and where attachments are stored.
-    pub files: crate::files::FilesSettings,
+    pub files: FilesSettings,
     /// How long the access log is kept (`HELPDESK_ACCESS_LOG_DAYS`).
-    pub privacy: crate::privacy::PrivacySettings,
+    pub privacy: PrivacySettings,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -112,7 +119,7 @@ impl Settings {
             account_rate_limit_per_minute: parsed("HELPDESK_ACCOUNT_RATE_LIMIT_PER_MINUTE", 10)?,
             trusted_proxies: parsed("HELPDESK_TRUSTED_PROXIES", crate::auth::TrustedProxies::default())?,
             cache_ttl: Duration::from_millis(parsed("HELPDESK_CACHE_TTL_MS", 2000)?),
-            mail: crate::mail::worker::WorkerConfig {
+            mail: WorkerConfig {
                 workers: parsed("HELPDESK_MAIL_WORKERS", 2)?,
                 batch: parsed("HELPDESK_MAIL_BATCH", 32)?,
                 lease: Duration::from_secs(parsed("HELPDESK_MAIL_LEASE_SECS", 120)?),
@@ -121,7 +128,7 @@ impl Settings {
                 retry_max: Duration::from_secs(parsed("HELPDESK_MAIL_RETRY_MAX_SECS", 3600)?),
                 give_up_after: Duration::from_secs(3600 * parsed::<u64>("HELPDESK_MAIL_GIVE_UP_HOURS", 24)?),
             },
-            jobs: crate::jobs::JobsConfig {
+            jobs: JobsConfig {
                 interval: Duration::from_secs(u64::from(parsed::<u32>("HELPDESK_JOBS_INTERVAL_SECS", 60)?)),
                 auto_close_days: i64::from(parsed::<u16>("HELPDESK_AUTO_CLOSE_DAYS", 7)?),
                 guest_expiry_hours: i64::from(parsed::<u16>("HELPDESK_GUEST_EXPIRY_HOURS", 48)?),
@@ -130,8 +137,8 @@ impl Settings {
             guest_link_idle_days: i64::from(parsed::<u16>("HELPDESK_GUEST_LINK_IDLE_DAYS", 30)?.max(1)),
             mail_authserv_id: var("HELPDESK_MAIL_AUTHSERV_ID").map(|v| v.trim().to_lowercase()),
             db: {
-                let defaults = crate::db::DbOptions::default();
-                crate::db::DbOptions {
+                let defaults = DbOptions::default();
+                DbOptions {
                     checkout_timeout: Duration::from_millis(parsed("HELPDESK_DB_TIMEOUT_MS", defaults.checkout_timeout.as_millis() as u64)?.max(1)),
                     write_queue: parsed("HELPDESK_WRITE_QUEUE", defaults.write_queue)?.max(1),
                     sqlite_synchronous: parsed("HELPDESK_SQLITE_SYNCHRONOUS", defaults.sqlite_synchronous)?,
@@ -140,7 +147,7 @@ impl Settings {
             oidc: oidc_from_env()?,
             staff_sso_only: flag("HELPDESK_STAFF_SSO_ONLY")?,
             files: files_from_env()?,
-            privacy: crate::privacy::PrivacySettings {
+            privacy: PrivacySettings {
                 access_log_days: i64::from(parsed::<u16>("HELPDESK_ACCESS_LOG_DAYS", 730)?.max(1)),
             },
         }
@@ -176,9 +183,9 @@ fn flag(name: &str) -> anyhow::Result<bool> {
     }
 }
 
-fn files_from_env() -> anyhow::Result<crate::files::FilesSettings> {
-    let defaults = crate::files::FilesSettings::default();
-    Ok(crate::files::FilesSettings {
+fn files_from_env() -> anyhow::Result<FilesSettings> {
+    let defaults = FilesSettings::default();
+    Ok(FilesSettings {
         clamd: match var("HELPDESK_CLAMD") {
             Some(v) => Some(v.parse().map_err(|e| anyhow::anyhow!("HELPDESK_CLAMD: {e}"))?),
             None => None,
@@ -190,14 +197,14 @@ fn files_from_env() -> anyhow::Result<crate::files::FilesSettings> {
 }
 
 /// Single sign-on: issuer, client id and secret together, or none of them.
-fn oidc_from_env() -> anyhow::Result<Option<crate::sso::OidcSettings>> {
+fn oidc_from_env() -> anyhow::Result<Option<OidcSettings>> {
     let Some(issuer) = var("HELPDESK_OIDC_ISSUER") else {
         return Ok(None);
     };
     let required = |name: &str| var(name).with_context(|| format!("HELPDESK_OIDC_ISSUER is set: {name} is needed too"));
     let staff_groups = crate::sso::parse_staff_groups(&var("HELPDESK_OIDC_STAFF_GROUPS").unwrap_or_default())
         .map_err(|e| anyhow::anyhow!("HELPDESK_OIDC_STAFF_GROUPS: {e}"))?;
-    Ok(Some(crate::sso::OidcSettings {
+    Ok(Some(OidcSettings {
         issuer: issuer.trim().to_owned(),
         client_id: required("HELPDESK_OIDC_CLIENT_ID")?,
         client_secret: required("HELPDESK_OIDC_CLIENT_SECRET")?,
