@@ -39,6 +39,20 @@ impl From<(String, ParseError)> for FieldError {
 pub struct FieldErrors(Vec<FieldError>);
 
 impl FieldErrors {
+    /// Text a person typed, trimmed: rejected when empty, longer than `max` characters, or
+    /// with control characters but line breaks and tabs.
+    pub fn text(&mut self, field: &str, raw: &str, max: usize) -> String {
+        let text = raw.trim();
+        if text.is_empty() {
+            self.reject(field, Code::Required);
+        } else if text.chars().count() > max {
+            self.reject(field, Code::TooLong { max });
+        } else if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            self.reject(field, Code::ControlChars);
+        }
+        text.to_owned()
+    }
+
     /// A message of its own (no translation).
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError::text(field, message));

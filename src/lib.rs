@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod files;
 pub mod ids;
+pub mod inbound;
 pub mod kb;
 pub mod privacy;
 pub mod mail;

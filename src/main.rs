@@ -35,7 +35,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Some(Command::IngestMail) = cli.command {
         // Before logging starts: its stdout is one JSON line for the MTA, its logs go to stderr.
-        std::process::exit(helpdesk::mail::ingest::run_command());
+        std::process::exit(helpdesk::inbound::run_command());
     }
     telemetry::init();
     let settings = Settings::from_env()?;

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 
 use crate::error::ServiceError;
 use crate::state::AppState;
-use crate::tickets::attachments::Upload;
+use crate::files::Upload;
 
 const MAX_PARTS: usize = 64;
 const MAX_FILES: usize = 20;

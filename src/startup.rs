@@ -23,7 +23,7 @@ use crate::db::Db;
 use crate::domain::Role;
 use crate::mail::mailer::Mailer;
 use crate::state::AppState;
-use crate::tickets::attachments::FileStore;
+use crate::files::FileStore;
 
 /// Migrations, the search index of tickets a migration marked, then the seed of teams,
 /// categories, career-action types and the academic calendar (idempotent).

@@ -4,7 +4,7 @@ use crate::auth::{JwtKeys, RateLimited, RateLimiter, SessionCache};
 use crate::categories::Catalog;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::tickets::attachments::FileStore;
+use crate::files::FileStore;
 
 /// What every handler may reach: built once at start-up, shared by the workers.
 #[derive(Clone)]

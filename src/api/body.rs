@@ -9,7 +9,7 @@ use super::problem::{from_json_error, ApiError};
 use crate::error::ServiceError;
 use crate::multipart::{self, media_type, ReadError};
 use crate::state::AppState;
-use crate::tickets::attachments::Upload;
+use crate::files::Upload;
 
 fn too_large(limit: usize) -> ApiError {
     ServiceError::TooLarge(format!("the body is larger than {limit} bytes")).into()

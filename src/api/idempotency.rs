@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use super::ApiError;
 use crate::db::{idempotency as stored, write_tx, DbConn};
 use crate::error::ServiceError;
-use crate::tickets::attachments::Upload;
+use crate::files::Upload;
 
 pub const HEADER: &str = "Idempotency-Key";
 use crate::db::idempotency::KEPT_HOURS;

@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use super::{ApiError, Data};
 use crate::auth::Admin;
 use crate::error::ServiceError;
-use crate::mail::ingest::{self, Inbound, Outcome, QuarantineView};
+use crate::inbound::{self, Inbound, Outcome, QuarantineView};
 
 fn too_large(limit: usize) -> ApiError {
     ServiceError::TooLarge(format!("the message is larger than {limit} bytes")).into()
@@ -43,8 +43,8 @@ pub async fn inbound_mail(state: Data, req: HttpRequest, mut payload: web::Paylo
     let config = Inbound::from_settings(&state.settings).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let files = state.files.clone();
     // Parsing and storing files on a reader; only the transaction goes to the writer.
-    let (prepared, config) = state.db.read(move |conn| ingest::prepare(conn, &files, &config, raw).map(|p| (p, config))).await?;
-    let outcome = state.db.write(move |conn| ingest::commit(conn, &config, prepared)).await?;
+    let (prepared, config) = state.db.read(move |conn| inbound::prepare(conn, &files, &config, raw).map(|p| (p, config))).await?;
+    let outcome = state.db.write(move |conn| inbound::commit(conn, &config, prepared)).await?;
     Ok(HttpResponse::Ok().json(outcome))
 }
 
@@ -54,6 +54,6 @@ pub async fn inbound_mail(state: Data, req: HttpRequest, mut payload: web::Paylo
     security(("bearer" = [])))]
 #[get("/admin/quarantine")]
 pub async fn list_quarantine(state: Data, _admin: Admin) -> Result<HttpResponse, ApiError> {
-    let rows = state.db.read(|conn| ingest::list_quarantine(conn, 50)).await?;
+    let rows = state.db.read(|conn| inbound::list_quarantine(conn, 50)).await?;
     Ok(HttpResponse::Ok().json(rows))
 }

@@ -136,7 +136,7 @@ pub async fn add_attachments(state: Data, req: HttpRequest, payload: web::Payloa
     let number = number(&path)?;
     // Who may attach is checked before reading the files.
     let probe = (user.0.clone(), number.clone());
-    state.db.read(move |conn| crate::tickets::access::visible_ticket(conn, &probe.0, &probe.1).map(|_| ())).await?;
+    state.db.read(move |conn| crate::auth::ticket_access::visible_ticket(conn, &probe.0, &probe.1).map(|_| ())).await?;
     let uploads = files_only(&req, payload, &state).await?;
     let files = state.db.write(move |conn| changing::add_attachments(conn, &user.0, &number, &uploads)).await?;
     Ok(HttpResponse::Created().json(files))

@@ -9,6 +9,7 @@ pub mod mac;
 mod password;
 mod rate_limit;
 mod session_cache;
+pub mod ticket_access;
 mod token;
 
 pub use client_ip::{client_ip, TrustedProxies};

@@ -19,8 +19,8 @@ use crate::domain::{Locale, TicketNumber};
 use crate::error::ServiceError;
 use crate::mail::notification::BookingMail;
 use crate::mail::outbox::{self, Mail, Notification};
-use crate::tickets::access::{can_see, visible_ticket};
-use crate::tickets::model::{record_event, MessageKind, MessageRow, TicketRow};
+use crate::auth::ticket_access::{can_see, visible_ticket};
+use crate::db::ticket_rows::{record_event, MessageKind, MessageRow, TicketRow};
 
 /// The answer to a booking.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -78,7 +78,7 @@ pub fn check(input: &NewSession, now: NaiveDateTime) -> Result<SessionRow, Servi
     if mode.is_none() {
         errors.add("mode", "must be online or in_person");
     }
-    let location = crate::tickets::open::check_text(&mut errors, "location", &input.location, MAX_LOCATION);
+    let location = errors.text("location", &input.location, MAX_LOCATION);
     if !(1..=MAX_CAPACITY).contains(&input.capacity) {
         errors.add("capacity", format!("must be between 1 and {MAX_CAPACITY}"));
     }

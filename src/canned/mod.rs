@@ -15,8 +15,8 @@ use crate::db::{write_tx, DbConn};
 use crate::domain::{Locale, Role, TicketNumber};
 use crate::error::{FieldErrors, ServiceError};
 use crate::sla::admin::team_field;
-use crate::tickets::access::visible_ticket;
-use crate::tickets::open::{check_text, MAX_BODY};
+use crate::auth::ticket_access::visible_ticket;
+use crate::tickets::open::MAX_BODY;
 use crate::tickets::query::{Page, DEFAULT_LIMIT, MAX_LIMIT};
 
 /// The placeholders a canned response may use.
@@ -167,9 +167,9 @@ fn check_input(
     input: &CannedInput,
 ) -> Result<(Option<String>, String, String, String), ServiceError> {
     let mut errors = FieldErrors::default();
-    let title = check_text(&mut errors, "title", &input.title, MAX_TITLE);
-    let body_it = check_text(&mut errors, "body_it", &input.body_it, MAX_BODY);
-    let body_en = check_text(&mut errors, "body_en", &input.body_en, MAX_BODY);
+    let title = errors.text("title", &input.title, MAX_TITLE);
+    let body_it = errors.text("body_it", &input.body_it, MAX_BODY);
+    let body_en = errors.text("body_en", &input.body_en, MAX_BODY);
     for (field, body) in [("body_it", &body_it), ("body_en", &body_en)] {
         if let Err(message) = check_template(body) {
             errors.add(field, message);

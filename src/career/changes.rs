@@ -20,8 +20,8 @@ use crate::domain::{Locale, Priority, Status, TicketNumber};
 use crate::error::{Code, FieldErrors, ServiceError};
 use crate::mail::notification::CareerActionUpdate;
 use crate::mail::outbox::{self, Mail, Notification};
-use crate::tickets::access::visible_ticket;
-use crate::tickets::model::{record_event, MessageKind, MessageRow, TicketRow};
+use crate::auth::ticket_access::visible_ticket;
+use crate::db::ticket_rows::{record_event, MessageKind, MessageRow, TicketRow};
 
 pub const MAX_NOTE: usize = 2000;
 

@@ -16,8 +16,8 @@ use crate::db::schema::{career_action_history, career_actions, ticket_career_act
 use crate::db::DbConn;
 use crate::domain::{Locale, Role};
 use crate::error::{FieldErrors, ServiceError};
-use crate::tickets::access::can_see;
-use crate::tickets::model::TicketRow;
+use crate::auth::ticket_access::can_see;
+use crate::db::ticket_rows::TicketRow;
 
 /// A procedure's data stays small: it is what the form asked, not documents.
 pub const MAX_DATA_BYTES: usize = 16 * 1024;

@@ -32,8 +32,8 @@ pub fn change(conn: &mut DbConn, staff: &User, id: &str, change: StatusChange, b
 pub fn link(conn: &mut DbConn, user: &User, number: &TicketNumber, action_id: &str) -> Result<(bool, Vec<LinkedAction>), ServiceError> {
     write_tx(conn, |conn| {
         let linked = changes::link_by_user(conn, user, number, action_id)?;
-        let ticket = crate::tickets::query::get(conn, user, number)?;
-        Ok((linked, ticket.career_actions))
+        let ticket = crate::auth::ticket_access::visible_ticket(conn, user, number)?;
+        Ok((linked, instances::linked_to_ticket(conn, &ticket.id, user.locale)?))
     })
 }
 

@@ -9,7 +9,7 @@ use crate::accounts::User;
 use crate::db::DbConn;
 use crate::domain::{Priority, Status, TicketNumber};
 use crate::error::ServiceError;
-use crate::tickets::access::visible_ticket;
+use crate::auth::ticket_access::visible_ticket;
 use crate::tickets::update::{patch, TicketPatch};
 
 pub const MAX_BULK: usize = 200;

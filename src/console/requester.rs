@@ -11,7 +11,7 @@ use crate::db::schema::tickets;
 use crate::db::DbConn;
 use crate::domain::{Status, TicketNumber};
 use crate::error::ServiceError;
-use crate::tickets::access::visible_ticket;
+use crate::auth::ticket_access::visible_ticket;
 use crate::tickets::view::{Names, PersonView};
 
 /// How many other tickets the panel lists.

@@ -10,6 +10,7 @@ pub mod locks;
 pub mod outbox;
 pub mod privacy_schema;
 pub mod schema;
+pub mod ticket_rows;
 pub mod ticket_search;
 mod writer;
 

@@ -17,14 +17,16 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+mod upload;
+
 pub use clamd::{Clamd, ScanError, Verdict};
+pub use upload::{clean_filename, sniff, Upload, ALLOWED};
 
 use crate::config::{FilesSettings, StoreChoice, WhenScannerDown};
 
 use crate::ids::new_id;
 use crate::db::{Db, DbConn};
 use crate::error::ServiceError;
-use crate::tickets::attachments::{clean_filename, sniff, Upload};
 
 /// How long a client is told to wait while the scanner is away.
 pub const SCANNER_RETRY_SECS: u64 = 30;

@@ -22,7 +22,7 @@ pub struct JobContext {
     pub base_url: String,
     pub config: JobsConfig,
     /// The attachment files, for the sweep of unreferenced ones (`None`: no sweep).
-    pub files: Option<crate::tickets::attachments::FileStore>,
+    pub files: Option<crate::files::FileStore>,
     /// How long the access log is kept.
     pub privacy: PrivacySettings,
 }

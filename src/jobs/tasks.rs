@@ -16,7 +16,7 @@ use crate::domain::Status;
 use crate::error::ServiceError;
 use crate::mail::notification::SlaRisk;
 use crate::mail::outbox::{self, Mail};
-use crate::tickets::model::{record_event, TicketRow};
+use crate::db::ticket_rows::{record_event, TicketRow};
 use crate::tickets::update::apply_status;
 
 /// Items a job handles in one transaction.

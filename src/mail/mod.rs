@@ -2,7 +2,6 @@
 //! workers that send them, the templates, and (inbound) replies that land on tickets.
 
 pub mod admin;
-pub mod ingest;
 pub mod mailer;
 pub mod notification;
 pub mod outbox;

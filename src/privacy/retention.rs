@@ -20,7 +20,7 @@ use crate::db::{write_tx, DbConn};
 use crate::domain::{Role, Status, TicketNumber};
 use crate::error::ServiceError;
 use crate::files::FileStore;
-use crate::tickets::model::record_event;
+use crate::db::ticket_rows::record_event;
 
 /// What an anonymised text reads.
 pub const REMOVED: &str = "[rimosso]";
@@ -277,7 +277,7 @@ pub fn delete_identity_documents(conn: &mut DbConn, files: &FileStore, staff: &U
     if !staff.is_staff() {
         return Err(ServiceError::NotFound);
     }
-    let ticket = crate::tickets::access::visible_ticket(conn, staff, number)?;
+    let ticket = crate::auth::ticket_access::visible_ticket(conn, staff, number)?;
     let docs: Vec<String> = attachments::table
         .filter(attachments::ticket_id.eq(&ticket.id))
         .filter(attachments::identity_document.eq(true))
@@ -299,7 +299,7 @@ pub fn keep_message(conn: &mut DbConn, staff: &User, number: &TicketNumber, mess
     if !staff.is_staff() {
         return Err(ServiceError::NotFound);
     }
-    let ticket = crate::tickets::access::visible_ticket(conn, staff, number)?;
+    let ticket = crate::auth::ticket_access::visible_ticket(conn, staff, number)?;
     let found: i64 = messages::table.filter(messages::id.eq(message_id)).filter(messages::ticket_id.eq(&ticket.id)).count().get_result(conn)?;
     if found == 0 {
         return Err(ServiceError::NotFound);

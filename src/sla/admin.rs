@@ -324,7 +324,7 @@ pub fn list_closures(
 pub fn add_closure(conn: &mut DbConn, input: &ClosureInput) -> Result<ClosureView, ServiceError> {
     let view = write_tx(conn, |conn| -> Result<ClosureView, ServiceError> {
         let mut errors = FieldErrors::default();
-        let name = crate::tickets::open::check_text(&mut errors, "name", &input.name, 120);
+        let name = errors.text("name", &input.name, 120);
         let team_id = team_field(conn, &mut errors, input.team.as_deref())?;
         let date = |errors: &mut FieldErrors, field: &str, value: &str| {
             let parsed = parse_date(value);

@@ -22,7 +22,7 @@ use crate::domain::sla::{
 };
 use crate::domain::Status;
 use crate::error::ServiceError;
-use crate::tickets::model::{record_event, TicketRow};
+use crate::db::ticket_rows::{record_event, TicketRow};
 
 /// How long an instance remembers a team's calendar: an admin's change reaches the other
 /// instances within this time (this instance forgets at once).

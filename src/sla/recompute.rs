@@ -12,7 +12,7 @@ use crate::db::schema::{categories, sla_alerts, ticket_sla, tickets};
 use crate::db::DbConn;
 use crate::domain::sla::{DueTimes, SlaClock, Target, Targets};
 use crate::error::ServiceError;
-use crate::tickets::model::{record_event, TicketRow};
+use crate::db::ticket_rows::{record_event, TicketRow};
 
 /// The (first response, resolution) due times a ticket should have, given `fresh` ones counted
 /// again. A target already reached keeps its due time (a first response given, a resolved or

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::open::{hash_secret, new_secret};
-use super::model::{record_event, TicketRow};
+use crate::db::ticket_rows::{record_event, TicketRow};
 use super::query::full_view;
 use super::update::{link, mail_requester, staff_mail};
 use super::view::TicketView;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use super::model::EventRow;
+use crate::db::ticket_rows::EventRow;
 use super::view::{event_view, EventView, Names, Viewer};
 use crate::db::schema::{categories, teams};
 use crate::db::DbConn;

@@ -14,7 +14,7 @@ use crate::db::schema::{career_actions, categories, teams, ticket_career_actions
 use crate::db::DbConn;
 use crate::domain::{Priority, Role, Status, TicketNumber};
 use crate::error::{FieldErrors, ServiceError};
-use crate::tickets::model::TicketRow;
+use crate::db::ticket_rows::TicketRow;
 use crate::tickets::view::{ticket_view, Names, TicketView, Viewer};
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -385,7 +385,7 @@ impl ListRequest {
 
 /// The tickets a user may see: students their own (a guest ticket only once its link proved
 /// the address), agents their teams' and what is assigned to them, supervisors and admins all.
-/// Same rule as `tickets::access::can_see`.
+/// Same rule as `auth::ticket_access::can_see`.
 pub fn visible_to(query: TicketQuery, user: &User) -> TicketQuery {
     match user.role {
         Role::Student => query

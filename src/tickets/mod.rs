@@ -1,17 +1,14 @@
 //! Tickets: creation with its number, the thread, changes with optimistic versions, audit
 //! events and attachments. Functions take a connection; handlers stay thin.
 
-pub mod access;
 pub mod attachments;
 pub mod open;
 pub mod guest;
 pub mod history;
 pub mod listing;
-pub mod model;
 pub mod query;
 pub mod rating;
 pub mod search_index;
 pub mod update;
 pub mod view;
 
-pub use model::{EventRow, MessageKind, MessageRow, TicketRow};

@@ -11,8 +11,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::attachments::{link_uploads, Upload};
-use super::model::{record_event, AttachmentRow, MessageKind, MessageRow, TicketRow};
+use super::attachments::link_uploads;
+use crate::files::Upload;
+use crate::db::ticket_rows::{record_event, AttachmentRow, MessageKind, MessageRow, TicketRow};
 use super::view::{message_view, ticket_view, Names, TicketView, Viewer};
 use crate::accounts::{self, User};
 use crate::ids::new_id;
@@ -79,19 +80,6 @@ pub struct Opened {
     pub ticket: TicketView,
     /// The guest's secret link token (only ever shown in the verification mail).
     pub guest_secret: Option<String>,
-}
-
-/// Checks text: trimmed, not empty, bounded, no control characters but line breaks and tabs.
-pub fn check_text(errors: &mut FieldErrors, field: &str, raw: &str, max: usize) -> String {
-    let text = raw.trim();
-    if text.is_empty() {
-        errors.reject(field, Code::Required);
-    } else if text.chars().count() > max {
-        errors.reject(field, Code::TooLong { max });
-    } else if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        errors.reject(field, Code::ControlChars);
-    }
-    text.to_owned()
 }
 
 /// Where the desk numbers its tickets and links them from (`HELPDESK_TICKET_PREFIX`,
@@ -189,12 +177,12 @@ fn check(category: Option<Category>, input: NewTicket, user: Option<User>, uploa
         (None, Some(guest)) => {
             // Every field is checked even when the address is wrong: the form flags them all at once.
             let email = errors.check("guest.email", Email::parse(&guest.email));
-            let name = check_text(&mut errors, "guest.name", &guest.name, 120);
+            let name = errors.text("guest.name", &guest.name, 120);
             email.map(|email| Opener::Guest { email, name })
         }
     };
-    let subject = check_text(&mut errors, "subject", &input.subject, MAX_SUBJECT);
-    let body = check_text(&mut errors, "body", &input.body, MAX_BODY);
+    let subject = errors.text("subject", &input.subject, MAX_SUBJECT);
+    let body = errors.text("body", &input.body, MAX_BODY);
     let answers = validate_answers(&category.fields, &input.fields, &mut errors);
     // The portal's forms ask for the procedure as a plain `career_action` answer.
     let career_action = input.career_action.or_else(|| {
@@ -263,7 +251,7 @@ impl Requester {
 }
 
 /// What a new ticket is made of, however it was asked for: the form (`open`), or an e-mail
-/// reply to a closed ticket (`mail::ingest`, which sets `follow_up_of`).
+/// reply to a closed ticket (`inbound`, which sets `follow_up_of`).
 pub(crate) struct Draft<'a> {
     pub category_id: &'a str,
     pub category_slug: &'a str,

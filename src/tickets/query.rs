@@ -3,8 +3,8 @@
 
 use diesel::prelude::*;
 
-use super::access::visible_ticket;
-use super::model::{AttachmentRow, EventRow, MessageRow, TicketRow};
+use crate::auth::ticket_access::visible_ticket;
+use crate::db::ticket_rows::{AttachmentRow, EventRow, MessageRow, TicketRow};
 use super::view::{message_view, ticket_view, visible_to, EventView, Names, TicketView, Viewer};
 use crate::accounts::User;
 use crate::categories;

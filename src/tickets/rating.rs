@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
-use super::access::visible_ticket;
-use super::model::record_event;
+use crate::auth::ticket_access::visible_ticket;
+use crate::db::ticket_rows::record_event;
 use crate::accounts::User;
 use crate::ids::now;
 use crate::db::schema::ticket_ratings;

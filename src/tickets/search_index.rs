@@ -37,7 +37,7 @@ use crate::db::{write_tx, DbConn};
 use crate::domain::{Locale, Role, Status};
 use crate::error::{FieldErrors, ServiceError};
 use crate::kb::text::{self, term, words};
-use crate::tickets::model::TicketRow;
+use crate::db::ticket_rows::TicketRow;
 use crate::tickets::view::TicketView;
 
 const SNIPPET_WORDS: usize = 30;

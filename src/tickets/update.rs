@@ -6,10 +6,11 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::access::visible_ticket;
-use super::attachments::{link_uploads, Upload};
-use super::open::{check_text, MAX_BODY};
-use super::model::{record_event, MessageKind, MessageRow, TicketRow};
+use crate::auth::ticket_access::visible_ticket;
+use super::attachments::link_uploads;
+use crate::files::Upload;
+use super::open::MAX_BODY;
+use crate::db::ticket_rows::{record_event, MessageKind, MessageRow, TicketRow};
 use super::query::{category_by_slug, full_view};
 use super::view::{message_view, MessageView, Names, TicketView, Viewer};
 use crate::accounts::User;
@@ -301,7 +302,7 @@ pub fn add_message(
     base_url: &str,
 ) -> Result<MessageView, ServiceError> {
     let mut errors = FieldErrors::default();
-    let body = check_text(&mut errors, "body", &input.body, MAX_BODY);
+    let body = errors.text("body", &input.body, MAX_BODY);
     if !user.is_staff() && (input.internal || input.status.is_some()) {
         return Err(ServiceError::Forbidden("internal notes and status changes with a reply are for staff".into()));
     }

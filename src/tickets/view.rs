@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::model::{AttachmentRow, EventRow, MessageKind, MessageRow, TicketRow};
+use crate::db::ticket_rows::{AttachmentRow, EventRow, MessageKind, MessageRow, TicketRow};
 use crate::db::schema::{categories, teams, users};
 use crate::db::DbConn;
 use crate::domain::sla::BusinessCalendar;

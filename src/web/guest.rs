@@ -89,7 +89,7 @@ pub async fn download(ctx: Ctx, path: web::Path<(String, String)>) -> Result<Htt
         .state
         .db
         .write(move |conn| {
-            let ticket = crate::tickets::access::visible_ticket(conn, &user, &number)?;
+            let ticket = crate::auth::ticket_access::visible_ticket(conn, &user, &number)?;
             let row = attachments::fetch(conn, &user, &id)?;
             if row.ticket_id != ticket.id {
                 return Err(ServiceError::NotFound);

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::multipart::FormData;
 use super::page::Ctx;
 use crate::auth::mac;
-use crate::tickets::attachments::Upload;
+use crate::files::Upload;
 
 const LABEL: &str = "kept-upload";
 /// A kept file older than this is dropped (the sweep spares files for an hour).

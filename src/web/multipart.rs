@@ -11,7 +11,7 @@ use super::error::Failure;
 use crate::error::ServiceError;
 use crate::multipart::{self, ReadError, Rules};
 use crate::state::AppState;
-use crate::tickets::attachments::Upload;
+use crate::files::Upload;
 
 const MAX_TEXT: usize = 64 * 1024;
 

@@ -18,7 +18,7 @@ use super::tickets::{category_names, when};
 use crate::accounts::User;
 use crate::domain::{Status, TicketNumber};
 use crate::error::ServiceError;
-use crate::tickets::model::MessageKind;
+use crate::db::ticket_rows::MessageKind;
 use crate::tickets::rating::{self, Rating};
 use crate::tickets::update::{self, NewMessage, TicketPatch};
 use crate::tickets::{query, view::TicketView};

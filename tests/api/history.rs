@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 use helpdesk::db::schema::tickets;
-use helpdesk::tickets::model::record_event;
+use helpdesk::db::ticket_rows::record_event;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -20,7 +20,7 @@ use crate::console::merge::{self, MergeRequest};
 use crate::console::workspace::{self, Workspace};
 use crate::domain::{Priority, Status, TicketNumber};
 use crate::error::ServiceError;
-use crate::tickets::model::MessageKind;
+use crate::db::ticket_rows::MessageKind;
 use crate::tickets::update::{self, NewMessage, TicketPatch};
 use crate::tickets::view::{EventView, TicketView};
 use crate::web::error::{OrPage, WebError};

@@ -9,7 +9,7 @@ use crate::db::schema::{outbox, tickets};
 use crate::db::DbConn;
 use crate::domain::{Email, TicketNumber};
 use crate::mail::reply_token::split_tag;
-use crate::tickets::model::TicketRow;
+use crate::db::ticket_rows::TicketRow;
 
 /// `HD-2026-000042` (any case) as the canonical ticket number.
 pub(super) fn as_number(raw: &str) -> Option<String> {

@@ -47,11 +47,11 @@ use crate::db::schema::{categories, category_forms, inbound_mail, users};
 use crate::db::{write_tx, Db, DbConn, Manager};
 use crate::domain::{Email, Status, TicketNumber};
 use crate::error::ServiceError;
-use crate::tickets::attachments::{FileStore, Upload};
+use crate::files::{FileStore, Upload};
 use crate::tickets::open::{insert_ticket, new_secret, Draft, Place, Requester, MAX_BODY, MAX_SUBJECT};
-use crate::tickets::model::{record_event, TicketRow};
+use crate::db::ticket_rows::{record_event, TicketRow};
 use crate::tickets::update::{add_message, NewMessage};
-use super::reply_token::ReplyKey;
+use crate::mail::reply_token::ReplyKey;
 
 /// At most this many files are kept from one message (as for uploads).
 pub const MAX_FILES: usize = 20;

@@ -1,3 +1,6 @@
+//! The rows of a ticket, its messages, files and events, as diesel maps them, and the one
+//! way to record an event in its history.
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::Value;

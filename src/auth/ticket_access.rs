@@ -8,7 +8,7 @@
 
 use diesel::prelude::*;
 
-use super::model::TicketRow;
+use crate::db::ticket_rows::TicketRow;
 use crate::accounts::User;
 use crate::db::schema::tickets;
 use crate::db::DbConn;
