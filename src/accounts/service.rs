@@ -47,6 +47,29 @@ pub struct UserRow {
     pub updated_at: NaiveDateTime,
 }
 
+impl UserRow {
+    /// A new account's row: no password, address not yet proven, enabled, created now.
+    pub fn new(email: &Email, display_name: &str, role: Role, locale: Locale) -> Self {
+        let now = now();
+        Self {
+            id: new_id(),
+            email: email.as_str().to_owned(),
+            display_name: display_name.to_owned(),
+            password_hash: None,
+            role,
+            locale,
+            email_verified: false,
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(users::table).values(self).execute(conn).map(drop)
+    }
+}
+
 
 fn team_memberships(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<(String, String)>> {
     team_members::table
@@ -165,18 +188,11 @@ pub fn create_account(conn: &mut DbConn, account: NewAccount) -> Result<User, Se
             Some(_) => return Err(ServiceError::Conflict("an account with this e-mail already exists".into())),
             None => {
                 let row = UserRow {
-                    id: new_id(),
-                    email: account.email.as_str().to_owned(),
-                    display_name: account.display_name.clone(),
                     password_hash: Some(account.password_hash.clone()),
-                    role: account.role,
-                    locale: account.locale,
                     email_verified: staff,
-                    disabled: false,
-                    created_at: now,
-                    updated_at: now,
+                    ..UserRow::new(&account.email, &account.display_name, account.role, account.locale)
                 };
-                diesel::insert_into(users::table).values(&row).execute(conn)?;
+                row.insert(conn)?;
                 row.id
             }
         };
@@ -208,18 +224,11 @@ pub fn upsert_admin(conn: &mut DbConn, email: &Email, password_hash: &str, name:
             return Ok(id);
         }
         let row = UserRow {
-            id: new_id(),
-            email: email.as_str().to_owned(),
-            display_name: name.to_owned(),
             password_hash: Some(password_hash.to_owned()),
-            role: Role::Admin,
-            locale: Locale::It,
             email_verified: true,
-            disabled: false,
-            created_at: now,
-            updated_at: now,
+            ..UserRow::new(&email, name, Role::Admin, Locale::It)
         };
-        diesel::insert_into(users::table).values(&row).execute(conn)?;
+        row.insert(conn)?;
         Ok(row.id)
     })?;
     find_user(conn, &id)
@@ -285,19 +294,7 @@ pub fn guest_account(conn: &mut DbConn, email: &Email, name: &str, locale: Local
         }
         return Ok(id);
     }
-    let now = now();
-    let row = UserRow {
-        id: new_id(),
-        email: email.as_str().to_owned(),
-        display_name: name.to_owned(),
-        password_hash: None,
-        role: Role::Student,
-        locale,
-        email_verified: false,
-        disabled: false,
-        created_at: now,
-        updated_at: now,
-    };
-    diesel::insert_into(users::table).values(&row).execute(conn)?;
+    let row = UserRow::new(&email, name, Role::Student, locale);
+    row.insert(conn)?;
     Ok(row.id)
 }

@@ -177,20 +177,11 @@ fn sign_in_once(conn: &mut DbConn, assertion: &Assertion, locale: Locale) -> Res
             Some(user) if user.disabled => return Err(SsoError::Disabled),
             Some(user) => (user, "email"),
             None => {
-                let now = now();
                 let user = UserRow {
-                    id: new_id(),
-                    email: email.as_str().to_owned(),
-                    display_name: assertion.display_name(),
-                    password_hash: None,
-                    role: Role::Student,
-                    locale,
                     email_verified: assertion.email_verified,
-                    disabled: false,
-                    created_at: now,
-                    updated_at: now,
+                    ..UserRow::new(email, &assertion.display_name(), Role::Student, locale)
                 };
-                diesel::insert_into(users::table).values(&user).execute(conn)?;
+                user.insert(conn)?;
                 (user, "created")
             }
         };
