@@ -178,3 +178,34 @@ async fn the_admin_pages_fit_a_phone() {
         fits(&app, &b, path).await;
     }
 }
+
+#[tokio::test]
+async fn a_reload_after_sign_up_or_a_link_request_sends_nothing_again() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let b = Browser::start().await;
+    phone(&b).await;
+    b.goto(&app.url("/sign-up")).await;
+    b.type_in("display-name", "Marta Rossi").await;
+    b.type_in("email", "marta@studenti.unibg.it").await;
+    b.type_in("password", "password-123").await;
+    b.click("form.form button[type=submit]").await;
+    b.wait_for_text("Conferma il tuo indirizzo").await;
+    assert_eq!(b.path().await, "/sign-up", "the form answered with a redirect to its confirmation");
+    for _ in 0..2 {
+        b.client.refresh().await.expect("a refresh");
+        b.wait_for_text("Conferma il tuo indirizzo").await;
+    }
+    assert_fits(&b, "the sign-up confirmation").await;
+    assert_eq!(app.outbox_for("marta@studenti.unibg.it").await.len(), 1, "a reload registered again");
+
+    app.student("piero@studenti.unibg.it").await;
+    b.goto(&app.url("/sign-in/link")).await;
+    b.type_in("email", "piero@studenti.unibg.it").await;
+    b.click("form.form button[type=submit]").await;
+    b.wait_for_text("Controlla la tua e-mail").await;
+    b.client.refresh().await.expect("a refresh");
+    b.wait_for_text("Controlla la tua e-mail").await;
+    assert_fits(&b, "the link-sent page").await;
+    let links = app.outbox_for("piero@studenti.unibg.it").await.into_iter().filter(|(kind, _)| kind == "sign_in_link").count();
+    assert_eq!(links, 1, "a reload mailed another link");
+}
