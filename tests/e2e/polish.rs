@@ -29,7 +29,7 @@ async fn fits(app: &TestApp, b: &Browser, path: &str) {
     assert_fits(b, path).await;
 }
 
-async fn assert_fits(b: &Browser, what: &str) {
+pub(crate) async fn assert_fits(b: &Browser, what: &str) {
     let (scroll, inner) = widths(b).await;
     assert!(inner <= i64::from(PHONE), "the window is a phone's ({inner} px)");
     if scroll > inner {
@@ -46,7 +46,7 @@ async fn assert_fits(b: &Browser, what: &str) {
     }
 }
 
-async fn phone(b: &Browser) {
+pub(crate) async fn phone(b: &Browser) {
     b.resize(PHONE, 844).await;
     // Chromium's window has no frame in headless mode: the page gets the whole width.
     let (_, inner) = widths(b).await;
