@@ -54,12 +54,28 @@ async fn render(ctx: &Ctx, admin: User, refused: Option<(&str, &Typed)>) -> Page
     };
     let items: Vec<Value> = list
         .iter()
-        .map(|c| json!({"id": c.id, "title": c.title, "team": team_name(&c.team), "inputs": form(&c.id, Some(c))}))
+        .map(|c| {
+            // Collapsed but for the one whose save was refused (its errors must show).
+            let open = refused.is_some_and(|(key, _)| key == c.id);
+            json!({"id": c.id, "title": c.title, "team": team_name(&c.team), "preview": preview(&c.body_it),
+                   "open": open, "inputs": form(&c.id, Some(c))})
+        })
         .collect();
     let new = form("new", None);
     let status = refused.map(|(_, t)| t.status()).unwrap_or(StatusCode::OK);
-    let page = json!({"items": items, "new": new, "error_list": summary, "saved": super::saved(ctx)});
+    let new_open = items.is_empty() || refused.is_some_and(|(key, _)| key == "new");
+    let page = json!({"items": items, "new": new, "new_open": new_open, "error_list": summary, "saved": super::saved(ctx)});
     ctx.render_status(status, "pages/admin_canned", &ctx.t("admin.canned.title"), page)
+}
+
+/// The text on one line, cut: what the collapsed entry shows.
+fn preview(body: &str) -> String {
+    let line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = line.chars().take(160).collect();
+    if cut.len() < line.len() {
+        cut.push('…');
+    }
+    cut
 }
 
 fn input(values: &HashMap<String, String>) -> CannedInput {

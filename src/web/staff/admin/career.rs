@@ -72,9 +72,10 @@ pub async fn list(ctx: Ctx) -> Page {
                 .windows
                 .iter()
                 .map(|w| {
-                    let from = w.from.map(|d| format!("{d} – ")).unwrap_or_default();
+                    let date = |d| crate::web::i18n::long_date(ctx.locale, d);
+                    let from = w.from.map(|d| format!("{} – ", date(d))).unwrap_or_default();
                     let whom = cohort_text(&w.cohort);
-                    format!("{from}{} ({}){whom}", w.to, ctx.t(&format!("admin.career.{}", kind_name(w.kind))))
+                    format!("{from}{} ({}){whom}", date(w.to), ctx.t(&format!("admin.career.{}", kind_name(w.kind))))
                 })
                 .collect();
             json!({"slug": t.slug, "name": t.name(ctx.locale), "windows": windows, "active": t.active})
