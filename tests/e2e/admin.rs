@@ -95,10 +95,11 @@ async fn admin_lists_are_short_and_read_as_people_write() {
     // Procedure windows are dates as people write them.
     b.goto(&app.url("/staff/admin/career?year=2025-2026")).await;
     let text = b.text("main").await;
-    assert!(text.contains("ottobre 2025"), "Italian dates");
+    assert!(text.contains("ottobre 2025") && text.contains("laurea magistrale, 1° anno"), "Italian dates and cohorts");
     assert!(!regex_like_iso(&text), "no ISO dates in the list");
     b.goto(&app.url("/lang/en?next=/staff/admin/career?year=2025-2026")).await;
-    assert!(b.text("main").await.contains("October 2025"), "English dates");
+    let text = b.text("main").await;
+    assert!(text.contains("October 2025") && text.contains("master's degree"), "English dates and cohorts");
     check(&b, "39d-admin-career-dates-en").await;
 }
 

@@ -173,6 +173,7 @@ async fn the_admin_pages_fit_a_phone() {
         "/staff/admin/hours",
         "/staff/admin/closures",
         "/staff/admin/career",
+        "/staff/admin/career?year=2025-2026",
         "/staff/admin/calendar",
     ] {
         fits(&app, &b, path).await;

@@ -74,7 +74,7 @@ pub async fn list(ctx: Ctx) -> Page {
                 .map(|w| {
                     let date = |d| crate::web::i18n::long_date(ctx.locale, d);
                     let from = w.from.map(|d| format!("{} – ", date(d))).unwrap_or_default();
-                    let whom = cohort_text(&w.cohort);
+                    let whom = cohort_text(&ctx, &w.cohort);
                     format!("{from}{} ({}){whom}", date(w.to), ctx.t(&format!("admin.career.{}", kind_name(w.kind))))
                 })
                 .collect();
@@ -86,12 +86,12 @@ pub async fn list(ctx: Ctx) -> Page {
     ctx.render("pages/admin_career", &ctx.t("admin.career.title"), page)
 }
 
-/// " · laurea-magistrale, 1° anno, programmato" (empty for everyone).
-fn cohort_text(c: &Cohort) -> String {
+/// " · laurea magistrale, 1° anno, accesso programmato" (empty for everyone), in words.
+fn cohort_text(ctx: &Ctx, c: &Cohort) -> String {
     let parts: Vec<String> = [
-        c.programme.map(|p| p.as_str().to_owned()),
-        c.year.map(|y| format!("{y}°")),
-        c.access.map(|a| a.as_str().to_owned()),
+        c.programme.map(|p| ctx.t(&format!("admin.career.cohort.{}", p.as_str()))),
+        c.year.map(|y| ctx.t("admin.career.cohort.year").replace("{n}", &y.to_string())),
+        c.access.map(|a| ctx.t(&format!("admin.career.cohort.{}", a.as_str()))),
     ]
     .into_iter()
     .flatten()
