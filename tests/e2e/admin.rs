@@ -73,6 +73,8 @@ async fn admin_lists_are_short_and_read_as_people_write() {
     b.goto(&app.url("/staff/admin/canned")).await;
     let folded = height(&b).await;
     assert!(folded < 2500.0, "the canned responses page is {folded} px high");
+    let first = b.text(".canned-item h3").await;
+    let first = first.split(" · ").next().unwrap().to_owned();
     b.click(".canned-item details.canned-edit summary").await;
     assert!(height(&b).await > folded, "an entry opens to its form");
     b.click(".canned-item details.canned-edit[open] form.form button[type=submit]").await;
@@ -83,7 +85,7 @@ async fn admin_lists_are_short_and_read_as_people_write() {
         .await
         .unwrap();
     assert!(notice[0].as_str().unwrap().contains("notice-ok"), "a success, not a warning: {notice}");
-    assert!(notice[2].as_str().unwrap().contains("Risposte predefinite"), "it names what was saved: {notice}");
+    assert!(notice[2].as_str().unwrap().contains(&first), "it names the response saved ({first}): {notice}");
 
     // Topics name their office, not its slug.
     b.goto(&app.url("/staff/admin/categories")).await;
