@@ -99,7 +99,7 @@ fn today_scenes() -> Vec<Scene> {
             category: "ita-l2",
             subject: "ITA-L2 test booking",
             body: "Good morning, I would like to book the Italian language test.",
-            fields: json!({"nationality": "China", "passport_number": "EA1234567", "universitaly_ref": "UNI-2026-0042"}),
+            fields: json!({"nationality": "China", "passport_number": "EA1234567", "universitaly_ref": "UNI-PRE-0042"}),
             files: &[],
             steps: vec![Assign, Reply("Dear Chen, you are booked for the next session: you will find the details on your request.", None)],
         },
@@ -172,7 +172,7 @@ fn history_kinds() -> Vec<(&'static str, &'static str, &'static str, Value)> {
         ("segreteria", "Appello d'esame non visibile", "Non vedo l'appello di febbraio tra quelli prenotabili.",
             json!({"matricola": "1049876", "course": "Ingegneria gestionale", "topic": "esami"})),
         ("ita-l2", "ITA-L2 test results", "When are the results of the last ITA-L2 test published?",
-            json!({"nationality": "China", "passport_number": "EA1234567", "universitaly_ref": "UNI-2026-0042"})),
+            json!({"nationality": "China", "passport_number": "EA1234567", "universitaly_ref": "UNI-PRE-0042"})),
     ]
 }
 
