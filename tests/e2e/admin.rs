@@ -103,6 +103,9 @@ async fn admin_lists_are_short_and_read_as_people_write() {
     let text = b.text("main").await;
     assert!(text.contains("October 2025") && text.contains("master's degree"), "English dates and cohorts");
     check(&b, "39d-admin-career-dates-en").await;
+    b.goto(&app.url("/staff/admin/calendar")).await;
+    assert!(b.text("main").await.contains("3 October 2025"), "the year's deadlines as people write them");
+    assert!(!regex_like_iso(&b.text("main").await), "no ISO dates on the calendars");
 }
 
 /// Whether the text holds a date written 2025-10-03.
