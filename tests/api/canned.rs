@@ -13,7 +13,8 @@ both_backends!(
     placeholders_are_checked_when_saving,
     rendered_in_the_ticket_language,
     seeded_answers_are_there_once,
-    an_old_desks_unedited_resolved_answer_gets_the_new_reopen_text
+    an_old_desks_unedited_resolved_answer_gets_the_new_reopen_text,
+    an_old_desks_unedited_italian_answers_say_richiesta
 );
 
 const PATH: &str = "/api/v1/canned-responses";
@@ -519,4 +520,38 @@ async fn an_old_desks_unedited_resolved_answer_gets_the_new_reopen_text(backend:
     assert_eq!(it, shipped["body_it"].as_str().unwrap(), "the unedited old text is replaced");
     assert!(!it.contains("14 giorni"));
     assert_eq!(en, edited, "an edited text is left as the staff wrote it");
+}
+
+/// Migration 2026-12-08-000410 on a desk seeded when the Italian answers said "ticket": the
+/// unedited one takes the shipped text ("richiesta"), an edited one stays.
+async fn an_old_desks_unedited_italian_answers_say_richiesta(backend: Backend) {
+    use diesel::prelude::*;
+    use helpdesk::db::schema::canned_responses as c;
+    let app = spawn_app(backend).await;
+    let shipped: Value = serde_json::from_str(include_str!("../../seeds/canned_responses.json")).unwrap();
+    let body = |key: &str| shipped.as_array().unwrap().iter().find(|r| r["key"] == key).unwrap()["body_it"].as_str().unwrap().to_owned();
+    let (missing, pagopa) = (body("documents-missing"), body("pagopa-payment"));
+    // As desks seeded before this change have them.
+    let old_missing = missing.replace("della richiesta", "del ticket").replace("la richiesta resta", "il ticket resta");
+    let old_pagopa = pagopa.replace("\nRichiesta {{ticket_number}}", "\nTicket {{ticket_number}}");
+    assert!(old_missing != missing && old_pagopa != pagopa);
+    let edited = old_pagopa.replace("Cordiali saluti", "A presto");
+    with_db(&app, move |conn| {
+        diesel::update(c::table.filter(c::seed_key.eq("documents-missing"))).set(c::body_it.eq(old_missing)).execute(conn).unwrap();
+        diesel::update(c::table.filter(c::seed_key.eq("pagopa-payment"))).set(c::body_it.eq(edited)).execute(conn).unwrap();
+        diesel::sql_query("DELETE FROM __diesel_schema_migrations WHERE version = '20261208000410'").execute(conn).unwrap();
+    })
+    .await;
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || db.migrate()).await.unwrap().unwrap();
+    let texts: Vec<(Option<String>, String)> = with_db(&app, |conn| c::table.select((c::seed_key, c::body_it)).load(conn).unwrap()).await;
+    let text = |key: &str| texts.iter().find(|(k, _)| k.as_deref() == Some(key)).unwrap().1.clone();
+    assert_eq!(text("documents-missing"), missing, "the unedited old text is replaced");
+    let kept = text("pagopa-payment");
+    assert!(kept.contains("A presto") && kept.contains("\nTicket {{ticket_number}}"), "an edited text is left as the staff wrote it");
+    // Every other Italian answer says "richiesta", never "ticket", outside its placeholders.
+    for (key, text) in texts.iter().filter(|(k, _)| k.as_deref() != Some("pagopa-payment")) {
+        let words = text.replace("{{ticket_number}}", "").replace("{{ticket_link}}", "").to_lowercase();
+        assert!(!words.split(|ch: char| !ch.is_alphanumeric()).any(|w| w == "ticket"), "{key:?}: {text}");
+    }
 }
