@@ -22,6 +22,10 @@ pub enum Command {
         #[arg(long, default_value = "Amministratore")]
         name: String,
     },
+    /// Fill a fresh desk with a demo (students, staff in every team, tickets in every status
+    /// with a month of history, procedures, ITA-L2 sessions) and print the demo accounts.
+    /// Refused on a desk that has any ticket or account.
+    SeedDemo,
     /// Read one raw e-mail (RFC 5322) on stdin and put it on its ticket (for an MTA pipe).
     /// Prints the outcome as one JSON line; exits 75 when the MTA should retry.
     IngestMail,

@@ -91,11 +91,33 @@ fn main() -> anyhow::Result<()> {
             let mut conn = db.get_writer()?;
             calendar_command(&mut conn, command)
         }
+        Command::SeedDemo => seed_demo(settings),
         Command::IngestMail => Ok(()), // handled above, before logging starts
         Command::Files { command } => helpdesk::privacy::commands::files(&settings, command),
         Command::Retention { command } => helpdesk::privacy::commands::retention(&settings, command),
         Command::Backup { dest } => helpdesk::privacy::commands::backup(&settings, &dest),
     }
+}
+
+fn seed_demo(settings: Settings) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let db = Db::connect_with(&settings.database_url, 2, &settings.db)?;
+        prepare_database(&db)?;
+        let files = helpdesk::files::FileStore::configured(settings.attachments_dir(), &settings.files, &db)?;
+        let place = (&settings).into();
+        let demo = helpdesk::demo::seed(&db, &files, &place).await.map_err(|e| match e {
+            helpdesk::error::ServiceError::Validation(list) => anyhow::anyhow!("seed-demo: a demo request was refused: {list:?}"),
+            other => anyhow::anyhow!("seed-demo: {other}"),
+        })?;
+        if let Some(year) = demo.calendar {
+            println!("academic calendar {year} copied from the newest one and published (demo dates)");
+        }
+        println!("demo ready: {} tickets. Start the desk and sign in at {}/sign-in with:", demo.tickets, settings.base_url);
+        for account in demo.accounts {
+            println!("  {:<10} {:<40} {}  ({})", account.role.as_str(), account.email, account.password, account.name);
+        }
+        Ok(())
+    })
 }
 
 fn year(raw: &str, what: &str) -> anyhow::Result<AcademicYear> {

@@ -98,6 +98,15 @@ pub fn prove_mailbox(conn: &mut DbConn, user_id: &str) -> Result<(), ServiceErro
     Ok(())
 }
 
+/// Marks a password account's address as proven without a mailed link: for accounts the desk
+/// itself vouches for (`helpdesk seed-demo`'s students, whose addresses receive no mail).
+pub fn vouch_for_address(conn: &mut DbConn, user_id: &str) -> Result<(), ServiceError> {
+    diesel::update(users::table.find(user_id))
+        .set((users::email_verified.eq(true), users::updated_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// The student behind a sign-in link; the link works once and proves the mailbox.
 /// Call on a write connection.
 pub fn redeem_sign_in_link(conn: &mut DbConn, claims: &Claims) -> Result<User, ServiceError> {

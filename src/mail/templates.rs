@@ -97,6 +97,19 @@ mod tests {
     }
 
     #[test]
+    fn italian_mails_say_richiesta_as_the_site_does() {
+        let t = Templates::load().unwrap();
+        let mut data = data();
+        data["due"] = json!("01/12/2026 10:30");
+        for kind in KINDS.iter().chain(&["sla_risk"]) {
+            let r = t.render(kind, Locale::It, &data).unwrap();
+            let words = format!("{} {}", r.subject, r.text).to_lowercase();
+            let said = words.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "ticket" || w == "team");
+            assert!(!said, "{kind}: {}\n{}", r.subject, r.text);
+        }
+    }
+
+    #[test]
     fn ticket_mails_carry_the_number_in_the_subject_and_escape_html() {
         let t = Templates::load().unwrap();
         let r = t.render("staff_reply", Locale::En, &data()).unwrap();

@@ -100,6 +100,9 @@ fn with_errors(form: &AccountForm, errors: Vec<FieldError>) -> FormState {
 }
 
 pub async fn sign_up_form(ctx: Ctx, q: web::Query<NextQuery>) -> Page {
+    if ctx.flagged("sent") {
+        return ctx.render("pages/link_sent", &ctx.t("account.verify_sent_title"), json!({"text": ctx.t("account.verify_sent")}));
+    }
     account_page(&ctx, StatusCode::OK, "sign_up", &FormState::default(), &local_path(q.next.as_deref()))
 }
 
@@ -116,7 +119,7 @@ pub async fn sign_up(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     let (keys, base_url) = (ctx.state.keys.clone(), ctx.state.settings.base_url.clone());
     match ctx.state.db.write(move |conn| svc::register_student(conn, &keys, account, &base_url)).await {
         // Nobody is signed in before the address is proven.
-        Ok(_) => ctx.render("pages/link_sent", &ctx.t("account.verify_sent_title"), json!({"text": ctx.t("account.verify_sent")})),
+        Ok(_) => Ok(redirect("/sign-up?sent=1")),
         Err(ServiceError::Conflict(_)) => {
             let errors = vec![FieldError::text("email", ctx.t("account.taken"))];
             account_page(&ctx, StatusCode::CONFLICT, "sign_up", &with_errors(&form, errors), &form.next)
@@ -166,6 +169,9 @@ fn confirm_page(ctx: &Ctx, status: StatusCode, which: &str, action: Option<&str>
 /// The form asking for a link, or (with `?token=`) the link's confirmation page.
 pub async fn link(ctx: Ctx, q: web::Query<NextQuery>) -> Page {
     let Some(token) = q.token.as_deref() else {
+        if ctx.flagged("sent") {
+            return ctx.render("pages/link_sent", &ctx.t("account.link_sent_title"), json!({"text": ctx.t("account.link_sent")}));
+        }
         return account_page(&ctx, StatusCode::OK, "link", &FormState::default(), "/");
     };
     match ctx.state.keys.verify_link(token, Purpose::SignIn) {
@@ -239,7 +245,7 @@ pub async fn send_link(ctx: Ctx, form: web::Form<AccountForm>) -> Page {
     let keys = ctx.state.keys.clone();
     let base_url = ctx.state.settings.base_url.clone();
     ctx.state.db.write(move |conn| svc::send_sign_in_link(conn, &keys, &email, &base_url)).await.or_page(ctx.locale)?;
-    ctx.render("pages/link_sent", &ctx.t("account.link_sent_title"), json!({"text": ctx.t("account.link_sent")}))
+    Ok(redirect("/sign-in/link?sent=1"))
 }
 
 #[derive(Deserialize)]

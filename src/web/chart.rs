@@ -40,6 +40,9 @@ pub struct Chart<'a> {
     pub integers: bool,
     /// How values read, in the page's language.
     pub format: &'a dyn Fn(f64) -> String,
+    /// Written across the plot when every value is zero, so that the chart does not look
+    /// blank (no bar has a height, a line lies on the axis).
+    pub all_zero: &'a str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +131,7 @@ fn frame(out: &mut String, chart: &Chart, max: f64) -> Frame {
     let id = escape(chart.id);
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, sans-serif" font-size="15">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, sans-serif" font-size="14">"#
     );
     let _ = write!(
         out,
@@ -150,11 +153,22 @@ fn frame(out: &mut String, chart: &Chart, max: f64) -> Frame {
         );
         tick += step;
     }
+    let zero = max <= 0.0;
     let _ = write!(
         out,
-        r#"<line x1="{LEFT}" y1="{PLOT_BOTTOM}" x2="{:.1}" y2="{PLOT_BOTTOM}" stroke="{INK}" stroke-width="1"/>"#,
-        WIDTH - RIGHT
+        r#"<line x1="{LEFT}" y1="{PLOT_BOTTOM}" x2="{:.1}" y2="{PLOT_BOTTOM}" stroke="{INK}" stroke-width="{}"/>"#,
+        WIDTH - RIGHT,
+        if zero { 2 } else { 1 }
     );
+    if zero {
+        let _ = write!(
+            out,
+            r#"<text class="all-zero" x="{:.1}" y="{:.1}" text-anchor="middle" fill="{INK}" font-weight="600">{}</text>"#,
+            LEFT + plot_width() / 2.0,
+            (TOP + PLOT_BOTTOM) / 2.0,
+            escape(chart.all_zero)
+        );
+    }
     let n = chart.labels.len().max(1);
     let band = plot_width() / n as f64;
     let every = n.div_ceil(MAX_X_LABELS).max(1);
@@ -285,7 +299,17 @@ mod tests {
             max: None,
             integers: true,
             format,
+            all_zero: "All zero",
         }
+    }
+
+    #[test]
+    fn an_all_zero_chart_says_so() {
+        let zeros = || vec![Series { name: "a".into(), values: vec![0.0, 0.0] }];
+        assert!(bar_chart(&chart(&["x", "y"], zeros(), &plain), Bars::Grouped).contains(r#"class="all-zero""#));
+        assert!(line_chart(&chart(&["x", "y"], zeros(), &plain)).contains(">All zero</text>"));
+        let some = vec![Series { name: "a".into(), values: vec![0.0, 1.0] }];
+        assert!(!bar_chart(&chart(&["x", "y"], some, &plain), Bars::Grouped).contains("all-zero"));
     }
 
     #[test]

@@ -187,6 +187,9 @@ fn link_form(ctx: &Ctx, status: StatusCode, notice: Option<String>, number: &str
 
 /// The form asking for a fresh link to a guest's ticket.
 pub async fn new_link_form(ctx: Ctx) -> Result<HttpResponse, WebError> {
+    if ctx.flagged("sent") {
+        return ctx.render("pages/link_sent", &ctx.t("guest.sent_title"), json!({"text": ctx.t("guest.sent")}));
+    }
     link_form(&ctx, StatusCode::OK, None, "", "")
 }
 
@@ -207,5 +210,5 @@ pub async fn send_new_link(ctx: Ctx, form: web::Form<NewLinkForm>) -> Result<Htt
         let base_url = ctx.state.settings.base_url.clone();
         ctx.state.db.write(move |conn| guest::send_fresh_link(conn, &number, &email, &base_url)).await.or_page(ctx.locale)?;
     }
-    ctx.render("pages/link_sent", &ctx.t("guest.sent_title"), json!({"text": ctx.t("guest.sent")}))
+    Ok(redirect("/tickets/link?sent=1"))
 }

@@ -19,6 +19,17 @@ pub fn catalog(locale: Locale) -> &'static Value {
     &CATALOG[locale.as_str()]
 }
 
+/// A day as people write it: "6 dicembre 2026", "6 December 2026".
+pub fn long_date(locale: Locale, day: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    const MESI: [&str; 12] =
+        ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"];
+    match locale {
+        Locale::It => format!("{} {} {}", day.day(), MESI[day.month0() as usize], day.year()),
+        Locale::En => day.format("%-d %B %Y").to_string(),
+    }
+}
+
 /// One string by its dotted path (`status.open`); the path itself when missing.
 pub fn text(locale: Locale, path: &str) -> String {
     let mut node = catalog(locale);
@@ -109,5 +120,17 @@ mod tests {
                 assert!(coded(locale, code).is_some(), "{code:?} in {locale:?}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod long_date_tests {
+    use super::*;
+
+    #[test]
+    fn days_read_as_written() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 6).unwrap_or_default();
+        assert_eq!(long_date(Locale::It, day), "6 dicembre 2026");
+        assert_eq!(long_date(Locale::En, day), "6 December 2026");
     }
 }

@@ -70,6 +70,12 @@ impl FromRequest for Ctx {
 }
 
 impl Ctx {
+    /// True on the page a successful POST redirected to with `?{name}=1` (post/redirect/get:
+    /// the confirmation is this GET's, so a reload shows it again and sends nothing).
+    pub fn flagged(&self, name: &str) -> bool {
+        self.req.query_string().split('&').any(|p| p.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')) == Some("1"))
+    }
+
     pub fn t(&self, path: &str) -> String {
         i18n::text(self.locale, path)
     }

@@ -201,6 +201,7 @@ fn desc(ctx: &Ctx, id: &str, filter: &ReportFilter) -> String {
 fn volume(ctx: &Ctx, r: &Reports) -> Section {
     let v = &r.volume;
     let l = ctx.locale;
+    let all_zero = ctx.t("reports.all_zero");
     let count = |x: f64| number(l, x, 0);
     let title = ctx.t("reports.volume.title");
     let description = desc(ctx, "volume", &r.filter);
@@ -219,6 +220,7 @@ fn volume(ctx: &Ctx, r: &Reports) -> Section {
                 max: None,
                 integers: true,
                 format: &count,
+                all_zero: &all_zero,
             },
             Bars::Stacked,
         )
@@ -241,6 +243,7 @@ fn volume(ctx: &Ctx, r: &Reports) -> Section {
 
 fn backlog(ctx: &Ctx, r: &Reports) -> Section {
     let l = ctx.locale;
+    let all_zero = ctx.t("reports.all_zero");
     let count = |x: f64| number(l, x, 0);
     let title = ctx.t("reports.backlog.title");
     let description = desc(ctx, "backlog", &r.filter);
@@ -254,6 +257,7 @@ fn backlog(ctx: &Ctx, r: &Reports) -> Section {
         max: None,
         integers: true,
         format: &count,
+        all_zero: &all_zero,
     });
     let rows = r.backlog.days.iter().map(|d| (day(l, d.date), vec![d.open.to_string()])).collect();
     Section { id: "backlog", report: "backlog", chart: Some(chart), table: table(title, vec![ctx.t("reports.date"), open], rows) }
@@ -276,6 +280,7 @@ fn group_rows<T>(
 
 fn times(ctx: &Ctx, r: &Reports, which: &'static str) -> Section {
     let l = ctx.locale;
+    let all_zero = ctx.t("reports.all_zero");
     let pick = |g: &GroupTimes| -> TimeStats {
         if which == "first_response" {
             g.first_response.clone()
@@ -306,6 +311,7 @@ fn times(ctx: &Ctx, r: &Reports, which: &'static str) -> Section {
                 max: None,
                 integers: false,
                 format: &one_decimal,
+                all_zero: &all_zero,
             },
             Bars::Grouped,
         )
@@ -336,6 +342,7 @@ fn times(ctx: &Ctx, r: &Reports, which: &'static str) -> Section {
 
 fn sla(ctx: &Ctx, r: &Reports) -> Section {
     let l = ctx.locale;
+    let all_zero = ctx.t("reports.all_zero");
     let pct = |x: f64| format!("{} %", number(l, x, 0));
     let title = ctx.t("reports.sla.title");
     let description = desc(ctx, "sla", &r.filter);
@@ -358,6 +365,7 @@ fn sla(ctx: &Ctx, r: &Reports) -> Section {
                 max: Some(100.0),
                 integers: true,
                 format: &pct,
+                all_zero: &all_zero,
             },
             Bars::Grouped,
         )
@@ -401,6 +409,7 @@ fn sla(ctx: &Ctx, r: &Reports) -> Section {
 
 fn satisfaction(ctx: &Ctx, r: &Reports) -> Section {
     let l = ctx.locale;
+    let all_zero = ctx.t("reports.all_zero");
     let count = |x: f64| number(l, x, 0);
     let title = ctx.t("reports.satisfaction.title");
     let description = desc(ctx, "satisfaction", &r.filter);
@@ -420,6 +429,7 @@ fn satisfaction(ctx: &Ctx, r: &Reports) -> Section {
                 max: None,
                 integers: true,
                 format: &count,
+                all_zero: &all_zero,
             },
             Bars::Grouped,
         )

@@ -403,9 +403,9 @@ async fn career_action_types_from_the_pages(backend: Backend) {
     let admin_session = app.admin().await;
     let admin = signed_in(&app, "admin@unibg.it", "admin-password").await;
     let html = shown(&admin, &app, "/staff/admin/career?year=2025-2026").await;
-    assert!(html.contains("href=\"/staff/admin/career/corsi-singoli?year=2025-2026\"") && html.contains("2026-07-15"), "{html}");
-    // The cohort of a window shows beside it.
-    assert!(html.contains("2025-10-29 – 2025-11-21 (ordinario) · laurea-magistrale, 1°"), "{html}");
+    assert!(html.contains("href=\"/staff/admin/career/corsi-singoli?year=2025-2026\"") && html.contains("15 luglio 2026"), "{html}");
+    // The cohort of a window shows beside it; days as people write them.
+    assert!(html.contains("29 ottobre 2025 – 21 novembre 2025 (ordinario) · laurea magistrale, 1° anno"), "{html}");
     let url = "/staff/admin/career/corsi-singoli?year=2025-2026";
     let html = shown(&admin, &app, url).await;
     assert!(html.contains("name=\"windows[0].to\" value=\"2026-07-15\""), "{html}");

@@ -12,7 +12,9 @@ both_backends!(
     crud_follows_teams_and_roles,
     placeholders_are_checked_when_saving,
     rendered_in_the_ticket_language,
-    seeded_answers_are_there_once
+    seeded_answers_are_there_once,
+    an_old_desks_unedited_resolved_answer_gets_the_new_reopen_text,
+    an_old_desks_unedited_italian_answers_say_richiesta
 );
 
 const PATH: &str = "/api/v1/canned-responses";
@@ -489,4 +491,67 @@ async fn seeded_answers_are_there_once(backend: Backend) {
             && body.contains("Cambia password"),
         "{body}"
     );
+}
+
+/// The 'resolved' answer as desks seeded before 2026-12-06 have it (reopening "within 14 days").
+const OLD_RESOLVED_IT: &str = "Gentile {{student_name}},\n\nla tua richiesta ({{ticket_number}}) è stata gestita e segniamo il ticket come risolto. Se qualcosa non fosse chiaro puoi riaprirlo entro 14 giorni rispondendo da qui:\n{{ticket_link}}\n\nCordiali saluti,\n{{agent_name}}";
+
+/// Migration 2026-12-08-000400 on a desk that has the old seeded text in Italian and an
+/// edited English one: the first becomes the shipped text, the staff's edit stays.
+async fn an_old_desks_unedited_resolved_answer_gets_the_new_reopen_text(backend: Backend) {
+    use diesel::prelude::*;
+    use helpdesk::db::schema::canned_responses as c;
+    let app = spawn_app(backend).await;
+    let shipped: Value = serde_json::from_str(include_str!("../../seeds/canned_responses.json")).unwrap();
+    let shipped = shipped.as_array().unwrap().iter().find(|r| r["key"] == "resolved").unwrap().clone();
+    let edited = "Dear {{student_name}}, write to us within 14 days. {{ticket_link}} {{agent_name}}";
+    with_db(&app, move |conn| {
+        diesel::update(c::table.filter(c::seed_key.eq("resolved")))
+            .set((c::body_it.eq(OLD_RESOLVED_IT), c::body_en.eq(edited)))
+            .execute(conn)
+            .unwrap();
+        diesel::sql_query("DELETE FROM __diesel_schema_migrations WHERE version = '20261208000400'").execute(conn).unwrap();
+    })
+    .await;
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || db.migrate()).await.unwrap().unwrap();
+    let (it, en): (String, String) =
+        with_db(&app, |conn| c::table.filter(c::seed_key.eq("resolved")).select((c::body_it, c::body_en)).first(conn).unwrap()).await;
+    assert_eq!(it, shipped["body_it"].as_str().unwrap(), "the unedited old text is replaced");
+    assert!(!it.contains("14 giorni"));
+    assert_eq!(en, edited, "an edited text is left as the staff wrote it");
+}
+
+/// Migration 2026-12-08-000410 on a desk seeded when the Italian answers said "ticket": the
+/// unedited one takes the shipped text ("richiesta"), an edited one stays.
+async fn an_old_desks_unedited_italian_answers_say_richiesta(backend: Backend) {
+    use diesel::prelude::*;
+    use helpdesk::db::schema::canned_responses as c;
+    let app = spawn_app(backend).await;
+    let shipped: Value = serde_json::from_str(include_str!("../../seeds/canned_responses.json")).unwrap();
+    let body = |key: &str| shipped.as_array().unwrap().iter().find(|r| r["key"] == key).unwrap()["body_it"].as_str().unwrap().to_owned();
+    let (missing, pagopa) = (body("documents-missing"), body("pagopa-payment"));
+    // As desks seeded before this change have them.
+    let old_missing = missing.replace("della richiesta", "del ticket").replace("la richiesta resta", "il ticket resta");
+    let old_pagopa = pagopa.replace("\nRichiesta {{ticket_number}}", "\nTicket {{ticket_number}}");
+    assert!(old_missing != missing && old_pagopa != pagopa);
+    let edited = old_pagopa.replace("Cordiali saluti", "A presto");
+    with_db(&app, move |conn| {
+        diesel::update(c::table.filter(c::seed_key.eq("documents-missing"))).set(c::body_it.eq(old_missing)).execute(conn).unwrap();
+        diesel::update(c::table.filter(c::seed_key.eq("pagopa-payment"))).set(c::body_it.eq(edited)).execute(conn).unwrap();
+        diesel::sql_query("DELETE FROM __diesel_schema_migrations WHERE version = '20261208000410'").execute(conn).unwrap();
+    })
+    .await;
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || db.migrate()).await.unwrap().unwrap();
+    let texts: Vec<(Option<String>, String)> = with_db(&app, |conn| c::table.select((c::seed_key, c::body_it)).load(conn).unwrap()).await;
+    let text = |key: &str| texts.iter().find(|(k, _)| k.as_deref() == Some(key)).unwrap().1.clone();
+    assert_eq!(text("documents-missing"), missing, "the unedited old text is replaced");
+    let kept = text("pagopa-payment");
+    assert!(kept.contains("A presto") && kept.contains("\nTicket {{ticket_number}}"), "an edited text is left as the staff wrote it");
+    // Every other Italian answer says "richiesta", never "ticket", outside its placeholders.
+    for (key, text) in texts.iter().filter(|(k, _)| k.as_deref() != Some("pagopa-payment")) {
+        let words = text.replace("{{ticket_number}}", "").replace("{{ticket_link}}", "").to_lowercase();
+        assert!(!words.split(|ch: char| !ch.is_alphanumeric()).any(|w| w == "ticket"), "{key:?}: {text}");
+    }
 }

@@ -54,7 +54,7 @@ async fn lifecycle_mails_arrive(backend: Backend) {
     assert_eq!(to_student.len(), 5, "{:#?}", mails.iter().map(|m| (&m.to, &m.subject)).collect::<Vec<_>>());
     let agent_subjects: Vec<&str> = to_agent.iter().map(|m| m.subject.as_str()).collect();
     assert_eq!(agent_subjects.len(), 3, "{agent_subjects:?}");
-    for expected in ["Nuovo ticket per il tuo team", "Ti è stato assegnato", "Lo studente ha risposto"] {
+    for expected in ["Nuova richiesta per il tuo ufficio", "Ti è stata assegnata", "Lo studente ha risposto"] {
         assert!(agent_subjects.iter().any(|s| s.contains(expected)), "no '{expected}' in {agent_subjects:?}");
     }
     let tag = format!("[{number}]");

@@ -47,3 +47,5 @@ mod access_log;
 mod retention;
 mod export;
 mod backup;
+mod demo;
+mod prg;

@@ -50,6 +50,7 @@ pub(crate) async fn sign_up(app: &TestApp, email: &str) -> Client {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!((res.url().path(), res.url().query()), ("/sign-up", Some("sent=1")), "post/redirect/get");
     let html = res.text().await.unwrap();
     assert!(html.contains("Conferma il tuo indirizzo") && !html.contains("Maria Bianchi"), "nobody is signed in before the address is confirmed");
     // The mailed link opens a confirmation page naming the account; its button signs in.

@@ -29,7 +29,7 @@ async fn fits(app: &TestApp, b: &Browser, path: &str) {
     assert_fits(b, path).await;
 }
 
-async fn assert_fits(b: &Browser, what: &str) {
+pub(crate) async fn assert_fits(b: &Browser, what: &str) {
     let (scroll, inner) = widths(b).await;
     assert!(inner <= i64::from(PHONE), "the window is a phone's ({inner} px)");
     if scroll > inner {
@@ -46,7 +46,7 @@ async fn assert_fits(b: &Browser, what: &str) {
     }
 }
 
-async fn phone(b: &Browser) {
+pub(crate) async fn phone(b: &Browser) {
     b.resize(PHONE, 844).await;
     // Chromium's window has no frame in headless mode: the page gets the whole width.
     let (_, inner) = widths(b).await;
@@ -173,8 +173,40 @@ async fn the_admin_pages_fit_a_phone() {
         "/staff/admin/hours",
         "/staff/admin/closures",
         "/staff/admin/career",
+        "/staff/admin/career?year=2025-2026",
         "/staff/admin/calendar",
     ] {
         fits(&app, &b, path).await;
     }
+}
+
+#[tokio::test]
+async fn a_reload_after_sign_up_or_a_link_request_sends_nothing_again() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let b = Browser::start().await;
+    phone(&b).await;
+    b.goto(&app.url("/sign-up")).await;
+    b.type_in("display-name", "Marta Rossi").await;
+    b.type_in("email", "marta@studenti.unibg.it").await;
+    b.type_in("password", "password-123").await;
+    b.click("form.form button[type=submit]").await;
+    b.wait_for_text("Conferma il tuo indirizzo").await;
+    assert_eq!(b.path().await, "/sign-up", "the form answered with a redirect to its confirmation");
+    for _ in 0..2 {
+        b.client.refresh().await.expect("a refresh");
+        b.wait_for_text("Conferma il tuo indirizzo").await;
+    }
+    assert_fits(&b, "the sign-up confirmation").await;
+    assert_eq!(app.outbox_for("marta@studenti.unibg.it").await.len(), 1, "a reload registered again");
+
+    app.student("piero@studenti.unibg.it").await;
+    b.goto(&app.url("/sign-in/link")).await;
+    b.type_in("email", "piero@studenti.unibg.it").await;
+    b.click("form.form button[type=submit]").await;
+    b.wait_for_text("Controlla la tua e-mail").await;
+    b.client.refresh().await.expect("a refresh");
+    b.wait_for_text("Controlla la tua e-mail").await;
+    assert_fits(&b, "the link-sent page").await;
+    let links = app.outbox_for("piero@studenti.unibg.it").await.into_iter().filter(|(kind, _)| kind == "sign_in_link").count();
+    assert_eq!(links, 1, "a reload mailed another link");
 }

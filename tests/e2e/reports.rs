@@ -98,3 +98,59 @@ async fn a_supervisor_reads_the_reports() {
     check(&b, "21-staff-reports-phone").await;
     b.resize(1280, 1000).await;
 }
+
+/// The texts of the cells of `section`'s data table.
+async fn cells(b: &Browser, section: &str) -> Vec<String> {
+    let script = format!("return [...document.querySelectorAll('#{section} table td')].map(td => td.textContent.trim());");
+    let found = b.client.execute(&script, vec![]).await.unwrap();
+    found.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_period_says_so_and_numbers_read_as_in_the_charts() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let supervisor = app.staff(&admin, "vuoto@unibg.it", "supervisor", &[]).await;
+    let b = Browser::start().await;
+    b.resize(1366, 900).await;
+    crate::console::sign_in(&app, &b, "vuoto@unibg.it", "agent-password").await;
+    b.goto(&app.url("/staff/reports")).await;
+
+    // No ticket yet: no chart looks blank; each says there is nothing, in words.
+    let blank: serde_json::Value = b
+        .client
+        .execute(
+            "return [...document.querySelectorAll('section.report')].filter(s => !s.querySelector('p.notice') \
+             && !s.querySelector('svg text.all-zero') && !s.querySelector('rect.bar')).map(s => s.id);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(blank, json!([]), "sections whose chart looks blank");
+    assert!(b.source().await.contains("Nessun dato nel periodo"));
+
+    // Axis text is not larger than body text, on a wide screen too.
+    let sizes: serde_json::Value = b
+        .client
+        .execute(
+            "const svg = document.querySelector('svg.chart'); \
+             const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width; \
+             return [parseFloat(svg.getAttribute('font-size')) * scale, parseFloat(getComputedStyle(document.body).fontSize)];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (axis, body) = (sizes[0].as_f64().unwrap(), sizes[1].as_f64().unwrap());
+    assert!(axis <= body, "axis text {axis} px, body text {body} px");
+
+    // With data: the tables write decimals as the charts do, in each language.
+    some_activity(&app, &supervisor).await;
+    b.goto(&app.url("/staff/reports")).await;
+    let it = cells(&b, "first_response").await;
+    assert!(it.iter().any(|c| c.contains(',')) && !it.iter().any(|c| c.contains('.')), "Italian decimals: {it:?}");
+    b.goto(&app.url("/lang/en?next=/staff/reports")).await;
+    let en = cells(&b, "first_response").await;
+    assert!(en.iter().any(|c| c.contains('.')) && !en.iter().any(|c| c.contains(',')), "English decimals: {en:?}");
+    crate::polish::phone(&b).await;
+    crate::polish::assert_fits(&b, "the reports").await;
+}

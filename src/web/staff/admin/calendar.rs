@@ -14,8 +14,8 @@ use crate::web::form_view::Kind;
 use crate::web::page::{redirect, Ctx};
 use crate::web::staff::admin_or_return;
 
-fn day(d: Option<chrono::NaiveDate>) -> String {
-    d.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_else(|| "—".into())
+fn day(ctx: &Ctx, d: Option<chrono::NaiveDate>) -> String {
+    d.map(|d| crate::web::i18n::long_date(ctx.locale, d)).unwrap_or_else(|| "—".into())
 }
 
 fn year_row(ctx: &Ctx, y: &YearCalendar) -> Value {
@@ -28,11 +28,11 @@ fn year_row(ctx: &Ctx, y: &YearCalendar) -> Value {
         "copied_from": y.copied_from.map(AcademicYear::code),
         "windows": windows,
         "dates": [
-            format!("{}: {}", ctx.t("admin.calendar.renewal_due"), day(d.renewal_due)),
-            format!("{}: {}", ctx.t("admin.calendar.first_instalment_due"), day(d.first_instalment_due)),
-            format!("{}: {}", ctx.t("admin.calendar.second_instalment_due"), day(d.second_instalment_due)),
-            format!("{}: {}", ctx.t("admin.calendar.iseeu_due"), day(d.iseeu_due)),
-            format!("{}: {}", ctx.t("admin.calendar.iseeu_late_until"), day(d.iseeu_late_until)),
+            format!("{}: {}", ctx.t("admin.calendar.renewal_due"), day(ctx, d.renewal_due)),
+            format!("{}: {}", ctx.t("admin.calendar.first_instalment_due"), day(ctx, d.first_instalment_due)),
+            format!("{}: {}", ctx.t("admin.calendar.second_instalment_due"), day(ctx, d.second_instalment_due)),
+            format!("{}: {}", ctx.t("admin.calendar.iseeu_due"), day(ctx, d.iseeu_due)),
+            format!("{}: {}", ctx.t("admin.calendar.iseeu_late_until"), day(ctx, d.iseeu_late_until)),
         ],
     })
 }

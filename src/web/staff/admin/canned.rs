@@ -54,12 +54,31 @@ async fn render(ctx: &Ctx, admin: User, refused: Option<(&str, &Typed)>) -> Page
     };
     let items: Vec<Value> = list
         .iter()
-        .map(|c| json!({"id": c.id, "title": c.title, "team": team_name(&c.team), "inputs": form(&c.id, Some(c))}))
+        .map(|c| {
+            // Collapsed but for the one whose save was refused (its errors must show).
+            let open = refused.is_some_and(|(key, _)| key == c.id);
+            json!({"id": c.id, "title": c.title, "team": team_name(&c.team), "preview": preview(&c.body_it),
+                   "open": open, "inputs": form(&c.id, Some(c))})
+        })
         .collect();
     let new = form("new", None);
     let status = refused.map(|(_, t)| t.status()).unwrap_or(StatusCode::OK);
-    let page = json!({"items": items, "new": new, "error_list": summary, "saved": super::saved(ctx)});
+    let new_open = items.is_empty() || refused.is_some_and(|(key, _)| key == "new");
+    let item = ctx.req.query_string().split('&').find_map(|p| p.strip_prefix("item=")).unwrap_or("");
+    let saved_title = list.iter().find(|c| c.id == item).map(|c| c.title.clone());
+    let page = json!({"items": items, "new": new, "new_open": new_open, "error_list": summary, "saved": super::saved(ctx),
+                      "saved_title": saved_title});
     ctx.render_status(status, "pages/admin_canned", &ctx.t("admin.canned.title"), page)
+}
+
+/// The text on one line, cut: what the collapsed entry shows.
+fn preview(body: &str) -> String {
+    let line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = line.chars().take(160).collect();
+    if cut.len() < line.len() {
+        cut.push('…');
+    }
+    cut
 }
 
 fn input(values: &HashMap<String, String>) -> CannedInput {
@@ -72,9 +91,10 @@ fn input(values: &HashMap<String, String>) -> CannedInput {
 }
 
 /// After a change: back to the list, or the refused form again with its errors.
-async fn answer<T>(ctx: &Ctx, admin: User, form: &str, values: HashMap<String, String>, result: Result<T, ServiceError>) -> Page {
+async fn answer(ctx: &Ctx, admin: User, form: &str, values: HashMap<String, String>, result: Result<CannedView, ServiceError>) -> Page {
     match result {
-        Ok(_) => Ok(redirect(&format!("{BACK}?saved=1"))),
+        // The list names the response saved (`item`) in its notice.
+        Ok(saved) => Ok(redirect(&format!("{BACK}?saved=1&item={}", crate::web::page::encode(&saved.id)))),
         Err(e) => {
             let typed = Typed::refused(values, e).map_err(|e| ctx.fail(e))?;
             render(ctx, admin, Some((form, &typed))).await

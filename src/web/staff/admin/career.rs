@@ -72,9 +72,10 @@ pub async fn list(ctx: Ctx) -> Page {
                 .windows
                 .iter()
                 .map(|w| {
-                    let from = w.from.map(|d| format!("{d} – ")).unwrap_or_default();
-                    let whom = cohort_text(&w.cohort);
-                    format!("{from}{} ({}){whom}", w.to, ctx.t(&format!("admin.career.{}", kind_name(w.kind))))
+                    let date = |d| crate::web::i18n::long_date(ctx.locale, d);
+                    let from = w.from.map(|d| format!("{} – ", date(d))).unwrap_or_default();
+                    let whom = cohort_text(&ctx, &w.cohort);
+                    format!("{from}{} ({}){whom}", date(w.to), ctx.t(&format!("admin.career.{}", kind_name(w.kind))))
                 })
                 .collect();
             json!({"slug": t.slug, "name": t.name(ctx.locale), "windows": windows, "active": t.active})
@@ -85,12 +86,12 @@ pub async fn list(ctx: Ctx) -> Page {
     ctx.render("pages/admin_career", &ctx.t("admin.career.title"), page)
 }
 
-/// " · laurea-magistrale, 1° anno, programmato" (empty for everyone).
-fn cohort_text(c: &Cohort) -> String {
+/// " · laurea magistrale, 1° anno, accesso programmato" (empty for everyone), in words.
+fn cohort_text(ctx: &Ctx, c: &Cohort) -> String {
     let parts: Vec<String> = [
-        c.programme.map(|p| p.as_str().to_owned()),
-        c.year.map(|y| format!("{y}°")),
-        c.access.map(|a| a.as_str().to_owned()),
+        c.programme.map(|p| ctx.t(&format!("admin.career.cohort.{}", p.as_str()))),
+        c.year.map(|y| ctx.t("admin.career.cohort.year").replace("{n}", &y.to_string())),
+        c.access.map(|a| ctx.t(&format!("admin.career.cohort.{}", a.as_str()))),
     ]
     .into_iter()
     .flatten()

@@ -33,11 +33,18 @@ const BLANK_ROWS: usize = 2;
 
 pub async fn list(ctx: Ctx) -> Page {
     let _admin = admin_or_return!(ctx);
-    let all = ctx.state.db.read(categories::list_all).await.or_page(ctx.locale)?;
+    let locale = ctx.locale;
+    let (all, teams) = ctx
+        .state
+        .db
+        .read(move |conn| Ok::<_, ServiceError>((categories::list_all(conn)?, teams_with_members(conn, locale)?)))
+        .await
+        .or_page(ctx.locale)?;
+    let team_name = |slug: &str| teams.iter().find(|t| t.slug == slug).map_or_else(|| slug.to_owned(), |t| t.name.clone());
     let rows: Vec<Value> = all
         .iter()
         .map(|c| {
-            json!({"slug": c.row.slug, "name": c.name(ctx.locale), "team": c.team_slug, "active": c.row.active,
+            json!({"slug": c.row.slug, "name": c.name(ctx.locale), "team": team_name(&c.team_slug), "active": c.row.active,
                    "version": c.form_version, "fields": c.fields.len(), "guests": c.row.guests_allowed})
         })
         .collect();

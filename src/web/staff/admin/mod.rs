@@ -186,7 +186,7 @@ pub async fn index(ctx: Ctx) -> Page {
 
 /// True on the page a successful save redirected to (`?saved=1`).
 pub fn saved(ctx: &Ctx) -> bool {
-    ctx.req.query_string().split('&').any(|p| p == "saved=1")
+    ctx.flagged("saved")
 }
 
 /// How many rows a grid shows: as many as the refused form had, else the stored ones and
