@@ -14,7 +14,8 @@ both_backends!(
     rendered_in_the_ticket_language,
     seeded_answers_are_there_once,
     an_old_desks_unedited_resolved_answer_gets_the_new_reopen_text,
-    an_old_desks_unedited_italian_answers_say_richiesta
+    an_old_desks_unedited_italian_answers_say_richiesta,
+    no_seeded_answer_dates_itself_and_old_desks_lose_the_2025_dates
 );
 
 const PATH: &str = "/api/v1/canned-responses";
@@ -554,4 +555,34 @@ async fn an_old_desks_unedited_italian_answers_say_richiesta(backend: Backend) {
         let words = text.replace("{{ticket_number}}", "").replace("{{ticket_link}}", "").to_lowercase();
         assert!(!words.split(|ch: char| !ch.is_alphanumeric()).any(|w| w == "ticket"), "{key:?}: {text}");
     }
+}
+
+/// The study-plan answer as desks seeded before 2026-12-08 have it: the 2025-2026 periods.
+const OLD_STUDY_PLAN_IT: &str = "Gentile {{student_name}},\n\nil piano di studio si compila online nello Sportello Internet, solo nei periodi stabiliti dal Senato Accademico: per il 2025-2026 dal 15 ottobre al 17 novembre 2025 (lauree triennali, magistrali a ciclo unico e secondo anno delle magistrali) e dal 29 ottobre al 21 novembre 2025 (primo anno delle lauree magistrali). Le modalità di compilazione sono negli avvisi del tuo Dipartimento.\n\nLa presentazione oltre le scadenze comporta una sanzione di 50,00 euro.\n\nCordiali saluti,\n{{agent_name}}\nRichiesta {{ticket_number}}";
+
+/// A canned answer lives for years: none of the shipped ones names a year, and migration
+/// 2026-12-08-000600 replaces the unedited study-plan answer that gave 2025-2026's periods.
+async fn no_seeded_answer_dates_itself_and_old_desks_lose_the_2025_dates(backend: Backend) {
+    use diesel::prelude::*;
+    use helpdesk::db::schema::canned_responses as c;
+    let app = spawn_app(backend).await;
+    let shipped: Value = serde_json::from_str(include_str!("../../seeds/canned_responses.json")).unwrap();
+    let is_year = |w: &str| w.len() == 4 && w.starts_with("20") && w.chars().all(|ch| ch.is_ascii_digit());
+    for answer in shipped.as_array().unwrap() {
+        for body in [&answer["body_it"], &answer["body_en"]] {
+            let text = body.as_str().unwrap();
+            assert!(!text.split(|ch: char| !ch.is_ascii_digit()).any(is_year), "{}: {text}", answer["key"]);
+        }
+    }
+    let study_plan = shipped.as_array().unwrap().iter().find(|r| r["key"] == "study-plan-periods").unwrap().clone();
+    with_db(&app, move |conn| {
+        diesel::update(c::table.filter(c::seed_key.eq("study-plan-periods"))).set(c::body_it.eq(OLD_STUDY_PLAN_IT)).execute(conn).unwrap();
+        diesel::sql_query("DELETE FROM __diesel_schema_migrations WHERE version = '20261208000600'").execute(conn).unwrap();
+    })
+    .await;
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || db.migrate()).await.unwrap().unwrap();
+    let it: String =
+        with_db(&app, |conn| c::table.filter(c::seed_key.eq("study-plan-periods")).select(c::body_it).first(conn).unwrap()).await;
+    assert_eq!(it, study_plan["body_it"].as_str().unwrap(), "the unedited 2025-2026 text is replaced");
 }
