@@ -81,6 +81,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(inbound::inbound_mail)
             .service(inbound::list_quarantine)
             .service(categories::list)
+            .service(categories::get_notice)
+            .service(categories::put_notice)
             .service(career::quote_career_action)
             .service(career::list_types)
             .service(career::admin_list_types)

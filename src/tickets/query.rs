@@ -61,10 +61,18 @@ pub fn full_view(conn: &mut DbConn, user: &User, ticket: &TicketRow) -> Result<T
     let viewer = Viewer { id: &user.id, is_staff };
     let mut view = ticket_view(ticket, &names, &viewer)?;
     view.form_version = category_forms::table.find(&ticket.form_id).select(category_forms::version).first(conn).optional()?;
+    view.privacy_notice_version = acknowledged_notice(conn, &ticket.id)?;
     view.career_actions = crate::career::instances::linked_to_ticket(conn, &ticket.id, user.locale)?;
     view.messages = Some(thread.iter().map(|m| message_view(m, &files, &names, &viewer)).collect());
     view.attachments = Some(files.iter().map(super::view::attachment_view).collect());
     Ok(view)
+}
+
+/// The privacy notice version the ticket's requester acknowledged, if any.
+pub fn acknowledged_notice(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Option<crate::domain::NoticeVersion>> {
+    use crate::db::privacy_schema::ticket_notice_acks;
+    let version: Option<i32> = ticket_notice_acks::table.find(ticket_id).select(ticket_notice_acks::version).first(conn).optional()?;
+    Ok(version.map(crate::domain::NoticeVersion::stored))
 }
 
 /// Event kinds a student may see in their own ticket's history.

@@ -61,6 +61,9 @@ pub struct TicketView {
     #[schema(value_type = Object)]
     pub fields: Value,
     pub form_version: Option<i32>,
+    /// The privacy notice version the requester acknowledged; `null` when the category had
+    /// none, or the ticket came by e-mail.
+    pub privacy_notice_version: Option<crate::domain::NoticeVersion>,
     pub career_actions: Vec<crate::career::instances::LinkedAction>,
     pub locale: String,
     pub created_at: DateTime<Utc>,
@@ -207,6 +210,7 @@ pub fn ticket_view(row: &TicketRow, names: &Names, viewer: &Viewer) -> Result<Ti
         team: names.teams.get(&row.team_id).cloned().unwrap_or_default(),
         fields: serde_json::from_str(&row.fields).unwrap_or(Value::Null),
         form_version: None,
+        privacy_notice_version: None,
         career_actions: Vec::new(),
         locale: row.locale.as_str().to_owned(),
         created_at: utc(row.created_at),

@@ -47,3 +47,4 @@ mod access_log;
 mod retention;
 mod export;
 mod backup;
+mod notices;

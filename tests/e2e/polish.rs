@@ -103,7 +103,7 @@ async fn the_staff_pages_fit_a_phone_and_a_canned_response_joins_the_draft() {
     let admin = app.admin().await;
     app.staff(&admin, "laura@unibg.it", "agent", &["segreteria", "stranieri"]).await;
     let student = app.student("mario@studenti.unibg.it").await;
-    let body = serde_json::json!({"category": "segreteria", "subject": "Corsi singoli: quanto pago per un esame di Diritto privato dell'Unione europea?",
+    let body = serde_json::json!({"category": "segreteria", "privacy_notice_version": 1, "subject": "Corsi singoli: quanto pago per un esame di Diritto privato dell'Unione europea?",
         "body": "Buongiorno, vorrei iscrivermi a un corso singolo. https://www.unibg.it/corsi-singoli-e-altre-informazioni-molto-lunghe-per-vedere-se-il-testo-va-a-capo",
         "fields": {"matricola": "1012345", "course": "Giurisprudenza", "topic": "corsi-singoli", "career_action": "corsi-singoli"},
         "career_action": {"type": "corsi-singoli", "data": {"courses": [{"code": "1", "name": "Diritto privato", "cfu": 9}]}}});

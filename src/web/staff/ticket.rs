@@ -175,6 +175,10 @@ fn page_data(
         "first_response_due": t.first_response_due_at.map(|d| when(d, locale)),
         "due": t.due_at.map(|d| when(d, locale)),
         "deadline": t.deadline_at.map(|d| when(d, locale)),
+        "privacy_notice": match t.privacy_notice_version {
+            Some(v) => ctx.t("privacy.notice_version").replace("{n}", &v.to_string()),
+            None => ctx.t("privacy.notice_none"),
+        },
         "messages": messages, "statuses": statuses, "priorities": priorities,
         "categories": categories, "category_slug": t.category, "team_slug": t.team, "assignee_id": assignee.clone().unwrap_or_default(),
         "teams": teams.iter().map(|team| json!({"slug": team.slug, "name": team.name, "selected": team.slug == t.team})).collect::<Vec<_>>(),
