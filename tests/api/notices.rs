@@ -150,6 +150,12 @@ async fn an_edit_is_a_new_version_and_old_tickets_keep_theirs(backend: Backend) 
     assert_eq!(again["version"], 3);
     let read: Value = app.get("/api/v1/admin/categories/segreteria/privacy-notice?locale=it", Some(&admin.token)).await.json().await.unwrap();
     assert_eq!((read["version"].as_i64(), read["text"].as_str()), (Some(3), Some("Di nuovo")));
+    // A form without a notice shows no checkbox (and still renders).
+    assert_eq!(put_notice(&app, &admin, "stranieri", "", "").await.status(), StatusCode::OK);
+    let res = app.get("/tickets/new?category=stranieri", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(r#"name="subject""#) && !html.contains("privacy_notice_version"), "{html}");
 }
 
 async fn only_admins_edit_notices(backend: Backend) {
