@@ -155,6 +155,10 @@ fn fill(lines: &[String], locale: Locale, name: &str, retention: i32, identity_d
         .replace("{dpo}", dpo)
 }
 
+/// A category the seed writes for: id, Italian and English names, retention and identity
+/// documents' days.
+type SeedTarget = (String, String, String, Option<i32>, Option<i32>);
+
 /// The default notice (`seeds/privacy_notices.json`) for the listed categories that never had
 /// one, with each category's retention. Run after the retention seed; idempotent.
 pub fn seed(conn: &mut DbConn) -> Result<(), ServiceError> {
@@ -162,7 +166,7 @@ pub fn seed(conn: &mut DbConn) -> Result<(), ServiceError> {
         .map_err(|e| ServiceError::Internal(format!("privacy notices seed: {e}")))?;
     write_tx(conn, |conn| -> Result<(), ServiceError> {
         for slug in &seed.categories {
-            let found: Option<(String, String, String, Option<i32>, Option<i32>)> = categories::table
+            let found: Option<SeedTarget> = categories::table
                 .left_join(category_retention::table.on(category_retention::category_id.eq(categories::id)))
                 .filter(categories::slug.eq(slug))
                 .select((

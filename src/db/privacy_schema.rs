@@ -81,3 +81,19 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(category_notices, categories);
 diesel::allow_tables_to_appear_in_same_query!(ticket_notice_acks, tickets);
 diesel::allow_tables_to_appear_in_same_query!(category_notices, ticket_notice_acks);
+
+diesel::table! {
+    /// A ticket opened for a student's erasure request, and the staff's decision.
+    erasure_requests (ticket_id) {
+        ticket_id -> Text,
+        user_id -> Text,
+        state -> Text,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(erasure_requests, tickets);
+diesel::allow_tables_to_appear_in_same_query!(erasure_requests, users);

@@ -131,9 +131,25 @@ pub struct Request {
 /// Opens a ticket: every check first (the category from `categories`, the active ones), the
 /// linked procedure's on a reader, then the write.
 pub async fn open(db: &Db, categories: &[Category], request: Request, place: &Place) -> Result<Opened, ServiceError> {
+    open_then(db, categories, request, place, |_, _| Ok(())).await
+}
+
+/// `open`, and `then` in the ticket's own transaction: what makes a ticket more than a request
+/// (an erasure request's row) is written with it or not at all.
+pub async fn open_then<F>(db: &Db, categories: &[Category], request: Request, place: &Place, then: F) -> Result<Opened, ServiceError>
+where
+    F: FnOnce(&mut DbConn, &Opened) -> Result<(), ServiceError> + Send + 'static,
+{
     let ready = prepare(db, categories, request).await?;
     let place = place.clone();
-    db.write(move |conn| ready.write(conn, &place)).await
+    db.write(move |conn| {
+        write_tx(conn, |conn| {
+            let opened = ready.write(conn, &place)?;
+            then(conn, &opened)?;
+            Ok(opened)
+        })
+    })
+    .await
 }
 
 /// A request that passed every check, with its files: `write` it inside the caller's write

@@ -82,6 +82,21 @@ pub struct TicketView {
     pub messages: Option<Vec<MessageView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<AttachmentView>>,
+    /// Only on a ticket the desk opened for a student's request to erase their data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erasure_request: Option<ErasureView>,
+}
+
+/// Where an erasure request stands, on its ticket.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErasureView {
+    pub state: crate::domain::ErasureState,
+    pub requested_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Why staff refused it (the student is mailed it too).
+    pub reason: Option<String>,
+    /// Whether the reader may approve or refuse it now.
+    pub can_decide: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -211,6 +226,7 @@ pub fn ticket_view(row: &TicketRow, names: &Names, viewer: &Viewer) -> Result<Ti
         fields: serde_json::from_str(&row.fields).unwrap_or(Value::Null),
         form_version: None,
         privacy_notice_version: None,
+        erasure_request: None,
         career_actions: Vec::new(),
         locale: row.locale.as_str().to_owned(),
         created_at: utc(row.created_at),

@@ -48,3 +48,4 @@ mod retention;
 mod export;
 mod backup;
 mod notices;
+mod erasure;

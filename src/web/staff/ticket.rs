@@ -36,10 +36,17 @@ type Page = Result<HttpResponse, WebError>;
 
 /// What the page shows again after a refused change.
 #[derive(Default)]
-struct Kept {
+pub(super) struct Kept {
     reply: String,
     internal: bool,
     error: Option<String>,
+}
+
+impl Kept {
+    /// Only a message above the page (a refused action of another form).
+    pub(super) fn error(message: String) -> Self {
+        Self { error: Some(message), ..Self::default() }
+    }
 }
 
 #[derive(Deserialize)]
@@ -65,7 +72,7 @@ pub async fn show(ctx: Ctx, path: web::Path<String>, query: web::Query<ShowQuery
     render(&ctx, StatusCode::OK, user, number, kept).await
 }
 
-async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber, kept: Kept) -> Page {
+pub(super) async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber, kept: Kept) -> Page {
     let locale = ctx.locale;
     let reader = user.clone();
     let Workspace { ticket, events, teams, canned: responses, panel, procedures } =
@@ -175,6 +182,7 @@ fn page_data(
         "first_response_due": t.first_response_due_at.map(|d| when(d, locale)),
         "due": t.due_at.map(|d| when(d, locale)),
         "deadline": t.deadline_at.map(|d| when(d, locale)),
+        "erasure": t.erasure_request.as_ref().map(|e| super::erasure::section(ctx, e)),
         "privacy_notice": match t.privacy_notice_version {
             Some(v) => ctx.t("privacy.notice_version").replace("{n}", &v.to_string()),
             None => ctx.t("privacy.notice_none"),
@@ -216,7 +224,7 @@ fn form_answers(ctx: &Ctx, form: Option<&Category>, answers: &Value) -> Vec<Valu
 }
 
 /// A refused change shown on the page: conflicts and field errors in the reader's language.
-async fn refused(ctx: &Ctx, user: User, number: TicketNumber, error: ServiceError, kept: Kept) -> Page {
+pub(super) async fn refused(ctx: &Ctx, user: User, number: TicketNumber, error: ServiceError, kept: Kept) -> Page {
     let (status, message) = match &error {
         ServiceError::Conflict(_) => (StatusCode::CONFLICT, ctx.t("staff.conflict")),
         ServiceError::Validation(list) => (
