@@ -78,6 +78,7 @@ async fn a_refresh_files_nothing_and_the_student_pages_fit_a_phone() {
     b.type_in("f-matricola", "1012345").await;
     b.type_in("f-course", "Ingegneria informatica").await;
     b.choose("f-topic", "piano-di-studio").await;
+    b.click("#privacy_notice_version").await;
     b.click("form.form button[type=submit]").await;
     let number = b.text("#ticket-number").await;
     assert_eq!(b.path().await, "/tickets/new/sent", "the form answered with a redirect");
