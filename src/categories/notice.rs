@@ -74,7 +74,9 @@ pub fn set(conn: &mut DbConn, slug: &str, text: &Text) -> Result<Option<Notice>,
     let mut errors = FieldErrors::default();
     check(text, &mut errors);
     errors.into_result()?;
-    let text = Text { it: text.it.trim().to_owned(), en: text.en.trim().to_owned() };
+    // Browsers post a textarea's lines with CRLF: the same text saved again is no new version.
+    let same_lines = |t: &str| t.replace("\r\n", "\n").trim().to_owned();
+    let text = Text { it: same_lines(&text.it), en: same_lines(&text.en) };
     write_tx(conn, |conn| {
         let category_id: String = categories::table.filter(categories::slug.eq(slug)).select(categories::id).first(conn)?;
         let current = current_by_category(conn)?.remove(&category_id);

@@ -14,6 +14,7 @@ both_backends!(
     an_edit_is_a_new_version_and_old_tickets_keep_theirs,
     only_admins_edit_notices,
     the_form_shows_the_notice_and_requires_its_checkbox,
+    admins_edit_the_notice_on_the_category_page,
 );
 
 async fn categories(app: &TestApp, locale: &str) -> Vec<Value> {
@@ -204,4 +205,31 @@ async fn the_form_shows_the_notice_and_requires_its_checkbox(backend: Backend) {
     let (status, html) = page(&staff, &app, &format!("/staff/tickets/{number}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Informativa privacy letta") && html.contains("versione 1"), "{html}");
+}
+
+async fn admins_edit_the_notice_on_the_category_page(backend: Backend) {
+    use crate::admin_pages::{form_values, submit};
+    let app = spawn_app(backend).await;
+    app.admin().await;
+    let admin = crate::staff_pages::signed_in(&app, "admin@unibg.it", "admin-password").await;
+    let url = "/staff/admin/categories/segreteria";
+    let (_, html) = page(&admin, &app, url).await;
+    assert!(html.contains("Informativa privacy (italiano)") && html.contains("Versione attuale: 1"), "{html}");
+    let values = form_values(&html, url);
+    let it = values.get("privacy_notice.it").cloned().unwrap_or_default();
+    assert!(it.contains("Titolare del trattamento"), "{it}");
+    // Saved as shown, even with a browser's CRLF line ends: no new version.
+    let crlf = it.replace('\n', "\r\n");
+    let (status, _) = submit(&admin, &app, &html, url, &[("privacy_notice.it", crlf.as_str())]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(notice_of(&categories(&app, "it").await, "segreteria")["version"], 1);
+    // One language emptied: refused, nothing saved.
+    let (status, _) = submit(&admin, &app, &html, url, &[("privacy_notice.en", " ")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(notice_of(&categories(&app, "it").await, "segreteria")["version"], 1);
+    // A changed text is the next version.
+    let (status, html) = submit(&admin, &app, &html, url, &[("privacy_notice.en", "Revised notice.")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Versione attuale: 2"), "{html}");
+    assert_eq!(notice_of(&categories(&app, "en").await, "segreteria")["text"], "Revised notice.");
 }
