@@ -191,6 +191,8 @@ async fn the_pages_ask_with_a_confirmation_and_staff_approve_with_one(backend: B
     let path = res.url().path().to_owned();
     assert!(path.starts_with("/tickets/HD-"), "to the request's page: {path}");
     let number = path.trim_start_matches("/tickets/").to_owned();
+    let (_, mine) = page(&student, &app, &path).await;
+    assert!(mine.contains("Protezione dei dati personali") && mine.contains("in attesa di decisione"), "{mine}");
     let (_, again) = page(&student, &app, "/account/erasure").await;
     assert!(again.contains(&format!("La tua richiesta di cancellazione {number} è già in corso")), "{again}");
 
@@ -198,6 +200,7 @@ async fn the_pages_ask_with_a_confirmation_and_staff_approve_with_one(backend: B
     let boss = crate::staff_pages::signed_in(&app, "capo.estero@unibg.it", "agent-password").await;
     let (_, html) = page(&boss, &app, &format!("/staff/tickets/{number}")).await;
     assert!(html.contains("in attesa di decisione") && !html.contains("erasure-approve"), "{html}");
+    assert!(html.contains("<dd>Protezione dei dati personali</dd>"), "the category's name, not its slug: {html}");
     let agent = crate::staff_pages::signed_in(&app, "seg@unibg.it", "agent-password").await;
     let (_, html) = page(&agent, &app, &format!("/staff/tickets/{number}")).await;
     assert!(html.contains(r#"id="erasure-approve""#) && html.contains("Confermo: cancella i dati di questo studente"), "{html}");

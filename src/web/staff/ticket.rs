@@ -83,8 +83,12 @@ pub(super) async fn render(ctx: &Ctx, status: StatusCode, user: User, number: Ti
     let names = category_names(ctx).await?;
     let categories = ctx.state.categories().await.or_page(ctx.locale)?;
     let form = categories.iter().find(|c| c.row.slug == ticket.category);
+    let shown = crate::web::tickets::all_category_names(ctx).await?.remove(&ticket.category);
     let mut page = page_data(ctx, &ticket, &events, &teams, &procedures, &names, kept);
     if let Some(map) = page.as_object_mut() {
+        if let Some(name) = shown {
+            map.insert("category".into(), json!(name));
+        }
         map.insert("fields".into(), json!(form_answers(ctx, form, &ticket.fields)));
         map.insert("canned".into(), json!(responses.iter().map(|c| json!({"id": c.id, "title": c.title})).collect::<Vec<_>>()));
         // The session's API token, for the page's script that renders a canned response in place.
