@@ -53,7 +53,7 @@ pub fn pending_of(conn: &mut DbConn, user_id: &str) -> Result<Option<String>, Se
     Ok(erasure_requests::table
         .inner_join(tickets::table.on(tickets::id.eq(erasure_requests::ticket_id)))
         .filter(erasure_requests::user_id.eq(user_id))
-        .filter(erasure_requests::state.eq(ErasureState::Pending.as_str()))
+        .filter(erasure_requests::state.eq(ErasureState::Pending))
         .select(tickets::number)
         .first(conn)
         .optional()?)
@@ -102,7 +102,7 @@ pub async fn request(db: &Db, user: User, place: &Place) -> Result<Opened, Servi
             .values((
                 erasure_requests::ticket_id.eq(&opened.ticket.id),
                 erasure_requests::user_id.eq(&user_id),
-                erasure_requests::state.eq(ErasureState::Pending.as_str()),
+                erasure_requests::state.eq(ErasureState::Pending),
                 erasure_requests::requested_at.eq(requested_at),
             ))
             .execute(conn)?;
@@ -133,13 +133,12 @@ fn decidable(conn: &mut DbConn, staff: &User, number: &TicketNumber) -> Result<(
     if !may_decide_erasure(staff, &ticket) {
         return Err(ServiceError::Forbidden("only staff of the ticket's team or an admin decide an erasure request".into()));
     }
-    let found: Option<(String, String)> = erasure_requests::table
+    let found: Option<(String, ErasureState)> = erasure_requests::table
         .find(&ticket.id)
         .select((erasure_requests::user_id, erasure_requests::state))
         .first(conn)
         .optional()?;
     let (user_id, state) = found.ok_or_else(|| ServiceError::Conflict("this ticket is not an erasure request".into()))?;
-    let state = ErasureState::parse(&state).map_err(|e| ServiceError::Internal(e.to_string()))?;
     if !state.can_decide() {
         return Err(ServiceError::Conflict(format!("this erasure request is already {}", state.as_str())));
     }
@@ -150,7 +149,7 @@ fn decidable(conn: &mut DbConn, staff: &User, number: &TicketNumber) -> Result<(
 fn record_decision(conn: &mut DbConn, ticket_id: &str, staff: &User, state: ErasureState, reason: Option<&str>, at: NaiveDateTime) -> QueryResult<()> {
     diesel::update(erasure_requests::table.find(ticket_id))
         .set((
-            erasure_requests::state.eq(state.as_str()),
+            erasure_requests::state.eq(state),
             erasure_requests::decided_by.eq(&staff.id),
             erasure_requests::decided_at.eq(at),
             erasure_requests::reason.eq(reason),
