@@ -23,7 +23,7 @@ const WARMUP: Duration = Duration::from_secs(1);
 const CONCURRENCY: usize = 8;
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 const PASSWORD: &str = "bench-password-123";
-const TICKET: &str = r#"{"category":"segreteria","subject":"Benchmark: piano di studio","body":"Buongiorno, vorrei sapere come modificare il piano di studio.","fields":{"matricola":"1012345","course":"Ingegneria","topic":"altro"}}"#;
+const TICKET: &str = r#"{"category":"segreteria","privacy_notice_version":1,"subject":"Benchmark: piano di studio","body":"Buongiorno, vorrei sapere come modificare il piano di studio.","fields":{"matricola":"1012345","course":"Ingegneria","topic":"altro"}}"#;
 
 fn main() -> Result<()> {
     let config = Config::from_env()?;

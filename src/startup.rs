@@ -37,6 +37,8 @@ pub fn prepare_database(db: &Db) -> anyhow::Result<()> {
     }
     crate::categories::seed(&mut conn)?;
     crate::privacy::retention::seed(&mut conn)?;
+    // After retention: the default notices say each category's period.
+    crate::categories::notice::seed(&mut conn)?;
     crate::career::catalog::seed(&mut conn)?;
     crate::career::calendar::seed(&mut conn)?;
     crate::kb::import_if_empty(&mut conn)?;

@@ -1,5 +1,6 @@
 //! Accounts: students, guests and staff; registration, sign-in, teams.
 
+pub mod erase;
 mod link;
 mod password;
 mod service;

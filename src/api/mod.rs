@@ -10,6 +10,7 @@ mod career;
 mod categories;
 mod console;
 mod cross_site;
+mod erasure;
 mod extract;
 mod health;
 mod idempotency;
@@ -81,6 +82,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(inbound::inbound_mail)
             .service(inbound::list_quarantine)
             .service(categories::list)
+            .service(categories::get_notice)
+            .service(categories::put_notice)
             .service(career::quote_career_action)
             .service(career::list_types)
             .service(career::admin_list_types)
@@ -122,6 +125,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(privacy::get_retention)
             .service(privacy::put_retention)
             .service(privacy::export)
+            .service(erasure::request)
+            .service(erasure::approve)
+            .service(erasure::refuse)
             .service(console::list_queues)
             .service(console::queue_tickets)
             .service(console::search_tickets)

@@ -23,6 +23,12 @@ pub fn can_see(user: &User, ticket: &TicketRow) -> bool {
     }
 }
 
+/// Who decides an erasure request on this ticket: staff of the ticket's team, or an admin (the
+/// office that owns the request, not whoever can read it).
+pub fn may_decide_erasure(user: &User, ticket: &TicketRow) -> bool {
+    user.role == Role::Admin || (user.is_staff() && user.team_ids.contains(&ticket.team_id))
+}
+
 /// The ticket if the user may see it; otherwise NotFound, so probing tells nothing.
 pub fn visible_ticket(conn: &mut DbConn, user: &User, number: &TicketNumber) -> Result<TicketRow, ServiceError> {
     let ticket: TicketRow = tickets::table

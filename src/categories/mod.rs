@@ -3,12 +3,14 @@
 
 pub mod admin;
 pub mod form;
+pub mod notice;
 mod seed;
 
 use diesel::prelude::*;
 use serde::Serialize;
 
 pub use form::{FormField, RequiredAttachment, Text};
+pub use notice::{Notice, NoticeView};
 pub use seed::seed;
 
 use crate::db::schema::{categories, category_forms, teams};
@@ -42,6 +44,8 @@ pub struct Category {
     pub form_version: i32,
     pub fields: Vec<FormField>,
     pub required_attachments: Vec<RequiredAttachment>,
+    /// The current privacy notice: when there is one, a new ticket must acknowledge it.
+    pub notice: Option<Notice>,
 }
 
 impl Category {
@@ -64,6 +68,9 @@ pub struct CategoryView {
     pub form_version: i32,
     pub fields: Vec<FieldView>,
     pub required_attachments: Vec<AttachmentView>,
+    /// The current privacy notice, to show and to acknowledge (`privacy_notice_version` of
+    /// `POST /tickets`); `null`: none asked for.
+    pub privacy_notice: Option<NoticeView>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -133,6 +140,7 @@ impl Category {
                     identity_document: a.identity_document,
                 })
                 .collect(),
+            privacy_notice: self.notice.as_ref().map(|n| n.view(locale)),
         }
     }
 }
@@ -191,9 +199,11 @@ fn load(conn: &mut DbConn, slug: Option<&str>, active_only: bool) -> Result<Vec<
         query = query.filter(categories::active.eq(true));
     }
     let rows: Vec<(CategoryRow, String, String, i32)> = query.load(conn)?;
+    let mut notices = notice::current_by_category(conn)?;
     rows.into_iter()
         .map(|(row, team_slug, form_id, form_version)| {
             let form = parsed_form(conn, &form_id)?;
+            let notice = notices.remove(&row.id);
             Ok(Category {
                 row,
                 team_slug,
@@ -201,6 +211,7 @@ fn load(conn: &mut DbConn, slug: Option<&str>, active_only: bool) -> Result<Vec<
                 form_version,
                 fields: form.0.clone(),
                 required_attachments: form.1.clone(),
+                notice,
             })
         })
         .collect()

@@ -39,6 +39,13 @@ struct CategorySeed {
     description_en: String,
     fields: Vec<FormField>,
     required_attachments: Vec<RequiredAttachment>,
+    /// False for a category the desk opens tickets in itself (erasure requests): no form offers it.
+    #[serde(default = "offered")]
+    active: bool,
+}
+
+fn offered() -> bool {
+    true
 }
 
 pub fn seed(conn: &mut DbConn) -> Result<(), ServiceError> {
@@ -78,7 +85,7 @@ pub fn seed(conn: &mut DbConn) -> Result<(), ServiceError> {
                     categories::first_response_hours.eq(c.first_response_hours),
                     categories::resolution_hours.eq(c.resolution_hours),
                     categories::position.eq(c.position),
-                    categories::active.eq(true),
+                    categories::active.eq(c.active),
                 ))
                 .execute(conn)?;
             let to_json = |v: serde_json::Result<String>| v.map_err(|e| ServiceError::Internal(e.to_string()));

@@ -54,3 +54,46 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(category_retention, categories);
 diesel::allow_tables_to_appear_in_same_query!(kept_messages, messages);
+
+diesel::table! {
+    /// A category's privacy notice, one row per version; the current one is not retired.
+    category_notices (id) {
+        id -> Text,
+        category_id -> Text,
+        version -> Integer,
+        text_it -> Text,
+        text_en -> Text,
+        retired -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The notice version a ticket's requester acknowledged when opening it.
+    ticket_notice_acks (ticket_id) {
+        ticket_id -> Text,
+        notice_id -> Text,
+        version -> Integer,
+        acknowledged_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(category_notices, categories);
+diesel::allow_tables_to_appear_in_same_query!(ticket_notice_acks, tickets);
+diesel::allow_tables_to_appear_in_same_query!(category_notices, ticket_notice_acks);
+
+diesel::table! {
+    /// A ticket opened for a student's erasure request, and the staff's decision.
+    erasure_requests (ticket_id) {
+        ticket_id -> Text,
+        user_id -> Text,
+        state -> Text,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(erasure_requests, tickets);
+diesel::allow_tables_to_appear_in_same_query!(erasure_requests, users);

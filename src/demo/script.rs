@@ -263,7 +263,14 @@ async fn open_scene(
         .and_then(|f| f.remove(open::CAREER_ACTION_FIELD))
         .and_then(|kind| kind.as_str().map(str::to_owned))
         .map(|kind| crate::career::instances::NewCareerAction { kind, data: Some(json!({"programme": "laurea", "year": "2"})), external_ref: None });
+    // The demo's students have read the category's privacy notice, as the form asks.
+    let privacy_notice_version = categories
+        .iter()
+        .find(|c| c.row.slug == scene.category)
+        .and_then(|c| c.notice.as_ref())
+        .map(|n| i64::from(n.version.get()));
     let input = NewTicket {
+        privacy_notice_version,
         category: scene.category.into(),
         subject: scene.subject.into(),
         body: scene.body.into(),

@@ -3,6 +3,7 @@
 mod codice_fiscale;
 mod email;
 mod locale;
+mod privacy;
 mod role;
 pub mod sla;
 mod status;
@@ -11,6 +12,7 @@ mod ticket_number;
 pub use codice_fiscale::CodiceFiscale;
 pub use email::Email;
 pub use locale::Locale;
+pub use privacy::{ErasureState, NoticeVersion};
 pub use role::Role;
 pub use status::{Priority, Status};
 pub use ticket_number::TicketNumber;
@@ -67,6 +69,10 @@ pub enum Code {
     ReportDateRange,
     BeforeFrom,
     ReportSpan { max_days: i64 },
+    /// The category's privacy notice was not acknowledged.
+    NoticeRequired,
+    /// The acknowledged notice is not the category's current one (it changed meanwhile).
+    NoticeOutdated,
     /// A message of its own, shown as is (in English) on the pages too.
     #[default]
     Other,
@@ -95,6 +101,8 @@ impl Code {
             Code::ReportDateRange => "report_date_range",
             Code::BeforeFrom => "before_from",
             Code::ReportSpan { .. } => "report_span",
+            Code::NoticeRequired => "notice_required",
+            Code::NoticeOutdated => "notice_outdated",
             Code::Other => return None,
         })
     }
@@ -129,6 +137,8 @@ impl Code {
             Code::ReportDateRange => "must be a date between 2000 and 2999".into(),
             Code::BeforeFrom => "must not be before from".into(),
             Code::ReportSpan { max_days } => format!("a report covers at most {max_days} days"),
+            Code::NoticeRequired => "read the privacy notice and acknowledge it".into(),
+            Code::NoticeOutdated => "is not the current privacy notice: read it again and acknowledge it".into(),
             Code::Other => "is not valid".into(),
         }
     }

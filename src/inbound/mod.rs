@@ -660,6 +660,8 @@ fn follow_up(conn: &mut DbConn, config: &Inbound, old: &TicketRow, requester: &U
             status: Status::New,
             secret: secret.as_ref(),
             follow_up_of: Some(old),
+            // A mail acknowledges no privacy notice: the ticket keeps none.
+            notice: None,
         };
         let (ticket, _, _) = insert_ticket(conn, &draft, &Requester::of(requester), uploads, &config.place)?;
         record_event(conn, &old.id, Some(&requester.id), "follow_up_opened", json!({"number": ticket.number}))?;

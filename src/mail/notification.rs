@@ -107,6 +107,16 @@ pub struct CareerActionUpdate {
     pub tag: String,
 }
 
+/// A decision on a student's erasure request: approved (sent before the address is erased)
+/// or refused with the staff's `reason`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErasureDecision {
+    pub number: String,
+    pub name: String,
+    pub reason: String,
+    pub link: String,
+}
+
 /// Declares `Mail` with its kind names once: the names are the template folders and the
 /// outbox's `kind` column, so they must never change for a kind already queued.
 macro_rules! mails {
@@ -157,6 +167,8 @@ mails! {
     BookingWaitlisted(BookingMail) => "booking_waitlisted",
     BookingCancelled(BookingMail) => "booking_cancelled",
     CareerActionUpdate(CareerActionUpdate) => "career_action_update",
+    ErasureApproved(ErasureDecision) => "erasure_approved",
+    ErasureRefused(ErasureDecision) => "erasure_refused",
 }
 
 #[cfg(test)]

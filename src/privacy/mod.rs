@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod commands;
+pub mod erasure;
 pub mod export;
 pub mod retention;
 

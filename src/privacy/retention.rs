@@ -216,7 +216,14 @@ fn placeholder(conn: &mut DbConn) -> QueryResult<String> {
 /// Anonymises one ticket (see the module). `actor`: the staff member who approved an erasure,
 /// none for retention. Answers how many stored files were removed.
 pub fn anonymise(conn: &mut DbConn, files: Option<&FileStore>, ticket_id: &str, actor: Option<&str>, reason: &str) -> Result<usize, ServiceError> {
-    let sha256s = write_tx(conn, |conn| -> Result<Vec<String>, ServiceError> {
+    let sha256s = anonymise_rows(conn, ticket_id, actor, reason)?;
+    remove_files(conn, files, &sha256s)
+}
+
+/// The database side of `anonymise`, in its own transaction (or the caller's): answers the
+/// stored files its attachments pointed to, for `remove_files` once that transaction commits.
+pub fn anonymise_rows(conn: &mut DbConn, ticket_id: &str, actor: Option<&str>, reason: &str) -> Result<Vec<String>, ServiceError> {
+    write_tx(conn, |conn| -> Result<Vec<String>, ServiceError> {
         let anon = placeholder(conn)?;
         let requester: String = tickets::table.find(ticket_id).select(tickets::requester_id).first(conn)?;
         diesel::update(tickets::table.find(ticket_id))
@@ -247,11 +254,11 @@ pub fn anonymise(conn: &mut DbConn, files: Option<&FileStore>, ticket_id: &str, 
         record_event(conn, ticket_id, actor, "anonymised", serde_json::json!({"reason": reason, "files": sha256s.len()}))?;
         crate::tickets::search_index::index_ticket(conn, ticket_id)?;
         Ok(sha256s)
-    })?;
-    remove_files(conn, files, &sha256s)
+    })
 }
 
-fn remove_files(conn: &mut DbConn, files: Option<&FileStore>, sha256s: &[String]) -> Result<usize, ServiceError> {
+/// Removes stored files no attachment points to any more (after the anonymising commit).
+pub fn remove_files(conn: &mut DbConn, files: Option<&FileStore>, sha256s: &[String]) -> Result<usize, ServiceError> {
     match files {
         Some(files) if !sha256s.is_empty() => files.remove_unreferenced(conn, sha256s),
         _ => Ok(0),

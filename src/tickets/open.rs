@@ -19,12 +19,13 @@ use crate::accounts::{self, User};
 use crate::ids::new_id;
 use crate::career::changes;
 use crate::career::instances::{self, NewCareerAction};
-use crate::categories::{form::validate_answers, Category};
+use crate::categories::{form::validate_answers, Category, Notice};
 use crate::db::counters::next_ticket_seq;
+use crate::db::privacy_schema::{category_notices, ticket_notice_acks};
 use crate::db::schema::{messages, tickets};
 use crate::db::{write_tx, Db, DbConn};
 use crate::domain::sla::Targets;
-use crate::domain::{Email, Locale, Priority, Role, Status, TicketNumber};
+use crate::domain::{Email, Locale, NoticeVersion, Priority, Role, Status, TicketNumber};
 use crate::error::{Code, FieldError, FieldErrors, ServiceError};
 use crate::mail::notification::{RequesterMail, StaffMail};
 use crate::mail::outbox::{self, Mail, Notification};
@@ -50,6 +51,10 @@ pub struct NewTicket {
     pub career_action: Option<NewCareerAction>,
     #[serde(default)]
     pub guest: Option<GuestInput>,
+    /// The version of the category's privacy notice the requester read and acknowledged:
+    /// required (the current one) when the category has a notice.
+    #[serde(default)]
+    pub privacy_notice_version: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -74,7 +79,12 @@ pub struct Checked {
     locale: Locale,
     opener: Opener,
     career_action: Option<NewCareerAction>,
+    /// The notice acknowledged (the category's current one), if the category has one.
+    notice: Option<Notice>,
 }
+
+/// The request's field that acknowledges the category's privacy notice.
+pub const NOTICE_FIELD: &str = "privacy_notice_version";
 
 pub struct Opened {
     pub ticket: TicketView,
@@ -109,9 +119,25 @@ pub struct Request {
 /// Opens a ticket: every check first (the category from `categories`, the active ones), the
 /// linked procedure's on a reader, then the write.
 pub async fn open(db: &Db, categories: &[Category], request: Request, place: &Place) -> Result<Opened, ServiceError> {
+    open_then(db, categories, request, place, |_, _| Ok(())).await
+}
+
+/// `open`, and `then` in the ticket's own transaction: what makes a ticket more than a request
+/// (an erasure request's row) is written with it or not at all.
+pub async fn open_then<F>(db: &Db, categories: &[Category], request: Request, place: &Place, then: F) -> Result<Opened, ServiceError>
+where
+    F: FnOnce(&mut DbConn, &Opened) -> Result<(), ServiceError> + Send + 'static,
+{
     let ready = prepare(db, categories, request).await?;
     let place = place.clone();
-    db.write(move |conn| ready.write(conn, &place)).await
+    db.write(move |conn| {
+        write_tx(conn, |conn| {
+            let opened = ready.write(conn, &place)?;
+            then(conn, &opened)?;
+            Ok(opened)
+        })
+    })
+    .await
 }
 
 /// A request that passed every check, with its files: `write` it inside the caller's write
@@ -184,6 +210,7 @@ fn check(category: Option<Category>, input: NewTicket, user: Option<User>, uploa
     let subject = errors.text("subject", &input.subject, MAX_SUBJECT);
     let body = errors.text("body", &input.body, MAX_BODY);
     let answers = validate_answers(&category.fields, &input.fields, &mut errors);
+    let notice = check_notice(&category, input.privacy_notice_version, &mut errors);
     // The portal's forms ask for the procedure as a plain `career_action` answer.
     let career_action = input.career_action.or_else(|| {
         let kind = answers.get(CAREER_ACTION_FIELD)?.as_str()?.trim();
@@ -213,7 +240,37 @@ fn check(category: Option<Category>, input: NewTicket, user: Option<User>, uploa
         Opener::User(user) => user.locale,
         Opener::Guest { .. } => Locale::It,
     });
-    Ok(Checked { category, subject, body, fields: Value::Object(answers), locale, opener, career_action })
+    Ok(Checked { category, subject, body, fields: Value::Object(answers), locale, opener, career_action, notice })
+}
+
+/// The category's current notice when the request acknowledged exactly that version; none
+/// asked for when the category has no notice.
+fn check_notice(category: &Category, given: Option<i64>, errors: &mut FieldErrors) -> Option<Notice> {
+    let current = category.notice.as_ref()?;
+    match given.map(NoticeVersion::parse) {
+        None => errors.reject(NOTICE_FIELD, Code::NoticeRequired),
+        Some(Ok(version)) if version == current.version => return Some(current.clone()),
+        Some(_) => errors.reject(NOTICE_FIELD, Code::NoticeOutdated),
+    }
+    None
+}
+
+/// Stores the acknowledgement; the notice must still be current (the catalog checked may be a
+/// cache's TTL old, and an admin may have edited it on another instance meanwhile).
+fn record_acknowledgement(conn: &mut DbConn, ticket_id: &str, notice: &Notice) -> Result<(), ServiceError> {
+    let retired: bool = category_notices::table.find(&notice.id).select(category_notices::retired).first(conn)?;
+    if retired {
+        return Err(ServiceError::invalid(NOTICE_FIELD, Code::NoticeOutdated));
+    }
+    diesel::insert_into(ticket_notice_acks::table)
+        .values((
+            ticket_notice_acks::ticket_id.eq(ticket_id),
+            ticket_notice_acks::notice_id.eq(&notice.id),
+            ticket_notice_acks::version.eq(notice.version.get()),
+            ticket_notice_acks::acknowledged_at.eq(crate::ids::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 fn finish(errors: FieldErrors) -> ServiceError {
@@ -269,6 +326,8 @@ pub(crate) struct Draft<'a> {
     pub secret: Option<&'a (String, String)>,
     /// The closed ticket this one continues.
     pub follow_up_of: Option<&'a TicketRow>,
+    /// The privacy notice the requester acknowledged (none by mail).
+    pub notice: Option<&'a Notice>,
 }
 
 /// The shared write of every new ticket: number, ticket, first message, files, the `created`
@@ -322,8 +381,12 @@ pub(crate) fn insert_ticket(
     diesel::insert_into(messages::table).values(&message).execute(conn)?;
     let attachment_rows = link_uploads(conn, &ticket.id, Some(&message.id), Some(&requester.id), uploads)?;
     crate::tickets::search_index::index_ticket(conn, &ticket.id)?;
+    if let Some(notice) = draft.notice {
+        record_acknowledgement(conn, &ticket.id, notice)?;
+    }
     let mut created = json!({"number": ticket.number, "category": draft.category_slug, "status": draft.status.as_str(),
-                             "form_version": draft.form_version, "attachments": attachment_rows.len()});
+                             "form_version": draft.form_version, "attachments": attachment_rows.len(),
+                             "privacy_notice_version": draft.notice.map(|n| n.version)});
     if let (Some(old), Some(data)) = (draft.follow_up_of, created.as_object_mut()) {
         data.insert("follow_up_of".into(), json!(old.number));
     }
@@ -352,7 +415,7 @@ pub(crate) fn insert_ticket(
 /// The write: one short transaction.
 #[tracing::instrument(skip_all, fields(category = %checked.category.row.slug))]
 fn write(conn: &mut DbConn, checked: Checked, uploads: &[Upload], place: &Place) -> Result<Opened, ServiceError> {
-    let Checked { category, subject, body, fields, locale, opener, career_action } = checked;
+    let Checked { category, subject, body, fields, locale, opener, career_action, notice } = checked;
     let fields_json = fields.to_string();
 
     let (ticket, message, attachment_rows, requester, secret, linked) = write_tx(conn, |conn| -> Result<_, ServiceError> {
@@ -379,6 +442,7 @@ fn write(conn: &mut DbConn, checked: Checked, uploads: &[Upload], place: &Place)
             status,
             secret: secret.as_ref(),
             follow_up_of: None,
+            notice: notice.as_ref(),
         };
         let (mut ticket, message, attachment_rows) = insert_ticket(conn, &draft, &requester, uploads, place)?;
         // Only a ticket opened about a procedure has one linked (no read for the others).
@@ -398,6 +462,7 @@ fn write(conn: &mut DbConn, checked: Checked, uploads: &[Upload], place: &Place)
     let viewer = Viewer { id: &requester.id, is_staff: requester.role.is_staff() };
     let mut view = ticket_view(&ticket, &names, &viewer)?;
     view.form_version = Some(category.form_version);
+    view.privacy_notice_version = notice.map(|n| n.version);
     view.career_actions = linked;
     view.messages = Some(vec![message_view(&message, &attachment_rows, &names, &viewer)]);
     view.attachments = Some(attachment_rows.iter().map(super::view::attachment_view).collect());

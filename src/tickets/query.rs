@@ -61,10 +61,33 @@ pub fn full_view(conn: &mut DbConn, user: &User, ticket: &TicketRow) -> Result<T
     let viewer = Viewer { id: &user.id, is_staff };
     let mut view = ticket_view(ticket, &names, &viewer)?;
     view.form_version = category_forms::table.find(&ticket.form_id).select(category_forms::version).first(conn).optional()?;
+    view.privacy_notice_version = acknowledged_notice(conn, &ticket.id)?;
+    view.erasure_request = erasure_request(conn, user, ticket)?;
     view.career_actions = crate::career::instances::linked_to_ticket(conn, &ticket.id, user.locale)?;
     view.messages = Some(thread.iter().map(|m| message_view(m, &files, &names, &viewer)).collect());
     view.attachments = Some(files.iter().map(super::view::attachment_view).collect());
     Ok(view)
+}
+
+/// The privacy notice version the ticket's requester acknowledged, if any.
+pub fn acknowledged_notice(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Option<crate::domain::NoticeVersion>> {
+    use crate::db::privacy_schema::ticket_notice_acks;
+    let version: Option<i32> = ticket_notice_acks::table.find(ticket_id).select(ticket_notice_acks::version).first(conn).optional()?;
+    Ok(version.map(crate::domain::NoticeVersion::stored))
+}
+
+/// The erasure request this ticket was opened for, if it was.
+pub fn erasure_request(conn: &mut DbConn, user: &User, ticket: &TicketRow) -> QueryResult<Option<super::view::ErasureView>> {
+    use crate::db::privacy_schema::erasure_requests as e;
+    let row: Option<(crate::domain::ErasureState, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Option<String>)> =
+        e::table.find(&ticket.id).select((e::state, e::requested_at, e::decided_at, e::reason)).first(conn).optional()?;
+    Ok(row.map(|(state, requested_at, decided_at, reason)| super::view::ErasureView {
+        state,
+        requested_at: requested_at.and_utc(),
+        decided_at: decided_at.map(|d| d.and_utc()),
+        reason,
+        can_decide: state.can_decide() && crate::auth::ticket_access::may_decide_erasure(user, ticket),
+    }))
 }
 
 /// Event kinds a student may see in their own ticket's history.

@@ -61,6 +61,9 @@ pub struct TicketView {
     #[schema(value_type = Object)]
     pub fields: Value,
     pub form_version: Option<i32>,
+    /// The privacy notice version the requester acknowledged; `null` when the category had
+    /// none, or the ticket came by e-mail.
+    pub privacy_notice_version: Option<crate::domain::NoticeVersion>,
     pub career_actions: Vec<crate::career::instances::LinkedAction>,
     pub locale: String,
     pub created_at: DateTime<Utc>,
@@ -79,6 +82,21 @@ pub struct TicketView {
     pub messages: Option<Vec<MessageView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<AttachmentView>>,
+    /// Only on a ticket the desk opened for a student's request to erase their data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erasure_request: Option<ErasureView>,
+}
+
+/// Where an erasure request stands, on its ticket.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErasureView {
+    pub state: crate::domain::ErasureState,
+    pub requested_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Why staff refused it (the student is mailed it too).
+    pub reason: Option<String>,
+    /// Whether the reader may approve or refuse it now.
+    pub can_decide: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -207,6 +225,8 @@ pub fn ticket_view(row: &TicketRow, names: &Names, viewer: &Viewer) -> Result<Ti
         team: names.teams.get(&row.team_id).cloned().unwrap_or_default(),
         fields: serde_json::from_str(&row.fields).unwrap_or(Value::Null),
         form_version: None,
+        privacy_notice_version: None,
+        erasure_request: None,
         career_actions: Vec::new(),
         locale: row.locale.as_str().to_owned(),
         created_at: utc(row.created_at),

@@ -2,6 +2,7 @@
 //! Handlers are thin: `Ctx` (language, user, CSRF token) → a service → a template.
 
 mod account;
+mod erasure;
 mod chart;
 mod csrf;
 mod error;
@@ -75,6 +76,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/sign-in/sso/callback", web::get().to(sso::callback)))
         .service(page!("/account", web::get().to(profile::show)))
         .service(page!("/account/export", web::get().to(privacy::export)))
+        .service(page!("/account/erasure", web::get().to(erasure::form), web::post().to(erasure::submit)))
         .service(page!("/account/sso/link", web::post().to(sso::link)))
         .service(page!("/kb", web::get().to(kb::search)))
         .service(page!("/kb/{slug}", web::get().to(kb::article)))
@@ -100,6 +102,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(page!("/staff/tickets/{number}/canned", web::post().to(staff::ticket::insert_canned)))
         .service(page!("/staff/tickets/{number}/update", web::post().to(staff::ticket::update)))
         .service(page!("/staff/tickets/{number}/merge", web::post().to(staff::ticket::merge_into)))
+        .service(page!("/staff/tickets/{number}/erasure/approve", web::post().to(staff::erasure::approve)))
+        .service(page!("/staff/tickets/{number}/erasure/refuse", web::post().to(staff::erasure::refuse)))
         .service(page!("/staff/tickets/{number}/procedures/{id}", web::post().to(staff::ticket::procedure)))
         .service(page!("/staff/tickets/{number}/procedures/{id}/link", web::post().to(staff::ticket::link)))
         .service(page!("/staff/reports", web::get().to(reports::page)))

@@ -182,7 +182,8 @@ fn show_form_with(
         .chain(own_procedure.iter())
         .chain(documents.iter())
         .chain([&files]);
-    let labels: HashMap<String, String> = all.map(|f| (f.id.clone(), f.label.clone())).collect();
+    let mut labels: HashMap<String, String> = all.map(|f| (f.id.clone(), f.label.clone())).collect();
+    labels.insert(opening::NOTICE_FIELD.to_owned(), ctx.t("privacy.notice_ack"));
     let json = |fields: &[Field]| fields.iter().map(Field::to_json).collect::<Vec<Value>>();
     // A file chosen in an earlier try is shown as already attached (and no longer required).
     let with_kept = |fields: &[Field]| {
@@ -218,9 +219,24 @@ fn show_form_with(
         "error_list": error_list(ctx.locale, &state.errors, &labels),
         "had_errors": !state.errors.is_empty(),
         "had_kept": !state.kept.is_empty(),
+        "notice": category.notice.as_ref().map(|n| notice_json(ctx, n, state)),
     });
     let title = format!("{} - {}", ctx.t("new.title"), category.name(ctx.locale));
     ctx.render_status(status, "pages/new_ticket", &title, page)
+}
+
+/// The category's privacy notice, collapsed, and the checkbox that acknowledges its version
+/// (ticked again when the form comes back with other errors).
+fn notice_json(ctx: &Ctx, notice: &categories::Notice, state: &FormState) -> Value {
+    let version = notice.version.to_string();
+    let paragraphs: Vec<&str> = notice.text.get(ctx.locale).split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect();
+    json!({
+        "version": version,
+        "version_label": ctx.t("privacy.notice_version").replace("{n}", &version),
+        "paragraphs": paragraphs,
+        "error": state.error(ctx.locale, opening::NOTICE_FIELD),
+        "checked": state.value(opening::NOTICE_FIELD) == version,
+    })
 }
 
 /// The form's answers as the service takes them: `f.<key>` parts become `fields.<key>`, the
@@ -249,6 +265,8 @@ fn to_input(data: &FormData, category: &Category, procedure: Option<&CareerActio
         locale: Some(ctx.locale),
         career_action,
         guest: guest.then(|| GuestInput { email: data.get("guest_email").to_owned(), name: data.get("guest_name").to_owned() }),
+        // The ticked checkbox carries the version the page showed.
+        privacy_notice_version: data.text.get(opening::NOTICE_FIELD).and_then(|v| v.trim().parse().ok()),
     }
 }
 

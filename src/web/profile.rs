@@ -48,6 +48,7 @@ pub async fn show(ctx: Ctx, q: web::Query<Query>) -> Result<HttpResponse, WebErr
         "identities": found.identities.iter().map(|i| identity(&ctx, i)).collect::<Vec<Value>>(),
         "can_link": ctx.state.sso.is_some() && found.identities.is_empty(),
         "linked": q.linked.is_some() && !found.identities.is_empty(),
+        "can_erase": user.role == crate::domain::Role::Student,
     });
     ctx.render("pages/my_account", &ctx.t("sso.account.title"), page)
 }

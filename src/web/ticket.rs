@@ -14,7 +14,7 @@ use super::procedures;
 use crate::ids::now;
 use crate::booking;
 use super::page::{encode, redirect, Ctx};
-use super::tickets::{category_names, when};
+use super::tickets::{all_category_names, when};
 use crate::accounts::User;
 use crate::domain::{Status, TicketNumber};
 use crate::error::ServiceError;
@@ -81,7 +81,7 @@ async fn render(ctx: &Ctx, status: StatusCode, user: &User, is_guest: bool, numb
         })
         .await
         .or_page(ctx.locale)?;
-    let names = category_names(ctx).await?;
+    let names = all_category_names(ctx).await?;
     let mut page = page_data(ctx, user, is_guest, &ticket, rating.as_ref(), &names, kept);
     if let Some(map) = page.as_object_mut() {
         let procedures: Vec<Value> = ticket
@@ -146,6 +146,8 @@ fn page_data(ctx: &Ctx, user: &User, is_guest: bool, t: &TicketView, rating: Opt
     json!({
         "number": t.number, "subject": t.subject, "version": t.version, "guest": is_guest,
         "category": names.get(&t.category).cloned().unwrap_or_else(|| t.category.clone()),
+        "erasure": t.erasure_request.as_ref().map(|e| json!({
+            "state_label": ctx.t(&format!("privacy.erasure.state_{}", e.state.as_str())), "reason": e.reason})),
         "status": status.as_str(), "status_label": ctx.t(&format!("status.{}", status.as_str())),
         "opened": when(t.created_at, ctx.locale), "updated": when(t.updated_at, ctx.locale),
         "messages": messages,

@@ -34,6 +34,13 @@ pub async fn category_names(ctx: &Ctx) -> Result<HashMap<String, String>, WebErr
     Ok(list.iter().map(|c| (c.row.slug.clone(), c.name(ctx.locale).to_owned())).collect())
 }
 
+/// Every category's name, the inactive ones too: what a ticket shows of its category (an
+/// erasure request's is never offered on a form, a retired one no longer is).
+pub async fn all_category_names(ctx: &Ctx) -> Result<HashMap<String, String>, WebError> {
+    let list = ctx.state.db.read(categories::list_all).await.or_page(ctx.locale)?;
+    Ok(list.iter().map(|c| (c.row.slug.clone(), c.name(ctx.locale).to_owned())).collect())
+}
+
 pub async fn list(ctx: Ctx, filter: web::Query<Filter>) -> Result<HttpResponse, WebError> {
     let Some(user) = ctx.user.clone() else {
         return Ok(redirect(&format!("/sign-in?next={}", encode("/tickets"))));
@@ -42,7 +49,7 @@ pub async fn list(ctx: Ctx, filter: web::Query<Filter>) -> Result<HttpResponse, 
     let params = ListParams { status: status.map(|s| s.as_str().to_owned()), limit: Some(query::MAX_LIMIT), ..ListParams::default() };
     let ranking = ctx.state.settings.search;
     let page = ctx.state.db.read(move |conn| query::list(conn, &user, &params, ranking)).await.or_page(ctx.locale)?;
-    let names = category_names(&ctx).await?;
+    let names = all_category_names(&ctx).await?;
     let rows: Vec<Value> = page
         .items
         .iter()

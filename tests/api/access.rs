@@ -149,7 +149,7 @@ async fn identity_documents_are_audited(backend: Backend) {
     let it = app.staff(&admin, "it-agent@unibg.it", "agent", &["it"]).await;
     let s = app.student("cred@studenti.unibg.it").await;
     let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00].to_vec();
-    let ticket = json!({"category": "credenziali", "subject": "Primo accesso", "body": "Non ho mai ricevuto le credenziali",
+    let ticket = json!({"category": "credenziali", "privacy_notice_version": 1, "subject": "Primo accesso", "body": "Non ho mai ricevuto le credenziali",
         "fields": {"full_name": "Mario Rossi", "codice_fiscale": "RSSMRA85T10A562S",
                    "birth_date": "1985-12-10", "situation": "never-received"}});
     let form = reqwest::multipart::Form::new()

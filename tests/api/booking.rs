@@ -48,7 +48,7 @@ async fn students(app: &TestApp, prefix: &str, n: usize) -> Vec<(Session, String
 
 fn ita_l2_ticket() -> Value {
     json!({
-        "category": "ita-l2",
+        "category": "ita-l2", "privacy_notice_version": 1,
         "subject": "Prenotazione test ITA-L2",
         "body": "Buongiorno, vorrei prenotare il test di lingua italiana.",
         "fields": {"nationality": "Brasile", "passport_number": "YB123456", "universitaly_ref": "UNI-2026-0001"}

@@ -39,7 +39,7 @@ async fn json_of(res: reqwest::Response, status: StatusCode) -> Value {
 
 fn corsi_singoli_ticket() -> Value {
     json!({
-        "category": "segreteria",
+        "category": "segreteria", "privacy_notice_version": 1,
         "subject": "Iscrizione a due corsi singoli",
         "body": "Vorrei iscrivermi a Diritto privato e a Economia.",
         "fields": {"matricola": "1012345", "course": "Giurisprudenza", "topic": "corsi-singoli"},

@@ -177,7 +177,7 @@ pub struct Session {
 
 pub fn segreteria_ticket(subject: &str) -> Value {
     json!({
-        "category": "segreteria",
+        "category": "segreteria", "privacy_notice_version": 1,
         "subject": subject,
         "body": "Buongiorno, vorrei sapere come modificare il piano di studio.",
         "fields": {"matricola": "1012345", "course": "Ingegneria informatica", "topic": "piano-di-studio"}

@@ -71,7 +71,7 @@ async fn another_body_with_the_same_key_is_422(backend: Backend) {
     // The same body in another spelling (spacing, key order) is the same request.
     let mut reordered = serde_json::Map::new();
     let original = segreteria_ticket("Primo");
-    for key in ["fields", "body", "subject", "category"] {
+    for key in ["fields", "privacy_notice_version", "body", "subject", "category"] {
         reordered.insert(key.into(), original[key].clone());
     }
     let res = keyed(&app, "/api/v1/tickets", Some(&student.token), "k-422", &Value::Object(reordered)).await;
@@ -162,7 +162,7 @@ async fn a_retried_reply_answers_the_first_message(backend: Backend) {
 async fn a_guest_retry_answers_the_first_guest_ticket(backend: Backend) {
     let app = spawn_app(backend).await;
     let body = json!({
-        "category": "stranieri",
+        "category": "stranieri", "privacy_notice_version": 1,
         "subject": "Dichiarazione di valore",
         "body": "Come ottengo la dichiarazione di valore?",
         "fields": {"nationality": "Marocco", "topic": "residence-permit"},

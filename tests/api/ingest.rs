@@ -307,6 +307,8 @@ async fn a_reply_to_a_closed_ticket_opens_a_follow_up(backend: Backend) {
     assert_eq!(new["category"], "segreteria");
     assert_eq!(new["fields"], old["fields"]);
     assert_eq!(new["requester"]["id"], d.student.id.as_str());
+    // A mail acknowledges no privacy notice, whatever the first ticket did.
+    assert_eq!((old["privacy_notice_version"].as_i64(), new["privacy_notice_version"].clone()), (Some(1), Value::Null));
     assert_eq!(
         new["messages"][0]["body"],
         "Buongiorno,\nscusate se scrivo ancora: il piano risulta di nuovo non approvato, potete controllare?\n\nMario"

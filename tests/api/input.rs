@@ -36,7 +36,7 @@ async fn malformed_oversized_and_wrong_type(backend: Backend) {
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     // JSON of the wrong shape: 422 naming the field.
-    let res = send(br#"{"category": "segreteria", "subject": 42, "body": "x"}"#.to_vec(), "application/json").await.unwrap();
+    let res = send(br#"{"category": "segreteria", "privacy_notice_version": 1, "subject": 42, "body": "x"}"#.to_vec(), "application/json").await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let res = send(br#"{"category": "segreteria", "body": "x"}"#.to_vec(), "application/json").await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -62,7 +62,7 @@ async fn form_validation_is_per_field(backend: Backend) {
         .post(
             "/api/v1/tickets",
             Some(&s.token),
-            &json!({"category": "segreteria", "subject": "  ", "body": "x",
+            &json!({"category": "segreteria", "privacy_notice_version": 1, "subject": "  ", "body": "x",
                     "fields": {"matricola": "12", "topic": "pizza", "colour": "blue"}}),
         )
         .await;
@@ -73,7 +73,7 @@ async fn form_validation_is_per_field(backend: Backend) {
     assert_eq!(fields, ["fields.colour", "fields.course", "fields.matricola", "fields.topic", "subject"]);
 
     // The codice fiscale's check character is checked; for a first access the ID document is required.
-    let credenziali = json!({"category": "credenziali", "subject": "Primo accesso", "body": "Non riesco ad accedere",
+    let credenziali = json!({"category": "credenziali", "privacy_notice_version": 1, "subject": "Primo accesso", "body": "Non riesco ad accedere",
         "fields": {"full_name": "Mario Rossi", "codice_fiscale": "RSSMRA85T10A562T",
                    "birth_date": "1985-12-10", "situation": "first-access"}});
     let res = app.post("/api/v1/tickets", Some(&s.token), &credenziali).await;
@@ -159,7 +159,7 @@ async fn attachments_are_checked(backend: Backend) {
 
 async fn guests_verify_by_link(backend: Backend) {
     let app = spawn_app(backend).await;
-    let guest = json!({"category": "stranieri", "subject": "Dichiarazione di valore", "body": "Come la ottengo?",
+    let guest = json!({"category": "stranieri", "privacy_notice_version": 1, "subject": "Dichiarazione di valore", "body": "Come la ottengo?",
         "fields": {"nationality": "Albania", "topic": "declaration-of-value"},
         "guest": {"email": "ardit@example.org", "name": "Ardit"}});
     let res = app.post("/api/v1/tickets", None, &guest).await;

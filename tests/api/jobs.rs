@@ -129,7 +129,7 @@ async fn resolved_tickets_close_after_seven_days(backend: Backend) {
 
 /// Opens a guest ticket and answers its number and the secret of the mailed link.
 async fn guest_ticket(app: &TestApp, email: &str) -> (String, String) {
-    let guest = json!({"category": "stranieri", "subject": "Permesso di soggiorno", "body": "Quali documenti servono?",
+    let guest = json!({"category": "stranieri", "privacy_notice_version": 1, "subject": "Permesso di soggiorno", "body": "Quali documenti servono?",
         "fields": {"nationality": "Marocco", "topic": "residence-permit"}, "guest": {"email": email, "name": "Yasmine"}});
     let res = app.post("/api/v1/tickets", None, &guest).await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);

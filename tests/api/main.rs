@@ -49,3 +49,5 @@ mod export;
 mod backup;
 mod demo;
 mod prg;
+mod notices;
+mod erasure;

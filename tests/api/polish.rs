@@ -36,6 +36,7 @@ fn credenziali_form(csrf: &str, name: &str, email: &str) -> Form {
     Form::new()
         .text("csrf", csrf.to_owned())
         .text("category", "credenziali")
+        .text("privacy_notice_version", "1")
         .text("guest_name", name.to_owned())
         .text("guest_email", email.to_owned())
         .text("subject", "Primo accesso")
@@ -193,7 +194,7 @@ async fn the_staff_ticket_page_speaks_the_forms_language(backend: Backend) {
     let admin = app.admin().await;
     app.staff(&admin, "laura.form@unibg.it", "agent", &["it"]).await;
     let student = app.student("cred@studenti.unibg.it").await;
-    let body = json!({"category": "credenziali", "subject": "Password dimenticata", "body": "Non ricordo la password.",
+    let body = json!({"category": "credenziali", "privacy_notice_version": 1, "subject": "Password dimenticata", "body": "Non ricordo la password.",
         "fields": {"full_name": "Mario Rossi", "codice_fiscale": "RSSMRA85T10A562S", "birth_date": "1985-12-10", "situation": "forgotten-password"}});
     let res = app.post("/api/v1/tickets", Some(&student.token), &body).await;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());

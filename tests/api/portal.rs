@@ -70,6 +70,7 @@ pub(crate) fn segreteria_form(csrf: &str, subject: &str, matricola: &str, course
     Form::new()
         .text("csrf", csrf.to_owned())
         .text("category", "segreteria")
+        .text("privacy_notice_version", "1")
         .text("subject", subject.to_owned())
         .text("body", "Vorrei sapere come modificare il piano di studio.")
         .text("f.matricola", matricola.to_owned())

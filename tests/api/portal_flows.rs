@@ -19,6 +19,7 @@ fn guest_form(csrf: &str, email: &str) -> Form {
     Form::new()
         .text("csrf", csrf.to_owned())
         .text("category", "stranieri")
+        .text("privacy_notice_version", "1")
         .text("guest_name", "Amina Diallo")
         .text("guest_email", email.to_owned())
         .text("subject", "Dichiarazione di valore")

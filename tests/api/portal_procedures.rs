@@ -22,6 +22,7 @@ fn transfer_form(csrf: &str) -> Form {
     Form::new()
         .text("csrf", csrf.to_owned())
         .text("category", "segreteria")
+        .text("privacy_notice_version", "1")
         .text("subject", "Trasferimento da Milano")
         .text("body", "Vorrei trasferirmi dall'Università di Milano.")
         .text("f.matricola", "1012345")
@@ -103,7 +104,7 @@ async fn a_procedure_chosen_in_the_form_has_its_page_and_warns_out_of_its_window
 async fn ita_l2_ticket(app: &TestApp, email: &str) -> (Client, String) {
     let client = sign_up(app, email).await;
     let session = app.login(email, "password-123").await;
-    let body = json!({"category": "ita-l2", "subject": "Test ITA-L2", "body": "Vorrei prenotare il test.",
+    let body = json!({"category": "ita-l2", "privacy_notice_version": 1, "subject": "Test ITA-L2", "body": "Vorrei prenotare il test.",
                       "fields": {"nationality": "Brasile", "passport_number": "YB123456", "universitaly_ref": "UNI-1"}});
     let res = app.post("/api/v1/tickets", Some(&session.token), &body).await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -194,6 +195,7 @@ async fn single_courses_from_the_portal_carry_their_courses_and_amount(backend: 
         Form::new()
             .text("csrf", csrf)
             .text("category", "segreteria")
+        .text("privacy_notice_version", "1")
             .text("subject", "Iscrizione a corsi singoli")
             .text("body", "Vorrei iscrivermi a due insegnamenti.")
             .text("f.matricola", "PM12345")
@@ -227,7 +229,7 @@ async fn forms_ask_what_the_guide_asks_of_each_situation(backend: Backend) {
     let app = spawn_app(backend).await;
     let student = app.student("futuro@gmail.com").await;
     let segreteria = |topic: &str| {
-        json!({"category": "segreteria", "subject": "Domanda", "body": "Una domanda.",
+        json!({"category": "segreteria", "privacy_notice_version": 1, "subject": "Domanda", "body": "Una domanda.",
                "fields": {"course": "Ingegneria", "topic": topic}})
     };
     // A future student asks about enrolment without a matricola; other topics need it.
@@ -240,7 +242,7 @@ async fn forms_ask_what_the_guide_asks_of_each_situation(backend: Backend) {
     // Credentials: one name; a forgotten password needs no identity document, and a foreign
     // applicant without a codice fiscale can still write.
     let credentials = |situation: &str| {
-        json!({"category": "credenziali", "subject": "Credenziali", "body": "Aiuto con le credenziali.",
+        json!({"category": "credenziali", "privacy_notice_version": 1, "subject": "Credenziali", "body": "Aiuto con le credenziali.",
                "fields": {"full_name": "Amina Diallo", "no_codice_fiscale": true, "birth_date": "2001-03-04", "situation": situation},
                "guest": {"email": "amina@example.org", "name": "Amina Diallo"}})
     };
@@ -261,7 +263,7 @@ async fn forms_ask_what_the_guide_asks_of_each_situation(backend: Backend) {
     assert!(!form.contains("f.first_name"), "{form}");
 
     // International office: the documents follow the answers; the diploma deadline from the calendar.
-    let stranieri = json!({"category": "stranieri", "subject": "Visto", "body": "Devo chiedere il visto.",
+    let stranieri = json!({"category": "stranieri", "privacy_notice_version": 1, "subject": "Visto", "body": "Devo chiedere il visto.",
         "fields": {"nationality": "Senegal", "applicant": "visa-applicant", "programme": "laurea", "access": "libero", "topic": "visa"},
         "guest": {"email": "moussa@example.org", "name": "Moussa"}});
     let res = app.post("/api/v1/tickets", None, &stranieri).await;
@@ -289,6 +291,7 @@ async fn the_received_page_and_the_console_tell_the_window_in_both_languages(bac
         let ticket = Form::new()
             .text("csrf", csrf_of(&form))
             .text("category", "segreteria")
+        .text("privacy_notice_version", "1")
             .text("subject", "Piano di studio")
             .text("body", "Devo presentare il piano di studio.")
             .text("f.matricola", "1012345")

@@ -12,7 +12,7 @@ use crate::helpers::{free_port, spawn_app, spawn_app_with, Backend, TestApp};
 both_backends!(a_mailed_secret_is_not_kept_in_the_outbox, a_dead_letter_keeps_no_secret);
 
 pub(crate) fn guest_ticket(email: &str) -> Value {
-    json!({"category": "stranieri", "subject": "Dichiarazione di valore", "body": "Come la ottengo?",
+    json!({"category": "stranieri", "privacy_notice_version": 1, "subject": "Dichiarazione di valore", "body": "Come la ottengo?",
            "fields": {"nationality": "Albania", "topic": "other"}, "guest": {"email": email, "name": "Ardit"}})
 }
 

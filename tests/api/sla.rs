@@ -609,7 +609,7 @@ async fn waiting_for_the_student_pauses_the_clock(backend: Backend) {
 
 async fn a_guest_ticket_clock_starts_at_confirmation(backend: Backend) {
     let app = spawn_app(backend).await;
-    let guest = json!({"category": "stranieri", "subject": "Dichiarazione di valore", "body": "Come la ottengo?",
+    let guest = json!({"category": "stranieri", "privacy_notice_version": 1, "subject": "Dichiarazione di valore", "body": "Come la ottengo?",
         "fields": {"nationality": "Albania", "topic": "declaration-of-value"},
         "guest": {"email": "orologio@example.org", "name": "Ardit"}});
     let res = app.post("/api/v1/tickets", None, &guest).await;

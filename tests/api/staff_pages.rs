@@ -48,7 +48,7 @@ async fn an_agent_works_a_ticket_and_its_procedure_from_the_console_page(backend
     let admin = app.admin().await;
     app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
     let student = app.student("mario@studenti.unibg.it").await;
-    let body = json!({"category": "segreteria", "subject": "Corsi singoli", "body": "Vorrei iscrivermi a due corsi.",
+    let body = json!({"category": "segreteria", "privacy_notice_version": 1, "subject": "Corsi singoli", "body": "Vorrei iscrivermi a due corsi.",
         "fields": {"matricola": "1012345", "course": "Giurisprudenza", "topic": "corsi-singoli"},
         "career_action": {"type": "corsi-singoli", "data": {"courses": [{"code": "1", "name": "Diritto privato", "cfu": 9}, {"code": "2", "name": "Economia", "cfu": 6}]}}});
     let res = app.post("/api/v1/tickets", Some(&student.token), &body).await;

@@ -30,7 +30,7 @@ const JPEG: [u8; 14] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'
 
 /// A guest's credentials ticket with the scans of her ID; answers (number, secret).
 async fn guest_credentials_ticket(app: &TestApp, email: &str) -> (String, String) {
-    let ticket = json!({"category": "credenziali", "subject": "Credenziali mai ricevute", "body": "Non ho mai ricevuto le credenziali.",
+    let ticket = json!({"category": "credenziali", "privacy_notice_version": 1, "subject": "Credenziali mai ricevute", "body": "Non ho mai ricevuto le credenziali.",
         "fields": {"full_name": "Giulia Neri", "codice_fiscale": "RSSMRA85T10A562S",
                    "birth_date": "1985-12-10", "situation": "never-received"},
         "guest": {"email": email, "name": "Giulia Neri"}});
@@ -423,7 +423,7 @@ async fn files_of_refused_requests_are_swept(backend: Backend) {
     let app = spawn_app(backend).await;
     let student = app.student("sara@studenti.unibg.it").await;
     // A credentials ticket refused for a missing field: its scan was read before the check.
-    let refused = json!({"category": "credenziali", "subject": "x", "body": "y", "fields": {"full_name": "Sara", "situation": "never-received"}});
+    let refused = json!({"category": "credenziali", "privacy_notice_version": 1, "subject": "x", "body": "y", "fields": {"full_name": "Sara", "situation": "never-received"}});
     let pdf = b"%PDF-1.4\n% a refused scan\n%%EOF\n".to_vec();
     let form = Form::new().text("ticket", refused.to_string()).part("id_front", Part::bytes(pdf.clone()).file_name("fronte.pdf"));
     let res = app.client.post(app.url("/api/v1/tickets")).bearer_auth(&student.token).multipart(form).send().await.unwrap();

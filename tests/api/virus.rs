@@ -106,6 +106,7 @@ async fn infected_files_are_refused_on_the_api_the_form_and_mail(backend: Backen
     let form = Form::new()
         .text("csrf", csrf_of(&html))
         .text("category", "segreteria")
+        .text("privacy_notice_version", "1")
         .text("subject", "Piano di studio")
         .text("body", "Allego il piano di studio compilato.")
         .text("f.matricola", "1012345")

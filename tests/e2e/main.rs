@@ -21,3 +21,4 @@ mod console;
 mod admin;
 mod sso;
 mod polish;
+mod privacy;

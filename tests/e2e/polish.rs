@@ -78,6 +78,7 @@ async fn a_refresh_files_nothing_and_the_student_pages_fit_a_phone() {
     b.type_in("f-matricola", "1012345").await;
     b.type_in("f-course", "Ingegneria informatica").await;
     b.choose("f-topic", "piano-di-studio").await;
+    b.click("#privacy_notice_version").await;
     b.click("form.form button[type=submit]").await;
     let number = b.text("#ticket-number").await;
     assert_eq!(b.path().await, "/tickets/new/sent", "the form answered with a redirect");
@@ -103,7 +104,7 @@ async fn the_staff_pages_fit_a_phone_and_a_canned_response_joins_the_draft() {
     let admin = app.admin().await;
     app.staff(&admin, "laura@unibg.it", "agent", &["segreteria", "stranieri"]).await;
     let student = app.student("mario@studenti.unibg.it").await;
-    let body = serde_json::json!({"category": "segreteria", "subject": "Corsi singoli: quanto pago per un esame di Diritto privato dell'Unione europea?",
+    let body = serde_json::json!({"category": "segreteria", "privacy_notice_version": 1, "subject": "Corsi singoli: quanto pago per un esame di Diritto privato dell'Unione europea?",
         "body": "Buongiorno, vorrei iscrivermi a un corso singolo. https://www.unibg.it/corsi-singoli-e-altre-informazioni-molto-lunghe-per-vedere-se-il-testo-va-a-capo",
         "fields": {"matricola": "1012345", "course": "Giurisprudenza", "topic": "corsi-singoli", "career_action": "corsi-singoli"},
         "career_action": {"type": "corsi-singoli", "data": {"courses": [{"code": "1", "name": "Diritto privato", "cfu": 9}]}}});

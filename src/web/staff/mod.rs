@@ -3,6 +3,7 @@
 
 pub mod queue;
 pub mod admin;
+pub mod erasure;
 pub mod history;
 pub mod ticket;
 

@@ -36,10 +36,17 @@ type Page = Result<HttpResponse, WebError>;
 
 /// What the page shows again after a refused change.
 #[derive(Default)]
-struct Kept {
+pub(super) struct Kept {
     reply: String,
     internal: bool,
     error: Option<String>,
+}
+
+impl Kept {
+    /// Only a message above the page (a refused action of another form).
+    pub(super) fn error(message: String) -> Self {
+        Self { error: Some(message), ..Self::default() }
+    }
 }
 
 #[derive(Deserialize)]
@@ -65,7 +72,7 @@ pub async fn show(ctx: Ctx, path: web::Path<String>, query: web::Query<ShowQuery
     render(&ctx, StatusCode::OK, user, number, kept).await
 }
 
-async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber, kept: Kept) -> Page {
+pub(super) async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber, kept: Kept) -> Page {
     let locale = ctx.locale;
     let reader = user.clone();
     let Workspace { ticket, events, teams, canned: responses, panel, procedures } =
@@ -76,8 +83,12 @@ async fn render(ctx: &Ctx, status: StatusCode, user: User, number: TicketNumber,
     let names = category_names(ctx).await?;
     let categories = ctx.state.categories().await.or_page(ctx.locale)?;
     let form = categories.iter().find(|c| c.row.slug == ticket.category);
+    let shown = crate::web::tickets::all_category_names(ctx).await?.remove(&ticket.category);
     let mut page = page_data(ctx, &ticket, &events, &teams, &procedures, &names, kept);
     if let Some(map) = page.as_object_mut() {
+        if let Some(name) = shown {
+            map.insert("category".into(), json!(name));
+        }
         map.insert("fields".into(), json!(form_answers(ctx, form, &ticket.fields)));
         map.insert("canned".into(), json!(responses.iter().map(|c| json!({"id": c.id, "title": c.title})).collect::<Vec<_>>()));
         // The session's API token, for the page's script that renders a canned response in place.
@@ -175,6 +186,11 @@ fn page_data(
         "first_response_due": t.first_response_due_at.map(|d| when(d, locale)),
         "due": t.due_at.map(|d| when(d, locale)),
         "deadline": t.deadline_at.map(|d| when(d, locale)),
+        "erasure": t.erasure_request.as_ref().map(|e| super::erasure::section(ctx, e)),
+        "privacy_notice": match t.privacy_notice_version {
+            Some(v) => ctx.t("privacy.notice_version").replace("{n}", &v.to_string()),
+            None => ctx.t("privacy.notice_none"),
+        },
         "messages": messages, "statuses": statuses, "priorities": priorities,
         "categories": categories, "category_slug": t.category, "team_slug": t.team, "assignee_id": assignee.clone().unwrap_or_default(),
         "teams": teams.iter().map(|team| json!({"slug": team.slug, "name": team.name, "selected": team.slug == t.team})).collect::<Vec<_>>(),
@@ -212,7 +228,7 @@ fn form_answers(ctx: &Ctx, form: Option<&Category>, answers: &Value) -> Vec<Valu
 }
 
 /// A refused change shown on the page: conflicts and field errors in the reader's language.
-async fn refused(ctx: &Ctx, user: User, number: TicketNumber, error: ServiceError, kept: Kept) -> Page {
+pub(super) async fn refused(ctx: &Ctx, user: User, number: TicketNumber, error: ServiceError, kept: Kept) -> Page {
     let (status, message) = match &error {
         ServiceError::Conflict(_) => (StatusCode::CONFLICT, ctx.t("staff.conflict")),
         ServiceError::Validation(list) => (

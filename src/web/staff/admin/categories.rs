@@ -144,8 +144,15 @@ async fn render(ctx: &Ctx, c: &Category, typed: &Typed) -> Page {
         Kind::Textarea(4),
         &attachments_text(&c.required_attachments),
     );
+    let notice_text = |get: fn(&Text) -> &String| c.notice.as_ref().map(|n| get(&n.text).clone()).unwrap_or_default();
+    let notice = vec![
+        f.field("privacy_notice.it", "privacy.notice_it", Kind::Textarea(10), &notice_text(|t| &t.it)),
+        f.field("privacy_notice.en", "privacy.notice_en", Kind::Textarea(10), &notice_text(|t| &t.en)),
+    ];
+    let notice_current = c.notice.as_ref().map(|n| ctx.t("privacy.notice_current").replace("{n}", &n.version.to_string()));
     let page = json!({
         "slug": r.slug, "name": c.name(ctx.locale), "version": c.form_version,
+        "notice": notice, "notice_current": notice_current,
         "settings": settings, "rows": rows, "row_count": count, "attachments": attachments,
         "error_list": f.summary(), "saved": super::saved(ctx),
     });
@@ -273,6 +280,11 @@ pub async fn save(ctx: Ctx, slug: web::Path<String>, form: Posted) -> Page {
     let current = find(&ctx, slug.clone()).await?;
     let (category_edit, rows, mut parse_errors) = parse(&current, &values);
     let retention = parse_retention(&values, &mut parse_errors);
+    // Only a form that showed the notice edits it (a missing field is not an emptied one).
+    let notice = values.contains_key("privacy_notice.it").then(|| text_of(&values, "privacy_notice"));
+    if let Some(text) = &notice {
+        crate::categories::notice::check(text, &mut parse_errors);
+    }
     if !parse_errors.is_empty() {
         edit::check_edit(&category_edit, &mut parse_errors);
     }
@@ -284,6 +296,9 @@ pub async fn save(ctx: Ctx, slug: web::Path<String>, form: Posted) -> Page {
                 .db
                 .write(move |conn| {
                     edit::save(conn, &s, &category_edit)?;
+                    if let Some(text) = &notice {
+                        crate::categories::notice::set(conn, &s, text)?;
+                    }
                     crate::privacy::retention::set(conn, &s, retention)
                 })
                 .await

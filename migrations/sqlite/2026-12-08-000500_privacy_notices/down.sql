@@ -1,0 +1,2 @@
+DROP TABLE ticket_notice_acks;
+DROP TABLE category_notices;

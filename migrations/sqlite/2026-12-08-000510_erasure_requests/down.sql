@@ -1,0 +1,2 @@
+DROP INDEX erasure_requests_one_pending;
+DROP TABLE erasure_requests;
