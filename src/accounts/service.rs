@@ -226,7 +226,7 @@ pub fn upsert_admin(conn: &mut DbConn, email: &Email, password_hash: &str, name:
         let row = UserRow {
             password_hash: Some(password_hash.to_owned()),
             email_verified: true,
-            ..UserRow::new(&email, name, Role::Admin, Locale::It)
+            ..UserRow::new(email, name, Role::Admin, Locale::It)
         };
         row.insert(conn)?;
         Ok(row.id)
@@ -294,7 +294,7 @@ pub fn guest_account(conn: &mut DbConn, email: &Email, name: &str, locale: Local
         }
         return Ok(id);
     }
-    let row = UserRow::new(&email, name, Role::Student, locale);
+    let row = UserRow::new(email, name, Role::Student, locale);
     row.insert(conn)?;
     Ok(row.id)
 }
