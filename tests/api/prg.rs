@@ -44,7 +44,7 @@ async fn mail_sending_forms_redirect_to_their_confirmation(backend: Backend) {
     assert!(html.contains("Controlla la tua e-mail"), "{html}");
     assert!(app.outbox_for("paolo.prg@studenti.unibg.it").await.iter().any(|(kind, _)| kind == "sign_in_link"));
 
-    let guest = json!({"category": "ita-l2", "subject": "Test ITA-L2", "body": "Vorrei prenotare il test.",
+    let guest = json!({"category": "ita-l2", "privacy_notice_version": 1, "subject": "Test ITA-L2", "body": "Vorrei prenotare il test.",
         "fields": {"nationality": "Brasile", "passport_number": "YB123456", "universitaly_ref": "UNI-2026-0001"},
         "guest": {"email": "ospite.prg@example.org", "name": "Ospite"}});
     let res = app.post("/api/v1/tickets", None, &guest).await;
