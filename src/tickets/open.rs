@@ -256,20 +256,21 @@ fn check_notice(category: &Category, given: Option<i64>, errors: &mut FieldError
 }
 
 /// Stores the acknowledgement; the notice must still be current (the catalog checked may be a
-/// cache's TTL old, and an admin may have edited it on another instance meanwhile).
+/// cache's TTL old, and an admin may have edited it on another instance meanwhile). One
+/// statement: the row is copied from the notice only while it is not retired.
 fn record_acknowledgement(conn: &mut DbConn, ticket_id: &str, notice: &Notice) -> Result<(), ServiceError> {
-    let retired: bool = category_notices::table.find(&notice.id).select(category_notices::retired).first(conn)?;
-    if retired {
+    use diesel::sql_types::{Text, Timestamp};
+    let current = category_notices::table
+        .filter(category_notices::id.eq(&notice.id))
+        .filter(category_notices::retired.eq(false))
+        .select((ticket_id.to_owned().into_sql::<Text>(), category_notices::id, category_notices::version, crate::ids::now().into_sql::<Timestamp>()));
+    let inserted = diesel::insert_into(ticket_notice_acks::table)
+        .values(current)
+        .into_columns((ticket_notice_acks::ticket_id, ticket_notice_acks::notice_id, ticket_notice_acks::version, ticket_notice_acks::acknowledged_at))
+        .execute(conn)?;
+    if inserted == 0 {
         return Err(ServiceError::invalid(NOTICE_FIELD, Code::NoticeOutdated));
     }
-    diesel::insert_into(ticket_notice_acks::table)
-        .values((
-            ticket_notice_acks::ticket_id.eq(ticket_id),
-            ticket_notice_acks::notice_id.eq(&notice.id),
-            ticket_notice_acks::version.eq(notice.version.get()),
-            ticket_notice_acks::acknowledged_at.eq(crate::ids::now()),
-        ))
-        .execute(conn)?;
     Ok(())
 }
 
