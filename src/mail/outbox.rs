@@ -20,23 +20,34 @@ pub struct Notification<'a> {
 
 /// Queues a notification. Call inside the transaction of the change that causes it.
 pub fn enqueue(conn: &mut DbConn, n: Notification<'_>) -> QueryResult<()> {
-    let payload = n.mail.payload().map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    enqueue_to(conn, n.mail, n.ticket_id, &[(n.recipient, n.locale)])
+}
+
+/// Queues one mail for several recipients, its payload made once. (One insert a row: the
+/// two-backend connection has no batch insert, and a team is a handful of people.)
+fn enqueue_to<R: AsRef<str>>(conn: &mut DbConn, mail: &Mail, ticket_id: Option<&str>, recipients: &[(R, Locale)]) -> QueryResult<()> {
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    let payload = mail.payload().map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?.to_string();
     let now = now();
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::id.eq(new_id()),
-            outbox::kind.eq(n.mail.kind()),
-            outbox::recipient.eq(n.recipient),
-            outbox::locale.eq(n.locale),
-            outbox::ticket_id.eq(n.ticket_id),
-            outbox::payload.eq(payload.to_string()),
-            outbox::status.eq("pending"),
-            outbox::attempts.eq(0),
-            outbox::next_attempt_at.eq(now),
-            outbox::created_at.eq(now),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    for (recipient, locale) in recipients {
+        diesel::insert_into(outbox::table)
+            .values((
+                outbox::id.eq(new_id()),
+                outbox::kind.eq(mail.kind()),
+                outbox::recipient.eq(recipient.as_ref()),
+                outbox::locale.eq(*locale),
+                outbox::ticket_id.eq(ticket_id),
+                outbox::payload.eq(&payload),
+                outbox::status.eq("pending"),
+                outbox::attempts.eq(0),
+                outbox::next_attempt_at.eq(now),
+                outbox::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Query parameters that carry a way in (guest links, sign-in links).
@@ -117,10 +128,7 @@ pub fn notify_staff(conn: &mut DbConn, ticket_id: &str, team_id: &str, assignee_
             .select((users::email, users::locale))
             .load(conn)?,
     };
-    for (email, locale) in recipients {
-        enqueue(conn, Notification { recipient: &email, locale, ticket_id: Some(ticket_id), mail })?;
-    }
-    Ok(())
+    enqueue_to(conn, mail, Some(ticket_id), &recipients)
 }
 
 #[cfg(test)]
