@@ -235,6 +235,11 @@ impl FileStore {
         Ok(removed)
     }
 
+    /// Whether files are kept in the database (PostgreSQL) rather than the data folder.
+    pub fn in_database(&self) -> bool {
+        matches!(self.backend, Backend::Database(_))
+    }
+
     /// `helpdesk files migrate`: copies the data folder's files into the database store (each
     /// once; what is there already is left), then deletes them from disk. Answers how many.
     pub fn migrate_to_database(&self) -> Result<usize, ServiceError> {

@@ -114,6 +114,15 @@ impl Job {
 /// long committed (or failed) by then.
 const SWEEP_GRACE: Duration = Duration::from_secs(3600);
 
+impl Job {
+    /// Whether the job writes nothing to the database: the sweep of files on disk only lists
+    /// a folder, asks which files are unreferenced and deletes those (the database store's
+    /// sweep deletes rows).
+    fn reads_only(self, ctx: &JobContext) -> bool {
+        self == Job::SweepFiles && ctx.files.as_ref().is_some_and(|files| !files.in_database())
+    }
+}
+
 /// At most this many batches a run; the rest waits for the next period.
 const MAX_BATCHES: usize = 50;
 
@@ -139,8 +148,12 @@ pub async fn run_once(
     let mut total = 0;
     let mut outcome = Ok(());
     for _ in 0..MAX_BATCHES {
+        let reads_only = job.reads_only(ctx);
         let ctx = ctx.clone();
-        match db.write(move |conn| job.run(conn, &ctx, now)).await {
+        let run = move |conn: &mut DbConn| job.run(conn, &ctx, now);
+        // SQLite has one writer: a job that only reads (and touches files) stays off it.
+        let seen = if reads_only { db.read(run).await } else { db.write(run).await };
+        match seen {
             Ok(seen) => {
                 total += seen;
                 if seen < BATCH {

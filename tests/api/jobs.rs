@@ -26,6 +26,7 @@ both_backends!(
     the_runner_in_serve_runs_the_jobs,
     two_instances_run_each_job_once_per_period,
     a_lease_goes_to_one_holder_at_a_time,
+    the_file_sweep_job_removes_old_orphans,
 );
 
 fn context() -> JobContext {
@@ -599,4 +600,28 @@ async fn a_lease_goes_to_one_holder_at_a_time(backend: Backend) {
     })
     .await;
     assert_eq!(holder, "next");
+}
+
+/// The sweep job (run off SQLite's writer: it writes nothing to the database there) removes a
+/// file no attachment refers to once it is older than the grace period. It sweeps one of the
+/// 256 folders a minute: an orphan is put in this minute's folder and the next's.
+async fn the_file_sweep_job_removes_old_orphans(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let root = app.data_dir().join("attachments");
+    let store = helpdesk::files::FileStore::configured(root, &helpdesk::config::FilesSettings::default(), &app.db).unwrap();
+    let minute = Utc::now().timestamp() / 60;
+    let orphans: Vec<_> = [minute, minute + 1]
+        .iter()
+        .map(|m| {
+            let path = store.path_of(&format!("{:02x}{}", m % 256, "0".repeat(62)));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let file = std::fs::File::create(&path).unwrap();
+            file.set_modified(std::time::SystemTime::now() - StdDuration::from_secs(7200)).unwrap();
+            path
+        })
+        .collect();
+    let ctx = JobContext { files: Some(store), ..context() };
+    let ran = helpdesk::jobs::run_once(&app.db, Job::SweepFiles, "sweeper", &ctx).await.unwrap();
+    assert_eq!(ran, Some(0), "the job ran on this instance");
+    assert!(orphans.iter().any(|path| !path.exists()), "an unreferenced file past the grace period is gone");
 }
