@@ -12,11 +12,16 @@ use helpdesk::{accounts, auth, telemetry};
 /// glibc gives every thread that allocates its own heap arena; with a few dozen worker and
 /// database threads that multiplies resident memory (65 MB → 42 MB under the benchmark's
 /// load with two arenas), for no measurable speed.
+/// A fixed mmap threshold: glibc otherwise raises it to the size of the first large block
+/// freed, so the second password hash's 19 MiB (argon2's memory) came from an arena and
+/// stayed resident after it was freed (peak RSS 60 or 80 MB from one run to the next).
+/// Blocks of 256 KiB and more are mapped and given back as soon as they are freed.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only tunes the allocator; it is called once, before any thread starts.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
     }
 }
 

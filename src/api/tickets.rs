@@ -44,24 +44,29 @@ pub async fn create_ticket(state: Data, req: HttpRequest, payload: web::Payload,
     let request = opening::Request { input, user: user.0, uploads, errors: Vec::new() };
     let ready = opening::prepare(&state.db, &state.categories().await?, request).await?;
     let place: opening::Place = (&*state.settings).into();
-    let answer = state
-        .db
-        .write(move |conn| {
-            idempotency::once(conn, keyed.as_ref(), |conn| {
-                let opened = ready.write(conn, &place)?;
-                if opened.guest_secret.is_some() {
-                    let body = json!({
-                        "status": "unverified",
-                        "number": opened.ticket.number,
-                        "detail": "confirm your e-mail address: follow the link we sent you"
-                    });
-                    return Answer::json(StatusCode::ACCEPTED, None, &body);
-                }
-                Answer::json(StatusCode::CREATED, Some(format!("/api/v1/tickets/{}", opened.ticket.number)), &opened.ticket)
-            })
-        })
-        .await?;
+    let answer = match keyed {
+        // The answer is made after the write, off SQLite's one writer thread.
+        None => created(state.db.write_tx(move |conn| ready.write(conn, &place)).await?)?,
+        // Stored with the key, in the same transaction.
+        Some(keyed) => {
+            state.db.write(move |conn| idempotency::once(conn, Some(&keyed), |conn| created(ready.write(conn, &place)?))).await?
+        }
+    };
     Ok(answer.into_response())
+}
+
+/// 201 with the ticket, or 202 for a guest's ticket waiting for its e-mail address.
+fn created(written: opening::Written) -> Result<Answer, ServiceError> {
+    let opened = written.opened()?;
+    if opened.guest_secret.is_some() {
+        let body = json!({
+            "status": "unverified",
+            "number": opened.ticket.number,
+            "detail": "confirm your e-mail address: follow the link we sent you"
+        });
+        return Answer::json(StatusCode::ACCEPTED, None, &body);
+    }
+    Answer::json(StatusCode::CREATED, Some(format!("/api/v1/tickets/{}", opened.ticket.number)), &opened.ticket)
 }
 
 #[utoipa::path(tag = "tickets", params(ListParams),

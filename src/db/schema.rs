@@ -62,13 +62,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    ticket_counters (year) {
-        year -> Integer,
-        last -> BigInt,
-    }
-}
-
-diesel::table! {
     tickets (id) {
         id -> Text,
         number -> Text,
@@ -231,7 +224,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     team_members,
     categories,
     category_forms,
-    ticket_counters,
     tickets,
     messages,
     attachments,

@@ -12,6 +12,9 @@ use crate::domain::{Locale, Priority, Status};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tickets)]
+// `None` inserted as NULL, not left to the column default: one SQL text for every row, so
+// the statement is cached by its type (see `db::direct`).
+#[diesel(treat_none_as_default_value = false)]
 pub struct TicketRow {
     pub id: String,
     pub number: String,
@@ -70,6 +73,7 @@ impl MessageKind {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = messages)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct MessageRow {
     pub id: String,
     pub ticket_id: String,
@@ -113,6 +117,7 @@ pub struct AttachmentRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ticket_events)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct EventRow {
     pub id: String,
     pub ticket_id: String,
@@ -132,5 +137,5 @@ pub fn record_event(conn: &mut DbConn, ticket_id: &str, actor_id: Option<&str>, 
         data: data.to_string(),
         created_at: now(),
     };
-    diesel::insert_into(ticket_events::table).values(&row).execute(conn).map(|_| ())
+    super::direct::execute(conn, diesel::insert_into(ticket_events::table).values(&row)).map(|_| ())
 }

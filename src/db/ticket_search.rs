@@ -14,12 +14,48 @@ use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Timestamp};
 use super::{DbConn, DeferredRun};
 use crate::db::schema::{messages, tickets, users};
 
+/// PostgreSQL's table of documents, for the query builder: a plain insert of a new ticket's
+/// document is a statement prepared once per connection (an upsert, or a raw query, is
+/// prepared anew every time: two round trips instead of one).
+mod pg_tables {
+    #[derive(diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+    #[diesel(postgres_type(name = "tsvector"))]
+    pub struct TsVector;
+
+    diesel::table! {
+        use diesel::sql_types::Text;
+        use super::TsVector;
+
+        ticket_search (ticket_id) {
+            ticket_id -> Text,
+            document -> TsVector,
+        }
+    }
+
+    diesel::define_sql_function! {
+        /// The migration's document of a ticket.
+        fn ticket_search_document(ticket_id: diesel::sql_types::Text) -> TsVector;
+    }
+}
+
+/// Writes the document of a ticket created in this transaction (it has none yet).
+pub fn write_new_document(conn: &mut DbConn, ticket_id: &str, sqlite: DeferredRun) -> QueryResult<()> {
+    use pg_tables::{ticket_search as ts, ticket_search_document};
+    if let DbConn::Pg(conn) = conn {
+        diesel::insert_into(ts::table)
+            .values((ts::ticket_id.eq(ticket_id), ts::document.eq(ticket_search_document(ticket_id))))
+            .execute(conn)?;
+        return Ok(());
+    }
+    super::before_commit(conn, "ticket_fts", ticket_id.to_owned(), sqlite)
+}
+
 /// Rewrites a ticket's document. PostgreSQL computes it in SQL. On SQLite the write waits for
 /// the end of the writer's batch (`before_commit`), where `sqlite` (the caller's, which calls
 /// `write_fts5` with its stems) writes the batch's documents together, still inside the
 /// transaction, so a search after the answer finds the ticket.
 pub fn write_document(conn: &mut DbConn, ticket_id: &str, sqlite: DeferredRun) -> QueryResult<()> {
-    if let DbConn::Pg(_) = conn {
+    if let DbConn::Pg(conn) = conn {
         diesel::sql_query(
             "INSERT INTO ticket_search (ticket_id, document) VALUES ($1, ticket_search_document($1)) \
              ON CONFLICT (ticket_id) DO UPDATE SET document = EXCLUDED.document",
@@ -39,6 +75,8 @@ type Fts5Row = (i64, String, String, String, String, String);
 /// ticket indexed for the first time (new, or marked by a migration) has nothing to delete:
 /// deleting a rowid a contentless FTS5 table never held still writes a tombstone.
 pub fn write_fts5(conn: &mut DbConn, ids: &[String], terms: fn(&str) -> String) -> QueryResult<()> {
+    // SQLite's own connection: statements cached by type (see `db::direct`).
+    let DbConn::Sqlite(conn) = conn else { return Ok(()) };
     let mut rows: Vec<Fts5Row> = Vec::with_capacity(ids.len());
     let mut stale: Vec<i64> = Vec::new();
     for ticket_id in ids {
@@ -55,14 +93,12 @@ pub fn write_fts5(conn: &mut DbConn, ids: &[String], terms: fn(&str) -> String) 
             .load(conn)?;
         let of_kind = |kind: &str| thread.iter().filter(|(k, _)| k == kind).map(|(_, b)| terms(b)).collect::<Vec<_>>().join(" ");
         let requester = terms(&format!("{email} {}", matricola(&fields).unwrap_or_default()));
-        let DbConn::Sqlite(sqlite) = conn else { return Ok(()) };
-        let doc = document_id(sqlite, ticket_id)?;
+        let doc = document_id(conn, ticket_id)?;
         if doc.indexed {
             stale.push(doc.id);
         }
         rows.push((doc.id, terms(&number), terms(&subject), of_kind("public"), of_kind("internal"), requester));
     }
-    let DbConn::Sqlite(conn) = conn else { return Ok(()) };
     if !stale.is_empty() {
         diesel::delete(fts::ticket_fts.filter(fts::rowid.eq_any(&stale))).execute(conn)?;
     }

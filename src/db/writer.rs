@@ -110,6 +110,8 @@ where
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::SyncSender<Job>,
+    /// The checkpoint thread runs while the writer does.
+    _checkpoint: super::checkpoint::Alive,
 }
 
 /// After a failed reopen, the writer waits this long before trying again with the next batch.
@@ -120,8 +122,9 @@ impl Writer {
     /// At most `queue` writes wait (at least one).
     pub fn start<O>(conn: DbConn, reopen: O, queue: usize) -> std::io::Result<Self>
     where
-        O: Fn() -> Result<DbConn, DbError> + Send + 'static,
+        O: Fn() -> Result<DbConn, DbError> + Clone + Send + 'static,
     {
+        let checkpoint = super::checkpoint::start(reopen.clone())?;
         let (jobs, waiting) = mpsc::sync_channel::<Job>(queue.max(1));
         std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || {
             let mut conn = Some(conn);
@@ -155,7 +158,7 @@ impl Writer {
                 }
             }
         })?;
-        Ok(Self { jobs })
+        Ok(Self { jobs, _checkpoint: checkpoint })
     }
 
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::ids::{new_id, now};
 use crate::db::schema::{outbox, team_members, users};
-use crate::db::DbConn;
+use crate::db::{direct, DbConn};
 use crate::domain::{Locale, Role};
 
 pub use super::notification::Mail;
@@ -32,8 +32,7 @@ fn enqueue_to<R: AsRef<str>>(conn: &mut DbConn, mail: &Mail, ticket_id: Option<&
     let payload = mail.payload().map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?.to_string();
     let now = now();
     for (recipient, locale) in recipients {
-        diesel::insert_into(outbox::table)
-            .values((
+        let insert = diesel::insert_into(outbox::table).values((
                 outbox::id.eq(new_id()),
                 outbox::kind.eq(mail.kind()),
                 outbox::recipient.eq(recipient.as_ref()),
@@ -44,8 +43,8 @@ fn enqueue_to<R: AsRef<str>>(conn: &mut DbConn, mail: &Mail, ticket_id: Option<&
                 outbox::attempts.eq(0),
                 outbox::next_attempt_at.eq(now),
                 outbox::created_at.eq(now),
-            ))
-            .execute(conn)?;
+            ));
+        direct::execute(conn, insert)?;
     }
     Ok(())
 }
@@ -119,14 +118,16 @@ pub fn pending(conn: &mut DbConn) -> QueryResult<(i64, Option<chrono::NaiveDateT
 /// of the team. Call inside the transaction of the change.
 pub fn notify_staff(conn: &mut DbConn, ticket_id: &str, team_id: &str, assignee_id: Option<&str>, mail: &Mail) -> QueryResult<()> {
     let recipients: Vec<(String, Locale)> = match assignee_id {
-        Some(id) => users::table.find(id).filter(users::disabled.eq(false)).select((users::email, users::locale)).load(conn)?,
-        None => team_members::table
-            .inner_join(users::table)
-            .filter(team_members::team_id.eq(team_id))
-            .filter(users::disabled.eq(false))
-            .filter(users::role.ne(Role::Student))
-            .select((users::email, users::locale))
-            .load(conn)?,
+        Some(id) => direct::load(conn, users::table.find(id).filter(users::disabled.eq(false)).select((users::email, users::locale)))?,
+        None => direct::load(
+            conn,
+            team_members::table
+                .inner_join(users::table)
+                .filter(team_members::team_id.eq(team_id))
+                .filter(users::disabled.eq(false))
+                .filter(users::role.ne(Role::Student))
+                .select((users::email, users::locale)),
+        )?,
     };
     enqueue_to(conn, mail, Some(ticket_id), &recipients)
 }

@@ -23,7 +23,7 @@ use crate::categories::{form::validate_answers, Category, Notice};
 use crate::db::counters::next_ticket_seq;
 use crate::db::privacy_schema::{category_notices, ticket_notice_acks};
 use crate::db::schema::{messages, tickets};
-use crate::db::{write_tx, Db, DbConn};
+use crate::db::{direct, Db, DbConn};
 use crate::domain::sla::Targets;
 use crate::domain::{Email, Locale, NoticeVersion, Priority, Role, Status, TicketNumber};
 use crate::error::{Code, FieldError, FieldErrors, ServiceError};
@@ -119,7 +119,9 @@ pub struct Request {
 /// Opens a ticket: every check first (the category from `categories`, the active ones), the
 /// linked procedure's on a reader, then the write.
 pub async fn open(db: &Db, categories: &[Category], request: Request, place: &Place) -> Result<Opened, ServiceError> {
-    open_then(db, categories, request, place, |_, _| Ok(())).await
+    let ready = prepare(db, categories, request).await?;
+    let place = place.clone();
+    db.write_tx(move |conn| ready.write(conn, &place)).await?.opened()
 }
 
 /// `open`, and `then` in the ticket's own transaction: what makes a ticket more than a request
@@ -130,26 +132,55 @@ where
 {
     let ready = prepare(db, categories, request).await?;
     let place = place.clone();
-    db.write(move |conn| {
-        write_tx(conn, |conn| {
-            let opened = ready.write(conn, &place)?;
-            then(conn, &opened)?;
-            Ok(opened)
-        })
+    db.write_tx(move |conn| {
+        let opened = ready.write(conn, &place)?.opened()?;
+        then(conn, &opened)?;
+        Ok(opened)
     })
     .await
 }
 
 /// A request that passed every check, with its files: `write` it inside the caller's write
-/// (the API stores its idempotency key in the same transaction).
+/// transaction (the API stores its idempotency key in the same one).
 pub struct Ready {
     checked: Checked,
     uploads: Vec<Upload>,
 }
 
 impl Ready {
-    pub fn write(self, conn: &mut DbConn, place: &Place) -> Result<Opened, ServiceError> {
-        write(conn, self.checked, &self.uploads, place)
+    pub fn write(self, conn: &mut DbConn, place: &Place) -> Result<Written, ServiceError> {
+        write(conn, self.checked, self.uploads, place)
+    }
+}
+
+/// What `Ready::write` wrote, to answer with (`opened`) once out of the write: on SQLite's one
+/// writer thread only the writes run.
+pub struct Written {
+    ticket: TicketRow,
+    message: MessageRow,
+    attachments: Vec<AttachmentRow>,
+    requester: Requester,
+    secret: Option<String>,
+    linked: Vec<crate::career::instances::LinkedAction>,
+    category: Category,
+    notice: Option<Notice>,
+}
+
+impl Written {
+    /// The new ticket as its requester sees it.
+    pub fn opened(self) -> Result<Opened, ServiceError> {
+        let Written { ticket, message, attachments, requester, secret, linked, category, notice } = self;
+        let mut names = Names::default();
+        names.set_place(&category.row.id, &category.row.slug, &category.row.team_id, &category.team_slug);
+        names.add_person(&requester.id, &requester.name, &requester.email, requester.role);
+        let viewer = Viewer { id: &requester.id, is_staff: requester.role.is_staff() };
+        let mut view = ticket_view(&ticket, &names, &viewer)?;
+        view.form_version = Some(category.form_version);
+        view.privacy_notice_version = notice.map(|n| n.version);
+        view.career_actions = linked;
+        view.messages = Some(vec![message_view(&message, &attachments, &names, &viewer)]);
+        view.attachments = Some(attachments.iter().map(super::view::attachment_view).collect());
+        Ok(Opened { ticket: view, guest_secret: secret })
     }
 }
 
@@ -264,10 +295,12 @@ fn record_acknowledgement(conn: &mut DbConn, ticket_id: &str, notice: &Notice) -
         .filter(category_notices::id.eq(&notice.id))
         .filter(category_notices::retired.eq(false))
         .select((ticket_id.to_owned().into_sql::<Text>(), category_notices::id, category_notices::version, crate::ids::now().into_sql::<Timestamp>()));
-    let inserted = diesel::insert_into(ticket_notice_acks::table)
-        .values(current)
-        .into_columns((ticket_notice_acks::ticket_id, ticket_notice_acks::notice_id, ticket_notice_acks::version, ticket_notice_acks::acknowledged_at))
-        .execute(conn)?;
+    let inserted = direct::execute(
+        conn,
+        diesel::insert_into(ticket_notice_acks::table)
+            .values(current)
+            .into_columns((ticket_notice_acks::ticket_id, ticket_notice_acks::notice_id, ticket_notice_acks::version, ticket_notice_acks::acknowledged_at)),
+    )?;
     if inserted == 0 {
         return Err(ServiceError::invalid(NOTICE_FIELD, Code::NoticeOutdated));
     }
@@ -377,11 +410,11 @@ pub(crate) fn insert_ticket(
         follow_up_of: draft.follow_up_of.map(|old| old.id.clone()),
         deadline_at: None,
     };
-    diesel::insert_into(tickets::table).values(&ticket).execute(conn)?;
+    direct::execute(conn, diesel::insert_into(tickets::table).values(&ticket))?;
     let message = MessageRow::new(&ticket.id, MessageKind::Public, Some(&requester.id), draft.body.to_owned());
-    diesel::insert_into(messages::table).values(&message).execute(conn)?;
+    direct::execute(conn, diesel::insert_into(messages::table).values(&message))?;
     let attachment_rows = link_uploads(conn, &ticket.id, Some(&message.id), Some(&requester.id), uploads)?;
-    crate::tickets::search_index::index_ticket(conn, &ticket.id)?;
+    crate::tickets::search_index::index_new_ticket(conn, &ticket.id)?;
     if let Some(notice) = draft.notice {
         record_acknowledgement(conn, &ticket.id, notice)?;
     }
@@ -413,59 +446,46 @@ pub(crate) fn insert_ticket(
     Ok((ticket, message, attachment_rows))
 }
 
-/// The write: one short transaction.
+/// The write, inside the caller's transaction.
 #[tracing::instrument(skip_all, fields(category = %checked.category.row.slug))]
-fn write(conn: &mut DbConn, checked: Checked, uploads: &[Upload], place: &Place) -> Result<Opened, ServiceError> {
+fn write(conn: &mut DbConn, checked: Checked, uploads: Vec<Upload>, place: &Place) -> Result<Written, ServiceError> {
     let Checked { category, subject, body, fields, locale, opener, career_action, notice } = checked;
     let fields_json = fields.to_string();
 
-    let (ticket, message, attachment_rows, requester, secret, linked) = write_tx(conn, |conn| -> Result<_, ServiceError> {
-        let (requester, status, secret) = match &opener {
-            Opener::User(user) => (Requester::of(user), Status::New, None),
-            Opener::Guest { email, name } => {
-                let id = accounts::guest_account(conn, email, name, locale)?;
-                let requester = Requester { id, name: name.clone(), email: email.to_string(), role: Role::Student };
-                (requester, Status::Unverified, Some(new_secret()))
-            }
-        };
-        let draft = Draft {
-            category_id: &category.row.id,
-            category_slug: &category.row.slug,
-            team_id: &category.row.team_id,
-            form_id: &category.form_id,
-            form_version: category.form_version,
-            first_response_hours: category.row.first_response_hours,
-            resolution_hours: category.row.resolution_hours,
-            subject: &subject,
-            body: &body,
-            fields_json: &fields_json,
-            locale,
-            status,
-            secret: secret.as_ref(),
-            follow_up_of: None,
-            notice: notice.as_ref(),
-        };
-        let (mut ticket, message, attachment_rows) = insert_ticket(conn, &draft, &requester, uploads, place)?;
-        // Only a ticket opened about a procedure has one linked (no read for the others).
-        let linked = match career_action {
-            Some(request) => {
-                ticket = changes::attach_to_new_ticket(conn, &ticket, request)?;
-                instances::linked_to_ticket(conn, &ticket.id, locale)?
-            }
-            None => Vec::new(),
-        };
-        Ok((ticket, message, attachment_rows, requester, secret.map(|(s, _)| s), linked))
-    })?;
-
-    let mut names = Names::default();
-    names.set_place(&category.row.id, &category.row.slug, &category.row.team_id, &category.team_slug);
-    names.add_person(&requester.id, &requester.name, &requester.email, requester.role);
-    let viewer = Viewer { id: &requester.id, is_staff: requester.role.is_staff() };
-    let mut view = ticket_view(&ticket, &names, &viewer)?;
-    view.form_version = Some(category.form_version);
-    view.privacy_notice_version = notice.map(|n| n.version);
-    view.career_actions = linked;
-    view.messages = Some(vec![message_view(&message, &attachment_rows, &names, &viewer)]);
-    view.attachments = Some(attachment_rows.iter().map(super::view::attachment_view).collect());
-    Ok(Opened { ticket: view, guest_secret: secret })
+    let (requester, status, secret) = match &opener {
+        Opener::User(user) => (Requester::of(user), Status::New, None),
+        Opener::Guest { email, name } => {
+            let id = accounts::guest_account(conn, email, name, locale)?;
+            let requester = Requester { id, name: name.clone(), email: email.to_string(), role: Role::Student };
+            (requester, Status::Unverified, Some(new_secret()))
+        }
+    };
+    let draft = Draft {
+        category_id: &category.row.id,
+        category_slug: &category.row.slug,
+        team_id: &category.row.team_id,
+        form_id: &category.form_id,
+        form_version: category.form_version,
+        first_response_hours: category.row.first_response_hours,
+        resolution_hours: category.row.resolution_hours,
+        subject: &subject,
+        body: &body,
+        fields_json: &fields_json,
+        locale,
+        status,
+        secret: secret.as_ref(),
+        follow_up_of: None,
+        notice: notice.as_ref(),
+    };
+    let (mut ticket, message, attachment_rows) = insert_ticket(conn, &draft, &requester, &uploads, place)?;
+    // Only a ticket opened about a procedure has one linked (no read for the others).
+    let linked = match career_action {
+        Some(request) => {
+            ticket = changes::attach_to_new_ticket(conn, &ticket, request)?;
+            instances::linked_to_ticket(conn, &ticket.id, locale)?
+        }
+        None => Vec::new(),
+    };
+    let secret = secret.map(|(s, _)| s);
+    Ok(Written { ticket, message, attachments: attachment_rows, requester, secret, linked, category, notice })
 }

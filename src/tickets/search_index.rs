@@ -173,6 +173,11 @@ pub fn index_ticket(conn: &mut DbConn, ticket_id: &str) -> Result<(), ServiceErr
     Ok(ticket_search::write_document(conn, ticket_id, write_sqlite_documents)?)
 }
 
+/// Writes the search document of a ticket created in this transaction.
+pub fn index_new_ticket(conn: &mut DbConn, ticket_id: &str) -> Result<(), ServiceError> {
+    Ok(ticket_search::write_new_document(conn, ticket_id, write_sqlite_documents)?)
+}
+
 /// SQLite's documents of a writer batch's tickets, made of their stems.
 fn write_sqlite_documents(conn: &mut DbConn, ids: &[String]) -> diesel::QueryResult<()> {
     ticket_search::write_fts5(conn, ids, index_terms)

@@ -1,0 +1,4 @@
+CREATE TABLE ticket_counters (
+    year INTEGER PRIMARY KEY,
+    last BIGINT NOT NULL
+);
