@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Ticket creations per second with wrk against one release binary, as issue 15 measured them:
 #   PGADMIN=postgres://…/postgres scripts/wrk-create.sh target/release/helpdesk sqlite|pg [5s] [threads]
+#   WINDOWS=6 scripts/wrk-create.sh BIN sqlite 10s   # a 60-second run in six windows, one server
 # Starts the binary on a fresh database (SQLite in a temp folder, or a new PostgreSQL database
 # on PGADMIN's server), registers and verifies a student, warms up 1 s, then runs
-# `wrk -c8` posting a segreteria ticket; prints one RESULT line and the server's peak RSS.
+# `wrk -c8` posting a segreteria ticket; prints one RESULT line and the server's peak RSS (with
+# WINDOWS=n, n runs back to back on the same server, each line with the RSS after it).
 # Needs wrk, curl, jq, sqlite3 (and psql for pg).
 set -euo pipefail
 bin=$1; backend=$2; dur=${3:-8s}; threads=${4:-1}
@@ -29,8 +31,10 @@ vt=$(echo "$payload" | jq -r .link | sed 's/.*token=//')
 curl -sf -X POST $base/api/v1/auth/verify-email -H 'content-type: application/json' -d "{\"token\":\"$vt\"}" >/dev/null
 export TOKEN=$(curl -sf -X POST $base/api/v1/auth/login -H 'content-type: application/json' -d "{\"email\":\"$email\",\"password\":\"bench-password-123\"}" | jq -r .token)
 wrk -t1 -c8 -d1s -s "$(dirname "$0")/wrk-create.lua" $base/api/v1/tickets >/dev/null
-wrk -t$threads -c8 -d$dur -s "$(dirname "$0")/wrk-create.lua" $base/api/v1/tickets | grep RESULT | tr '\n' ' '
-echo "rss_peak=$(awk '/VmHWM/{print $2/1024 "MB"}' /proc/$pid/status) rss_now=$(awk '/VmRSS/{print $2/1024 "MB"}' /proc/$pid/status)"
+for window in $(seq 1 "${WINDOWS:-1}"); do
+  wrk -t$threads -c8 -d$dur -s "$(dirname "$0")/wrk-create.lua" $base/api/v1/tickets | grep RESULT | tr '\n' ' '
+  echo "rss_peak=$(awk '/VmHWM/{print $2/1024 "MB"}' /proc/$pid/status) rss_now=$(awk '/VmRSS/{print $2/1024 "MB"}' /proc/$pid/status)"
+done
 kill $pid; wait $pid 2>/dev/null || true
 [ "$backend" = pg ] && psql "$PGADMIN" -qc "DROP DATABASE $name WITH (FORCE)" >/dev/null
 rm -rf $dir

@@ -16,7 +16,8 @@ use crate::db::schema::{messages, tickets, users};
 
 /// PostgreSQL's table of documents, for the query builder: a plain insert of a new ticket's
 /// document is a statement prepared once per connection (an upsert, or a raw query, is
-/// prepared anew every time: two round trips instead of one).
+/// prepared anew every time: two round trips instead of one), and its document is made by
+/// `ticket_search_text_document` (migration 000710), which PostgreSQL inlines.
 mod pg_tables {
     #[derive(diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
     #[diesel(postgres_type(name = "tsvector"))]
@@ -33,21 +34,40 @@ mod pg_tables {
     }
 
     diesel::define_sql_function! {
-        /// The migration's document of a ticket.
-        fn ticket_search_document(ticket_id: diesel::sql_types::Text) -> TsVector;
+        /// The migration's document of a ticket's texts.
+        #[allow(clippy::too_many_arguments)]
+        fn ticket_search_text_document(
+            number: diesel::sql_types::Text,
+            subject: diesel::sql_types::Text,
+            email: diesel::sql_types::Text,
+            matricola: diesel::sql_types::Nullable<diesel::sql_types::Text>,
+            public_text: diesel::sql_types::Text,
+            internal_text: diesel::sql_types::Text,
+        ) -> TsVector;
     }
 }
 
-/// Writes the document of a ticket created in this transaction (it has none yet).
-pub fn write_new_document(conn: &mut DbConn, ticket_id: &str, sqlite: DeferredRun) -> QueryResult<()> {
-    use pg_tables::{ticket_search as ts, ticket_search_document};
+/// What a new ticket's document is made of.
+pub struct NewDocument<'a> {
+    pub ticket_id: &'a str,
+    pub number: &'a str,
+    pub subject: &'a str,
+    pub requester_email: &'a str,
+    pub fields: &'a str,
+    /// The first message.
+    pub body: &'a str,
+}
+
+/// Writes the document of a ticket created in this transaction (it has none yet): on
+/// PostgreSQL from the texts given, on SQLite at the batch's end like any other.
+pub fn write_new_document(conn: &mut DbConn, doc: &NewDocument<'_>, sqlite: DeferredRun) -> QueryResult<()> {
+    use pg_tables::{ticket_search as ts, ticket_search_text_document};
     if let DbConn::Pg(conn) = conn {
-        diesel::insert_into(ts::table)
-            .values((ts::ticket_id.eq(ticket_id), ts::document.eq(ticket_search_document(ticket_id))))
-            .execute(conn)?;
+        let document = ticket_search_text_document(doc.number, doc.subject, doc.requester_email, matricola(doc.fields), doc.body, "");
+        diesel::insert_into(ts::table).values((ts::ticket_id.eq(doc.ticket_id), ts::document.eq(document))).execute(conn)?;
         return Ok(());
     }
-    super::before_commit(conn, "ticket_fts", ticket_id.to_owned(), sqlite)
+    super::before_commit(conn, "ticket_fts", doc.ticket_id.to_owned(), sqlite)
 }
 
 /// Rewrites a ticket's document. PostgreSQL computes it in SQL. On SQLite the write waits for

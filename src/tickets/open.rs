@@ -414,7 +414,15 @@ pub(crate) fn insert_ticket(
     let message = MessageRow::new(&ticket.id, MessageKind::Public, Some(&requester.id), draft.body.to_owned());
     direct::execute(conn, diesel::insert_into(messages::table).values(&message))?;
     let attachment_rows = link_uploads(conn, &ticket.id, Some(&message.id), Some(&requester.id), uploads)?;
-    crate::tickets::search_index::index_new_ticket(conn, &ticket.id)?;
+    let document = crate::db::ticket_search::NewDocument {
+        ticket_id: &ticket.id,
+        number: &ticket.number,
+        subject: &ticket.subject,
+        requester_email: &requester.email,
+        fields: &ticket.fields,
+        body: &message.body,
+    };
+    crate::tickets::search_index::index_new_ticket(conn, &document)?;
     if let Some(notice) = draft.notice {
         record_acknowledgement(conn, &ticket.id, notice)?;
     }

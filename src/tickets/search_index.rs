@@ -174,8 +174,8 @@ pub fn index_ticket(conn: &mut DbConn, ticket_id: &str) -> Result<(), ServiceErr
 }
 
 /// Writes the search document of a ticket created in this transaction.
-pub fn index_new_ticket(conn: &mut DbConn, ticket_id: &str) -> Result<(), ServiceError> {
-    Ok(ticket_search::write_new_document(conn, ticket_id, write_sqlite_documents)?)
+pub fn index_new_ticket(conn: &mut DbConn, doc: &ticket_search::NewDocument<'_>) -> Result<(), ServiceError> {
+    Ok(ticket_search::write_new_document(conn, doc, write_sqlite_documents)?)
 }
 
 /// SQLite's documents of a writer batch's tickets, made of their stems.
