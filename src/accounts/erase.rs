@@ -36,5 +36,6 @@ pub fn erase(conn: &mut DbConn, user_id: &str) -> Result<(), ServiceError> {
     if updated == 0 {
         return Err(ServiceError::NotFound);
     }
+    crate::mail::outbox::forget_team_staff();
     Ok(())
 }

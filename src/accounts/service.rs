@@ -203,6 +203,7 @@ pub fn create_account(conn: &mut DbConn, account: NewAccount) -> Result<User, Se
         }
         Ok(id)
     })?;
+    crate::mail::outbox::forget_team_staff();
     find_user(conn, &user_id)
 }
 
@@ -231,6 +232,7 @@ pub fn upsert_admin(conn: &mut DbConn, email: &Email, password_hash: &str, name:
         row.insert(conn)?;
         Ok(row.id)
     })?;
+    crate::mail::outbox::forget_team_staff();
     find_user(conn, &id)
 }
 

@@ -101,6 +101,7 @@ pub fn add_team_member(conn: &mut DbConn, slug: &str, user_id: &str) -> Result<(
         }
         Ok(())
     })
+    .inspect(|()| crate::mail::outbox::forget_team_staff())
 }
 
 /// Takes an account out of a team (idempotent); unknown team: not found.
@@ -111,4 +112,5 @@ pub fn remove_team_member(conn: &mut DbConn, slug: &str, user_id: &str) -> Resul
             .execute(conn)?;
         Ok(())
     })
+    .inspect(|()| crate::mail::outbox::forget_team_staff())
 }

@@ -1,9 +1,10 @@
 //! SQLite's checkpoints, mostly off the writer thread. A checkpoint copies the write-ahead
 //! log's pages into the database file; done by the writer after a commit (`wal_autocheckpoint`)
 //! it stalls every write queued behind it. This thread copies what the log holds every
-//! 100 ms (a PASSIVE checkpoint never blocks the writer or readers), so when the writer's own
+//! 20 ms (a PASSIVE checkpoint never blocks the writer or readers), so when the writer's own
 //! checkpoint comes (every 10,000 pages, see `Manager`) nearly everything is copied already:
-//! it only finishes the tail and lets the log start over.
+//! it only finishes the tail and lets the log start over. (Every 100 ms, the tail made the
+//! creations' p99 21–23 ms at 8 connections; every 20 ms, 9–12 ms, at the same rate.)
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -12,7 +13,7 @@ use diesel::connection::SimpleConnection;
 
 use super::{DbConn, DbError};
 
-const EVERY: Duration = Duration::from_millis(100);
+const EVERY: Duration = Duration::from_millis(20);
 
 /// Kept by the writer: the checkpoint thread stops once every copy of it is gone.
 #[derive(Clone)]

@@ -3,6 +3,10 @@ use serde_json::Value;
 #[cfg(test)]
 use serde_json::json;
 
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use crate::cache::TtlCache;
 use crate::ids::{new_id, now};
 use crate::db::schema::{outbox, team_members, users};
 use crate::db::{direct, DbConn};
@@ -114,22 +118,53 @@ pub fn pending(conn: &mut DbConn) -> QueryResult<(i64, Option<chrono::NaiveDateT
         .first(conn)
 }
 
+type Recipients = Arc<Vec<(String, Locale)>>;
+
+/// Each team's active staff (address, language), remembered for `TEAM_STAFF_TTL`: every ticket
+/// opened in the queues notifies its team, and on PostgreSQL reading them was one of the ten
+/// round trips of a creation. This instance forgets at once when a membership, a role or an
+/// account's state changes (`forget_team_staff`); another instance sees it within the TTL, as
+/// it sees a changed calendar. Team ids are random UUIDs: one process serving several
+/// databases (the tests) never mixes them up.
+static TEAM_STAFF: LazyLock<TtlCache<String, Recipients>> = LazyLock::new(|| TtlCache::new(TEAM_STAFF_TTL, 10_000));
+const TEAM_STAFF_TTL: Duration = Duration::from_secs(2);
+
+/// After a change of who is on a team, or of a staff account's role or state.
+pub fn forget_team_staff() {
+    TEAM_STAFF.clear();
+}
+
+fn team_staff(conn: &mut DbConn, team_id: &str) -> QueryResult<Recipients> {
+    if let Some(known) = TEAM_STAFF.get(team_id) {
+        return Ok(known);
+    }
+    let staff: Recipients = Arc::new(direct::load(
+        conn,
+        team_members::table
+            .inner_join(users::table)
+            .filter(team_members::team_id.eq(team_id))
+            .filter(users::disabled.eq(false))
+            .filter(users::role.ne(Role::Student))
+            .select((users::email, users::locale)),
+    )?);
+    TEAM_STAFF.put(team_id.to_owned(), staff.clone());
+    Ok(staff)
+}
+
 /// Queues `mail` for the ticket's assignee or, if nobody has it, for every active staff member
 /// of the team. Call inside the transaction of the change.
 pub fn notify_staff(conn: &mut DbConn, ticket_id: &str, team_id: &str, assignee_id: Option<&str>, mail: &Mail) -> QueryResult<()> {
-    let recipients: Vec<(String, Locale)> = match assignee_id {
-        Some(id) => direct::load(conn, users::table.find(id).filter(users::disabled.eq(false)).select((users::email, users::locale)))?,
-        None => direct::load(
-            conn,
-            team_members::table
-                .inner_join(users::table)
-                .filter(team_members::team_id.eq(team_id))
-                .filter(users::disabled.eq(false))
-                .filter(users::role.ne(Role::Student))
-                .select((users::email, users::locale)),
-        )?,
-    };
-    enqueue_to(conn, mail, Some(ticket_id), &recipients)
+    match assignee_id {
+        Some(id) => {
+            let assignee: Vec<(String, Locale)> =
+                direct::load(conn, users::table.find(id).filter(users::disabled.eq(false)).select((users::email, users::locale)))?;
+            enqueue_to(conn, mail, Some(ticket_id), &assignee)
+        }
+        None => {
+            let staff = team_staff(conn, team_id)?;
+            enqueue_to(conn, mail, Some(ticket_id), &staff)
+        }
+    }
 }
 
 #[cfg(test)]

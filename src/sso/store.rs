@@ -117,6 +117,7 @@ fn refresh(conn: &mut DbConn, identity: &IdentityRow, user: &UserRow, assertion:
     }
     if role != current {
         diesel::update(users::table.find(&user.id)).set((users::role.eq(role), users::updated_at.eq(now))).execute(conn)?;
+        crate::mail::outbox::forget_team_staff();
     }
     Ok(())
 }

@@ -11,7 +11,27 @@ use serde_json::{json, Value};
 use crate::both_backends;
 use crate::helpers::{database_url, free_port, register_and_login, segreteria_ticket, spawn_app_with, start_server, Backend, SmtpSink};
 
-both_backends!(lifecycle_mails_arrive, nothing_is_lost_while_smtp_is_down, a_killed_sender_resends_after_restart);
+both_backends!(lifecycle_mails_arrive, nothing_is_lost_while_smtp_is_down, a_killed_sender_resends_after_restart, a_team_change_reaches_the_next_ticket_at_once);
+
+/// The team's staff are remembered for a moment between creations (issue 15); a membership
+/// change must reach the very next ticket all the same.
+async fn a_team_change_reaches_the_next_ticket_at_once(backend: Backend) {
+    let app = crate::helpers::spawn_app(backend).await;
+    let admin = app.admin().await;
+    app.staff(&admin, "laura@unibg.it", "agent", &["segreteria"]).await;
+    let marco = app.staff(&admin, "marco@unibg.it", "agent", &["it"]).await;
+    let student = app.student("anna@studenti.unibg.it").await;
+    let told = |mails: Vec<(String, Value)>, number: &Value| mails.iter().any(|(k, p)| k == "team_new_ticket" && &p["number"] == number);
+    let first = app.open_ticket(&student, "Prima richiesta").await;
+    assert!(told(app.outbox_for("laura@unibg.it").await, &first["number"]));
+    assert!(!told(app.outbox_for("marco@unibg.it").await, &first["number"]));
+    let me: Value = app.get("/api/v1/me", Some(&marco.token)).await.json().await.unwrap();
+    let res = app.post("/api/v1/admin/teams/segreteria/members", Some(&admin.token), &json!({"user_id": me["id"]})).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let second = app.open_ticket(&student, "Seconda richiesta").await;
+    assert!(told(app.outbox_for("marco@unibg.it").await, &second["number"]), "the new member hears of the next ticket");
+    assert!(told(app.outbox_for("laura@unibg.it").await, &second["number"]));
+}
 
 async fn lifecycle_mails_arrive(backend: Backend) {
     let sink = SmtpSink::start(free_port(), 0.0);
