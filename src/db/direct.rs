@@ -37,14 +37,3 @@ where
         DbConn::Pg(c) => RunQueryDsl::<PgConnection>::load(query, c),
     }
 }
-
-/// `query.get_result(conn)`.
-pub fn get_result<'q, Q, U>(conn: &mut DbConn, query: Q) -> QueryResult<U>
-where
-    Q: RunQueryDsl<SqliteConnection> + LoadQuery<'q, SqliteConnection, U> + RunQueryDsl<PgConnection> + LoadQuery<'q, PgConnection, U>,
-{
-    match conn {
-        DbConn::Sqlite(c) => RunQueryDsl::<SqliteConnection>::get_result(query, c),
-        DbConn::Pg(c) => RunQueryDsl::<PgConnection>::get_result(query, c),
-    }
-}

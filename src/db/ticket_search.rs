@@ -67,7 +67,7 @@ pub fn write_new_document(conn: &mut DbConn, doc: &NewDocument<'_>, sqlite: Defe
         diesel::insert_into(ts::table).values((ts::ticket_id.eq(doc.ticket_id), ts::document.eq(document))).execute(conn)?;
         return Ok(());
     }
-    super::before_commit(conn, "ticket_fts", doc.ticket_id.to_owned(), sqlite)
+    defer_fts5(conn, doc.ticket_id, sqlite)
 }
 
 /// Rewrites a ticket's document. PostgreSQL computes it in SQL. On SQLite the write waits for
@@ -84,6 +84,12 @@ pub fn write_document(conn: &mut DbConn, ticket_id: &str, sqlite: DeferredRun) -
         .execute(conn)?;
         return Ok(());
     }
+    defer_fts5(conn, ticket_id, sqlite)
+}
+
+/// SQLite: the ticket's document is written with the rest of the batch's, just before it
+/// commits (`sqlite` writes them; see `write_fts5`).
+fn defer_fts5(conn: &mut DbConn, ticket_id: &str, sqlite: DeferredRun) -> QueryResult<()> {
     super::before_commit(conn, "ticket_fts", ticket_id.to_owned(), sqlite)
 }
 
