@@ -4,10 +4,12 @@
 //!
 //! - SQLite: a contentless FTS5 table (`ticket_fts`) of terms the caller computes (Snowball
 //!   stems), one row per ticket whose rowid `ticket_search_docs` gives; ranked by `ticket_rank`
-//!   (src/db/fts5_rank.rs).
+//!   (src/db/fts5_rank.rs). New documents go first to a small table of recent ones, moved into
+//!   `ticket_fts` by the writer a few times a second (`move_recent`); a search reads both.
 //! - PostgreSQL: a tsvector per ticket written by the migration's `ticket_search_document`
 //!   function, GIN-indexed; ranked by `ts_rank`.
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Timestamp};
 
@@ -96,10 +98,12 @@ fn defer_fts5(conn: &mut DbConn, ticket_id: &str, sqlite: DeferredRun) -> QueryR
 /// One document as SQLite's index stores it.
 type Fts5Row = (i64, String, String, String, String, String);
 
-/// SQLite's documents of `ids` (`terms`: what the index stores of a text): first every read and `ticket_search_docs` row, then the index's
-/// deletes and inserts, each one statement, so FTS5 writes one segment for all of them. A
-/// ticket indexed for the first time (new, or marked by a migration) has nothing to delete:
-/// deleting a rowid a contentless FTS5 table never held still writes a tombstone.
+/// SQLite's documents of `ids` (`terms`: what the index stores of a text), written to the
+/// recent documents (`ticket_fts_recent`, see migration 000800): first every read and
+/// `ticket_search_docs` row, then the deletes of the old documents and the inserts, each one
+/// statement, so FTS5 writes one segment for all of them. A ticket indexed for the first time
+/// (new, or marked by a migration) has nothing to delete: deleting a rowid a contentless FTS5
+/// table never held still writes a tombstone. `move_recent` moves them into `ticket_fts`.
 pub fn write_fts5(conn: &mut DbConn, ids: &[String], terms: fn(&str) -> String) -> QueryResult<()> {
     // SQLite's own connection: statements cached by type (see `db::direct`).
     let DbConn::Sqlite(conn) = conn else { return Ok(()) };
@@ -120,7 +124,7 @@ pub fn write_fts5(conn: &mut DbConn, ids: &[String], terms: fn(&str) -> String) 
         let of_kind = |kind: &str| thread.iter().filter(|(k, _)| k == kind).map(|(_, b)| terms(b)).collect::<Vec<_>>().join(" ");
         let requester = terms(&format!("{email} {}", matricola(&fields).unwrap_or_default()));
         let doc = document_id(conn, ticket_id)?;
-        if doc.indexed {
+        if doc.indexed && !forget_recent(conn, doc.id)? {
             stale.push(doc.id);
         }
         rows.push((doc.id, terms(&number), terms(&subject), of_kind("public"), of_kind("internal"), requester));
@@ -132,12 +136,56 @@ pub fn write_fts5(conn: &mut DbConn, ids: &[String], terms: fn(&str) -> String) 
         let values: Vec<_> = chunk
             .iter()
             .map(|(id, number, subject, body, notes, requester)| {
-                (fts::rowid.eq(*id), fts::number.eq(number), fts::subject.eq(subject), fts::body.eq(body), fts::notes.eq(notes), fts::requester.eq(requester))
+                (recent::id.eq(*id), recent::number.eq(number), recent::subject.eq(subject), recent::body.eq(body), recent::notes.eq(notes), recent::requester.eq(requester))
             })
             .collect();
-        diesel::insert_into(fts::ticket_fts).values(values).execute(conn)?;
+        diesel::insert_into(recent::ticket_fts_recent_rows).values(&values).execute(conn)?;
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|(id, number, subject, body, notes, requester)| {
+                (recent_fts::rowid.eq(*id), recent_fts::number.eq(number), recent_fts::subject.eq(subject), recent_fts::body.eq(body), recent_fts::notes.eq(notes), recent_fts::requester.eq(requester))
+            })
+            .collect();
+        diesel::insert_into(recent_fts::ticket_fts_recent).values(values).execute(conn)?;
     }
     Ok(())
+}
+
+/// Removes a document from the recent ones if it is there (an external-content FTS5 table is
+/// told the old terms to delete them); whether it was.
+fn forget_recent(conn: &mut diesel::SqliteConnection, id: i64) -> QueryResult<bool> {
+    let old: Option<Fts5Row> = recent::ticket_fts_recent_rows.find(id).first(conn).optional()?;
+    let Some((id, number, subject, body, notes, requester)) = old else { return Ok(false) };
+    diesel::sql_query(
+        "INSERT INTO ticket_fts_recent (ticket_fts_recent, rowid, number, subject, body, notes, requester) \
+         VALUES ('delete', ?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind::<BigInt, _>(id)
+    .bind::<Text, _>(number)
+    .bind::<Text, _>(subject)
+    .bind::<Text, _>(body)
+    .bind::<Text, _>(notes)
+    .bind::<Text, _>(requester)
+    .execute(conn)?;
+    diesel::delete(recent::ticket_fts_recent_rows.find(id)).execute(conn)?;
+    Ok(true)
+}
+
+/// Moves the recent documents into the index, in one statement (one segment, or a few), and
+/// empties the recent ones: run by SQLite's writer a few times a second, in a transaction.
+/// Nothing to do on PostgreSQL.
+pub fn move_recent(conn: &mut DbConn) -> QueryResult<()> {
+    let DbConn::Sqlite(conn) = conn else { return Ok(()) };
+    let any: bool = diesel::select(diesel::dsl::exists(recent::ticket_fts_recent_rows.select(recent::id))).get_result(conn)?;
+    if !any {
+        return Ok(());
+    }
+    conn.batch_execute(
+        "INSERT INTO ticket_fts (rowid, number, subject, body, notes, requester) \
+           SELECT id, number, subject, body, notes, requester FROM ticket_fts_recent_rows ORDER BY id; \
+         INSERT INTO ticket_fts_recent (ticket_fts_recent) VALUES ('delete-all'); \
+         DELETE FROM ticket_fts_recent_rows;",
+    )
 }
 
 // SQLite's own tables of the index, for the query builder: its statements are prepared once
@@ -160,8 +208,30 @@ mod sqlite_tables {
             requester -> Text,
         }
     }
+    diesel::table! {
+        ticket_fts_recent (rowid) {
+            rowid -> BigInt,
+            number -> Text,
+            subject -> Text,
+            body -> Text,
+            notes -> Text,
+            requester -> Text,
+        }
+    }
+    diesel::table! {
+        ticket_fts_recent_rows (id) {
+            id -> BigInt,
+            number -> Text,
+            subject -> Text,
+            body -> Text,
+            notes -> Text,
+            requester -> Text,
+        }
+    }
 }
 use sqlite_tables::ticket_fts::dsl as fts;
+use sqlite_tables::ticket_fts_recent::dsl as recent_fts;
+use sqlite_tables::ticket_fts_recent_rows::dsl as recent;
 use sqlite_tables::ticket_search_docs::dsl as docs;
 
 /// The matricola a ticket's form answers carry, if any (PostgreSQL's document reads it too).
@@ -303,18 +373,30 @@ const PG_FILTERS: &str = " JOIN tickets t ON t.id = m.ticket_id \
 // ends, for the next page's cursor. Each ends with PAGE_END.
 // SQLite ranks with `ticket_rank`, weights in column order: number, subject, body, notes,
 // requester.
+// SQLite's matches are in two tables, `ticket_fts` and the recent documents (every document in
+// one of them): each query of the index is the UNION ALL of both, ordered where it is limited
+// (SQLite then merges the two ordered scans, reading no more than the limit of either).
 const SQLITE_MATCH: &str = "WITH e AS (SELECT coalesce(CAST(?16 AS INTEGER), \
-      (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?17 - 1), 0) AS edge), \
+      (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?1 \
+       UNION ALL SELECT rowid FROM ticket_fts_recent WHERE ticket_fts_recent MATCH ?1 \
+       ORDER BY 1 DESC LIMIT 1 OFFSET ?17 - 1), 0) AS edge), \
     c AS ( \
       SELECT doc, rank FROM ( \
         SELECT * FROM (SELECT doc, rank FROM ( \
             SELECT ticket_fts.rowid AS doc, ticket_rank(ticket_fts, 10.0, 10.0, 2.0, 1.0, 5.0) AS rank \
-            FROM e, ticket_fts WHERE ticket_fts MATCH ?1 AND ticket_fts.rowid >= e.edge) \
+            FROM e, ticket_fts WHERE ticket_fts MATCH ?1 AND ticket_fts.rowid >= e.edge \
+            UNION ALL \
+            SELECT ticket_fts_recent.rowid, ticket_rank(ticket_fts_recent, 10.0, 10.0, 2.0, 1.0, 5.0) \
+            FROM e, ticket_fts_recent WHERE ticket_fts_recent MATCH ?1 AND ticket_fts_recent.rowid >= e.edge) \
           WHERE ?12 IS NULL OR rank <= ?12 ORDER BY rank DESC LIMIT ?15) \
         UNION ALL \
         SELECT * FROM (SELECT ticket_fts.rowid AS doc, ticket_fts.rowid - e.edge AS rank FROM e, ticket_fts \
           WHERE ticket_fts MATCH ?1 AND ticket_fts.rowid < e.edge AND (?12 IS NULL OR ticket_fts.rowid - e.edge <= ?12) \
-          ORDER BY ticket_fts.rowid DESC LIMIT ?15)) \
+          UNION ALL \
+          SELECT ticket_fts_recent.rowid, ticket_fts_recent.rowid - e.edge FROM e, ticket_fts_recent \
+          WHERE ticket_fts_recent MATCH ?1 AND ticket_fts_recent.rowid < e.edge \
+            AND (?12 IS NULL OR ticket_fts_recent.rowid - e.edge <= ?12) \
+          ORDER BY 1 DESC LIMIT ?15)) \
       ORDER BY rank DESC LIMIT ?15) \
     SELECT p.ticket_id, p.rank, b.n, b.floor, CAST(e.edge AS TEXT) AS edge \
     FROM (SELECT count(*) AS n, min(rank) AS floor FROM c) b CROSS JOIN e \

@@ -192,8 +192,8 @@ pub fn backfill(conn: &mut DbConn) -> Result<usize, ServiceError> {
         if batch.is_empty() {
             return Ok(done);
         }
-        // One write of the whole batch: FTS5 makes one segment of it (see `write_fts5`).
-        write_tx(conn, |conn| write_sqlite_documents(conn, &batch))?;
+        // One write of the whole batch, moved at once: FTS5 makes one segment of it.
+        write_tx(conn, |conn| write_sqlite_documents(conn, &batch).and_then(|()| ticket_search::move_recent(conn)))?;
         done += batch.len();
     }
 }

@@ -66,10 +66,24 @@ async fn an_approved_request_erases_the_student_and_nobody_else(backend: Backend
     assert_eq!(ask(&app, &agent).await.status(), StatusCode::FORBIDDEN);
     let volume_before: Value = app.get(&volume_path, Some(&admin.token)).await.json().await.unwrap();
 
+    let staff_search = |q: &'static str| {
+        let (app, token) = (&app, admin.token.clone());
+        async move {
+            let res = app.client.get(app.url("/api/v1/search")).query(&[("q", q)]).bearer_auth(token).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            res.json::<Value>().await.unwrap()["items"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(staff_search("anna.verdi@studenti.unibg.it").await, 2, "her ticket and the request, by her address");
+
     let res = decide(&app, &agent, &number, "approve", &json!({})).await;
     assert_eq!(res.status(), StatusCode::OK);
     let decided: Value = res.json().await.unwrap();
     assert_eq!(decided["state"], "approved");
+    // The search index forgot her words too.
+    assert_eq!(staff_search("anna.verdi@studenti.unibg.it").await, 0);
+    assert_eq!(staff_search("Anna").await, 0);
+    assert_eq!(staff_search("Bruno").await, 1);
     assert_eq!(decided["tickets_anonymised"], 2, "her ticket and the request itself");
     assert_eq!(decided["files_removed"], 1);
 

@@ -13,7 +13,8 @@ use crate::helpers::{segreteria_ticket, spawn_app, spawn_app_with, Backend, Sess
 both_backends!(
     search_ranks_stems_and_respects_who_may_see,
     search_pages_and_backfills,
-    only_the_newest_matches_are_ranked_and_pages_stay_whole
+    only_the_newest_matches_are_ranked_and_pages_stay_whole,
+    a_document_is_found_once_wherever_the_index_keeps_it
 );
 
 async fn open(app: &TestApp, who: &Session, subject: &str, body: &str, matricola: &str) -> String {
@@ -286,7 +287,12 @@ async fn search_pages_and_backfills(backend: Backend) {
         let db = app.db.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = db.get_writer().unwrap();
-            conn.batch_execute("INSERT INTO ticket_fts(ticket_fts) VALUES ('delete-all'); UPDATE ticket_search_docs SET indexed = FALSE;").unwrap();
+            conn.batch_execute(
+                "INSERT INTO ticket_fts(ticket_fts) VALUES ('delete-all'); \
+                 INSERT INTO ticket_fts_recent(ticket_fts_recent) VALUES ('delete-all'); DELETE FROM ticket_fts_recent_rows; \
+                 UPDATE ticket_search_docs SET indexed = FALSE;",
+            )
+            .unwrap();
         })
         .await
         .unwrap();
@@ -342,4 +348,65 @@ async fn only_the_newest_matches_are_ranked_and_pages_stay_whole(backend: Backen
     let unique: BTreeSet<String> = seen.iter().cloned().collect();
     assert_eq!(unique.len(), seen.len(), "no ticket twice: {seen:?}");
     assert!(t.iter().all(|n| unique.contains(n)), "every earlier match once: {seen:?}");
+}
+
+/// SQLite: how many documents wait among the recent ones (none on PostgreSQL).
+async fn recent_documents(app: &TestApp, backend: Backend) -> i64 {
+    if backend != Backend::Sqlite {
+        return 0;
+    }
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        use diesel::RunQueryDsl;
+        let mut conn = db.get_writer().unwrap();
+        diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT count(*) FROM ticket_fts_recent_rows").get_result(&mut *conn).unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// The tickets a word finds, each once: a second copy of a document would make a second page.
+async fn found_once(app: &TestApp, who: &Session, word: &str) -> Vec<String> {
+    let page = search_page(app, who, &[("q", word), ("limit", "1")]).await;
+    assert!(page["next_cursor"].is_null(), "{word} matched more than once: {page}");
+    found(&page)
+}
+
+/// SQLite writes a document among the recent ones and the writer moves it into the index a
+/// few times a second (one segment for many tickets): a ticket is found at once, exactly
+/// once, before and after the move, and a rewrite leaves no old copy behind in either table.
+async fn a_document_is_found_once_wherever_the_index_keeps_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let student = app.student("carla.bianchi@studenti.unibg.it").await;
+    let number = open(&app, &student, "Piano di studi", "Vorrei cambiare un esame a scelta.", "1023456").await;
+    // Read-your-writes: found in the answer's wake, whatever the writer did since.
+    assert_eq!(found_once(&app, &admin, "esame").await, [number.as_str()]);
+
+    // Moved: found the same, once.
+    let mut waited = 0;
+    while recent_documents(&app, backend).await > 0 {
+        assert!(waited < 100, "the recent documents were never moved into the index");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    assert_eq!(found_once(&app, &admin, "esame").await, [number.as_str()]);
+
+    // A reply rewrites the document: back among the recent ones, the moved copy deleted (else
+    // the ticket would match twice), the old words and the new found.
+    let reply = |body: &'static str| {
+        let (app, token, number) = (&app, admin.token.clone(), number.clone());
+        async move {
+            let res = app.post(&format!("/api/v1/tickets/{number}/messages"), Some(&token), &json!({"body": body})).await;
+            assert_eq!(res.status(), StatusCode::CREATED, "{body}");
+        }
+    };
+    reply("Certo: compili il modulo del piano di studi entro la scadenza.").await;
+    assert_eq!(found_once(&app, &admin, "esame").await, [number.as_str()]);
+    assert_eq!(found_once(&app, &admin, "modulo").await, [number.as_str()]);
+    // Rewritten again while among the recent ones: replaced there, not added.
+    reply("Le scrivo anche l'indirizzo dell'ufficio tirocini.").await;
+    for word in ["esame", "modulo", "tirocini"] {
+        assert_eq!(found_once(&app, &admin, word).await, [number.as_str()], "{word}");
+    }
 }
