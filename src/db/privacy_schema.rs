@@ -24,7 +24,7 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(access_log, tickets);
 diesel::allow_tables_to_appear_in_same_query!(access_log, users);
 
-use super::schema::{categories, messages, tickets, users};
+use super::schema::{attachments, categories, messages, tickets, users};
 
 diesel::table! {
     /// Per category: how long a closed ticket is kept, and its identity documents.
@@ -54,6 +54,8 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(category_retention, categories);
 diesel::allow_tables_to_appear_in_same_query!(kept_messages, messages);
+diesel::allow_tables_to_appear_in_same_query!(ticket_privacy, tickets);
+diesel::allow_tables_to_appear_in_same_query!(ticket_privacy, attachments);
 
 diesel::table! {
     /// A category's privacy notice, one row per version; the current one is not retired.

@@ -123,6 +123,9 @@ impl Job {
     }
 }
 
+/// A job's batch that took this long (milliseconds) is logged.
+const SLOW_BATCH_MS: u128 = 50;
+
 /// At most this many batches a run; the rest waits for the next period.
 const MAX_BATCHES: usize = 50;
 
@@ -152,7 +155,13 @@ pub async fn run_once(
         let ctx = ctx.clone();
         let run = move |conn: &mut DbConn| job.run(conn, &ctx, now);
         // SQLite has one writer: a job that only reads (and touches files) stays off it.
+        let started = std::time::Instant::now();
         let seen = if reads_only { db.read(run).await } else { db.write(run).await };
+        // On SQLite a batch holds the one writer: every request's write waits behind it.
+        let ms = started.elapsed().as_millis();
+        if ms >= SLOW_BATCH_MS {
+            tracing::info!(job = job.name(), ms, "a job's batch took long");
+        }
         match seen {
             Ok(seen) => {
                 total += seen;

@@ -17,7 +17,7 @@ use crate::ids::{new_id, now};
 use crate::db::privacy_schema::{category_retention, kept_messages, ticket_privacy};
 use crate::db::schema::{attachments, categories, messages, tickets, users};
 use crate::db::{write_tx, DbConn};
-use crate::domain::{Role, Status, TicketNumber};
+use crate::domain::{Role, TicketNumber};
 use crate::error::ServiceError;
 use crate::files::FileStore;
 use crate::db::ticket_rows::record_event;
@@ -148,46 +148,75 @@ pub struct Run {
 /// One run: the identity documents past their time, then the tickets past theirs.
 pub fn run(conn: &mut DbConn, files: Option<&FileStore>, run: Run) -> Result<Report, ServiceError> {
     let mut report = Report { dry_run: run.dry_run, ..Report::default() };
-    let periods = periods(conn)?;
-    let anonymised: Vec<String> = ticket_privacy::table.filter(ticket_privacy::anonymised_at.is_not_null()).select(ticket_privacy::ticket_id).load(conn)?;
+    let limit = i64::try_from(run.limit).unwrap_or(i64::MAX);
     let mut due_tickets = Vec::new();
-    for (category_id, retention) in periods.values() {
+    for (category_id, retention) in periods(conn)?.values() {
         let ticket_cutoff = run.closed_before.unwrap_or(run.now - chrono::Duration::days(i64::from(retention.retention_days)));
-        let closed: Vec<(String, String, NaiveDateTime)> = tickets::table
-            .filter(tickets::category_id.eq(category_id))
-            .filter(tickets::status.eq(Status::Closed.as_str()))
-            .filter(tickets::closed_at.is_not_null())
-            .select((tickets::id, tickets::number, tickets::closed_at.assume_not_null()))
-            .order(tickets::closed_at.asc())
-            .load(conn)?;
-        for (id, number, closed_at) in closed.into_iter().filter(|(id, _, _)| !anonymised.contains(id)) {
-            if closed_at < ticket_cutoff {
-                due_tickets.push((id, number));
-            } else if let Some(days) = retention.identity_documents_days {
-                if closed_at < run.now - chrono::Duration::days(i64::from(days)) {
-                    let docs: Vec<(String, String)> = attachments::table
-                        .filter(attachments::ticket_id.eq(&id))
-                        .filter(attachments::identity_document.eq(true))
-                        .select((attachments::id, attachments::filename))
-                        .load(conn)?;
-                    for (attachment_id, filename) in docs {
-                        if !run.dry_run {
-                            report.files_removed += delete_attachment(conn, files, &id, &attachment_id, None, "retention")?;
-                        }
-                        report.identity_documents.push((number.clone(), filename));
-                    }
+        // Each query reads only what is due (the partial index of closed tickets by
+        // `closed_at`, migration 000810), at most a batch: the job runs every minute on the
+        // one SQLite writer, so it must not grow with the desk.
+        if let Some(days) = retention.identity_documents_days {
+            let docs_cutoff = run.now - chrono::Duration::days(i64::from(days));
+            let tickets_past = closed_in(category_id)
+                .filter(tickets::closed_at.lt(docs_cutoff))
+                .filter(tickets::closed_at.ge(ticket_cutoff))
+                .select(tickets::id);
+            let docs: Vec<(String, String, String)> = attachments::table
+                .filter(attachments::identity_document.eq(true))
+                .filter(attachments::ticket_id.eq_any(tickets_past))
+                .order(attachments::id.asc())
+                .select((attachments::ticket_id, attachments::id, attachments::filename))
+                .limit(limit)
+                .load(conn)?;
+            for (ticket_id, attachment_id, filename) in docs {
+                let number: String = tickets::table.find(&ticket_id).select(tickets::number).first(conn)?;
+                if !run.dry_run {
+                    report.files_removed += delete_attachment(conn, files, &ticket_id, &attachment_id, None, "retention")?;
                 }
+                report.identity_documents.push((number, filename));
             }
         }
+        let due: Vec<(String, String, NaiveDateTime)> = closed_in(category_id)
+            .filter(tickets::closed_at.lt(ticket_cutoff))
+            .order(tickets::closed_at.asc())
+            .select((tickets::id, tickets::number, tickets::closed_at.assume_not_null()))
+            .limit(limit)
+            .load(conn)?;
+        due_tickets.extend(due);
     }
+    // The oldest first across categories, a batch at most.
+    due_tickets.sort_by_key(|(_, _, closed_at)| *closed_at);
     due_tickets.truncate(run.limit);
-    for (id, number) in due_tickets {
+    for (id, number, _) in due_tickets {
         if !run.dry_run {
             report.files_removed += anonymise(conn, files, &id, None, "retention")?;
         }
         report.anonymised.push(number);
     }
     Ok(report)
+}
+
+type NotAnonymised = diesel::dsl::not<
+    diesel::dsl::exists<
+        diesel::dsl::Filter<diesel::dsl::Filter<ticket_privacy::table, diesel::dsl::Eq<ticket_privacy::ticket_id, tickets::id>>, diesel::dsl::IsNotNull<ticket_privacy::anonymised_at>>,
+    >,
+>;
+type ClosedIn<'a> = diesel::dsl::Filter<
+    diesel::dsl::Filter<diesel::dsl::Filter<tickets::table, diesel::dsl::Eq<tickets::category_id, &'a str>>, diesel::expression::SqlLiteral<diesel::sql_types::Bool>>,
+    NotAnonymised,
+>;
+
+/// The predicate of the partial index `tickets_closed` (migration 000810).
+const CLOSED: &str = "tickets.status = 'closed'";
+
+/// A category's closed tickets not yet anonymised. The status as a literal, to the letter the
+/// partial index's predicate (a bound value cannot match it on SQLite).
+fn closed_in(category_id: &str) -> ClosedIn<'_> {
+    let anonymised = ticket_privacy::table.filter(ticket_privacy::ticket_id.eq(tickets::id)).filter(ticket_privacy::anonymised_at.is_not_null());
+    tickets::table
+        .filter(tickets::category_id.eq(category_id))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(CLOSED))
+        .filter(diesel::dsl::not(diesel::dsl::exists(anonymised)))
 }
 
 /// The placeholder account (made once): no password, disabled, never signs in.
