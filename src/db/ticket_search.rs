@@ -140,13 +140,15 @@ pub fn write_fts5(conn: &mut DbConn, ids: &[String], terms: fn(&str) -> String) 
             })
             .collect();
         diesel::insert_into(recent::ticket_fts_recent_rows).values(&values).execute(conn)?;
-        let values: Vec<_> = chunk
-            .iter()
-            .map(|(id, number, subject, body, notes, requester)| {
-                (recent_fts::rowid.eq(*id), recent_fts::number.eq(number), recent_fts::subject.eq(subject), recent_fts::body.eq(body), recent_fts::notes.eq(notes), recent_fts::requester.eq(requester))
-            })
-            .collect();
-        diesel::insert_into(recent_fts::ticket_fts_recent).values(values).execute(conn)?;
+        // The index of the rows just written (external content: told what to index).
+        let ids: Vec<i64> = chunk.iter().map(|row| row.0).collect();
+        diesel::sql_query(
+            "INSERT INTO ticket_fts_recent (rowid, number, subject, body, notes, requester) \
+             SELECT id, number, subject, body, notes, requester FROM ticket_fts_recent_rows \
+             WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind::<Text, _>(serde_json::Value::from(ids).to_string())
+        .execute(conn)?;
     }
     Ok(())
 }
@@ -209,16 +211,6 @@ mod sqlite_tables {
         }
     }
     diesel::table! {
-        ticket_fts_recent (rowid) {
-            rowid -> BigInt,
-            number -> Text,
-            subject -> Text,
-            body -> Text,
-            notes -> Text,
-            requester -> Text,
-        }
-    }
-    diesel::table! {
         ticket_fts_recent_rows (id) {
             id -> BigInt,
             number -> Text,
@@ -230,7 +222,6 @@ mod sqlite_tables {
     }
 }
 use sqlite_tables::ticket_fts::dsl as fts;
-use sqlite_tables::ticket_fts_recent::dsl as recent_fts;
 use sqlite_tables::ticket_fts_recent_rows::dsl as recent;
 use sqlite_tables::ticket_search_docs::dsl as docs;
 

@@ -329,6 +329,15 @@ mod tests {
         Ok(diesel::sql_query("INSERT INTO t (x) VALUES (1)").execute(conn)?)
     }
 
+    /// A writer on a fresh database with a table `t (x)`; keep the folder while it runs.
+    fn writer_on_table_t(queue: usize, tidy: Tidy) -> (tempfile::TempDir, Writer) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let mut conn = open(&path).unwrap();
+        conn.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
+        (dir, Writer::start(conn, move || open(&path), queue, tidy).unwrap())
+    }
+
     /// Holds the writer thread inside a job until `release` is sent; the job answers 0.
     async fn hold(writer: &Writer) -> (std::sync::mpsc::Sender<()>, tokio::sync::oneshot::Receiver<Result<usize, DbError>>) {
         let (release, held) = std::sync::mpsc::channel::<()>();
@@ -346,11 +355,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_refuses_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("q.db");
-        let mut conn = open(&path).unwrap();
-        conn.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
-        let writer = Writer::start(conn, move || open(&path), 2, |_| Ok(())).unwrap();
+        let (_dir, writer) = writer_on_table_t(2, |_| Ok(()));
         let (release, blocker) = hold(&writer).await;
         let queued: Vec<_> = (0..2).map(|_| writer.submit(insert).unwrap()).collect();
         assert!(matches!(writer.submit(insert), Err(DbError::QueueFull)), "a third waiting write is refused");
@@ -435,11 +440,7 @@ mod tests {
 
     #[tokio::test]
     async fn tidy_runs_in_its_own_transaction_after_writes_and_not_when_idle() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let mut conn = open(&path).unwrap();
-        conn.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
-        let writer = Writer::start(conn, move || open(&path), 8, count_tidy).unwrap();
+        let (_dir, writer) = writer_on_table_t(8, count_tidy);
         tokio::time::sleep(TIDY_EVERY * 2).await;
         assert_eq!(TIDIES.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing written, nothing to tidy");
         assert_eq!(writer.run(insert).await.unwrap(), 1);
