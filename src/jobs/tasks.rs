@@ -117,10 +117,11 @@ fn at_risk(
     now: NaiveDateTime,
     limit: NaiveDateTime,
 ) -> QueryResult<Vec<(TicketRow, Option<NaiveDateTime>)>> {
-    let running = [Status::New, Status::Open];
+    // The status as the partial indexes' literal: with a bound one SQLite read every running
+    // ticket of the team through (team_id, status) — 100–155 ms a minute at a million tickets.
     let base = tickets::table
         .filter(tickets::team_id.eq(team_id))
-        .filter(tickets::status.eq_any(running))
+        .filter(sql::<Bool>(crate::console::queues::RUNNING))
         .limit(BATCH as i64);
     let alerted = sla_alerts::table
         .filter(sla_alerts::ticket_id.eq(tickets::id))
