@@ -5,7 +5,7 @@
 //! - SQLite: a contentless FTS5 table (`ticket_fts`) of terms the caller computes (Snowball
 //!   stems), one row per ticket whose rowid `ticket_search_docs` gives; ranked by `ticket_rank`
 //!   (src/db/fts5_rank.rs). New documents go first to a small table of recent ones, moved into
-//!   `ticket_fts` by the writer a few times a second (`move_recent`); a search reads both.
+//!   `ticket_fts` by the writer once a second (`move_recent`); a search reads both.
 //! - PostgreSQL: a tsvector per ticket written by the migration's `ticket_search_document`
 //!   function, GIN-indexed; ranked by `ts_rank`.
 
@@ -174,7 +174,8 @@ fn forget_recent(conn: &mut diesel::SqliteConnection, id: i64) -> QueryResult<bo
 }
 
 /// Moves the recent documents into the index, in one statement (one segment, or a few), and
-/// empties the recent ones: run by SQLite's writer a few times a second, in a transaction.
+/// empties the recent ones: run by SQLite's writer once a second, in a transaction (and by
+/// the backfill after each batch).
 /// Nothing to do on PostgreSQL.
 pub fn move_recent(conn: &mut DbConn) -> QueryResult<()> {
     let DbConn::Sqlite(conn) = conn else { return Ok(()) };
