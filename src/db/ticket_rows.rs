@@ -129,6 +129,11 @@ pub struct EventRow {
 
 /// Appends an audit event. Call inside the transaction of the change it records.
 pub fn record_event(conn: &mut DbConn, ticket_id: &str, actor_id: Option<&str>, kind: &str, data: Value) -> QueryResult<()> {
+    super::direct::execute(conn, new_event(ticket_id, actor_id, kind, data)).map(|_| ())
+}
+
+/// The insert of an audit event (`record_event`, or a `direct::Batch`).
+pub fn new_event(ticket_id: &str, actor_id: Option<&str>, kind: &str, data: Value) -> impl super::direct::Statement + 'static {
     let row = EventRow {
         id: new_id(),
         ticket_id: ticket_id.to_owned(),
@@ -137,5 +142,5 @@ pub fn record_event(conn: &mut DbConn, ticket_id: &str, actor_id: Option<&str>, 
         data: data.to_string(),
         created_at: now(),
     };
-    super::direct::execute(conn, diesel::insert_into(ticket_events::table).values(&row)).map(|_| ())
+    diesel::insert_into(ticket_events::table).values(row)
 }

@@ -13,6 +13,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Timestamp};
 
+use super::direct::Batch;
 use super::{DbConn, DeferredRun};
 use crate::db::schema::{messages, tickets, users};
 
@@ -61,15 +62,15 @@ pub struct NewDocument<'a> {
 }
 
 /// Writes the document of a ticket created in this transaction (it has none yet): on
-/// PostgreSQL from the texts given, on SQLite at the batch's end like any other.
-pub fn write_new_document(conn: &mut DbConn, doc: &NewDocument<'_>, sqlite: DeferredRun) -> QueryResult<()> {
+/// PostgreSQL from the texts given, with the rest of `batch`; on SQLite at the writer's batch's
+/// end like any other.
+pub fn write_new_document<'q>(batch: &mut Batch<'_, 'q>, doc: &NewDocument<'q>, sqlite: DeferredRun) -> QueryResult<()> {
     use pg_tables::{ticket_search as ts, ticket_search_text_document};
-    if let DbConn::Pg(conn) = conn {
+    if let DbConn::Pg(_) = batch.conn() {
         let document = ticket_search_text_document(doc.number, doc.subject, doc.requester_email, matricola(doc.fields), doc.body, "");
-        diesel::insert_into(ts::table).values((ts::ticket_id.eq(doc.ticket_id), ts::document.eq(document))).execute(conn)?;
-        return Ok(());
+        return batch.push_pg(diesel::insert_into(ts::table).values((ts::ticket_id.eq(doc.ticket_id), ts::document.eq(document))));
     }
-    defer_fts5(conn, doc.ticket_id, sqlite)
+    defer_fts5(batch.conn(), doc.ticket_id, sqlite)
 }
 
 /// Rewrites a ticket's document. PostgreSQL computes it in SQL. On SQLite the write waits for

@@ -143,7 +143,9 @@ impl Writer {
             loop {
                 if untidy && tidied.elapsed() >= TIDY_EVERY {
                     if let Some(c) = conn.as_mut() {
+                        let started = std::time::Instant::now();
                         run_tidy(c, tidy);
+                        log_slow("tidying", started, 0);
                     }
                     (untidy, tidied) = (false, std::time::Instant::now());
                 }
@@ -175,7 +177,10 @@ impl Writer {
                     };
                 }
                 if let Some(c) = conn.as_mut() {
-                    if let Err(e) = run_batch(c, batch) {
+                    let (started, jobs) = (std::time::Instant::now(), batch.len());
+                    let ran = run_batch(c, batch);
+                    log_slow("a batch", started, jobs);
+                    if let Err(e) = ran {
                         tracing::error!(error = %e, "sqlite writer: the batch could not begin or commit; reopening the connection");
                         conn = None;
                     }
@@ -245,6 +250,17 @@ fn refuse(batch: Vec<Job>, message: &str) {
     for job in batch {
         let finish = job_not_run(job);
         finish(Err(DbError::Unavailable(message.to_owned())));
+    }
+}
+
+/// A batch or a tidying that held the writer this long is logged: every write queued behind
+/// it waited as long.
+const SLOW: std::time::Duration = std::time::Duration::from_millis(50);
+
+fn log_slow(what: &'static str, started: std::time::Instant, jobs: usize) {
+    let took = started.elapsed();
+    if took >= SLOW {
+        tracing::info!(what, jobs, ms = took.as_millis() as u64, "sqlite writer: took long");
     }
 }
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 use crate::cache::TtlCache;
 use crate::ids::{new_id, now};
 use crate::db::schema::{outbox, team_members, users};
-use crate::db::{direct, DbConn};
+use crate::db::direct::{self, Batch};
+use crate::db::DbConn;
 use crate::domain::{Locale, Role};
 
 pub use super::notification::Mail;
@@ -24,31 +25,36 @@ pub struct Notification<'a> {
 
 /// Queues a notification. Call inside the transaction of the change that causes it.
 pub fn enqueue(conn: &mut DbConn, n: Notification<'_>) -> QueryResult<()> {
-    enqueue_to(conn, n.mail, n.ticket_id, &[(n.recipient, n.locale)])
+    let mut batch = Batch::new(conn);
+    enqueue_in(&mut batch, n)?;
+    batch.finish().map(|_| ())
 }
 
-/// Queues one mail for several recipients, its payload made once. (One insert a row: the
-/// two-backend connection has no batch insert, and a team is a handful of people.)
-fn enqueue_to<R: AsRef<str>>(conn: &mut DbConn, mail: &Mail, ticket_id: Option<&str>, recipients: &[(R, Locale)]) -> QueryResult<()> {
+/// `enqueue`, written with the rest of `batch`.
+pub fn enqueue_in(batch: &mut Batch<'_, '_>, n: Notification<'_>) -> QueryResult<()> {
+    enqueue_to(batch, n.mail, n.ticket_id, &[(n.recipient, n.locale)])
+}
+
+/// Queues one mail for several recipients, its payload made once.
+fn enqueue_to<R: AsRef<str>>(batch: &mut Batch<'_, '_>, mail: &Mail, ticket_id: Option<&str>, recipients: &[(R, Locale)]) -> QueryResult<()> {
     if recipients.is_empty() {
         return Ok(());
     }
     let payload = mail.payload().map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?.to_string();
     let now = now();
     for (recipient, locale) in recipients {
-        let insert = diesel::insert_into(outbox::table).values((
-                outbox::id.eq(new_id()),
-                outbox::kind.eq(mail.kind()),
-                outbox::recipient.eq(recipient.as_ref()),
-                outbox::locale.eq(*locale),
-                outbox::ticket_id.eq(ticket_id),
-                outbox::payload.eq(&payload),
-                outbox::status.eq("pending"),
-                outbox::attempts.eq(0),
-                outbox::next_attempt_at.eq(now),
-                outbox::created_at.eq(now),
-            ));
-        direct::execute(conn, insert)?;
+        batch.push(diesel::insert_into(outbox::table).values((
+            outbox::id.eq(new_id()),
+            outbox::kind.eq(mail.kind()),
+            outbox::recipient.eq(recipient.as_ref().to_owned()),
+            outbox::locale.eq(*locale),
+            outbox::ticket_id.eq(ticket_id.map(str::to_owned)),
+            outbox::payload.eq(payload.clone()),
+            outbox::status.eq("pending"),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::created_at.eq(now),
+        )))?;
     }
     Ok(())
 }
@@ -154,17 +160,21 @@ fn team_staff(conn: &mut DbConn, team_id: &str) -> QueryResult<Recipients> {
 /// Queues `mail` for the ticket's assignee or, if nobody has it, for every active staff member
 /// of the team. Call inside the transaction of the change.
 pub fn notify_staff(conn: &mut DbConn, ticket_id: &str, team_id: &str, assignee_id: Option<&str>, mail: &Mail) -> QueryResult<()> {
-    match assignee_id {
-        Some(id) => {
-            let assignee: Vec<(String, Locale)> =
-                direct::load(conn, users::table.find(id).filter(users::disabled.eq(false)).select((users::email, users::locale)))?;
-            enqueue_to(conn, mail, Some(ticket_id), &assignee)
-        }
-        None => {
-            let staff = team_staff(conn, team_id)?;
-            enqueue_to(conn, mail, Some(ticket_id), &staff)
-        }
-    }
+    let mut batch = Batch::new(conn);
+    notify_staff_in(&mut batch, ticket_id, team_id, assignee_id, mail)?;
+    batch.finish().map(|_| ())
+}
+
+/// `notify_staff`, written with the rest of `batch`.
+pub fn notify_staff_in(batch: &mut Batch<'_, '_>, ticket_id: &str, team_id: &str, assignee_id: Option<&str>, mail: &Mail) -> QueryResult<()> {
+    let recipients: Recipients = match assignee_id {
+        Some(id) => Arc::new(direct::load(
+            batch.conn(),
+            users::table.find(id).filter(users::disabled.eq(false)).select((users::email, users::locale)),
+        )?),
+        None => team_staff(batch.conn(), team_id)?,
+    };
+    enqueue_to(batch, mail, Some(ticket_id), &recipients)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::attachments::link_uploads;
 use crate::files::Upload;
-use crate::db::ticket_rows::{record_event, AttachmentRow, MessageKind, MessageRow, TicketRow};
+use crate::db::ticket_rows::{new_event, AttachmentRow, MessageKind, MessageRow, TicketRow};
 use super::view::{message_view, ticket_view, Names, TicketView, Viewer};
 use crate::accounts::{self, User};
 use crate::ids::new_id;
@@ -23,7 +23,8 @@ use crate::categories::{form::validate_answers, Category, Notice};
 use crate::db::counters::next_ticket_seq;
 use crate::db::privacy_schema::{category_notices, ticket_notice_acks};
 use crate::db::schema::{messages, tickets};
-use crate::db::{direct, Db, DbConn};
+use crate::db::direct::Batch;
+use crate::db::{Db, DbConn};
 use crate::domain::sla::Targets;
 use crate::domain::{Email, Locale, NoticeVersion, Priority, Role, Status, TicketNumber};
 use crate::error::{Code, FieldError, FieldErrors, ServiceError};
@@ -286,25 +287,21 @@ fn check_notice(category: &Category, given: Option<i64>, errors: &mut FieldError
     None
 }
 
-/// Stores the acknowledgement; the notice must still be current (the catalog checked may be a
-/// cache's TTL old, and an admin may have edited it on another instance meanwhile). One
-/// statement: the row is copied from the notice only while it is not retired.
-fn record_acknowledgement(conn: &mut DbConn, ticket_id: &str, notice: &Notice) -> Result<(), ServiceError> {
+/// Stores the acknowledgement, last in `batch`; the notice must still be current (the
+/// catalog checked may be a cache's TTL old, and an admin may have edited it on another
+/// instance meanwhile): the row is copied from the notice only while it is not retired, and
+/// the batch's count (its last statement's) says whether it was.
+fn acknowledge<'q>(batch: &mut Batch<'_, 'q>, ticket_id: &'q str, notice: &'q Notice) -> QueryResult<()> {
     use diesel::sql_types::{Text, Timestamp};
     let current = category_notices::table
         .filter(category_notices::id.eq(&notice.id))
         .filter(category_notices::retired.eq(false))
-        .select((ticket_id.to_owned().into_sql::<Text>(), category_notices::id, category_notices::version, crate::ids::now().into_sql::<Timestamp>()));
-    let inserted = direct::execute(
-        conn,
+        .select((ticket_id.into_sql::<Text>(), category_notices::id, category_notices::version, crate::ids::now().into_sql::<Timestamp>()));
+    batch.push(
         diesel::insert_into(ticket_notice_acks::table)
             .values(current)
             .into_columns((ticket_notice_acks::ticket_id, ticket_notice_acks::notice_id, ticket_notice_acks::version, ticket_notice_acks::acknowledged_at)),
-    )?;
-    if inserted == 0 {
-        return Err(ServiceError::invalid(NOTICE_FIELD, Code::NoticeOutdated));
-    }
-    Ok(())
+    )
 }
 
 fn finish(errors: FieldErrors) -> ServiceError {
@@ -410,10 +407,31 @@ pub(crate) fn insert_ticket(
         follow_up_of: draft.follow_up_of.map(|old| old.id.clone()),
         deadline_at: None,
     };
-    direct::execute(conn, diesel::insert_into(tickets::table).values(&ticket))?;
     let message = MessageRow::new(&ticket.id, MessageKind::Public, Some(&requester.id), draft.body.to_owned());
-    direct::execute(conn, diesel::insert_into(messages::table).values(&message))?;
-    let attachment_rows = link_uploads(conn, &ticket.id, Some(&message.id), Some(&requester.id), uploads)?;
+    let link = format!("{}/tickets/{}", place.base_url, ticket.number);
+    let mail = |link| RequesterMail {
+        number: ticket.number.clone(),
+        subject: draft.subject.to_owned(),
+        name: requester.name.clone(),
+        link,
+    };
+    let requester_mail = match (draft.status, draft.secret) {
+        (Status::Unverified, Some((secret, _))) => Mail::GuestVerify(mail(format!("{link}?secret={secret}"))),
+        // A guest's ticket already in the queues (a follow-up): the link carries the secret.
+        (_, Some((secret, _))) => Mail::TicketCreated(mail(format!("{link}?secret={secret}"))),
+        (_, None) => Mail::TicketCreated(mail(link.clone())),
+    };
+    let team_mail = Mail::TeamNewTicket(StaffMail { number: ticket.number.clone(), subject: draft.subject.to_owned(), link });
+    let mut created = json!({"number": ticket.number, "category": draft.category_slug, "status": draft.status.as_str(),
+                             "form_version": draft.form_version, "attachments": uploads.len(),
+                             "privacy_notice_version": draft.notice.map(|n| n.version)});
+    if let (Some(old), Some(data)) = (draft.follow_up_of, created.as_object_mut()) {
+        data.insert("follow_up_of".into(), json!(old.number));
+    }
+    // One round trip on PostgreSQL for all of these (see `direct::Batch`).
+    let mut batch = Batch::new(conn);
+    batch.push(diesel::insert_into(tickets::table).values(&ticket))?;
+    batch.push(diesel::insert_into(messages::table).values(&message))?;
     let document = crate::db::ticket_search::NewDocument {
         ticket_id: &ticket.id,
         number: &ticket.number,
@@ -422,35 +440,21 @@ pub(crate) fn insert_ticket(
         fields: &ticket.fields,
         body: &message.body,
     };
-    crate::tickets::search_index::index_new_ticket(conn, &document)?;
-    if let Some(notice) = draft.notice {
-        record_acknowledgement(conn, &ticket.id, notice)?;
-    }
-    let mut created = json!({"number": ticket.number, "category": draft.category_slug, "status": draft.status.as_str(),
-                             "form_version": draft.form_version, "attachments": attachment_rows.len(),
-                             "privacy_notice_version": draft.notice.map(|n| n.version)});
-    if let (Some(old), Some(data)) = (draft.follow_up_of, created.as_object_mut()) {
-        data.insert("follow_up_of".into(), json!(old.number));
-    }
-    record_event(conn, &ticket.id, Some(&requester.id), "created", created)?;
-    let link = format!("{}/tickets/{}", place.base_url, ticket.number);
-    let mail = |link| RequesterMail {
-        number: ticket.number.clone(),
-        subject: draft.subject.to_owned(),
-        name: requester.name.clone(),
-        link,
-    };
-    let mail = match (draft.status, draft.secret) {
-        (Status::Unverified, Some((secret, _))) => Mail::GuestVerify(mail(format!("{link}?secret={secret}"))),
-        // A guest's ticket already in the queues (a follow-up): the link carries the secret.
-        (_, Some((secret, _))) => Mail::TicketCreated(mail(format!("{link}?secret={secret}"))),
-        (_, None) => Mail::TicketCreated(mail(link.clone())),
-    };
-    outbox::enqueue(conn, Notification { recipient: &requester.email, locale: draft.locale, ticket_id: Some(&ticket.id), mail: &mail })?;
+    crate::tickets::search_index::index_new_ticket(&mut batch, &document)?;
+    batch.push(new_event(&ticket.id, Some(&requester.id), "created", created))?;
+    outbox::enqueue_in(&mut batch, Notification { recipient: &requester.email, locale: draft.locale, ticket_id: Some(&ticket.id), mail: &requester_mail })?;
     if draft.status == Status::New {
-        let mail = Mail::TeamNewTicket(StaffMail { number: ticket.number.clone(), subject: draft.subject.to_owned(), link });
-        outbox::notify_staff(conn, &ticket.id, &ticket.team_id, None, &mail)?;
+        outbox::notify_staff_in(&mut batch, &ticket.id, &ticket.team_id, None, &team_mail)?;
     }
+    if let Some(notice) = draft.notice {
+        acknowledge(&mut batch, &ticket.id, notice)?;
+    }
+    let acknowledged = batch.finish()?;
+    if draft.notice.is_some() && acknowledged == 0 {
+        return Err(ServiceError::invalid(NOTICE_FIELD, Code::NoticeOutdated));
+    }
+    // After the batch: their rows name the message.
+    let attachment_rows = link_uploads(conn, &ticket.id, Some(&message.id), Some(&requester.id), uploads)?;
     Ok((ticket, message, attachment_rows))
 }
 

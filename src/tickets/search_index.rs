@@ -33,6 +33,7 @@ use super::listing::{
 use crate::accounts::User;
 use crate::db::schema::{messages, tickets, users};
 use crate::db::ticket_search::{self, matricola, Candidate, CandidateQuery};
+use crate::db::direct::Batch;
 use crate::db::{write_tx, DbConn};
 use crate::domain::{Locale, Role, Status};
 use crate::error::{FieldErrors, ServiceError};
@@ -174,8 +175,8 @@ pub fn index_ticket(conn: &mut DbConn, ticket_id: &str) -> Result<(), ServiceErr
 }
 
 /// Writes the search document of a ticket created in this transaction.
-pub fn index_new_ticket(conn: &mut DbConn, doc: &ticket_search::NewDocument<'_>) -> Result<(), ServiceError> {
-    Ok(ticket_search::write_new_document(conn, doc, write_sqlite_documents)?)
+pub fn index_new_ticket<'q>(batch: &mut Batch<'_, 'q>, doc: &ticket_search::NewDocument<'q>) -> Result<(), ServiceError> {
+    Ok(ticket_search::write_new_document(batch, doc, write_sqlite_documents)?)
 }
 
 /// SQLite's documents of a writer batch's tickets, made of their stems.

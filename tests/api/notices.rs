@@ -12,6 +12,7 @@ both_backends!(
     categories_show_the_seeded_notice_and_a_ticket_keeps_the_version_read,
     a_ticket_without_the_current_version_is_refused,
     an_edit_is_a_new_version_and_old_tickets_keep_theirs,
+    a_notice_edited_after_the_check_refuses_the_write_and_writes_nothing,
     only_admins_edit_notices,
     the_form_shows_the_notice_and_requires_its_checkbox,
     admins_edit_the_notice_on_the_category_page,
@@ -157,6 +158,50 @@ async fn an_edit_is_a_new_version_and_old_tickets_keep_theirs(backend: Backend) 
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     assert!(html.contains(r#"name="subject""#) && !html.contains("privacy_notice_version"), "{html}");
+}
+
+/// The check reads the catalog, which may be a cache's TTL old (or another instance's): the
+/// write itself copies the acknowledgement only from a notice still current, last of the
+/// ticket's statements (on PostgreSQL one statement with the others), and a refusal there
+/// leaves nothing behind — no ticket, no number's row, no mail.
+async fn a_notice_edited_after_the_check_refuses_the_write_and_writes_nothing(backend: Backend) {
+    use helpdesk::tickets::open::{open as open_ticket, NewTicket, Place, Request};
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let student = app.student("tardi@studenti.unibg.it").await;
+    let id = student.id.clone();
+    let (catalog, user) = app
+        .db
+        .read(move |conn| Ok::<_, helpdesk::error::ServiceError>((helpdesk::categories::list(conn)?, helpdesk::accounts::find_user(conn, &id)?)))
+        .await
+        .unwrap();
+    let res = put_notice(&app, &admin, "segreteria", "Informativa rivista.", "Revised notice.").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let input: NewTicket = serde_json::from_value(segreteria_ticket("Letto prima della modifica")).unwrap();
+    let place = Place { prefix: "HD".into(), base_url: "http://127.0.0.1".into() };
+    let stale = Request { input: input.clone(), user: Some(user.clone()), uploads: Vec::new(), errors: Vec::new() };
+    let refused = open_ticket(&app.db, &catalog, stale, &place).await.err().expect("the write refuses a notice no longer current");
+    assert_eq!(outdated(&refused), Some("privacy_notice_version"), "{refused:?}");
+    let list: Value = app.get("/api/v1/tickets", Some(&student.token)).await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 0, "nothing was opened");
+    let mails = app.db.read(|conn| Ok::<_, helpdesk::error::ServiceError>(helpdesk::mail::outbox::pending(conn)?.0)).await.unwrap();
+    // With the fresh catalog the check itself refuses it.
+    let fresh = app.db.read(helpdesk::categories::list).await.unwrap();
+    let current = Request { input, user: Some(user), uploads: Vec::new(), errors: Vec::new() };
+    let refused_again = open_ticket(&app.db, &fresh, current, &place).await.err().expect("version 1 is not current any more");
+    assert_eq!(outdated(&refused_again), Some("privacy_notice_version"), "{refused_again:?}");
+    let after = app.db.read(|conn| Ok::<_, helpdesk::error::ServiceError>(helpdesk::mail::outbox::pending(conn)?.0)).await.unwrap();
+    assert_eq!(after, mails, "no mail queued by a refused write");
+}
+
+/// The field of a refusal for an outdated notice.
+fn outdated(error: &helpdesk::error::ServiceError) -> Option<&str> {
+    match error {
+        helpdesk::error::ServiceError::Validation(list) => {
+            list.iter().find(|e| e.code == helpdesk::domain::Code::NoticeOutdated).map(|e| e.field.as_str())
+        }
+        _ => None,
+    }
 }
 
 async fn only_admins_edit_notices(backend: Backend) {
