@@ -1,0 +1,1 @@
+ALTER INDEX ticket_search_document RESET (fastupdate);
