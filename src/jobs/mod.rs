@@ -8,7 +8,7 @@ mod tasks;
 
 use std::time::Duration;
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::config::{JobsConfig, PrivacySettings};
 use crate::db::{Db, DbConn};
@@ -34,7 +34,7 @@ pub enum Job {
     SlaRisk,
     /// The deadline-aware SLA: priority rises as a linked procedure's window closes.
     DeadlinePriority,
-    /// SQLite's planner statistics kept current as the tables grow, at night (`quiet_hour`).
+    /// SQLite's planner statistics kept current as the tables grow.
     Statistics,
     /// Files no attachment refers to, one of the 256 folders a run.
     SweepFiles,
@@ -87,7 +87,6 @@ impl Job {
             Job::ExpireGuests => expire_guests(conn, ctx, now),
             Job::SlaRisk => sla_risk(conn, ctx, now),
             Job::DeadlinePriority => crate::career::changes::escalate_deadlines(conn, now.naive_utc(), BATCH as i64),
-            Job::Statistics if !quiet_hour(now) => Ok(0),
             Job::Statistics => crate::db::refresh_statistics(conn).map(|()| 0).map_err(ServiceError::from),
             Job::SweepFiles => match &ctx.files {
                 // A different folder each minute: every file is looked at every 256 minutes.
@@ -109,14 +108,6 @@ impl Job {
             }
         }
     }
-}
-
-/// Whether `now` is in the office's quietest hour (03:00–03:59 in Rome), when SQLite's
-/// statistics are refreshed. ANALYZE counts every row of a table that grew tenfold, holding
-/// the one writer meanwhile: 2.1–5 s at 2.3 million tickets, every write waiting behind it
-/// (BENCHMARKS.md). They are refreshed at start too, and stale ones still steer the planner.
-fn quiet_hour(now: DateTime<Utc>) -> bool {
-    now.with_timezone(&chrono_tz::Europe::Rome).hour() == 3
 }
 
 /// A stored file is swept only this long after it was written: the request that stored it has
@@ -211,21 +202,4 @@ pub fn spawn(db: Db, ctx: JobContext) {
             }
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-
-    #[test]
-    fn statistics_wait_for_three_in_the_morning_in_rome_whatever_the_season() {
-        let rome = |m, d, h| chrono_tz::Europe::Rome.with_ymd_and_hms(2026, m, d, h, 30, 0).unwrap().with_timezone(&Utc);
-        assert!(quiet_hour(rome(12, 7, 3)), "winter, 02:30 UTC");
-        assert!(quiet_hour(rome(7, 7, 3)), "summer, 01:30 UTC");
-        for busy in [0, 2, 4, 9, 12, 18, 23] {
-            assert!(!quiet_hour(rome(12, 7, busy)), "{busy}:30");
-        }
-    }
 }
