@@ -17,10 +17,7 @@ use diesel::{Connection, PgConnection, QueryResult, RunQueryDsl, SqliteConnectio
 use super::DbConn;
 
 /// `query.execute(conn)`.
-pub fn execute<Q>(conn: &mut DbConn, query: Q) -> QueryResult<usize>
-where
-    Q: QueryFragment<Sqlite> + QueryFragment<Pg> + QueryId,
-{
+pub fn execute<Q: Statement>(conn: &mut DbConn, query: Q) -> QueryResult<usize> {
     match conn {
         DbConn::Sqlite(c) => c.execute_returning_count(&query),
         DbConn::Pg(c) => c.execute_returning_count(&query),

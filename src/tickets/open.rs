@@ -421,7 +421,6 @@ pub(crate) fn insert_ticket(
         (_, Some((secret, _))) => Mail::TicketCreated(mail(format!("{link}?secret={secret}"))),
         (_, None) => Mail::TicketCreated(mail(link.clone())),
     };
-    let team_mail = Mail::TeamNewTicket(StaffMail { number: ticket.number.clone(), subject: draft.subject.to_owned(), link });
     let mut created = json!({"number": ticket.number, "category": draft.category_slug, "status": draft.status.as_str(),
                              "form_version": draft.form_version, "attachments": uploads.len(),
                              "privacy_notice_version": draft.notice.map(|n| n.version)});
@@ -444,7 +443,8 @@ pub(crate) fn insert_ticket(
     batch.push(new_event(&ticket.id, Some(&requester.id), "created", created))?;
     outbox::enqueue_in(&mut batch, Notification { recipient: &requester.email, locale: draft.locale, ticket_id: Some(&ticket.id), mail: &requester_mail })?;
     if draft.status == Status::New {
-        outbox::notify_staff_in(&mut batch, &ticket.id, &ticket.team_id, None, &team_mail)?;
+        let mail = Mail::TeamNewTicket(StaffMail { number: ticket.number.clone(), subject: draft.subject.to_owned(), link });
+        outbox::notify_staff_in(&mut batch, &ticket.id, &ticket.team_id, None, &mail)?;
     }
     if let Some(notice) = draft.notice {
         acknowledge(&mut batch, &ticket.id, notice)?;
