@@ -184,14 +184,22 @@ async fn a_notice_edited_after_the_check_refuses_the_write_and_writes_nothing(ba
     assert_eq!(outdated(&refused), Some("privacy_notice_version"), "{refused:?}");
     let list: Value = app.get("/api/v1/tickets", Some(&student.token)).await.json().await.unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 0, "nothing was opened");
-    let mails = app.db.read(|conn| Ok::<_, helpdesk::error::ServiceError>(helpdesk::mail::outbox::pending(conn)?.0)).await.unwrap();
     // With the fresh catalog the check itself refuses it.
     let fresh = app.db.read(helpdesk::categories::list).await.unwrap();
     let current = Request { input, user: Some(user), uploads: Vec::new(), errors: Vec::new() };
     let refused_again = open_ticket(&app.db, &fresh, current, &place).await.err().expect("version 1 is not current any more");
     assert_eq!(outdated(&refused_again), Some("privacy_notice_version"), "{refused_again:?}");
-    let after = app.db.read(|conn| Ok::<_, helpdesk::error::ServiceError>(helpdesk::mail::outbox::pending(conn)?.0)).await.unwrap();
-    assert_eq!(after, mails, "no mail queued by a refused write");
+    // Counted whatever their state: the desk's workers send the sign-up mails meanwhile.
+    let created_mails = app
+        .db
+        .read(|conn| {
+            use diesel::prelude::*;
+            use helpdesk::db::schema::outbox;
+            outbox::table.filter(outbox::kind.eq("ticket_created")).count().get_result::<i64>(conn).map_err(helpdesk::error::ServiceError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(created_mails, 0, "no mail queued by a refused write");
 }
 
 /// The field of a refusal for an outdated notice.
