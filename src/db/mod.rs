@@ -12,6 +12,7 @@ pub mod locks;
 pub mod outbox;
 pub mod privacy_schema;
 pub mod schema;
+pub mod statistics;
 pub mod ticket_rows;
 pub mod ticket_search;
 mod writer;
@@ -332,7 +333,7 @@ impl Db {
         match &mut *conn {
             DbConn::Sqlite(c) => {
                 c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| anyhow::anyhow!(e))?;
-                refresh_statistics(&mut conn)?;
+                statistics::refresh_all(&mut conn)?;
             }
             DbConn::Pg(c) => {
                 c.batch_execute("SELECT pg_advisory_lock(724201)")?;
@@ -342,17 +343,6 @@ impl Db {
             }
         }
         Ok(())
-    }
-}
-
-/// SQLite's planner statistics, refreshed where the tables grew or new indexes have none (a
-/// sampled ANALYZE: about a second at a million tickets). Without them SQLite guesses, and at a
-/// million tickets it read the unassigned queue from an index that needed a sort (10 ms, not
-/// 0.04). Run at start and by the `statistics` job; PostgreSQL's autovacuum does its own.
-pub fn refresh_statistics(conn: &mut DbConn) -> QueryResult<()> {
-    match conn {
-        DbConn::Sqlite(c) => c.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;"),
-        DbConn::Pg(_) => Ok(()),
     }
 }
 

@@ -34,7 +34,7 @@ pub enum Job {
     SlaRisk,
     /// The deadline-aware SLA: priority rises as a linked procedure's window closes.
     DeadlinePriority,
-    /// SQLite's planner statistics kept current as the tables grow.
+    /// SQLite's planner statistics kept current as the tables grow, one index a batch.
     Statistics,
     /// Files no attachment refers to, one of the 256 folders a run.
     SweepFiles,
@@ -87,7 +87,8 @@ impl Job {
             Job::ExpireGuests => expire_guests(conn, ctx, now),
             Job::SlaRisk => sla_risk(conn, ctx, now),
             Job::DeadlinePriority => crate::career::changes::escalate_deadlines(conn, now.naive_utc(), BATCH as i64),
-            Job::Statistics => crate::db::refresh_statistics(conn).map(|()| 0).map_err(ServiceError::from),
+            // One index a batch (see db::statistics); a full batch's count asks for the next.
+            Job::Statistics => crate::db::statistics::refresh_step(conn).map(|more| if more { BATCH } else { 0 }).map_err(ServiceError::from),
             Job::SweepFiles => match &ctx.files {
                 // A different folder each minute: every file is looked at every 256 minutes.
                 Some(files) => files.sweep(conn, &format!("{:02x}", (now.timestamp() / 60) % 256), SWEEP_GRACE).map(|_| 0),
