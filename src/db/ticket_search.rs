@@ -369,6 +369,9 @@ const PG_FILTERS: &str = " JOIN tickets t ON t.id = m.ticket_id \
 // SQLite's matches are in two tables, `ticket_fts` and the recent documents (every document in
 // one of them): each query of the index is the UNION ALL of both, ordered where it is limited
 // (SQLite then merges the two ordered scans, reading no more than the limit of either).
+// PostgreSQL keeps each match's row address (`ctid`) from the index scan, so ranking the window
+// reads its documents straight from the table, not through the key's index (−7 % a search at
+// 1 M tickets; within one statement the address is that of the row version it read).
 const SQLITE_MATCH: &str = "WITH e AS (SELECT coalesce(CAST(?16 AS INTEGER), \
       (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?1 \
        UNION ALL SELECT rowid FROM ticket_fts_recent WHERE ticket_fts_recent MATCH ?1 \
@@ -403,12 +406,13 @@ const PG_MATCH: &str = "WITH q AS ( \
                || plainto_tsquery('simple', word) AS q \
         FROM unnest(string_to_array($1, ' ')) AS word) w \
       WHERE numnode(w.q) > 0), \
-    m AS MATERIALIZED (SELECT s.ticket_id FROM ticket_search s, q WHERE s.document @@ q.q), \
-    e AS (SELECT coalesce($16, (SELECT min(ticket_id COLLATE \"C\") FROM \
-      (SELECT ticket_id FROM m ORDER BY ticket_id COLLATE \"C\" DESC LIMIT $17) r), '') AS edge), \
+    m AS MATERIALIZED (SELECT s.ticket_id, s.ctid AS tid FROM ticket_search s, q WHERE s.document @@ q.q), \
+    w AS MATERIALIZED (SELECT ticket_id, tid FROM m WHERE $16::text IS NULL OR ticket_id COLLATE \"C\" >= $16 \
+      ORDER BY ticket_id COLLATE \"C\" DESC LIMIT CASE WHEN $16::text IS NULL THEN $17 END), \
+    e AS (SELECT coalesce($16, (SELECT min(ticket_id COLLATE \"C\") FROM w), '') AS edge), \
     t0 AS MATERIALIZED (SELECT ticket_id, rank FROM ( \
-        SELECT s.ticket_id, ts_rank(s.document, q.q)::float8 AS rank \
-        FROM m JOIN ticket_search s ON s.ticket_id = m.ticket_id, q, e WHERE m.ticket_id COLLATE \"C\" >= e.edge) r \
+        SELECT w.ticket_id, ts_rank(s.document, q.q)::float8 AS rank \
+        FROM w JOIN ticket_search s ON s.ctid = w.tid, q) r \
       WHERE $12::float8 IS NULL OR rank <= $12 ORDER BY rank DESC LIMIT $15), \
     c AS MATERIALIZED ( \
       SELECT ticket_id, rank FROM t0 \

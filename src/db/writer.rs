@@ -145,7 +145,7 @@ impl Writer {
                     if let Some(c) = conn.as_mut() {
                         let started = std::time::Instant::now();
                         run_tidy(c, tidy);
-                        log_slow("tidying", started, 0);
+                        log_slow("tidying", started);
                     }
                     (untidy, tidied) = (false, std::time::Instant::now());
                 }
@@ -177,10 +177,7 @@ impl Writer {
                     };
                 }
                 if let Some(c) = conn.as_mut() {
-                    let (started, jobs) = (std::time::Instant::now(), batch.len());
-                    let ran = run_batch(c, batch);
-                    log_slow("a batch", started, jobs);
-                    if let Err(e) = ran {
+                    if let Err(e) = run_batch(c, batch) {
                         tracing::error!(error = %e, "sqlite writer: the batch could not begin or commit; reopening the connection");
                         conn = None;
                     }
@@ -257,23 +254,34 @@ fn refuse(batch: Vec<Job>, message: &str) {
 /// it waited as long.
 const SLOW: std::time::Duration = std::time::Duration::from_millis(50);
 
-fn log_slow(what: &'static str, started: std::time::Instant, jobs: usize) {
+fn log_slow(what: &'static str, started: std::time::Instant) {
     let took = started.elapsed();
     if took >= SLOW {
-        tracing::info!(what, jobs, ms = took.as_millis() as u64, "sqlite writer: took long");
+        tracing::info!(what, ms = took.as_millis() as u64, "sqlite writer: took long");
     }
 }
 
 /// Runs one batch; `Err` when the connection could not begin or commit (its callers have
 /// been answered; the connection should be reopened unless SQLite was only busy).
 fn run_batch(conn: &mut DbConn, batch: Vec<Job>) -> Result<(), String> {
+    let (started, jobs) = (std::time::Instant::now(), batch.len());
     if let Err(e) = conn.batch_execute("BEGIN IMMEDIATE") {
         let message = e.to_string();
         refuse(batch, &message);
         return if is_busy(&e) { Ok(()) } else { Err(message) };
     }
     let finishers: Vec<Finish> = batch.into_iter().map(|job| run_guarded(conn, job)).collect();
-    let committed = run_deferred(conn).and_then(|()| conn.batch_execute("COMMIT"));
+    let ran = started.elapsed();
+    let deferred = run_deferred(conn);
+    let written = started.elapsed();
+    let committed = deferred.and_then(|()| conn.batch_execute("COMMIT"));
+    // Which part held the writer: the jobs, the deferred index writes, or the commit (with
+    // the checkpoint it may run).
+    if started.elapsed() >= SLOW {
+        let ms = |d: std::time::Duration| d.as_millis() as u64;
+        let (total, commit) = (started.elapsed(), started.elapsed() - written);
+        tracing::info!(what = "a batch", jobs, ms = ms(total), jobs_ms = ms(ran), deferred_ms = ms(written - ran), commit_ms = ms(commit), "sqlite writer: took long");
+    }
     let outcome = match &committed {
         Ok(()) => Ok(()),
         Err(e) => {
