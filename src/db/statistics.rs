@@ -12,9 +12,11 @@
 //! step analyses one of them. The list is a TEMP table of the writer's connection: nothing of it
 //! reaches the file, and a reopened connection starts afresh.
 //!
-//! FTS5's shadow tables are analysed too: its own statements plan by their statistics. Left with
-//! those of an empty index, the writer's move of the recent documents into the index took 50 to
-//! 900 ms dozens of times a minute as the index grew (BENCHMARKS.md).
+//! FTS5's shadow tables are analysed too: its own statements plan by their statistics. With
+//! those of an empty index, its `DELETE FROM …_data WHERE id >= ? AND id <= ?` after a merge
+//! scans the whole data table instead of the range (EXPLAIN QUERY PLAN), and the writer's move of
+//! the recent documents into the index took 50 to 900 ms dozens of times a minute as the index
+//! grew (BENCHMARKS.md).
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
