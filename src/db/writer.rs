@@ -277,9 +277,10 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>) -> Result<(), String> {
     let committed = deferred.and_then(|()| conn.batch_execute("COMMIT"));
     // Which part held the writer: the jobs, the deferred index writes, or the commit (with
     // the checkpoint it may run).
-    if started.elapsed() >= SLOW {
+    let total = started.elapsed();
+    if total >= SLOW {
         let ms = |d: std::time::Duration| d.as_millis() as u64;
-        let (total, commit) = (started.elapsed(), started.elapsed() - written);
+        let commit = total - written;
         tracing::info!(what = "a batch", jobs, ms = ms(total), jobs_ms = ms(ran), deferred_ms = ms(written - ran), commit_ms = ms(commit), "sqlite writer: took long");
     }
     let outcome = match &committed {

@@ -206,9 +206,9 @@ async fn warm_next_index(db: &Db) {
     let started = std::time::Instant::now();
     match db.read(move |conn| Ok::<_, ServiceError>(crate::db::statistics::warm(conn, &name)?)).await {
         Ok(pages) => {
-            let ms = started.elapsed().as_millis() as u64;
-            if ms >= 50 {
-                tracing::info!(pages, ms, "statistics: the next index warmed on a reader");
+            let ms = started.elapsed().as_millis();
+            if ms >= SLOW_BATCH_MS {
+                tracing::info!(pages, ms = ms as u64, "statistics: the next index warmed on a reader");
             }
         }
         Err(e) => tracing::warn!(error = %e, "statistics: warming the next index failed"),
