@@ -268,7 +268,7 @@ impl Db {
                     move || manager.connect().map_err(connect_error)
                 };
                 let conn = open()?;
-                let batcher = writer::Writer::start(conn, open, options.write_queue, ticket_search::move_recent).map_err(|e| DbError::Io(e.to_string()))?;
+                let batcher = writer::Writer::start(conn, open, options.write_queue, writer::Upkeep { tidy: ticket_search::move_recent, step: ticket_search::merge_step }).map_err(|e| DbError::Io(e.to_string()))?;
                 (build(1), build(pool_size.max(2)), Some(batcher))
             }
             Backend::Postgres => {

@@ -23,14 +23,19 @@ type Deferred = (&'static str, String, DeferredRun);
 /// Does the deferred writes of one kind for these keys (in the order they were asked).
 pub type DeferredRun = fn(&mut DbConn, &[String]) -> diesel::QueryResult<()>;
 
-/// Work the writer does in a transaction of its own every `TIDY_EVERY` while there are writes
-/// (the search index's move of its recent documents, `ticket_search::move_recent`).
-pub type Tidy = fn(&mut DbConn) -> diesel::QueryResult<()>;
+/// Work the writer does for the search index, each in a transaction of its own between
+/// batches: `tidy` every `TIDY_EVERY` while there are writes (the move of the recent
+/// documents, `ticket_search::move_recent`), then `step` after each batch, or back to back
+/// while none waits, for as long as it says there is more (`ticket_search::merge_step`).
+/// Small steps between batches, so that no write waits behind a whole merge.
+#[derive(Clone, Copy)]
+pub struct Upkeep {
+    pub tidy: fn(&mut DbConn) -> diesel::QueryResult<()>,
+    pub step: fn(&mut DbConn) -> diesel::QueryResult<bool>,
+}
 
-/// How often `Tidy` runs. The search index's move took about as long every 250 ms as every
-/// second (its cost grows with the index, not with the documents moved: 15 ms on a fresh
-/// desk, ~100 ms at 270,000 tickets), so once a second: fewer pauses, fewer and larger
-/// segments.
+/// How often `Upkeep::tidy` runs: each move makes a segment, so once a second (fewer
+/// segments to merge than every 250 ms, for a move that costs about the same).
 const TIDY_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 thread_local! {
@@ -129,8 +134,8 @@ const REOPEN_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl Writer {
     /// Starts the writer thread on `conn`; `reopen` opens a new connection when it broke.
-    /// At most `queue` writes wait (at least one). `tidy` runs every `TIDY_EVERY` after writes.
-    pub fn start<O>(conn: DbConn, reopen: O, queue: usize, tidy: Tidy) -> std::io::Result<Self>
+    /// At most `queue` writes wait (at least one). See `Upkeep` for what runs between batches.
+    pub fn start<O>(conn: DbConn, reopen: O, queue: usize, upkeep: Upkeep) -> std::io::Result<Self>
     where
         O: Fn() -> Result<DbConn, DbError> + Clone + Send + 'static,
     {
@@ -140,16 +145,22 @@ impl Writer {
             let mut conn = Some(conn);
             let mut untidy = false;
             let mut tidied = std::time::Instant::now();
+            let mut stepping = false;
             loop {
                 if untidy && tidied.elapsed() >= TIDY_EVERY {
                     if let Some(c) = conn.as_mut() {
-                        let started = std::time::Instant::now();
-                        run_tidy(c, tidy);
-                        log_slow("tidying", started);
+                        stepping = run_upkeep(c, "tidying", upkeep.tidy).is_some();
                     }
                     (untidy, tidied) = (false, std::time::Instant::now());
+                } else if stepping {
+                    stepping = conn.as_mut().and_then(|c| run_upkeep(c, "a merge step", upkeep.step)).unwrap_or(false);
                 }
-                let first = match waiting.recv_timeout(if untidy { TIDY_EVERY.saturating_sub(tidied.elapsed()) } else { TIDY_EVERY }) {
+                let wait = match (stepping, untidy) {
+                    (true, _) => std::time::Duration::ZERO,
+                    (false, true) => TIDY_EVERY.saturating_sub(tidied.elapsed()),
+                    (false, false) => TIDY_EVERY,
+                };
+                let first = match waiting.recv_timeout(wait) {
                     Ok(job) => job,
                     Err(mpsc::RecvTimeoutError::Timeout) => continue,
                     Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -250,7 +261,7 @@ fn refuse(batch: Vec<Job>, message: &str) {
     }
 }
 
-/// A batch or a tidying that held the writer this long is logged: every write queued behind
+/// A batch or a piece of upkeep that held the writer this long is logged: every write queued behind
 /// it waited as long.
 const SLOW: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -296,18 +307,24 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>) -> Result<(), String> {
     outcome
 }
 
-/// Runs `tidy` in a transaction of its own: a failure is logged and rolled back (the next
-/// round tries again), never seen by a job.
-fn run_tidy(conn: &mut DbConn, tidy: Tidy) {
-    let done = conn.batch_execute("BEGIN IMMEDIATE").and_then(|()| match tidy(conn) {
-        Ok(()) => conn.batch_execute("COMMIT"),
+/// Runs a piece of `Upkeep` in a transaction of its own: a failure is logged and rolled back
+/// (the next round tries again), never seen by a job; `None` then.
+fn run_upkeep<T>(conn: &mut DbConn, what: &'static str, work: fn(&mut DbConn) -> diesel::QueryResult<T>) -> Option<T> {
+    let started = std::time::Instant::now();
+    let done = conn.batch_execute("BEGIN IMMEDIATE").and_then(|()| match work(conn) {
+        Ok(value) => conn.batch_execute("COMMIT").map(|()| value),
         Err(e) => {
             let _ = conn.batch_execute("ROLLBACK");
             Err(e)
         }
     });
-    if let Err(e) = done {
-        tracing::warn!(error = %e, "sqlite writer: tidying failed");
+    log_slow(what, started);
+    match done {
+        Ok(value) => Some(value),
+        Err(e) => {
+            tracing::warn!(error = %e, what, "sqlite writer: upkeep failed");
+            None
+        }
     }
 }
 
@@ -354,13 +371,15 @@ mod tests {
         Ok(diesel::sql_query("INSERT INTO t (x) VALUES (1)").execute(conn)?)
     }
 
+    const NO_UPKEEP: Upkeep = Upkeep { tidy: |_| Ok(()), step: |_| Ok(false) };
+
     /// A writer on a fresh database with a table `t (x)`; keep the folder while it runs.
-    fn writer_on_table_t(queue: usize, tidy: Tidy) -> (tempfile::TempDir, Writer) {
+    fn writer_on_table_t(queue: usize, upkeep: Upkeep) -> (tempfile::TempDir, Writer) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
         let mut conn = open(&path).unwrap();
         conn.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
-        (dir, Writer::start(conn, move || open(&path), queue, tidy).unwrap())
+        (dir, Writer::start(conn, move || open(&path), queue, upkeep).unwrap())
     }
 
     /// Holds the writer thread inside a job until `release` is sent; the job answers 0.
@@ -380,7 +399,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_refuses_at_once() {
-        let (_dir, writer) = writer_on_table_t(2, |_| Ok(()));
+        let (_dir, writer) = writer_on_table_t(2, NO_UPKEEP);
         let (release, blocker) = hold(&writer).await;
         let queued: Vec<_> = (0..2).map(|_| writer.submit(insert).unwrap()).collect();
         assert!(matches!(writer.submit(insert), Err(DbError::QueueFull)), "a third waiting write is refused");
@@ -400,7 +419,7 @@ mod tests {
         conn.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
         // Wedged: a transaction left open, so every BEGIN IMMEDIATE fails.
         conn.batch_execute("BEGIN").unwrap();
-        let writer = Writer::start(conn, move || open(&path), 8, |_| Ok(())).unwrap();
+        let writer = Writer::start(conn, move || open(&path), 8, NO_UPKEEP).unwrap();
         assert!(writer.run(insert).await.is_err(), "the wedged connection refuses the first batch");
         assert_eq!(writer.run(insert).await.unwrap(), 1, "the reopened connection writes");
     }
@@ -420,7 +439,7 @@ mod tests {
         let path = dir.path().join("d.db");
         let mut conn = open(&path).unwrap();
         conn.batch_execute("CREATE TABLE t (x INTEGER); CREATE TABLE d (k TEXT, n INTEGER)").unwrap();
-        let writer = Writer::start(conn, move || open(&path), 8, |_| Ok(())).unwrap();
+        let writer = Writer::start(conn, move || open(&path), 8, NO_UPKEEP).unwrap();
         // Held, so that the three jobs below make one batch.
         let (release, blocker) = hold(&writer).await;
         let first = writer.submit(|conn| defer_insert(conn, "a")).unwrap();
@@ -463,18 +482,41 @@ mod tests {
         diesel::sql_query("INSERT INTO t (x) VALUES (2)").execute(conn).map(|_| ())
     }
 
+    fn count(conn: &mut DbConn, x: i64) -> diesel::QueryResult<i64> {
+        diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!("SELECT count(*) FROM t WHERE x = {x}")).get_result(conn)
+    }
+
+    /// Ten steps of 20 ms in all, each leaving a row `x = 3`.
+    fn ten_slow_steps(conn: &mut DbConn) -> diesel::QueryResult<bool> {
+        if count(conn, 3)? >= 10 {
+            return Ok(false);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        diesel::sql_query("INSERT INTO t (x) VALUES (3)").execute(conn)?;
+        Ok(true)
+    }
+
     #[tokio::test]
-    async fn tidy_runs_in_its_own_transaction_after_writes_and_not_when_idle() {
-        let (_dir, writer) = writer_on_table_t(8, count_tidy);
+    async fn upkeep_tidies_after_writes_then_steps_until_done_letting_writes_through_between_steps() {
+        let (_dir, writer) = writer_on_table_t(8, Upkeep { tidy: count_tidy, step: ten_slow_steps });
         tokio::time::sleep(TIDY_EVERY * 2).await;
         assert_eq!(TIDIES.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing written, nothing to tidy");
         assert_eq!(writer.run(insert).await.unwrap(), 1);
+        // The tidying follows the write (a second has passed since the last), then the
+        // steps: a write asked meanwhile is answered between two of them, not after all ten.
+        let mut seen = 0;
+        for _ in 0..100 {
+            seen = writer.run(|conn| Ok::<_, DbError>(count(conn, 3)?)).await.unwrap();
+            if seen > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert!((1..10).contains(&seen), "a write between steps, after {seen} of them");
         tokio::time::sleep(TIDY_EVERY * 2).await;
-        assert_eq!(TIDIES.load(std::sync::atomic::Ordering::SeqCst), 1, "once after the write, then idle");
-        let tidied: i64 = writer
-            .run(|conn| Ok::<_, DbError>(diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT count(*) FROM t WHERE x = 2").get_result(conn)?))
-            .await
-            .unwrap();
-        assert_eq!(tidied, 1, "its write committed");
+        // That write too was followed by a tidying (its steps found nothing more to do).
+        assert_eq!(TIDIES.load(std::sync::atomic::Ordering::SeqCst), 2, "once a second after writes, then idle");
+        let (tidied, stepped) = writer.run(|conn| Ok::<_, DbError>((count(conn, 2)?, count(conn, 3)?))).await.unwrap();
+        assert_eq!((tidied, stepped), (2, 10), "the tidyings and every step committed, each in its own transaction");
     }
 }

@@ -193,8 +193,14 @@ pub fn backfill(conn: &mut DbConn) -> Result<usize, ServiceError> {
         if batch.is_empty() {
             return Ok(done);
         }
-        // One write of the whole batch, moved at once: FTS5 makes one segment of it.
-        write_tx(conn, |conn| write_sqlite_documents(conn, &batch).and_then(|()| ticket_search::move_recent(conn)))?;
+        // One write of the whole batch, moved at once: FTS5 makes one segment of it; then the
+        // merges that segment calls for (the writer is not serving yet).
+        write_tx(conn, |conn| {
+            write_sqlite_documents(conn, &batch)?;
+            ticket_search::move_recent(conn)?;
+            ticket_search::merge_all(conn)?;
+            Ok::<_, diesel::result::Error>(())
+        })?;
         done += batch.len();
     }
 }

@@ -1,0 +1,1 @@
+INSERT INTO ticket_fts (ticket_fts, rank) VALUES ('automerge', 4);
