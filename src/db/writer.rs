@@ -307,17 +307,12 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>) -> Result<(), String> {
     outcome
 }
 
-/// Runs a piece of `Upkeep` in a transaction of its own: a failure is logged and rolled back
-/// (the next round tries again), never seen by a job; `None` then.
+/// Runs a piece of `Upkeep` in a transaction of its own (`write_tx`: outside a batch, its own
+/// `BEGIN IMMEDIATE`): a failure is logged and rolled back (the next round tries again), never
+/// seen by a job; `None` then.
 fn run_upkeep<T>(conn: &mut DbConn, what: &'static str, work: fn(&mut DbConn) -> diesel::QueryResult<T>) -> Option<T> {
     let started = std::time::Instant::now();
-    let done = conn.batch_execute("BEGIN IMMEDIATE").and_then(|()| match work(conn) {
-        Ok(value) => conn.batch_execute("COMMIT").map(|()| value),
-        Err(e) => {
-            let _ = conn.batch_execute("ROLLBACK");
-            Err(e)
-        }
-    });
+    let done = super::write_tx(conn, work);
     log_slow(what, started);
     match done {
         Ok(value) => Some(value),
