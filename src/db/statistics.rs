@@ -54,6 +54,10 @@ struct Due {
 /// The index (or table) the next step of the job will analyse, if the list has one.
 pub fn next_pending(conn: &mut DbConn) -> QueryResult<Option<String>> {
     let DbConn::Sqlite(c) = conn else { return Ok(None) };
+    first_pending(c)
+}
+
+fn first_pending(c: &mut diesel::SqliteConnection) -> QueryResult<Option<String>> {
     c.batch_execute(PENDING)?;
     let next = diesel::sql_query("SELECT name FROM temp.statistics_pending ORDER BY name LIMIT 1").get_result::<Name>(c).optional()?;
     Ok(next.map(|n| n.name))
@@ -83,8 +87,8 @@ const PENDING: &str = "CREATE TEMP TABLE IF NOT EXISTS statistics_pending (name 
 /// One step of the `statistics` job: analyses the next index on the list, or (the list empty)
 /// lists the indexes of the tables due. Answers whether there may be more to do.
 pub fn refresh_step(conn: &mut DbConn) -> QueryResult<bool> {
-    if let Some(name) = next_pending(conn)? {
-        let DbConn::Sqlite(c) = conn else { return Ok(false) };
+    let DbConn::Sqlite(c) = conn else { return Ok(false) };
+    if let Some(name) = first_pending(c)? {
         // Counting reads every page of the index (the job warms them first: `warm`). Not
         // through a memory map, though it is 1.5-4x faster: the mapped pages count in the
         // process's resident memory (peak 328 MB at 200,000 tickets where the target is 60 MB).
@@ -98,7 +102,6 @@ pub fn refresh_step(conn: &mut DbConn) -> QueryResult<bool> {
         diesel::sql_query("DELETE FROM temp.statistics_pending WHERE name = ?").bind::<Text, _>(&name).execute(c)?;
         return Ok(true);
     }
-    let DbConn::Sqlite(c) = conn else { return Ok(false) };
     c.batch_execute(SAMPLE)?;
     // 0x10003: every table (0x10000), analysis (0x02), only listed, not run (0x01).
     let due: Vec<String> = diesel::sql_query("PRAGMA optimize = 0x10003").load::<Due>(c)?.into_iter().map(|d| d.optimize).collect();
