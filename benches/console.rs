@@ -493,6 +493,9 @@ fn seed(conn: &mut DbConn, n: i64, agent_id: &str) -> Result<()> {
         )?;
         helpdesk::tickets::search_index::backfill(conn).map_err(|e| anyhow::anyhow!("{e}"))?;
         conn.batch_execute("ANALYZE; PRAGMA optimize;")?;
+        // The app's readers were opened before the seeding: they reload the statistics as
+        // they would after the desk's own statistics job.
+        helpdesk::db::statistics::publish(conn)?;
     }
     eprintln!("  search index built");
     Ok(())

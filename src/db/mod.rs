@@ -45,6 +45,10 @@ pub enum Backend {
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// A write that holds SQLite's one writer this long is logged, and the jobs' steps that took
+/// this long leave the rest for later: every request's write queued behind it waited as long.
+pub const LONG_HOLD: Duration = Duration::from_millis(50);
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database pool: {0}")]

@@ -261,13 +261,10 @@ fn refuse(batch: Vec<Job>, message: &str) {
     }
 }
 
-/// A batch or a piece of upkeep that held the writer this long is logged: every write queued behind
-/// it waited as long.
-const SLOW: std::time::Duration = std::time::Duration::from_millis(50);
 
 fn log_slow(what: &'static str, started: std::time::Instant) {
     let took = started.elapsed();
-    if took >= SLOW {
+    if took >= super::LONG_HOLD {
         tracing::info!(what, ms = took.as_millis() as u64, "sqlite writer: took long");
     }
 }
@@ -289,7 +286,7 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>) -> Result<(), String> {
     // Which part held the writer: the jobs, the deferred index writes, or the commit (with
     // the checkpoint it may run).
     let total = started.elapsed();
-    if total >= SLOW {
+    if total >= super::LONG_HOLD {
         let ms = |d: std::time::Duration| d.as_millis() as u64;
         let commit = total - written;
         tracing::info!(what = "a batch", jobs, ms = ms(total), jobs_ms = ms(ran), deferred_ms = ms(written - ran), commit_ms = ms(commit), "sqlite writer: took long");

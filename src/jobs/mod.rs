@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::config::{JobsConfig, PrivacySettings};
-use crate::db::{Db, DbConn};
+use crate::db::{Db, DbConn, LONG_HOLD};
 use crate::error::ServiceError;
 
 pub use tasks::{auto_close, expire_guests, sla_risk, BATCH};
@@ -128,14 +128,12 @@ impl Job {
     /// (back to back, three steps of 0.25-0.5 s at 2.4 M tickets made that window's p99 0.4 s).
     fn may_have_more(self, seen: usize, took: Duration) -> bool {
         match self {
-            Job::Statistics => seen > 0 && took.as_millis() < SLOW_BATCH_MS,
+            Job::Statistics => seen > 0 && took < LONG_HOLD,
             _ => seen >= BATCH,
         }
     }
 }
 
-/// A job's batch that took this long (milliseconds) is logged.
-const SLOW_BATCH_MS: u128 = 50;
 
 /// At most this many batches a run; the rest waits for the next period.
 const MAX_BATCHES: usize = 50;
@@ -173,9 +171,8 @@ pub async fn run_once(
         let seen = if reads_only { db.read(run).await } else { db.write(run).await };
         // On SQLite a batch holds the one writer: every request's write waits behind it.
         let took = started.elapsed();
-        let ms = took.as_millis();
-        if ms >= SLOW_BATCH_MS {
-            tracing::info!(job = job.name(), ms, "a job's batch took long");
+        if took >= LONG_HOLD {
+            tracing::info!(job = job.name(), ms = took.as_millis() as u64, "a job's batch took long");
         }
         match seen {
             Ok(seen) => {
@@ -206,9 +203,9 @@ async fn warm_next_index(db: &Db) {
     let started = std::time::Instant::now();
     match db.read(move |conn| Ok::<_, ServiceError>(crate::db::statistics::warm(conn, &name)?)).await {
         Ok(pages) => {
-            let ms = started.elapsed().as_millis();
-            if ms >= SLOW_BATCH_MS {
-                tracing::info!(pages, ms = ms as u64, "statistics: the next index warmed on a reader");
+            let took = started.elapsed();
+            if took >= LONG_HOLD {
+                tracing::info!(pages, ms = took.as_millis() as u64, "statistics: the next index warmed on a reader");
             }
         }
         Err(e) => tracing::warn!(error = %e, "statistics: warming the next index failed"),
@@ -244,7 +241,7 @@ mod tests {
 
     #[test]
     fn a_full_batch_asks_for_another_and_a_long_statistics_step_waits_for_the_next_period() {
-        let (quick, long) = (Duration::from_millis(5), Duration::from_millis(SLOW_BATCH_MS as u64));
+        let (quick, long) = (Duration::from_millis(5), LONG_HOLD);
         assert!(Job::AutoClose.may_have_more(BATCH, long), "a full batch, however long");
         assert!(!Job::AutoClose.may_have_more(BATCH - 1, quick));
         assert!(Job::Statistics.may_have_more(1, quick), "one index done, more may wait");
