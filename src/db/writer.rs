@@ -261,7 +261,7 @@ fn refuse(batch: Vec<Job>, message: &str) {
     }
 }
 
-
+/// Logs what held the writer `LONG_HOLD` or longer: every write queued behind it waited as long.
 fn log_slow(what: &'static str, started: std::time::Instant) {
     let took = started.elapsed();
     if took >= super::LONG_HOLD {
