@@ -117,6 +117,7 @@ impl Application {
             config: state.settings.jobs.clone(),
             files: Some(state.files.clone()),
             privacy: state.settings.privacy.clone(),
+            search: state.settings.search,
         };
         crate::jobs::spawn(state.db.clone(), jobs);
         let server = run(listener, state.clone(), workers, ops_listener.is_none())?;

@@ -133,7 +133,11 @@ impl Settings {
                 auto_close_days: i64::from(parsed::<u16>("HELPDESK_AUTO_CLOSE_DAYS", 7)?),
                 guest_expiry_hours: i64::from(parsed::<u16>("HELPDESK_GUEST_EXPIRY_HOURS", 48)?),
             },
-            search: crate::tickets::search_index::Ranking::new(parsed("HELPDESK_SEARCH_RANKED", crate::tickets::search_index::Ranking::default().window)?),
+            search: {
+                use crate::tickets::search_index::Ranking;
+                let ranking = Ranking::new(parsed("HELPDESK_SEARCH_RANKED", Ranking::default().window)?);
+                Ranking { newest: parsed("HELPDESK_SEARCH_NEWEST", ranking.newest)?.max(1), ..ranking }
+            },
             guest_link_idle_days: i64::from(parsed::<u16>("HELPDESK_GUEST_LINK_IDLE_DAYS", 30)?.max(1)),
             mail_authserv_id: var("HELPDESK_MAIL_AUTHSERV_ID").map(|v| v.trim().to_lowercase()),
             db: {

@@ -12,6 +12,7 @@ pub mod locks;
 pub mod outbox;
 pub mod privacy_schema;
 pub mod schema;
+pub mod search_newest;
 pub mod statistics;
 pub mod ticket_rows;
 pub mod ticket_search;

@@ -8,7 +8,10 @@
 //!   `ticket_fts` by the writer once a second (`move_recent`); a search reads both. The writer
 //!   also merges `ticket_fts`'s segments, a small step at a time between batches (`merge_step`).
 //! - PostgreSQL: a tsvector per ticket written by the migration's `ticket_search_document`
-//!   function, GIN-indexed; ranked by `ts_rank`.
+//!   function, GIN-indexed; ranked by `ts_rank`. New tickets' documents go to a table of the
+//!   newest (`ticket_search_newest`), moved into `ticket_search` by the `search_newest` job
+//!   (`db::search_newest`); a search reads its window among the newest alone when they hold
+//!   it, and both tables otherwise.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -18,7 +21,7 @@ use super::direct::Batch;
 use super::{DbConn, DeferredRun};
 use crate::db::schema::{messages, tickets, users};
 
-/// PostgreSQL's table of documents, for the query builder: a plain insert of a new ticket's
+/// PostgreSQL's table of new documents (see `db::search_newest`), for the query builder: a plain insert of a new ticket's
 /// document is a statement prepared once per connection (an upsert, or a raw query, is
 /// prepared anew every time: two round trips instead of one), and its document is made by
 /// `ticket_search_text_document` (migration 000710), which PostgreSQL inlines.
@@ -31,7 +34,7 @@ mod pg_tables {
         use diesel::sql_types::Text;
         use super::TsVector;
 
-        ticket_search (ticket_id) {
+        ticket_search_newest (ticket_id) {
             ticket_id -> Text,
             document -> TsVector,
         }
@@ -66,7 +69,7 @@ pub struct NewDocument<'a> {
 /// PostgreSQL from the texts given, with the rest of `batch`; on SQLite at the writer's batch's
 /// end like any other.
 pub fn write_new_document<'q>(batch: &mut Batch<'_, 'q>, doc: &NewDocument<'q>, sqlite: DeferredRun) -> QueryResult<()> {
-    use pg_tables::{ticket_search as ts, ticket_search_text_document};
+    use pg_tables::{ticket_search_newest as ts, ticket_search_text_document};
     if let DbConn::Pg(_) = batch.conn() {
         let document = ticket_search_text_document(doc.number, doc.subject, doc.requester_email, matricola(doc.fields), doc.body, "");
         return batch.push_pg(diesel::insert_into(ts::table).values((ts::ticket_id.eq(doc.ticket_id), ts::document.eq(document))));
@@ -80,8 +83,12 @@ pub fn write_new_document<'q>(batch: &mut Batch<'_, 'q>, doc: &NewDocument<'q>, 
 /// transaction, so a search after the answer finds the ticket.
 pub fn write_document(conn: &mut DbConn, ticket_id: &str, sqlite: DeferredRun) -> QueryResult<()> {
     if let DbConn::Pg(conn) = conn {
+        // Where the document is: among the newest, or else in the whole index (moved there by
+        // `search_newest::prune` meanwhile, the update waiting for it: the insert's conflict
+        // then finds it and updates it).
         diesel::sql_query(
-            "INSERT INTO ticket_search (ticket_id, document) VALUES ($1, ticket_search_document($1)) \
+            "WITH n AS (UPDATE ticket_search_newest SET document = ticket_search_document($1) WHERE ticket_id = $1 RETURNING 1) \
+             INSERT INTO ticket_search (ticket_id, document) SELECT $1, ticket_search_document($1) WHERE NOT EXISTS (SELECT 1 FROM n) \
              ON CONFLICT (ticket_id) DO UPDATE SET document = EXCLUDED.document",
         )
         .bind::<Text, _>(ticket_id)
@@ -394,7 +401,7 @@ const PG_FILTERS: &str = " JOIN tickets t ON t.id = m.ticket_id \
 // the edge). Only the candidates are joined to their tickets and filtered, so a common word
 // costs one rank per match in the window, not a ticket lookup per match. `n` and `floor` say
 // how many candidates there were and the lowest rank among them; `edge` is where the window
-// ends, for the next page's cursor. Each ends with PAGE_END.
+// ends, for the next page's cursor. Each ends with PAGE_JOIN and PAGE_ORDER.
 // SQLite ranks with `ticket_rank`, weights in column order: number, subject, body, notes,
 // requester.
 // SQLite's matches are in two tables, `ticket_fts` and the recent documents (every document in
@@ -431,19 +438,36 @@ const SQLITE_MATCH: &str = "WITH e AS (SELECT coalesce(CAST(?16 AS INTEGER), \
       SELECT d.ticket_id AS ticket_id, c.rank AS rank \
       FROM c CROSS JOIN ticket_search_docs d ON d.id = c.doc) m";
 
-const PG_MATCH: &str = "WITH q AS ( \
+/// PostgreSQL's match: in both tables of documents (each document is in one), or with
+/// `newest_only` in the newest tickets' (`db::search_newest`), where only those at or above the
+/// edge count: see `NEWEST_ANSWERS`. `m` keeps which table each match is in, for its rank.
+fn pg_match(newest_only: bool) -> String {
+    let newest = "SELECT s.document FROM ticket_search_newest s WHERE w.newest AND s.ctid = w.tid";
+    let (older, within, ranked) = if newest_only {
+        // Filtered once the matches are read (with the index of ids beside the documents',
+        // the planner would read the ids of every newest document).
+        ("", " AND ticket_id COLLATE \"C\" >= (SELECT edge FROM ticket_search_newest_edge)", newest.to_owned())
+    } else {
+        (
+            "SELECT s.ticket_id, s.ctid AS tid, FALSE AS newest FROM ticket_search s, q WHERE s.document @@ q.q UNION ALL ",
+            "",
+            format!("SELECT s.document FROM ticket_search s WHERE NOT w.newest AND s.ctid = w.tid UNION ALL {newest}"),
+        )
+    };
+    format!(
+        "WITH q AS ( \
       SELECT coalesce(string_agg('(' || w.q::text || ')', ' & '), '')::tsquery AS q FROM ( \
         SELECT plainto_tsquery('italian', word) || plainto_tsquery('english', word) \
                || plainto_tsquery('simple', word) AS q \
         FROM unnest(string_to_array($1, ' ')) AS word) w \
       WHERE numnode(w.q) > 0), \
-    m AS MATERIALIZED (SELECT s.ticket_id, s.ctid AS tid FROM ticket_search s, q WHERE s.document @@ q.q), \
-    w AS MATERIALIZED (SELECT ticket_id, tid FROM m WHERE $16::text IS NULL OR ticket_id COLLATE \"C\" >= $16 \
+    m AS MATERIALIZED ({older}SELECT s.ticket_id, s.ctid AS tid, TRUE AS newest FROM ticket_search_newest s, q WHERE s.document @@ q.q), \
+    w AS MATERIALIZED (SELECT ticket_id, tid, newest FROM m WHERE ($16::text IS NULL OR ticket_id COLLATE \"C\" >= $16){within} \
       ORDER BY ticket_id COLLATE \"C\" DESC LIMIT CASE WHEN $16::text IS NULL THEN $17 END), \
     e AS (SELECT coalesce($16, (SELECT min(ticket_id COLLATE \"C\") FROM w), '') AS edge), \
     t0 AS MATERIALIZED (SELECT ticket_id, rank FROM ( \
-        SELECT w.ticket_id, ts_rank(s.document, q.q)::float8 AS rank \
-        FROM w JOIN ticket_search s ON s.ctid = w.tid, q) r \
+        SELECT w.ticket_id, ts_rank(d.document, q.q)::float8 AS rank \
+        FROM w CROSS JOIN LATERAL ({ranked}) d, q) r \
       WHERE $12::float8 IS NULL OR rank <= $12 ORDER BY rank DESC LIMIT $15), \
     c AS MATERIALIZED ( \
       SELECT ticket_id, rank FROM t0 \
@@ -455,9 +479,21 @@ const PG_MATCH: &str = "WITH q AS ( \
       ORDER BY rank DESC LIMIT $15) \
     SELECT p.ticket_id, p.rank, b.n, b.floor, e.edge \
     FROM (SELECT count(*) AS n, min(rank) AS floor FROM c) b CROSS JOIN e \
-    LEFT JOIN (SELECT m.ticket_id, m.rank FROM c m";
+    LEFT JOIN (SELECT m.ticket_id, m.rank FROM c m"
+    )
+}
 
-const PAGE_END: &str = ") p ON TRUE ORDER BY p.rank DESC, p.ticket_id";
+/// When the newest documents give the same page as the whole index, added to their query
+/// (no row otherwise): the window lies among them — the `$17` newest matches with no cursor
+/// (any match elsewhere is older than all of them), all those from the cursor's edge on with
+/// one at or above their edge — and no older match is needed (`c` takes the older ones only
+/// when the window has fewer than `$15` candidates).
+const NEWEST_ANSWERS: &str = " WHERE (SELECT count(*) FROM t0) >= coalesce($15, 9223372036854775807) \
+      AND CASE WHEN $16::text IS NULL THEN (SELECT count(*) FROM w) >= $17 \
+               ELSE $16 >= (SELECT edge FROM ticket_search_newest_edge) END";
+
+const PAGE_JOIN: &str = ") p ON TRUE";
+const PAGE_ORDER: &str = " ORDER BY p.rank DESC, p.ticket_id";
 
 /// Binds the parameters after the list ones (7..=17), the same on both backends.
 macro_rules! bind_rest {
@@ -479,12 +515,11 @@ macro_rules! bind_rest {
 
 /// The page's rows of the best `take` candidates, filtered, in rank order.
 pub fn candidates(conn: &mut DbConn, q: &CandidateQuery<'_>) -> QueryResult<Vec<Candidate>> {
-    let nonempty = |list: &[&str]| (!list.is_empty()).then(|| list.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-    let (statuses, priorities) = (nonempty(&q.statuses), nonempty(&q.priorities));
     match conn {
         DbConn::Sqlite(conn) => {
+            let (statuses, priorities) = (nonempty(&q.statuses), nonempty(&q.priorities));
             let json = |list: Option<Vec<String>>| list.map(|l| serde_json::Value::from(l).to_string());
-            let query = diesel::sql_query(format!("{SQLITE_MATCH}{SQLITE_FILTERS}{PAGE_END}"))
+            let query = diesel::sql_query(format!("{SQLITE_MATCH}{SQLITE_FILTERS}{PAGE_JOIN}{PAGE_ORDER}"))
                 .bind::<Text, _>(&q.fts5)
                 .bind::<Bool, _>(q.every_ticket)
                 .bind::<Text, _>(serde_json::Value::from(q.team_ids.to_vec()).to_string())
@@ -495,16 +530,36 @@ pub fn candidates(conn: &mut DbConn, q: &CandidateQuery<'_>) -> QueryResult<Vec<
             bind_rest!(query, q, Some(q.take.unwrap_or(-1))).load(conn)
         }
         DbConn::Pg(conn) => {
-            let query = diesel::sql_query(format!("{PG_MATCH}{PG_FILTERS}{PAGE_END}"))
-                .bind::<Text, _>(&q.pieces)
-                .bind::<Bool, _>(q.every_ticket)
-                .bind::<Array<Text>, _>(q.team_ids)
-                .bind::<Text, _>(q.user_id)
-                .bind::<Nullable<Array<Text>>, _>(statuses)
-                .bind::<Nullable<Array<Text>>, _>(priorities);
-            bind_rest!(query, q, q.take).load(conn)
+            // The newest documents first: a fraction of the index, and all that the first pages
+            // of a common word's search need. No row: they cannot answer, the whole index does.
+            if q.take.is_some() {
+                let sql = format!("{}{PG_FILTERS}{PAGE_JOIN}{NEWEST_ANSWERS}{PAGE_ORDER}", pg_match(true));
+                let rows = pg_candidates(conn, q, &sql)?;
+                if !rows.is_empty() {
+                    return Ok(rows);
+                }
+            }
+            let sql = format!("{}{PG_FILTERS}{PAGE_JOIN}{PAGE_ORDER}", pg_match(false));
+            pg_candidates(conn, q, &sql)
         }
     }
+}
+
+fn pg_candidates(conn: &mut diesel::PgConnection, q: &CandidateQuery<'_>, sql: &str) -> QueryResult<Vec<Candidate>> {
+    let (statuses, priorities) = (nonempty(&q.statuses), nonempty(&q.priorities));
+    let query = diesel::sql_query(sql)
+        .bind::<Text, _>(&q.pieces)
+        .bind::<Bool, _>(q.every_ticket)
+        .bind::<Array<Text>, _>(q.team_ids)
+        .bind::<Text, _>(q.user_id)
+        .bind::<Nullable<Array<Text>>, _>(statuses)
+        .bind::<Nullable<Array<Text>>, _>(priorities);
+    bind_rest!(query, q, q.take).load(conn)
+}
+
+/// A list filter as bound: `None` when not asked.
+fn nonempty(list: &[&str]) -> Option<Vec<String>> {
+    (!list.is_empty()).then(|| list.iter().map(|s| s.to_string()).collect())
 }
 
 #[cfg(test)]

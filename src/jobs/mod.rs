@@ -25,6 +25,8 @@ pub struct JobContext {
     pub files: Option<crate::files::FileStore>,
     /// How long the access log is kept.
     pub privacy: PrivacySettings,
+    /// How many newest documents PostgreSQL's search keeps apart.
+    pub search: crate::tickets::search_index::Ranking,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,10 +47,12 @@ pub enum Job {
     Retention,
     /// Idempotency keys past their lifetime.
     ForgetIdempotencyKeys,
+    /// PostgreSQL's search: the newest tickets' documents kept to their number.
+    SearchNewest,
 }
 
 impl Job {
-    pub const ALL: [Job; 9] = [
+    pub const ALL: [Job; 10] = [
         Job::AutoClose,
         Job::ExpireGuests,
         Job::SlaRisk,
@@ -58,6 +62,7 @@ impl Job {
         Job::PurgeAccessLog,
         Job::Retention,
         Job::ForgetIdempotencyKeys,
+        Job::SearchNewest,
     ];
 
     pub fn name(self) -> &'static str {
@@ -71,6 +76,7 @@ impl Job {
             Job::PurgeAccessLog => "purge_access_log",
             Job::Retention => "retention",
             Job::ForgetIdempotencyKeys => "forget_idempotency_keys",
+            Job::SearchNewest => "search_newest",
         }
     }
 
@@ -106,6 +112,7 @@ impl Job {
                 let cutoff = now.naive_utc() - chrono::Duration::hours(crate::db::idempotency::KEPT_HOURS);
                 Ok(crate::db::idempotency::sweep(conn, cutoff, BATCH as i64)?)
             }
+            Job::SearchNewest => crate::tickets::search_index::prune_newest(conn, ctx.search),
         }
     }
 }
@@ -129,6 +136,7 @@ impl Job {
     fn may_have_more(self, seen: usize, took: Duration) -> bool {
         match self {
             Job::Statistics => seen > 0 && took < LONG_HOLD,
+            Job::SearchNewest => seen as i64 >= crate::tickets::search_index::NEWEST_BATCH,
             _ => seen >= BATCH,
         }
     }

@@ -46,23 +46,37 @@ const CURSOR_TAG: &str = "rank";
 /// Tickets indexed per transaction by the backfill.
 const BACKFILL_BATCH: i64 = 2000;
 
-/// How many of a search's newest matches are ranked by relevance (`HELPDESK_SEARCH_RANKED`).
+/// How many of a search's newest matches are ranked by relevance (`HELPDESK_SEARCH_RANKED`),
+/// and, on PostgreSQL, how many of the newest tickets' documents are kept apart for them
+/// (`HELPDESK_SEARCH_NEWEST`, see `db::search_newest`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ranking {
     pub window: i64,
+    pub newest: i64,
 }
 
 impl Ranking {
     pub fn new(window: i64) -> Ranking {
-        Ranking { window: window.max(1) }
+        Ranking { window: window.max(1), ..Ranking::default() }
     }
 }
 
 impl Default for Ranking {
+    /// A two-word search matching one ticket in 250 finds its 1,000 newest matches among the
+    /// 250,000 newest tickets; a rarer one has few matches, cheap to read in the whole index.
     fn default() -> Ranking {
-        Ranking { window: 1000 }
+        Ranking { window: 1000, newest: 250_000 }
     }
 }
+
+/// Keeps PostgreSQL's newest documents to `ranking.newest`, a batch of deletions at a time
+/// (the `search_newest` job); nothing on SQLite.
+pub fn prune_newest(conn: &mut DbConn, ranking: Ranking) -> Result<usize, ServiceError> {
+    Ok(crate::db::search_newest::prune(conn, ranking.newest, NEWEST_BATCH)?)
+}
+
+/// Documents the `search_newest` job moves in one statement.
+pub const NEWEST_BATCH: i64 = 5000;
 
 /// `GET /api/v1/search`.
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]

@@ -39,6 +39,7 @@ fn context() -> JobContext {
         },
         files: None,
         privacy: Default::default(),
+        search: Default::default(),
     }
 }
 

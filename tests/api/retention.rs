@@ -196,6 +196,7 @@ async fn retention_job(app: &TestApp, data_dir: &std::path::Path) -> usize {
             config: helpdesk::config::JobsConfig { interval: std::time::Duration::ZERO, auto_close_days: 7, guest_expiry_hours: 48 },
             files: Some(files),
             privacy: Default::default(),
+            search: Default::default(),
         };
         helpdesk::jobs::Job::Retention.run(&mut db.get_writer().unwrap(), &ctx, chrono::Utc::now()).unwrap()
     })

@@ -17,7 +17,7 @@ both_backends!(
     a_document_is_found_once_wherever_the_index_keeps_it
 );
 
-async fn open(app: &TestApp, who: &Session, subject: &str, body: &str, matricola: &str) -> String {
+pub(crate) async fn open(app: &TestApp, who: &Session, subject: &str, body: &str, matricola: &str) -> String {
     let mut ticket = segreteria_ticket(subject);
     ticket["body"] = json!(body);
     ticket["fields"]["matricola"] = json!(matricola);
@@ -33,7 +33,7 @@ async fn search(app: &TestApp, who: &Session, q: &str) -> Value {
     search_page(app, who, &[("q", q)]).await
 }
 
-async fn search_page(app: &TestApp, who: &Session, query: &[(&str, &str)]) -> Value {
+pub(crate) async fn search_page(app: &TestApp, who: &Session, query: &[(&str, &str)]) -> Value {
     let q = query.first().map(|(_, v)| *v).unwrap_or_default();
     let res = app
         .client
@@ -47,7 +47,7 @@ async fn search_page(app: &TestApp, who: &Session, query: &[(&str, &str)]) -> Va
     res.json().await.unwrap()
 }
 
-fn found(page: &Value) -> Vec<String> {
+pub(crate) fn found(page: &Value) -> Vec<String> {
     page["items"]
         .as_array()
         .unwrap_or_else(|| panic!("{page}"))

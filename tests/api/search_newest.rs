@@ -1,0 +1,129 @@
+//! PostgreSQL's newest documents (`db::search_newest`): a search reads its ranked window there
+//! and gets the page the whole index would give; what they cannot answer, the whole index does.
+//! SQLite has no such table: the same searches, the same answers.
+
+use std::collections::BTreeSet;
+
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::Text;
+use diesel::{QueryableByName, RunQueryDsl};
+use helpdesk::tickets::search_index::{prune_newest, Ranking};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::both_backends;
+use crate::helpers::{spawn_app_with, Backend, Session, TestApp};
+use crate::search::{found, open, search_page};
+use crate::sla::with_db;
+
+both_backends!(the_newest_documents_answer_the_window_as_the_whole_index_would);
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Text)]
+    v: String,
+}
+
+/// The first column of `sql`'s rows, as text.
+async fn texts(app: &TestApp, sql: &'static str) -> Vec<String> {
+    with_db(app, move |conn| diesel::sql_query(sql).load::<Row>(conn).unwrap().into_iter().map(|r| r.v).collect()).await
+}
+
+/// Every page of one row of a search, in order.
+async fn pages_of_one(app: &TestApp, who: &Session, q: &str) -> Vec<String> {
+    let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let mut query = vec![("q", q), ("limit", "1")];
+        if let Some(c) = &cursor {
+            query.push(("cursor", c));
+        }
+        let page = search_page(app, who, &query).await;
+        seen.extend(found(&page));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return seen,
+        }
+        assert!(seen.len() < 100, "the pages end");
+    }
+}
+
+fn set(numbers: &[String]) -> BTreeSet<&str> {
+    numbers.iter().map(String::as_str).collect()
+}
+
+/// Ten newest documents kept, a window of eight: a page of one row takes eight candidates, so
+/// a first page can come from the newest documents alone. Fourteen tickets match "rimborso";
+/// the 4 oldest move to the whole index; replies rewrite a document where it is. The pages are
+/// those of the rule — the eight newest by relevance, then the older newest first — and the
+/// first one really is read from the newest documents alone.
+async fn the_newest_documents_answer_the_window_as_the_whole_index_would(backend: Backend) {
+    let ranking = Ranking { window: 8, newest: 10 };
+    let app = spawn_app_with(backend, |s| s.search = ranking).await;
+    let admin = app.admin().await;
+    let student = app.student("rimborsi@studenti.unibg.it").await;
+    let mut t = Vec::new();
+    for i in 0..14 {
+        let subject = if [3, 9, 12].contains(&i) { format!("Rimborso tasse {i}") } else { format!("Pratica {i}") };
+        t.push(open(&app, &student, &subject, "Chiedo il rimborso della seconda rata.", "1012345").await);
+    }
+    let pruned = with_db(&app, move |conn| prune_newest(conn, ranking).unwrap()).await;
+    let pg = backend == Backend::Postgres;
+    assert_eq!(pruned, if pg { 4 } else { 0 }, "the 4 oldest documents move to the whole index (none on SQLite)");
+    if pg {
+        let newest = "SELECT t.number AS v FROM ticket_search_newest n JOIN tickets t ON t.id = n.ticket_id ORDER BY n.ticket_id COLLATE \"C\"";
+        assert_eq!(texts(&app, newest).await, t[4..], "the ten newest, in id order");
+        let edge = "SELECT t.number AS v FROM ticket_search_newest_edge e JOIN tickets t ON t.id = e.edge";
+        assert_eq!(texts(&app, edge).await, [t[4].clone()], "the edge is the oldest kept");
+        assert_eq!(with_db(&app, move |conn| prune_newest(conn, ranking).unwrap()).await, 0, "then nothing to do");
+    }
+
+    // Replies: to an old ticket, below the edge, and to a new one.
+    for (number, body) in [(&t[1], "Ho fatto il bonifico ieri."), (&t[12], "Il bonifico risulta arrivato.")] {
+        let res = app.post(&format!("/api/v1/tickets/{number}/messages"), Some(&admin.token), &json!({"body": body})).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    if pg {
+        let matching = |table: &str| {
+            format!(
+                "SELECT t.number AS v FROM {table} s JOIN tickets t ON t.id = s.ticket_id \
+                 WHERE s.document @@ to_tsquery('italian', 'bonifico') ORDER BY 1"
+            )
+        };
+        let newest: &'static str = matching("ticket_search_newest").leak();
+        let whole: &'static str = matching("ticket_search").leak();
+        assert_eq!(texts(&app, newest).await, [t[12].clone()], "the new ticket's rewritten where it is");
+        assert_eq!(texts(&app, whole).await, [t[1].clone()], "and the old one's in the whole index");
+        let everywhere = "SELECT count(DISTINCT ticket_id)::text || ' of ' || count(*)::text AS v FROM \
+                          (SELECT ticket_id FROM ticket_search UNION ALL SELECT ticket_id FROM ticket_search_newest) d";
+        assert_eq!(texts(&app, everywhere).await, ["14 of 14"], "each document in one table");
+    }
+    // One of the two among the newest, fewer than the window: the whole index answers.
+    let bonifico = found(&search_page(&app, &admin, &[("q", "bonifico")]).await);
+    assert_eq!(set(&bonifico), set(&[t[1].clone(), t[12].clone()]));
+
+    // The window: the eight newest (t[6..]), the subject matches first; then the older ones,
+    // newest first, the subject match t[3] in its place. Each once.
+    let pages = pages_of_one(&app, &admin, "rimborso").await;
+    assert_eq!(pages.len(), 14, "{pages:?}");
+    assert_eq!(set(&pages[..2]), set(&[t[9].clone(), t[12].clone()]), "{pages:?}");
+    let rest: Vec<String> = [6, 7, 8, 10, 11, 13].iter().map(|&i| t[i].clone()).collect();
+    assert_eq!(set(&pages[2..8]), set(&rest), "{pages:?}");
+    let older: Vec<String> = (0..6).rev().map(|i| t[i].clone()).collect();
+    assert_eq!(pages[8..], older, "{pages:?}");
+
+    if pg {
+        // The whole index out of the way: the first page is still served, from the newest
+        // documents alone.
+        let rename = |from: &'static str, to: &'static str| {
+            with_db(&app, move |conn| conn.batch_execute(&format!("ALTER TABLE {from} RENAME TO {to}")).unwrap())
+        };
+        rename("ticket_search", "ticket_search_hidden").await;
+        let page = app.client.get(app.url("/api/v1/search")).query(&[("q", "rimborso"), ("limit", "1")]).bearer_auth(&admin.token).send().await.unwrap();
+        let status = page.status();
+        let first = page.json::<serde_json::Value>().await.ok();
+        rename("ticket_search_hidden", "ticket_search").await;
+        assert_eq!(status, StatusCode::OK, "{first:?}");
+        let first = found(&first.unwrap_or_default());
+        assert!(first.len() == 1 && (first[0] == t[9] || first[0] == t[12]), "{first:?}");
+    }
+}
