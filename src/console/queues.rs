@@ -207,7 +207,7 @@ fn scope_parts(
     let (teams, me) = (user.team_ids.clone(), user.id.clone());
     let in_teams = {
         let (teams, narrow) = (teams.clone(), narrow.clone());
-        Box::new(move || narrow(tickets::table.into_boxed().filter(tickets::team_id.eq_any(teams.clone()))))
+        Box::new(move || narrow(in_teams(tickets::table.into_boxed(), &teams)))
             as Box<dyn Fn() -> TicketQuery>
     };
     let assigned_elsewhere = Box::new(move || {
@@ -215,6 +215,17 @@ fn scope_parts(
         narrow(if teams.is_empty() { mine } else { mine.filter(tickets::team_id.ne_all(teams.clone())) })
     }) as Box<dyn Fn() -> TicketQuery>;
     vec![in_teams, assigned_elsewhere]
+}
+
+/// `team_id IN ids`, written as an equality for one team (an agent's usual case): PostgreSQL
+/// before 17 reads an index in its order only through an equality, so a page of a team's
+/// unassigned tickets by due time reads its 51 rows, where `= ANY` sorted all the team's
+/// (10,000 at 1 M tickets: 9 ms against 0.2).
+fn in_teams(query: TicketQuery, ids: &[String]) -> TicketQuery {
+    match ids {
+        [one] => query.filter(tickets::team_id.eq(one.clone())),
+        _ => query.filter(tickets::team_id.eq_any(ids.to_vec())),
+    }
 }
 
 /// Resolves a queue for `user` (staff): Forbidden for `all` to agents and for another team's
@@ -244,9 +255,7 @@ fn resolve(conn: &mut DbConn, user: &User, queue: Queue) -> Result<Resolved, Ser
                 .map(|t| t.id)
                 .collect();
             Box::new(move || {
-                tickets::table
-                    .into_boxed()
-                    .filter(tickets::team_id.eq_any(team_ids.clone()))
+                in_teams(tickets::table.into_boxed(), &team_ids)
                     .filter(tickets::assignee_id.is_null())
                     .filter(sql::<Bool>(ACTIVE))
             })
