@@ -127,3 +127,56 @@ async fn the_newest_documents_answer_the_window_as_the_whole_index_would(backend
         assert!(first.len() == 1 && (first[0] == t[9] || first[0] == t[12]), "{first:?}");
     }
 }
+
+/// PostgreSQL: a reply to a ticket whose document the `search_newest` job is moving waits for
+/// the move (the move's transaction held open here) and then rewrites the document where it
+/// went: each document in one table, the reply's words found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rewrite_during_the_move_lands_in_the_whole_index() {
+    let ranking = Ranking { window: 8, newest: 2 };
+    let app = spawn_app_with(Backend::Postgres, |s| s.search = ranking).await;
+    let admin = app.admin().await;
+    let student = app.student("spostamento@studenti.unibg.it").await;
+    let mut t = Vec::new();
+    for i in 0..4 {
+        t.push(open(&app, &student, &format!("Pratica {i}"), "Domanda sul piano di studi.", "1012345").await);
+    }
+    let (moved_tx, moved_rx) = tokio::sync::oneshot::channel();
+    let (commit_tx, commit_rx) = std::sync::mpsc::channel::<()>();
+    let db = app.db.clone();
+    let mover = tokio::task::spawn_blocking(move || {
+        let mut conn = db.get_writer().unwrap();
+        conn.batch_execute("BEGIN").unwrap();
+        moved_tx.send(helpdesk::db::search_newest::prune(&mut conn, 2, 5000).unwrap()).unwrap();
+        commit_rx.recv().unwrap();
+        conn.batch_execute("COMMIT").unwrap();
+    });
+    assert_eq!(moved_rx.await.unwrap(), 2, "the two oldest are being moved");
+
+    let (client, url, token) = (app.client.clone(), app.url(&format!("/api/v1/tickets/{}/messages", t[0])), admin.token.clone());
+    let reply = tokio::spawn(async move {
+        client.post(url).bearer_auth(token).json(&json!({"body": "Ho fatto il bonifico."})).send().await.unwrap().status()
+    });
+    // The reply's rewrite waits on the move's lock.
+    let waiting = "SELECT count(*)::text AS v FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()";
+    let mut tries = 0;
+    while texts(&app, waiting).await != ["1"] {
+        assert!(tries < 200, "the reply never waited on the move");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        tries += 1;
+    }
+    assert!(!reply.is_finished(), "the reply waits");
+    commit_tx.send(()).unwrap();
+    mover.await.unwrap();
+    assert_eq!(reply.await.unwrap(), StatusCode::CREATED);
+
+    let newest = "SELECT t.number AS v FROM ticket_search_newest n JOIN tickets t ON t.id = n.ticket_id ORDER BY 1";
+    assert_eq!(texts(&app, newest).await, t[2..]);
+    let whole = "SELECT t.number AS v FROM ticket_search s JOIN tickets t ON t.id = s.ticket_id \
+                 WHERE s.document @@ to_tsquery('italian', 'bonifico') ORDER BY 1";
+    assert_eq!(texts(&app, whole).await, [t[0].clone()], "the reply's words in the moved document");
+    let everywhere = "SELECT count(DISTINCT ticket_id)::text || ' of ' || count(*)::text AS v FROM \
+                      (SELECT ticket_id FROM ticket_search UNION ALL SELECT ticket_id FROM ticket_search_newest) d";
+    assert_eq!(texts(&app, everywhere).await, ["4 of 4"], "each document in one table");
+    assert_eq!(found(&search_page(&app, &admin, &[("q", "bonifico")]).await), [t[0].clone()]);
+}
