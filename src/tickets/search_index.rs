@@ -62,8 +62,9 @@ impl Ranking {
 }
 
 impl Default for Ranking {
-    /// A two-word search matching one ticket in 250 finds its 1,000 newest matches among the
-    /// 250,000 newest tickets; a rarer one has few matches, cheap to read in the whole index.
+    /// A search matching one ticket in 250 or more finds its 1,000 newest matches among the
+    /// 250,000 newest tickets (the common words, whose posting lists are the long ones); one
+    /// matching fewer reads the whole index, as before.
     fn default() -> Ranking {
         Ranking { window: 1000, newest: 250_000 }
     }
