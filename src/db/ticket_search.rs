@@ -21,10 +21,11 @@ use super::direct::Batch;
 use super::{DbConn, DeferredRun};
 use crate::db::schema::{messages, tickets, users};
 
-/// PostgreSQL's table of new documents (see `db::search_newest`), for the query builder: a plain insert of a new ticket's
-/// document is a statement prepared once per connection (an upsert, or a raw query, is
-/// prepared anew every time: two round trips instead of one), and its document is made by
-/// `ticket_search_text_document` (migration 000710), which PostgreSQL inlines.
+/// PostgreSQL's table of new documents (see `db::search_newest`), for the query builder: a
+/// plain insert of a new ticket's document is a statement prepared once per connection (an
+/// upsert, or a raw query, is prepared anew every time: two round trips instead of one), and
+/// its document is made by `ticket_search_text_document` (migration 000710), which PostgreSQL
+/// inlines.
 mod pg_tables {
     #[derive(diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
     #[diesel(postgres_type(name = "tsvector"))]

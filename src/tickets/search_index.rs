@@ -70,8 +70,8 @@ impl Default for Ranking {
     }
 }
 
-/// Keeps PostgreSQL's newest documents to `ranking.newest`, a batch of deletions at a time
-/// (the `search_newest` job); nothing on SQLite.
+/// Keeps PostgreSQL's newest documents to `ranking.newest`, moving a batch of older ones to
+/// the whole index at a time (the `search_newest` job); nothing on SQLite.
 pub fn prune_newest(conn: &mut DbConn, ranking: Ranking) -> Result<usize, ServiceError> {
     Ok(crate::db::search_newest::prune(conn, ranking.newest, NEWEST_BATCH)?)
 }

@@ -25,7 +25,8 @@ struct Row {
 }
 
 /// The first column of `sql`'s rows, as text.
-async fn texts(app: &TestApp, sql: &'static str) -> Vec<String> {
+async fn texts(app: &TestApp, sql: &str) -> Vec<String> {
+    let sql = sql.to_owned();
     with_db(app, move |conn| diesel::sql_query(sql).load::<Row>(conn).unwrap().into_iter().map(|r| r.v).collect()).await
 }
 
@@ -89,10 +90,8 @@ async fn the_newest_documents_answer_the_window_as_the_whole_index_would(backend
                  WHERE s.document @@ to_tsquery('italian', 'bonifico') ORDER BY 1"
             )
         };
-        let newest: &'static str = matching("ticket_search_newest").leak();
-        let whole: &'static str = matching("ticket_search").leak();
-        assert_eq!(texts(&app, newest).await, [t[12].clone()], "the new ticket's rewritten where it is");
-        assert_eq!(texts(&app, whole).await, [t[1].clone()], "and the old one's in the whole index");
+        assert_eq!(texts(&app, &matching("ticket_search_newest")).await, [t[12].clone()], "the new ticket's rewritten where it is");
+        assert_eq!(texts(&app, &matching("ticket_search")).await, [t[1].clone()], "and the old one's in the whole index");
         let everywhere = "SELECT count(DISTINCT ticket_id)::text || ' of ' || count(*)::text AS v FROM \
                           (SELECT ticket_id FROM ticket_search UNION ALL SELECT ticket_id FROM ticket_search_newest) d";
         assert_eq!(texts(&app, everywhere).await, ["14 of 14"], "each document in one table");
