@@ -18,7 +18,7 @@ pub mod ticket_rows;
 pub mod ticket_search;
 mod writer;
 
-pub use writer::DeferredRun;
+pub use writer::{Deferral, DeferredRun};
 pub(crate) use writer::before_commit;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -288,6 +288,13 @@ impl Db {
     /// Whether the database is PostgreSQL (where attachments go into the database).
     pub fn is_postgres(&self) -> bool {
         self.batcher.is_none()
+    }
+
+    /// Whether a new ticket's search document wants its terms computed in Rust before the
+    /// write (`ticket_search::Stemmed`): SQLite's index stores Snowball stems, and its one
+    /// writer thread should not compute them; PostgreSQL computes its document in SQL.
+    pub fn stems_documents(&self) -> bool {
+        !self.is_postgres()
     }
 
     /// A connection for work outside a request (migrations, commands, jobs).

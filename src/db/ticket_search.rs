@@ -17,8 +17,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Timestamp};
 
-use super::direct::Batch;
-use super::{DbConn, DeferredRun};
+use super::direct::{Batch, CachedSql};
+use super::{DbConn, Deferral, DeferredRun};
 use crate::db::schema::{messages, tickets, users};
 
 /// PostgreSQL's table of new documents (see `db::search_newest`), for the query builder: a
@@ -64,6 +64,24 @@ pub struct NewDocument<'a> {
     pub fields: &'a str,
     /// The first message.
     pub body: &'a str,
+    /// SQLite's terms of the texts above, if the caller computed them before the write.
+    pub stemmed: Option<&'a Stemmed>,
+}
+
+/// SQLite's terms (what the index stores of a text) of a new ticket's subject, first
+/// message and requester (e-mail address and matricola), computed before the write: on
+/// SQLite's one writer thread stemming was a sixteenth of a creation's time.
+#[derive(Clone)]
+pub struct Stemmed {
+    pub subject: String,
+    pub body: String,
+    pub requester: String,
+}
+
+/// A new ticket's document as the writer's batch gets it (`Deferral::prepared`).
+struct Prepared {
+    number: String,
+    stemmed: Stemmed,
 }
 
 /// Writes the document of a ticket created in this transaction (it has none yet): on
@@ -75,7 +93,8 @@ pub fn write_new_document<'q>(batch: &mut Batch<'_, 'q>, doc: &NewDocument<'q>, 
         let document = ticket_search_text_document(doc.number, doc.subject, doc.requester_email, matricola(doc.fields), doc.body, "");
         return batch.push_pg(diesel::insert_into(ts::table).values((ts::ticket_id.eq(doc.ticket_id), ts::document.eq(document))));
     }
-    defer_fts5(batch.conn(), doc.ticket_id, sqlite)
+    let prepared = doc.stemmed.map(|stemmed| Box::new(Prepared { number: doc.number.to_owned(), stemmed: stemmed.clone() }) as Box<dyn std::any::Any>);
+    super::before_commit(batch.conn(), FTS5_WRITE, Deferral { key: doc.ticket_id.to_owned(), prepared }, sqlite)
 }
 
 /// Rewrites a ticket's document. PostgreSQL computes it in SQL. On SQLite the write waits for
@@ -96,71 +115,85 @@ pub fn write_document(conn: &mut DbConn, ticket_id: &str, sqlite: DeferredRun) -
         .execute(conn)?;
         return Ok(());
     }
-    defer_fts5(conn, ticket_id, sqlite)
+    super::before_commit(conn, FTS5_WRITE, Deferral { key: ticket_id.to_owned(), prepared: None }, sqlite)
 }
 
 /// SQLite: the ticket's document is written with the rest of the batch's, just before it
 /// commits (`sqlite` writes them; see `write_fts5`).
-fn defer_fts5(conn: &mut DbConn, ticket_id: &str, sqlite: DeferredRun) -> QueryResult<()> {
-    super::before_commit(conn, "ticket_fts", ticket_id.to_owned(), sqlite)
-}
+const FTS5_WRITE: &str = "ticket_fts";
 
 /// One document as SQLite's index stores it.
 type Fts5Row = (i64, String, String, String, String, String);
 
-/// SQLite's documents of `ids` (`terms`: what the index stores of a text), written to the
-/// recent documents (`ticket_fts_recent`, see migration 000800): first every read and
-/// `ticket_search_docs` row, then the deletes of the old documents and the inserts, each one
-/// statement, so FTS5 writes one segment for all of them. A ticket indexed for the first time
-/// (new, or marked by a migration) has nothing to delete: deleting a rowid a contentless FTS5
-/// table never held still writes a tombstone. `move_recent` moves them into `ticket_fts`.
-pub fn write_fts5(conn: &mut DbConn, ids: &[String], terms: fn(&str) -> String) -> QueryResult<()> {
+/// SQLite's documents of a writer batch's tickets (`terms`: what the index stores of a text),
+/// written to the recent documents (`ticket_fts_recent`, see migration 000800): first every
+/// read and `ticket_search_docs` row, then the deletes of the old documents and the inserts,
+/// each one statement prepared once (its rows as JSON), so FTS5 writes one segment for all of
+/// them. A new ticket's texts come stemmed (`Prepared`); the others are read and stemmed here.
+/// A ticket indexed for the first time (new, or marked by a migration) has nothing to delete:
+/// deleting a rowid a contentless FTS5 table never held still writes a tombstone.
+/// `move_recent` moves them into `ticket_fts`.
+pub fn write_fts5(conn: &mut DbConn, deferred: Vec<Deferral>, terms: fn(&str) -> String) -> QueryResult<()> {
     // SQLite's own connection: statements cached by type (see `db::direct`).
     let DbConn::Sqlite(conn) = conn else { return Ok(()) };
-    let mut rows: Vec<Fts5Row> = Vec::with_capacity(ids.len());
+    let mut rows: Vec<Fts5Row> = Vec::with_capacity(deferred.len());
     let mut stale: Vec<i64> = Vec::new();
-    for ticket_id in ids {
-        let (number, subject, fields, requester_id): (String, String, String, String) = tickets::table
-            .find(ticket_id)
-            .select((tickets::number, tickets::subject, tickets::fields, tickets::requester_id))
-            .first(conn)?;
-        let email: String = users::table.find(&requester_id).select(users::email).first(conn)?;
-        let thread: Vec<(String, String)> = messages::table
-            .filter(messages::ticket_id.eq(ticket_id))
-            .filter(messages::kind.ne("system"))
-            .order(messages::id.asc())
-            .select((messages::kind, messages::body))
-            .load(conn)?;
-        let of_kind = |kind: &str| thread.iter().filter(|(k, _)| k == kind).map(|(_, b)| terms(b)).collect::<Vec<_>>().join(" ");
-        let requester = terms(&format!("{email} {}", matricola(&fields).unwrap_or_default()));
-        let doc = document_id(conn, ticket_id)?;
+    for Deferral { key: ticket_id, prepared } in deferred {
+        let doc = document_id(conn, &ticket_id)?;
         if doc.indexed && !forget_recent(conn, doc.id)? {
             stale.push(doc.id);
         }
-        rows.push((doc.id, terms(&number), terms(&subject), of_kind("public"), of_kind("internal"), requester));
+        rows.push(match prepared.and_then(|p| p.downcast::<Prepared>().ok()) {
+            Some(new) => {
+                let Prepared { number, stemmed: Stemmed { subject, body, requester } } = *new;
+                (doc.id, terms(&number), subject, body, String::new(), requester)
+            }
+            None => stem_stored(conn, doc.id, &ticket_id, terms)?,
+        });
     }
     if !stale.is_empty() {
-        diesel::delete(fts::ticket_fts.filter(fts::rowid.eq_any(&stale))).execute(conn)?;
+        let ids = serde_json::Value::from(stale).to_string();
+        CachedSql { sql: "DELETE FROM ticket_fts WHERE rowid IN (SELECT value FROM json_each(?))", binds: &[&ids] }.execute(conn)?;
     }
-    for chunk in rows.chunks(500) {
-        let values: Vec<_> = chunk
-            .iter()
-            .map(|(id, number, subject, body, notes, requester)| {
-                (recent::id.eq(*id), recent::number.eq(number), recent::subject.eq(subject), recent::body.eq(body), recent::notes.eq(notes), recent::requester.eq(requester))
-            })
-            .collect();
-        diesel::insert_into(recent::ticket_fts_recent_rows).values(&values).execute(conn)?;
-        // The index of the rows just written (external content: told what to index).
-        let ids: Vec<i64> = chunk.iter().map(|row| row.0).collect();
-        diesel::sql_query(
-            "INSERT INTO ticket_fts_recent (rowid, number, subject, body, notes, requester) \
-             SELECT id, number, subject, body, notes, requester FROM ticket_fts_recent_rows \
-             WHERE id IN (SELECT value FROM json_each(?1))",
-        )
-        .bind::<Text, _>(serde_json::Value::from(ids).to_string())
-        .execute(conn)?;
+    let json = serde_json::Value::from(rows.into_iter().map(|(id, number, subject, body, notes, requester)| serde_json::json!([id, number, subject, body, notes, requester])).collect::<Vec<_>>()).to_string();
+    CachedSql {
+        sql: "INSERT INTO ticket_fts_recent_rows (id, number, subject, body, notes, requester) \
+              SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?)",
+        binds: &[&json],
     }
+    .execute(conn)?;
+    // The index of the rows just written (external content: told what to index).
+    CachedSql {
+        sql: "INSERT INTO ticket_fts_recent (rowid, number, subject, body, notes, requester) \
+              SELECT id, number, subject, body, notes, requester FROM ticket_fts_recent_rows \
+              WHERE id IN (SELECT value ->> 0 FROM json_each(?))",
+        binds: &[&json],
+    }
+    .execute(conn)?;
     Ok(())
+}
+
+/// A ticket's document from what is stored of it: its texts read and stemmed.
+fn stem_stored(conn: &mut diesel::SqliteConnection, id: i64, ticket_id: &str, terms: fn(&str) -> String) -> QueryResult<Fts5Row> {
+    let (number, subject, fields, requester_id): (String, String, String, String) = tickets::table
+        .find(ticket_id)
+        .select((tickets::number, tickets::subject, tickets::fields, tickets::requester_id))
+        .first(conn)?;
+    let email: String = users::table.find(&requester_id).select(users::email).first(conn)?;
+    let thread: Vec<(String, String)> = messages::table
+        .filter(messages::ticket_id.eq(ticket_id))
+        .filter(messages::kind.ne("system"))
+        .order(messages::id.asc())
+        .select((messages::kind, messages::body))
+        .load(conn)?;
+    let of_kind = |kind: &str| thread.iter().filter(|(k, _)| k == kind).map(|(_, b)| terms(b)).collect::<Vec<_>>().join(" ");
+    let requester = requester_terms(&email, &fields, terms);
+    Ok((id, terms(&number), terms(&subject), of_kind("public"), of_kind("internal"), requester))
+}
+
+/// The requester's part of a document: their e-mail address and the form's matricola.
+pub fn requester_terms(email: &str, fields: &str, terms: fn(&str) -> String) -> String {
+    terms(&format!("{email} {}", matricola(fields).unwrap_or_default()))
 }
 
 /// Removes a document from the recent ones if it is there (an external-content FTS5 table is
@@ -262,7 +295,6 @@ mod sqlite_tables {
         }
     }
 }
-use sqlite_tables::ticket_fts::dsl as fts;
 use sqlite_tables::ticket_fts_recent_rows::dsl as recent;
 use sqlite_tables::ticket_search_docs::dsl as docs;
 

@@ -18,10 +18,18 @@ type Job = Box<dyn FnOnce(&mut DbConn) -> Finish + Send>;
 const MAX_BATCH: usize = 64;
 
 /// Writes of one kind left to the end of the batch: done together by `run`, once per key.
-type Deferred = (&'static str, String, DeferredRun);
+type Deferred = (&'static str, Deferral, DeferredRun);
 
-/// Does the deferred writes of one kind for these keys (in the order they were asked).
-pub type DeferredRun = fn(&mut DbConn, &[String]) -> diesel::QueryResult<()>;
+/// Does the deferred writes of one kind (in the order they were asked).
+pub type DeferredRun = fn(&mut DbConn, Vec<Deferral>) -> diesel::QueryResult<()>;
+
+/// One deferred write: its key, and what the caller already computed for it off the writer
+/// thread, if anything (`run` knows its type). Dropped when the key is deferred again in the
+/// batch: `run` then reads the data as the batch left it.
+pub struct Deferral {
+    pub key: String,
+    pub prepared: Option<Box<dyn std::any::Any>>,
+}
 
 /// Work the writer does for the search index, each in a transaction of its own between
 /// batches: `tidy` every `TIDY_EVERY` while there are writes (the move of the recent
@@ -51,14 +59,16 @@ thread_local! {
 /// into a new segment whenever a statement opens a savepoint, so indexing in each job wrote a
 /// segment per ticket (and merged them), a quarter of the writer's time at 8 connections;
 /// all of a batch's documents written together make one segment per batch.
-pub(crate) fn before_commit(conn: &mut DbConn, kind: &'static str, key: String, run: DeferredRun) -> diesel::QueryResult<()> {
+pub(crate) fn before_commit(conn: &mut DbConn, kind: &'static str, deferral: Deferral, run: DeferredRun) -> diesel::QueryResult<()> {
     if !in_batch() {
-        return run(conn, &[key]);
+        return run(conn, vec![deferral]);
     }
     DEFERRED.with(|d| {
         let mut deferred = d.borrow_mut();
-        if !deferred.iter().any(|(k, id, _)| *k == kind && *id == key) {
-            deferred.push((kind, key, run));
+        match deferred.iter_mut().find(|(k, earlier, _)| *k == kind && earlier.key == deferral.key) {
+            // What was computed for the first may be stale now.
+            Some((_, earlier, _)) => earlier.prepared = None,
+            None => deferred.push((kind, deferral, run)),
         }
     });
     Ok(())
@@ -70,8 +80,7 @@ fn run_deferred(conn: &mut DbConn) -> diesel::QueryResult<()> {
     while let Some((kind, run)) = deferred.first().map(|(kind, _, run)| (*kind, *run)) {
         let (this, rest): (Vec<Deferred>, Vec<Deferred>) = deferred.into_iter().partition(|(k, _, _)| *k == kind);
         deferred = rest;
-        let keys: Vec<String> = this.into_iter().map(|(_, key, _)| key).collect();
-        run(conn, &keys)?;
+        run(conn, this.into_iter().map(|(_, deferral, _)| deferral).collect())?;
     }
     Ok(())
 }
@@ -416,13 +425,20 @@ mod tests {
         assert_eq!(writer.run(insert).await.unwrap(), 1, "the reopened connection writes");
     }
 
-    fn insert_keys(conn: &mut DbConn, keys: &[String]) -> diesel::QueryResult<()> {
-        let values = keys.iter().map(|k| format!("('{k}', {})", keys.len())).collect::<Vec<_>>().join(", ");
+    /// Writes each key with the batch's count of keys and what was prepared for it, if anything.
+    fn insert_keys(conn: &mut DbConn, deferred: Vec<Deferral>) -> diesel::QueryResult<()> {
+        let n = deferred.len();
+        let prepared = |d: &Deferral| d.prepared.as_ref().and_then(|p| p.downcast_ref::<i32>()).map(i32::to_string).unwrap_or_default();
+        let values = deferred.iter().map(|d| format!("('{}', {n}{})", d.key, prepared(d))).collect::<Vec<_>>().join(", ");
         diesel::sql_query(format!("INSERT INTO d (k, n) VALUES {values}")).execute(conn).map(|_| ())
     }
 
     fn defer_insert(conn: &mut DbConn, key: &'static str) -> Result<(), DbError> {
-        Ok(before_commit(conn, "d", key.to_owned(), insert_keys)?)
+        Ok(before_commit(conn, "d", Deferral { key: key.to_owned(), prepared: None }, insert_keys)?)
+    }
+
+    fn defer_prepared(conn: &mut DbConn, key: &'static str) -> Result<(), DbError> {
+        Ok(before_commit(conn, "d", Deferral { key: key.to_owned(), prepared: Some(Box::new(7_i32)) }, insert_keys)?)
     }
 
     #[tokio::test]
@@ -436,6 +452,9 @@ mod tests {
         let (release, blocker) = hold(&writer).await;
         let first = writer.submit(|conn| defer_insert(conn, "a")).unwrap();
         let again = writer.submit(|conn| defer_insert(conn, "a").and_then(|()| defer_insert(conn, "z"))).unwrap();
+        // Prepared, then deferred again: what was prepared is dropped; prepared once: kept.
+        let stale = writer.submit(|conn| defer_prepared(conn, "p").and_then(|()| defer_insert(conn, "p"))).unwrap();
+        let kept = writer.submit(|conn| defer_prepared(conn, "q")).unwrap();
         let failed = writer
             .submit(|conn| {
                 defer_insert(conn, "b")?;
@@ -446,6 +465,8 @@ mod tests {
         assert_eq!(blocker.await.unwrap().unwrap(), 0);
         first.await.unwrap().unwrap();
         again.await.unwrap().unwrap();
+        stale.await.unwrap().unwrap();
+        kept.await.unwrap().unwrap();
         assert!(failed.await.unwrap().is_err());
         let count = writer
             .run(|conn| {
@@ -459,7 +480,7 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(count, ["a2", "z2"], "one write of both keys, each once; never the rolled back job's");
+        assert_eq!(count, ["a4", "p4", "q47", "z4"], "one write of every key, each once; never the rolled back job's");
         // Outside a batch the write is done at once.
         let mut direct = open(&dir.path().join("d.db")).unwrap();
         defer_insert(&mut direct, "c").unwrap();

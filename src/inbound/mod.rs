@@ -662,6 +662,8 @@ fn follow_up(conn: &mut DbConn, config: &Inbound, old: &TicketRow, requester: &U
             follow_up_of: Some(old),
             // A mail acknowledges no privacy notice: the ticket keeps none.
             notice: None,
+            // Stemmed by the write (this runs outside the server's writer).
+            stemmed: None,
         };
         let (ticket, _, _) = insert_ticket(conn, &draft, &Requester::of(requester), uploads, &config.place)?;
         record_event(conn, &old.id, Some(&requester.id), "follow_up_opened", json!({"number": ticket.number}))?;

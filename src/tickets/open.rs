@@ -24,6 +24,7 @@ use crate::db::counters::next_ticket_seq;
 use crate::db::privacy_schema::{category_notices, ticket_notice_acks};
 use crate::db::schema::{messages, tickets};
 use crate::db::direct::Batch;
+use crate::db::ticket_search::Stemmed;
 use crate::db::{Db, DbConn};
 use crate::domain::sla::Targets;
 use crate::domain::{Email, Locale, NoticeVersion, Priority, Role, Status, TicketNumber};
@@ -146,11 +147,13 @@ where
 pub struct Ready {
     checked: Checked,
     uploads: Vec<Upload>,
+    /// The search document's terms, when the database wants them (`Db::stems_documents`).
+    stemmed: Option<Stemmed>,
 }
 
 impl Ready {
     pub fn write(self, conn: &mut DbConn, place: &Place) -> Result<Written, ServiceError> {
-        write(conn, self.checked, self.uploads, place)
+        write(conn, self.checked, self.uploads, place, self.stemmed.as_ref())
     }
 }
 
@@ -193,7 +196,20 @@ pub async fn prepare(db: &Db, categories: &[Category], request: Request) -> Resu
         Ok(checked) if checked.career_action.is_some() => db.read(move |conn| check_procedure(conn, checked)).await,
         other => other,
     };
-    Ok(Ready { checked: with_edge_errors(checked, errors)?, uploads })
+    let checked = with_edge_errors(checked, errors)?;
+    let stemmed = db.stems_documents().then(|| checked.stem());
+    Ok(Ready { checked, uploads, stemmed })
+}
+
+impl Checked {
+    /// The search document's terms of the ticket this request opens.
+    fn stem(&self) -> Stemmed {
+        let email = match &self.opener {
+            Opener::User(user) => user.email.as_str(),
+            Opener::Guest { email, .. } => email.as_str(),
+        };
+        crate::tickets::search_index::stem_new_ticket(&self.subject, &self.body, email, &self.fields.to_string())
+    }
 }
 
 /// The edge's errors first; the form's on the fields the edge said nothing of.
@@ -359,6 +375,8 @@ pub(crate) struct Draft<'a> {
     pub follow_up_of: Option<&'a TicketRow>,
     /// The privacy notice the requester acknowledged (none by mail).
     pub notice: Option<&'a Notice>,
+    /// The search document's terms, if computed before the write (else the write does it).
+    pub stemmed: Option<&'a Stemmed>,
 }
 
 /// The shared write of every new ticket: number, ticket, first message, files, the `created`
@@ -438,6 +456,7 @@ pub(crate) fn insert_ticket(
         requester_email: &requester.email,
         fields: &ticket.fields,
         body: &message.body,
+        stemmed: draft.stemmed,
     };
     crate::tickets::search_index::index_new_ticket(&mut batch, &document)?;
     batch.push(new_event(&ticket.id, Some(&requester.id), "created", created))?;
@@ -460,7 +479,7 @@ pub(crate) fn insert_ticket(
 
 /// The write, inside the caller's transaction.
 #[tracing::instrument(skip_all, fields(category = %checked.category.row.slug))]
-fn write(conn: &mut DbConn, checked: Checked, uploads: Vec<Upload>, place: &Place) -> Result<Written, ServiceError> {
+fn write(conn: &mut DbConn, checked: Checked, uploads: Vec<Upload>, place: &Place, stemmed: Option<&Stemmed>) -> Result<Written, ServiceError> {
     let Checked { category, subject, body, fields, locale, opener, career_action, notice } = checked;
     let fields_json = fields.to_string();
 
@@ -488,6 +507,7 @@ fn write(conn: &mut DbConn, checked: Checked, uploads: Vec<Upload>, place: &Plac
         secret: secret.as_ref(),
         follow_up_of: None,
         notice: notice.as_ref(),
+        stemmed,
     };
     let (mut ticket, message, attachment_rows) = insert_ticket(conn, &draft, &requester, &uploads, place)?;
     // Only a ticket opened about a procedure has one linked (no read for the others).

@@ -32,9 +32,9 @@ use super::listing::{
 };
 use crate::accounts::User;
 use crate::db::schema::{messages, tickets, users};
-use crate::db::ticket_search::{self, matricola, Candidate, CandidateQuery};
+use crate::db::ticket_search::{self, matricola, Candidate, CandidateQuery, Stemmed};
 use crate::db::direct::Batch;
-use crate::db::{write_tx, DbConn};
+use crate::db::{write_tx, DbConn, Deferral};
 use crate::domain::{Locale, Role, Status};
 use crate::error::{FieldErrors, ServiceError};
 use crate::kb::text::{self, term, words};
@@ -195,8 +195,18 @@ pub fn index_new_ticket<'q>(batch: &mut Batch<'_, 'q>, doc: &ticket_search::NewD
 }
 
 /// SQLite's documents of a writer batch's tickets, made of their stems.
-fn write_sqlite_documents(conn: &mut DbConn, ids: &[String]) -> diesel::QueryResult<()> {
-    ticket_search::write_fts5(conn, ids, index_terms)
+fn write_sqlite_documents(conn: &mut DbConn, deferred: Vec<Deferral>) -> diesel::QueryResult<()> {
+    ticket_search::write_fts5(conn, deferred, index_terms)
+}
+
+/// SQLite's terms of a new ticket's texts, for `index_new_ticket`: call before the write
+/// transaction (SQLite has one writer thread; stemming can run beside it).
+pub fn stem_new_ticket(subject: &str, body: &str, requester_email: &str, fields: &str) -> Stemmed {
+    Stemmed {
+        subject: index_terms(subject),
+        body: index_terms(body),
+        requester: ticket_search::requester_terms(requester_email, fields, index_terms),
+    }
 }
 
 /// Indexes the tickets a migration marked (SQLite: stems are computed here, not in SQL).
@@ -211,7 +221,8 @@ pub fn backfill(conn: &mut DbConn) -> Result<usize, ServiceError> {
         // One write of the whole batch, moved at once: FTS5 makes one segment of it; then the
         // merges that segment calls for (the writer is not serving yet).
         write_tx(conn, |conn| {
-            write_sqlite_documents(conn, &batch)?;
+            let marked = batch.iter().map(|id| Deferral { key: id.clone(), prepared: None }).collect();
+            write_sqlite_documents(conn, marked)?;
             ticket_search::move_recent(conn)?;
             ticket_search::merge_all(conn)?;
             Ok::<_, diesel::result::Error>(())

@@ -179,3 +179,40 @@ async fn a_rewrite_during_the_move_lands_in_the_whole_index() {
     assert_eq!(texts(&app, everywhere).await, ["4 of 4"], "each document in one table");
     assert_eq!(found(&search_page(&app, &admin, &[("q", "bonifico")]).await), [t[0].clone()]);
 }
+
+/// Every term instance (term, column, position) of a ticket's SQLite document, wherever it is
+/// (the recent documents or the whole index), in order: what FTS5 itself holds of it.
+async fn instances(app: &TestApp, number: &str) -> Vec<String> {
+    let number = number.to_owned();
+    with_db(app, move |conn| {
+        conn.batch_execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.v_all USING fts5vocab(main, ticket_fts, instance); \
+             CREATE VIRTUAL TABLE IF NOT EXISTS temp.v_recent USING fts5vocab(main, ticket_fts_recent, instance);",
+        )
+        .unwrap();
+        let sql = "WITH d AS (SELECT s.id FROM ticket_search_docs s JOIN tickets t ON t.id = s.ticket_id WHERE t.number = ?1) \
+                   SELECT v FROM (SELECT col || ':' || printf('%03d', offset) || ':' || term AS v FROM temp.v_all, d WHERE doc = d.id \
+                   UNION ALL SELECT col || ':' || printf('%03d', offset) || ':' || term FROM temp.v_recent, d WHERE doc = d.id) ORDER BY v";
+        diesel::sql_query(sql).bind::<Text, _>(number).load::<Row>(conn).unwrap().into_iter().map(|r| r.v).collect()
+    })
+    .await
+}
+
+/// A new ticket's SQLite document is stemmed before the writer runs (`Stemmed`): it must be
+/// the document the same ticket gets when its stored texts are read and stemmed again (the
+/// path of every rewrite), each term in its column and place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_tickets_document_stemmed_before_the_write_is_the_stored_ones() {
+    let app = crate::helpers::spawn_app(Backend::Sqlite).await;
+    let student = app.student("documento.nuovo@studenti.unibg.it").await;
+    let number = open(&app, &student, "Rinnovo iscrizione e piano di studio", "Vorrei sapere le scadenze dell'immatricolazione, grazie.", "1098765").await;
+    let before = instances(&app, &number).await;
+    for needle in ["subject:", "body:", "requester:"] {
+        assert!(before.iter().any(|v| v.starts_with(needle)), "subject, body and requester hold terms: {before:?}");
+    }
+    assert!(before.iter().any(|v| v.ends_with(":1098765")), "the matricola: {before:?}");
+    assert!(before.iter().any(|v| v.starts_with("body:") && v.ends_with(":immatricol")), "the body's stems: {before:?}");
+    let id = texts(&app, &format!("SELECT id AS v FROM tickets WHERE number = '{number}'")).await.remove(0);
+    with_db(&app, move |conn| helpdesk::db::write_tx(conn, |conn| helpdesk::tickets::search_index::index_ticket(conn, &id)).unwrap()).await;
+    assert_eq!(instances(&app, &number).await, before, "rewritten from the stored texts: the same document");
+}
