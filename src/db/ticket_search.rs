@@ -128,11 +128,11 @@ type Fts5Row = (i64, String, String, String, String, String);
 /// SQLite's documents of a writer batch's tickets (`terms`: what the index stores of a text),
 /// written to the recent documents (`ticket_fts_recent`, see migration 000800): first every
 /// read and `ticket_search_docs` row, then the deletes of the old documents and the inserts,
-/// each one statement prepared once (its rows as JSON), so FTS5 writes one segment for all of
-/// them. A new ticket's texts come stemmed (`Prepared`); the others are read and stemmed here.
-/// A ticket indexed for the first time (new, or marked by a migration) has nothing to delete:
-/// deleting a rowid a contentless FTS5 table never held still writes a tombstone.
-/// `move_recent` moves them into `ticket_fts`.
+/// each statement prepared once, the index's in one statement, so FTS5 writes one segment for
+/// all of them. A new ticket's texts come stemmed (`Prepared`); the others are read and
+/// stemmed here. A ticket indexed for the first time (new, or marked by a migration) has
+/// nothing to delete: deleting a rowid a contentless FTS5 table never held still writes a
+/// tombstone. `move_recent` moves them into `ticket_fts`.
 pub fn write_fts5(conn: &mut DbConn, deferred: Vec<Deferral>, terms: fn(&str) -> String) -> QueryResult<()> {
     // SQLite's own connection: statements cached by type (see `db::direct`).
     let DbConn::Sqlite(conn) = conn else { return Ok(()) };
@@ -155,19 +155,21 @@ pub fn write_fts5(conn: &mut DbConn, deferred: Vec<Deferral>, terms: fn(&str) ->
         let ids = serde_json::Value::from(stale).to_string();
         CachedSql { sql: "DELETE FROM ticket_fts WHERE rowid IN (SELECT value FROM json_each(?))", binds: &[&ids] }.execute(conn)?;
     }
-    let json = serde_json::Value::from(rows.into_iter().map(|(id, number, subject, body, notes, requester)| serde_json::json!([id, number, subject, body, notes, requester])).collect::<Vec<_>>()).to_string();
-    CachedSql {
-        sql: "INSERT INTO ticket_fts_recent_rows (id, number, subject, body, notes, requester) \
-              SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?)",
-        binds: &[&json],
+    // Row by row: a one-row insert is prepared once and cached (a many-row one is prepared
+    // anew for each batch, and one from JSON parses each row again).
+    let ids = serde_json::Value::from(rows.iter().map(|row| row.0).collect::<Vec<_>>()).to_string();
+    for (id, number, subject, body, notes, requester) in &rows {
+        diesel::insert_into(recent::ticket_fts_recent_rows)
+            .values((recent::id.eq(id), recent::number.eq(number), recent::subject.eq(subject), recent::body.eq(body), recent::notes.eq(notes), recent::requester.eq(requester)))
+            .execute(conn)?;
     }
-    .execute(conn)?;
-    // The index of the rows just written (external content: told what to index).
+    // The index of the rows just written (external content: told what to index), in one
+    // statement: one FTS5 segment.
     CachedSql {
         sql: "INSERT INTO ticket_fts_recent (rowid, number, subject, body, notes, requester) \
               SELECT id, number, subject, body, notes, requester FROM ticket_fts_recent_rows \
-              WHERE id IN (SELECT value ->> 0 FROM json_each(?))",
-        binds: &[&json],
+              WHERE id IN (SELECT value FROM json_each(?))",
+        binds: &[&ids],
     }
     .execute(conn)?;
     Ok(())
