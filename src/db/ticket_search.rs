@@ -277,16 +277,6 @@ mod sqlite_tables {
         }
     }
     diesel::table! {
-        ticket_fts (rowid) {
-            rowid -> BigInt,
-            number -> Text,
-            subject -> Text,
-            body -> Text,
-            notes -> Text,
-            requester -> Text,
-        }
-    }
-    diesel::table! {
         ticket_fts_recent_rows (id) {
             id -> BigInt,
             number -> Text,
