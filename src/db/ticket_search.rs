@@ -189,13 +189,13 @@ fn stem_stored(conn: &mut diesel::SqliteConnection, id: i64, ticket_id: &str, te
         .select((messages::kind, messages::body))
         .load(conn)?;
     let of_kind = |kind: &str| thread.iter().filter(|(k, _)| k == kind).map(|(_, b)| terms(b)).collect::<Vec<_>>().join(" ");
-    let requester = requester_terms(&email, &fields, terms);
+    let requester = requester_terms(&email, matricola(&fields), terms);
     Ok((id, terms(&number), terms(&subject), of_kind("public"), of_kind("internal"), requester))
 }
 
 /// The requester's part of a document: their e-mail address and the form's matricola.
-pub fn requester_terms(email: &str, fields: &str, terms: fn(&str) -> String) -> String {
-    terms(&format!("{email} {}", matricola(fields).unwrap_or_default()))
+pub fn requester_terms(email: &str, matricola: Option<String>, terms: fn(&str) -> String) -> String {
+    terms(&format!("{email} {}", matricola.unwrap_or_default()))
 }
 
 /// Removes a document from the recent ones if it is there (an external-content FTS5 table is
@@ -293,6 +293,11 @@ use sqlite_tables::ticket_search_docs::dsl as docs;
 /// The matricola a ticket's form answers carry, if any (PostgreSQL's document reads it too).
 pub fn matricola(fields: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(fields).ok()?;
+    matricola_of(&value)
+}
+
+/// `matricola`, from the answers already parsed.
+pub fn matricola_of(value: &serde_json::Value) -> Option<String> {
     match value.get("matricola")? {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Number(n) => Some(n.to_string()),

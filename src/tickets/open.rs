@@ -208,7 +208,7 @@ impl Checked {
             Opener::User(user) => user.email.as_str(),
             Opener::Guest { email, .. } => email.as_str(),
         };
-        crate::tickets::search_index::stem_new_ticket(&self.subject, &self.body, email, &self.fields.to_string())
+        crate::tickets::search_index::stem_new_ticket(&self.subject, &self.body, email, &self.fields)
     }
 }
 

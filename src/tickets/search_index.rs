@@ -201,11 +201,11 @@ fn write_sqlite_documents(conn: &mut DbConn, deferred: Vec<Deferral>) -> diesel:
 
 /// SQLite's terms of a new ticket's texts, for `index_new_ticket`: call before the write
 /// transaction (SQLite has one writer thread; stemming can run beside it).
-pub fn stem_new_ticket(subject: &str, body: &str, requester_email: &str, fields: &str) -> Stemmed {
+pub fn stem_new_ticket(subject: &str, body: &str, requester_email: &str, fields: &serde_json::Value) -> Stemmed {
     Stemmed {
         subject: index_terms(subject),
         body: index_terms(body),
-        requester: ticket_search::requester_terms(requester_email, fields, index_terms),
+        requester: ticket_search::requester_terms(requester_email, ticket_search::matricola_of(fields), index_terms),
     }
 }
 

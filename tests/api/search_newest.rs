@@ -30,6 +30,13 @@ async fn texts(app: &TestApp, sql: &str) -> Vec<String> {
     with_db(app, move |conn| diesel::sql_query(sql).load::<Row>(conn).unwrap().into_iter().map(|r| r.v).collect()).await
 }
 
+/// PostgreSQL: "<distinct tickets> of <documents>" over both tables of the index.
+async fn documents(app: &TestApp) -> Vec<String> {
+    let sql = "SELECT count(DISTINCT ticket_id)::text || ' of ' || count(*)::text AS v FROM \
+               (SELECT ticket_id FROM ticket_search UNION ALL SELECT ticket_id FROM ticket_search_newest) d";
+    texts(app, sql).await
+}
+
 /// Every page of one row of a search, in order.
 async fn pages_of_one(app: &TestApp, who: &Session, q: &str) -> Vec<String> {
     let (mut seen, mut cursor) = (Vec::new(), None::<String>);
@@ -92,9 +99,7 @@ async fn the_newest_documents_answer_the_window_as_the_whole_index_would(backend
         };
         assert_eq!(texts(&app, &matching("ticket_search_newest")).await, [t[12].clone()], "the new ticket's rewritten where it is");
         assert_eq!(texts(&app, &matching("ticket_search")).await, [t[1].clone()], "and the old one's in the whole index");
-        let everywhere = "SELECT count(DISTINCT ticket_id)::text || ' of ' || count(*)::text AS v FROM \
-                          (SELECT ticket_id FROM ticket_search UNION ALL SELECT ticket_id FROM ticket_search_newest) d";
-        assert_eq!(texts(&app, everywhere).await, ["14 of 14"], "each document in one table");
+        assert_eq!(documents(&app).await, ["14 of 14"], "each document in one table");
     }
     // One of the two among the newest, fewer than the window: the whole index answers.
     let bonifico = found(&search_page(&app, &admin, &[("q", "bonifico")]).await);
@@ -174,9 +179,7 @@ async fn a_rewrite_during_the_move_lands_in_the_whole_index() {
     let whole = "SELECT t.number AS v FROM ticket_search s JOIN tickets t ON t.id = s.ticket_id \
                  WHERE s.document @@ to_tsquery('italian', 'bonifico') ORDER BY 1";
     assert_eq!(texts(&app, whole).await, [t[0].clone()], "the reply's words in the moved document");
-    let everywhere = "SELECT count(DISTINCT ticket_id)::text || ' of ' || count(*)::text AS v FROM \
-                      (SELECT ticket_id FROM ticket_search UNION ALL SELECT ticket_id FROM ticket_search_newest) d";
-    assert_eq!(texts(&app, everywhere).await, ["4 of 4"], "each document in one table");
+    assert_eq!(documents(&app).await, ["4 of 4"], "each document in one table");
     assert_eq!(found(&search_page(&app, &admin, &[("q", "bonifico")]).await), [t[0].clone()]);
 }
 
