@@ -12,6 +12,7 @@ pub mod locks;
 pub mod outbox;
 pub mod privacy_schema;
 pub mod schema;
+pub mod search_file;
 pub mod search_newest;
 pub mod statistics;
 pub mod ticket_rows;
@@ -95,6 +96,8 @@ pub struct Manager {
     backend: Backend,
     target: String,
     synchronous: Synchronous,
+    /// SQLite's readers attach the search index's file (`search_file`); writers never do.
+    reads_index: bool,
 }
 
 impl Manager {
@@ -108,7 +111,12 @@ impl Manager {
             Some(("sqlite", path)) => (Backend::Sqlite, path.to_owned()),
             _ => (Backend::Sqlite, database_url.to_owned()),
         };
-        Self { backend, target, synchronous }
+        Self { backend, target, synchronous, reads_index: false }
+    }
+
+    /// The same, for connections that attach the search index's file.
+    fn reading_index(&self) -> Self {
+        Self { reads_index: true, ..self.clone() }
     }
 }
 
@@ -148,6 +156,12 @@ impl ManageConnection for Manager {
                     }
                 ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
+                if self.reads_index {
+                    // Its page cache as small as the database's (each attached file has its own).
+                    search_file::attach(&mut conn, &search_file::path_beside(&self.target), "fts")
+                        .and_then(|()| conn.batch_execute("PRAGMA fts.cache_size = -1024"))
+                        .map_err(diesel::r2d2::Error::QueryError)?;
+                }
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -251,7 +265,7 @@ impl Db {
 
     pub fn connect_with(database_url: &str, pool_size: u32, options: &DbOptions) -> Result<Self, DbError> {
         let manager = Manager::with_synchronous(database_url, options.sqlite_synchronous);
-        let build = |size: u32| -> Checkout {
+        let build = |manager: &Manager, size: u32| -> Checkout {
             let pool = Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
@@ -273,12 +287,16 @@ impl Db {
                     move || manager.connect().map_err(connect_error)
                 };
                 let conn = open()?;
-                let batcher = writer::Writer::start(conn, open, options.write_queue, writer::Upkeep { tidy: ticket_search::move_recent, step: ticket_search::merge_step }).map_err(|e| DbError::Io(e.to_string()))?;
-                (build(1), build(pool_size.max(2)), Some(batcher))
+                // The index's file has its tables before a reader attaches it.
+                search_file::prepare(&manager.target)?;
+                let mut mover = search_file::Mover::start(&manager.target).map_err(|e| DbError::Io(e.to_string()))?;
+                let tidy: writer::Tidy = Box::new(move |conn| mover.tidy(conn));
+                let batcher = writer::Writer::start(conn, open, options.write_queue, tidy).map_err(|e| DbError::Io(e.to_string()))?;
+                (build(&manager, 1), build(&manager.reading_index(), pool_size.max(2)), Some(batcher))
             }
             Backend::Postgres => {
                 wait_for_server(&manager, START_PATIENCE)?;
-                let pool = build(pool_size.max(4));
+                let pool = build(&manager, pool_size.max(4));
                 (pool.clone(), pool, None)
             }
         };

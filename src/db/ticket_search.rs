@@ -4,16 +4,15 @@
 //!
 //! - SQLite: a contentless FTS5 table (`ticket_fts`) of terms the caller computes (Snowball
 //!   stems), one row per ticket whose rowid `ticket_search_docs` gives; ranked by `ticket_rank`
-//!   (src/db/fts5_rank.rs). New documents go first to a small table of recent ones, moved into
-//!   `ticket_fts` by the writer once a second (`move_recent`); a search reads both. The writer
-//!   also merges `ticket_fts`'s segments, a small step at a time between batches (`merge_step`).
+//!   (src/db/fts5_rank.rs), in a file of its own (`db::search_file`). New documents go first to
+//!   a small table of recent ones in the database, moved into `ticket_fts` by the writer once a
+//!   second; a search reads both, the recent copy of a document before the index's.
 //! - PostgreSQL: a tsvector per ticket written by the migration's `ticket_search_document`
 //!   function, GIN-indexed; ranked by `ts_rank`. New tickets' documents go to a table of the
 //!   newest (`ticket_search_newest`), moved into `ticket_search` by the `search_newest` job
 //!   (`db::search_newest`); a search reads its window among the newest alone when they hold
 //!   it, and both tables otherwise.
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Timestamp};
 
@@ -127,21 +126,19 @@ type Fts5Row = (i64, String, String, String, String, String);
 
 /// SQLite's documents of a writer batch's tickets (`terms`: what the index stores of a text),
 /// written to the recent documents (`ticket_fts_recent`, see migration 000800): first every
-/// read and `ticket_search_docs` row, then the deletes of the old documents and the inserts,
-/// each statement prepared once, the index's in one statement, so FTS5 writes one segment for
-/// all of them. A new ticket's texts come stemmed (`Prepared`); the others are read and
-/// stemmed here. A ticket indexed for the first time (new, or marked by a migration) has
-/// nothing to delete: deleting a rowid a contentless FTS5 table never held still writes a
-/// tombstone. `move_recent` moves them into `ticket_fts`.
+/// read and `ticket_search_docs` row, then the inserts, each statement prepared once, the
+/// index's in one statement, so FTS5 writes one segment for all of them. A new ticket's texts
+/// come stemmed (`Prepared`); the others are read and stemmed here. A document already among
+/// the recent ones is replaced there; one already moved stays in `ticket_fts` until the next
+/// move replaces it, unread by searches meanwhile (`db::search_file`).
 pub fn write_fts5(conn: &mut DbConn, deferred: Vec<Deferral>, terms: fn(&str) -> String) -> QueryResult<()> {
     // SQLite's own connection: statements cached by type (see `db::direct`).
     let DbConn::Sqlite(conn) = conn else { return Ok(()) };
     let mut rows: Vec<Fts5Row> = Vec::with_capacity(deferred.len());
-    let mut stale: Vec<i64> = Vec::new();
     for Deferral { key: ticket_id, prepared } in deferred {
         let doc = document_id(conn, &ticket_id)?;
-        if doc.indexed && !forget_recent(conn, doc.id)? {
-            stale.push(doc.id);
+        if !doc.fresh {
+            forget_recent(conn, doc.id)?;
         }
         rows.push(match prepared.and_then(|p| p.downcast::<Prepared>().ok()) {
             Some(new) => {
@@ -150,10 +147,6 @@ pub fn write_fts5(conn: &mut DbConn, deferred: Vec<Deferral>, terms: fn(&str) ->
             }
             None => stem_stored(conn, doc.id, &ticket_id, terms)?,
         });
-    }
-    if !stale.is_empty() {
-        let ids = serde_json::Value::from(stale).to_string();
-        CachedSql { sql: "DELETE FROM ticket_fts WHERE rowid IN (SELECT value FROM json_each(?))", binds: &[&ids] }.execute(conn)?;
     }
     // Row by row: a one-row insert is prepared once and cached (a many-row one is prepared
     // anew for each batch, and one from JSON parses each row again).
@@ -199,10 +192,10 @@ pub fn requester_terms(email: &str, matricola: Option<String>, terms: fn(&str) -
 }
 
 /// Removes a document from the recent ones if it is there (an external-content FTS5 table is
-/// told the old terms to delete them); whether it was.
-fn forget_recent(conn: &mut diesel::SqliteConnection, id: i64) -> QueryResult<bool> {
+/// told the old terms to delete them).
+fn forget_recent(conn: &mut diesel::SqliteConnection, id: i64) -> QueryResult<()> {
     let old: Option<Fts5Row> = recent::ticket_fts_recent_rows.find(id).first(conn).optional()?;
-    let Some((id, number, subject, body, notes, requester)) = old else { return Ok(false) };
+    let Some((id, number, subject, body, notes, requester)) = old else { return Ok(()) };
     diesel::sql_query(
         "INSERT INTO ticket_fts_recent (ticket_fts_recent, rowid, number, subject, body, notes, requester) \
          VALUES ('delete', ?1, ?2, ?3, ?4, ?5, ?6)",
@@ -215,55 +208,7 @@ fn forget_recent(conn: &mut diesel::SqliteConnection, id: i64) -> QueryResult<bo
     .bind::<Text, _>(requester)
     .execute(conn)?;
     diesel::delete(recent::ticket_fts_recent_rows.find(id)).execute(conn)?;
-    Ok(true)
-}
-
-/// Moves the recent documents into the index, in one statement (one segment, or a few), and
-/// empties the recent ones: run by SQLite's writer once a second, in a transaction (and by
-/// the backfill after each batch).
-/// Nothing to do on PostgreSQL.
-pub fn move_recent(conn: &mut DbConn) -> QueryResult<()> {
-    let DbConn::Sqlite(conn) = conn else { return Ok(()) };
-    let any: bool = diesel::select(diesel::dsl::exists(recent::ticket_fts_recent_rows.select(recent::id))).get_result(conn)?;
-    if !any {
-        return Ok(());
-    }
-    conn.batch_execute(
-        "INSERT INTO ticket_fts (rowid, number, subject, body, notes, requester) \
-           SELECT id, number, subject, body, notes, requester FROM ticket_fts_recent_rows ORDER BY id; \
-         INSERT INTO ticket_fts_recent (ticket_fts_recent) VALUES ('delete-all'); \
-         DELETE FROM ticket_fts_recent_rows;",
-    )
-}
-
-/// Leaf pages one merge step writes: FTS5's own unit of merge work. A step stops only between
-/// terms, so a term found in most documents is merged whole in one step (50-100 ms when a
-/// level of ~800,000 documents merges); most steps take a few milliseconds.
-const MERGE_PAGES: i32 = 64;
-
-/// Does one step of merging `ticket_fts`'s segments (4 of a level into one of the next, as
-/// FTS5's automerge would, which migration 000840 turned off) and says whether there was
-/// any to do: run by SQLite's writer between batches after each move, until there is none.
-/// Nothing to do on PostgreSQL.
-pub fn merge_step(conn: &mut DbConn) -> QueryResult<bool> {
-    merge(conn, MERGE_PAGES)
-}
-
-/// Does every merge `ticket_fts`'s segments call for, in one go: for the backfill, which holds
-/// the writer anyway (in steps of `MERGE_PAGES` each would trim the segments it reads, and
-/// a million tickets took 60 % longer to index).
-pub fn merge_all(conn: &mut DbConn) -> QueryResult<()> {
-    merge(conn, i32::MAX).map(|_| ())
-}
-
-fn merge(conn: &mut DbConn, pages: i32) -> QueryResult<bool> {
-    let DbConn::Sqlite(conn) = conn else { return Ok(false) };
-    let changes = |conn: &mut diesel::SqliteConnection| diesel::select(diesel::dsl::sql::<BigInt>("total_changes()")).get_result::<i64>(conn);
-    let before = changes(conn)?;
-    conn.batch_execute(&format!("INSERT INTO ticket_fts (ticket_fts, rank) VALUES ('merge', {pages})"))?;
-    // FTS5's documented tell: a step that merged wrote two rows or more (a page and the
-    // index's structure); one that found nothing to merge wrote none.
-    Ok(changes(conn)? - before >= 2)
+    Ok(())
 }
 
 // SQLite's own tables of the index, for the query builder: its statements are prepared once
@@ -307,10 +252,11 @@ pub fn matricola_of(value: &serde_json::Value) -> Option<String> {
 
 struct Doc {
     id: i64,
-    indexed: bool,
+    /// Numbered just now: it has no document anywhere yet.
+    fresh: bool,
 }
 
-/// The ticket's FTS rowid, marked indexed; `indexed` says whether it was before.
+/// The ticket's FTS rowid, marked indexed.
 fn document_id(conn: &mut diesel::SqliteConnection, ticket_id: &str) -> QueryResult<Doc> {
     let fresh: Option<i64> = diesel::insert_into(docs::ticket_search_docs)
         .values((docs::ticket_id.eq(ticket_id), docs::indexed.eq(true)))
@@ -320,14 +266,14 @@ fn document_id(conn: &mut diesel::SqliteConnection, ticket_id: &str) -> QueryRes
         .get_result(conn)
         .optional()?;
     if let Some(id) = fresh {
-        return Ok(Doc { id, indexed: false });
+        return Ok(Doc { id, fresh: true });
     }
     let (id, indexed): (i64, bool) =
         docs::ticket_search_docs.filter(docs::ticket_id.eq(ticket_id)).select((docs::id, docs::indexed)).first(conn)?;
     if !indexed {
         diesel::update(docs::ticket_search_docs.find(id)).set(docs::indexed.eq(true)).execute(conn)?;
     }
-    Ok(Doc { id, indexed })
+    Ok(Doc { id, fresh: false })
 }
 
 #[derive(QueryableByName)]
@@ -434,14 +380,15 @@ const PG_FILTERS: &str = " JOIN tickets t ON t.id = m.ticket_id \
 // ends, for the next page's cursor. Each ends with PAGE_JOIN and PAGE_ORDER.
 // SQLite ranks with `ticket_rank`, weights in column order: number, subject, body, notes,
 // requester.
-// SQLite's matches are in two tables, `ticket_fts` and the recent documents (every document in
-// one of them): each query of the index is the UNION ALL of both, ordered where it is limited
-// (SQLite then merges the two ordered scans, reading no more than the limit of either).
+// SQLite's matches are in two tables, `ticket_fts` and the recent documents: each query of the
+// index is the UNION ALL of both, ordered where it is limited (SQLite then merges the two
+// ordered scans, reading no more than the limit of either). A document among the recent ones
+// is newer than the index's copy, if it has one (`db::search_file`): that copy is skipped.
 // PostgreSQL keeps each match's row address (`ctid`) from the index scan, so ranking the window
 // reads its documents straight from the table, not through the key's index (−7 % a search at
 // 1 M tickets; within one statement the address is that of the row version it read).
 const SQLITE_MATCH: &str = "WITH e AS (SELECT coalesce(CAST(?16 AS INTEGER), \
-      (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?1 \
+      (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?1 AND rowid NOT IN (SELECT id FROM ticket_fts_recent_rows) \
        UNION ALL SELECT rowid FROM ticket_fts_recent WHERE ticket_fts_recent MATCH ?1 \
        ORDER BY 1 DESC LIMIT 1 OFFSET ?17 - 1), 0) AS edge), \
     c AS ( \
@@ -449,6 +396,7 @@ const SQLITE_MATCH: &str = "WITH e AS (SELECT coalesce(CAST(?16 AS INTEGER), \
         SELECT * FROM (SELECT doc, rank FROM ( \
             SELECT ticket_fts.rowid AS doc, ticket_rank(ticket_fts, 10.0, 10.0, 2.0, 1.0, 5.0) AS rank \
             FROM e, ticket_fts WHERE ticket_fts MATCH ?1 AND ticket_fts.rowid >= e.edge \
+              AND ticket_fts.rowid NOT IN (SELECT id FROM ticket_fts_recent_rows) \
             UNION ALL \
             SELECT ticket_fts_recent.rowid, ticket_rank(ticket_fts_recent, 10.0, 10.0, 2.0, 1.0, 5.0) \
             FROM e, ticket_fts_recent WHERE ticket_fts_recent MATCH ?1 AND ticket_fts_recent.rowid >= e.edge) \
@@ -456,6 +404,7 @@ const SQLITE_MATCH: &str = "WITH e AS (SELECT coalesce(CAST(?16 AS INTEGER), \
         UNION ALL \
         SELECT * FROM (SELECT ticket_fts.rowid AS doc, ticket_fts.rowid - e.edge AS rank FROM e, ticket_fts \
           WHERE ticket_fts MATCH ?1 AND ticket_fts.rowid < e.edge AND (?12 IS NULL OR ticket_fts.rowid - e.edge <= ?12) \
+            AND ticket_fts.rowid NOT IN (SELECT id FROM ticket_fts_recent_rows) \
           UNION ALL \
           SELECT ticket_fts_recent.rowid, ticket_fts_recent.rowid - e.edge FROM e, ticket_fts_recent \
           WHERE ticket_fts_recent MATCH ?1 AND ticket_fts_recent.rowid < e.edge \
@@ -590,69 +539,4 @@ fn pg_candidates(conn: &mut diesel::PgConnection, q: &CandidateQuery<'_>, sql: &
 /// A list filter as bound: `None` when not asked.
 fn nonempty(list: &[&str]) -> Option<Vec<String>> {
     (!list.is_empty()).then(|| list.iter().map(|s| s.to_string()).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use diesel_migrations::MigrationHarness;
-
-    use super::*;
-
-    fn number(conn: &mut DbConn, sql: &str) -> i64 {
-        let DbConn::Sqlite(c) = conn else { unreachable!() };
-        diesel::select(diesel::dsl::sql::<BigInt>(sql)).get_result(c).unwrap()
-    }
-
-    /// Segments of `ticket_fts`: each has one row or more in FTS5's index of leaves.
-    fn segments(conn: &mut DbConn) -> i64 {
-        number(conn, "(SELECT count(DISTINCT segid) FROM ticket_fts_idx)")
-    }
-
-    /// Moves 200 new documents into the index (a segment), from `first`.
-    fn move_200(conn: &mut DbConn, first: i64) {
-        conn.batch_execute(&format!(
-            "WITH RECURSIVE n(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
-             INSERT INTO ticket_fts_recent_rows (id, number, subject, body, notes, requester) \
-             SELECT i, 'n' || i, 'piano studio', 'esame ' || i, '', 'studente' FROM n;",
-            last = first + 199,
-        ))
-        .unwrap();
-        move_recent(conn).unwrap();
-        assert_eq!(number(conn, "(SELECT count(*) FROM ticket_fts_recent_rows)"), 0, "moved");
-    }
-
-    #[test]
-    fn the_index_is_merged_by_steps_and_not_by_the_moves() {
-        let mut c = diesel::SqliteConnection::establish(":memory:").unwrap();
-        c.run_pending_migrations(crate::db::SQLITE_MIGRATIONS).unwrap();
-        let mut conn = DbConn::Sqlite(c);
-        assert_eq!(number(&mut conn, "(SELECT v FROM ticket_fts_config WHERE k = 'automerge')"), 0);
-        // Eight moves of 200 documents: eight segments, none merged by FTS5 itself.
-        for round in 0..8i64 {
-            move_200(&mut conn, round * 200 + 1);
-        }
-        assert_eq!(segments(&mut conn), 8);
-        let mut steps = 0;
-        while merge_step(&mut conn).unwrap() {
-            steps += 1;
-            assert!(steps < 100, "the merge ends");
-        }
-        assert!(steps >= 1, "there was merging to do");
-        assert!(segments(&mut conn) < 4, "no level left with four segments: {}", segments(&mut conn));
-        assert!(!merge_step(&mut conn).unwrap(), "nothing more to do, and said so");
-        // Every document is still there, once.
-        assert_eq!(number(&mut conn, "(SELECT count(*) FROM ticket_fts WHERE ticket_fts MATCH 'studio')"), 1600);
-        assert_eq!(number(&mut conn, "(SELECT count(*) FROM ticket_fts WHERE ticket_fts MATCH 'n1234')"), 1);
-
-        // The backfill's way: all that is due in one call.
-        let before = segments(&mut conn);
-        for round in 8..12i64 {
-            move_200(&mut conn, round * 200 + 1);
-        }
-        assert_eq!(segments(&mut conn), before + 4);
-        merge_all(&mut conn).unwrap();
-        assert!(segments(&mut conn) < 4, "merged in one call: {}", segments(&mut conn));
-        assert!(!merge_step(&mut conn).unwrap(), "nothing left for a step");
-        assert_eq!(number(&mut conn, "(SELECT count(*) FROM ticket_fts WHERE ticket_fts MATCH 'studio')"), 2400);
-    }
 }

@@ -31,20 +31,19 @@ pub struct Deferral {
     pub prepared: Option<Box<dyn std::any::Any>>,
 }
 
-/// Work the writer does for the search index, each in a transaction of its own between
-/// batches: `tidy` every `TIDY_EVERY` while there are writes (the move of the recent
-/// documents, `ticket_search::move_recent`), then `step` after each batch, or back to back
-/// while none waits, for as long as it says there is more (`ticket_search::merge_step`).
-/// Small steps between batches, so that no write waits behind a whole merge.
-#[derive(Clone, Copy)]
-pub struct Upkeep {
-    pub tidy: fn(&mut DbConn) -> diesel::QueryResult<()>,
-    pub step: fn(&mut DbConn) -> diesel::QueryResult<bool>,
-}
+/// Work the writer does for the search index between batches, in transactions of its own:
+/// the move of the recent documents into the index file (`search_file::Mover::tidy`), every
+/// `TIDY_EVERY` while there are writes. `Ok(false)`: not now (a merge holds the index file),
+/// so it is tried again after the next batch, or after `RETRY` if none comes.
+pub type Tidy = Box<dyn FnMut(&mut DbConn) -> diesel::QueryResult<bool> + Send>;
 
-/// How often `Upkeep::tidy` runs: each move makes a segment, so once a second (fewer
-/// segments to merge than every 250 ms, for a move that costs about the same).
+/// How often `Tidy` runs: each move makes a segment, so once a second (fewer segments to
+/// merge than every 250 ms, for a move that costs about the same).
 const TIDY_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How soon a move the index file refused is tried again when no batch comes first: a merge
+/// step takes a few milliseconds, rarely a hundred.
+const RETRY: std::time::Duration = std::time::Duration::from_millis(5);
 
 thread_local! {
     /// Savepoint depth while the writer thread runs a batch; 0 elsewhere.
@@ -143,8 +142,8 @@ const REOPEN_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl Writer {
     /// Starts the writer thread on `conn`; `reopen` opens a new connection when it broke.
-    /// At most `queue` writes wait (at least one). See `Upkeep` for what runs between batches.
-    pub fn start<O>(conn: DbConn, reopen: O, queue: usize, upkeep: Upkeep) -> std::io::Result<Self>
+    /// At most `queue` writes wait (at least one). See `Tidy` for what runs between batches.
+    pub fn start<O>(conn: DbConn, reopen: O, queue: usize, mut tidy: Tidy) -> std::io::Result<Self>
     where
         O: Fn() -> Result<DbConn, DbError> + Clone + Send + 'static,
     {
@@ -153,22 +152,16 @@ impl Writer {
         std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || {
             let mut conn = Some(conn);
             let mut untidy = false;
-            let mut tidied = std::time::Instant::now();
-            let mut stepping = false;
+            let mut due = std::time::Instant::now() + TIDY_EVERY;
             loop {
-                if untidy && tidied.elapsed() >= TIDY_EVERY {
+                if untidy && std::time::Instant::now() >= due {
                     if let Some(c) = conn.as_mut() {
-                        stepping = run_upkeep(c, "tidying", upkeep.tidy).is_some();
+                        let done = run_tidy(c, &mut tidy);
+                        untidy = !done;
+                        due = std::time::Instant::now() + if done { TIDY_EVERY } else { RETRY };
                     }
-                    (untidy, tidied) = (false, std::time::Instant::now());
-                } else if stepping {
-                    stepping = conn.as_mut().and_then(|c| run_upkeep(c, "a merge step", upkeep.step)).unwrap_or(false);
                 }
-                let wait = match (stepping, untidy) {
-                    (true, _) => std::time::Duration::ZERO,
-                    (false, true) => TIDY_EVERY.saturating_sub(tidied.elapsed()),
-                    (false, false) => TIDY_EVERY,
-                };
+                let wait = if untidy { due.saturating_duration_since(std::time::Instant::now()) } else { TIDY_EVERY };
                 let first = match waiting.recv_timeout(wait) {
                     Ok(job) => job,
                     Err(mpsc::RecvTimeoutError::Timeout) => continue,
@@ -313,18 +306,17 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>) -> Result<(), String> {
     outcome
 }
 
-/// Runs a piece of `Upkeep` in a transaction of its own (`write_tx`: outside a batch, its own
-/// `BEGIN IMMEDIATE`): a failure is logged and rolled back (the next round tries again), never
-/// seen by a job; `None` then.
-fn run_upkeep<T>(conn: &mut DbConn, what: &'static str, work: fn(&mut DbConn) -> diesel::QueryResult<T>) -> Option<T> {
+/// Runs `tidy`: a failure is logged (the next round tries again), never seen by a job. Whether
+/// it is done (failed included), or the index file was busy.
+fn run_tidy(conn: &mut DbConn, tidy: &mut Tidy) -> bool {
     let started = std::time::Instant::now();
-    let done = super::write_tx(conn, work);
-    log_slow(what, started);
+    let done = tidy(conn);
+    log_slow("moving the recent documents", started);
     match done {
-        Ok(value) => Some(value),
+        Ok(done) => done,
         Err(e) => {
-            tracing::warn!(error = %e, what, "sqlite writer: upkeep failed");
-            None
+            tracing::warn!(error = %e, "sqlite writer: moving the recent documents failed");
+            true
         }
     }
 }
@@ -372,15 +364,17 @@ mod tests {
         Ok(diesel::sql_query("INSERT INTO t (x) VALUES (1)").execute(conn)?)
     }
 
-    const NO_UPKEEP: Upkeep = Upkeep { tidy: |_| Ok(()), step: |_| Ok(false) };
+    fn no_tidy() -> Tidy {
+        Box::new(|_| Ok(true))
+    }
 
     /// A writer on a fresh database with a table `t (x)`; keep the folder while it runs.
-    fn writer_on_table_t(queue: usize, upkeep: Upkeep) -> (tempfile::TempDir, Writer) {
+    fn writer_on_table_t(queue: usize, tidy: Tidy) -> (tempfile::TempDir, Writer) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
         let mut conn = open(&path).unwrap();
         conn.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
-        (dir, Writer::start(conn, move || open(&path), queue, upkeep).unwrap())
+        (dir, Writer::start(conn, move || open(&path), queue, tidy).unwrap())
     }
 
     /// Holds the writer thread inside a job until `release` is sent; the job answers 0.
@@ -400,7 +394,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_refuses_at_once() {
-        let (_dir, writer) = writer_on_table_t(2, NO_UPKEEP);
+        let (_dir, writer) = writer_on_table_t(2, no_tidy());
         let (release, blocker) = hold(&writer).await;
         let queued: Vec<_> = (0..2).map(|_| writer.submit(insert).unwrap()).collect();
         assert!(matches!(writer.submit(insert), Err(DbError::QueueFull)), "a third waiting write is refused");
@@ -420,7 +414,7 @@ mod tests {
         conn.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
         // Wedged: a transaction left open, so every BEGIN IMMEDIATE fails.
         conn.batch_execute("BEGIN").unwrap();
-        let writer = Writer::start(conn, move || open(&path), 8, NO_UPKEEP).unwrap();
+        let writer = Writer::start(conn, move || open(&path), 8, no_tidy()).unwrap();
         assert!(writer.run(insert).await.is_err(), "the wedged connection refuses the first batch");
         assert_eq!(writer.run(insert).await.unwrap(), 1, "the reopened connection writes");
     }
@@ -447,7 +441,7 @@ mod tests {
         let path = dir.path().join("d.db");
         let mut conn = open(&path).unwrap();
         conn.batch_execute("CREATE TABLE t (x INTEGER); CREATE TABLE d (k TEXT, n INTEGER)").unwrap();
-        let writer = Writer::start(conn, move || open(&path), 8, NO_UPKEEP).unwrap();
+        let writer = Writer::start(conn, move || open(&path), 8, no_tidy()).unwrap();
         // Held, so that the three jobs below make one batch.
         let (release, blocker) = hold(&writer).await;
         let first = writer.submit(|conn| defer_insert(conn, "a")).unwrap();
@@ -488,48 +482,33 @@ mod tests {
         assert_eq!(n, 1);
     }
 
-    static TIDIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-    fn count_tidy(conn: &mut DbConn) -> diesel::QueryResult<()> {
-        TIDIES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        diesel::sql_query("INSERT INTO t (x) VALUES (2)").execute(conn).map(|_| ())
-    }
-
     fn count(conn: &mut DbConn, x: i64) -> diesel::QueryResult<i64> {
         diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!("SELECT count(*) FROM t WHERE x = {x}")).get_result(conn)
     }
 
-    /// Ten steps of 20 ms in all, each leaving a row `x = 3`.
-    fn ten_slow_steps(conn: &mut DbConn) -> diesel::QueryResult<bool> {
-        if count(conn, 3)? >= 10 {
-            return Ok(false);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        diesel::sql_query("INSERT INTO t (x) VALUES (3)").execute(conn)?;
-        Ok(true)
-    }
-
     #[tokio::test]
-    async fn upkeep_tidies_after_writes_then_steps_until_done_letting_writes_through_between_steps() {
-        let (_dir, writer) = writer_on_table_t(8, Upkeep { tidy: count_tidy, step: ten_slow_steps });
-        tokio::time::sleep(TIDY_EVERY * 2).await;
-        assert_eq!(TIDIES.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing written, nothing to tidy");
-        assert_eq!(writer.run(insert).await.unwrap(), 1);
-        // The tidying follows the write (a second has passed since the last), then the
-        // steps: a write asked meanwhile is answered between two of them, not after all ten.
-        let mut seen = 0;
-        for _ in 0..100 {
-            seen = writer.run(|conn| Ok::<_, DbError>(count(conn, 3)?)).await.unwrap();
-            if seen > 0 {
-                break;
+    async fn a_tidy_runs_after_writes_and_one_refused_is_tried_again_soon() {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        let tries = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = tries.clone();
+        // Busy three times (as when a merge step holds the index file), then done: a row x = 2.
+        let tidy: Tidy = Box::new(move |conn| {
+            if counted.fetch_add(1, SeqCst) < 3 {
+                return Ok(false);
             }
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-        assert!((1..10).contains(&seen), "a write between steps, after {seen} of them");
+            diesel::sql_query("INSERT INTO t (x) VALUES (2)").execute(conn).map(|_| true)
+        });
+        let (_dir, writer) = writer_on_table_t(8, tidy);
         tokio::time::sleep(TIDY_EVERY * 2).await;
-        // That write too was followed by a tidying (its steps found nothing more to do).
-        assert_eq!(TIDIES.load(std::sync::atomic::Ordering::SeqCst), 2, "once a second after writes, then idle");
-        let (tidied, stepped) = writer.run(|conn| Ok::<_, DbError>((count(conn, 2)?, count(conn, 3)?))).await.unwrap();
-        assert_eq!((tidied, stepped), (2, 10), "the tidyings and every step committed, each in its own transaction");
+        assert_eq!(tries.load(SeqCst), 0, "nothing written, nothing to tidy");
+        assert_eq!(writer.run(insert).await.unwrap(), 1);
+        // Due a second after the writer started (past): right after the write, then again
+        // every RETRY (5 ms), not a second later each.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(tries.load(SeqCst), 4, "three refusals, then done");
+        assert_eq!(writer.run(|conn| Ok::<_, DbError>(count(conn, 2)?)).await.unwrap(), 1);
+        tokio::time::sleep(TIDY_EVERY * 2).await;
+        // That read was a write job too: one more tidy, then idle.
+        assert_eq!(tries.load(SeqCst), 5, "once after writes, then idle");
     }
 }

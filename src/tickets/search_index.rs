@@ -33,6 +33,7 @@ use super::listing::{
 use crate::accounts::User;
 use crate::db::schema::{messages, tickets, users};
 use crate::db::ticket_search::{self, matricola, Candidate, CandidateQuery, Stemmed};
+use crate::db::search_file;
 use crate::db::direct::Batch;
 use crate::db::{write_tx, DbConn, Deferral};
 use crate::domain::{Locale, Role, Status};
@@ -211,22 +212,26 @@ pub fn stem_new_ticket(subject: &str, body: &str, requester_email: &str, fields:
 
 /// Indexes the tickets a migration marked (SQLite: stems are computed here, not in SQL).
 /// Returns how many it indexed; nothing to do on PostgreSQL, whose migration fills the index.
+/// First, SQLite's index file is checked to be this database's (else emptied, and every
+/// ticket marked).
 pub fn backfill(conn: &mut DbConn) -> Result<usize, ServiceError> {
+    let mut index = search_file::Backfill::open(conn)?;
     let mut done = 0;
     loop {
         let batch = ticket_search::pending(conn, BACKFILL_BATCH)?;
         if batch.is_empty() {
+            if done > 0 {
+                index.finish()?;
+            }
             return Ok(done);
         }
         // One write of the whole batch, moved at once: FTS5 makes one segment of it; then the
         // merges that segment calls for (the writer is not serving yet).
         write_tx(conn, |conn| {
             let marked = batch.iter().map(|id| Deferral { key: id.clone(), prepared: None }).collect();
-            write_sqlite_documents(conn, marked)?;
-            ticket_search::move_recent(conn)?;
-            ticket_search::merge_all(conn)?;
-            Ok::<_, diesel::result::Error>(())
+            write_sqlite_documents(conn, marked)
         })?;
+        index.take(conn)?;
         done += batch.len();
     }
 }

@@ -24,6 +24,7 @@ mod polish;
 mod staff_pages;
 mod queues;
 mod search;
+mod search_file;
 mod search_newest;
 mod console_actions;
 mod sla;

@@ -287,8 +287,10 @@ async fn search_pages_and_backfills(backend: Backend) {
         let db = app.db.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = db.get_writer().unwrap();
+            // The index's own file (`db::search_file`) emptied, as a migration would leave it.
             conn.batch_execute(
-                "INSERT INTO ticket_fts(ticket_fts) VALUES ('delete-all'); \
+                "ATTACH (SELECT file FROM pragma_database_list WHERE name = 'main') || '.fts' AS fts; \
+                 INSERT INTO fts.ticket_fts(ticket_fts) VALUES ('delete-all'); DELETE FROM fts.ticket_fts_ids; DETACH fts; \
                  INSERT INTO ticket_fts_recent(ticket_fts_recent) VALUES ('delete-all'); DELETE FROM ticket_fts_recent_rows; \
                  UPDATE ticket_search_docs SET indexed = FALSE;",
             )
@@ -351,7 +353,7 @@ async fn only_the_newest_matches_are_ranked_and_pages_stay_whole(backend: Backen
 }
 
 /// SQLite: how many documents wait among the recent ones (none on PostgreSQL).
-async fn recent_documents(app: &TestApp, backend: Backend) -> i64 {
+pub(crate) async fn recent_documents(app: &TestApp, backend: Backend) -> i64 {
     if backend != Backend::Sqlite {
         return 0;
     }

@@ -184,19 +184,25 @@ async fn a_rewrite_during_the_move_lands_in_the_whole_index() {
 }
 
 /// Every term instance (term, column, position) of a ticket's SQLite document, wherever it is
-/// (the recent documents or the whole index), in order: what FTS5 itself holds of it.
+/// (the recent documents or the whole index, whose copy a recent one replaces), in order: what
+/// FTS5 itself holds of it.
 async fn instances(app: &TestApp, number: &str) -> Vec<String> {
     let number = number.to_owned();
     with_db(app, move |conn| {
+        // The whole index is in a file of its own (`db::search_file`), attached for the while.
         conn.batch_execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.v_all USING fts5vocab(main, ticket_fts, instance); \
-             CREATE VIRTUAL TABLE IF NOT EXISTS temp.v_recent USING fts5vocab(main, ticket_fts_recent, instance);",
+            "ATTACH (SELECT file FROM pragma_database_list WHERE name = 'main') || '.fts' AS fts; \
+             CREATE VIRTUAL TABLE temp.v_all USING fts5vocab(fts, ticket_fts, instance); \
+             CREATE VIRTUAL TABLE temp.v_recent USING fts5vocab(main, ticket_fts_recent, instance);",
         )
         .unwrap();
         let sql = "WITH d AS (SELECT s.id FROM ticket_search_docs s JOIN tickets t ON t.id = s.ticket_id WHERE t.number = ?1) \
                    SELECT v FROM (SELECT col || ':' || printf('%03d', offset) || ':' || term AS v FROM temp.v_all, d WHERE doc = d.id \
+                     AND d.id NOT IN (SELECT id FROM ticket_fts_recent_rows) \
                    UNION ALL SELECT col || ':' || printf('%03d', offset) || ':' || term FROM temp.v_recent, d WHERE doc = d.id) ORDER BY v";
-        diesel::sql_query(sql).bind::<Text, _>(number).load::<Row>(conn).unwrap().into_iter().map(|r| r.v).collect()
+        let found = diesel::sql_query(sql).bind::<Text, _>(number).load::<Row>(conn).unwrap().into_iter().map(|r| r.v).collect();
+        conn.batch_execute("DROP TABLE temp.v_all; DROP TABLE temp.v_recent; DETACH fts;").unwrap();
+        found
     })
     .await
 }
