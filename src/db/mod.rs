@@ -157,9 +157,10 @@ impl ManageConnection for Manager {
                 ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 if self.reads_index {
-                    // Its page cache as small as the database's (each attached file has its own).
+                    // Each attached file has a cache of its own, 2 MB unless told: a small one
+                    // (see `search_file::open`; a search reads few of its pages).
                     search_file::attach(&mut conn, &search_file::path_beside(&self.target), "fts")
-                        .and_then(|()| conn.batch_execute("PRAGMA fts.cache_size = -1024"))
+                        .and_then(|()| conn.batch_execute("PRAGMA fts.cache_size = -128"))
                         .map_err(diesel::r2d2::Error::QueryError)?;
                 }
                 Ok(DbConn::Sqlite(conn))

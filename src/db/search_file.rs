@@ -57,6 +57,8 @@ enum Role {
 
 /// A connection to the index file of the database at `main`, which is attached as `desk` (a
 /// move reads its recent documents). The mover's never waits for the file's lock.
+/// Small page caches: SQLite's caches share one pool as large as all of them together, which
+/// the index's writers fill (see `upkeep`).
 fn open(main: &str, role: Role) -> ConnectionResult<SqliteConnection> {
     super::fts5_rank::register();
     let mut conn = SqliteConnection::establish(&path_beside(main))?;
@@ -67,10 +69,11 @@ fn open(main: &str, role: Role) -> ConnectionResult<SqliteConnection> {
     };
     let setup = format!(
         "PRAGMA busy_timeout = {busy}; PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
-         PRAGMA temp_store = MEMORY; PRAGMA cache_size = -1024; PRAGMA wal_autocheckpoint = 0; \
+         PRAGMA temp_store = MEMORY; PRAGMA cache_size = -256; PRAGMA wal_autocheckpoint = 0; \
          PRAGMA journal_size_limit = 67108864;"
     );
-    let attached = conn.batch_execute(&setup).and_then(|()| attach(&mut conn, main, "desk"));
+    // The database is only read once a move, its recent documents: a small cache of its own.
+    let attached = conn.batch_execute(&setup).and_then(|()| attach(&mut conn, main, "desk")).and_then(|()| conn.batch_execute("PRAGMA desk.cache_size = -64"));
     attached.map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
     Ok(conn)
 }
@@ -278,7 +281,11 @@ impl Mover {
         let shared = Arc::new(Shared { paused: AtomicBool::new(false), wake: Mutex::new(Wake::default()), woken: Condvar::new() });
         let (merger, path) = (shared.clone(), main.to_owned());
         std::thread::Builder::new().name("sqlite-fts-merger".into()).spawn(move || run_merger(&path, &merger))?;
-        Ok(Self { main: main.to_owned(), conn: None, shared })
+        // Opened now, before the desk serves: what a connection keeps is then allocated with
+        // the rest at start, not in the middle of a load where it would keep the heap from
+        // shrinking back.
+        let conn = open(main, Role::Writer).map_err(|e| tracing::warn!(error = %e, "ticket search: cannot open the index file")).ok();
+        Ok(Self { main: main.to_owned(), conn, shared })
     }
 
     /// The writer's move, outside a batch: `Ok(false)` when the merger holds the file (it
@@ -349,6 +356,12 @@ fn upkeep(index: &mut SqliteConnection, shared: &Shared, analysed: &mut Option<I
         analyse(index)?;
         *analysed = Some(Instant::now());
     }
+    // SQLite's page caches share one pool as large as all of them together (each connection's,
+    // and each attached file's): the moves and merges, which touch many pages, filled the
+    // pool's slack, 11 MB more than before (`sqlite3_status`), and kept the heap from
+    // shrinking back (peak RSS +10 MB). Unused cached pages are given back after each round;
+    // those the next round needs are read again from the OS's cache.
+    index.batch_execute("PRAGMA shrink_memory")?;
     // Busy (a reader holds an old snapshot) is fine: the next round copies.
     index.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
 }
