@@ -205,10 +205,12 @@ fn is_locked(e: &diesel::result::Error) -> bool {
     matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message().contains("database is locked"))
 }
 
-/// Leaf pages one merge step writes: FTS5's own unit of merge work. A step stops only between
-/// terms, so a term found in most documents is merged whole in one step (50-100 ms when a
-/// level of ~800,000 documents merges); most steps take a few milliseconds.
-const MERGE_PAGES: i32 = 64;
+/// Leaf pages one merge step writes (about 4 MB): FTS5's own unit of merge work. Each step
+/// starts again from where the last stopped (reading its place back in every segment it
+/// merges), so small steps cost more in all; they were small (64) while the writer ran them
+/// between its batches. A step stops only between terms: a term found in most documents is
+/// merged whole in one step. Moves wait for the step to end (the writer does not).
+const MERGE_PAGES: i32 = 1024;
 
 /// Does one step of merging the index's segments (4 of a level into one of the next, as FTS5's
 /// automerge would, which is off) and says whether there was any to do.
@@ -346,10 +348,20 @@ fn run_merger(main: &str, shared: &Shared) {
     }
 }
 
+/// Merge steps between two checkpoints of the file's log: a long run of merging would
+/// otherwise grow it by everything it writes (200 MB in a reproduction), and every page read
+/// looks the log up first.
+const CHECKPOINT_EVERY: u32 = 4;
+
 fn upkeep(index: &mut SqliteConnection, shared: &Shared, analysed: &mut Option<Instant>) -> QueryResult<()> {
+    let mut steps = 0u32;
     while !shared.paused.load(Ordering::SeqCst) {
         if !merge_step(index)? {
             break;
+        }
+        steps += 1;
+        if steps.is_multiple_of(CHECKPOINT_EVERY) {
+            index.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?;
         }
     }
     if !shared.paused.load(Ordering::SeqCst) && analysed.is_none_or(|at| at.elapsed() >= ANALYSE_EVERY) {
