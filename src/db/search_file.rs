@@ -157,7 +157,11 @@ pub fn check(conn: &mut DbConn) -> QueryResult<bool> {
     if token.is_some() && owner == token && held <= numbered {
         return Ok(false);
     }
-    tracing::warn!(owner_matches = owner == token, held, numbered, "ticket search: the index file is not this database's; rebuilding it");
+    match owner {
+        // A new file (a new desk, an upgrade, a backup restored without it): nothing is wrong.
+        None => tracing::info!(numbered, "ticket search: a new index file; indexing every ticket"),
+        Some(_) => tracing::warn!(owner_matches = owner == token, held, numbered, "ticket search: the index file is not this database's; rebuilding it"),
+    }
     index.transaction(|index| {
         index.batch_execute(
             "INSERT INTO ticket_fts (ticket_fts) VALUES ('delete-all'); DELETE FROM ticket_fts_ids; DELETE FROM ticket_fts_owner;",
