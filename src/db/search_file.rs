@@ -110,13 +110,12 @@ fn open_for(conn: &mut SqliteConnection) -> QueryResult<SqliteConnection> {
 pub struct Backfill(Option<SqliteConnection>);
 
 impl Backfill {
-    /// Checks the file is this database's (`check`) and opens it.
+    /// Opens the file and checks it is this database's (`check`).
     pub fn open(conn: &mut DbConn) -> QueryResult<Self> {
-        check(conn)?;
-        match conn {
-            DbConn::Sqlite(main) => Ok(Self(Some(open_for(main)?))),
-            DbConn::Pg(_) => Ok(Self(None)),
-        }
+        let DbConn::Sqlite(main) = conn else { return Ok(Self(None)) };
+        let mut index = open_for(main)?;
+        check(main, &mut index)?;
+        Ok(Self(Some(index)))
     }
 
     /// Moves the recent documents (a batch the backfill wrote: one segment) into the index and
@@ -147,13 +146,11 @@ fn text(conn: &mut SqliteConnection, sql: &str) -> QueryResult<Option<String>> {
 /// database's (its owner's token differs: a new file, another desk's) or holds documents the
 /// database never numbered (a database restored from an older copy, whose next documents would
 /// reuse those numbers), empties it and marks every document for the backfill. Whether it did.
-pub fn check(conn: &mut DbConn) -> QueryResult<bool> {
-    let DbConn::Sqlite(main) = conn else { return Ok(false) };
-    let mut index = open_for(main)?;
+fn check(main: &mut SqliteConnection, index: &mut SqliteConnection) -> QueryResult<bool> {
     let token = text(main, "(SELECT token FROM ticket_fts_file)")?;
-    let owner = text(&mut index, "(SELECT token FROM ticket_fts_owner)")?;
+    let owner = text(index, "(SELECT token FROM ticket_fts_owner)")?;
     let numbered = number(main, "(SELECT max(id) FROM ticket_search_docs)")?.unwrap_or(0);
-    let held = number(&mut index, "(SELECT max(id) FROM ticket_fts_ids)")?.unwrap_or(0);
+    let held = number(index, "(SELECT max(id) FROM ticket_fts_ids)")?.unwrap_or(0);
     if token.is_some() && owner == token && held <= numbered {
         return Ok(false);
     }
@@ -200,13 +197,9 @@ fn copy_recent(index: &mut SqliteConnection) -> QueryResult<bool> {
     );
     if let Err(e) = moved {
         let _ = index.batch_execute("ROLLBACK");
-        return if is_locked(&e) { Ok(false) } else { Err(e) };
+        return if super::writer::is_busy(&e) { Ok(false) } else { Err(e) };
     }
     Ok(true)
-}
-
-fn is_locked(e: &diesel::result::Error) -> bool {
-    matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message().contains("database is locked"))
 }
 
 /// Leaf pages one merge step writes (about 4 MB): FTS5's own unit of merge work. Each step
@@ -507,27 +500,26 @@ mod tests {
         let (_, mut main, mut index) = desk(&dir);
         let marked = |main: &mut SqliteConnection| count(main, "(SELECT count(*) FROM ticket_search_docs WHERE NOT indexed)");
         // A new file: made this database's.
-        let mut conn = DbConn::Sqlite(SqliteConnection::establish(&dir.path().join("helpdesk.db").to_string_lossy()).unwrap());
-        assert!(check(&mut conn).unwrap());
-        assert!(!check(&mut conn).unwrap(), "then it is this database's");
+        assert!(check(&mut main, &mut index).unwrap());
+        assert!(!check(&mut main, &mut index).unwrap(), "then it is this database's");
         main.batch_execute(
             "PRAGMA foreign_keys = OFF; INSERT INTO ticket_search_docs (id, ticket_id, indexed) VALUES (1, 'a', TRUE), (2, 'b', TRUE);",
         )
         .unwrap();
         recent(&mut main, 1, 2, "esame");
         assert!(move_recent(&mut main, &mut index).unwrap());
-        assert!(!check(&mut conn).unwrap(), "documents the database numbered");
+        assert!(!check(&mut main, &mut index).unwrap(), "documents the database numbered");
         assert_eq!(matches(&mut index, "esame"), 2);
         // The database restored from a copy older than the index: document 3 is the index's
         // only, and the database would number its next ticket's 3.
         recent(&mut main, 3, 3, "esame");
         assert!(move_recent(&mut main, &mut index).unwrap());
-        assert!(check(&mut conn).unwrap());
+        assert!(check(&mut main, &mut index).unwrap());
         assert_eq!(matches(&mut index, "esame"), 0, "emptied");
         assert_eq!(marked(&mut main), 2, "every document marked for the backfill");
         // Another desk's file (its owner is another database).
         main.batch_execute("UPDATE ticket_search_docs SET indexed = TRUE; UPDATE ticket_fts_file SET token = 'another'").unwrap();
-        assert!(check(&mut conn).unwrap());
+        assert!(check(&mut main, &mut index).unwrap());
         assert_eq!(marked(&mut main), 2);
     }
 }

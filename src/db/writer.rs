@@ -321,8 +321,8 @@ fn run_tidy(conn: &mut DbConn, tidy: &mut Tidy) -> bool {
     }
 }
 
-/// Another process held the lock past busy_timeout: the connection itself is fine.
-fn is_busy(e: &diesel::result::Error) -> bool {
+/// Another connection held the lock past busy_timeout: the connection itself is fine.
+pub(super) fn is_busy(e: &diesel::result::Error) -> bool {
     matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message().contains("database is locked"))
 }
 
