@@ -142,15 +142,17 @@ fn text(conn: &mut SqliteConnection, sql: &str) -> QueryResult<Option<String>> {
     diesel::select(diesel::dsl::sql::<Nullable<Text>>(sql)).get_result(conn)
 }
 
-/// At start, before the desk serves (nothing moves meanwhile): if the index file is not this
-/// database's (its owner's token differs: a new file, another desk's) or holds documents the
-/// database never numbered (a database restored from an older copy, whose next documents would
-/// reuse those numbers), empties it and marks every document for the backfill. Whether it did.
+/// At start, before the desk serves: if the index file is not this database's (its owner's
+/// token differs: a new file, another desk's) or holds documents the database never numbered
+/// (a database restored from an older copy, whose next documents would reuse those numbers),
+/// empties it and marks every document for the backfill. Whether it did.
 fn check(main: &mut SqliteConnection, index: &mut SqliteConnection) -> QueryResult<bool> {
     let token = text(main, "(SELECT token FROM ticket_fts_file)")?;
     let owner = text(index, "(SELECT token FROM ticket_fts_owner)")?;
-    let numbered = number(main, "(SELECT max(id) FROM ticket_search_docs)")?.unwrap_or(0);
+    // The index first: another process sharing the database may be creating and moving
+    // documents meanwhile, and any the index held was numbered before the database is read.
     let held = number(index, "(SELECT max(id) FROM ticket_fts_ids)")?.unwrap_or(0);
+    let numbered = number(main, "(SELECT max(id) FROM ticket_search_docs)")?.unwrap_or(0);
     if token.is_some() && owner == token && held <= numbered {
         return Ok(false);
     }
@@ -171,17 +173,21 @@ fn check(main: &mut SqliteConnection, index: &mut SqliteConnection) -> QueryResu
 
 /// Moves the recent documents into the index (`index`: a connection of `open`), then empties
 /// them. `Ok(false)`: the index file was busy (a merge step) and nothing changed.
+///
+/// The database's write lock is taken first and held until the recent documents are emptied:
+/// several processes may share one database, and another's writer adding a document between
+/// the copy and the emptying would lose it from the search for good.
 pub fn move_recent(main: &mut SqliteConnection, index: &mut SqliteConnection) -> QueryResult<bool> {
     if number(main, "(SELECT 1 FROM ticket_fts_recent_rows LIMIT 1)")?.is_none() {
         return Ok(true);
     }
-    if !copy_recent(index)? {
-        return Ok(false);
-    }
     main.immediate_transaction(|main| {
-        main.batch_execute("INSERT INTO ticket_fts_recent (ticket_fts_recent) VALUES ('delete-all'); DELETE FROM ticket_fts_recent_rows;")
-    })?;
-    Ok(true)
+        if !copy_recent(index)? {
+            return Ok(false);
+        }
+        main.batch_execute("INSERT INTO ticket_fts_recent (ticket_fts_recent) VALUES ('delete-all'); DELETE FROM ticket_fts_recent_rows;")?;
+        Ok(true)
+    })
 }
 
 /// The first half of a move: the recent documents written into the index, each replacing the
@@ -234,7 +240,9 @@ fn merge(index: &mut SqliteConnection, pages: i32) -> QueryResult<bool> {
 /// The planner's statistics of the index's tables: FTS5's own statements plan by them (with
 /// those of an empty index, its delete of merged pages scanned the whole data table).
 pub fn analyse(index: &mut SqliteConnection) -> QueryResult<()> {
-    index.batch_execute("PRAGMA analysis_limit = 1000; ANALYZE;")
+    // `main` only: a bare ANALYZE analyses every attached file, the database's too (`desk`),
+    // which would take its write lock from the writer.
+    index.batch_execute("PRAGMA analysis_limit = 1000; ANALYZE main;")
 }
 
 /// What the writer's moves and the merger thread share.
@@ -358,7 +366,7 @@ fn upkeep(index: &mut SqliteConnection, shared: &Shared, analysed: &mut Option<I
         }
         steps += 1;
         if steps.is_multiple_of(CHECKPOINT_EVERY) {
-            index.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?;
+            checkpoint(index)?;
         }
     }
     if !shared.paused.load(Ordering::SeqCst) && analysed.is_none_or(|at| at.elapsed() >= ANALYSE_EVERY) {
@@ -371,8 +379,14 @@ fn upkeep(index: &mut SqliteConnection, shared: &Shared, analysed: &mut Option<I
     // shrinking back (peak RSS +10 MB). Unused cached pages are given back after each round;
     // those the next round needs are read again from the OS's cache.
     index.batch_execute("PRAGMA shrink_memory")?;
-    // Busy (a reader holds an old snapshot) is fine: the next round copies.
-    index.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
+    checkpoint(index)
+}
+
+/// Copies the index file's log into it. Busy (a reader holds an old snapshot) is fine: the next
+/// round copies. `main` only: without it every attached file is checkpointed, the database's
+/// too (`desk`), whose log is the checkpointer's (`db::checkpoint`).
+fn checkpoint(index: &mut SqliteConnection) -> QueryResult<()> {
+    index.batch_execute("PRAGMA main.wal_checkpoint(PASSIVE)")
 }
 
 #[cfg(test)]
@@ -480,9 +494,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (path, mut main, _) = desk(&dir);
         recent(&mut main, 1, 10, "esame");
-        // The merger's connection in the middle of a step: the file's write lock held.
+        // The merger's connection in the middle of a step: the file's write lock held (and not
+        // the database's, as `BEGIN IMMEDIATE` would take with it).
         let mut merger = open(&path, Role::Merger).unwrap();
-        merger.batch_execute("BEGIN IMMEDIATE").unwrap();
+        merger.batch_execute("BEGIN; DELETE FROM ticket_fts_ids WHERE id < 0;").unwrap();
         let mut writer = open(&path, Role::Writer).unwrap();
         let started = Instant::now();
         assert!(!move_recent(&mut main, &mut writer).unwrap(), "busy: not moved");
@@ -492,6 +507,63 @@ mod tests {
         assert!(move_recent(&mut main, &mut writer).unwrap());
         assert_eq!(matches(&mut writer, "esame"), 10);
         assert_eq!(count(&mut main, "(SELECT count(*) FROM ticket_fts_recent_rows)"), 0);
+    }
+
+    #[test]
+    fn a_document_another_process_writes_during_a_move_is_not_emptied_unmoved() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut main, _) = desk(&dir);
+        recent(&mut main, 1, 10, "esame");
+        let mut writer = open(&path, Role::Writer).unwrap();
+        // Another process's writer (several may share the database) adding document 11 between
+        // the index's half of the move and the emptying of the recent documents: a trigger of
+        // the index file's connection stands in for it, right after the copy.
+        writer
+            .batch_execute(
+                "CREATE TEMP TRIGGER meanwhile AFTER INSERT ON main.ticket_fts_ids WHEN NEW.id = 10 BEGIN \
+                 INSERT INTO ticket_fts_recent_rows (id, number, subject, body, notes, requester) \
+                 VALUES (11, 'n11', 'piano studio', 'esame 11', '', 'studente'); END;",
+            )
+            .unwrap();
+        let moved = move_recent(&mut main, &mut writer).unwrap();
+        let recent_ids = count(&mut main, "(SELECT count(*) FROM ticket_fts_recent_rows)");
+        let indexed = count(&mut writer, "(SELECT count(*) FROM ticket_fts_ids)");
+        // The move holds the database: the other writer waits for it (here: refused, so the
+        // move is tried again), and nothing is emptied that the index did not receive.
+        assert!(!moved, "the other writer got in during the move");
+        assert_eq!((recent_ids, indexed), (10, 0), "nothing moved, nothing lost");
+        writer.batch_execute("DROP TRIGGER meanwhile").unwrap();
+        recent(&mut main, 11, 11, "esame");
+        assert!(move_recent(&mut main, &mut writer).unwrap());
+        assert_eq!(matches(&mut writer, "esame"), 11);
+        assert_eq!(count(&mut main, "(SELECT count(*) FROM ticket_fts_recent_rows)"), 0);
+    }
+
+    #[test]
+    fn the_index_statistics_leave_the_database_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut main, _) = desk(&dir);
+        move_200(&mut main, &mut open(&path, Role::Writer).unwrap(), 1);
+        // The writer in the middle of a batch: the database's write lock held.
+        main.batch_execute("BEGIN IMMEDIATE").unwrap();
+        let mut merger = open(&path, Role::Writer).unwrap();
+        analyse(&mut merger).expect("the index analysed without the database's lock");
+        main.batch_execute("COMMIT").unwrap();
+        assert!(count(&mut merger, "(SELECT count(*) FROM main.sqlite_stat1 WHERE tbl LIKE 'ticket_fts%')") > 0);
+    }
+
+    #[test]
+    fn the_index_checkpoint_leaves_the_database_log_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut main, _) = desk(&dir);
+        main.batch_execute("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;").unwrap();
+        let mut index = open(&path, Role::Merger).unwrap();
+        move_200(&mut main, &mut index, 1);
+        let read = |file: &str| std::fs::read(file).unwrap();
+        let (database, index_file) = (read(&path), read(&path_beside(&path)));
+        checkpoint(&mut index).unwrap();
+        assert!(read(&path) == database, "the database's log is left to its checkpointer");
+        assert!(read(&path_beside(&path)) != index_file, "the index's log copied into its file");
     }
 
     #[test]
