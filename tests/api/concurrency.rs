@@ -1,5 +1,7 @@
 //! Ticket numbers never collide: 200 concurrent creations across 4 server processes sharing
-//! one database give 200 distinct, consecutive numbers, on each backend.
+//! one database give 200 distinct, consecutive numbers, on each backend; and the search finds
+//! each of them once after every process moved the recent documents into SQLite's index file
+//! (a move emptying a document another process wrote meanwhile: `db::search_file`'s tests).
 
 use std::collections::BTreeSet;
 
@@ -7,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::helpers::{database_url, register_and_login, segreteria_ticket, start_server, Backend};
+use crate::helpers::{admin_token, database_url, recent_documents_in, register_and_login, search_all, segreteria_ticket, start_server, Backend};
 
 both_backends!(two_hundred_creations_across_four_processes);
 
@@ -49,4 +51,15 @@ async fn two_hundred_creations_across_four_processes(backend: Backend) {
     let year = chrono::Utc::now().format("%Y").to_string();
     let expected: BTreeSet<String> = (1..=200).map(|n| format!("HD-{year}-{n:06}")).collect();
     assert_eq!(numbers, expected, "numbers are not 1..=200 without gaps");
+
+    let admin = admin_token(&client, first, &url).await;
+    let db = helpdesk::db::Db::connect(&url, 1).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while recent_documents_in(&db).await > 0 {
+        assert!(std::time::Instant::now() < deadline, "the recent documents never moved");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let found = search_all(&client, first, &admin, "concorrenza").await;
+    assert_eq!(found.len(), 200, "each ticket found once");
+    assert_eq!(found.into_iter().collect::<BTreeSet<_>>(), expected, "every ticket found");
 }

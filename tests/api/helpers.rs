@@ -270,15 +270,7 @@ impl TestApp {
 
     /// The first admin, made the way `helpdesk create-admin` makes it.
     pub async fn admin(&self) -> Session {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || {
-            let hash = helpdesk::auth::hash_password("admin-password").expect("hash");
-            let mut conn = db.get_writer().expect("conn");
-            let email = Email::parse("admin@unibg.it").expect("email");
-            helpdesk::accounts::upsert_admin(&mut conn, &email, &hash, "Admin").expect("admin");
-        })
-        .await
-        .expect("blocking");
+        make_admin(self.db.clone()).await;
         self.login("admin@unibg.it", "admin-password").await
     }
 
@@ -590,4 +582,58 @@ pub async fn register_and_login(client: &reqwest::Client, base: &str, mail_dir: 
     assert_eq!(res.status(), StatusCode::OK, "login of {email}");
     let body: Value = res.json().await.expect("json");
     body["token"].as_str().expect("token").to_owned()
+}
+
+/// The first admin (admin@unibg.it), made the way `helpdesk create-admin` makes it.
+async fn make_admin(db: Db) {
+    tokio::task::spawn_blocking(move || {
+        let hash = helpdesk::auth::hash_password("admin-password").expect("hash");
+        let mut conn = db.get_writer().expect("conn");
+        let email = Email::parse("admin@unibg.it").expect("email");
+        helpdesk::accounts::upsert_admin(&mut conn, &email, &hash, "Admin").expect("admin");
+    })
+    .await
+    .expect("blocking");
+}
+
+/// The first admin of a server process's database (at `url`), signed in on the server.
+pub async fn admin_token(client: &reqwest::Client, base: &str, url: &str) -> String {
+    make_admin(Db::connect(url, 1).expect("the desk's database")).await;
+    let credentials = json!({"email": "admin@unibg.it", "password": "admin-password"});
+    let res = client.post(format!("{base}/api/v1/auth/login")).json(&credentials).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+}
+
+/// Every ticket the staff search finds for `q`, page after page, in the order found.
+pub async fn search_all(client: &reqwest::Client, base: &str, token: &str, q: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![("q", q.to_owned()), ("limit", "200".to_owned())];
+        query.extend(cursor.map(|c| ("cursor", c)));
+        let res = client.get(format!("{base}/api/v1/search")).query(&query).bearer_auth(token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let page: Value = res.json().await.unwrap();
+        found.extend(page["items"].as_array().unwrap().iter().map(|h| h["number"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return found,
+        }
+    }
+}
+
+/// SQLite's search documents not yet moved into the index file (none on PostgreSQL).
+pub async fn recent_documents_in(db: &Db) -> i64 {
+    if db.is_postgres() {
+        return 0;
+    }
+    let db = db.clone();
+    tokio::task::spawn_blocking(move || {
+        use diesel::RunQueryDsl;
+        let mut conn = db.get_writer().unwrap();
+        diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT count(*) FROM ticket_fts_recent_rows").get_result(&mut *conn).unwrap()
+    })
+    .await
+    .unwrap()
 }

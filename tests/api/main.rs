@@ -10,6 +10,7 @@ mod career;
 mod career_actions;
 mod career_calendar;
 mod concurrency;
+mod crash;
 mod contract;
 mod ingest;
 mod input;

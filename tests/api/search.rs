@@ -354,17 +354,8 @@ async fn only_the_newest_matches_are_ranked_and_pages_stay_whole(backend: Backen
 
 /// SQLite: how many documents wait among the recent ones (none on PostgreSQL).
 pub(crate) async fn recent_documents(app: &TestApp, backend: Backend) -> i64 {
-    if backend != Backend::Sqlite {
-        return 0;
-    }
-    let db = app.db.clone();
-    tokio::task::spawn_blocking(move || {
-        use diesel::RunQueryDsl;
-        let mut conn = db.get_writer().unwrap();
-        diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT count(*) FROM ticket_fts_recent_rows").get_result(&mut *conn).unwrap()
-    })
-    .await
-    .unwrap()
+    assert_eq!(backend == Backend::Postgres, app.db.is_postgres());
+    crate::helpers::recent_documents_in(&app.db).await
 }
 
 /// The tickets a word finds, each once: a second copy of a document would make a second page.
