@@ -190,17 +190,24 @@ pub fn move_recent(main: &mut SqliteConnection, index: &mut SqliteConnection) ->
     })
 }
 
+/// The index's copies of the recent documents, deleted before their new copies go in. CROSS
+/// JOIN keeps SQLite's order: the few recent documents, each looked up among the index's ids.
+/// With a plain JOIN the planner went by the ids' statistics, taken while the index was small,
+/// and read every id in every move (the writer's move grew with the index: p99 17 → 148 ms in
+/// six minutes of creations).
+const DELETE_OLDER_COPIES: &str =
+    "DELETE FROM ticket_fts WHERE rowid IN (SELECT r.id FROM desk.ticket_fts_recent_rows r CROSS JOIN ticket_fts_ids i ON i.id = r.id)";
+
 /// The first half of a move: the recent documents written into the index, each replacing the
 /// index's copy if it has one. `Ok(false)`: the file was busy.
 fn copy_recent(index: &mut SqliteConnection) -> QueryResult<bool> {
-    let moved = index.batch_execute(
-        "BEGIN; \
-         DELETE FROM ticket_fts WHERE rowid IN (SELECT r.id FROM desk.ticket_fts_recent_rows r JOIN ticket_fts_ids i ON i.id = r.id); \
+    let moved = index.batch_execute(&format!(
+        "BEGIN; {DELETE_OLDER_COPIES}; \
          INSERT INTO ticket_fts (rowid, number, subject, body, notes, requester) \
            SELECT id, number, subject, body, notes, requester FROM desk.ticket_fts_recent_rows ORDER BY id; \
          INSERT OR IGNORE INTO ticket_fts_ids (id) SELECT id FROM desk.ticket_fts_recent_rows; \
-         COMMIT;",
-    );
+         COMMIT;"
+    ));
     if let Err(e) = moved {
         let _ = index.batch_execute("ROLLBACK");
         return if super::writer::is_busy(&e) { Ok(false) } else { Err(e) };
@@ -564,6 +571,27 @@ mod tests {
         checkpoint(&mut index).unwrap();
         assert!(read(&path) == database, "the database's log is left to its checkpointer");
         assert!(read(&path_beside(&path)) != index_file, "the index's log copied into its file");
+    }
+
+    #[derive(QueryableByName)]
+    struct Plan {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+
+    #[test]
+    fn a_move_looks_up_the_recent_documents_whatever_the_statistics_say() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut main, _) = desk(&dir);
+        let mut index = open(&path, Role::Merger).unwrap();
+        // Statistics taken while the index was small (the merger's first), then it grew.
+        move_200(&mut main, &mut index, 1);
+        analyse(&mut index).unwrap();
+        index.batch_execute("WITH RECURSIVE n(i) AS (SELECT 201 UNION ALL SELECT i + 1 FROM n WHERE i < 50000) INSERT INTO ticket_fts_ids SELECT i FROM n").unwrap();
+        let plan: Vec<String> =
+            diesel::sql_query(format!("EXPLAIN QUERY PLAN {DELETE_OLDER_COPIES}")).load::<Plan>(&mut index).unwrap().into_iter().map(|p| p.detail).collect();
+        assert!(plan.iter().any(|d| d.starts_with("SCAN r")), "{plan:?}");
+        assert!(plan.iter().any(|d| d.starts_with("SEARCH i")), "each recent document looked up: {plan:?}");
     }
 
     #[test]
