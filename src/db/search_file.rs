@@ -9,7 +9,8 @@
 //!   database), as before, and once a second moves them (`Mover::tidy`): into the index first,
 //!   in a transaction of the index file on a connection that never waits (while a merge step
 //!   holds the file the writer goes on with its batches and tries again after the next one),
-//!   then it empties the recent ones.
+//!   then it empties the recent ones. It holds the database's write lock throughout: several
+//!   processes may share a database, and another's writer must not add a document in between.
 //! - Between those two transactions (or after a crash between them) a document is in both:
 //!   a search skips the index's copy of any document among the recent ones, and a move first
 //!   deletes the index's older copy of each document it moves (`ticket_fts_ids` says which
@@ -17,7 +18,9 @@
 //! - The merger thread merges the index's segments a step at a time, and waits while a move
 //!   wants the file.
 //! - Readers attach the file as `fts` (`Manager`); the writer's connections never do (a
-//!   `BEGIN IMMEDIATE` would lock every attached file).
+//!   `BEGIN IMMEDIATE` would lock every attached file). The index's own connections attach the
+//!   database as `desk`, so their `ANALYZE` and checkpoints name `main`: without a schema they
+//!   reach every attached file.
 //! - The file is derived data: a backup (`VACUUM INTO`) does not hold it. At start `check`
 //!   empties a file that is not this database's (another desk's, or one newer than a restored
 //!   copy) and marks every document for the backfill.
