@@ -1,7 +1,8 @@
 //! A SIGKILL loses no acknowledged ticket (issue 15's guarantees, whatever moved out of the
 //! request): every creation answered 201 before the kill is there after the restart, numbers
-//! are never reused (and on SQLite have no gap), and the staff search finds every ticket once (its search document was committed with it; on SQLite the documents not yet
-//! moved into the index file are moved after the restart).
+//! are never reused (and on SQLite have no gap), and the staff search finds every ticket once
+//! (its search document was committed with it; on SQLite the documents not yet moved into the
+//! index file are moved after the restart).
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
